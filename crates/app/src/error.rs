@@ -1,0 +1,129 @@
+//! `AppError`: how a failed request becomes the JSON error body of DESIGN §6.
+//!
+//! A 4xx is the client's mistake: its message is shown and it is not logged as an error.
+//! A 5xx is Metarr's: the client sees a generic message, and the cause chain is logged once,
+//! here, inside the request's span.
+
+use axum::Json;
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use metarr_queue::QueueError;
+use serde_json::json;
+
+/// An error answered to an HTTP client.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// Bad parameters or body.
+    #[error("{0}")]
+    BadRequest(String),
+    /// No or wrong API key.
+    #[error("a valid API key is required (X-Api-Key header or apikey query parameter)")]
+    Unauthorized,
+    /// The resource does not exist.
+    #[error("{0}")]
+    NotFound(String),
+    /// The resource is in a state that forbids the operation.
+    #[error("{0}")]
+    Conflict(String),
+    /// The route exists but not with this method.
+    #[error("method not allowed on this route")]
+    MethodNotAllowed,
+    /// The request body is larger than the server accepts.
+    #[error("{0}")]
+    PayloadTooLarge(String),
+    /// Metarr failed; the message is logged, never shown.
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl AppError {
+    /// The status and the stable `code` of the error body.
+    pub fn status_and_code(&self) -> (StatusCode, &'static str) {
+        match self {
+            AppError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
+            AppError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
+            AppError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            AppError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+            AppError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
+            AppError::PayloadTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
+            AppError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+        }
+    }
+
+    /// A server-side failure, keeping the whole cause chain for the log.
+    pub fn internal(err: &(dyn std::error::Error + 'static)) -> AppError {
+        let mut message = err.to_string();
+        let mut source = err.source();
+        while let Some(cause) = source {
+            message.push_str(": ");
+            message.push_str(&cause.to_string());
+            source = cause.source();
+        }
+        AppError::Internal(message)
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let (status, code) = self.status_and_code();
+        let message = match &self {
+            AppError::Internal(cause) => {
+                tracing::error!(error = %cause, "request failed");
+                "internal server error; see the server log".to_owned()
+            }
+            other => other.to_string(),
+        };
+        (status, Json(json!({ "error": { "code": code, "message": message } }))).into_response()
+    }
+}
+
+impl From<QueueError> for AppError {
+    fn from(err: QueueError) -> AppError {
+        match err {
+            QueueError::NotFound(_) | QueueError::ScheduleNotFound(_) => AppError::NotFound(err.to_string()),
+            QueueError::InvalidTransition { .. } | QueueError::UniqueConflict { .. } => {
+                AppError::Conflict(err.to_string())
+            }
+            QueueError::InvalidCron { .. } | QueueError::Invalid(_) => AppError::BadRequest(err.to_string()),
+            other => AppError::internal(&other),
+        }
+    }
+}
+
+impl From<JsonRejection> for AppError {
+    fn from(rejection: JsonRejection) -> AppError {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            AppError::PayloadTooLarge(rejection.body_text())
+        } else {
+            AppError::BadRequest(rejection.body_text())
+        }
+    }
+}
+
+impl From<QueryRejection> for AppError {
+    fn from(rejection: QueryRejection) -> AppError {
+        AppError::BadRequest(rejection.body_text())
+    }
+}
+
+impl From<PathRejection> for AppError {
+    fn from(rejection: PathRejection) -> AppError {
+        AppError::BadRequest(rejection.body_text())
+    }
+}
+
+/// `axum::Json` whose rejections answer in the error JSON shape.
+#[derive(Debug, axum::extract::FromRequest)]
+#[from_request(via(axum::Json), rejection(AppError))]
+pub struct ApiJson<T>(pub T);
+
+/// `axum::extract::Query` whose rejections answer in the error JSON shape.
+#[derive(Debug, axum::extract::FromRequestParts)]
+#[from_request(via(axum::extract::Query), rejection(AppError))]
+pub struct ApiQuery<T>(pub T);
+
+/// `axum::extract::Path` whose rejections answer in the error JSON shape.
+#[derive(Debug, axum::extract::FromRequestParts)]
+#[from_request(via(axum::extract::Path), rejection(AppError))]
+pub struct ApiPath<T>(pub T);

@@ -1,0 +1,13 @@
+//! Metarr's application crate: configuration, start-up, the HTTP API and the job handlers.
+//!
+//! The binary (`main.rs`) only parses the command line and calls into this library, so that
+//! integration tests can build the very same [`startup::Application`].
+
+pub mod api_key;
+pub mod cli;
+pub mod config;
+pub mod error;
+pub mod jobs;
+pub mod routes;
+pub mod startup;
+pub mod telemetry;

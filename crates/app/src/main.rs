@@ -1,0 +1,73 @@
+//! The `metarr` binary: parses the command line and runs the chosen command.
+
+use anyhow::Context;
+use clap::Parser;
+use metarr::api_key::{self, KeySource};
+use metarr::cli::{Cli, Command};
+use metarr::config::Settings;
+use metarr::startup::{self, Application, Role};
+use metarr::telemetry;
+use secrecy::ExposeSecret;
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if let Err(err) = telemetry::init(std::io::stderr, std::io::stderr().is_terminal()) {
+        // Without logs the process would run blind; refuse to start instead.
+        let _ = writeln!(std::io::stderr(), "metarr: cannot set up logging: {err}");
+        return ExitCode::FAILURE;
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            let _ = writeln!(std::io::stderr(), "metarr: cannot start the async runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            // `{:#}` prints the whole context chain on one line: "opening the database …: …".
+            let _ = writeln!(std::io::stderr(), "metarr: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let settings = Settings::load(cli.config.as_deref()).context("invalid configuration")?;
+    match cli.command {
+        Command::Serve => run_application(settings, Role::Serve).await,
+        Command::Worker => run_application(settings, Role::Worker).await,
+        Command::Migrate => startup::migrate(&settings).await,
+        Command::ApiKey { regenerate } => print_api_key(&settings, regenerate),
+    }
+}
+
+async fn run_application(settings: Settings, role: Role) -> anyhow::Result<()> {
+    let application = Application::build_as(settings, role).await?;
+    application.shutdown_on_signals();
+    application.run_until_stopped().await
+}
+
+/// Prints the key on stdout, the one place it may appear: the user asked for it.
+fn print_api_key(settings: &Settings, regenerate: bool) -> anyhow::Result<()> {
+    let key = if regenerate {
+        anyhow::ensure!(
+            settings.api_key.is_none(),
+            "the API key is set by the configuration (METARR_API_KEY or api_key in metarr.toml); change it there"
+        );
+        let (key, path) = api_key::regenerate(&settings.data_dir)?;
+        tracing::info!(path = %path.display(), "generated a new API key; clients using the old one must be updated");
+        key
+    } else {
+        let (key, source) = api_key::load_or_create(settings.api_key.as_ref(), &settings.data_dir)?;
+        if let KeySource::Created(path) = source {
+            tracing::info!(path = %path.display(), "generated an API key");
+        }
+        key
+    };
+    writeln!(std::io::stdout(), "{}", key.expose_secret()).context("writing to stdout")?;
+    Ok(())
+}

@@ -1,0 +1,34 @@
+//! API key middleware: `X-Api-Key` header or `apikey` query parameter, compared in constant time.
+
+use crate::error::AppError;
+use crate::routes::AppState;
+use axum::extract::{Query, Request, State};
+use axum::middleware::Next;
+use axum::response::Response;
+use secrecy::ExposeSecret;
+use std::collections::HashMap;
+use subtle::ConstantTimeEq;
+
+/// Header carrying the key, as Radarr names it.
+pub const API_KEY_HEADER: &str = "x-api-key";
+/// Query parameter carrying the key, for clients that cannot set headers (WebSocket in browsers).
+pub const API_KEY_PARAM: &str = "apikey";
+
+/// Lets the request through only with the right key; answers 401 otherwise.
+pub async fn require_api_key(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Result<Response, AppError> {
+    let from_header = request.headers().get(API_KEY_HEADER).map(|value| value.as_bytes().to_vec());
+    let presented = match from_header {
+        Some(key) => Some(key),
+        None => Query::<HashMap<String, String>>::try_from_uri(request.uri())
+            .ok()
+            .and_then(|Query(params)| params.get(API_KEY_PARAM).map(|key| key.as_bytes().to_vec())),
+    };
+    match presented {
+        Some(key) if bool::from(key.ct_eq(state.api_key.expose_secret().as_bytes())) => Ok(next.run(request).await),
+        _ => Err(AppError::Unauthorized),
+    }
+}

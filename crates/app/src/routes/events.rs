@@ -1,0 +1,76 @@
+//! `GET /api/v1/events`: a WebSocket pushing job events as `{ "type", "data" }` messages.
+//!
+//! The queue must never wait for a client. Each socket reads from its own broadcast receiver;
+//! a client that falls so far behind that the receiver lags, or that does not take a message
+//! within [`SEND_TIMEOUT`], is disconnected. It may reconnect and reload state from the API.
+
+use crate::routes::AppState;
+use axum::extract::State;
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
+use axum::response::Response;
+use metarr_queue::JobEvent;
+use std::time::Duration;
+use tokio::sync::broadcast::{Receiver, error::RecvError};
+use tokio_util::sync::CancellationToken;
+
+/// How long one message may take to reach a client's socket before the client is dropped.
+pub const SEND_TIMEOUT: Duration = Duration::from_secs(2);
+/// Close code for "going away" (server shutdown).
+const CLOSE_GOING_AWAY: u16 = 1001;
+/// Close code for "policy violation": the client fell too far behind.
+const CLOSE_TOO_SLOW: u16 = 1008;
+
+/// Upgrades to a WebSocket. The subscription starts before the upgrade answer is sent, so a
+/// client that sees the connection open sees every event from then on.
+pub async fn subscribe(State(state): State<AppState>, upgrade: WebSocketUpgrade) -> Response {
+    let events = state.queue.subscribe();
+    let shutdown = state.shutdown.clone();
+    upgrade.on_upgrade(move |socket| forward(socket, events, shutdown))
+}
+
+#[tracing::instrument(skip_all)]
+async fn forward(mut socket: WebSocket, mut events: Receiver<JobEvent>, shutdown: CancellationToken) {
+    tracing::debug!("event client connected");
+    loop {
+        tokio::select! {
+            () = shutdown.cancelled() => {
+                close(&mut socket, CLOSE_GOING_AWAY, "server shutting down").await;
+                return;
+            }
+            incoming = socket.recv() => match incoming {
+                // Clients have nothing to say; pings are answered by the library.
+                Some(Ok(Message::Close(_)) | Err(_)) | None => return,
+                Some(Ok(_)) => {}
+            },
+            event = events.recv() => match event {
+                Ok(event) => {
+                    let text = event.to_message().to_string();
+                    match tokio::time::timeout(SEND_TIMEOUT, socket.send(Message::Text(text.into()))).await {
+                        Ok(Ok(())) => {}
+                        Ok(Err(_)) => return,
+                        Err(_) => {
+                            // The socket is stuck; a close frame would be stuck too, so just drop it.
+                            tracing::info!("disconnecting an event client that stopped reading");
+                            return;
+                        }
+                    }
+                }
+                Err(RecvError::Lagged(missed)) => {
+                    tracing::info!(missed, "disconnecting an event client that fell behind");
+                    close(&mut socket, CLOSE_TOO_SLOW, "too slow: events were dropped; reconnect").await;
+                    return;
+                }
+                Err(RecvError::Closed) => {
+                    close(&mut socket, CLOSE_GOING_AWAY, "event stream ended").await;
+                    return;
+                }
+            },
+        }
+    }
+}
+
+/// Sends a close frame if the client takes it quickly; gives up otherwise.
+async fn close(socket: &mut WebSocket, code: u16, reason: &'static str) {
+    let frame = CloseFrame { code, reason: Utf8Bytes::from_static(reason) };
+    let _ = tokio::time::timeout(SEND_TIMEOUT, socket.send(Message::Close(Some(frame)))).await;
+}

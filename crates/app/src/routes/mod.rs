@@ -1,0 +1,93 @@
+//! The HTTP API: `app(state)` builds the router; `startup` serves it.
+//!
+//! Every `/api/v1` route except `GET /api/v1/health` sits behind the API key middleware.
+
+pub mod auth;
+pub mod events;
+pub mod health;
+pub mod jobs;
+pub mod schedules;
+
+use crate::error::AppError;
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, MatchedPath, OriginalUri, Request};
+use axum::routing::{get, post, put};
+use metarr_queue::Queue;
+use secrecy::SecretString;
+use std::sync::Arc;
+use tokio_util::sync::CancellationToken;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+
+/// Largest request body accepted; larger bodies answer 413.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub queue: Queue,
+    pub api_key: Arc<SecretString>,
+    /// Fires on shutdown; long-lived connections (WebSocket) close when it does.
+    pub shutdown: CancellationToken,
+}
+
+/// The whole HTTP application.
+pub fn app(state: AppState) -> Router {
+    let protected = Router::new()
+        .route("/jobs", get(jobs::list).delete(jobs::delete_finished))
+        .route("/jobs/stats", get(jobs::stats))
+        .route("/jobs/{id}", get(jobs::get_one))
+        .route("/jobs/{id}/retry", post(jobs::retry))
+        .route("/jobs/{id}/cancel", post(jobs::cancel))
+        .route("/schedules", get(schedules::list))
+        .route("/schedules/{name}", put(schedules::update))
+        .route("/schedules/{name}/run", post(schedules::run_now))
+        .route("/events", get(events::subscribe))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), auth::require_api_key));
+    // The trace layer sits on the API router, after routing, so that spans carry `matched_path`.
+    let api = Router::new()
+        .route("/health", get(health::health))
+        .merge(protected)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(
+            TraceLayer::new_for_http()
+                // The span names the path without its query: `?apikey=` must never reach the log.
+                .make_span_with(|request: &Request| {
+                    let matched_path = request.extensions().get::<MatchedPath>().map(MatchedPath::as_str);
+                    let request_id =
+                        request.headers().get("x-request-id").and_then(|value| value.to_str().ok()).unwrap_or("");
+                    tracing::info_span!(
+                        "request",
+                        method = %request.method(),
+                        path = original_path(request),
+                        matched_path,
+                        request_id,
+                    )
+                })
+                // 5xx are logged once with their cause by `AppError`; do not log them twice.
+                .on_failure(()),
+        );
+
+    Router::new()
+        .nest("/api/v1", api)
+        .fallback(not_found)
+        .with_state(state)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+}
+
+async fn not_found() -> AppError {
+    AppError::NotFound("no such API route".into())
+}
+
+async fn method_not_allowed() -> AppError {
+    AppError::MethodNotAllowed
+}
+
+/// The path as the client sent it; nesting strips `/api/v1` from the request's own URI.
+fn original_path(request: &Request) -> &str {
+    request.extensions().get::<OriginalUri>().map_or_else(|| request.uri().path(), |uri| uri.path())
+}

@@ -1,0 +1,259 @@
+//! `TestApp`: spawns the real application with a fresh data directory and database.
+
+use metarr::config::Settings;
+use metarr::startup::Application;
+use metarr_queue::{Job, JobState, NewJob, Queue};
+use secrecy::ExposeSecret;
+use serde_json::Value;
+use std::sync::Once;
+use std::time::Duration;
+use tempfile::TempDir;
+use tokio_util::sync::CancellationToken;
+
+/// Runs an `async fn(Backend)` test once per backend: `sqlite` always, `postgres` when
+/// `TEST_DATABASE_URL` is set.
+macro_rules! app_test {
+    ($name:ident) => {
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                super::$name($crate::helpers::Backend::Sqlite).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                match $crate::helpers::Backend::postgres() {
+                    Some(backend) => super::$name(backend).await,
+                    None => eprintln!("skipped: TEST_DATABASE_URL is not set"),
+                }
+            }
+        }
+    };
+}
+
+/// Which database a test runs against.
+#[derive(Debug, Clone)]
+pub enum Backend {
+    Sqlite,
+    /// The server URL from `TEST_DATABASE_URL`; each test makes its own schema in it.
+    Postgres(String),
+}
+
+impl Backend {
+    pub fn postgres() -> Option<Backend> {
+        std::env::var("TEST_DATABASE_URL").ok().filter(|url| !url.is_empty()).map(Backend::Postgres)
+    }
+}
+
+fn init_logging() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        if std::env::var("TEST_LOG").is_ok_and(|value| value == "1") {
+            let _ = metarr::telemetry::init(std::io::stdout, false);
+        } else {
+            let _ = metarr::telemetry::init(std::io::sink, false);
+        }
+    });
+}
+
+/// A PostgreSQL schema owned by one test, dropped when the test ends unless `KEEP_TEST_DB=1`.
+pub struct PgSchema {
+    server_url: String,
+    name: String,
+}
+
+impl PgSchema {
+    pub async fn create(server_url: &str) -> PgSchema {
+        use sqlx::Connection;
+        let name = format!("test_{}", uuid::Uuid::new_v4().simple());
+        let mut connection = sqlx::PgConnection::connect(server_url).await.expect("connect to TEST_DATABASE_URL");
+        sqlx::query(&format!("CREATE SCHEMA {name}")).execute(&mut connection).await.expect("create test schema");
+        connection.close().await.expect("close the connection");
+        PgSchema { server_url: server_url.to_owned(), name }
+    }
+
+    /// The server URL with this schema first on the search path.
+    pub fn url(&self) -> String {
+        let separator = if self.server_url.contains('?') { '&' } else { '?' };
+        format!("{}{separator}options=-c%20search_path%3D{}", self.server_url, self.name)
+    }
+}
+
+/// A database for a test that runs `metarr` processes itself: a SQLite file in `dir`, or a
+/// fresh PostgreSQL schema (dropped with the value).
+pub struct TestDatabase {
+    pub url: String,
+    _schema: Option<PgSchema>,
+}
+
+impl TestDatabase {
+    pub async fn create(backend: &Backend, dir: &std::path::Path) -> TestDatabase {
+        match backend {
+            Backend::Sqlite => {
+                TestDatabase { url: format!("sqlite://{}?mode=rwc", dir.join("metarr.db").display()), _schema: None }
+            }
+            Backend::Postgres(server_url) => {
+                let schema = PgSchema::create(server_url).await;
+                TestDatabase { url: schema.url(), _schema: Some(schema) }
+            }
+        }
+    }
+}
+
+impl Drop for PgSchema {
+    fn drop(&mut self) {
+        if std::env::var("KEEP_TEST_DB").is_ok_and(|value| value == "1") {
+            return;
+        }
+        let server_url = self.server_url.clone();
+        let name = self.name.clone();
+        // Drop runs inside the test's runtime, which cannot be blocked on; use a thread of our own.
+        let _ = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
+            runtime.block_on(async {
+                use sqlx::Connection;
+                if let Ok(mut connection) = sqlx::PgConnection::connect(&server_url).await {
+                    let _ =
+                        sqlx::query(&format!("DROP SCHEMA IF EXISTS {name} CASCADE")).execute(&mut connection).await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+/// The running application and what a test needs to talk to it.
+pub struct TestApp {
+    pub address: String,
+    pub api_key: String,
+    pub queue: Queue,
+    pub client: reqwest::Client,
+    pub data_dir: TempDir,
+    /// The PostgreSQL URL (with the test's schema), for a second process-like queue.
+    pub postgres_url: Option<String>,
+    shutdown: CancellationToken,
+    stopped: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+    // Declared last so that it is dropped after the app stopped using it.
+    _schema: Option<PgSchema>,
+}
+
+impl TestApp {
+    /// Starts the app on `127.0.0.1:0` with default settings.
+    pub async fn spawn(backend: Backend) -> TestApp {
+        TestApp::spawn_with(backend, &[]).await
+    }
+
+    /// Starts the app with extra `METARR_*` variables.
+    pub async fn spawn_with(backend: Backend, extra_env: &[(&str, &str)]) -> TestApp {
+        init_logging();
+        let data_dir = tempfile::tempdir().expect("temporary data directory");
+        let schema = match &backend {
+            Backend::Sqlite => None,
+            Backend::Postgres(server_url) => Some(PgSchema::create(server_url).await),
+        };
+        let mut env = vec![
+            ("METARR_BIND".to_owned(), "127.0.0.1:0".to_owned()),
+            ("METARR_DATA_DIR".to_owned(), data_dir.path().display().to_string()),
+            // Short grace so that a test ends quickly even with a job still sleeping.
+            ("METARR_WORKER__SHUTDOWN_GRACE_SECS".to_owned(), "2".to_owned()),
+        ];
+        if let Some(schema) = &schema {
+            env.push(("METARR_DATABASE_URL".to_owned(), schema.url()));
+        }
+        env.extend(extra_env.iter().map(|(name, value)| ((*name).to_owned(), (*value).to_owned())));
+        let settings = Settings::load_from(None, env).expect("test settings are valid");
+        let application = Application::build(settings).await.expect("application builds");
+        let address = format!("http://{}", application.local_addr().expect("serve binds a port"));
+        let api_key = application.api_key().expose_secret().to_owned();
+        let queue = application.queue().clone();
+        let shutdown = application.shutdown_token();
+        let stopped = tokio::spawn(application.run_until_stopped());
+        let client = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().expect("HTTP client");
+        let postgres_url = schema.as_ref().map(PgSchema::url);
+        TestApp {
+            address,
+            api_key,
+            queue,
+            client,
+            data_dir,
+            postgres_url,
+            shutdown,
+            stopped: Some(stopped),
+            _schema: schema,
+        }
+    }
+
+    /// `http://127.0.0.1:port/api/v1` + `path`.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}/api/v1{path}", self.address)
+    }
+
+    /// `ws://127.0.0.1:port/api/v1/events?apikey=…`.
+    pub fn events_url(&self) -> String {
+        format!("{}/api/v1/events?apikey={}", self.address.replacen("http", "ws", 1), self.api_key)
+    }
+
+    /// A GET with the key; returns the status and the JSON body.
+    pub async fn get(&self, path: &str) -> (u16, Value) {
+        self.send(self.client.get(self.url(path))).await
+    }
+
+    pub async fn post(&self, path: &str) -> (u16, Value) {
+        self.send(self.client.post(self.url(path))).await
+    }
+
+    pub async fn delete(&self, path: &str) -> (u16, Value) {
+        self.send(self.client.delete(self.url(path))).await
+    }
+
+    pub async fn put_json(&self, path: &str, body: &Value) -> (u16, Value) {
+        self.send(self.client.put(self.url(path)).json(body)).await
+    }
+
+    /// Sends with the key and decodes the JSON answer.
+    pub async fn send(&self, request: reqwest::RequestBuilder) -> (u16, Value) {
+        let response = request.header("X-Api-Key", &self.api_key).send().await.expect("request sent");
+        let status = response.status().as_u16();
+        let body = response.json::<Value>().await.unwrap_or(Value::Null);
+        (status, body)
+    }
+
+    /// Enqueues a `debug-sleep` job directly on the queue.
+    pub async fn enqueue_sleep(&self, ms: u64) -> Job {
+        self.queue.enqueue(NewJob::raw("debug-sleep", serde_json::json!({ "ms": ms }))).await.expect("enqueue").job
+    }
+
+    /// Waits until a job reaches `state`; panics after 20 s.
+    pub async fn wait_for_state(&self, id: i64, state: JobState) -> Job {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            let job = self.queue.get(id).await.expect("job exists");
+            if job.state == state {
+                return job;
+            }
+            assert!(tokio::time::Instant::now() < deadline, "job {id} stayed {} instead of {state}", job.state);
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Stops the app gracefully and waits for it; the database is dropped with `self`.
+    pub async fn stop(mut self) {
+        self.shut_down().await;
+    }
+
+    /// Stops the app gracefully and waits for it, keeping the database for inspection.
+    pub async fn shut_down(&mut self) {
+        self.shutdown.cancel();
+        if let Some(stopped) = self.stopped.take() {
+            let result = tokio::time::timeout(Duration::from_secs(20), stopped).await;
+            let result = result.expect("the app stops within 20 s").expect("the app task did not panic");
+            result.expect("the app stopped cleanly");
+        }
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}

@@ -1,0 +1,17 @@
+//! Integration tests of the `metarr` binary crate: the real `Application` on port 0.
+//!
+//! One test binary with modules (ripgrep, zero-to-production). Every `app_test!` runs on SQLite
+//! and, when `TEST_DATABASE_URL` is set, on PostgreSQL in a fresh schema.
+
+// Tests talk to the user on stderr when they skip a backend.
+#![allow(clippy::print_stderr)]
+
+#[macro_use]
+mod helpers;
+
+mod auth;
+mod cli;
+mod crash;
+mod events;
+mod jobs;
+mod schedules;

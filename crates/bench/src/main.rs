@@ -1,0 +1,56 @@
+//! Benchmark runner: `metarr-bench <suite>` prints one JSON line per figure.
+//!
+//! Figures are `{"suite","name","backend","value","unit"}` objects so that scripts can compare
+//! runs. Run it through `bench/run`, which builds in release mode.
+
+mod queue;
+
+use anyhow::{Context, bail};
+
+/// One measured figure.
+#[derive(Debug, serde::Serialize)]
+pub(crate) struct Figure {
+    suite: &'static str,
+    name: &'static str,
+    backend: &'static str,
+    value: f64,
+    unit: &'static str,
+}
+
+impl Figure {
+    pub(crate) fn new(
+        suite: &'static str,
+        name: &'static str,
+        backend: &'static str,
+        value: f64,
+        unit: &'static str,
+    ) -> Figure {
+        let value = (value * 1000.0).round() / 1000.0;
+        Figure { suite, name, backend, value, unit }
+    }
+
+    /// Prints the figure as one line of JSON on stdout (the benchmark's output format).
+    #[allow(clippy::print_stdout)]
+    pub(crate) fn print(&self) {
+        println!("{}", serde_json::to_string(self).expect("figures always serialise"));
+    }
+}
+
+/// The PostgreSQL server the benchmarks use.
+pub(crate) fn postgres_url() -> String {
+    std::env::var("TEST_DATABASE_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+}
+
+fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let Some(suite) = args.first() else { bail!("usage: bench/run <suite> [sqlite|postgres]  (suites: queue)") };
+    let backends: Vec<String> = match args.get(1) {
+        Some(backend) => vec![backend.clone()],
+        None => vec!["sqlite".into(), "postgres".into()],
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting tokio")?;
+    match suite.as_str() {
+        "queue" => runtime.block_on(queue::run(&backends)),
+        other => bail!("unknown suite {other:?} (suites: queue)"),
+    }
+}

@@ -1,0 +1,675 @@
+//! The SQLite store: WAL, one writer connection taking `BEGIN IMMEDIATE`, and a read pool.
+//!
+//! One writer serialises every write in this process, which is what SQLite does anyway; taking
+//! the write lock up front (`IMMEDIATE`) means a transaction never fails half-way on a lock
+//! upgrade when a second process shares the file. Times are integer milliseconds (UTC).
+
+use super::{Backend, ClaimRequest, Finish, HeartbeatReport, JobPage, Lease, ListFilter, Outcome, Schedule, Signal, Stats, Store};
+use crate::error::{QueueError, Result};
+use crate::job::{Enqueued, Job, JobId, JobState, NewJob, Progress};
+use async_trait::async_trait;
+use chrono::{DateTime, TimeZone, Utc};
+use futures::stream::BoxStream;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
+use sqlx::{ConnectOptions, Connection, QueryBuilder, Row, SqliteConnection};
+use std::str::FromStr;
+use std::time::Duration;
+use tokio::sync::Mutex;
+
+const COLUMNS: &str = "id, kind, state, priority, payload, attempt, max_attempts, run_at, created_at, started_at, \
+    finished_at, progress_percent, progress_message, last_error, parent_id, correlation_id, unique_key, locked_by, \
+    lease_expires_at, cancel_requested";
+
+/// Jobs inserted by one statement; keeps the bound JSON a few megabytes at most.
+const INSERT_CHUNK: usize = 10_000;
+
+/// A queue in one SQLite file.
+pub struct SqliteStore {
+    writer: Mutex<SqliteConnection>,
+    readers: SqlitePool,
+    checkpoints: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for SqliteStore {
+    fn drop(&mut self) {
+        self.checkpoints.abort();
+    }
+}
+
+/// How often the WAL is checkpointed in the background.
+const CHECKPOINT_INTERVAL: Duration = Duration::from_secs(2);
+
+async fn checkpoint_loop(mut conn: SqliteConnection) {
+    let mut interval = tokio::time::interval(CHECKPOINT_INTERVAL);
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        interval.tick().await;
+        // PASSIVE never waits for readers or the writer; what it cannot copy now waits for the next round.
+        if let Err(err) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&mut conn).await {
+            tracing::debug!(error = %err, "background WAL checkpoint");
+        }
+    }
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database a `sqlite:` URL names.
+    pub async fn open(url: &str) -> Result<SqliteStore> {
+        let options = SqliteConnectOptions::from_str(url)
+            .map_err(QueueError::db("parsing the SQLite URL"))?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(Duration::from_secs(10))
+            .pragma("temp_store", "memory")
+            .pragma("cache_size", "-32000");
+        // Checkpoints copy the WAL into the database file and fsync it: keep them off the
+        // writer's hot path (a checkpoint inside a commit is a multi-millisecond stall) and
+        // run them from a connection of their own in the background instead.
+        let writer = options
+            .clone()
+            .pragma("wal_autocheckpoint", "20000")
+            .connect()
+            .await
+            .map_err(QueueError::db("opening the SQLite writer"))?;
+        let checkpointer = options.connect().await.map_err(QueueError::db("opening the SQLite checkpointer"))?;
+        let checkpoints = tokio::spawn(checkpoint_loop(checkpointer));
+        let readers = SqlitePoolOptions::new()
+            .max_connections(4)
+            .min_connections(0)
+            .connect_with(options.read_only(true))
+            .await
+            .map_err(QueueError::db("opening the SQLite read pool"))?;
+        Ok(SqliteStore { writer: Mutex::new(writer), readers, checkpoints })
+    }
+
+    /// The writer connection, for the catalogue's writes in the same database.
+    pub fn writer(&self) -> &Mutex<SqliteConnection> {
+        &self.writer
+    }
+
+    /// The read pool.
+    pub fn readers(&self) -> &SqlitePool {
+        &self.readers
+    }
+}
+
+fn millis(t: DateTime<Utc>) -> i64 {
+    t.timestamp_millis()
+}
+
+fn from_millis(ms: i64) -> DateTime<Utc> {
+    Utc.timestamp_millis_opt(ms).single().unwrap_or_default()
+}
+
+fn now_ms() -> i64 {
+    Utc::now().timestamp_millis()
+}
+
+fn duration_ms(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX / 4)
+}
+
+fn job_from_row(row: &SqliteRow) -> Result<Job> {
+    let id: i64 = row.get("id");
+    let state: String = row.get("state");
+    let state = JobState::from_str(&state).map_err(|e| QueueError::Corrupt { id, column: "state", reason: e.to_string() })?;
+    let payload: String = row.get("payload");
+    let payload = serde_json::from_str(&payload).map_err(|e| QueueError::Corrupt { id, column: "payload", reason: e.to_string() })?;
+    let percent: Option<f64> = row.get("progress_percent");
+    Ok(Job {
+        id,
+        kind: row.get("kind"),
+        state,
+        priority: row.get("priority"),
+        attempt: row.get("attempt"),
+        max_attempts: row.get("max_attempts"),
+        run_at: from_millis(row.get("run_at")),
+        created_at: from_millis(row.get("created_at")),
+        started_at: row.get::<Option<i64>, _>("started_at").map(from_millis),
+        finished_at: row.get::<Option<i64>, _>("finished_at").map(from_millis),
+        progress: percent.map(|percent| Progress { percent: percent as f32, message: row.get("progress_message") }),
+        last_error: row.get("last_error"),
+        payload,
+        parent_id: row.get("parent_id"),
+        correlation_id: row.get("correlation_id"),
+        unique_key: row.get("unique_key"),
+        locked_by: row.get("locked_by"),
+        lease_expires_at: row.get::<Option<i64>, _>("lease_expires_at").map(from_millis),
+        cancel_requested: row.get("cancel_requested"),
+    })
+}
+
+fn jobs_from_rows(rows: &[SqliteRow]) -> Result<Vec<Job>> {
+    rows.iter().map(job_from_row).collect()
+}
+
+fn schedule_from_row(row: &SqliteRow) -> Schedule {
+    Schedule {
+        name: row.get("name"),
+        kind: row.get("kind"),
+        cron: row.get("cron"),
+        enabled: row.get("enabled"),
+        last_slot: row.get::<Option<i64>, _>("last_slot").map(from_millis),
+        last_job_id: row.get("last_job_id"),
+        updated_at: from_millis(row.get("updated_at")),
+    }
+}
+
+fn leases_json(leases: impl Iterator<Item = (JobId, i32)>) -> String {
+    let pairs: Vec<(JobId, i32)> = leases.collect();
+    serde_json::to_string(&pairs).expect("pairs of integers always serialise")
+}
+
+fn new_job_json(job: &NewJob, now: i64) -> serde_json::Value {
+    serde_json::json!([
+        job.kind,
+        job.priority,
+        job.payload.to_string(),
+        job.max_attempts,
+        job.run_at.map_or(now, millis),
+        job.parent_id,
+        job.correlation_id,
+        job.unique_key,
+    ])
+}
+
+/// The job as inserted, without reading it back.
+fn inserted(id: JobId, job: NewJob, now: i64) -> Job {
+    Job {
+        id,
+        kind: job.kind,
+        state: JobState::Pending,
+        priority: job.priority,
+        attempt: 0,
+        max_attempts: job.max_attempts,
+        run_at: from_millis(job.run_at.map_or(now, millis)),
+        created_at: from_millis(now),
+        started_at: None,
+        finished_at: None,
+        progress: None,
+        last_error: None,
+        payload: job.payload,
+        parent_id: job.parent_id,
+        correlation_id: job.correlation_id,
+        unique_key: job.unique_key,
+        locked_by: None,
+        lease_expires_at: None,
+        cancel_requested: false,
+    }
+}
+
+async fn insert_one(conn: &mut SqliteConnection, job: NewJob, now: i64) -> Result<Enqueued> {
+    let row = sqlx::query(&format!(
+        "INSERT INTO jobs (kind, priority, payload, max_attempts, run_at, created_at, parent_id, correlation_id, unique_key) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) \
+         ON CONFLICT (unique_key) WHERE unique_key IS NOT NULL AND state IN ('pending', 'running') DO NOTHING \
+         RETURNING {COLUMNS}"
+    ))
+    .bind(&job.kind)
+    .bind(job.priority)
+    .bind(job.payload.to_string())
+    .bind(job.max_attempts)
+    .bind(job.run_at.map_or(now, millis))
+    .bind(now)
+    .bind(job.parent_id)
+    .bind(&job.correlation_id)
+    .bind(&job.unique_key)
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(QueueError::db("inserting a job"))?;
+    if let Some(row) = row {
+        return Ok(Enqueued { job: job_from_row(&row)?, created: true });
+    }
+    let existing = sqlx::query(&format!(
+        "SELECT {COLUMNS} FROM jobs WHERE unique_key = ? AND state IN ('pending', 'running')"
+    ))
+    .bind(&job.unique_key)
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(QueueError::db("reading the job holding a unique key"))?;
+    Ok(Enqueued { job: job_from_row(&existing)?, created: false })
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    fn backend(&self) -> Backend {
+        Backend::Sqlite
+    }
+
+    async fn migrate(&self) -> Result<()> {
+        let mut conn = self.writer.lock().await;
+        let mut migrator = sqlx::migrate!("./migrations/sqlite");
+        // The application keeps its own migrations in the same table, numbered apart.
+        migrator.set_ignore_missing(true);
+        migrator.run_direct(&mut *conn).await.map_err(|source| QueueError::Migrate { backend: "sqlite", source })
+    }
+
+    async fn now(&self) -> Result<DateTime<Utc>> {
+        Ok(Utc::now())
+    }
+
+    async fn enqueue(&self, jobs: Vec<NewJob>) -> Result<Vec<Enqueued>> {
+        let now = now_ms();
+        let mut conn = self.writer.lock().await;
+        let mut tx = conn.begin_with("BEGIN IMMEDIATE").await.map_err(QueueError::db("beginning an enqueue"))?;
+        let mut out = Vec::with_capacity(jobs.len());
+        if jobs.len() > 1 && jobs.iter().all(|job| job.unique_key.is_none()) {
+            // Bulk path: one statement per chunk; without unique keys every row is inserted, in
+            // array order, so the ascending new ids map back onto the inputs one to one.
+            let mut jobs = jobs.into_iter().peekable();
+            while jobs.peek().is_some() {
+                let chunk: Vec<NewJob> = jobs.by_ref().take(INSERT_CHUNK).collect();
+                let array = serde_json::Value::Array(chunk.iter().map(|job| new_job_json(job, now)).collect());
+                let mut ids: Vec<i64> = sqlx::query_scalar(
+                    "INSERT INTO jobs (kind, priority, payload, max_attempts, run_at, created_at, parent_id, correlation_id, unique_key) \
+                     SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, ?, value ->> 5, value ->> 6, value ->> 7 \
+                     FROM json_each(?) ORDER BY key RETURNING id",
+                )
+                .bind(now)
+                .bind(array.to_string())
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(QueueError::db("bulk-inserting jobs"))?;
+                ids.sort_unstable();
+                if ids.len() != chunk.len() {
+                    return Err(QueueError::Invalid(format!("bulk insert stored {} of {} jobs", ids.len(), chunk.len())));
+                }
+                out.extend(ids.into_iter().zip(chunk).map(|(id, job)| Enqueued { job: inserted(id, job, now), created: true }));
+            }
+        } else {
+            for job in jobs {
+                out.push(insert_one(&mut tx, job, now).await?);
+            }
+        }
+        tx.commit().await.map_err(QueueError::db("committing an enqueue"))?;
+        Ok(out)
+    }
+
+    // Without ANALYZE statistics SQLite prefers the (state, kind) index and sorts every pending
+    // job on each claim; `INDEXED BY` keeps claims on the ordered claim index.
+    async fn claim(&self, request: ClaimRequest<'_>) -> Result<Vec<Job>> {
+        let now = now_ms();
+        let kinds = serde_json::to_string(request.kinds).expect("strings always serialise");
+        let mut conn = self.writer.lock().await;
+        let mut tx = conn.begin_with("BEGIN IMMEDIATE").await.map_err(QueueError::db("beginning a claim"))?;
+        let rows = sqlx::query(&format!(
+            "UPDATE jobs SET state = 'running', attempt = attempt + 1, locked_by = ?, lease_expires_at = ?, \
+                 started_at = ?, progress_percent = NULL, progress_message = NULL \
+             WHERE id IN (SELECT id FROM jobs INDEXED BY jobs_claim WHERE state = 'pending' AND run_at <= ? \
+                 AND kind IN (SELECT value FROM json_each(?)) ORDER BY priority, run_at, id LIMIT ?) \
+             RETURNING {COLUMNS}"
+        ))
+        .bind(request.worker_id)
+        .bind(now + duration_ms(request.lease))
+        .bind(now)
+        .bind(now)
+        .bind(kinds)
+        .bind(i64::try_from(request.limit).unwrap_or(i64::MAX))
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(QueueError::db("claiming jobs"))?;
+        tx.commit().await.map_err(QueueError::db("committing a claim"))?;
+        drop(conn);
+        let mut jobs = jobs_from_rows(&rows)?;
+        jobs.sort_unstable_by_key(|job| (job.priority, job.run_at, job.id));
+        Ok(jobs)
+    }
+
+    async fn finish(&self, worker_id: &str, finishes: &[Finish]) -> Result<Vec<JobId>> {
+        let now = now_ms();
+        let completed = leases_json(
+            finishes.iter().filter(|f| f.outcome == Outcome::Completed).map(|f| (f.id, f.attempt)),
+        );
+        let mut conn = self.writer.lock().await;
+        let mut tx = conn.begin_with("BEGIN IMMEDIATE").await.map_err(QueueError::db("beginning an acknowledgement"))?;
+        let mut applied: Vec<JobId> = sqlx::query_scalar(
+            "UPDATE jobs SET state = 'completed', finished_at = ?, locked_by = NULL, lease_expires_at = NULL \
+             WHERE state = 'running' AND locked_by = ? \
+               AND (id, attempt) IN (SELECT value ->> 0, value ->> 1 FROM json_each(?)) \
+             RETURNING id",
+        )
+        .bind(now)
+        .bind(worker_id)
+        .bind(completed)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(QueueError::db("completing jobs"))?;
+        for finish in finishes.iter().filter(|f| f.outcome != Outcome::Completed) {
+            let (state, finished_at, run_at, attempt_delta, error): (&str, Option<i64>, Option<i64>, i32, Option<&str>) =
+                match &finish.outcome {
+                    Outcome::Completed => unreachable!("completions were applied above"),
+                    Outcome::Retry { delay, error } => ("pending", None, Some(now + duration_ms(*delay)), 0, Some(error)),
+                    Outcome::Failed { error } => ("failed", Some(now), None, 0, Some(error)),
+                    Outcome::Snooze { delay } => ("pending", None, Some(now + duration_ms(*delay)), -1, None),
+                    Outcome::Cancelled { reason } => ("cancelled", Some(now), None, 0, Some(reason)),
+                };
+            let done = sqlx::query(
+                "UPDATE jobs SET state = ?, finished_at = ?, run_at = COALESCE(?, run_at), attempt = attempt + ?, \
+                     last_error = COALESCE(?, last_error), locked_by = NULL, lease_expires_at = NULL \
+                 WHERE id = ? AND attempt = ? AND state = 'running' AND locked_by = ?",
+            )
+            .bind(state)
+            .bind(finished_at)
+            .bind(run_at)
+            .bind(attempt_delta)
+            .bind(error)
+            .bind(finish.id)
+            .bind(finish.attempt)
+            .bind(worker_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(QueueError::db("recording a job outcome"))?;
+            if done.rows_affected() == 1 {
+                applied.push(finish.id);
+            }
+        }
+        tx.commit().await.map_err(QueueError::db("committing an acknowledgement"))?;
+        Ok(applied)
+    }
+
+    async fn heartbeat(&self, worker_id: &str, leases: &[Lease], lease: Duration) -> Result<HeartbeatReport> {
+        let now = now_ms();
+        let held = leases_json(leases.iter().map(|l| (l.id, l.attempt)));
+        let mut conn = self.writer.lock().await;
+        let mut tx = conn.begin_with("BEGIN IMMEDIATE").await.map_err(QueueError::db("beginning a heartbeat"))?;
+        let rows = sqlx::query(
+            "UPDATE jobs SET lease_expires_at = ? \
+             WHERE state = 'running' AND locked_by = ? \
+               AND (id, attempt) IN (SELECT value ->> 0, value ->> 1 FROM json_each(?)) \
+             RETURNING id, cancel_requested",
+        )
+        .bind(now + duration_ms(lease))
+        .bind(worker_id)
+        .bind(held)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(QueueError::db("renewing leases"))?;
+        tx.commit().await.map_err(QueueError::db("committing a heartbeat"))?;
+        let renewed: std::collections::HashSet<JobId> = rows.iter().map(|r| r.get("id")).collect();
+        Ok(HeartbeatReport {
+            lost: leases.iter().map(|l| l.id).filter(|id| !renewed.contains(id)).collect(),
+            cancel_requested: rows.iter().filter(|r| r.get::<bool, _>("cancel_requested")).map(|r| r.get("id")).collect(),
+        })
+    }
+
+    async fn rescue_expired(&self) -> Result<Vec<Job>> {
+        let now = now_ms();
+        let mut conn = self.writer.lock().await;
+        let mut tx = conn.begin_with("BEGIN IMMEDIATE").await.map_err(QueueError::db("beginning a rescue"))?;
+        let rows = sqlx::query(&format!(
+            "UPDATE jobs SET \
+                 state = CASE WHEN cancel_requested THEN 'cancelled' WHEN attempt >= max_attempts THEN 'failed' ELSE 'pending' END, \
+                 finished_at = CASE WHEN cancel_requested OR attempt >= max_attempts THEN ? END, \
+                 last_error = 'lease expired: worker ' || COALESCE(locked_by, '?') || ' stopped renewing it', \
+                 run_at = ?, locked_by = NULL, lease_expires_at = NULL \
+             WHERE state = 'running' AND lease_expires_at < ? \
+             RETURNING {COLUMNS}"
+        ))
+        .bind(now)
+        .bind(now)
+        .bind(now)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(QueueError::db("rescuing expired leases"))?;
+        tx.commit().await.map_err(QueueError::db("committing a rescue"))?;
+        jobs_from_rows(&rows)
+    }
+
+    async fn set_progress(&self, worker_id: &str, lease: Lease, progress: &Progress) -> Result<bool> {
+        let mut conn = self.writer.lock().await;
+        let done = sqlx::query(
+            "UPDATE jobs SET progress_percent = ?, progress_message = ? \
+             WHERE id = ? AND attempt = ? AND state = 'running' AND locked_by = ?",
+        )
+        .bind(f64::from(progress.percent))
+        .bind(&progress.message)
+        .bind(lease.id)
+        .bind(lease.attempt)
+        .bind(worker_id)
+        .execute(&mut *conn)
+        .await
+        .map_err(QueueError::db("recording progress"))?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn next_run_at(&self, kinds: &[String]) -> Result<Option<DateTime<Utc>>> {
+        let kinds = serde_json::to_string(kinds).expect("strings always serialise");
+        let next: Option<i64> = sqlx::query_scalar(
+            "SELECT min(run_at) FROM jobs INDEXED BY jobs_claim \
+             WHERE state = 'pending' AND kind IN (SELECT value FROM json_each(?))",
+        )
+        .bind(kinds)
+        .fetch_one(&self.readers)
+        .await
+        .map_err(QueueError::db("finding the next due job"))?;
+        Ok(next.map(from_millis))
+    }
+
+    async fn get(&self, id: JobId) -> Result<Option<Job>> {
+        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM jobs WHERE id = ?"))
+            .bind(id)
+            .fetch_optional(&self.readers)
+            .await
+            .map_err(QueueError::db("reading a job"))?;
+        row.as_ref().map(job_from_row).transpose()
+    }
+
+    async fn get_many(&self, ids: &[JobId]) -> Result<Vec<Job>> {
+        let ids = serde_json::to_string(ids).expect("integers always serialise");
+        let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM jobs WHERE id IN (SELECT value FROM json_each(?))"))
+            .bind(ids)
+            .fetch_all(&self.readers)
+            .await
+            .map_err(QueueError::db("reading jobs"))?;
+        jobs_from_rows(&rows)
+    }
+
+    async fn list(&self, filter: &ListFilter) -> Result<JobPage> {
+        let mut query = QueryBuilder::new(format!("SELECT {COLUMNS} FROM jobs WHERE 1 = 1"));
+        if let Some(state) = filter.state {
+            query.push(" AND state = ").push_bind(state.as_str());
+        }
+        if let Some(kind) = &filter.kind {
+            query.push(" AND kind = ").push_bind(kind.clone());
+        }
+        if let Some(correlation_id) = &filter.correlation_id {
+            query.push(" AND correlation_id = ").push_bind(correlation_id.clone());
+        }
+        if let Some(before) = filter.before_id {
+            query.push(" AND id < ").push_bind(before);
+        }
+        let limit = filter.limit.max(1);
+        query.push(" ORDER BY id DESC LIMIT ").push_bind(i64::try_from(limit + 1).unwrap_or(i64::MAX));
+        let rows = query.build().fetch_all(&self.readers).await.map_err(QueueError::db("listing jobs"))?;
+        let mut items = jobs_from_rows(&rows)?;
+        let next_before_id = if items.len() > limit {
+            items.truncate(limit);
+            items.last().map(|job| job.id)
+        } else {
+            None
+        };
+        Ok(JobPage { items, next_before_id })
+    }
+
+    async fn cancel(&self, id: JobId) -> Result<Job> {
+        let now = now_ms();
+        let mut conn = self.writer.lock().await;
+        let mut tx = conn.begin_with("BEGIN IMMEDIATE").await.map_err(QueueError::db("beginning a cancel"))?;
+        let row = sqlx::query(&format!(
+            "UPDATE jobs SET \
+                 state = CASE WHEN state = 'pending' THEN 'cancelled' ELSE state END, \
+                 finished_at = CASE WHEN state = 'pending' THEN ? ELSE finished_at END, \
+                 last_error = CASE WHEN state = 'pending' THEN 'cancelled by user' ELSE last_error END, \
+                 cancel_requested = 1 \
+             WHERE id = ? AND state IN ('pending', 'running') RETURNING {COLUMNS}"
+        ))
+        .bind(now)
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(QueueError::db("cancelling a job"))?;
+        let result = match row {
+            Some(row) => job_from_row(&row),
+            None => {
+                let state: Option<String> = sqlx::query_scalar("SELECT state FROM jobs WHERE id = ?")
+                    .bind(id)
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(QueueError::db("reading a job's state"))?;
+                Err(invalid_transition(id, state, "cancel"))
+            }
+        };
+        tx.commit().await.map_err(QueueError::db("committing a cancel"))?;
+        result
+    }
+
+    async fn retry(&self, id: JobId) -> Result<Job> {
+        let now = now_ms();
+        let mut conn = self.writer.lock().await;
+        let mut tx = conn.begin_with("BEGIN IMMEDIATE").await.map_err(QueueError::db("beginning a retry"))?;
+        let current: Option<(String, Option<String>)> =
+            sqlx::query_as("SELECT state, unique_key FROM jobs WHERE id = ?")
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(QueueError::db("reading a job's state"))?;
+        let Some((state, unique_key)) = current else { return Err(QueueError::NotFound(id)) };
+        if state != "failed" && state != "cancelled" {
+            return Err(invalid_transition(id, Some(state), "retry"));
+        }
+        if let Some(key) = unique_key {
+            let holder: Option<i64> =
+                sqlx::query_scalar("SELECT id FROM jobs WHERE unique_key = ? AND state IN ('pending', 'running')")
+                    .bind(&key)
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(QueueError::db("checking a unique key"))?;
+            if let Some(existing) = holder {
+                return Err(QueueError::UniqueConflict { id, existing, key });
+            }
+        }
+        let row = sqlx::query(&format!(
+            "UPDATE jobs SET state = 'pending', attempt = 0, run_at = ?, finished_at = NULL, started_at = NULL, \
+                 cancel_requested = 0, progress_percent = NULL, progress_message = NULL \
+             WHERE id = ? RETURNING {COLUMNS}"
+        ))
+        .bind(now)
+        .bind(id)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(QueueError::db("retrying a job"))?;
+        tx.commit().await.map_err(QueueError::db("committing a retry"))?;
+        job_from_row(&row)
+    }
+
+    async fn delete_finished_before(&self, before: DateTime<Utc>) -> Result<u64> {
+        let mut conn = self.writer.lock().await;
+        let done = sqlx::query(
+            "DELETE FROM jobs WHERE state IN ('completed', 'failed', 'cancelled') AND finished_at < ?",
+        )
+        .bind(millis(before))
+        .execute(&mut *conn)
+        .await
+        .map_err(QueueError::db("deleting finished jobs"))?;
+        Ok(done.rows_affected())
+    }
+
+    async fn stats(&self) -> Result<Stats> {
+        let rows: Vec<(String, String, i64)> =
+            sqlx::query_as("SELECT state, kind, count(*) FROM jobs GROUP BY state, kind")
+                .fetch_all(&self.readers)
+                .await
+                .map_err(QueueError::db("counting jobs"))?;
+        let now = now_ms();
+        let (minute, hour): (i64, i64) = sqlx::query_as(
+            "SELECT count(*) FILTER (WHERE finished_at >= ?), count(*) FROM jobs \
+             WHERE state = 'completed' AND finished_at >= ?",
+        )
+        .bind(now - 60_000)
+        .bind(now - 3_600_000)
+        .fetch_one(&self.readers)
+        .await
+        .map_err(QueueError::db("measuring throughput"))?;
+        Ok(super::stats_from_counts(rows, minute, hour))
+    }
+
+    async fn ensure_schedule(&self, name: &str, kind: &str, cron: &str, enabled: bool) -> Result<()> {
+        let mut conn = self.writer.lock().await;
+        sqlx::query(
+            "INSERT INTO schedules (name, kind, cron, enabled, updated_at) VALUES (?, ?, ?, ?, ?) \
+             ON CONFLICT (name) DO UPDATE SET kind = excluded.kind",
+        )
+        .bind(name)
+        .bind(kind)
+        .bind(cron)
+        .bind(enabled)
+        .bind(now_ms())
+        .execute(&mut *conn)
+        .await
+        .map_err(QueueError::db("registering a schedule"))?;
+        Ok(())
+    }
+
+    async fn schedules(&self) -> Result<Vec<Schedule>> {
+        let rows = sqlx::query("SELECT * FROM schedules ORDER BY name")
+            .fetch_all(&self.readers)
+            .await
+            .map_err(QueueError::db("listing schedules"))?;
+        Ok(rows.iter().map(schedule_from_row).collect())
+    }
+
+    async fn update_schedule(&self, name: &str, cron: &str, enabled: bool) -> Result<Schedule> {
+        let mut conn = self.writer.lock().await;
+        let row = sqlx::query("UPDATE schedules SET cron = ?, enabled = ?, updated_at = ? WHERE name = ? RETURNING *")
+            .bind(cron)
+            .bind(enabled)
+            .bind(now_ms())
+            .bind(name)
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(QueueError::db("updating a schedule"))?;
+        row.as_ref().map(schedule_from_row).ok_or_else(|| QueueError::ScheduleNotFound(name.to_owned()))
+    }
+
+    async fn fire_schedule(&self, name: &str, slot: DateTime<Utc>, job: NewJob) -> Result<Option<Enqueued>> {
+        let now = now_ms();
+        let mut conn = self.writer.lock().await;
+        let mut tx = conn.begin_with("BEGIN IMMEDIATE").await.map_err(QueueError::db("beginning a schedule slot"))?;
+        let claimed = sqlx::query(
+            "UPDATE schedules SET last_slot = ? WHERE name = ? AND enabled AND (last_slot IS NULL OR last_slot < ?)",
+        )
+        .bind(millis(slot))
+        .bind(name)
+        .bind(millis(slot))
+        .execute(&mut *tx)
+        .await
+        .map_err(QueueError::db("claiming a schedule slot"))?;
+        if claimed.rows_affected() == 0 {
+            return Ok(None);
+        }
+        let enqueued = insert_one(&mut tx, job, now).await?;
+        sqlx::query("UPDATE schedules SET last_job_id = ? WHERE name = ?")
+            .bind(enqueued.job.id)
+            .bind(name)
+            .execute(&mut *tx)
+            .await
+            .map_err(QueueError::db("recording a schedule's job"))?;
+        tx.commit().await.map_err(QueueError::db("committing a schedule slot"))?;
+        Ok(Some(enqueued))
+    }
+
+    async fn publish(&self, _message: &str) -> Result<()> {
+        Ok(())
+    }
+
+    async fn subscribe(&self) -> Result<Option<BoxStream<'static, Signal>>> {
+        Ok(None)
+    }
+}
+
+pub(super) fn invalid_transition(id: JobId, state: Option<String>, operation: &'static str) -> QueueError {
+    match state.as_deref().map(JobState::from_str) {
+        Some(Ok(state)) => QueueError::InvalidTransition { id, state, operation },
+        _ => QueueError::NotFound(id),
+    }
+}
