@@ -27,7 +27,8 @@ impl RetryPolicy {
         let raw = self.base.as_secs_f64() * 2f64.powi(exponent);
         let capped = raw.min(self.max.as_secs_f64());
         let factor = 1.0 + self.jitter * (2.0 * random - 1.0);
-        Duration::from_secs_f64((capped * factor).max(0.0))
+        // `from_secs_f64` panics on overflow (a `max` near `Duration::MAX` with jitter above 1).
+        Duration::try_from_secs_f64((capped * factor).max(0.0)).unwrap_or(self.max)
     }
 
     /// The delay after failed attempt number `attempt`, with fresh randomness.
@@ -45,6 +46,14 @@ mod tests {
         let policy = RetryPolicy { base: Duration::from_secs(1), max: Duration::from_secs(10), jitter: 0.0 };
         let delays: Vec<u64> = (1..=6).map(|a| policy.delay_with(a, 0.5).as_secs()).collect();
         assert_eq!(delays, vec![1, 2, 4, 8, 10, 10]);
+    }
+
+    #[test]
+    fn huge_delays_saturate_instead_of_panicking() {
+        let policy = RetryPolicy { base: Duration::from_secs(1), max: Duration::MAX, jitter: 0.25 };
+        assert_eq!(policy.delay_with(i32::MAX, 1.0), Duration::from_secs(1 << 30).mul_f64(1.25));
+        let policy = RetryPolicy { base: Duration::MAX, max: Duration::MAX, jitter: 0.5 };
+        assert_eq!(policy.delay_with(3, 1.0), Duration::MAX);
     }
 
     #[test]

@@ -23,6 +23,8 @@ impl Default for BreakerPolicy {
 struct Circuit {
     consecutive_failures: u32,
     open_until: Option<Instant>,
+    /// The cool-down is over and one call is trying the service: the others keep waiting.
+    trial_running: bool,
 }
 
 /// The breakers of one process, keyed by service name (`"tmdb"`, `"kodi:3"`).
@@ -45,12 +47,31 @@ impl Breakers {
         open_until.checked_duration_since(Instant::now()).filter(|left| !left.is_zero())
     }
 
+    /// Asks to call the service now. `Err(wait)` while the circuit is open, or while the one trial
+    /// call let through after the cool-down is still running; the caller then reports the call's
+    /// end with [`Breakers::record_success`], [`Breakers::record_failure`] or [`Breakers::record_neutral`].
+    pub fn try_call(&self, service: &str) -> Result<(), Duration> {
+        let mut circuits = self.circuits.lock().expect("breaker lock is never poisoned: no panics while held");
+        let Some(circuit) = circuits.get_mut(service) else { return Ok(()) };
+        let Some(open_until) = circuit.open_until else { return Ok(()) };
+        if let Some(left) = open_until.checked_duration_since(Instant::now()).filter(|left| !left.is_zero()) {
+            return Err(left);
+        }
+        if circuit.trial_running {
+            // Half-open: one call at a time finds out whether the service is back.
+            return Err(self.policy.cool_down);
+        }
+        circuit.trial_running = true;
+        Ok(())
+    }
+
     /// Records a successful call: the circuit closes.
     pub fn record_success(&self, service: &str) {
         let mut circuits = self.circuits.lock().expect("breaker lock is never poisoned: no panics while held");
         if let Some(circuit) = circuits.get_mut(service) {
             circuit.consecutive_failures = 0;
             circuit.open_until = None;
+            circuit.trial_running = false;
         }
     }
 
@@ -58,12 +79,25 @@ impl Breakers {
     pub fn record_failure(&self, service: &str) -> bool {
         let mut circuits = self.circuits.lock().expect("breaker lock is never poisoned: no panics while held");
         let circuit = circuits.entry(service.to_owned()).or_default();
+        circuit.trial_running = false;
         circuit.consecutive_failures = circuit.consecutive_failures.saturating_add(1);
         if circuit.consecutive_failures >= self.policy.failure_threshold {
-            circuit.open_until = Some(Instant::now() + self.policy.cool_down);
+            let now = Instant::now();
+            // A cool-down too long for the clock means "open for good" in practice.
+            circuit.open_until =
+                Some(now.checked_add(self.policy.cool_down).unwrap_or(now + Duration::from_secs(86_400 * 365)));
             return true;
         }
         false
+    }
+
+    /// Records a call that says nothing about the service (a permanent error, a cancellation):
+    /// the circuit stays as it is, but a trial call no longer blocks the next one.
+    pub fn record_neutral(&self, service: &str) {
+        let mut circuits = self.circuits.lock().expect("breaker lock is never poisoned: no panics while held");
+        if let Some(circuit) = circuits.get_mut(service) {
+            circuit.trial_running = false;
+        }
     }
 }
 
@@ -94,5 +128,34 @@ mod tests {
         assert!(breakers.open_for("kodi:1").is_none(), "a trial run is let through after the cool-down");
         assert!(breakers.record_failure("kodi:1"));
         assert!(breakers.open_for("kodi:1").is_some());
+    }
+
+    #[test]
+    fn half_open_lets_one_trial_call_through_at_a_time() {
+        let breakers = Breakers::new(BreakerPolicy { failure_threshold: 2, cool_down: Duration::from_millis(20) });
+        assert_eq!(breakers.try_call("tmdb"), Ok(()), "closed");
+        assert_eq!(breakers.try_call("tmdb"), Ok(()), "closed circuits let every call through");
+        breakers.record_failure("tmdb");
+        breakers.record_failure("tmdb");
+        assert!(breakers.try_call("tmdb").is_err(), "open");
+        std::thread::sleep(Duration::from_millis(30));
+        assert_eq!(breakers.try_call("tmdb"), Ok(()), "the trial");
+        assert!(breakers.try_call("tmdb").is_err(), "no second call while the trial runs");
+        breakers.record_neutral("tmdb");
+        assert_eq!(breakers.try_call("tmdb"), Ok(()), "a neutral end lets the next trial through");
+        assert!(breakers.record_failure("tmdb"), "a failed trial re-opens at once");
+        assert!(breakers.try_call("tmdb").is_err());
+        std::thread::sleep(Duration::from_millis(30));
+        assert_eq!(breakers.try_call("tmdb"), Ok(()));
+        breakers.record_success("tmdb");
+        assert_eq!(breakers.try_call("tmdb"), Ok(()), "closed again");
+        assert_eq!(breakers.try_call("tmdb"), Ok(()));
+    }
+
+    #[test]
+    fn a_huge_cool_down_does_not_panic() {
+        let breakers = Breakers::new(BreakerPolicy { failure_threshold: 1, cool_down: Duration::MAX });
+        assert!(breakers.record_failure("kodi:1"));
+        assert!(breakers.try_call("kodi:1").is_err());
     }
 }

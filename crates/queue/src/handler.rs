@@ -79,7 +79,9 @@ impl JobContext {
             }
             *last = Some(now);
         }
-        let progress = Progress { percent: percent.clamp(0.0, 100.0), message: Some(message.into()) };
+        // NaN would be stored as NULL by SQLite and serialised as null: report it as 0 %.
+        let percent = if percent.is_nan() { 0.0 } else { percent.clamp(0.0, 100.0) };
+        let progress = Progress { percent, message: Some(message.into()) };
         let lease = Lease { id: self.job.id, attempt: self.job.attempt };
         match self.queue.store().set_progress(&self.worker_id, lease, &progress).await {
             Ok(true) => {

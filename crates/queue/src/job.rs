@@ -33,13 +33,8 @@ pub enum JobState {
 
 impl JobState {
     /// Every state, in life-cycle order.
-    pub const ALL: [JobState; 5] = [
-        JobState::Pending,
-        JobState::Running,
-        JobState::Completed,
-        JobState::Failed,
-        JobState::Cancelled,
-    ];
+    pub const ALL: [JobState; 5] =
+        [JobState::Pending, JobState::Running, JobState::Completed, JobState::Failed, JobState::Cancelled];
 
     /// The stable string stored in the database and used in the API.
     pub fn as_str(self) -> &'static str {

@@ -31,6 +31,11 @@ struct Inner {
     node_id: String,
     events: broadcast::Sender<JobEvent>,
     wake: Notify,
+    /// Orders this process's events of one job: an enqueue holds it shared from before its
+    /// commit until its `job.created` is out, and a worker takes it exclusively to announce
+    /// `job.started`, so that a job claimed the instant it committed is never announced as
+    /// started before it is announced as created. Only taken while someone subscribes.
+    announce_gate: tokio::sync::RwLock<()>,
     /// Cancellation tokens of the jobs running in this process, with their attempt.
     running: Mutex<HashMap<JobId, (i32, CancellationToken)>>,
 }
@@ -70,6 +75,7 @@ impl Queue {
                 node_id,
                 events,
                 wake: Notify::new(),
+                announce_gate: tokio::sync::RwLock::new(()),
                 running: Mutex::new(HashMap::new()),
             }),
         }
@@ -108,15 +114,32 @@ impl Queue {
         for job in &jobs {
             validate(job)?;
         }
+        let _gate = self.gate_shared().await;
         let enqueued = self.inner.store.enqueue(jobs).await?;
         if enqueued.iter().any(|e| e.created) {
             // Announce before waking the workers, so that `job.created` precedes `job.started`.
-            let events =
-                enqueued.iter().filter(|e| e.created).map(|e| JobEvent { kind: JobEventKind::Created, job: e.job.clone() });
+            let events = enqueued
+                .iter()
+                .filter(|e| e.created)
+                .map(|e| JobEvent { kind: JobEventKind::Created, job: e.job.clone() });
             self.emit(events.collect()).await;
             self.inner.wake.notify_waiters();
         }
         Ok(enqueued)
+    }
+
+    /// Wakes workers and tells subscribers about jobs enqueued inside a caller's transaction
+    /// (`store::sqlite::enqueue_with`, `store::postgres::enqueue_with`), once it committed.
+    pub async fn announce(&self, enqueued: &[Enqueued]) {
+        if enqueued.iter().any(|e| e.created) {
+            // Announce before waking the workers, so that `job.created` precedes `job.started`.
+            let events = enqueued
+                .iter()
+                .filter(|e| e.created)
+                .map(|e| JobEvent { kind: JobEventKind::Created, job: e.job.clone() });
+            self.emit(events.collect()).await;
+            self.inner.wake.notify_waiters();
+        }
     }
 
     /// One job, or [`QueueError::NotFound`].
@@ -147,6 +170,7 @@ impl Queue {
 
     /// Puts a failed or cancelled job back to pending with fresh attempts.
     pub async fn retry(&self, id: JobId) -> Result<Job> {
+        let _gate = self.gate_shared().await;
         let job = self.inner.store.retry(id).await?;
         self.emit(vec![JobEvent { kind: JobEventKind::Created, job: job.clone() }]).await;
         self.inner.wake.notify_waiters();
@@ -199,6 +223,7 @@ impl Queue {
 
     /// Fires every due schedule slot once across all processes. Returns the jobs enqueued.
     pub async fn fire_due_schedules(&self) -> Result<Vec<Enqueued>> {
+        let _gate = self.gate_shared().await;
         let now = self.inner.store.now().await?;
         let mut fired = Vec::new();
         for schedule in self.schedules().await? {
@@ -212,7 +237,10 @@ impl Queue {
             }
         }
         if fired.iter().any(|e| e.created) {
-            let events = fired.iter().filter(|e| e.created).map(|e| JobEvent { kind: JobEventKind::Created, job: e.job.clone() });
+            let events = fired
+                .iter()
+                .filter(|e| e.created)
+                .map(|e| JobEvent { kind: JobEventKind::Created, job: e.job.clone() });
             self.emit(events.collect()).await;
             self.inner.wake.notify_waiters();
         }
@@ -298,6 +326,20 @@ impl Queue {
         self.inner.events.receiver_count() > 0
     }
 
+    /// Held by whatever creates jobs until their `job.created` is published (see `announce_gate`).
+    async fn gate_shared(&self) -> Option<tokio::sync::RwLockReadGuard<'_, ()>> {
+        if self.has_subscribers() { Some(self.inner.announce_gate.read().await) } else { None }
+    }
+
+    /// Publishes `job.started` events once every enqueue in flight has published its `job.created`.
+    pub(crate) async fn emit_started(&self, events: Vec<JobEvent>) {
+        if events.is_empty() {
+            return;
+        }
+        let _gate = if self.has_subscribers() { Some(self.inner.announce_gate.write().await) } else { None };
+        self.emit(events).await;
+    }
+
     pub(crate) fn wake(&self) -> &Notify {
         &self.inner.wake
     }
@@ -321,7 +363,7 @@ impl Queue {
     }
 }
 
-fn validate(job: &NewJob) -> Result<()> {
+pub(crate) fn validate(job: &NewJob) -> Result<()> {
     if job.kind.is_empty() {
         return Err(QueueError::Invalid("job kind must not be empty".into()));
     }

@@ -17,9 +17,7 @@ pub fn parse(expression: &str) -> Result<Cron> {
     let invalid = |reason: String| QueueError::InvalidCron { expression: expression.to_owned(), reason };
     let fields = expression.split_whitespace().count();
     if !expression.trim_start().starts_with('@') && fields != 5 {
-        return Err(invalid(format!(
-            "expected 5 fields (minute hour day-of-month month day-of-week), found {fields}"
-        )));
+        return Err(invalid(format!("expected 5 fields (minute hour day-of-month month day-of-week), found {fields}")));
     }
     Cron::new(expression).parse().map_err(|err| invalid(err.to_string()))
 }

@@ -58,6 +58,24 @@ impl Default for WorkerConfig {
     }
 }
 
+/// The shortest interval a worker uses: a zero period would panic in `tokio::time::interval`
+/// (killing the heartbeat or maintenance task) or spin the fetch loop.
+const MIN_INTERVAL: Duration = Duration::from_millis(10);
+
+impl WorkerConfig {
+    /// The configuration with zero intervals raised to [`MIN_INTERVAL`].
+    fn sanitized(mut self) -> WorkerConfig {
+        for interval in [&mut self.heartbeat, &mut self.poll_interval, &mut self.maintenance_interval, &mut self.lease]
+        {
+            *interval = (*interval).max(MIN_INTERVAL);
+        }
+        if self.heartbeat >= self.lease {
+            tracing::warn!(heartbeat = ?self.heartbeat, lease = ?self.lease, "the heartbeat is not shorter than the lease: running jobs will lose their leases");
+        }
+        self
+    }
+}
+
 /// Why a running job's token fired.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum StopReason {
@@ -104,6 +122,7 @@ pub struct Worker {
 impl Worker {
     /// A worker; nothing runs until [`Worker::run`].
     pub fn new(queue: Queue, registry: Registry, config: WorkerConfig) -> Worker {
+        let config = config.sanitized();
         let worker_id: Arc<str> = format!("{}-w{}", queue.node_id(), fastrand::u32(..)).into();
         let breakers = Breakers::new(config.breaker);
         Worker {
@@ -138,10 +157,9 @@ impl Worker {
         fetch_loop(&shared, &shutdown, &ack_tx, &mut tasks).await;
 
         // Drain: running jobs get the grace period, then are released.
-        let drained = tokio::time::timeout(shared.config.shutdown_grace, async {
-            while tasks.join_next().await.is_some() {}
-        })
-        .await;
+        let drained =
+            tokio::time::timeout(shared.config.shutdown_grace, async { while tasks.join_next().await.is_some() {} })
+                .await;
         if drained.is_err() {
             let running = shared.running.lock().expect("running lock is never poisoned");
             tracing::info!(jobs = running.len(), "shutdown grace over: releasing running jobs to other workers");
@@ -194,7 +212,7 @@ async fn fetch_loop(
                 () = shared.slot_freed.notified() => continue,
             }
         }
-        let kinds = claimable_kinds(shared);
+        let (kinds, rooms) = claimable_kinds(shared);
         if kinds.is_empty() {
             tokio::select! {
                 () = shutdown.cancelled() => return,
@@ -206,13 +224,7 @@ async fn fetch_loop(
         let wake = shared.queue.wake().notified();
         tokio::pin!(wake);
         wake.as_mut().enable();
-        let request = ClaimRequest {
-            worker_id: &shared.worker_id,
-            kinds: &kinds,
-            limit: free,
-            lease: shared.config.lease,
-        };
-        let claimed = match shared.queue.store().claim(request).await {
+        let claimed = match claim_batch(shared, &kinds, &rooms, free).await {
             Ok(claimed) => {
                 failures = 0;
                 claimed
@@ -230,18 +242,26 @@ async fn fetch_loop(
         let n_claimed = claimed.len();
         let admitted = admit(shared, claimed, ack_tx);
         // Announced after the handlers are spawned: subscribers must never delay a job's start.
-        let started: Vec<JobEvent> = if shared.queue.has_subscribers() || shared.queue.backend() == crate::Backend::Postgres {
-            admitted.iter().map(|admitted| JobEvent { kind: JobEventKind::Started, job: admitted.job.clone() }).collect()
-        } else {
-            Vec::new()
-        };
+        let started: Vec<JobEvent> =
+            if shared.queue.has_subscribers() || shared.queue.backend() == crate::Backend::Postgres {
+                admitted
+                    .iter()
+                    .map(|admitted| JobEvent { kind: JobEventKind::Started, job: admitted.job.clone() })
+                    .collect()
+            } else {
+                Vec::new()
+            };
+        // A job's outcome waits for its `job.started` to be out, so that events stay in order.
+        let announced = CancellationToken::new();
         for Admitted { job, token, reason } in admitted {
             let permit = Arc::clone(&permits).try_acquire_owned().expect("claims never exceed free permits");
             let shared = Arc::clone(shared);
             let ack_tx = ack_tx.clone();
+            let announced = announced.clone();
             tasks.spawn(async move {
                 let job = Arc::new(job);
                 let outcome = run_job(&shared, Arc::clone(&job), token, reason).await;
+                announced.cancelled().await;
                 if let Some(outcome) = outcome {
                     let finish = Finish { id: job.id, attempt: job.attempt, outcome };
                     let _ = ack_tx.send(Ack { finish, job: Arc::unwrap_or_clone(job) });
@@ -250,7 +270,8 @@ async fn fetch_loop(
                 shared.slot_freed.notify_one();
             });
         }
-        shared.queue.emit(started).await;
+        shared.queue.emit_started(started).await;
+        announced.cancel();
         if n_claimed >= free {
             continue;
         }
@@ -264,30 +285,69 @@ async fn fetch_loop(
         if sleep_for.is_zero() {
             continue;
         }
+        // A kind at its concurrency limit was left out of the claim: a finishing job makes room.
+        let some_kind_full = kinds.len() < shared.registry.kinds.len();
         tokio::select! {
             () = shutdown.cancelled() => return,
             () = &mut wake => {}
+            () = shared.slot_freed.notified(), if some_kind_full => {}
             () = tokio::time::sleep(sleep_for) => {}
         }
     }
 }
 
-/// Kinds this worker handles and has room for.
-fn claimable_kinds(shared: &Shared) -> Vec<String> {
+/// Claims up to `free` jobs, taking each limited kind only up to its room, so that a claim
+/// never takes jobs it would have to hand back.
+async fn claim_batch(
+    shared: &Shared,
+    kinds: &[String],
+    rooms: &HashMap<String, usize>,
+    free: usize,
+) -> crate::Result<Vec<Job>> {
+    let mut claimed = Vec::new();
+    let mut left = free;
+    let lease = shared.config.lease;
+    for (kind, room) in rooms {
+        let limit = (*room).min(left);
+        if limit == 0 {
+            continue;
+        }
+        let one = std::slice::from_ref(kind);
+        let jobs =
+            shared.queue.store().claim(ClaimRequest { worker_id: &shared.worker_id, kinds: one, limit, lease }).await?;
+        left -= jobs.len();
+        claimed.extend(jobs);
+    }
+    let unlimited: Vec<String> = kinds.iter().filter(|kind| !rooms.contains_key(*kind)).cloned().collect();
+    if left > 0 && !unlimited.is_empty() {
+        let request = ClaimRequest { worker_id: &shared.worker_id, kinds: &unlimited, limit: left, lease };
+        claimed.extend(shared.queue.store().claim(request).await?);
+    }
+    Ok(claimed)
+}
+
+/// Kinds this worker handles and has room for, and the room left of each limited kind.
+fn claimable_kinds(shared: &Shared) -> (Vec<String>, HashMap<String, usize>) {
     let running = shared.running.lock().expect("running lock is never poisoned");
     let mut per_kind: HashMap<&str, usize> = HashMap::new();
     for job in running.values() {
         *per_kind.entry(job.kind.as_str()).or_default() += 1;
     }
-    shared
-        .registry
-        .kinds
-        .iter()
-        .filter(|(kind, registered)| {
-            registered.options.concurrency.is_none_or(|limit| per_kind.get(kind.as_str()).copied().unwrap_or(0) < limit)
-        })
-        .map(|(kind, _)| kind.clone())
-        .collect()
+    let mut kinds = Vec::new();
+    let mut rooms = HashMap::new();
+    for (kind, registered) in &shared.registry.kinds {
+        match registered.options.concurrency {
+            None => kinds.push(kind.clone()),
+            Some(limit) => {
+                let room = limit.saturating_sub(per_kind.get(kind.as_str()).copied().unwrap_or(0));
+                if room > 0 {
+                    kinds.push(kind.clone());
+                    rooms.insert(kind.clone(), room);
+                }
+            }
+        }
+    }
+    (kinds, rooms)
 }
 
 /// A claimed job this worker will run: it is already counted in `Shared::running`.
@@ -316,7 +376,8 @@ fn admit(shared: &Shared, claimed: Vec<Job>, ack_tx: &mpsc::UnboundedSender<Ack>
     for job in claimed {
         match room.get_mut(&job.kind) {
             Some(0) => {
-                let finish = Finish { id: job.id, attempt: job.attempt, outcome: Outcome::Snooze { delay: Duration::ZERO } };
+                let finish =
+                    Finish { id: job.id, attempt: job.attempt, outcome: Outcome::Snooze { delay: Duration::ZERO } };
                 let _ = ack_tx.send(Ack { finish, job });
                 continue;
             }
@@ -325,7 +386,8 @@ fn admit(shared: &Shared, claimed: Vec<Job>, ack_tx: &mpsc::UnboundedSender<Ack>
         }
         let token = CancellationToken::new();
         let reason = Arc::new(Mutex::new(None));
-        let entry = Running { attempt: job.attempt, kind: job.kind.clone(), token: token.clone(), reason: Arc::clone(&reason) };
+        let entry =
+            Running { attempt: job.attempt, kind: job.kind.clone(), token: token.clone(), reason: Arc::clone(&reason) };
         if let Some(older) = running.insert(job.id, entry) {
             // This worker claimed the job again after its own lease on an older attempt ran out
             // and the job was rescued: that attempt can never write its result, so stop it.
@@ -338,7 +400,12 @@ fn admit(shared: &Shared, claimed: Vec<Job>, ack_tx: &mpsc::UnboundedSender<Ack>
 }
 
 /// Runs one claimed job. `None` means the lease was lost: nothing may be written.
-async fn run_job(shared: &Arc<Shared>, job: Arc<Job>, token: CancellationToken, reason: Arc<Mutex<Option<StopReason>>>) -> Option<Outcome> {
+async fn run_job(
+    shared: &Arc<Shared>,
+    job: Arc<Job>,
+    token: CancellationToken,
+    reason: Arc<Mutex<Option<StopReason>>>,
+) -> Option<Outcome> {
     let Some(registered) = shared.registry.kinds.get(&job.kind) else {
         forget_running(shared, &job);
         return Some(Outcome::Failed { error: format!("no handler for kind {:?} in this worker", job.kind) });
@@ -351,9 +418,9 @@ async fn run_job(shared: &Arc<Shared>, job: Arc<Job>, token: CancellationToken, 
     let ctx = JobContext::new(Arc::clone(&job), shared.queue.clone(), Arc::clone(&shared.worker_id), token.clone());
     let result = match registered.handler.prepare(ctx) {
         Err(err) => Err(err),
-        Ok(prepared) => match prepared.service.as_deref().and_then(|service| shared.breakers.open_for(service)) {
-            Some(wait) => Err(JobError::Snooze(wait + Duration::from_millis(fastrand::u64(0..1000)))),
-            None => {
+        Ok(prepared) => match prepared.service.as_deref().map_or(Ok(()), |service| shared.breakers.try_call(service)) {
+            Err(wait) => Err(JobError::Snooze(wait + Duration::from_millis(fastrand::u64(0..1000)))),
+            Ok(()) => {
                 let service = prepared.service;
                 let result = tokio::select! {
                     biased;
@@ -370,7 +437,7 @@ async fn run_job(shared: &Arc<Shared>, job: Arc<Job>, token: CancellationToken, 
                                 tracing::warn!(service, "circuit opened after repeated failures");
                             }
                         }
-                        Err(_) => {}
+                        Err(_) => shared.breakers.record_neutral(&service),
                     }
                 }
                 result
@@ -402,7 +469,9 @@ fn outcome_for(job: &Job, retry: &crate::RetryPolicy, err: JobError) -> Outcome 
         JobError::Retryable(error) if job.attempt < job.max_attempts => {
             Outcome::Retry { delay: retry.delay(job.attempt), error }
         }
-        JobError::Retryable(error) => Outcome::Failed { error: format!("{error} (attempt {} of {})", job.attempt, job.max_attempts) },
+        JobError::Retryable(error) => {
+            Outcome::Failed { error: format!("{error} (attempt {} of {})", job.attempt, job.max_attempts) }
+        }
         JobError::Permanent(error) => Outcome::Failed { error },
         JobError::Snooze(delay) => Outcome::Snooze { delay },
         JobError::Cancel(reason) => Outcome::Cancelled { reason },
@@ -450,7 +519,11 @@ async fn acker(shared: Arc<Shared>, mut rx: mpsc::UnboundedReceiver<Ack>) {
         let mut rescheduled = false;
         for ack in batch.drain(..) {
             if !applied.contains(&ack.finish.id) {
-                tracing::warn!(job_id = ack.finish.id, attempt = ack.finish.attempt, "result rejected: this worker no longer holds the lease");
+                tracing::warn!(
+                    job_id = ack.finish.id,
+                    attempt = ack.finish.attempt,
+                    "result rejected: this worker no longer holds the lease"
+                );
                 continue;
             }
             log_outcome(&ack);
@@ -477,7 +550,9 @@ fn log_outcome(ack: &Ack) {
         }
         Outcome::Failed { error } => tracing::warn!(job_id = job.id, kind = %job.kind, error = %error, "job failed"),
         Outcome::Snooze { delay } => tracing::debug!(job_id = job.id, kind = %job.kind, snooze = ?delay, "job snoozed"),
-        Outcome::Cancelled { reason } => tracing::info!(job_id = job.id, kind = %job.kind, reason = %reason, "job cancelled"),
+        Outcome::Cancelled { reason } => {
+            tracing::info!(job_id = job.id, kind = %job.kind, reason = %reason, "job cancelled")
+        }
     }
 }
 
@@ -573,7 +648,11 @@ async fn maintenance(shared: Arc<Shared>, stop: CancellationToken) {
                     .map(|job| JobEvent {
                         // Back to pending (retry later) or failed are both a failed attempt;
                         // a job whose cancellation was requested ends cancelled.
-                        kind: if job.state == JobState::Cancelled { JobEventKind::Cancelled } else { JobEventKind::Failed },
+                        kind: if job.state == JobState::Cancelled {
+                            JobEventKind::Cancelled
+                        } else {
+                            JobEventKind::Failed
+                        },
                         job,
                     })
                     .collect();

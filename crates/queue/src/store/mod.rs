@@ -37,12 +37,21 @@ impl Backend {
 pub enum Outcome {
     Completed,
     /// Back to pending after `delay` (on the store's clock), attempt spent.
-    Retry { delay: Duration, error: String },
+    Retry {
+        delay: Duration,
+        error: String,
+    },
     /// Failed for good.
-    Failed { error: String },
+    Failed {
+        error: String,
+    },
     /// Back to pending after `delay`, attempt not spent.
-    Snooze { delay: Duration },
-    Cancelled { reason: String },
+    Snooze {
+        delay: Duration,
+    },
+    Cancelled {
+        reason: String,
+    },
 }
 
 /// One acknowledgement: which lease (job id and attempt) ends how.
@@ -130,6 +139,10 @@ pub struct Schedule {
 pub trait Store: Send + Sync + 'static {
     /// Which database this is.
     fn backend(&self) -> Backend;
+
+    /// The concrete store, so the application can share its connections
+    /// (downcast to [`sqlite::SqliteStore`] or [`postgres::PgStore`]).
+    fn as_any(&self) -> &dyn std::any::Any;
 
     /// Applies the queue's migrations.
     async fn migrate(&self) -> Result<()>;

@@ -5,7 +5,9 @@
 //! Notification channels are named after the current schema so that installations (and test
 //! schemas) sharing one server never wake each other.
 
-use super::{Backend, ClaimRequest, Finish, HeartbeatReport, JobPage, Lease, ListFilter, Outcome, Schedule, Signal, Stats, Store};
+use super::{
+    Backend, ClaimRequest, Finish, HeartbeatReport, JobPage, Lease, ListFilter, Outcome, Schedule, Signal, Stats, Store,
+};
 use crate::error::{QueueError, Result};
 use crate::job::{Enqueued, Job, JobId, JobState, NewJob, Progress};
 use async_trait::async_trait;
@@ -78,7 +80,8 @@ fn stored_precision(t: DateTime<Utc>) -> DateTime<Utc> {
 fn job_from_row(row: &PgRow) -> Result<Job> {
     let id: i64 = row.get("id");
     let state: String = row.get("state");
-    let state = JobState::from_str(&state).map_err(|e| QueueError::Corrupt { id, column: "state", reason: e.to_string() })?;
+    let state =
+        JobState::from_str(&state).map_err(|e| QueueError::Corrupt { id, column: "state", reason: e.to_string() })?;
     let percent: Option<f32> = row.get("progress_percent");
     Ok(Job {
         id,
@@ -182,6 +185,10 @@ async fn insert_one(conn: &mut sqlx::PgConnection, job: NewJob) -> Result<Enqueu
 
 #[async_trait]
 impl Store for PgStore {
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+
     fn backend(&self) -> Backend {
         Backend::Postgres
     }
@@ -230,10 +237,11 @@ impl Store for PgStore {
             if rows.len() != jobs.len() {
                 return Err(QueueError::Invalid(format!("bulk insert stored {} of {} jobs", rows.len(), jobs.len())));
             }
-            out.extend(rows.into_iter().zip(jobs).map(|((id, created_at), job)| Enqueued {
-                job: inserted(id, created_at, job),
-                created: true,
-            }));
+            out.extend(
+                rows.into_iter()
+                    .zip(jobs)
+                    .map(|((id, created_at), job)| Enqueued { job: inserted(id, created_at, job), created: true }),
+            );
         } else {
             for job in jobs {
                 out.push(insert_one(&mut tx, job).await?);
@@ -246,12 +254,12 @@ impl Store for PgStore {
     async fn claim(&self, request: ClaimRequest<'_>) -> Result<Vec<Job>> {
         let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM metarr_claim_jobs($1, $2, $3, $4)"))
             .bind(request.kinds)
-        .bind(i64::try_from(request.limit).unwrap_or(i64::MAX))
-        .bind(request.worker_id)
-        .bind(millis(request.lease))
-        .fetch_all(&self.pool)
-        .await
-        .map_err(QueueError::db("claiming jobs"))?;
+            .bind(i64::try_from(request.limit).unwrap_or(i64::MAX))
+            .bind(request.worker_id)
+            .bind(millis(request.lease))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(QueueError::db("claiming jobs"))?;
         let mut jobs = jobs_from_rows(&rows)?;
         jobs.sort_unstable_by_key(|job| (job.priority, job.run_at, job.id));
         Ok(jobs)
@@ -275,12 +283,12 @@ impl Store for PgStore {
             Vec::new()
         } else {
             sqlx::query_scalar(COMPLETE_JOBS)
-            .bind(&ids)
-            .bind(&attempts)
-            .bind(worker_id)
-            .fetch_all(&mut *tx)
-            .await
-            .map_err(QueueError::db("completing jobs"))?
+                .bind(&ids)
+                .bind(&attempts)
+                .bind(worker_id)
+                .fetch_all(&mut *tx)
+                .await
+                .map_err(QueueError::db("completing jobs"))?
         };
         for finish in finishes.iter().filter(|f| f.outcome != Outcome::Completed) {
             let (state, finished, delay, attempt_delta, error): (&str, bool, Option<i64>, i32, Option<&str>) =
@@ -380,10 +388,11 @@ impl Store for PgStore {
         .fetch_one(&self.pool)
         .await
         .map_err(QueueError::db("finding the next due job"))?;
-        let skew = Utc::now() - sqlx::query_scalar::<_, DateTime<Utc>>("SELECT clock_timestamp()")
-            .fetch_one(&self.pool)
-            .await
-            .map_err(QueueError::db("reading the clock"))?;
+        let skew = Utc::now()
+            - sqlx::query_scalar::<_, DateTime<Utc>>("SELECT clock_timestamp()")
+                .fetch_one(&self.pool)
+                .await
+                .map_err(QueueError::db("reading the clock"))?;
         Ok(next.map(|next| next + skew))
     }
 
@@ -420,7 +429,7 @@ impl Store for PgStore {
             query.push(" AND id < ").push_bind(before);
         }
         let limit = filter.limit.max(1);
-        query.push(" ORDER BY id DESC LIMIT ").push_bind(i64::try_from(limit + 1).unwrap_or(i64::MAX));
+        query.push(" ORDER BY id DESC LIMIT ").push_bind(i64::try_from(limit.saturating_add(1)).unwrap_or(i64::MAX));
         let rows = query.build().fetch_all(&self.pool).await.map_err(QueueError::db("listing jobs"))?;
         let mut items = jobs_from_rows(&rows)?;
         let next_before_id = if items.len() > limit {
@@ -501,19 +510,21 @@ impl Store for PgStore {
     }
 
     async fn delete_finished_before(&self, before: DateTime<Utc>) -> Result<u64> {
-        let done = sqlx::query("DELETE FROM jobs WHERE state IN ('completed', 'failed', 'cancelled') AND finished_at < $1")
-            .bind(before)
-            .execute(&self.pool)
-            .await
-            .map_err(QueueError::db("deleting finished jobs"))?;
+        let done =
+            sqlx::query("DELETE FROM jobs WHERE state IN ('completed', 'failed', 'cancelled') AND finished_at < $1")
+                .bind(before)
+                .execute(&self.pool)
+                .await
+                .map_err(QueueError::db("deleting finished jobs"))?;
         Ok(done.rows_affected())
     }
 
     async fn stats(&self) -> Result<Stats> {
-        let rows: Vec<(String, String, i64)> = sqlx::query_as("SELECT state, kind, count(*) FROM jobs GROUP BY state, kind")
-            .fetch_all(&self.pool)
-            .await
-            .map_err(QueueError::db("counting jobs"))?;
+        let rows: Vec<(String, String, i64)> =
+            sqlx::query_as("SELECT state, kind, count(*) FROM jobs GROUP BY state, kind")
+                .fetch_all(&self.pool)
+                .await
+                .map_err(QueueError::db("counting jobs"))?;
         let (minute, hour): (i64, i64) = sqlx::query_as(
             "SELECT count(*) FILTER (WHERE finished_at >= now() - interval '1 minute'), count(*) FROM jobs \
              WHERE state = 'completed' AND finished_at >= now() - interval '1 hour'",
@@ -548,13 +559,14 @@ impl Store for PgStore {
     }
 
     async fn update_schedule(&self, name: &str, cron: &str, enabled: bool) -> Result<Schedule> {
-        let row = sqlx::query("UPDATE schedules SET cron = $1, enabled = $2, updated_at = now() WHERE name = $3 RETURNING *")
-            .bind(cron)
-            .bind(enabled)
-            .bind(name)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(QueueError::db("updating a schedule"))?;
+        let row =
+            sqlx::query("UPDATE schedules SET cron = $1, enabled = $2, updated_at = now() WHERE name = $3 RETURNING *")
+                .bind(cron)
+                .bind(enabled)
+                .bind(name)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(QueueError::db("updating a schedule"))?;
         row.as_ref().map(schedule_from_row).ok_or_else(|| QueueError::ScheduleNotFound(name.to_owned()))
     }
 
@@ -615,4 +627,11 @@ impl Store for PgStore {
         });
         Ok(Some(Box::pin(stream)))
     }
+}
+
+/// Enqueues a job inside a transaction the caller holds, so that a handler can record its
+/// results and the next job atomically. Call [`crate::Queue::announce`] after commit.
+pub async fn enqueue_with(conn: &mut sqlx::PgConnection, job: NewJob) -> Result<Enqueued> {
+    crate::queue::validate(&job)?;
+    insert_one(conn, job).await
 }

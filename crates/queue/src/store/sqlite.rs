@@ -4,17 +4,20 @@
 //! the write lock up front (`IMMEDIATE`) means a transaction never fails half-way on a lock
 //! upgrade when a second process shares the file. Times are integer milliseconds (UTC).
 
-use super::{Backend, ClaimRequest, Finish, HeartbeatReport, JobPage, Lease, ListFilter, Outcome, Schedule, Signal, Stats, Store};
+use super::{
+    Backend, ClaimRequest, Finish, HeartbeatReport, JobPage, Lease, ListFilter, Outcome, Schedule, Signal, Stats, Store,
+};
 use crate::error::{QueueError, Result};
 use crate::job::{Enqueued, Job, JobId, JobState, NewJob, Progress};
 use async_trait::async_trait;
 use chrono::{DateTime, TimeZone, Utc};
 use futures::stream::BoxStream;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
-use sqlx::{ConnectOptions, Connection, QueryBuilder, Row, SqliteConnection};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
+};
+use sqlx::{ConnectOptions, QueryBuilder, Row, SqliteConnection};
 use std::str::FromStr;
 use std::time::Duration;
-use tokio::sync::Mutex;
 
 const COLUMNS: &str = "id, kind, state, priority, payload, attempt, max_attempts, run_at, created_at, started_at, \
     finished_at, progress_percent, progress_message, last_error, parent_id, correlation_id, unique_key, locked_by, \
@@ -25,7 +28,10 @@ const INSERT_CHUNK: usize = 10_000;
 
 /// A queue in one SQLite file.
 pub struct SqliteStore {
-    writer: Mutex<SqliteConnection>,
+    /// A pool of exactly one connection: the pool's queue is the writer lock, and a
+    /// transaction from it owns the connection (`Transaction<'static>`), so the catalogue can
+    /// hold one across awaits.
+    writer: SqlitePool,
     readers: SqlitePool,
     checkpoints: tokio::task::JoinHandle<()>,
 }
@@ -65,10 +71,14 @@ impl SqliteStore {
         // Checkpoints copy the WAL into the database file and fsync it: keep them off the
         // writer's hot path (a checkpoint inside a commit is a multi-millisecond stall) and
         // run them from a connection of their own in the background instead.
-        let writer = options
-            .clone()
-            .pragma("wal_autocheckpoint", "20000")
-            .connect()
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .min_connections(1)
+            .test_before_acquire(false)
+            .idle_timeout(None)
+            .max_lifetime(None)
+            .acquire_timeout(Duration::from_secs(60))
+            .connect_with(options.clone().pragma("wal_autocheckpoint", "20000"))
             .await
             .map_err(QueueError::db("opening the SQLite writer"))?;
         let checkpointer = options.connect().await.map_err(QueueError::db("opening the SQLite checkpointer"))?;
@@ -79,11 +89,12 @@ impl SqliteStore {
             .connect_with(options.read_only(true))
             .await
             .map_err(QueueError::db("opening the SQLite read pool"))?;
-        Ok(SqliteStore { writer: Mutex::new(writer), readers, checkpoints })
+        Ok(SqliteStore { writer, readers, checkpoints })
     }
 
-    /// The writer connection, for the catalogue's writes in the same database.
-    pub fn writer(&self) -> &Mutex<SqliteConnection> {
+    /// The writer (a pool of one connection), for the catalogue's writes in the same database.
+    /// Begin its transactions with `BEGIN IMMEDIATE`.
+    pub fn writer(&self) -> &SqlitePool {
         &self.writer
     }
 
@@ -112,9 +123,14 @@ fn duration_ms(d: Duration) -> i64 {
 fn job_from_row(row: &SqliteRow) -> Result<Job> {
     let id: i64 = row.get("id");
     let state: String = row.get("state");
-    let state = JobState::from_str(&state).map_err(|e| QueueError::Corrupt { id, column: "state", reason: e.to_string() })?;
+    let state =
+        JobState::from_str(&state).map_err(|e| QueueError::Corrupt { id, column: "state", reason: e.to_string() })?;
     let payload: String = row.get("payload");
-    let payload = serde_json::from_str(&payload).map_err(|e| QueueError::Corrupt { id, column: "payload", reason: e.to_string() })?;
+    let payload = serde_json::from_str(&payload).map_err(|e| QueueError::Corrupt {
+        id,
+        column: "payload",
+        reason: e.to_string(),
+    })?;
     let percent: Option<f64> = row.get("progress_percent");
     Ok(Job {
         id,
@@ -220,24 +236,27 @@ async fn insert_one(conn: &mut SqliteConnection, job: NewJob, now: i64) -> Resul
     if let Some(row) = row {
         return Ok(Enqueued { job: job_from_row(&row)?, created: true });
     }
-    let existing = sqlx::query(&format!(
-        "SELECT {COLUMNS} FROM jobs WHERE unique_key = ? AND state IN ('pending', 'running')"
-    ))
-    .bind(&job.unique_key)
-    .fetch_one(&mut *conn)
-    .await
-    .map_err(QueueError::db("reading the job holding a unique key"))?;
+    let existing =
+        sqlx::query(&format!("SELECT {COLUMNS} FROM jobs WHERE unique_key = ? AND state IN ('pending', 'running')"))
+            .bind(&job.unique_key)
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(QueueError::db("reading the job holding a unique key"))?;
     Ok(Enqueued { job: job_from_row(&existing)?, created: false })
 }
 
 #[async_trait]
 impl Store for SqliteStore {
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+
     fn backend(&self) -> Backend {
         Backend::Sqlite
     }
 
     async fn migrate(&self) -> Result<()> {
-        let mut conn = self.writer.lock().await;
+        let mut conn = self.writer.acquire().await.map_err(QueueError::db("acquiring the SQLite writer"))?;
         let mut migrator = sqlx::migrate!("./migrations/sqlite");
         // The application keeps its own migrations in the same table, numbered apart.
         migrator.set_ignore_missing(true);
@@ -250,8 +269,7 @@ impl Store for SqliteStore {
 
     async fn enqueue(&self, jobs: Vec<NewJob>) -> Result<Vec<Enqueued>> {
         let now = now_ms();
-        let mut conn = self.writer.lock().await;
-        let mut tx = conn.begin_with("BEGIN IMMEDIATE").await.map_err(QueueError::db("beginning an enqueue"))?;
+        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await.map_err(QueueError::db("beginning an enqueue"))?;
         let mut out = Vec::with_capacity(jobs.len());
         if jobs.len() > 1 && jobs.iter().all(|job| job.unique_key.is_none()) {
             // Bulk path: one statement per chunk; without unique keys every row is inserted, in
@@ -272,9 +290,15 @@ impl Store for SqliteStore {
                 .map_err(QueueError::db("bulk-inserting jobs"))?;
                 ids.sort_unstable();
                 if ids.len() != chunk.len() {
-                    return Err(QueueError::Invalid(format!("bulk insert stored {} of {} jobs", ids.len(), chunk.len())));
+                    return Err(QueueError::Invalid(format!(
+                        "bulk insert stored {} of {} jobs",
+                        ids.len(),
+                        chunk.len()
+                    )));
                 }
-                out.extend(ids.into_iter().zip(chunk).map(|(id, job)| Enqueued { job: inserted(id, job, now), created: true }));
+                out.extend(
+                    ids.into_iter().zip(chunk).map(|(id, job)| Enqueued { job: inserted(id, job, now), created: true }),
+                );
             }
         } else {
             for job in jobs {
@@ -290,8 +314,7 @@ impl Store for SqliteStore {
     async fn claim(&self, request: ClaimRequest<'_>) -> Result<Vec<Job>> {
         let now = now_ms();
         let kinds = serde_json::to_string(request.kinds).expect("strings always serialise");
-        let mut conn = self.writer.lock().await;
-        let mut tx = conn.begin_with("BEGIN IMMEDIATE").await.map_err(QueueError::db("beginning a claim"))?;
+        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await.map_err(QueueError::db("beginning a claim"))?;
         let rows = sqlx::query(&format!(
             "UPDATE jobs SET state = 'running', attempt = attempt + 1, locked_by = ?, lease_expires_at = ?, \
                  started_at = ?, progress_percent = NULL, progress_message = NULL \
@@ -309,7 +332,6 @@ impl Store for SqliteStore {
         .await
         .map_err(QueueError::db("claiming jobs"))?;
         tx.commit().await.map_err(QueueError::db("committing a claim"))?;
-        drop(conn);
         let mut jobs = jobs_from_rows(&rows)?;
         jobs.sort_unstable_by_key(|job| (job.priority, job.run_at, job.id));
         Ok(jobs)
@@ -317,11 +339,10 @@ impl Store for SqliteStore {
 
     async fn finish(&self, worker_id: &str, finishes: &[Finish]) -> Result<Vec<JobId>> {
         let now = now_ms();
-        let completed = leases_json(
-            finishes.iter().filter(|f| f.outcome == Outcome::Completed).map(|f| (f.id, f.attempt)),
-        );
-        let mut conn = self.writer.lock().await;
-        let mut tx = conn.begin_with("BEGIN IMMEDIATE").await.map_err(QueueError::db("beginning an acknowledgement"))?;
+        let completed =
+            leases_json(finishes.iter().filter(|f| f.outcome == Outcome::Completed).map(|f| (f.id, f.attempt)));
+        let mut tx =
+            self.writer.begin_with("BEGIN IMMEDIATE").await.map_err(QueueError::db("beginning an acknowledgement"))?;
         let mut applied: Vec<JobId> = sqlx::query_scalar(
             "UPDATE jobs SET state = 'completed', finished_at = ?, locked_by = NULL, lease_expires_at = NULL \
              WHERE state = 'running' AND locked_by = ? \
@@ -335,14 +356,19 @@ impl Store for SqliteStore {
         .await
         .map_err(QueueError::db("completing jobs"))?;
         for finish in finishes.iter().filter(|f| f.outcome != Outcome::Completed) {
-            let (state, finished_at, run_at, attempt_delta, error): (&str, Option<i64>, Option<i64>, i32, Option<&str>) =
-                match &finish.outcome {
-                    Outcome::Completed => unreachable!("completions were applied above"),
-                    Outcome::Retry { delay, error } => ("pending", None, Some(now + duration_ms(*delay)), 0, Some(error)),
-                    Outcome::Failed { error } => ("failed", Some(now), None, 0, Some(error)),
-                    Outcome::Snooze { delay } => ("pending", None, Some(now + duration_ms(*delay)), -1, None),
-                    Outcome::Cancelled { reason } => ("cancelled", Some(now), None, 0, Some(reason)),
-                };
+            let (state, finished_at, run_at, attempt_delta, error): (
+                &str,
+                Option<i64>,
+                Option<i64>,
+                i32,
+                Option<&str>,
+            ) = match &finish.outcome {
+                Outcome::Completed => unreachable!("completions were applied above"),
+                Outcome::Retry { delay, error } => ("pending", None, Some(now + duration_ms(*delay)), 0, Some(error)),
+                Outcome::Failed { error } => ("failed", Some(now), None, 0, Some(error)),
+                Outcome::Snooze { delay } => ("pending", None, Some(now + duration_ms(*delay)), -1, None),
+                Outcome::Cancelled { reason } => ("cancelled", Some(now), None, 0, Some(reason)),
+            };
             let done = sqlx::query(
                 "UPDATE jobs SET state = ?, finished_at = ?, run_at = COALESCE(?, run_at), attempt = attempt + ?, \
                      last_error = COALESCE(?, last_error), locked_by = NULL, lease_expires_at = NULL \
@@ -370,8 +396,8 @@ impl Store for SqliteStore {
     async fn heartbeat(&self, worker_id: &str, leases: &[Lease], lease: Duration) -> Result<HeartbeatReport> {
         let now = now_ms();
         let held = leases_json(leases.iter().map(|l| (l.id, l.attempt)));
-        let mut conn = self.writer.lock().await;
-        let mut tx = conn.begin_with("BEGIN IMMEDIATE").await.map_err(QueueError::db("beginning a heartbeat"))?;
+        let mut tx =
+            self.writer.begin_with("BEGIN IMMEDIATE").await.map_err(QueueError::db("beginning a heartbeat"))?;
         let rows = sqlx::query(
             "UPDATE jobs SET lease_expires_at = ? \
              WHERE state = 'running' AND locked_by = ? \
@@ -388,14 +414,17 @@ impl Store for SqliteStore {
         let renewed: std::collections::HashSet<JobId> = rows.iter().map(|r| r.get("id")).collect();
         Ok(HeartbeatReport {
             lost: leases.iter().map(|l| l.id).filter(|id| !renewed.contains(id)).collect(),
-            cancel_requested: rows.iter().filter(|r| r.get::<bool, _>("cancel_requested")).map(|r| r.get("id")).collect(),
+            cancel_requested: rows
+                .iter()
+                .filter(|r| r.get::<bool, _>("cancel_requested"))
+                .map(|r| r.get("id"))
+                .collect(),
         })
     }
 
     async fn rescue_expired(&self) -> Result<Vec<Job>> {
         let now = now_ms();
-        let mut conn = self.writer.lock().await;
-        let mut tx = conn.begin_with("BEGIN IMMEDIATE").await.map_err(QueueError::db("beginning a rescue"))?;
+        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await.map_err(QueueError::db("beginning a rescue"))?;
         let rows = sqlx::query(&format!(
             "UPDATE jobs SET \
                  state = CASE WHEN cancel_requested THEN 'cancelled' WHEN attempt >= max_attempts THEN 'failed' ELSE 'pending' END, \
@@ -416,7 +445,6 @@ impl Store for SqliteStore {
     }
 
     async fn set_progress(&self, worker_id: &str, lease: Lease, progress: &Progress) -> Result<bool> {
-        let mut conn = self.writer.lock().await;
         let done = sqlx::query(
             "UPDATE jobs SET progress_percent = ?, progress_message = ? \
              WHERE id = ? AND attempt = ? AND state = 'running' AND locked_by = ?",
@@ -426,7 +454,7 @@ impl Store for SqliteStore {
         .bind(lease.id)
         .bind(lease.attempt)
         .bind(worker_id)
-        .execute(&mut *conn)
+        .execute(&self.writer)
         .await
         .map_err(QueueError::db("recording progress"))?;
         Ok(done.rows_affected() == 1)
@@ -479,7 +507,7 @@ impl Store for SqliteStore {
             query.push(" AND id < ").push_bind(before);
         }
         let limit = filter.limit.max(1);
-        query.push(" ORDER BY id DESC LIMIT ").push_bind(i64::try_from(limit + 1).unwrap_or(i64::MAX));
+        query.push(" ORDER BY id DESC LIMIT ").push_bind(i64::try_from(limit.saturating_add(1)).unwrap_or(i64::MAX));
         let rows = query.build().fetch_all(&self.readers).await.map_err(QueueError::db("listing jobs"))?;
         let mut items = jobs_from_rows(&rows)?;
         let next_before_id = if items.len() > limit {
@@ -493,8 +521,7 @@ impl Store for SqliteStore {
 
     async fn cancel(&self, id: JobId) -> Result<Job> {
         let now = now_ms();
-        let mut conn = self.writer.lock().await;
-        let mut tx = conn.begin_with("BEGIN IMMEDIATE").await.map_err(QueueError::db("beginning a cancel"))?;
+        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await.map_err(QueueError::db("beginning a cancel"))?;
         let row = sqlx::query(&format!(
             "UPDATE jobs SET \
                  state = CASE WHEN state = 'pending' THEN 'cancelled' ELSE state END, \
@@ -525,8 +552,7 @@ impl Store for SqliteStore {
 
     async fn retry(&self, id: JobId) -> Result<Job> {
         let now = now_ms();
-        let mut conn = self.writer.lock().await;
-        let mut tx = conn.begin_with("BEGIN IMMEDIATE").await.map_err(QueueError::db("beginning a retry"))?;
+        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await.map_err(QueueError::db("beginning a retry"))?;
         let current: Option<(String, Option<String>)> =
             sqlx::query_as("SELECT state, unique_key FROM jobs WHERE id = ?")
                 .bind(id)
@@ -563,14 +589,12 @@ impl Store for SqliteStore {
     }
 
     async fn delete_finished_before(&self, before: DateTime<Utc>) -> Result<u64> {
-        let mut conn = self.writer.lock().await;
-        let done = sqlx::query(
-            "DELETE FROM jobs WHERE state IN ('completed', 'failed', 'cancelled') AND finished_at < ?",
-        )
-        .bind(millis(before))
-        .execute(&mut *conn)
-        .await
-        .map_err(QueueError::db("deleting finished jobs"))?;
+        let done =
+            sqlx::query("DELETE FROM jobs WHERE state IN ('completed', 'failed', 'cancelled') AND finished_at < ?")
+                .bind(millis(before))
+                .execute(&self.writer)
+                .await
+                .map_err(QueueError::db("deleting finished jobs"))?;
         Ok(done.rows_affected())
     }
 
@@ -594,7 +618,6 @@ impl Store for SqliteStore {
     }
 
     async fn ensure_schedule(&self, name: &str, kind: &str, cron: &str, enabled: bool) -> Result<()> {
-        let mut conn = self.writer.lock().await;
         sqlx::query(
             "INSERT INTO schedules (name, kind, cron, enabled, updated_at) VALUES (?, ?, ?, ?, ?) \
              ON CONFLICT (name) DO UPDATE SET kind = excluded.kind",
@@ -604,7 +627,7 @@ impl Store for SqliteStore {
         .bind(cron)
         .bind(enabled)
         .bind(now_ms())
-        .execute(&mut *conn)
+        .execute(&self.writer)
         .await
         .map_err(QueueError::db("registering a schedule"))?;
         Ok(())
@@ -619,13 +642,12 @@ impl Store for SqliteStore {
     }
 
     async fn update_schedule(&self, name: &str, cron: &str, enabled: bool) -> Result<Schedule> {
-        let mut conn = self.writer.lock().await;
         let row = sqlx::query("UPDATE schedules SET cron = ?, enabled = ?, updated_at = ? WHERE name = ? RETURNING *")
             .bind(cron)
             .bind(enabled)
             .bind(now_ms())
             .bind(name)
-            .fetch_optional(&mut *conn)
+            .fetch_optional(&self.writer)
             .await
             .map_err(QueueError::db("updating a schedule"))?;
         row.as_ref().map(schedule_from_row).ok_or_else(|| QueueError::ScheduleNotFound(name.to_owned()))
@@ -633,8 +655,8 @@ impl Store for SqliteStore {
 
     async fn fire_schedule(&self, name: &str, slot: DateTime<Utc>, job: NewJob) -> Result<Option<Enqueued>> {
         let now = now_ms();
-        let mut conn = self.writer.lock().await;
-        let mut tx = conn.begin_with("BEGIN IMMEDIATE").await.map_err(QueueError::db("beginning a schedule slot"))?;
+        let mut tx =
+            self.writer.begin_with("BEGIN IMMEDIATE").await.map_err(QueueError::db("beginning a schedule slot"))?;
         let claimed = sqlx::query(
             "UPDATE schedules SET last_slot = ? WHERE name = ? AND enabled AND (last_slot IS NULL OR last_slot < ?)",
         )
@@ -672,4 +694,11 @@ pub(super) fn invalid_transition(id: JobId, state: Option<String>, operation: &'
         Some(Ok(state)) => QueueError::InvalidTransition { id, state, operation },
         _ => QueueError::NotFound(id),
     }
+}
+
+/// Enqueues a job inside a transaction the caller holds on the writer, so that a handler can
+/// record its results and the next job atomically. Call [`crate::Queue::announce`] after commit.
+pub async fn enqueue_with(conn: &mut SqliteConnection, job: NewJob) -> Result<Enqueued> {
+    crate::queue::validate(&job)?;
+    insert_one(conn, job, now_ms()).await
 }
