@@ -1,0 +1,7 @@
+//! Integration tests for `metarr-media`: a messy library generated in a temporary folder,
+//! discovered and classified, with exact expectations.
+
+mod builder;
+mod classification;
+mod discovery;
+mod images;

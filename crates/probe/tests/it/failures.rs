@@ -1,0 +1,176 @@
+//! Failure modes: corrupt, truncated and empty files are quick errors, never panics or hangs;
+//! no prober at all is `Unavailable`; a hung ffprobe is cut off at the timeout.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use metarr_probe::{ProbeConfig, ProbeError, Prober, probe_in_process};
+
+use crate::media::{Sample, generated, have_ffmpeg};
+
+/// Far below the per-file timeout, so a test fails on a hang rather than waiting it out.
+const QUICK: Duration = Duration::from_secs(3);
+
+fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).expect("write test file");
+    path
+}
+
+/// Deterministic noise (an LCG), so failures reproduce.
+fn garbage(len: usize) -> Vec<u8> {
+    let mut state: u32 = 0x1234_5678;
+    (0..len)
+        .map(|_| {
+            state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            (state >> 24) as u8
+        })
+        .collect()
+}
+
+fn assert_quick_error(result: Result<metarr_probe::StreamDetails, ProbeError>, started: Instant, what: &str) {
+    let elapsed = started.elapsed();
+    assert!(elapsed < QUICK, "{what} took {elapsed:?}");
+    match result {
+        Err(ProbeError::Corrupt { .. }) => {}
+        other => panic!("{what}: expected Corrupt, got {other:?}"),
+    }
+}
+
+#[test]
+fn empty_and_garbage_files_are_corrupt_in_process() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (name, bytes) in
+        [("empty.mkv", Vec::new()), ("garbage.mkv", garbage(64 * 1024)), ("garbage.mp4", garbage(1000))]
+    {
+        let path = write(dir.path(), name, &bytes);
+        let started = Instant::now();
+        assert_quick_error(probe_in_process(&path, Duration::from_secs(30)), started, name);
+    }
+}
+
+#[test]
+fn corrupt_files_are_errors_through_the_full_prober() {
+    if !have_ffmpeg() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let prober = Prober::new(ProbeConfig::default());
+    for (name, bytes) in [("empty.mkv", Vec::new()), ("garbage.avi", garbage(10_000))] {
+        let path = write(dir.path(), name, &bytes);
+        let started = Instant::now();
+        // In-process fails, ffprobe is tried and fails too: still one Corrupt error.
+        assert_quick_error(prober.probe(&path), started, name);
+    }
+}
+
+#[test]
+fn truncated_files_are_errors_or_partial_results_never_panics() {
+    let (Some(mkv), Some(mp4)) = (generated(Sample::Hdr10Mkv), generated(Sample::MultiMp4)) else { return };
+    let dir = tempfile::tempdir().expect("tempdir");
+    for source in [&mkv, &mp4] {
+        let bytes = std::fs::read(source).expect("read generated file");
+        for cut in [16, 200, 1000, 4000, bytes.len() / 2] {
+            let name = format!("cut{cut}-{}", source.file_name().and_then(|n| n.to_str()).unwrap_or("x"));
+            let path = write(dir.path(), &name, &bytes[..cut]);
+            let started = Instant::now();
+            let result = probe_in_process(&path, Duration::from_secs(30));
+            assert!(started.elapsed() < QUICK, "{name} took {:?}", started.elapsed());
+            match result {
+                // Matroska keeps its track headers up front, so a cut file may still describe
+                // its streams: partial success is data.
+                Ok(details) => assert!(!details.video.is_empty() || !details.audio.is_empty(), "{name}"),
+                Err(ProbeError::Corrupt { path: reported, .. }) => assert_eq!(reported, path),
+                Err(other) => panic!("{name}: expected Corrupt or Ok, got {other:?}"),
+            }
+        }
+        // An MP4 without its moov atom at the end cannot be read at all.
+        if source == &mp4 {
+            let path = write(dir.path(), "moovless.mp4", &bytes[..bytes.len() / 2]);
+            assert!(matches!(probe_in_process(&path, QUICK), Err(ProbeError::Corrupt { .. })));
+        }
+    }
+}
+
+#[test]
+fn missing_file_is_an_io_error_naming_the_path() {
+    let path = Path::new("/nonexistent/metarr/movie.mkv");
+    let err = probe_in_process(path, QUICK).expect_err("missing file");
+    assert!(matches!(err, ProbeError::Io { .. }), "{err:?}");
+    assert_eq!(err.path(), path);
+    assert!(err.to_string().contains("/nonexistent/metarr/movie.mkv"));
+}
+
+#[test]
+fn directories_and_fifos_are_refused_without_blocking() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let err = probe_in_process(dir.path(), QUICK).expect_err("a directory is not a video");
+    assert!(matches!(err, ProbeError::Io { .. }), "{err:?}");
+
+    // Opening a FIFO for reading blocks until a writer appears, which no interrupt callback
+    // can break, so the reader must refuse it before FFmpeg opens it.
+    let fifo = dir.path().join("movie.mkv");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status().is_ok_and(|status| status.success());
+    if made {
+        let started = Instant::now();
+        let err = probe_in_process(&fifo, QUICK).expect_err("a fifo is not a video");
+        assert!(matches!(err, ProbeError::Io { .. }), "{err:?}");
+        assert!(started.elapsed() < QUICK);
+    }
+}
+
+#[test]
+fn missing_ffprobe_with_in_process_off_is_unavailable() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = write(dir.path(), "movie.mkv", &garbage(100));
+    let prober = Prober::new(ProbeConfig {
+        in_process: false,
+        ffprobe: Some(PathBuf::from("/nonexistent/bin/ffprobe")),
+        ..ProbeConfig::default()
+    });
+    assert!(prober.availability().none());
+    let err = prober.probe(&path).expect_err("no prober");
+    assert!(err.is_unavailable(), "{err:?}");
+    assert!(err.to_string().contains("/nonexistent/bin/ffprobe"), "{err}");
+
+    let disabled = Prober::new(ProbeConfig { in_process: false, ffprobe: None, ..ProbeConfig::default() });
+    assert!(disabled.probe(&path).expect_err("no prober").is_unavailable());
+}
+
+#[test]
+fn missing_ffprobe_with_in_process_on_still_reports_corrupt_files_as_corrupt() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = write(dir.path(), "movie.mkv", &garbage(100));
+    let prober =
+        Prober::new(ProbeConfig { ffprobe: Some(PathBuf::from("/nonexistent/bin/ffprobe")), ..ProbeConfig::default() });
+    let availability = prober.availability();
+    assert!(availability.in_process && !availability.ffprobe);
+    assert!(matches!(prober.probe(&path), Err(ProbeError::Corrupt { .. })));
+}
+
+#[test]
+fn hung_ffprobe_is_cut_off_at_the_timeout() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // A stand-in ffprobe that answers -version (so it counts as available) and then hangs.
+    // A child shell writes it, so no descriptor open for writing can leak into a concurrent
+    // fork of this process and make exec fail with "text file busy".
+    let script = dir.path().join("slow-ffprobe");
+    let body = "#!/bin/sh\nif [ \"$1\" = -version ]; then echo fake; exit 0; fi\nexec sleep 30\n";
+    let status = std::process::Command::new("sh")
+        .args(["-c", "printf '%b' \"$1\" > \"$2\" && chmod 755 \"$2\"", "sh", body])
+        .arg(&script)
+        .status()
+        .expect("run sh");
+    assert!(status.success(), "write the fake ffprobe");
+    let video = write(dir.path(), "movie.mkv", &garbage(100));
+    let prober = Prober::new(ProbeConfig {
+        in_process: false,
+        ffprobe: Some(script),
+        timeout: Duration::from_millis(300),
+        ..ProbeConfig::default()
+    });
+    let started = Instant::now();
+    let err = prober.probe(&video).expect_err("timeout");
+    assert!(matches!(err, ProbeError::Timeout { .. }), "{err:?}");
+    assert!(started.elapsed() < QUICK, "took {:?}", started.elapsed());
+}
