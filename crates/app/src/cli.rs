@@ -1,4 +1,4 @@
-//! The command line: `metarr serve | worker | migrate | api-key`.
+//! The command line: `metarr serve | worker | migrate | scan | api-key`.
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -34,6 +34,19 @@ pub enum Command {
     Worker,
     /// Apply the database migrations and exit.
     Migrate,
+    /// Scan folders into the catalogue now, in this process, and print a summary.
+    ///
+    /// Each PATH becomes a library unless one already covers it; the scan runs to completion
+    /// (discovery, folders, artwork cache) with a progress bar on a terminal. The exit status is
+    /// non-zero when a scan fails.
+    Scan {
+        /// Library folders to scan.
+        #[arg(required = true, value_name = "PATH")]
+        paths: Vec<PathBuf>,
+        /// Print each scan record as JSON (one object per line) instead of a summary.
+        #[arg(long)]
+        json: bool,
+    },
     /// Print the API key (generating it if none exists yet).
     ///
     /// Clients send it in the X-Api-Key header or the apikey query parameter.
@@ -53,7 +66,7 @@ mod tests {
     fn cli_is_well_formed_and_documents_every_command() {
         Cli::command().debug_assert();
         let mut command = Cli::command();
-        for name in ["serve", "worker", "migrate", "api-key"] {
+        for name in ["serve", "worker", "migrate", "scan", "api-key"] {
             let sub = command.find_subcommand_mut(name).expect("subcommand exists");
             let help = sub.render_long_help().to_string();
             assert!(help.len() > 40, "{name} has help text: {help}");

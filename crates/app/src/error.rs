@@ -4,6 +4,7 @@
 //! A 5xx is Metarr's: the client sees a generic message, and the cause chain is logged once,
 //! here, inside the request's span.
 
+use crate::catalogue::CatalogueError;
 use axum::Json;
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::http::StatusCode;
@@ -87,6 +88,17 @@ impl From<QueueError> for AppError {
             }
             QueueError::InvalidCron { .. } | QueueError::Invalid(_) => AppError::BadRequest(err.to_string()),
             other => AppError::internal(&other),
+        }
+    }
+}
+
+impl From<CatalogueError> for AppError {
+    fn from(err: CatalogueError) -> AppError {
+        match err {
+            CatalogueError::NotFound(message) => AppError::NotFound(message),
+            CatalogueError::Invalid(message) => AppError::BadRequest(message),
+            CatalogueError::Conflict(message) => AppError::Conflict(message),
+            CatalogueError::Db(err) => AppError::internal(&err),
         }
     }
 }

@@ -4,10 +4,15 @@
 //! integration tests can build the very same [`startup::Application`].
 
 pub mod api_key;
+pub mod cache;
+pub mod catalogue;
 pub mod cli;
 pub mod config;
+pub mod db;
 pub mod error;
+pub mod events;
 pub mod jobs;
 pub mod routes;
+pub mod scan_cli;
 pub mod startup;
 pub mod telemetry;

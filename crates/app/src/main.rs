@@ -41,6 +41,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve => run_application(settings, Role::Serve).await,
         Command::Worker => run_application(settings, Role::Worker).await,
         Command::Migrate => startup::migrate(&settings).await,
+        Command::Scan { paths, json } => metarr::scan_cli::run(settings, &paths, json).await,
         Command::ApiKey { regenerate } => print_api_key(&settings, regenerate),
     }
 }

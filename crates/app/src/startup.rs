@@ -6,6 +6,8 @@
 
 use crate::api_key::{self, KeySource};
 use crate::config::Settings;
+use crate::db::Db;
+use crate::events::AppEvents;
 use crate::jobs;
 use crate::routes::{self, AppState};
 use anyhow::Context;
@@ -32,6 +34,8 @@ pub struct Application {
     listener: Option<TcpListener>,
     local_addr: Option<SocketAddr>,
     queue: Queue,
+    db: Db,
+    events: AppEvents,
     api_key: Arc<SecretString>,
     shutdown: CancellationToken,
 }
@@ -78,11 +82,25 @@ impl Application {
             .await
             .context("registering the cleanup schedule")?;
 
+        let db = Db::new(&queue);
+        db.migrate().await.context("migrating the catalogue")?;
+        let events = AppEvents::new();
+
         let shutdown = CancellationToken::new();
         // The relay outlives the worker's drain only by the time it takes to notice the token.
         queue.start_relay(shutdown.clone()).await.context("listening to other Metarr processes")?;
 
-        Ok(Application { settings, role, listener, local_addr, queue, api_key: Arc::new(api_key), shutdown })
+        Ok(Application {
+            settings,
+            role,
+            listener,
+            local_addr,
+            queue,
+            db,
+            events,
+            api_key: Arc::new(api_key),
+            shutdown,
+        })
     }
 
     /// The HTTP address actually bound (`None` for a worker-only process).
@@ -93,6 +111,16 @@ impl Application {
     /// The queue this process works on.
     pub fn queue(&self) -> &Queue {
         &self.queue
+    }
+
+    /// The catalogue database.
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    /// The application's own events (scans, movies), beside the queue's job events.
+    pub fn events(&self) -> &AppEvents {
+        &self.events
     }
 
     /// The API key in force.
@@ -126,7 +154,18 @@ impl Application {
             run_scheduler: true,
             ..WorkerConfig::default()
         };
-        let worker = Worker::new(self.queue.clone(), jobs::registry(self.settings.job_retention_days), worker_config);
+        let scan_services = Arc::new(jobs::scan::ScanServices::new(
+            self.db.clone(),
+            self.events.clone(),
+            self.settings.data_dir.join("cache"),
+            metarr_probe::Prober::new(metarr_probe::ProbeConfig::default()),
+            true,
+        ));
+        let worker = Worker::new(
+            self.queue.clone(),
+            jobs::registry(self.settings.job_retention_days, &scan_services),
+            worker_config,
+        );
         tracing::info!(worker_id = worker.id(), concurrency = self.settings.worker.concurrency, "worker started");
         let worker_task = tokio::spawn(worker.run(self.shutdown.clone()));
 
@@ -134,6 +173,9 @@ impl Application {
             Some(listener) => {
                 let state = AppState {
                     queue: self.queue.clone(),
+                    db: self.db.clone(),
+                    events: self.events.clone(),
+                    settings: Arc::new(self.settings.clone()),
                     api_key: Arc::clone(&self.api_key),
                     shutdown: self.shutdown.clone(),
                 };
@@ -166,6 +208,7 @@ pub async fn migrate(settings: &Settings) -> anyhow::Result<()> {
     let queue = Queue::connect(settings.database_url.expose())
         .await
         .with_context(|| format!("migrating the database {}", settings.database_url))?;
+    Db::new(&queue).migrate().await.context("migrating the catalogue")?;
     tracing::info!(backend = queue.backend().as_str(), database = %settings.database_url, "migrations applied");
     Ok(())
 }

@@ -4,6 +4,7 @@
 //! runs. Run it through `bench/run`, which builds in release mode.
 
 mod queue;
+mod scan;
 
 use anyhow::{Context, bail};
 
@@ -15,6 +16,12 @@ pub(crate) struct Figure {
     backend: &'static str,
     value: f64,
     unit: &'static str,
+    /// Library size, for the scan suite.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    n: Option<u64>,
+    /// Whether stream details were read, for the scan suite.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    streams: Option<bool>,
 }
 
 impl Figure {
@@ -26,7 +33,14 @@ impl Figure {
         unit: &'static str,
     ) -> Figure {
         let value = (value * 1000.0).round() / 1000.0;
-        Figure { suite, name, backend, value, unit }
+        Figure { suite, name, backend, value, unit, n: None, streams: None }
+    }
+
+    /// Adds the scan suite's library size and stream-details switch.
+    pub(crate) fn with_library(mut self, n: u64, streams: bool) -> Figure {
+        self.n = Some(n);
+        self.streams = Some(streams);
+        self
     }
 
     /// Prints the figure as one line of JSON on stdout (the benchmark's output format).
@@ -43,7 +57,7 @@ pub(crate) fn postgres_url() -> String {
 
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let Some(suite) = args.first() else { bail!("usage: bench/run <suite> [sqlite|postgres]  (suites: queue)") };
+    let Some(suite) = args.first() else { bail!("usage: bench/run <suite> [sqlite|postgres]  (suites: queue, scan)") };
     let backends: Vec<String> = match args.get(1) {
         Some(backend) => vec![backend.clone()],
         None => vec!["sqlite".into(), "postgres".into()],
@@ -51,6 +65,7 @@ fn main() -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("starting tokio")?;
     match suite.as_str() {
         "queue" => runtime.block_on(queue::run(&backends)),
-        other => bail!("unknown suite {other:?} (suites: queue)"),
+        "scan" => runtime.block_on(scan::run(&backends)),
+        other => bail!("unknown suite {other:?} (suites: queue, scan)"),
     }
 }

@@ -14,15 +14,15 @@ const LATENCY_JOBS: usize = 1_000;
 const IDLE_SECONDS: u64 = 10;
 
 /// A database the suite creates and removes.
-struct BenchDb {
-    url: String,
-    backend: &'static str,
+pub(crate) struct BenchDb {
+    pub(crate) url: String,
+    pub(crate) backend: &'static str,
     _dir: Option<tempfile::TempDir>,
     schema: Option<String>,
 }
 
 impl BenchDb {
-    async fn create(backend: &str) -> anyhow::Result<BenchDb> {
+    pub(crate) async fn create(backend: &str) -> anyhow::Result<BenchDb> {
         match backend {
             "sqlite" => {
                 let dir = tempfile::tempdir().context("creating a temporary directory")?;
@@ -43,7 +43,26 @@ impl BenchDb {
         }
     }
 
-    async fn drop_schema(&self) -> anyhow::Result<()> {
+    /// Empties the database for the next run: a new SQLite file, or the schema recreated.
+    pub(crate) async fn reset(&self) -> anyhow::Result<()> {
+        match &self.schema {
+            Some(schema) => {
+                let pool = sqlx::PgPool::connect(&crate::postgres_url()).await?;
+                sqlx::query(&format!("DROP SCHEMA {schema} CASCADE")).execute(&pool).await?;
+                sqlx::query(&format!("CREATE SCHEMA {schema}")).execute(&pool).await?;
+                pool.close().await;
+            }
+            None => {
+                let path = self.url.trim_start_matches("sqlite://");
+                for suffix in ["", "-wal", "-shm"] {
+                    let _ = std::fs::remove_file(format!("{path}{suffix}"));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    pub(crate) async fn drop_schema(&self) -> anyhow::Result<()> {
         if let Some(schema) = &self.schema {
             let pool = sqlx::PgPool::connect(&crate::postgres_url()).await?;
             sqlx::query(&format!("DROP SCHEMA {schema} CASCADE")).execute(&pool).await?;

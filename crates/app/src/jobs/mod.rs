@@ -2,6 +2,7 @@
 
 pub mod cleanup;
 pub mod debug_sleep;
+pub mod scan;
 
 use metarr_queue::{KindOptions, Registry};
 
@@ -11,8 +12,19 @@ pub const CLEANUP_SCHEDULE: &str = "cleanup";
 pub const CLEANUP_CRON: &str = "0 3 * * *";
 
 /// Every handler of the app, configured from settings.
-pub fn registry(job_retention_days: u32) -> Registry {
+pub fn registry(job_retention_days: u32, scan_services: &std::sync::Arc<scan::ScanServices>) -> Registry {
+    use metarr_queue::JobKind;
     let mut registry = Registry::new();
+    let limits = scan::limits();
+    let limit = |kind: &str| KindOptions { concurrency: limits.get(kind).copied(), ..KindOptions::default() };
+    registry
+        .register_with(scan::LibraryScanHandler(std::sync::Arc::clone(scan_services)), limit(scan::LibraryScan::KIND));
+    registry.register_with(
+        scan::DirectoryScanHandler(std::sync::Arc::clone(scan_services)),
+        limit(scan::DirectoryScan::KIND),
+    );
+    registry
+        .register_with(scan::CacheAssetHandler(std::sync::Arc::clone(scan_services)), limit(scan::CacheAsset::KIND));
     // One cleanup at a time is plenty; two would only contend for the same rows.
     registry.register_with(
         cleanup::CleanupHandler::new(job_retention_days),

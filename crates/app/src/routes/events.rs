@@ -24,12 +24,18 @@ const CLOSE_TOO_SLOW: u16 = 1008;
 /// client that sees the connection open sees every event from then on.
 pub async fn subscribe(State(state): State<AppState>, upgrade: WebSocketUpgrade) -> Response {
     let events = state.queue.subscribe();
+    let app_events = state.events.subscribe();
     let shutdown = state.shutdown.clone();
-    upgrade.on_upgrade(move |socket| forward(socket, events, shutdown))
+    upgrade.on_upgrade(move |socket| forward(socket, events, app_events, shutdown))
 }
 
 #[tracing::instrument(skip_all)]
-async fn forward(mut socket: WebSocket, mut events: Receiver<JobEvent>, shutdown: CancellationToken) {
+async fn forward(
+    mut socket: WebSocket,
+    mut events: Receiver<JobEvent>,
+    mut app_events: Receiver<std::sync::Arc<str>>,
+    shutdown: CancellationToken,
+) {
     tracing::debug!("event client connected");
     loop {
         tokio::select! {
@@ -41,6 +47,22 @@ async fn forward(mut socket: WebSocket, mut events: Receiver<JobEvent>, shutdown
                 // Clients have nothing to say; pings are answered by the library.
                 Some(Ok(Message::Close(_)) | Err(_)) | None => return,
                 Some(Ok(_)) => {}
+            },
+            event = app_events.recv() => match event {
+                Ok(text) => {
+                    if !send(&mut socket, text.to_string()).await {
+                        return;
+                    }
+                }
+                Err(RecvError::Lagged(missed)) => {
+                    tracing::info!(missed, "disconnecting an event client that fell behind");
+                    close(&mut socket, CLOSE_TOO_SLOW, "too slow: events were dropped; reconnect").await;
+                    return;
+                }
+                Err(RecvError::Closed) => {
+                    close(&mut socket, CLOSE_GOING_AWAY, "event stream ended").await;
+                    return;
+                }
             },
             event = events.recv() => match event {
                 Ok(event) => {
@@ -73,4 +95,16 @@ async fn forward(mut socket: WebSocket, mut events: Receiver<JobEvent>, shutdown
 async fn close(socket: &mut WebSocket, code: u16, reason: &'static str) {
     let frame = CloseFrame { code, reason: Utf8Bytes::from_static(reason) };
     let _ = tokio::time::timeout(SEND_TIMEOUT, socket.send(Message::Close(Some(frame)))).await;
+}
+
+/// Sends one message; false when the client is gone or stuck (then it is dropped).
+async fn send(socket: &mut WebSocket, text: String) -> bool {
+    match tokio::time::timeout(SEND_TIMEOUT, socket.send(Message::Text(text.into()))).await {
+        Ok(Ok(())) => true,
+        Ok(Err(_)) => false,
+        Err(_) => {
+            tracing::info!("disconnecting an event client that stopped reading");
+            false
+        }
+    }
 }

@@ -2,10 +2,14 @@
 //!
 //! Every `/api/v1` route except `GET /api/v1/health` sits behind the API key middleware.
 
+pub mod assets;
 pub mod auth;
 pub mod events;
 pub mod health;
 pub mod jobs;
+pub mod libraries;
+pub mod movies;
+pub mod scans;
 pub mod schedules;
 
 use crate::error::AppError;
@@ -26,6 +30,12 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 #[derive(Clone)]
 pub struct AppState {
     pub queue: Queue,
+    /// The catalogue.
+    pub db: crate::db::Db,
+    /// Scan and movie events for WebSocket clients.
+    pub events: crate::events::AppEvents,
+    /// The configuration in force.
+    pub settings: Arc<crate::config::Settings>,
     pub api_key: Arc<SecretString>,
     /// Fires on shutdown; long-lived connections (WebSocket) close when it does.
     pub shutdown: CancellationToken,
@@ -43,6 +53,16 @@ pub fn app(state: AppState) -> Router {
         .route("/schedules/{name}", put(schedules::update))
         .route("/schedules/{name}/run", post(schedules::run_now))
         .route("/events", get(events::subscribe))
+        .route("/libraries", get(libraries::list).post(libraries::create))
+        .route("/libraries/{id}", get(libraries::get_one).put(libraries::update).delete(libraries::delete))
+        .route("/libraries/{id}/scan", post(libraries::scan))
+        .route("/scans", get(scans::list))
+        .route("/scans/{id}", get(scans::get_one))
+        .route("/scans/{id}/cancel", post(scans::cancel))
+        .route("/movies", get(movies::list))
+        .route("/movies/{id}", get(movies::get_one).patch(movies::edit))
+        .route("/movies/{id}/locks/{field}", put(movies::lock).delete(movies::unlock))
+        .route("/assets/{sha256}", get(assets::get_one))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), auth::require_api_key));

@@ -1,6 +1,7 @@
 //! `TestApp`: spawns the real application with a fresh data directory and database.
 
 use metarr::config::Settings;
+use metarr::db::Db;
 use metarr::startup::Application;
 use metarr_queue::{Job, JobState, NewJob, Queue};
 use secrecy::ExposeSecret;
@@ -127,6 +128,8 @@ pub struct TestApp {
     pub address: String,
     pub api_key: String,
     pub queue: Queue,
+    /// The catalogue, for tests that seed rows the way the scanner would.
+    pub db: Db,
     pub client: reqwest::Client,
     pub data_dir: TempDir,
     /// The PostgreSQL URL (with the test's schema), for a second process-like queue.
@@ -166,6 +169,7 @@ impl TestApp {
         let address = format!("http://{}", application.local_addr().expect("serve binds a port"));
         let api_key = application.api_key().expose_secret().to_owned();
         let queue = application.queue().clone();
+        let db = application.db().clone();
         let shutdown = application.shutdown_token();
         let stopped = tokio::spawn(application.run_until_stopped());
         let client = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().expect("HTTP client");
@@ -174,6 +178,7 @@ impl TestApp {
             address,
             api_key,
             queue,
+            db,
             client,
             data_dir,
             postgres_url,
@@ -204,6 +209,14 @@ impl TestApp {
 
     pub async fn delete(&self, path: &str) -> (u16, Value) {
         self.send(self.client.delete(self.url(path))).await
+    }
+
+    pub async fn post_json(&self, path: &str, body: &Value) -> (u16, Value) {
+        self.send(self.client.post(self.url(path)).json(body)).await
+    }
+
+    pub async fn patch_json(&self, path: &str, body: &Value) -> (u16, Value) {
+        self.send(self.client.patch(self.url(path)).json(body)).await
     }
 
     pub async fn put_json(&self, path: &str, body: &Value) -> (u16, Value) {

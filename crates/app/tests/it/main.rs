@@ -14,4 +14,7 @@ mod cli;
 mod crash;
 mod events;
 mod jobs;
+mod libraries;
+mod movies;
+mod scan;
 mod schedules;

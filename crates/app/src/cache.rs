@@ -1,0 +1,130 @@
+//! The content-addressed cache: `cache/<2 hex>/<2 hex>/<sha256>.<ext>`, one layout for everything.
+//!
+//! Files enter through [`store_file`]: streamed through SHA-256 into a temporary file inside the
+//! cache, then renamed into place, so a reader never sees a half-written file and a hash that is
+//! already cached is never copied twice. Library files are only read.
+
+use sha2::{Digest, Sha256};
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+/// An error while caching a file.
+#[derive(Debug, thiserror::Error)]
+pub enum CacheError {
+    #[error("reading {path}: {source}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("writing into the cache at {path}: {source}")]
+    Write {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// A file now in the cache.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cached {
+    pub sha256: String,
+    pub ext: String,
+    pub size: u64,
+    /// False when the content was already cached.
+    pub copied: bool,
+}
+
+/// True for 64 lowercase hex digits: the only names the cache serves.
+pub fn is_sha256(text: &str) -> bool {
+    text.len() == 64 && text.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+/// A cache-safe extension: lowercase ASCII letters and digits, at most 8, or `bin`.
+pub fn clean_ext(path: &Path) -> String {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+        .filter(|e| !e.is_empty() && e.len() <= 8 && e.bytes().all(|b| b.is_ascii_alphanumeric()))
+        .unwrap_or_else(|| "bin".to_owned())
+}
+
+/// Where a hash lives in the cache. `sha256` must satisfy [`is_sha256`].
+pub fn path_for(cache_root: &Path, sha256: &str, ext: &str) -> PathBuf {
+    cache_root.join(&sha256[..2]).join(&sha256[2..4]).join(format!("{sha256}.{ext}"))
+}
+
+/// The MIME type for a cached file's extension.
+pub fn content_type(ext: &str) -> &'static str {
+    match ext {
+        "jpg" | "jpeg" | "tbn" => "image/jpeg",
+        "png" => "image/png",
+        "webp" => "image/webp",
+        "gif" => "image/gif",
+        "bmp" => "image/bmp",
+        "avif" => "image/avif",
+        "nfo" | "xml" => "application/xml",
+        _ => "application/octet-stream",
+    }
+}
+
+/// Streams `source` into the cache (blocking; run it off the async executor).
+pub fn store_file(cache_root: &Path, source: &Path) -> Result<Cached, CacheError> {
+    let read_err = |source_err| CacheError::Read { path: source.to_owned(), source: source_err };
+    let tmp_dir = cache_root.join("tmp");
+    std::fs::create_dir_all(&tmp_dir).map_err(|e| CacheError::Write { path: tmp_dir.clone(), source: e })?;
+    let mut input = std::fs::File::open(source).map_err(read_err)?;
+    let mut temp = tempfile::NamedTempFile::new_in(&tmp_dir)
+        .map_err(|e| CacheError::Write { path: tmp_dir.clone(), source: e })?;
+    let mut hasher = Sha256::new();
+    let mut buffer = vec![0u8; 256 * 1024];
+    let mut size = 0u64;
+    loop {
+        let n = input.read(&mut buffer).map_err(|e| CacheError::Read { path: source.to_owned(), source: e })?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buffer[..n]);
+        temp.write_all(&buffer[..n]).map_err(|e| CacheError::Write { path: temp.path().to_owned(), source: e })?;
+        size += n as u64;
+    }
+    let sha256 = format!("{:x}", hasher.finalize());
+    let ext = clean_ext(source);
+    let target = path_for(cache_root, &sha256, &ext);
+    if target.exists() {
+        return Ok(Cached { sha256, ext, size, copied: false });
+    }
+    let parent = target.parent().expect("cache paths always have a parent");
+    std::fs::create_dir_all(parent).map_err(|e| CacheError::Write { path: parent.to_owned(), source: e })?;
+    temp.as_file().sync_all().map_err(|e| CacheError::Write { path: target.clone(), source: e })?;
+    temp.persist(&target).map_err(|e| CacheError::Write { path: target.clone(), source: e.error })?;
+    Ok(Cached { sha256, ext, size, copied: true })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stores_by_hash_once_and_rejects_bad_names() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let library = dir.path().join("poster.JPG");
+        std::fs::write(&library, b"fake jpeg bytes").expect("write");
+        let cache = dir.path().join("cache");
+        let first = store_file(&cache, &library).expect("cached");
+        assert!(first.copied);
+        assert_eq!(first.ext, "jpg");
+        assert_eq!(first.sha256, format!("{:x}", Sha256::digest(b"fake jpeg bytes")));
+        let path = path_for(&cache, &first.sha256, "jpg");
+        assert_eq!(std::fs::read(&path).expect("in cache"), b"fake jpeg bytes");
+        assert!(path.starts_with(cache.join(&first.sha256[..2]).join(&first.sha256[2..4])));
+        let copy = dir.path().join("folder.jpg");
+        std::fs::write(&copy, b"fake jpeg bytes").expect("write");
+        assert!(!store_file(&cache, &copy).expect("cached").copied, "same content is not copied twice");
+        assert_eq!(std::fs::read(&library).expect("library file untouched"), b"fake jpeg bytes");
+        assert!(is_sha256(&first.sha256));
+        assert!(!is_sha256("../../etc/passwd"));
+        assert!(!is_sha256(&first.sha256.to_uppercase()));
+        assert_eq!(clean_ext(Path::new("a/b.p/ng")), "bin");
+    }
+}

@@ -1,0 +1,195 @@
+//! Libraries: a named root folder of movies, with its ignore patterns.
+
+use super::{CatalogueError, Result, now_ms};
+use crate::db::{Db, Row, Value};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+/// A library as the API shows it (DESIGN §6).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Library {
+    pub id: i64,
+    pub name: String,
+    pub path: String,
+    pub kind: String,
+    pub enabled: bool,
+    pub ignore_patterns: Vec<String>,
+}
+
+/// What a client sends to create or replace a library.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LibraryInput {
+    /// Defaults to the folder's name.
+    pub name: Option<String>,
+    pub path: String,
+    #[serde(default = "default_kind")]
+    pub kind: String,
+    #[serde(default = "default_enabled")]
+    pub enabled: bool,
+    /// Globs matched against paths relative to the root and against names; the built-in
+    /// ignores (NAS metadata, recycle bins, hidden files, samples) always apply.
+    #[serde(default)]
+    pub ignore_patterns: Vec<String>,
+}
+
+fn default_kind() -> String {
+    "movies".to_owned()
+}
+
+fn default_enabled() -> bool {
+    true
+}
+
+fn from_row(row: &Row) -> Result<Library> {
+    Ok(Library {
+        id: row.int("id")?,
+        name: row.text("name")?,
+        path: row.text("path")?,
+        kind: row.text("kind")?,
+        enabled: row.bool("enabled")?,
+        ignore_patterns: row.json("ignore_patterns")?,
+    })
+}
+
+const COLUMNS: &str = "id, name, path, kind, enabled, ignore_patterns";
+
+/// Every library, by id.
+pub async fn list(db: &Db) -> Result<Vec<Library>> {
+    let rows = db.fetch_all(&format!("SELECT {COLUMNS} FROM libraries ORDER BY id"), &[]).await?;
+    rows.iter().map(from_row).collect()
+}
+
+/// One library.
+pub async fn get(db: &Db, id: i64) -> Result<Library> {
+    let row = db.fetch_optional(&format!("SELECT {COLUMNS} FROM libraries WHERE id = $1"), &[id.into()]).await?;
+    row.as_ref().map(from_row).transpose()?.ok_or_else(|| CatalogueError::NotFound(format!("library {id} not found")))
+}
+
+/// The library whose root is exactly this folder, if any.
+pub async fn find_by_path(db: &Db, path: &Path) -> Result<Option<Library>> {
+    let path = path.to_string_lossy().into_owned();
+    let row = db.fetch_optional(&format!("SELECT {COLUMNS} FROM libraries WHERE path = $1"), &[path.into()]).await?;
+    row.as_ref().map(from_row).transpose()
+}
+
+/// Checks the input and returns the canonical root.
+async fn validate(db: &Db, input: &LibraryInput, except_id: Option<i64>) -> Result<(String, PathBuf)> {
+    if input.kind != "movies" {
+        return Err(CatalogueError::Invalid(format!("kind {:?} is not supported (only \"movies\")", input.kind)));
+    }
+    let given = Path::new(&input.path);
+    if !given.is_absolute() {
+        return Err(CatalogueError::Invalid(format!("path {:?} must be absolute", input.path)));
+    }
+    let metadata = std::fs::metadata(given)
+        .map_err(|err| CatalogueError::Invalid(format!("path {:?} cannot be used: {err}", input.path)))?;
+    if !metadata.is_dir() {
+        return Err(CatalogueError::Invalid(format!("path {:?} is not a directory", input.path)));
+    }
+    let root = std::fs::canonicalize(given)
+        .map_err(|err| CatalogueError::Invalid(format!("path {:?} cannot be resolved: {err}", input.path)))?;
+    metarr_media::IgnoreRules::new(&input.ignore_patterns)
+        .map_err(|err| CatalogueError::Invalid(format!("ignore_patterns: {err}")))?;
+    for other in list(db).await? {
+        if Some(other.id) == except_id {
+            continue;
+        }
+        let other_root = Path::new(&other.path);
+        if root == other_root {
+            return Err(CatalogueError::Conflict(format!("library {} already has the root {}", other.id, other.path)));
+        }
+        if root.starts_with(other_root) {
+            return Err(CatalogueError::Conflict(format!(
+                "{} is inside library {} ({}); libraries must not overlap",
+                root.display(),
+                other.id,
+                other.path
+            )));
+        }
+        if other_root.starts_with(&root) {
+            return Err(CatalogueError::Conflict(format!(
+                "{} contains library {} ({}); libraries must not overlap",
+                root.display(),
+                other.id,
+                other.path
+            )));
+        }
+    }
+    let name = match input.name.as_deref().map(str::trim) {
+        Some("") => return Err(CatalogueError::Invalid("name must not be empty".into())),
+        Some(name) => name.to_owned(),
+        None => root.file_name().map_or_else(|| root.display().to_string(), |n| n.to_string_lossy().into_owned()),
+    };
+    Ok((name, root))
+}
+
+/// Creates a library.
+pub async fn create(db: &Db, input: &LibraryInput) -> Result<Library> {
+    let (name, root) = validate(db, input, None).await?;
+    let now = now_ms();
+    let patterns = serde_json::to_string(&input.ignore_patterns).expect("strings always serialise");
+    let rows = db
+        .write(
+            &format!(
+                "INSERT INTO libraries (name, path, kind, enabled, ignore_patterns, created_at, updated_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING {COLUMNS}"
+            ),
+            &[
+                name.into(),
+                root.to_string_lossy().into_owned().into(),
+                input.kind.clone().into(),
+                input.enabled.into(),
+                patterns.into(),
+                now.into(),
+            ],
+        )
+        .await
+        .map_err(|err| {
+            if err.is_unique_violation() {
+                CatalogueError::Conflict(format!("a library with the root {} already exists", root.display()))
+            } else {
+                err.into()
+            }
+        })?;
+    rows.first().map(from_row).transpose()?.ok_or_else(|| CatalogueError::NotFound("library vanished".into()))
+}
+
+/// Replaces a library's settings.
+pub async fn update(db: &Db, id: i64, input: &LibraryInput) -> Result<Library> {
+    get(db, id).await?;
+    let (name, root) = validate(db, input, Some(id)).await?;
+    let patterns = serde_json::to_string(&input.ignore_patterns).expect("strings always serialise");
+    let params: Vec<Value> = vec![
+        name.into(),
+        root.to_string_lossy().into_owned().into(),
+        input.enabled.into(),
+        patterns.into(),
+        now_ms().into(),
+        id.into(),
+    ];
+    let rows = db
+        .write(
+            &format!(
+                "UPDATE libraries SET name = $1, path = $2, enabled = $3, ignore_patterns = $4, updated_at = $5 \
+                 WHERE id = $6 RETURNING {COLUMNS}"
+            ),
+            &params,
+        )
+        .await?;
+    rows.first().map(from_row).transpose()?.ok_or_else(|| CatalogueError::NotFound(format!("library {id} not found")))
+}
+
+/// Deletes a library and its catalogue rows (never a file on disk).
+pub async fn delete(db: &Db, id: i64) -> Result<()> {
+    get(db, id).await?;
+    let mut tx = db.begin().await?;
+    // Children first: SQLite enforces ON DELETE CASCADE only with foreign_keys on.
+    tx.execute("DELETE FROM media_files WHERE movie_id IN (SELECT id FROM movies WHERE library_id = $1)", &[id.into()])
+        .await?;
+    tx.execute("DELETE FROM movies WHERE library_id = $1", &[id.into()]).await?;
+    tx.execute("DELETE FROM scans WHERE library_id = $1", &[id.into()]).await?;
+    tx.execute("DELETE FROM libraries WHERE id = $1", &[id.into()]).await?;
+    tx.commit().await?;
+    Ok(())
+}

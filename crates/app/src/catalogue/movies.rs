@@ -1,0 +1,607 @@
+//! Movies and their files: what the scanner records and what the API shows and edits.
+//!
+//! A field the user edits is locked: the scanner (and later enrichment) never changes it again.
+
+use super::{CatalogueError, Result, now_ms};
+use crate::db::{Db, Row, Tx, Value};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeSet, HashMap};
+
+/// Fields a user can edit and lock.
+pub const LOCKABLE: &[&str] = &[
+    "title",
+    "original_title",
+    "sort_title",
+    "year",
+    "tmdb_id",
+    "imdb_id",
+    "plot",
+    "outline",
+    "tagline",
+    "runtime",
+    "premiered",
+    "genres",
+];
+
+/// The metadata fields of a movie, as the scanner or a user sets them.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Fields {
+    pub title: Option<String>,
+    pub original_title: Option<String>,
+    pub sort_title: Option<String>,
+    pub year: Option<i64>,
+    pub tmdb_id: Option<i64>,
+    pub imdb_id: Option<String>,
+    pub plot: Option<String>,
+    pub outline: Option<String>,
+    pub tagline: Option<String>,
+    pub runtime: Option<i64>,
+    pub premiered: Option<String>,
+    pub genres: Option<Vec<String>>,
+}
+
+/// A movie in a list (DESIGN §6).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MovieSummary {
+    pub id: i64,
+    pub library_id: i64,
+    pub title: String,
+    pub year: Option<i64>,
+    pub tmdb_id: Option<i64>,
+    pub imdb_id: Option<String>,
+    pub folder: String,
+    pub video: Option<String>,
+    pub missing: bool,
+}
+
+/// An artwork file of a movie, with its cached content.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AssetRef {
+    pub kind: String,
+    pub index: Option<i64>,
+    pub sha256: Option<String>,
+    pub width: Option<i64>,
+    pub height: Option<i64>,
+    pub path: String,
+}
+
+/// A subtitle file.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SubtitleRef {
+    pub path: String,
+    pub language: Option<String>,
+    pub forced: bool,
+    pub sdh: bool,
+}
+
+/// A file Metarr does not use (kept, never touched).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct UnknownFile {
+    pub path: String,
+    pub size: i64,
+    pub category: Option<String>,
+}
+
+/// A file of any category, for the detail view.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FileRef {
+    pub path: String,
+    pub category: String,
+    pub role: Option<String>,
+    pub size: i64,
+}
+
+/// A movie in detail (DESIGN §6).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MovieDetail {
+    #[serde(flatten)]
+    pub summary: MovieSummary,
+    pub original_title: Option<String>,
+    pub sort_title: Option<String>,
+    pub plot: Option<String>,
+    pub outline: Option<String>,
+    pub tagline: Option<String>,
+    pub runtime: Option<i64>,
+    pub premiered: Option<String>,
+    pub genres: Vec<String>,
+    pub locks: Vec<String>,
+    pub assets: Vec<AssetRef>,
+    pub subtitles: Vec<SubtitleRef>,
+    pub streams: serde_json::Value,
+    pub unknown_files: Vec<UnknownFile>,
+    pub files: Vec<FileRef>,
+    pub warnings: Vec<String>,
+}
+
+const SUMMARY: &str = "id, library_id, title, year, tmdb_id, imdb_id, folder, video, missing";
+const DETAIL: &str = "id, library_id, title, year, tmdb_id, imdb_id, folder, video, missing, original_title, \
+    sort_title, plot, outline, tagline, runtime, premiered, genres, locks, warnings";
+
+fn summary_from_row(row: &Row) -> Result<MovieSummary> {
+    Ok(MovieSummary {
+        id: row.int("id")?,
+        library_id: row.int("library_id")?,
+        title: row.text("title")?,
+        year: row.opt_int("year")?,
+        tmdb_id: row.opt_int("tmdb_id")?,
+        imdb_id: row.opt_text("imdb_id")?,
+        folder: row.text("folder")?,
+        video: row.opt_text("video")?,
+        missing: row.bool("missing")?,
+    })
+}
+
+/// Filters for the movie list.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct MovieFilter {
+    pub library_id: Option<i64>,
+    /// Case-insensitive title search.
+    pub q: Option<String>,
+    pub missing: Option<bool>,
+    pub limit: Option<i64>,
+    pub offset: Option<i64>,
+}
+
+/// A page of movies by title, and how many match in all.
+pub async fn list(db: &Db, filter: &MovieFilter) -> Result<(Vec<MovieSummary>, i64)> {
+    let mut conditions = vec!["removed = false".to_owned()];
+    let mut params: Vec<Value> = Vec::new();
+    if let Some(library_id) = filter.library_id {
+        params.push(library_id.into());
+        conditions.push(format!("library_id = ${}", params.len()));
+    }
+    if let Some(q) = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+        let escaped = q.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+        params.push(format!("%{escaped}%").into());
+        conditions.push(format!("lower(title) LIKE ${} ESCAPE '\\'", params.len()));
+    }
+    if let Some(missing) = filter.missing {
+        params.push(missing.into());
+        conditions.push(format!("missing = ${}", params.len()));
+    }
+    let filter_sql = conditions.join(" AND ");
+    let total = db
+        .fetch_optional(&format!("SELECT count(*) AS n FROM movies WHERE {filter_sql}"), &params)
+        .await?
+        .map(|row| row.int("n"))
+        .transpose()?
+        .unwrap_or(0);
+    let limit = filter.limit.unwrap_or(50).clamp(1, 500);
+    let offset = filter.offset.unwrap_or(0).max(0);
+    params.push(limit.into());
+    params.push(offset.into());
+    let n = params.len();
+    let rows = db
+        .fetch_all(
+            &format!(
+                "SELECT {SUMMARY} FROM movies WHERE {filter_sql} ORDER BY lower(title), year, id LIMIT ${} OFFSET ${}",
+                n - 1,
+                n
+            ),
+            &params,
+        )
+        .await?;
+    Ok((rows.iter().map(summary_from_row).collect::<Result<_>>()?, total))
+}
+
+/// One movie with its files, streams and assets.
+pub async fn detail(db: &Db, id: i64) -> Result<MovieDetail> {
+    let row = db
+        .fetch_optional(&format!("SELECT {DETAIL} FROM movies WHERE id = $1"), &[id.into()])
+        .await?
+        .ok_or_else(|| CatalogueError::NotFound(format!("movie {id} not found")))?;
+    let files = db
+        .fetch_all(
+            "SELECT f.path, f.category, f.role, f.slot, f.slot_index, f.language, f.forced, f.sdh, f.size, f.sha256, \
+                 f.streams, a.width, a.height \
+             FROM media_files f LEFT JOIN assets a ON a.sha256 = f.sha256 \
+             WHERE f.movie_id = $1 ORDER BY f.path",
+            &[id.into()],
+        )
+        .await?;
+    let mut assets = Vec::new();
+    let mut subtitles = Vec::new();
+    let mut unknown_files = Vec::new();
+    let mut file_refs = Vec::new();
+    let mut streams = serde_json::json!({ "video": [], "audio": [], "subtitle": [] });
+    let video = row.opt_text("video")?;
+    for file in &files {
+        let path = file.text("path")?;
+        let category = file.text("category")?;
+        file_refs.push(FileRef {
+            path: path.clone(),
+            category: category.clone(),
+            role: file.opt_text("role")?,
+            size: file.int("size")?,
+        });
+        match category.as_str() {
+            "artwork" => assets.push(AssetRef {
+                kind: file.opt_text("slot")?.unwrap_or_default(),
+                index: file.opt_int("slot_index")?,
+                sha256: file.opt_text("sha256")?,
+                width: file.opt_int("width")?,
+                height: file.opt_int("height")?,
+                path,
+            }),
+            "subtitle" => subtitles.push(SubtitleRef {
+                path,
+                language: file.opt_text("language")?,
+                forced: file.bool("forced")?,
+                sdh: file.bool("sdh")?,
+            }),
+            "unknown" => {
+                unknown_files.push(UnknownFile { path, size: file.int("size")?, category: file.opt_text("role")? })
+            }
+            "video" if Some(&path) == video.as_ref() => {
+                if let Some(text) = file.opt_text("streams")? {
+                    streams = serde_json::from_str(&text).unwrap_or(streams);
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(MovieDetail {
+        summary: summary_from_row(&row)?,
+        original_title: row.opt_text("original_title")?,
+        sort_title: row.opt_text("sort_title")?,
+        plot: row.opt_text("plot")?,
+        outline: row.opt_text("outline")?,
+        tagline: row.opt_text("tagline")?,
+        runtime: row.opt_int("runtime")?,
+        premiered: row.opt_text("premiered")?,
+        genres: row.json("genres")?,
+        locks: row.json("locks")?,
+        assets,
+        subtitles,
+        streams,
+        unknown_files,
+        files: file_refs,
+        warnings: row.json("warnings")?,
+    })
+}
+
+fn field_params(fields: &Fields) -> Vec<(&'static str, Value)> {
+    let mut out: Vec<(&'static str, Value)> = Vec::new();
+    if let Some(v) = &fields.title {
+        out.push(("title", v.clone().into()));
+    }
+    if let Some(v) = &fields.original_title {
+        out.push(("original_title", v.clone().into()));
+    }
+    if let Some(v) = &fields.sort_title {
+        out.push(("sort_title", v.clone().into()));
+    }
+    if let Some(v) = fields.year {
+        out.push(("year", v.into()));
+    }
+    if let Some(v) = fields.tmdb_id {
+        out.push(("tmdb_id", v.into()));
+    }
+    if let Some(v) = &fields.imdb_id {
+        out.push(("imdb_id", v.clone().into()));
+    }
+    if let Some(v) = &fields.plot {
+        out.push(("plot", v.clone().into()));
+    }
+    if let Some(v) = &fields.outline {
+        out.push(("outline", v.clone().into()));
+    }
+    if let Some(v) = &fields.tagline {
+        out.push(("tagline", v.clone().into()));
+    }
+    if let Some(v) = fields.runtime {
+        out.push(("runtime", v.into()));
+    }
+    if let Some(v) = &fields.premiered {
+        out.push(("premiered", v.clone().into()));
+    }
+    if let Some(v) = &fields.genres {
+        out.push(("genres", serde_json::to_string(v).expect("strings always serialise").into()));
+    }
+    out
+}
+
+async fn locks_of(tx: &mut Tx, id: i64) -> Result<BTreeSet<String>> {
+    let row = tx
+        .fetch_optional("SELECT locks FROM movies WHERE id = $1", &[id.into()])
+        .await?
+        .ok_or_else(|| CatalogueError::NotFound(format!("movie {id} not found")))?;
+    Ok(row.json("locks")?)
+}
+
+/// A user's edit: sets the fields and locks each of them.
+pub async fn edit(db: &Db, id: i64, fields: &Fields) -> Result<MovieDetail> {
+    let params = field_params(fields);
+    if params.is_empty() {
+        return Err(CatalogueError::Invalid(format!("nothing to change: give one or more of {}", LOCKABLE.join(", "))));
+    }
+    if fields.title.as_deref().is_some_and(|t| t.trim().is_empty()) {
+        return Err(CatalogueError::Invalid("title must not be empty".into()));
+    }
+    let mut tx = db.begin().await?;
+    let mut locks = locks_of(&mut tx, id).await?;
+    let mut sets = Vec::new();
+    let mut values = Vec::new();
+    for (column, value) in params {
+        values.push(value);
+        sets.push(format!("{column} = ${}", values.len()));
+        locks.insert(column.to_owned());
+    }
+    values.push(serde_json::to_string(&locks).expect("strings always serialise").into());
+    sets.push(format!("locks = ${}", values.len()));
+    values.push(now_ms().into());
+    sets.push(format!("updated_at = ${}", values.len()));
+    values.push(id.into());
+    tx.execute(&format!("UPDATE movies SET {} WHERE id = ${}", sets.join(", "), values.len()), &values).await?;
+    tx.commit().await?;
+    detail(db, id).await
+}
+
+/// Locks or unlocks one field.
+pub async fn set_lock(db: &Db, id: i64, field: &str, locked: bool) -> Result<Vec<String>> {
+    if !LOCKABLE.contains(&field) {
+        return Err(CatalogueError::Invalid(format!(
+            "{field:?} cannot be locked; lockable fields: {}",
+            LOCKABLE.join(", ")
+        )));
+    }
+    let mut tx = db.begin().await?;
+    let mut locks = locks_of(&mut tx, id).await?;
+    if locked {
+        locks.insert(field.to_owned());
+    } else {
+        locks.remove(field);
+    }
+    let text = serde_json::to_string(&locks).expect("strings always serialise");
+    tx.execute(
+        "UPDATE movies SET locks = $1, updated_at = $2 WHERE id = $3",
+        &[text.into(), now_ms().into(), id.into()],
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(locks.into_iter().collect())
+}
+
+/// A file of a movie folder as the scanner recorded it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredFile {
+    pub id: i64,
+    pub path: String,
+    pub size: i64,
+    pub mtime: i64,
+    pub inode: i64,
+    pub sha256: Option<String>,
+    pub streams: Option<String>,
+}
+
+/// The movie recorded for a folder, with its files by path.
+pub async fn stored_folder(db: &Db, folder: &str) -> Result<Option<(i64, HashMap<String, StoredFile>)>> {
+    let Some(movie) = db.fetch_optional("SELECT id FROM movies WHERE folder = $1", &[folder.into()]).await? else {
+        return Ok(None);
+    };
+    let movie_id = movie.int("id")?;
+    let rows = db
+        .fetch_all(
+            "SELECT id, path, size, mtime, inode, sha256, streams FROM media_files WHERE movie_id = $1",
+            &[movie_id.into()],
+        )
+        .await?;
+    let mut files = HashMap::with_capacity(rows.len());
+    for row in rows {
+        let file = StoredFile {
+            id: row.int("id")?,
+            path: row.text("path")?,
+            size: row.int("size")?,
+            mtime: row.int("mtime")?,
+            inode: row.int("inode")?,
+            sha256: row.opt_text("sha256")?,
+            streams: row.opt_text("streams")?,
+        };
+        files.insert(file.path.clone(), file);
+    }
+    Ok(Some((movie_id, files)))
+}
+
+/// Creates the movie of a folder, or updates its unlocked fields. Returns (id, created, changed).
+pub async fn upsert_scanned(
+    tx: &mut Tx,
+    library_id: i64,
+    scan_id: i64,
+    folder: &str,
+    video: Option<&str>,
+    fields: &Fields,
+    warnings: &[String],
+) -> Result<(i64, bool, bool)> {
+    let now = now_ms();
+    let warnings_text = serde_json::to_string(warnings).expect("strings always serialise");
+    let existing = tx.fetch_optional("SELECT id, locks FROM movies WHERE folder = $1", &[folder.into()]).await?;
+    let Some(existing) = existing else {
+        let mut columns = vec!["library_id", "folder", "video", "warnings", "last_scan_id", "created_at", "updated_at"];
+        let mut values: Vec<Value> = vec![
+            library_id.into(),
+            folder.into(),
+            video.into(),
+            warnings_text.into(),
+            scan_id.into(),
+            now.into(),
+            now.into(),
+        ];
+        let title_given = fields.title.is_some();
+        for (column, value) in field_params(fields) {
+            columns.push(column);
+            values.push(value);
+        }
+        if !title_given {
+            columns.push("title");
+            let fallback = std::path::Path::new(folder).file_name().map(|n| n.to_string_lossy().into_owned());
+            values.push(fallback.unwrap_or_else(|| folder.to_owned()).into());
+        }
+        let placeholders: Vec<String> = (1..=values.len()).map(|i| format!("${i}")).collect();
+        let row = tx
+            .fetch_optional(
+                &format!(
+                    "INSERT INTO movies ({}) VALUES ({}) RETURNING id",
+                    columns.join(", "),
+                    placeholders.join(", ")
+                ),
+                &values,
+            )
+            .await?
+            .ok_or_else(|| CatalogueError::NotFound("movie vanished".into()))?;
+        return Ok((row.int("id")?, true, true));
+    };
+    let id = existing.int("id")?;
+    let locks: BTreeSet<String> = existing.json("locks")?;
+    let mut sets = vec![
+        "video = $1".to_owned(),
+        "warnings = $2".to_owned(),
+        "missing = false".to_owned(),
+        "removed = false".to_owned(),
+    ];
+    let mut values: Vec<Value> = vec![video.into(), warnings_text.into()];
+    for (column, value) in field_params(fields) {
+        if locks.contains(column) {
+            continue;
+        }
+        values.push(value);
+        sets.push(format!("{column} = ${}", values.len()));
+    }
+    values.push(scan_id.into());
+    sets.push(format!("last_scan_id = ${}", values.len()));
+    values.push(now.into());
+    sets.push(format!("updated_at = ${}", values.len()));
+    values.push(id.into());
+    tx.execute(&format!("UPDATE movies SET {} WHERE id = ${}", sets.join(", "), values.len()), &values).await?;
+    Ok((id, false, true))
+}
+
+/// Marks a movie as seen by this scan without changing anything else.
+pub async fn touch(tx: &mut Tx, movie_id: i64, scan_id: i64) -> Result<()> {
+    tx.execute(
+        "UPDATE movies SET last_scan_id = $1, missing = false WHERE id = $2",
+        &[scan_id.into(), movie_id.into()],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Marks the library's movies that this scan did not see as missing. Returns how many.
+pub async fn mark_unseen_missing(tx: &mut Tx, library_id: i64, scan_id: i64) -> Result<i64> {
+    let changed = tx
+        .execute(
+            "UPDATE movies SET missing = true, updated_at = $1 \
+             WHERE library_id = $2 AND missing = false AND removed = false \
+               AND (last_scan_id IS NULL OR last_scan_id <> $3)",
+            &[now_ms().into(), library_id.into(), scan_id.into()],
+        )
+        .await?;
+    Ok(i64::try_from(changed).unwrap_or(i64::MAX))
+}
+
+/// One file row to write.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FileRow {
+    pub path: String,
+    pub category: &'static str,
+    pub role: Option<String>,
+    pub slot: Option<String>,
+    pub slot_index: Option<i64>,
+    pub language: Option<String>,
+    pub forced: bool,
+    pub sdh: bool,
+    pub size: i64,
+    pub mtime: i64,
+    pub inode: i64,
+    /// Kept from the stored row when the file did not change.
+    pub sha256: Option<String>,
+    pub streams: Option<String>,
+    pub probed: bool,
+}
+
+/// Replaces the movie's file rows with `files`: unchanged rows stay, changed rows are updated,
+/// gone rows are deleted (the files themselves are never touched).
+pub async fn sync_files(
+    tx: &mut Tx,
+    movie_id: i64,
+    files: &[FileRow],
+    stored: &HashMap<String, StoredFile>,
+) -> Result<()> {
+    let now = now_ms();
+    let present: BTreeSet<&str> = files.iter().map(|f| f.path.as_str()).collect();
+    for gone in stored.values().filter(|s| !present.contains(s.path.as_str())) {
+        tx.execute("DELETE FROM media_files WHERE id = $1", &[gone.id.into()]).await?;
+    }
+    for file in files {
+        let unchanged = stored.get(&file.path).is_some_and(|s| {
+            s.size == file.size
+                && s.mtime == file.mtime
+                && s.inode == file.inode
+                && s.sha256 == file.sha256
+                && s.streams == file.streams
+        });
+        if unchanged {
+            continue;
+        }
+        let params: Vec<Value> = vec![
+            movie_id.into(),
+            file.path.clone().into(),
+            file.category.into(),
+            file.role.clone().into(),
+            file.slot.clone().into(),
+            file.slot_index.into(),
+            file.language.clone().into(),
+            file.forced.into(),
+            file.sdh.into(),
+            file.size.into(),
+            file.mtime.into(),
+            file.inode.into(),
+            file.sha256.clone().into(),
+            file.streams.clone().into(),
+            if file.probed { Value::Int(now) } else { Value::NullInt },
+            now.into(),
+        ];
+        tx.execute(
+            "INSERT INTO media_files (movie_id, path, category, role, slot, slot_index, language, forced, sdh, size, \
+                 mtime, inode, sha256, streams, probed_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) \
+             ON CONFLICT (path) DO UPDATE SET movie_id = excluded.movie_id, category = excluded.category, \
+                 role = excluded.role, slot = excluded.slot, slot_index = excluded.slot_index, \
+                 language = excluded.language, forced = excluded.forced, sdh = excluded.sdh, size = excluded.size, \
+                 mtime = excluded.mtime, inode = excluded.inode, sha256 = excluded.sha256, \
+                 streams = excluded.streams, probed_at = COALESCE(excluded.probed_at, media_files.probed_at), \
+                 updated_at = excluded.updated_at",
+            &params,
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// Records a cached asset and links it to the file it came from.
+pub async fn record_asset(
+    tx: &mut Tx,
+    file_path: &str,
+    sha256: &str,
+    ext: &str,
+    size: i64,
+    dimensions: Option<(u32, u32)>,
+) -> Result<()> {
+    let (width, height) = match dimensions {
+        Some((w, h)) => (Value::Int(i64::from(w)), Value::Int(i64::from(h))),
+        None => (Value::NullInt, Value::NullInt),
+    };
+    tx.execute(
+        "INSERT INTO assets (sha256, ext, size, width, height, created_at) VALUES ($1, $2, $3, $4, $5, $6) \
+         ON CONFLICT (sha256) DO NOTHING",
+        &[sha256.into(), ext.into(), size.into(), width, height, now_ms().into()],
+    )
+    .await?;
+    tx.execute("UPDATE media_files SET sha256 = $1 WHERE path = $2", &[sha256.into(), file_path.into()]).await?;
+    Ok(())
+}
+
+/// The extension of a cached asset, if the cache holds it.
+pub async fn asset_ext(db: &Db, sha256: &str) -> Result<Option<String>> {
+    let row = db.fetch_optional("SELECT ext FROM assets WHERE sha256 = $1", &[sha256.into()]).await?;
+    Ok(row.map(|r| r.text("ext")).transpose()?)
+}

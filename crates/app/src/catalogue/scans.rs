@@ -1,0 +1,231 @@
+//! Scan records: one per library scan, with its phase and counters.
+//!
+//! Jobs move their scan by adding to its counters and then calling [`advance`] in the same
+//! transaction: the phase follows from the counters (discovering → scanning → caching →
+//! completed), so it moves by itself however the jobs interleave, also when some fail.
+
+use super::{CatalogueError, Result, now_ms, time_from_ms};
+use crate::db::{Db, Row, Tx, Value};
+use serde::Serialize;
+
+/// Phases of a scan, in order.
+pub const DISCOVERING: &str = "discovering";
+pub const SCANNING: &str = "scanning";
+pub const CACHING: &str = "caching";
+pub const COMPLETED: &str = "completed";
+pub const FAILED: &str = "failed";
+pub const CANCELLED: &str = "cancelled";
+
+/// The scan record of DESIGN §6, plus its progress counters.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Scan {
+    pub id: i64,
+    pub library_id: i64,
+    pub phase: String,
+    pub movies_found: i64,
+    pub movies_new: i64,
+    pub movies_updated: i64,
+    pub movies_missing: i64,
+    pub assets_queued: i64,
+    pub assets_cached: i64,
+    pub unknown_files: i64,
+    pub errors: i64,
+    pub warnings: Vec<String>,
+    pub directories_total: i64,
+    pub directories_scanned: i64,
+    pub videos_probed: i64,
+    pub correlation_id: String,
+    pub started_at: chrono::DateTime<chrono::Utc>,
+    pub finished_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+impl Scan {
+    /// True once the scan will not change any more.
+    pub fn is_finished(&self) -> bool {
+        matches!(self.phase.as_str(), COMPLETED | FAILED | CANCELLED)
+    }
+}
+
+const COLUMNS: &str = "id, library_id, phase, correlation_id, started_at, finished_at, directories_total, \
+    directories_scanned, movies_found, movies_new, movies_updated, movies_missing, assets_queued, assets_cached, \
+    videos_probed, unknown_files, errors, warnings";
+
+fn from_row(row: &Row) -> Result<Scan> {
+    Ok(Scan {
+        id: row.int("id")?,
+        library_id: row.int("library_id")?,
+        phase: row.text("phase")?,
+        movies_found: row.int("movies_found")?,
+        movies_new: row.int("movies_new")?,
+        movies_updated: row.int("movies_updated")?,
+        movies_missing: row.int("movies_missing")?,
+        assets_queued: row.int("assets_queued")?,
+        assets_cached: row.int("assets_cached")?,
+        unknown_files: row.int("unknown_files")?,
+        errors: row.int("errors")?,
+        warnings: row.json("warnings")?,
+        directories_total: row.int("directories_total")?,
+        directories_scanned: row.int("directories_scanned")?,
+        videos_probed: row.int("videos_probed")?,
+        correlation_id: row.text("correlation_id")?,
+        started_at: time_from_ms(row.int("started_at")?),
+        finished_at: row.opt_int("finished_at")?.map(time_from_ms),
+    })
+}
+
+/// Starts a scan of a library, or returns the one already running for it.
+/// Returns the scan and whether it is new.
+pub async fn start(tx: &mut Tx, library_id: i64) -> Result<(Scan, bool)> {
+    let active = tx
+        .fetch_optional(
+            &format!(
+                "SELECT {COLUMNS} FROM scans WHERE library_id = $1 AND phase IN ('discovering', 'scanning', 'caching') \
+                 ORDER BY id DESC LIMIT 1"
+            ),
+            &[library_id.into()],
+        )
+        .await?;
+    if let Some(row) = active {
+        return Ok((from_row(&row)?, false));
+    }
+    let correlation_id = format!("scan-{}", uuid::Uuid::new_v4().simple());
+    let row = tx
+        .fetch_optional(
+            &format!(
+                "INSERT INTO scans (library_id, phase, correlation_id, started_at) VALUES ($1, 'discovering', $2, $3) \
+                 RETURNING {COLUMNS}"
+            ),
+            &[library_id.into(), correlation_id.into(), now_ms().into()],
+        )
+        .await?
+        .ok_or_else(|| CatalogueError::NotFound("scan vanished".into()))?;
+    Ok((from_row(&row)?, true))
+}
+
+/// One scan.
+pub async fn get(db: &Db, id: i64) -> Result<Scan> {
+    let row = db.fetch_optional(&format!("SELECT {COLUMNS} FROM scans WHERE id = $1"), &[id.into()]).await?;
+    row.as_ref().map(from_row).transpose()?.ok_or_else(|| CatalogueError::NotFound(format!("scan {id} not found")))
+}
+
+/// One scan, inside a transaction.
+pub async fn get_in(tx: &mut Tx, id: i64) -> Result<Scan> {
+    let row = tx.fetch_optional(&format!("SELECT {COLUMNS} FROM scans WHERE id = $1"), &[id.into()]).await?;
+    row.as_ref().map(from_row).transpose()?.ok_or_else(|| CatalogueError::NotFound(format!("scan {id} not found")))
+}
+
+/// Scans, newest first, optionally of one library.
+pub async fn list(db: &Db, library_id: Option<i64>, limit: i64) -> Result<Vec<Scan>> {
+    let rows = match library_id {
+        Some(library_id) => {
+            db.fetch_all(
+                &format!("SELECT {COLUMNS} FROM scans WHERE library_id = $1 ORDER BY id DESC LIMIT $2"),
+                &[library_id.into(), limit.into()],
+            )
+            .await?
+        }
+        None => {
+            db.fetch_all(&format!("SELECT {COLUMNS} FROM scans ORDER BY id DESC LIMIT $1"), &[limit.into()]).await?
+        }
+    };
+    rows.iter().map(from_row).collect()
+}
+
+/// How many scans there are, optionally of one library (the `total` beside [`list`]).
+pub async fn count(db: &Db, library_id: Option<i64>) -> Result<i64> {
+    let row = match library_id {
+        Some(library_id) => {
+            db.fetch_optional("SELECT count(*) AS n FROM scans WHERE library_id = $1", &[library_id.into()]).await?
+        }
+        None => db.fetch_optional("SELECT count(*) AS n FROM scans", &[]).await?,
+    };
+    Ok(row.map(|row| row.int("n")).transpose()?.unwrap_or(0))
+}
+
+/// Additions to a scan's counters.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Counts {
+    pub directories_total: i64,
+    pub directories_scanned: i64,
+    pub directories_failed: i64,
+    pub movies_found: i64,
+    pub movies_new: i64,
+    pub movies_updated: i64,
+    pub movies_missing: i64,
+    pub assets_queued: i64,
+    pub assets_cached: i64,
+    pub assets_failed: i64,
+    pub videos_probed: i64,
+    pub unknown_files: i64,
+    pub errors: i64,
+}
+
+/// Adds to the counters, appends warnings (the first 200 are kept), and advances the phase.
+/// Returns the scan as it is now.
+pub async fn record(tx: &mut Tx, scan_id: i64, counts: &Counts, warnings: &[String]) -> Result<Scan> {
+    let params: Vec<Value> = vec![
+        counts.directories_total.into(),
+        counts.directories_scanned.into(),
+        counts.directories_failed.into(),
+        counts.movies_found.into(),
+        counts.movies_new.into(),
+        counts.movies_updated.into(),
+        counts.movies_missing.into(),
+        counts.assets_queued.into(),
+        counts.assets_cached.into(),
+        counts.assets_failed.into(),
+        counts.videos_probed.into(),
+        counts.unknown_files.into(),
+        counts.errors.into(),
+        scan_id.into(),
+    ];
+    tx.execute(
+        "UPDATE scans SET directories_total = directories_total + $1, directories_scanned = directories_scanned + $2, \
+             directories_failed = directories_failed + $3, movies_found = movies_found + $4, \
+             movies_new = movies_new + $5, movies_updated = movies_updated + $6, \
+             movies_missing = movies_missing + $7, assets_queued = assets_queued + $8, \
+             assets_cached = assets_cached + $9, assets_failed = assets_failed + $10, \
+             videos_probed = videos_probed + $11, unknown_files = unknown_files + $12, errors = errors + $13 \
+         WHERE id = $14",
+        &params,
+    )
+    .await?;
+    if !warnings.is_empty() {
+        let mut scan = get_in(tx, scan_id).await?;
+        let room = 200usize.saturating_sub(scan.warnings.len());
+        scan.warnings.extend(warnings.iter().take(room).cloned());
+        let text = serde_json::to_string(&scan.warnings).expect("strings always serialise");
+        tx.execute("UPDATE scans SET warnings = $1 WHERE id = $2", &[text.into(), scan_id.into()]).await?;
+    }
+    advance(tx, scan_id).await
+}
+
+/// Moves the phase on when the counters say the current phase is done.
+pub async fn advance(tx: &mut Tx, scan_id: i64) -> Result<Scan> {
+    // The row is locked by the caller's update (PostgreSQL) or the whole database is (SQLite),
+    // so these counters are the latest and no other job advances the phase concurrently.
+    tx.execute(
+        "UPDATE scans SET phase = CASE \
+             WHEN phase = 'scanning' AND directories_scanned + directories_failed >= directories_total \
+                  AND assets_cached + assets_failed >= assets_queued THEN 'completed' \
+             WHEN phase = 'scanning' AND directories_scanned + directories_failed >= directories_total THEN 'caching' \
+             WHEN phase = 'caching' AND assets_cached + assets_failed >= assets_queued THEN 'completed' \
+             ELSE phase END \
+         WHERE id = $1",
+        &[scan_id.into()],
+    )
+    .await?;
+    tx.execute(
+        "UPDATE scans SET finished_at = $1 WHERE id = $2 AND finished_at IS NULL \
+             AND phase IN ('completed', 'failed', 'cancelled')",
+        &[now_ms().into(), scan_id.into()],
+    )
+    .await?;
+    get_in(tx, scan_id).await
+}
+
+/// Sets a phase outright (discovery done, failure, cancellation).
+pub async fn set_phase(tx: &mut Tx, scan_id: i64, phase: &str) -> Result<Scan> {
+    tx.execute("UPDATE scans SET phase = $1 WHERE id = $2", &[phase.into(), scan_id.into()]).await?;
+    advance(tx, scan_id).await
+}

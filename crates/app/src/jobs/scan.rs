@@ -1,0 +1,567 @@
+//! The scan pipeline: `library-scan` (discovery) → `directory-scan` per movie folder →
+//! `cache-asset` per new or changed artwork file, each moving its scan record along.
+//!
+//! Change detection: a file whose (size, mtime, inode) stamp is unchanged since the last scan
+//! keeps its stored hash and stream details, so an unchanged rescan reads directories only.
+//! Library files are only ever read.
+
+use crate::cache;
+use crate::catalogue::movies::{self, Fields, FileRow, StoredFile};
+use crate::catalogue::scans::{self, Counts, Scan};
+use crate::catalogue::{CatalogueError, libraries};
+use crate::db::{Db, DbError};
+use crate::events::AppEvents;
+use async_trait::async_trait;
+use metarr_media::{FileKind, FolderScan, IgnoreRules, MediaFile, NfoRole};
+use metarr_probe::Prober;
+use metarr_queue::{Handler, JobContext, JobError, JobKind, JobState, ListFilter, NewJob};
+use serde::{Deserialize, Serialize};
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// What the scan handlers share.
+pub struct ScanServices {
+    pub db: Db,
+    pub events: AppEvents,
+    /// Root of the content-addressed cache (`<data_dir>/cache`).
+    pub cache_root: PathBuf,
+    pub prober: Arc<Prober>,
+    /// Read stream details of new or changed videos.
+    pub read_streams: bool,
+    unavailable_warned: AtomicBool,
+}
+
+impl ScanServices {
+    /// The services over a database and a cache folder.
+    pub fn new(db: Db, events: AppEvents, cache_root: PathBuf, prober: Prober, read_streams: bool) -> ScanServices {
+        ScanServices {
+            db,
+            events,
+            cache_root,
+            prober: Arc::new(prober),
+            read_streams,
+            unavailable_warned: AtomicBool::new(false),
+        }
+    }
+}
+
+/// Phase 1: discovers the movie folders of a library.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LibraryScan {
+    pub scan_id: i64,
+    pub library_id: i64,
+}
+
+impl JobKind for LibraryScan {
+    const KIND: &'static str = "library-scan";
+    const MAX_ATTEMPTS: i32 = 3;
+    const PRIORITY: i16 = 3;
+}
+
+/// Phase 2: classifies one movie folder and records it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DirectoryScan {
+    pub scan_id: i64,
+    pub library_id: i64,
+    pub folder: String,
+}
+
+impl JobKind for DirectoryScan {
+    const KIND: &'static str = "directory-scan";
+    const MAX_ATTEMPTS: i32 = 3;
+    const PRIORITY: i16 = 4;
+}
+
+/// Phase 3: copies one artwork file into the cache.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CacheAsset {
+    pub scan_id: Option<i64>,
+    pub path: String,
+}
+
+impl JobKind for CacheAsset {
+    const KIND: &'static str = "cache-asset";
+    const MAX_ATTEMPTS: i32 = 3;
+    const PRIORITY: i16 = 6;
+}
+
+/// Starts a scan of a library (or returns the one already running) and queues its discovery.
+pub async fn start_scan(db: &Db, library_id: i64) -> Result<Scan, CatalogueError> {
+    let library = libraries::get(db, library_id).await?;
+    if !library.enabled {
+        return Err(CatalogueError::Conflict(format!("library {library_id} is disabled; enable it to scan")));
+    }
+    let mut tx = db.begin().await?;
+    let (scan, created) = scans::start(&mut tx, library_id).await?;
+    if created {
+        let job = NewJob::of(&LibraryScan { scan_id: scan.id, library_id })
+            .correlation_id(scan.correlation_id.clone())
+            .unique_key(format!("library-scan:{library_id}"));
+        tx.enqueue(job).await?;
+    }
+    tx.commit().await?;
+    Ok(scan)
+}
+
+/// Cancels a running scan: its phase becomes `cancelled` and its queued jobs are cancelled.
+pub async fn cancel_scan(db: &Db, scan_id: i64) -> Result<Scan, CatalogueError> {
+    let scan = scans::get(db, scan_id).await?;
+    if scan.is_finished() {
+        return Err(CatalogueError::Conflict(format!("scan {scan_id} is already {}", scan.phase)));
+    }
+    let mut tx = db.begin().await?;
+    let scan = scans::set_phase(&mut tx, scan_id, scans::CANCELLED).await?;
+    tx.commit().await?;
+    // Handlers also check the phase, so a job that slips through does nothing.
+    for state in [JobState::Pending, JobState::Running] {
+        let mut before_id = None;
+        loop {
+            let filter = ListFilter {
+                state: Some(state),
+                correlation_id: Some(scan.correlation_id.clone()),
+                before_id,
+                limit: 500,
+                ..ListFilter::default()
+            };
+            let page = db.queue().list(&filter).await.map_err(DbError::from)?;
+            for job in &page.items {
+                // A job may finish between the list and the cancel: that is fine.
+                let _ = db.queue().cancel(job.id).await;
+            }
+            match page.next_before_id {
+                Some(next) => before_id = Some(next),
+                None => break,
+            }
+        }
+    }
+    Ok(scan)
+}
+
+fn publish(events: &AppEvents, scan: &Scan) {
+    events.publish("scan.progress", scan);
+    if scan.phase == scans::COMPLETED {
+        events.publish("scan.completed", scan);
+    }
+}
+
+/// On the last attempt an error is counted on the scan, so the scan still completes.
+async fn count_failure(
+    services: &ScanServices,
+    ctx: &JobContext,
+    scan_id: Option<i64>,
+    counts: Counts,
+    error: &str,
+) -> JobError {
+    let last_attempt = ctx.job().attempt >= ctx.job().max_attempts;
+    if !last_attempt {
+        return JobError::Retryable(error.to_owned());
+    }
+    if let Some(scan_id) = scan_id {
+        let recorded = async {
+            let mut tx = services.db.begin().await?;
+            let scan = scans::record(&mut tx, scan_id, &Counts { errors: 1, ..counts }, &[error.to_owned()]).await?;
+            tx.commit().await?;
+            Ok::<_, CatalogueError>(scan)
+        }
+        .await;
+        match recorded {
+            Ok(scan) => publish(&services.events, &scan),
+            Err(err) => tracing::warn!(scan_id, error = %err, "recording a failed scan job"),
+        }
+    }
+    JobError::Permanent(error.to_owned())
+}
+
+/// Runs `library-scan`.
+pub struct LibraryScanHandler(pub Arc<ScanServices>);
+
+#[async_trait]
+impl Handler for LibraryScanHandler {
+    type Job = LibraryScan;
+
+    async fn run(&self, ctx: JobContext, job: LibraryScan) -> Result<(), JobError> {
+        match discover(&self.0, &ctx, &job).await {
+            Ok(()) => Ok(()),
+            Err(err) => {
+                let error = format!("discovering library {}: {err}", job.library_id);
+                let failure = count_failure(&self.0, &ctx, None, Counts::default(), &error).await;
+                if matches!(failure, JobError::Permanent(_)) {
+                    // Discovery is the scan: without it there is nothing to wait for.
+                    let failed = async {
+                        let mut tx = self.0.db.begin().await?;
+                        let scan = scans::set_phase(&mut tx, job.scan_id, scans::FAILED).await?;
+                        tx.commit().await?;
+                        Ok::<_, CatalogueError>(scan)
+                    }
+                    .await;
+                    match failed {
+                        Ok(scan) => publish(&self.0.events, &scan),
+                        Err(err) => tracing::warn!(scan_id = job.scan_id, error = %err, "marking a scan failed"),
+                    }
+                }
+                Err(failure)
+            }
+        }
+    }
+}
+
+async fn discover(services: &ScanServices, ctx: &JobContext, job: &LibraryScan) -> Result<(), CatalogueError> {
+    let db = &services.db;
+    let scan = scans::get(db, job.scan_id).await?;
+    if scan.is_finished() {
+        return Ok(());
+    }
+    let library = libraries::get(db, job.library_id).await?;
+    let rules = IgnoreRules::new(&library.ignore_patterns).map_err(|e| CatalogueError::Invalid(e.to_string()))?;
+    let root = PathBuf::from(&library.path);
+    let walk_root = root.clone();
+    let discovery = tokio::task::spawn_blocking(move || metarr_media::discover(&walk_root, &rules))
+        .await
+        .map_err(|e| CatalogueError::Invalid(format!("discovery stopped: {e}")))?;
+    if !root.is_dir() {
+        return Err(CatalogueError::Invalid(format!("library root {} is not reachable", root.display())));
+    }
+    let found: HashSet<String> = discovery.movie_folders.iter().map(|p| p.to_string_lossy().into_owned()).collect();
+    let known = db
+        .fetch_all(
+            "SELECT id, folder FROM movies WHERE library_id = $1 AND missing = false AND removed = false",
+            &[job.library_id.into()],
+        )
+        .await?;
+    let mut gone = Vec::new();
+    for row in &known {
+        if !found.contains(&row.text("folder")?) {
+            gone.push(row.int("id")?);
+        }
+    }
+    let mut tx = db.begin().await?;
+    let mut created = 0i64;
+    for folder in &discovery.movie_folders {
+        let folder = folder.to_string_lossy().into_owned();
+        let next =
+            NewJob::of(&DirectoryScan { scan_id: job.scan_id, library_id: job.library_id, folder: folder.clone() })
+                .unique_key(format!("directory-scan:{folder}"))
+                .child_of(ctx.job());
+        if tx.enqueue(next).await?.created {
+            created += 1;
+        }
+    }
+    let now = crate::catalogue::now_ms();
+    for id in &gone {
+        tx.execute("UPDATE movies SET missing = true, updated_at = $1 WHERE id = $2", &[now.into(), (*id).into()])
+            .await?;
+    }
+    let warnings: Vec<String> = discovery.warnings.iter().map(ToString::to_string).collect();
+    let counts = Counts { directories_total: created, movies_missing: gone.len() as i64, ..Counts::default() };
+    scans::record(&mut tx, job.scan_id, &counts, &warnings).await?;
+    let scan = scans::set_phase(&mut tx, job.scan_id, scans::SCANNING).await?;
+    tx.commit().await?;
+    publish(&services.events, &scan);
+    Ok(())
+}
+
+/// Runs `directory-scan`.
+pub struct DirectoryScanHandler(pub Arc<ScanServices>);
+
+#[async_trait]
+impl Handler for DirectoryScanHandler {
+    type Job = DirectoryScan;
+
+    async fn run(&self, ctx: JobContext, job: DirectoryScan) -> Result<(), JobError> {
+        match scan_folder(&self.0, &ctx, &job).await {
+            Ok(()) => Ok(()),
+            Err(err) => {
+                let error = format!("scanning {}: {err}", job.folder);
+                let counts = Counts { directories_failed: 1, ..Counts::default() };
+                Err(count_failure(&self.0, &ctx, Some(job.scan_id), counts, &error).await)
+            }
+        }
+    }
+}
+
+fn stamp_matches(file: &MediaFile, stored: Option<&StoredFile>) -> bool {
+    stored.is_some_and(|s| {
+        s.size == file.stamp.size as i64 && s.mtime == file.stamp.mtime_ns && s.inode == file.stamp.inode as i64
+    })
+}
+
+fn category(kind: &FileKind) -> (&'static str, Option<String>) {
+    let role = match kind {
+        FileKind::Video { role, .. } => Some(role.as_str().to_owned()),
+        FileKind::Nfo { role } => Some(role.as_str().to_owned()),
+        FileKind::ActorImage { actor } => Some(actor.clone()),
+        FileKind::Extra(kind) => Some(kind.as_str().to_owned()),
+        FileKind::ThemeMusic => Some("music".to_owned()),
+        FileKind::ThemeVideo => Some("video".to_owned()),
+        FileKind::Unknown(kind) => Some(kind.as_str().to_owned()),
+        _ => None,
+    };
+    (kind.category(), role)
+}
+
+/// The NFO that describes the film: `<video>.nfo`, then `movie.nfo`, then any other.
+fn main_nfo(folder: &FolderScan) -> Option<&MediaFile> {
+    [NfoRole::MainVideo, NfoRole::Movie, NfoRole::Other]
+        .into_iter()
+        .find_map(|wanted| folder.files.iter().find(|f| matches!(&f.kind, FileKind::Nfo { role } if *role == wanted)))
+}
+
+fn fields_from(folder: &FolderScan, nfo: Option<&metarr_nfo::Parsed>) -> Fields {
+    let identity = &folder.identity;
+    let mut fields = Fields::default();
+    if let Some(parsed) = nfo {
+        let n = &parsed.nfo;
+        fields.title = n.title.clone().filter(|t| !t.trim().is_empty());
+        fields.original_title = n.original_title.clone();
+        fields.sort_title = n.sort_title.clone();
+        fields.year = n.year.or_else(|| n.premiered.as_deref().and_then(|p| p.get(..4)).and_then(|y| y.parse().ok()));
+        fields.tmdb_id = n.tmdb_id();
+        fields.imdb_id = n.imdb_id();
+        fields.plot = n.plot.clone();
+        fields.outline = n.outline.clone();
+        fields.tagline = n.tagline.clone();
+        fields.runtime = n.runtime;
+        fields.premiered = n.premiered.clone();
+        if !n.genres.is_empty() {
+            fields.genres = Some(n.genres.clone());
+        }
+    }
+    if fields.title.is_none() && !identity.title.is_empty() {
+        fields.title = Some(identity.title.clone());
+    }
+    fields.year = fields.year.or(identity.year.map(i64::from));
+    fields.tmdb_id = fields.tmdb_id.or(identity.tmdb_id);
+    fields.imdb_id = fields.imdb_id.clone().or_else(|| identity.imdb_id.clone());
+    fields
+}
+
+async fn scan_folder(services: &ScanServices, ctx: &JobContext, job: &DirectoryScan) -> Result<(), CatalogueError> {
+    let db = &services.db;
+    let scan = scans::get(db, job.scan_id).await?;
+    if scan.is_finished() {
+        return Ok(());
+    }
+    let library = libraries::get(db, job.library_id).await?;
+    let rules = IgnoreRules::new(&library.ignore_patterns).map_err(|e| CatalogueError::Invalid(e.to_string()))?;
+    let root = PathBuf::from(&library.path);
+    let folder_path = PathBuf::from(&job.folder);
+    let classified = tokio::task::spawn_blocking(move || metarr_media::classify_folder(&root, &folder_path, &rules))
+        .await
+        .map_err(|e| CatalogueError::Invalid(format!("classification stopped: {e}")))?;
+    let folder = match classified {
+        Ok(folder) => folder,
+        Err(err) => {
+            // The folder vanished or became unreadable since discovery: a warning, not a failure.
+            let mut tx = db.begin().await?;
+            let counts = Counts { directories_scanned: 1, ..Counts::default() };
+            let scan = scans::record(&mut tx, job.scan_id, &counts, &[err.to_string()]).await?;
+            tx.commit().await?;
+            publish(&services.events, &scan);
+            return Ok(());
+        }
+    };
+    let stored = movies::stored_folder(db, &job.folder).await?;
+    let stored_files = stored.as_ref().map(|(_, files)| files.clone()).unwrap_or_default();
+    let is_new = stored.is_none();
+
+    let mut warnings: Vec<String> = folder.warnings.iter().map(ToString::to_string).collect();
+    let mut counts = Counts { directories_scanned: 1, movies_found: 1, ..Counts::default() };
+
+    // The NFO is parsed again only when it changed (or the movie is new).
+    let nfo_file = main_nfo(&folder);
+    let nfo_changed =
+        nfo_file.is_some_and(|f| !stamp_matches(f, stored_files.get(&f.path.to_string_lossy().into_owned())));
+    let nfo_gone = nfo_file.is_none() && stored_files.values().any(|s| s.path.ends_with(".nfo"));
+    let parsed = match nfo_file {
+        Some(file) if is_new || nfo_changed => {
+            let path = file.path.clone();
+            match tokio::task::spawn_blocking(move || std::fs::File::open(&path).and_then(metarr_nfo::parse_reader))
+                .await
+            {
+                Ok(Ok(parsed)) => Some(parsed),
+                Ok(Err(err)) => {
+                    warnings.push(format!("{}: cannot read: {err}", file.path.display()));
+                    None
+                }
+                Err(err) => return Err(CatalogueError::Invalid(format!("NFO reader stopped: {err}"))),
+            }
+        }
+        _ => None,
+    };
+    if let (Some(parsed), Some(file)) = (&parsed, nfo_file) {
+        warnings.extend(parsed.warnings.iter().map(|w| format!("{}: {w}", file.path.display())));
+    }
+
+    // Stream details: kept while the main video is unchanged, read again otherwise.
+    let main_video = folder.main_video();
+    let mut rows = Vec::with_capacity(folder.files.len());
+    let mut to_cache = Vec::new();
+    let mut any_change = is_new || nfo_changed || nfo_gone || stored_files.len() != folder.files.len();
+    for file in &folder.files {
+        let path = file.path.to_string_lossy().into_owned();
+        let stored_file = stored_files.get(&path);
+        let unchanged = stamp_matches(file, stored_file);
+        any_change |= !unchanged;
+        let (category, role) = category(&file.kind);
+        let mut row = FileRow {
+            path: path.clone(),
+            category,
+            role,
+            slot: None,
+            slot_index: None,
+            language: None,
+            forced: false,
+            sdh: false,
+            size: file.stamp.size as i64,
+            mtime: file.stamp.mtime_ns,
+            inode: file.stamp.inode as i64,
+            sha256: if unchanged { stored_file.and_then(|s| s.sha256.clone()) } else { None },
+            streams: if unchanged { stored_file.and_then(|s| s.streams.clone()) } else { None },
+            probed: false,
+        };
+        match &file.kind {
+            FileKind::Artwork { kind, index, .. } => {
+                row.slot = Some(kind.as_str().to_owned());
+                row.slot_index = index.map(i64::from);
+                if row.sha256.is_none() {
+                    to_cache.push(path.clone());
+                }
+            }
+            FileKind::Subtitle(info) => {
+                row.language = info.language.clone();
+                row.forced = info.forced;
+                row.sdh = info.hearing_impaired;
+            }
+            _ => {}
+        }
+        let is_main = main_video.is_some_and(|main| main.path == file.path);
+        if is_main && row.streams.is_none() && services.read_streams {
+            match probe(services, &file.path).await {
+                Ok(Some(streams)) => {
+                    row.streams = Some(streams);
+                    row.probed = true;
+                    counts.videos_probed += 1;
+                }
+                Ok(None) => {
+                    if !services.unavailable_warned.swap(true, Ordering::Relaxed) {
+                        warnings.push(
+                            "stream details unavailable: neither the in-process reader nor ffprobe can run".into(),
+                        );
+                    }
+                }
+                Err(err) => warnings.push(format!("{}: stream details: {err}", file.path.display())),
+            }
+        }
+        if matches!(file.kind, FileKind::Unknown(_)) {
+            counts.unknown_files += 1;
+        }
+        rows.push(row);
+    }
+
+    let mut tx = db.begin().await?;
+    if any_change || !to_cache.is_empty() {
+        let fields = if is_new || parsed.is_some() { fields_from(&folder, parsed.as_ref()) } else { Fields::default() };
+        let video = main_video.map(|v| v.path.to_string_lossy().into_owned());
+        let (movie_id, created, _) = movies::upsert_scanned(
+            &mut tx,
+            job.library_id,
+            job.scan_id,
+            &job.folder,
+            video.as_deref(),
+            &fields,
+            &warnings,
+        )
+        .await?;
+        movies::sync_files(&mut tx, movie_id, &rows, &stored_files).await?;
+        for path in to_cache {
+            let next = NewJob::of(&CacheAsset { scan_id: Some(job.scan_id), path: path.clone() })
+                .unique_key(format!("cache-asset:{path}"))
+                .child_of(ctx.job());
+            if tx.enqueue(next).await?.created {
+                counts.assets_queued += 1;
+            }
+        }
+        if created {
+            counts.movies_new = 1;
+        } else {
+            counts.movies_updated = 1;
+        }
+    } else if let Some((movie_id, _)) = &stored {
+        movies::touch(&mut tx, *movie_id, job.scan_id).await?;
+    }
+    // Scan-level warnings name the folder; the movie keeps its own.
+    let scan_warnings: Vec<String> = warnings.iter().map(|w| format!("{}: {w}", job.folder)).collect();
+    let scan = scans::record(&mut tx, job.scan_id, &counts, &scan_warnings).await?;
+    tx.commit().await?;
+    publish(&services.events, &scan);
+    Ok(())
+}
+
+/// Reads a video's stream details as JSON. `Ok(None)` when no reader is available.
+async fn probe(services: &ScanServices, path: &Path) -> Result<Option<String>, String> {
+    let prober = Arc::clone(&services.prober);
+    let path = path.to_owned();
+    let result = tokio::task::spawn_blocking(move || prober.probe(&path)).await.map_err(|e| e.to_string())?;
+    match result {
+        Ok(details) => Ok(Some(serde_json::to_string(&details).map_err(|e| e.to_string())?)),
+        Err(metarr_probe::ProbeError::Unavailable { .. }) => Ok(None),
+        Err(err) => Err(err.to_string()),
+    }
+}
+
+/// Runs `cache-asset`.
+pub struct CacheAssetHandler(pub Arc<ScanServices>);
+
+#[async_trait]
+impl Handler for CacheAssetHandler {
+    type Job = CacheAsset;
+
+    async fn run(&self, ctx: JobContext, job: CacheAsset) -> Result<(), JobError> {
+        match cache_one(&self.0, &job).await {
+            Ok(()) => Ok(()),
+            Err(err) => {
+                let error = format!("caching {}: {err}", job.path);
+                let counts = Counts { assets_failed: 1, ..Counts::default() };
+                Err(count_failure(&self.0, &ctx, job.scan_id, counts, &error).await)
+            }
+        }
+    }
+}
+
+async fn cache_one(services: &ScanServices, job: &CacheAsset) -> Result<(), CatalogueError> {
+    if let Some(scan_id) = job.scan_id
+        && scans::get(&services.db, scan_id).await?.phase == scans::CANCELLED
+    {
+        return Ok(());
+    }
+    let cache_root = services.cache_root.clone();
+    let source = PathBuf::from(&job.path);
+    let (cached, dimensions) = tokio::task::spawn_blocking(move || {
+        let cached = cache::store_file(&cache_root, &source)?;
+        Ok::<_, cache::CacheError>((cached, metarr_media::image_dimensions(&source)))
+    })
+    .await
+    .map_err(|e| CatalogueError::Invalid(format!("caching stopped: {e}")))?
+    .map_err(|e| CatalogueError::Invalid(e.to_string()))?;
+    let mut tx = services.db.begin().await?;
+    movies::record_asset(&mut tx, &job.path, &cached.sha256, &cached.ext, cached.size as i64, dimensions).await?;
+    let scan = match job.scan_id {
+        Some(scan_id) => {
+            Some(scans::record(&mut tx, scan_id, &Counts { assets_cached: 1, ..Counts::default() }, &[]).await?)
+        }
+        None => None,
+    };
+    tx.commit().await?;
+    if let Some(scan) = scan {
+        publish(&services.events, &scan);
+    }
+    Ok(())
+}
+
+/// Per-kind limits: folder scans and caching are disk- and CPU-bound, unlike most jobs.
+pub fn limits() -> HashMap<&'static str, usize> {
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    HashMap::from([(DirectoryScan::KIND, cores * 4), (CacheAsset::KIND, cores * 2), (LibraryScan::KIND, 2)])
+}

@@ -1,0 +1,66 @@
+//! The libraries API: list, create, read, replace and delete libraries, and start a scan of one.
+//!
+//! Validation (absolute existing directory, valid ignore globs, no overlapping roots) lives in
+//! `catalogue::libraries`, so that the CLI's `metarr scan PATH` refuses the same inputs.
+
+use crate::catalogue::libraries::{self, Library, LibraryInput};
+use crate::catalogue::scans::Scan;
+use crate::error::{ApiJson, ApiPath, AppError};
+use crate::routes::AppState;
+use axum::Json;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use serde::Serialize;
+
+/// `{ "items": [...], "total": N }`.
+#[derive(Debug, Serialize)]
+pub struct LibraryList {
+    pub items: Vec<Library>,
+    pub total: usize,
+}
+
+/// `GET /api/v1/libraries`: every library, by id.
+pub async fn list(State(state): State<AppState>) -> Result<Json<LibraryList>, AppError> {
+    let items = libraries::list(&state.db).await?;
+    Ok(Json(LibraryList { total: items.len(), items }))
+}
+
+/// `POST /api/v1/libraries`: 201 with the library and its `Location`.
+pub async fn create(
+    State(state): State<AppState>,
+    ApiJson(input): ApiJson<LibraryInput>,
+) -> Result<(StatusCode, [(header::HeaderName, String); 1], Json<Library>), AppError> {
+    let library = libraries::create(&state.db, &input).await?;
+    let location = format!("/api/v1/libraries/{}", library.id);
+    Ok((StatusCode::CREATED, [(header::LOCATION, location)], Json(library)))
+}
+
+/// `GET /api/v1/libraries/{id}`
+pub async fn get_one(State(state): State<AppState>, ApiPath(id): ApiPath<i64>) -> Result<Json<Library>, AppError> {
+    Ok(Json(libraries::get(&state.db, id).await?))
+}
+
+/// `PUT /api/v1/libraries/{id}`: replaces the settings with the same body as `POST`.
+pub async fn update(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(input): ApiJson<LibraryInput>,
+) -> Result<Json<Library>, AppError> {
+    Ok(Json(libraries::update(&state.db, id, &input).await?))
+}
+
+/// `DELETE /api/v1/libraries/{id}`: forgets the library and its movies; files on disk stay.
+pub async fn delete(State(state): State<AppState>, ApiPath(id): ApiPath<i64>) -> Result<StatusCode, AppError> {
+    libraries::delete(&state.db, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `POST /api/v1/libraries/{id}/scan`: 202 with the scan record; a scan already running for the
+/// library is returned rather than started twice.
+pub async fn scan(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<(StatusCode, Json<Scan>), AppError> {
+    let scan = crate::jobs::scan::start_scan(&state.db, id).await?;
+    Ok((StatusCode::ACCEPTED, Json(scan)))
+}

@@ -1,0 +1,158 @@
+//! The movies API: list and search, detail, edit (which locks each edited field), lock toggles.
+//!
+//! A lock keeps the user's value from being overwritten by a later scan or enrichment; the
+//! repository (`catalogue::movies`) applies it, these handlers only check what the client sent.
+
+use crate::catalogue::movies::{self, Fields, LOCKABLE, MovieDetail, MovieFilter, MovieSummary};
+use crate::error::{ApiJson, ApiPath, ApiQuery, AppError};
+use crate::routes::AppState;
+use axum::Json;
+use axum::extract::State;
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+/// Largest page a client may ask for.
+pub const MAX_LIMIT: i64 = 500;
+
+/// `{ "items": [...], "total": N }`: `total` counts every matching movie, not only this page.
+#[derive(Debug, Serialize)]
+pub struct MovieList {
+    pub items: Vec<MovieSummary>,
+    pub total: i64,
+}
+
+/// `{ "locks": [...] }`: the movie's locked fields after a lock change.
+#[derive(Debug, Serialize)]
+pub struct Locks {
+    pub locks: Vec<String>,
+}
+
+/// `GET /api/v1/movies?library_id=&q=&missing=&limit=&offset=`: by title.
+pub async fn list(
+    State(state): State<AppState>,
+    ApiQuery(filter): ApiQuery<MovieFilter>,
+) -> Result<Json<MovieList>, AppError> {
+    if let Some(limit) = filter.limit.filter(|limit| !(1..=MAX_LIMIT).contains(limit)) {
+        return Err(AppError::BadRequest(format!("limit must be an integer from 1 to {MAX_LIMIT}, got {limit}")));
+    }
+    if let Some(offset) = filter.offset.filter(|offset| *offset < 0) {
+        return Err(AppError::BadRequest(format!("offset must not be negative, got {offset}")));
+    }
+    let (items, total) = movies::list(&state.db, &filter).await?;
+    Ok(Json(MovieList { items, total }))
+}
+
+/// `GET /api/v1/movies/{id}`: the detail shape of DESIGN §6.
+pub async fn get_one(State(state): State<AppState>, ApiPath(id): ApiPath<i64>) -> Result<Json<MovieDetail>, AppError> {
+    Ok(Json(movies::detail(&state.db, id).await?))
+}
+
+/// `PATCH /api/v1/movies/{id}`: a JSON object of fields to set; each one is locked. Answers the
+/// detail as it is now.
+pub async fn edit(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(body): ApiJson<Map<String, Value>>,
+) -> Result<Json<MovieDetail>, AppError> {
+    let fields = parse_fields(body)?;
+    let detail = movies::edit(&state.db, id, &fields).await?;
+    state.events.publish("movie.updated", &detail.summary);
+    Ok(Json(detail))
+}
+
+/// `PUT /api/v1/movies/{id}/locks/{field}`
+pub async fn lock(
+    State(state): State<AppState>,
+    ApiPath((id, field)): ApiPath<(i64, String)>,
+) -> Result<Json<Locks>, AppError> {
+    set_lock(&state, id, &field, true).await
+}
+
+/// `DELETE /api/v1/movies/{id}/locks/{field}`
+pub async fn unlock(
+    State(state): State<AppState>,
+    ApiPath((id, field)): ApiPath<(i64, String)>,
+) -> Result<Json<Locks>, AppError> {
+    set_lock(&state, id, &field, false).await
+}
+
+async fn set_lock(state: &AppState, id: i64, field: &str, locked: bool) -> Result<Json<Locks>, AppError> {
+    let locks = movies::set_lock(&state.db, id, field, locked).await?;
+    Ok(Json(Locks { locks }))
+}
+
+/// Checks a PATCH body field by field, so that every error names the field at fault (serde's
+/// own message for a whole struct does not).
+fn parse_fields(body: Map<String, Value>) -> Result<Fields, AppError> {
+    for (name, value) in &body {
+        if !LOCKABLE.contains(&name.as_str()) {
+            return Err(AppError::BadRequest(format!(
+                "unknown field {name:?}; editable fields: {}",
+                LOCKABLE.join(", ")
+            )));
+        }
+        // `Fields` reads a null as "not given", which would silently ignore the edit; the
+        // repository has no way to clear a field yet, so say so instead.
+        if value.is_null() {
+            return Err(AppError::BadRequest(format!("{name}: null is not accepted; give a value")));
+        }
+        let single = Map::from_iter([(name.clone(), value.clone())]);
+        serde_json::from_value::<Fields>(Value::Object(single))
+            .map_err(|err| AppError::BadRequest(format!("{name}: {err}")))?;
+    }
+    let fields: Fields =
+        serde_json::from_value(Value::Object(body)).map_err(|err| AppError::BadRequest(err.to_string()))?;
+    if let Some(imdb_id) = fields.imdb_id.as_deref().filter(|imdb_id| !is_imdb_id(imdb_id)) {
+        return Err(AppError::BadRequest(format!("imdb_id {imdb_id:?} must look like \"tt0133093\"")));
+    }
+    if let Some(tmdb_id) = fields.tmdb_id.filter(|tmdb_id| *tmdb_id <= 0) {
+        return Err(AppError::BadRequest(format!("tmdb_id must be a positive integer, got {tmdb_id}")));
+    }
+    if let Some(runtime) = fields.runtime.filter(|runtime| *runtime < 0) {
+        return Err(AppError::BadRequest(format!("runtime must not be negative, got {runtime}")));
+    }
+    Ok(fields)
+}
+
+/// `tt` followed by digits, as IMDb numbers titles.
+fn is_imdb_id(text: &str) -> bool {
+    text.strip_prefix("tt").is_some_and(|digits| !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn body(value: Value) -> Map<String, Value> {
+        match value {
+            Value::Object(map) => map,
+            other => panic!("not an object: {other}"),
+        }
+    }
+
+    #[test]
+    fn patch_bodies_name_the_field_at_fault() {
+        let err = parse_fields(body(json!({ "title": "Heat", "colour": "red" }))).expect_err("unknown field");
+        assert!(err.to_string().contains("\"colour\""), "{err}");
+        let err = parse_fields(body(json!({ "year": "nineteen" }))).expect_err("wrong type");
+        assert!(err.to_string().starts_with("year:"), "{err}");
+        let err = parse_fields(body(json!({ "tagline": null }))).expect_err("null");
+        assert!(err.to_string().starts_with("tagline:"), "{err}");
+        let err = parse_fields(body(json!({ "imdb_id": "0133093" }))).expect_err("bad imdb id");
+        assert!(err.to_string().contains("imdb_id"), "{err}");
+        assert!(parse_fields(body(json!({ "tmdb_id": 0 }))).is_err());
+        let fields = parse_fields(body(json!({ "title": "Heat", "year": 1995, "genres": ["Crime"] }))).expect("valid");
+        assert_eq!(fields.title.as_deref(), Some("Heat"));
+        assert_eq!(fields.year, Some(1995));
+        assert_eq!(fields.genres, Some(vec!["Crime".to_owned()]));
+    }
+
+    #[test]
+    fn imdb_ids_are_tt_and_digits() {
+        assert!(is_imdb_id("tt0133093"));
+        assert!(!is_imdb_id("tt"));
+        assert!(!is_imdb_id("nm0000206"));
+        assert!(!is_imdb_id("tt01a"));
+    }
+}

@@ -1,0 +1,250 @@
+//! The scan pipeline end to end on a messy generated library: discovery, classification,
+//! NFOs, stream details from a real video, caching, change detection, locks and missing folders.
+
+use crate::helpers::{Backend, TestApp};
+use metarr::catalogue::libraries::{self, LibraryInput};
+use metarr::catalogue::movies::{self, Fields, MovieFilter};
+use metarr::catalogue::scans::{self, Scan};
+use metarr::db::Db;
+use std::path::Path;
+use std::time::Duration;
+
+const SAMPLE_VIDEO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/radarr-H264_sample.mp4");
+
+/// The header of a PNG of the given size: enough for any header reader.
+fn png(width: u32, height: u32, salt: u8) -> Vec<u8> {
+    let mut bytes = vec![0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13, b'I', b'H', b'D', b'R'];
+    bytes.extend_from_slice(&width.to_be_bytes());
+    bytes.extend_from_slice(&height.to_be_bytes());
+    bytes.extend_from_slice(&[8, 2, 0, 0, 0, 0, 0, 0, salt]);
+    bytes
+}
+
+fn write(root: &Path, relative: &str, bytes: &[u8]) {
+    let path = root.join(relative);
+    std::fs::create_dir_all(path.parent().expect("has a parent")).expect("create folders");
+    std::fs::write(path, bytes).expect("write file");
+}
+
+fn video(root: &Path, relative: &str) {
+    let path = root.join(relative);
+    std::fs::create_dir_all(path.parent().expect("has a parent")).expect("create folders");
+    std::fs::copy(SAMPLE_VIDEO, path).expect("copy the sample video");
+}
+
+const MATRIX_NFO: &str = r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
+<movie>
+  <title>The Matrix</title>
+  <originaltitle>The Matrix</originaltitle>
+  <plot>A hacker learns the truth.</plot>
+  <year>1999</year>
+  <uniqueid type="tmdb" default="true">603</uniqueid>
+  <uniqueid type="imdb">tt0133093</uniqueid>
+  <genre>Action</genre>
+  <genre>Science Fiction</genre>
+</movie>
+"#;
+
+/// A library with most of what real ones hold.
+fn messy_library(root: &Path) {
+    let matrix = "Collections/The Matrix Collection/The Matrix (1999)";
+    video(root, &format!("{matrix}/The Matrix (1999).mp4"));
+    write(root, &format!("{matrix}/The Matrix (1999).nfo"), MATRIX_NFO.as_bytes());
+    write(root, &format!("{matrix}/poster.png"), &png(1000, 1500, 1));
+    write(root, &format!("{matrix}/fanart.png"), &png(1920, 1080, 2));
+    write(root, &format!("{matrix}/extrafanart/fanart1.png"), &png(1280, 720, 3));
+    write(root, &format!("{matrix}/The Matrix (1999).en.forced.srt"), b"1\n00:00:01,000 --> 00:00:02,000\nHi\n");
+    write(root, &format!("{matrix}/notes.txt"), b"grabbed from somewhere");
+    write(root, &format!("{matrix}/The Matrix (1999)-trailer.mp4"), b"not really a video");
+    write(root, &format!("{matrix}/@eaDir/poster.png@SynoEAStream"), b"nas junk");
+
+    video(root, "Avengers Endgame (2019)/movie.mp4");
+    write(root, "Avengers Endgame (2019)/movie.nfo", include_bytes!("../data/url-only.nfo"));
+
+    video(root, "千と千尋の神隠し (2001) {tmdb-129}/千と千尋の神隠し.mp4");
+
+    video(root, "[REC] (2007)/[REC] (2007).mp4");
+    write(root, "[REC] (2007)/[REC] (2007).nfo", b"<movie><title>[REC]</title><plot>Unfinish");
+
+    write(root, "Broken (2020)/Broken (2020).mkv", &[0x1A, 0x45, 0xDF, 0xA3, 0, 1, 2, 3, 4, 5, 6, 7]);
+
+    write(root, "Heat (1995)/BDMV/index.bdmv", b"INDX0200");
+    write(root, "Heat (1995)/BDMV/STREAM/00001.m2ts", &[0u8; 4096]);
+
+    write(root, "#recycle/Old (1990)/Old (1990).mkv", b"deleted long ago");
+    write(root, "Only An NFO/movie.nfo", MATRIX_NFO.as_bytes());
+    std::fs::create_dir_all(root.join("Empty Folder")).expect("create an empty folder");
+    write(root, ".hidden (2000)/.hidden (2000).mkv", b"hidden");
+}
+
+async fn wait_for_scan(db: &Db, scan_id: i64) -> Scan {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let scan = scans::get(db, scan_id).await.expect("scan exists");
+        if scan.is_finished() {
+            return scan;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "scan did not finish: {scan:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn scan_once(db: &Db, library_id: i64) -> Scan {
+    let scan = metarr::jobs::scan::start_scan(db, library_id).await.expect("scan starts");
+    wait_for_scan(db, scan.id).await
+}
+
+async fn movie_by_title(db: &Db, library_id: i64, q: &str) -> movies::MovieDetail {
+    let filter = MovieFilter { library_id: Some(library_id), q: Some(q.to_owned()), ..MovieFilter::default() };
+    let (items, _) = movies::list(db, &filter).await.expect("list movies");
+    let summary = items.first().unwrap_or_else(|| panic!("no movie matching {q:?}"));
+    movies::detail(db, summary.id).await.expect("movie detail")
+}
+
+async fn scan_of_a_messy_library_records_everything_and_rescans_cheaply(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let db = Db::new(&app.queue);
+    let library_dir = tempfile::tempdir().expect("library folder");
+    let root = library_dir.path().join("Movies");
+    messy_library(&root);
+    let input = LibraryInput {
+        name: None,
+        path: root.display().to_string(),
+        kind: "movies".into(),
+        enabled: true,
+        ignore_patterns: vec![],
+    };
+    let library = libraries::create(&db, &input).await.expect("library created");
+
+    let first = scan_once(&db, library.id).await;
+    assert_eq!(first.phase, "completed", "{first:?}");
+    assert_eq!(first.movies_found, 6, "Matrix, Avengers, Spirited Away, [REC], Broken, Heat: {first:?}");
+    assert_eq!(first.movies_new, 6);
+    assert_eq!(first.assets_queued, 3, "poster, fanart, extrafanart");
+    assert_eq!(first.assets_cached, 3);
+    assert!(first.videos_probed >= 4, "the real videos were probed: {first:?}");
+    assert!(first.unknown_files >= 1);
+
+    let matrix = movie_by_title(&db, library.id, "matrix").await;
+    assert_eq!(matrix.summary.title, "The Matrix");
+    assert_eq!(matrix.summary.year, Some(1999));
+    assert_eq!(matrix.summary.tmdb_id, Some(603));
+    assert_eq!(matrix.summary.imdb_id.as_deref(), Some("tt0133093"));
+    assert_eq!(matrix.genres, vec!["Action".to_owned(), "Science Fiction".to_owned()]);
+    assert!(matrix.summary.video.as_deref().is_some_and(|v| v.ends_with("The Matrix (1999).mp4")));
+    let poster = matrix.assets.iter().find(|a| a.kind == "poster").expect("poster recorded");
+    assert_eq!((poster.width, poster.height), (Some(1000), Some(1500)));
+    let sha = poster.sha256.clone().expect("poster cached");
+    let cached = app.data_dir.path().join("cache").join(&sha[..2]).join(&sha[2..4]).join(format!("{sha}.png"));
+    assert_eq!(std::fs::read(&cached).expect("cached file"), png(1000, 1500, 1));
+    assert_eq!(matrix.assets.iter().filter(|a| a.kind == "fanart").count(), 1);
+    assert_eq!(matrix.assets.iter().filter(|a| a.kind == "extrafanart").count(), 1, "extrafanart/ is seen");
+    assert_eq!(matrix.subtitles.len(), 1);
+    assert_eq!(matrix.subtitles[0].language.as_deref(), Some("eng"));
+    assert!(matrix.subtitles[0].forced);
+    assert!(matrix.unknown_files.iter().any(|f| f.path.ends_with("notes.txt")));
+    assert!(!matrix.files.iter().any(|f| f.path.contains("@eaDir")), "NAS metadata is ignored");
+    let video_streams = matrix.streams["video"].as_array().expect("video streams");
+    assert_eq!(video_streams.len(), 1, "{}", matrix.streams);
+    assert_eq!(video_streams[0]["codec"], "h264");
+    assert_eq!(video_streams[0]["width"], 480);
+    assert_eq!(matrix.streams["audio"][0]["codec"], "aac");
+
+    let avengers = movie_by_title(&db, library.id, "avengers").await;
+    assert_eq!(avengers.summary.tmdb_id, Some(583689), "from the URL-only NFO");
+    assert_eq!(avengers.summary.imdb_id.as_deref(), Some("tt4154796"));
+    let spirited = movie_by_title(&db, library.id, "千と千尋").await;
+    assert_eq!(spirited.summary.tmdb_id, Some(129), "from the folder's {{tmdb-129}} tag");
+    assert_eq!(spirited.summary.year, Some(2001));
+    let rec = movie_by_title(&db, library.id, "[rec]").await;
+    assert_eq!(rec.summary.title, "[REC]");
+    assert!(!rec.warnings.is_empty(), "the truncated NFO is a warning on the movie");
+    let broken = movie_by_title(&db, library.id, "broken").await;
+    assert!(broken.warnings.iter().any(|w| w.contains("stream details")), "{:?}", broken.warnings);
+    let heat = movie_by_title(&db, library.id, "heat").await;
+    assert!(heat.summary.video.as_deref().is_some_and(|v| v.ends_with("BDMV")), "{:?}", heat.summary.video);
+
+    // Nothing changed: nothing is probed, hashed or updated again.
+    let second = scan_once(&db, library.id).await;
+    assert_eq!(second.phase, "completed");
+    assert_eq!((second.movies_found, second.movies_new, second.movies_updated), (6, 0, 0), "{second:?}");
+    assert_eq!((second.videos_probed, second.assets_queued), (0, 0), "{second:?}");
+
+    // A user's edit locks the title; an edited NFO is read again, but the lock holds.
+    movies::edit(&db, matrix.summary.id, &Fields { title: Some("Matrix (my cut)".into()), ..Fields::default() })
+        .await
+        .expect("edit");
+    let nfo = root.join("Collections/The Matrix Collection/The Matrix (1999)/The Matrix (1999).nfo");
+    std::fs::write(
+        &nfo,
+        MATRIX_NFO
+            .replace("A hacker learns the truth.", "Neo wakes up.")
+            .replace("<title>The Matrix</title>", "<title>Other</title>"),
+    )
+    .expect("edit the NFO");
+    // Heat's folder disappears.
+    std::fs::remove_dir_all(root.join("Heat (1995)")).expect("remove a folder");
+    let third = scan_once(&db, library.id).await;
+    assert_eq!(third.movies_updated, 1, "{third:?}");
+    assert_eq!(third.movies_missing, 1, "{third:?}");
+    let matrix = movies::detail(&db, matrix.summary.id).await.expect("detail");
+    assert_eq!(matrix.summary.title, "Matrix (my cut)", "locked fields keep the user's value");
+    assert_eq!(matrix.plot.as_deref(), Some("Neo wakes up."), "unlocked fields follow the NFO");
+    assert!(matrix.locks.contains(&"title".to_owned()));
+    let heat = movies::detail(&db, heat.summary.id).await.expect("Heat is kept");
+    assert!(heat.summary.missing, "a vanished folder marks its movie missing, never deletes it");
+    app.stop().await;
+}
+app_test!(scan_of_a_messy_library_records_everything_and_rescans_cheaply);
+
+fn metarr_scan(data_dir: &Path, args: &[&str], database_url: Option<&str>) -> std::process::Output {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_metarr"));
+    command.arg("scan").args(args).current_dir(data_dir).env("METARR_DATA_DIR", data_dir).env_remove("METARR_CONFIG");
+    if let Some(url) = database_url {
+        command.env("METARR_DATABASE_URL", url);
+    }
+    command.output().expect("metarr scan runs")
+}
+
+async fn scan_command_adds_the_library_scans_it_and_prints_the_record(backend: Backend) {
+    let dir = tempfile::tempdir().expect("data directory");
+    let database = crate::helpers::TestDatabase::create(&backend, dir.path()).await;
+    let url = matches!(backend, Backend::Postgres(_)).then_some(database.url.as_str());
+    let root = dir.path().join("Films");
+    messy_library(&root);
+    let root_arg = root.to_str().expect("utf-8 path");
+
+    let output = metarr_scan(dir.path(), &[root_arg, "--json"], url);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let record: serde_json::Value = serde_json::from_slice(&output.stdout).expect("one JSON scan record");
+    for key in [
+        "id",
+        "library_id",
+        "phase",
+        "movies_found",
+        "movies_new",
+        "movies_updated",
+        "movies_missing",
+        "assets_queued",
+        "assets_cached",
+        "unknown_files",
+        "errors",
+        "warnings",
+    ] {
+        assert!(record.get(key).is_some(), "scan JSON has {key}: {record}");
+    }
+    assert_eq!(record["phase"], "completed");
+    assert_eq!(record["movies_new"], 6);
+
+    // The second run reuses the library and finds nothing new; the summary is for people.
+    let output = metarr_scan(dir.path(), &[root_arg], url);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let summary = String::from_utf8(output.stdout).expect("utf-8");
+    assert!(summary.contains("movies: 6 found, 0 new, 0 updated, 0 missing"), "{summary}");
+    assert!(summary.contains("assets cached: 0 of 0"), "{summary}");
+
+    let output = metarr_scan(dir.path(), &["/no/such/folder"], url);
+    assert!(!output.status.success(), "a missing folder fails the command");
+    assert!(String::from_utf8_lossy(&output.stderr).contains("/no/such/folder"));
+}
+app_test!(scan_command_adds_the_library_scans_it_and_prints_the_record);
