@@ -96,7 +96,8 @@ pub fn store_file(cache_root: &Path, source: &Path) -> Result<Cached, CacheError
     }
     let parent = target.parent().expect("cache paths always have a parent");
     std::fs::create_dir_all(parent).map_err(|e| CacheError::Write { path: parent.to_owned(), source: e })?;
-    temp.as_file().sync_all().map_err(|e| CacheError::Write { path: target.clone(), source: e })?;
+    // No fsync per file: it would cost more than the copy, and the library file this came from
+    // is still there; verification re-caches a file that a power cut left short.
     temp.persist(&target).map_err(|e| CacheError::Write { path: target.clone(), source: e.error })?;
     Ok(Cached { sha256, ext, size, copied: true })
 }

@@ -31,6 +31,7 @@ struct Inner {
     node_id: String,
     events: broadcast::Sender<JobEvent>,
     wake: Notify,
+    wake_generation: std::sync::atomic::AtomicU64,
     /// Orders this process's events of one job: an enqueue holds it shared from before its
     /// commit until its `job.created` is out, and a worker takes it exclusively to announce
     /// `job.started`, so that a job claimed the instant it committed is never announced as
@@ -75,6 +76,7 @@ impl Queue {
                 node_id,
                 events,
                 wake: Notify::new(),
+                wake_generation: std::sync::atomic::AtomicU64::new(0),
                 announce_gate: tokio::sync::RwLock::new(()),
                 running: Mutex::new(HashMap::new()),
             }),
@@ -123,7 +125,7 @@ impl Queue {
                 .filter(|e| e.created)
                 .map(|e| JobEvent { kind: JobEventKind::Created, job: e.job.clone() });
             self.emit(events.collect()).await;
-            self.inner.wake.notify_waiters();
+            self.wake_workers();
         }
         Ok(enqueued)
     }
@@ -138,7 +140,7 @@ impl Queue {
                 .filter(|e| e.created)
                 .map(|e| JobEvent { kind: JobEventKind::Created, job: e.job.clone() });
             self.emit(events.collect()).await;
-            self.inner.wake.notify_waiters();
+            self.wake_workers();
         }
     }
 
@@ -173,7 +175,7 @@ impl Queue {
         let _gate = self.gate_shared().await;
         let job = self.inner.store.retry(id).await?;
         self.emit(vec![JobEvent { kind: JobEventKind::Created, job: job.clone() }]).await;
-        self.inner.wake.notify_waiters();
+        self.wake_workers();
         Ok(job)
     }
 
@@ -242,7 +244,7 @@ impl Queue {
                 .filter(|e| e.created)
                 .map(|e| JobEvent { kind: JobEventKind::Created, job: e.job.clone() });
             self.emit(events.collect()).await;
-            self.inner.wake.notify_waiters();
+            self.wake_workers();
         }
         Ok(fired)
     }
@@ -261,7 +263,7 @@ impl Queue {
                 };
                 match signal {
                     None => break,
-                    Some(Signal::JobsAvailable | Signal::Reconnected) => queue.inner.wake.notify_waiters(),
+                    Some(Signal::JobsAvailable | Signal::Reconnected) => queue.wake_workers(),
                     Some(Signal::Message(text)) => queue.relay(&text).await,
                 }
             }
@@ -342,6 +344,17 @@ impl Queue {
 
     pub(crate) fn wake(&self) -> &Notify {
         &self.inner.wake
+    }
+
+    /// Wakes this process's workers: jobs may have become claimable.
+    pub(crate) fn wake_workers(&self) {
+        self.inner.wake_generation.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.inner.wake.notify_waiters();
+    }
+
+    /// Counts wake-ups, so a worker can tell whether anything arrived since it last looked.
+    pub(crate) fn wake_generation(&self) -> u64 {
+        self.inner.wake_generation.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     pub(crate) fn register_running(&self, id: JobId, attempt: i32, token: CancellationToken) {

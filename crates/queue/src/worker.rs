@@ -9,7 +9,7 @@ use crate::job::{Job, JobId, JobState};
 use crate::queue::Queue;
 use crate::store::{ClaimRequest, Finish, Lease, Outcome};
 use futures::FutureExt;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -187,9 +187,19 @@ async fn fetch_loop(
 ) {
     let permits = Arc::new(Semaphore::new(shared.config.concurrency.max(1)));
     let mut failures: u32 = 0;
+    // Kinds whose last claim came back short: nothing of theirs is due until something is
+    // enqueued (a wake-up) or a timer runs out. Skipping them saves a claim statement per kind
+    // each time a slot frees, which is most of a busy worker's database traffic otherwise.
+    let mut known_empty: HashSet<String> = HashSet::new();
+    let mut seen_generation = shared.queue.wake_generation();
     loop {
         if shutdown.is_cancelled() {
             return;
+        }
+        let generation = shared.queue.wake_generation();
+        if generation != seen_generation {
+            known_empty.clear();
+            seen_generation = generation;
         }
         while tasks.try_join_next().is_some() {}
         // Claim in batches: with fewer than half the slots free, wait a moment for more to free
@@ -224,7 +234,7 @@ async fn fetch_loop(
         let wake = shared.queue.wake().notified();
         tokio::pin!(wake);
         wake.as_mut().enable();
-        let claimed = match claim_batch(shared, &kinds, &rooms, free).await {
+        let claimed = match claim_batch(shared, &kinds, &rooms, free, &mut known_empty).await {
             Ok(claimed) => {
                 failures = 0;
                 claimed
@@ -283,6 +293,9 @@ async fn fetch_loop(
             _ => shared.config.poll_interval,
         };
         if sleep_for.is_zero() {
+            // Something is due after all (another worker released it, or a claim lost a race):
+            // look at every kind again rather than spin on the skipped ones.
+            known_empty.clear();
             continue;
         }
         // A kind at its concurrency limit was left out of the claim: a finishing job makes room.
@@ -291,7 +304,7 @@ async fn fetch_loop(
             () = shutdown.cancelled() => return,
             () = &mut wake => {}
             () = shared.slot_freed.notified(), if some_kind_full => {}
-            () = tokio::time::sleep(sleep_for) => {}
+            () = tokio::time::sleep(sleep_for) => known_empty.clear(),
         }
     }
 }
@@ -303,25 +316,34 @@ async fn claim_batch(
     kinds: &[String],
     rooms: &HashMap<String, usize>,
     free: usize,
+    known_empty: &mut HashSet<String>,
 ) -> crate::Result<Vec<Job>> {
     let mut claimed = Vec::new();
     let mut left = free;
     let lease = shared.config.lease;
     for (kind, room) in rooms {
         let limit = (*room).min(left);
-        if limit == 0 {
+        if limit == 0 || known_empty.contains(kind) {
             continue;
         }
         let one = std::slice::from_ref(kind);
         let jobs =
             shared.queue.store().claim(ClaimRequest { worker_id: &shared.worker_id, kinds: one, limit, lease }).await?;
+        if jobs.len() < limit {
+            known_empty.insert(kind.clone());
+        }
         left -= jobs.len();
         claimed.extend(jobs);
     }
-    let unlimited: Vec<String> = kinds.iter().filter(|kind| !rooms.contains_key(*kind)).cloned().collect();
+    let unlimited: Vec<String> =
+        kinds.iter().filter(|kind| !rooms.contains_key(*kind) && !known_empty.contains(*kind)).cloned().collect();
     if left > 0 && !unlimited.is_empty() {
         let request = ClaimRequest { worker_id: &shared.worker_id, kinds: &unlimited, limit: left, lease };
-        claimed.extend(shared.queue.store().claim(request).await?);
+        let jobs = shared.queue.store().claim(request).await?;
+        if jobs.len() < left {
+            known_empty.extend(unlimited);
+        }
+        claimed.extend(jobs);
     }
     Ok(claimed)
 }
@@ -536,7 +558,7 @@ async fn acker(shared: Arc<Shared>, mut rx: mpsc::UnboundedReceiver<Ack>) {
         // its next `job.started`.
         shared.queue.emit(events).await;
         if rescheduled {
-            shared.queue.wake().notify_waiters();
+            shared.queue.wake_workers();
         }
     }
 }
@@ -657,7 +679,7 @@ async fn maintenance(shared: Arc<Shared>, stop: CancellationToken) {
                     })
                     .collect();
                 shared.queue.emit(events).await;
-                shared.queue.wake().notify_waiters();
+                shared.queue.wake_workers();
             }
             Ok(_) => {}
             Err(err) => tracing::warn!(error = %err, "rescuing expired leases failed"),

@@ -372,6 +372,9 @@ pub struct StoredFile {
     pub inode: i64,
     pub sha256: Option<String>,
     pub streams: Option<String>,
+    /// Stream details were attempted (they may have failed: a corrupt video is not re-read
+    /// until it changes).
+    pub probed: bool,
 }
 
 /// The movie recorded for a folder, with its files by path.
@@ -382,7 +385,7 @@ pub async fn stored_folder(db: &Db, folder: &str) -> Result<Option<(i64, HashMap
     let movie_id = movie.int("id")?;
     let rows = db
         .fetch_all(
-            "SELECT id, path, size, mtime, inode, sha256, streams FROM media_files WHERE movie_id = $1",
+            "SELECT id, path, size, mtime, inode, sha256, streams, probed_at FROM media_files WHERE movie_id = $1",
             &[movie_id.into()],
         )
         .await?;
@@ -396,6 +399,7 @@ pub async fn stored_folder(db: &Db, folder: &str) -> Result<Option<(i64, HashMap
             inode: row.int("inode")?,
             sha256: row.opt_text("sha256")?,
             streams: row.opt_text("streams")?,
+            probed: row.opt_int("probed_at")?.is_some(),
         };
         files.insert(file.path.clone(), file);
     }
@@ -568,7 +572,7 @@ pub async fn sync_files(
                  role = excluded.role, slot = excluded.slot, slot_index = excluded.slot_index, \
                  language = excluded.language, forced = excluded.forced, sdh = excluded.sdh, size = excluded.size, \
                  mtime = excluded.mtime, inode = excluded.inode, sha256 = excluded.sha256, \
-                 streams = excluded.streams, probed_at = COALESCE(excluded.probed_at, media_files.probed_at), \
+                 streams = excluded.streams, probed_at = excluded.probed_at, \
                  updated_at = excluded.updated_at",
             &params,
         )
@@ -604,4 +608,64 @@ pub async fn record_asset(
 pub async fn asset_ext(db: &Db, sha256: &str) -> Result<Option<String>> {
     let row = db.fetch_optional("SELECT ext FROM assets WHERE sha256 = $1", &[sha256.into()]).await?;
     Ok(row.map(|r| r.text("ext")).transpose()?)
+}
+
+/// The stamps of one recorded folder, for telling an unchanged folder without a job.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct FolderStamps {
+    pub movie_id: i64,
+    pub missing: bool,
+    /// (size, mtime, inode) by path.
+    pub files: HashMap<String, (i64, i64, i64)>,
+    /// Every artwork file is cached and the main video's stream details were read.
+    pub complete: bool,
+}
+
+/// The stamps of every recorded folder of a library, by folder, in one query.
+pub async fn library_stamps(db: &Db, library_id: i64, need_streams: bool) -> Result<HashMap<String, FolderStamps>> {
+    let rows = db
+        .fetch_all(
+            "SELECT m.id AS movie_id, m.folder, m.video, m.missing, f.path, f.category, f.size, f.mtime, f.inode, \
+                 f.sha256, f.probed_at \
+             FROM movies m JOIN media_files f ON f.movie_id = m.id \
+             WHERE m.library_id = $1 AND m.removed = false",
+            &[library_id.into()],
+        )
+        .await?;
+    let mut folders: HashMap<String, FolderStamps> = HashMap::new();
+    for row in rows {
+        let folder = folders
+            .entry(row.text("folder")?)
+            .or_insert_with(|| FolderStamps { complete: true, ..FolderStamps::default() });
+        folder.movie_id = row.int("movie_id")?;
+        folder.missing = row.bool("missing")?;
+        let path = row.text("path")?;
+        let category = row.text("category")?;
+        if category == "artwork" && row.opt_text("sha256")?.is_none() {
+            folder.complete = false;
+        }
+        if need_streams
+            && row.opt_text("video")?.as_deref() == Some(path.as_str())
+            && row.opt_int("probed_at")?.is_none()
+        {
+            folder.complete = false;
+        }
+        folder.files.insert(path, (row.int("size")?, row.int("mtime")?, row.int("inode")?));
+    }
+    Ok(folders)
+}
+
+/// Marks movies as seen by a scan, in batches.
+pub async fn touch_many(tx: &mut Tx, movie_ids: &[i64], scan_id: i64) -> Result<()> {
+    for chunk in movie_ids.chunks(500) {
+        let placeholders: Vec<String> = (2..chunk.len() + 2).map(|i| format!("${i}")).collect();
+        let mut params: Vec<Value> = vec![scan_id.into()];
+        params.extend(chunk.iter().map(|id| Value::Int(*id)));
+        tx.execute(
+            &format!("UPDATE movies SET last_scan_id = $1, missing = false WHERE id IN ({})", placeholders.join(", ")),
+            &params,
+        )
+        .await?;
+    }
+    Ok(())
 }

@@ -111,14 +111,14 @@ impl Db {
                     .fetch_all(store.readers())
                     .await
                     .map_err(DbError::sql("reading the catalogue"))?;
-                rows.iter().map(Row::from_sqlite).collect()
+                Row::all_from_sqlite(&rows)
             }
             Backend::Postgres(store) => {
                 let rows = value::bind_postgres(sqlx::query(sql), params)
                     .fetch_all(store.pool())
                     .await
                     .map_err(DbError::sql("reading the catalogue"))?;
-                rows.iter().map(Row::from_postgres).collect()
+                Row::all_from_postgres(&rows)
             }
         }
     }
@@ -184,14 +184,14 @@ impl Tx {
                     .fetch_all(&mut **tx)
                     .await
                     .map_err(DbError::sql("writing the catalogue"))?;
-                rows.iter().map(Row::from_sqlite).collect()
+                Row::all_from_sqlite(&rows)
             }
             TxInner::Postgres(tx) => {
                 let rows = value::bind_postgres(sqlx::query(sql), params)
                     .fetch_all(&mut **tx)
                     .await
                     .map_err(DbError::sql("writing the catalogue"))?;
-                rows.iter().map(Row::from_postgres).collect()
+                Row::all_from_postgres(&rows)
             }
         }
     }

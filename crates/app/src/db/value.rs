@@ -133,11 +133,25 @@ fn decode_error(column: &str, reason: impl std::fmt::Display) -> DbError {
 }
 
 impl Row {
-    pub(super) fn from_sqlite(row: &SqliteRow) -> Result<Row> {
-        let mut columns = HashMap::new();
+    /// Rows of one result share one column map.
+    pub(super) fn all_from_sqlite(rows: &[SqliteRow]) -> Result<Vec<Row>> {
+        let Some(first) = rows.first() else { return Ok(Vec::new()) };
+        let columns: Arc<HashMap<String, usize>> =
+            Arc::new(first.columns().iter().enumerate().map(|(i, c)| (c.name().to_owned(), i)).collect());
+        rows.iter().map(|row| Row::from_sqlite(row, &columns)).collect()
+    }
+
+    /// Rows of one result share one column map.
+    pub(super) fn all_from_postgres(rows: &[PgRow]) -> Result<Vec<Row>> {
+        let Some(first) = rows.first() else { return Ok(Vec::new()) };
+        let columns: Arc<HashMap<String, usize>> =
+            Arc::new(first.columns().iter().enumerate().map(|(i, c)| (c.name().to_owned(), i)).collect());
+        rows.iter().map(|row| Row::from_postgres(row, &columns)).collect()
+    }
+
+    fn from_sqlite(row: &SqliteRow, columns: &Arc<HashMap<String, usize>>) -> Result<Row> {
         let mut values = Vec::with_capacity(row.len());
         for (index, column) in row.columns().iter().enumerate() {
-            columns.insert(column.name().to_owned(), index);
             let raw = row.try_get_raw(index).map_err(|e| decode_error(column.name(), e))?;
             let value = if raw.is_null() {
                 Value::NullText
@@ -152,14 +166,12 @@ impl Row {
             };
             values.push(value);
         }
-        Ok(Row { columns: Arc::new(columns), values })
+        Ok(Row { columns: Arc::clone(columns), values })
     }
 
-    pub(super) fn from_postgres(row: &PgRow) -> Result<Row> {
-        let mut columns = HashMap::new();
+    fn from_postgres(row: &PgRow, columns: &Arc<HashMap<String, usize>>) -> Result<Row> {
         let mut values = Vec::with_capacity(row.len());
         for (index, column) in row.columns().iter().enumerate() {
-            columns.insert(column.name().to_owned(), index);
             let raw = row.try_get_raw(index).map_err(|e| decode_error(column.name(), e))?;
             let name = column.name();
             let value = if raw.is_null() {
@@ -182,7 +194,7 @@ impl Row {
             };
             values.push(value);
         }
-        Ok(Row { columns: Arc::new(columns), values })
+        Ok(Row { columns: Arc::clone(columns), values })
     }
 
     fn value(&self, column: &str) -> Result<&Value> {

@@ -21,6 +21,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+/// A library's ignore patterns and the rules compiled from them.
+type CompiledRules = (Vec<String>, Arc<IgnoreRules>);
+
 /// What the scan handlers share.
 pub struct ScanServices {
     pub db: Db,
@@ -31,6 +34,9 @@ pub struct ScanServices {
     /// Read stream details of new or changed videos.
     pub read_streams: bool,
     unavailable_warned: AtomicBool,
+    /// Compiled ignore rules per library, rebuilt when its patterns change: compiling the
+    /// globs costs more than listing a folder.
+    ignore_rules: std::sync::Mutex<HashMap<i64, CompiledRules>>,
 }
 
 impl ScanServices {
@@ -43,7 +49,21 @@ impl ScanServices {
             prober: Arc::new(prober),
             read_streams,
             unavailable_warned: AtomicBool::new(false),
+            ignore_rules: std::sync::Mutex::new(HashMap::new()),
         }
+    }
+
+    fn rules_for(&self, library: &libraries::Library) -> Result<Arc<IgnoreRules>, CatalogueError> {
+        let mut cache = self.ignore_rules.lock().expect("the rules cache is never poisoned");
+        if let Some((patterns, rules)) = cache.get(&library.id)
+            && *patterns == library.ignore_patterns
+        {
+            return Ok(Arc::clone(rules));
+        }
+        let rules =
+            Arc::new(IgnoreRules::new(&library.ignore_patterns).map_err(|e| CatalogueError::Invalid(e.to_string()))?);
+        cache.insert(library.id, (library.ignore_patterns.clone(), Arc::clone(&rules)));
+        Ok(rules)
     }
 }
 
@@ -214,7 +234,7 @@ async fn discover(services: &ScanServices, ctx: &JobContext, job: &LibraryScan) 
         return Ok(());
     }
     let library = libraries::get(db, job.library_id).await?;
-    let rules = IgnoreRules::new(&library.ignore_patterns).map_err(|e| CatalogueError::Invalid(e.to_string()))?;
+    let rules = services.rules_for(&library)?;
     let root = PathBuf::from(&library.path);
     let walk_root = root.clone();
     let discovery = tokio::task::spawn_blocking(move || metarr_media::discover(&walk_root, &rules))
@@ -236,10 +256,17 @@ async fn discover(services: &ScanServices, ctx: &JobContext, job: &LibraryScan) 
             gone.push(row.int("id")?);
         }
     }
+    // Folders whose every file kept its stamp need no job: check them here, in bulk, so that an
+    // unchanged rescan costs one query and the directory listings.
+    let stamps = movies::library_stamps(db, job.library_id, services.read_streams).await?;
+    let rules = services.rules_for(&library)?;
+    let folders = discovery.movie_folders.clone();
+    let (unchanged, changed) = tokio::task::spawn_blocking(move || split_unchanged(&root, &rules, folders, &stamps))
+        .await
+        .map_err(|e| CatalogueError::Invalid(format!("checking folders stopped: {e}")))?;
     let mut tx = db.begin().await?;
     let mut created = 0i64;
-    for folder in &discovery.movie_folders {
-        let folder = folder.to_string_lossy().into_owned();
+    for folder in changed {
         let next =
             NewJob::of(&DirectoryScan { scan_id: job.scan_id, library_id: job.library_id, folder: folder.clone() })
                 .unique_key(format!("directory-scan:{folder}"))
@@ -253,13 +280,75 @@ async fn discover(services: &ScanServices, ctx: &JobContext, job: &LibraryScan) 
         tx.execute("UPDATE movies SET missing = true, updated_at = $1 WHERE id = $2", &[now.into(), (*id).into()])
             .await?;
     }
+    movies::touch_many(&mut tx, &unchanged, job.scan_id).await?;
     let warnings: Vec<String> = discovery.warnings.iter().map(ToString::to_string).collect();
-    let counts = Counts { directories_total: created, movies_missing: gone.len() as i64, ..Counts::default() };
+    let n_unchanged = unchanged.len() as i64;
+    let counts = Counts {
+        directories_total: created + n_unchanged,
+        directories_scanned: n_unchanged,
+        movies_found: n_unchanged,
+        movies_missing: gone.len() as i64,
+        ..Counts::default()
+    };
     scans::record(&mut tx, job.scan_id, &counts, &warnings).await?;
     let scan = scans::set_phase(&mut tx, job.scan_id, scans::SCANNING).await?;
     tx.commit().await?;
     publish(&services.events, &scan);
     Ok(())
+}
+
+/// Splits folders into the movie ids of unchanged ones and the paths of the others, listing
+/// folders on a few threads (on a NAS, listings wait on the network more than on the CPU).
+fn split_unchanged(
+    root: &Path,
+    rules: &IgnoreRules,
+    folders: Vec<PathBuf>,
+    stamps: &HashMap<String, movies::FolderStamps>,
+) -> (Vec<i64>, Vec<String>) {
+    const THREADS: usize = 4;
+    let chunk = folders.len().div_ceil(THREADS).max(1);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = folders
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || {
+                    let mut unchanged = Vec::new();
+                    let mut changed = Vec::new();
+                    for folder in part {
+                        let key = folder.to_string_lossy().into_owned();
+                        let same = stamps.get(&key).filter(|s| s.complete && !s.missing).is_some_and(|stored| {
+                            metarr_media::classify_folder(root, folder, rules).is_ok_and(|scan| {
+                                scan.files.len() == stored.files.len()
+                                    && scan.files.iter().all(|file| {
+                                        stored.files.get(file.path.to_string_lossy().as_ref())
+                                            == Some(&(
+                                                file.stamp.size as i64,
+                                                file.stamp.mtime_ns,
+                                                file.stamp.inode as i64,
+                                            ))
+                                    })
+                            })
+                        });
+                        match stamps.get(&key) {
+                            Some(stored) if same => unchanged.push(stored.movie_id),
+                            _ => changed.push(key),
+                        }
+                    }
+                    (unchanged, changed)
+                })
+            })
+            .collect();
+        let mut unchanged = Vec::new();
+        let mut changed = Vec::new();
+        for handle in handles {
+            // A panicking listing thread only costs its folders a job each.
+            if let Ok((u, c)) = handle.join() {
+                unchanged.extend(u);
+                changed.extend(c);
+            }
+        }
+        (unchanged, changed)
+    })
 }
 
 /// Runs `directory-scan`.
@@ -344,7 +433,7 @@ async fn scan_folder(services: &ScanServices, ctx: &JobContext, job: &DirectoryS
         return Ok(());
     }
     let library = libraries::get(db, job.library_id).await?;
-    let rules = IgnoreRules::new(&library.ignore_patterns).map_err(|e| CatalogueError::Invalid(e.to_string()))?;
+    let rules = services.rules_for(&library)?;
     let root = PathBuf::from(&library.path);
     let folder_path = PathBuf::from(&job.folder);
     let classified = tokio::task::spawn_blocking(move || metarr_media::classify_folder(&root, &folder_path, &rules))
@@ -437,7 +526,11 @@ async fn scan_folder(services: &ScanServices, ctx: &JobContext, job: &DirectoryS
             _ => {}
         }
         let is_main = main_video.is_some_and(|main| main.path == file.path);
-        if is_main && row.streams.is_none() && services.read_streams {
+        let probed_before = unchanged && stored_file.is_some_and(|s| s.probed);
+        if probed_before {
+            row.probed = true;
+        }
+        if is_main && row.streams.is_none() && !probed_before && services.read_streams {
             match probe(services, &file.path).await {
                 Ok(Some(streams)) => {
                     row.streams = Some(streams);
@@ -451,7 +544,11 @@ async fn scan_folder(services: &ScanServices, ctx: &JobContext, job: &DirectoryS
                         );
                     }
                 }
-                Err(err) => warnings.push(format!("{}: stream details: {err}", file.path.display())),
+                Err(err) => {
+                    // Recorded as attempted: a corrupt video is not re-read until it changes.
+                    row.probed = true;
+                    warnings.push(format!("{}: stream details: {err}", file.path.display()));
+                }
             }
         }
         if matches!(file.kind, FileKind::Unknown(_)) {
@@ -563,5 +660,5 @@ async fn cache_one(services: &ScanServices, job: &CacheAsset) -> Result<(), Cata
 /// Per-kind limits: folder scans and caching are disk- and CPU-bound, unlike most jobs.
 pub fn limits() -> HashMap<&'static str, usize> {
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-    HashMap::from([(DirectoryScan::KIND, cores * 4), (CacheAsset::KIND, cores * 2), (LibraryScan::KIND, 2)])
+    HashMap::from([(DirectoryScan::KIND, cores * 4), (CacheAsset::KIND, cores * 4), (LibraryScan::KIND, 2)])
 }

@@ -248,3 +248,51 @@ async fn scan_command_adds_the_library_scans_it_and_prints_the_record(backend: B
     assert!(String::from_utf8_lossy(&output.stderr).contains("/no/such/folder"));
 }
 app_test!(scan_command_adds_the_library_scans_it_and_prints_the_record);
+
+async fn scan_progress_and_completion_reach_websocket_clients(backend: Backend) {
+    use futures::StreamExt;
+    let app = TestApp::spawn(backend).await;
+    let db = Db::new(&app.queue);
+    let library_dir = tempfile::tempdir().expect("library folder");
+    let root = library_dir.path().join("Movies");
+    video(&root, "Alien (1979)/Alien (1979).mp4");
+    write(&root, "Alien (1979)/poster.png", &png(10, 15, 9));
+    let input = LibraryInput {
+        name: None,
+        path: root.display().to_string(),
+        kind: "movies".into(),
+        enabled: true,
+        ignore_patterns: vec![],
+    };
+    let library = libraries::create(&db, &input).await.expect("library");
+    let (mut socket, _) = tokio_tungstenite::connect_async(app.events_url()).await.expect("WebSocket connects");
+    let scan = metarr::jobs::scan::start_scan(&db, library.id).await.expect("scan starts");
+
+    let mut phases = Vec::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let message = tokio::time::timeout_at(deadline, socket.next())
+            .await
+            .expect("scan events arrive in time")
+            .expect("socket open")
+            .expect("message readable");
+        let tokio_tungstenite::tungstenite::Message::Text(text) = message else { continue };
+        let event: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+        match event["type"].as_str() {
+            Some("scan.progress") => {
+                assert_eq!(event["data"]["id"], scan.id);
+                phases.push(event["data"]["phase"].as_str().expect("phase").to_owned());
+            }
+            Some("scan.completed") => {
+                assert_eq!(event["data"]["movies_found"], 1, "{event}");
+                assert_eq!(event["data"]["assets_cached"], 1, "{event}");
+                break;
+            }
+            _ => {}
+        }
+    }
+    assert!(phases.contains(&"scanning".to_owned()), "{phases:?}");
+    assert_eq!(phases.last().map(String::as_str), Some("completed"), "{phases:?}");
+    app.stop().await;
+}
+app_test!(scan_progress_and_completion_reach_websocket_clients);

@@ -29,6 +29,9 @@ ALTER TABLE jobs SET (autovacuum_vacuum_scale_factor = 0.01, autovacuum_analyze_
                       autovacuum_vacuum_cost_delay = 0);
 
 CREATE INDEX jobs_claim ON jobs (priority, run_at, id) WHERE state = 'pending';
+-- Claims of one kind (kinds with a concurrency limit are claimed on their own): without it, such
+-- a claim would walk past every pending job of other kinds that sort before it.
+CREATE INDEX jobs_claim_kind ON jobs (kind, priority, run_at, id) WHERE state = 'pending';
 CREATE UNIQUE INDEX jobs_unique_active ON jobs (unique_key)
     WHERE unique_key IS NOT NULL AND state IN ('pending', 'running');
 CREATE INDEX jobs_lease ON jobs (lease_expires_at) WHERE state = 'running';
@@ -68,6 +71,22 @@ RETURNS SETOF jobs LANGUAGE sql SET enable_sort = off SET enable_bitmapscan = of
     WITH picked AS (
         SELECT id FROM jobs
         WHERE state = 'pending' AND run_at <= now() AND kind = ANY(p_kinds)
+        ORDER BY priority, run_at, id
+        LIMIT p_limit
+        FOR UPDATE SKIP LOCKED)
+    UPDATE jobs SET state = 'running', attempt = jobs.attempt + 1, locked_by = p_worker,
+        lease_expires_at = now() + p_lease_ms * interval '1 millisecond', started_at = now(),
+        progress_percent = NULL, progress_message = NULL
+    FROM picked WHERE jobs.id = picked.id
+    RETURNING jobs.*
+$$;
+
+-- Claims up to p_limit due jobs of one kind, in priority, run_at, id order, on jobs_claim_kind.
+CREATE FUNCTION metarr_claim_kind(p_kind text, p_limit bigint, p_worker text, p_lease_ms bigint)
+RETURNS SETOF jobs LANGUAGE sql SET enable_sort = off SET enable_bitmapscan = off AS $$
+    WITH picked AS (
+        SELECT id FROM jobs
+        WHERE state = 'pending' AND kind = p_kind AND run_at <= now()
         ORDER BY priority, run_at, id
         LIMIT p_limit
         FOR UPDATE SKIP LOCKED)

@@ -25,6 +25,9 @@ CREATE TABLE jobs (
 
 -- Claim order: priority, then run_at, then id.
 CREATE INDEX jobs_claim ON jobs (priority, run_at, id) WHERE state = 'pending';
+-- Claims of one kind (kinds with a concurrency limit are claimed on their own): without it, such
+-- a claim would walk past every pending job of other kinds that sort before it.
+CREATE INDEX jobs_claim_kind ON jobs (kind, priority, run_at, id) WHERE state = 'pending';
 -- At most one active job per unique key.
 CREATE UNIQUE INDEX jobs_unique_active ON jobs (unique_key)
     WHERE unique_key IS NOT NULL AND state IN ('pending', 'running');

@@ -27,6 +27,11 @@ const COMPLETE_JOBS: &str = "UPDATE jobs SET state = 'completed', finished_at = 
     WHERE jobs.id = t.id AND jobs.attempt = t.attempt AND jobs.state = 'running' AND jobs.locked_by = $3 \
     RETURNING jobs.id";
 
+enum KindsParam {
+    One(String),
+    Many(Vec<String>),
+}
+
 /// A queue in a PostgreSQL schema.
 pub struct PgStore {
     pool: PgPool,
@@ -252,8 +257,17 @@ impl Store for PgStore {
     }
 
     async fn claim(&self, request: ClaimRequest<'_>) -> Result<Vec<Job>> {
-        let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM metarr_claim_jobs($1, $2, $3, $4)"))
-            .bind(request.kinds)
+        // One kind walks its own index; several walk the shared one in claim order.
+        let (function, kinds) = match request.kinds {
+            [kind] => ("metarr_claim_kind", KindsParam::One(kind.clone())),
+            kinds => ("metarr_claim_jobs", KindsParam::Many(kinds.to_vec())),
+        };
+        let sql = format!("SELECT {COLUMNS} FROM {function}($1, $2, $3, $4)");
+        let query = match kinds {
+            KindsParam::One(kind) => sqlx::query(&sql).bind(kind),
+            KindsParam::Many(kinds) => sqlx::query(&sql).bind(kinds),
+        };
+        let rows = query
             .bind(i64::try_from(request.limit).unwrap_or(i64::MAX))
             .bind(request.worker_id)
             .bind(millis(request.lease))
@@ -379,21 +393,17 @@ impl Store for PgStore {
     }
 
     async fn next_run_at(&self, kinds: &[String]) -> Result<Option<DateTime<Utc>>> {
-        // Returned relative to the database clock, so a skewed process clock cannot make a
-        // worker sleep past a due job.
-        let next: Option<DateTime<Utc>> = sqlx::query_scalar(
-            "SELECT clock_timestamp() + (min(run_at) - now()) FROM jobs WHERE state = 'pending' AND kind = ANY($1)",
+        // Measured as a wait on the database clock and added to this process's clock, so a
+        // skewed process clock cannot make a worker sleep past a due job.
+        let wait_ms: Option<f64> = sqlx::query_scalar(
+            "SELECT (EXTRACT(EPOCH FROM min(run_at) - clock_timestamp()) * 1000)::float8 \
+             FROM jobs WHERE state = 'pending' AND kind = ANY($1)",
         )
         .bind(kinds)
         .fetch_one(&self.pool)
         .await
         .map_err(QueueError::db("finding the next due job"))?;
-        let skew = Utc::now()
-            - sqlx::query_scalar::<_, DateTime<Utc>>("SELECT clock_timestamp()")
-                .fetch_one(&self.pool)
-                .await
-                .map_err(QueueError::db("reading the clock"))?;
-        Ok(next.map(|next| next + skew))
+        Ok(wait_ms.map(|ms| Utc::now() + chrono::Duration::milliseconds(ms as i64)))
     }
 
     async fn get(&self, id: JobId) -> Result<Option<Job>> {

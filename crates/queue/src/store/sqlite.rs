@@ -67,7 +67,7 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(10))
             .pragma("temp_store", "memory")
-            .pragma("cache_size", "-32000");
+            .pragma("cache_size", "-8000");
         // Checkpoints copy the WAL into the database file and fsync it: keep them off the
         // writer's hot path (a checkpoint inside a commit is a multi-millisecond stall) and
         // run them from a connection of their own in the background instead.
@@ -313,20 +313,27 @@ impl Store for SqliteStore {
     // job on each claim; `INDEXED BY` keeps claims on the ordered claim index.
     async fn claim(&self, request: ClaimRequest<'_>) -> Result<Vec<Job>> {
         let now = now_ms();
-        let kinds = serde_json::to_string(request.kinds).expect("strings always serialise");
+        // One kind walks its own index; several walk the shared one in claim order.
+        let (pick, kinds) = match request.kinds {
+            [kind] => ("SELECT id FROM jobs INDEXED BY jobs_claim_kind WHERE state = 'pending' AND kind = ? AND run_at <= ?", kind.clone()),
+            kinds => (
+                "SELECT id FROM jobs INDEXED BY jobs_claim WHERE state = 'pending' \
+                 AND kind IN (SELECT value FROM json_each(?)) AND run_at <= ?",
+                serde_json::to_string(kinds).expect("strings always serialise"),
+            ),
+        };
         let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await.map_err(QueueError::db("beginning a claim"))?;
         let rows = sqlx::query(&format!(
             "UPDATE jobs SET state = 'running', attempt = attempt + 1, locked_by = ?, lease_expires_at = ?, \
                  started_at = ?, progress_percent = NULL, progress_message = NULL \
-             WHERE id IN (SELECT id FROM jobs INDEXED BY jobs_claim WHERE state = 'pending' AND run_at <= ? \
-                 AND kind IN (SELECT value FROM json_each(?)) ORDER BY priority, run_at, id LIMIT ?) \
+             WHERE id IN ({pick} ORDER BY priority, run_at, id LIMIT ?) \
              RETURNING {COLUMNS}"
         ))
         .bind(request.worker_id)
         .bind(now + duration_ms(request.lease))
         .bind(now)
-        .bind(now)
         .bind(kinds)
+        .bind(now)
         .bind(i64::try_from(request.limit).unwrap_or(i64::MAX))
         .fetch_all(&mut *tx)
         .await
@@ -461,15 +468,22 @@ impl Store for SqliteStore {
     }
 
     async fn next_run_at(&self, kinds: &[String]) -> Result<Option<DateTime<Utc>>> {
-        let kinds = serde_json::to_string(kinds).expect("strings always serialise");
-        let next: Option<i64> = sqlx::query_scalar(
-            "SELECT min(run_at) FROM jobs INDEXED BY jobs_claim \
-             WHERE state = 'pending' AND kind IN (SELECT value FROM json_each(?))",
-        )
-        .bind(kinds)
-        .fetch_one(&self.readers)
-        .await
-        .map_err(QueueError::db("finding the next due job"))?;
+        // Per kind on its own index: a minimum over several kinds on the shared index would walk
+        // every pending job of every other kind (thousands during a scan) on each idle turn.
+        let mut next: Option<i64> = None;
+        for kind in kinds {
+            let first: Option<i64> = sqlx::query_scalar(
+                "SELECT min(run_at) FROM jobs INDEXED BY jobs_claim_kind WHERE state = 'pending' AND kind = ?",
+            )
+            .bind(kind)
+            .fetch_one(&self.readers)
+            .await
+            .map_err(QueueError::db("finding the next due job"))?;
+            next = match (next, first) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+        }
         Ok(next.map(from_millis))
     }
 
