@@ -315,7 +315,10 @@ impl Store for SqliteStore {
         let now = now_ms();
         // One kind walks its own index; several walk the shared one in claim order.
         let (pick, kinds) = match request.kinds {
-            [kind] => ("SELECT id FROM jobs INDEXED BY jobs_claim_kind WHERE state = 'pending' AND kind = ? AND run_at <= ?", kind.clone()),
+            [kind] => (
+                "SELECT id FROM jobs INDEXED BY jobs_claim_kind WHERE state = 'pending' AND kind = ? AND run_at <= ?",
+                kind.clone(),
+            ),
             kinds => (
                 "SELECT id FROM jobs INDEXED BY jobs_claim WHERE state = 'pending' \
                  AND kind IN (SELECT value FROM json_each(?)) AND run_at <= ?",
