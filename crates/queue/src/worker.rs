@@ -318,30 +318,34 @@ async fn claim_batch(
     free: usize,
     known_empty: &mut HashSet<String>,
 ) -> crate::Result<Vec<Job>> {
-    let mut claimed = Vec::new();
-    let mut left = free;
     let lease = shared.config.lease;
+    let worker_id: &str = &shared.worker_id;
+    // Each limited kind up to its room (and together up to the free slots), then the rest.
+    let mut requests = Vec::new();
+    let mut planned = 0usize;
     for (kind, room) in rooms {
-        let limit = (*room).min(left);
+        let limit = (*room).min(free - planned);
         if limit == 0 || known_empty.contains(kind) {
             continue;
         }
-        let one = std::slice::from_ref(kind);
-        let jobs =
-            shared.queue.store().claim(ClaimRequest { worker_id: &shared.worker_id, kinds: one, limit, lease }).await?;
-        if jobs.len() < limit {
-            known_empty.insert(kind.clone());
-        }
-        left -= jobs.len();
-        claimed.extend(jobs);
+        planned += limit;
+        requests.push(ClaimRequest { worker_id, kinds: std::slice::from_ref(kind), limit, lease });
     }
     let unlimited: Vec<String> =
         kinds.iter().filter(|kind| !rooms.contains_key(*kind) && !known_empty.contains(*kind)).cloned().collect();
-    if left > 0 && !unlimited.is_empty() {
-        let request = ClaimRequest { worker_id: &shared.worker_id, kinds: &unlimited, limit: left, lease };
-        let jobs = shared.queue.store().claim(request).await?;
-        if jobs.len() < left {
-            known_empty.extend(unlimited);
+    // The rest take the slots the limited kinds leave (all of them once those kinds are known empty).
+    let rest = free - planned;
+    if rest > 0 && !unlimited.is_empty() {
+        requests.push(ClaimRequest { worker_id, kinds: &unlimited, limit: rest, lease });
+    }
+    if requests.is_empty() {
+        return Ok(Vec::new());
+    }
+    let results = shared.queue.store().claim_each(&requests).await?;
+    let mut claimed = Vec::new();
+    for (request, jobs) in requests.iter().zip(results) {
+        if jobs.len() < request.limit {
+            known_empty.extend(request.kinds.iter().cloned());
         }
         claimed.extend(jobs);
     }

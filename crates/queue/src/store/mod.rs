@@ -156,6 +156,16 @@ pub trait Store: Send + Sync + 'static {
     /// Leases up to `limit` due pending jobs, in priority, run_at, id order.
     async fn claim(&self, request: ClaimRequest<'_>) -> Result<Vec<Job>>;
 
+    /// Several claims at once, in order (one per limited kind, then the rest). The default runs
+    /// them one by one; a store can share one transaction between them.
+    async fn claim_each(&self, requests: &[ClaimRequest<'_>]) -> Result<Vec<Vec<Job>>> {
+        let mut out = Vec::with_capacity(requests.len());
+        for request in requests {
+            out.push(self.claim(request.clone()).await?);
+        }
+        Ok(out)
+    }
+
     /// Applies outcomes in one transaction. Returns the ids whose lease was still held;
     /// the others are rejected (the worker lost the lease).
     async fn finish(&self, worker_id: &str, finishes: &[Finish]) -> Result<Vec<JobId>>;
