@@ -40,6 +40,10 @@ pub struct Settings {
     pub worker: WorkerSettings,
     /// Finished jobs older than this many days are pruned by the `cleanup` schedule.
     pub job_retention_days: u32,
+    /// HTTP Basic user accepted by the *arr webhooks (besides the API key).
+    pub webhook_username: Option<String>,
+    /// HTTP Basic password accepted by the *arr webhooks.
+    pub webhook_password: Option<SecretString>,
 }
 
 /// How the worker pool runs.
@@ -140,6 +144,8 @@ impl fmt::Debug for Settings {
             .field("auth_required", &self.auth_required)
             .field("worker", &self.worker)
             .field("job_retention_days", &self.job_retention_days)
+            .field("webhook_username", &self.webhook_username)
+            .field("webhook_password", &self.webhook_password.as_ref().map(|_| "[REDACTED]"))
             .finish()
     }
 }
@@ -167,6 +173,8 @@ struct RawSettings {
     auth_required: String,
     worker: RawWorker,
     job_retention_days: u32,
+    webhook_username: Option<String>,
+    webhook_password: Option<String>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -365,6 +373,16 @@ impl Settings {
                 raw.worker.shutdown_grace_secs
             ));
         }
+        // Basic auth needs both halves; one alone is a mistake worth refusing at start-up.
+        let webhook_username = raw.webhook_username.filter(|user| !user.is_empty());
+        let webhook_password = raw.webhook_password.filter(|password| !password.is_empty()).map(SecretString::from);
+        if webhook_username.is_some() != webhook_password.is_some() {
+            problems.push(format!(
+                "{} and {} must be set together",
+                name("webhook_username"),
+                name("webhook_password")
+            ));
+        }
         if raw.job_retention_days == 0 {
             problems.push(format!("{}: must be at least 1 day", name("job_retention_days")));
         }
@@ -382,6 +400,8 @@ impl Settings {
                     lease: Duration::from_secs(raw.worker.lease_secs),
                 },
                 job_retention_days: raw.job_retention_days,
+                webhook_username,
+                webhook_password,
             }),
             _ => Err(ConfigError::Invalid(problems)),
         }

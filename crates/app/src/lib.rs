@@ -4,6 +4,7 @@
 //! integration tests can build the very same [`startup::Application`].
 
 pub mod api_key;
+pub mod arr;
 pub mod cache;
 pub mod catalogue;
 pub mod cli;

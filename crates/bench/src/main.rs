@@ -5,6 +5,7 @@
 
 mod queue;
 mod scan;
+mod webhook;
 
 use anyhow::{Context, bail};
 
@@ -57,7 +58,9 @@ pub(crate) fn postgres_url() -> String {
 
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let Some(suite) = args.first() else { bail!("usage: bench/run <suite> [sqlite|postgres]  (suites: queue, scan)") };
+    let Some(suite) = args.first() else {
+        bail!("usage: bench/run <suite> [sqlite|postgres]  (suites: queue, scan, webhook)")
+    };
     let backends: Vec<String> = match args.get(1) {
         Some(backend) => vec![backend.clone()],
         None => vec!["sqlite".into(), "postgres".into()],
@@ -66,6 +69,7 @@ fn main() -> anyhow::Result<()> {
     match suite.as_str() {
         "queue" => runtime.block_on(queue::run(&backends)),
         "scan" => runtime.block_on(scan::run(&backends)),
-        other => bail!("unknown suite {other:?} (suites: queue, scan)"),
+        "webhook" => runtime.block_on(webhook::run(&backends)),
+        other => bail!("unknown suite {other:?} (suites: queue, scan, webhook)"),
     }
 }

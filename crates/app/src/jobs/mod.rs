@@ -2,7 +2,9 @@
 
 pub mod cleanup;
 pub mod debug_sleep;
+pub mod notify;
 pub mod scan;
+pub mod webhook;
 
 use metarr_queue::{KindOptions, Registry};
 
@@ -31,5 +33,23 @@ pub fn registry(job_retention_days: u32, scan_services: &std::sync::Arc<scan::Sc
         KindOptions { concurrency: Some(1), ..KindOptions::default() },
     );
     registry.register(debug_sleep::DebugSleepHandler);
+    register_webhooks(&mut registry, scan_services);
     registry
+}
+
+/// The webhook and user-notification kinds (`webhook-received`, `scan-movie`, `notify-*`).
+fn register_webhooks(registry: &mut Registry, scan_services: &std::sync::Arc<scan::ScanServices>) {
+    use metarr_queue::JobKind;
+    let db = scan_services.db.clone();
+    registry.register(webhook::WebhookReceivedHandler { db: db.clone() });
+    // Folder scans share the directory scans' limit: they do the same disk and probe work.
+    let folder_limit = scan::limits().get(scan::DirectoryScan::KIND).copied();
+    registry.register_with(
+        webhook::ScanMovieHandler(std::sync::Arc::clone(scan_services)),
+        KindOptions { concurrency: folder_limit, ..KindOptions::default() },
+    );
+    let client = metarr_notify::http_client();
+    registry.register(notify::NotifyHandler::<notify::NotifyDiscord>::new(db.clone(), client.clone()));
+    registry.register(notify::NotifyHandler::<notify::NotifyPushover>::new(db.clone(), client));
+    registry.register(notify::NotifyHandler::<notify::NotifyEmail>::new(db, metarr_notify::http_client()));
 }

@@ -1,6 +1,7 @@
 //! The HTTP API: `app(state)` builds the router; `startup` serves it.
 //!
-//! Every `/api/v1` route except `GET /api/v1/health` sits behind the API key middleware.
+//! Every `/api/v1` route except `GET /api/v1/health` and the two *arr webhook receivers (which
+//! also accept HTTP Basic credentials, checking them themselves) sits behind the API key middleware.
 
 pub mod assets;
 pub mod auth;
@@ -9,8 +10,11 @@ pub mod health;
 pub mod jobs;
 pub mod libraries;
 pub mod movies;
+pub mod notifications;
+pub mod path_mappings;
 pub mod scans;
 pub mod schedules;
+pub mod webhooks;
 
 use crate::error::AppError;
 use axum::Router;
@@ -63,12 +67,26 @@ pub fn app(state: AppState) -> Router {
         .route("/movies/{id}", get(movies::get_one).patch(movies::edit))
         .route("/movies/{id}/locks/{field}", put(movies::lock).delete(movies::unlock))
         .route("/assets/{sha256}", get(assets::get_one))
+        .route("/webhooks/events", get(webhooks::list))
+        .route("/webhooks/events/{id}", get(webhooks::get_one))
+        .route("/path-mappings", get(path_mappings::list).post(path_mappings::create))
+        .route("/path-mappings/test", post(path_mappings::test))
+        .route(
+            "/path-mappings/{id}",
+            get(path_mappings::get_one).put(path_mappings::update).delete(path_mappings::delete),
+        )
+        .route("/notifications", get(notifications::list))
+        .route("/notifications/{service}", get(notifications::get_one).put(notifications::update))
+        .route("/notifications/{service}/test", post(notifications::test))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), auth::require_api_key));
     // The trace layer sits on the API router, after routing, so that spans carry `matched_path`.
     let api = Router::new()
         .route("/health", get(health::health))
+        // The *arr receivers check the API key or Basic credentials themselves (see webhooks.rs).
+        .route("/webhooks/radarr", post(webhooks::radarr))
+        .route("/webhooks/sonarr", post(webhooks::sonarr))
         .merge(protected)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(

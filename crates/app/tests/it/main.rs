@@ -16,5 +16,8 @@ mod events;
 mod jobs;
 mod libraries;
 mod movies;
+mod notifications;
+mod path_mappings;
 mod scan;
 mod schedules;
+mod webhooks;

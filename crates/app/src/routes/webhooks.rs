@@ -1,0 +1,267 @@
+//! `POST /api/v1/webhooks/radarr` and `/sonarr`, and the webhook log
+//! (`GET /api/v1/webhooks/events`, `/events/{id}`).
+//!
+//! The two receivers sit outside the API key middleware: Radarr and Sonarr can send the key in
+//! the URL (`?apikey=`) or a custom header, or HTTP Basic credentials (their webhook settings'
+//! username and password), so both are accepted here, compared in constant time. A request that
+//! fails authentication is answered 401 and not recorded (anyone could fill the log otherwise);
+//! every other request is recorded with its raw body, including refused ones.
+//!
+//! The body is read as JSON whatever the `Content-Type`: Radarr and Sonarr always send
+//! `application/json`, and receivers in the *arr world accept JSON regardless, so a proxy that
+//! rewrites the header does not break the integration.
+
+use crate::arr::log::{self, NewEvent, WebhookEvent};
+use crate::arr::payload::{self, PayloadError, Source};
+use crate::error::{ApiPath, ApiQuery, AppError};
+use crate::jobs::webhook::WebhookReceived;
+use crate::routes::auth::{API_KEY_HEADER, API_KEY_PARAM};
+use crate::routes::{AppState, MAX_BODY_BYTES};
+use axum::Json;
+use axum::body::Body;
+use axum::extract::{Query, Request, State};
+use axum::http::{HeaderMap, StatusCode, Uri, header};
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use futures::StreamExt;
+use metarr_queue::NewJob;
+use secrecy::ExposeSecret;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use std::collections::HashMap;
+use subtle::ConstantTimeEq;
+
+/// `POST /api/v1/webhooks/radarr`
+pub async fn radarr(State(state): State<AppState>, request: Request) -> Response {
+    receive(&state, Source::Radarr, request).await.unwrap_or_else(IntoResponse::into_response)
+}
+
+/// `POST /api/v1/webhooks/sonarr`
+pub async fn sonarr(State(state): State<AppState>, request: Request) -> Response {
+    receive(&state, Source::Sonarr, request).await.unwrap_or_else(IntoResponse::into_response)
+}
+
+fn equal(presented: &[u8], expected: &[u8]) -> bool {
+    bool::from(presented.ct_eq(expected))
+}
+
+/// The API key (header or query) or the configured Basic credentials.
+fn authenticated(state: &AppState, headers: &HeaderMap, uri: &Uri) -> bool {
+    let expected_key = state.api_key.expose_secret().as_bytes();
+    if let Some(key) = headers.get(API_KEY_HEADER) {
+        return equal(key.as_bytes(), expected_key);
+    }
+    if let Ok(Query(params)) = Query::<HashMap<String, String>>::try_from_uri(uri)
+        && let Some(key) = params.get(API_KEY_PARAM)
+    {
+        return equal(key.as_bytes(), expected_key);
+    }
+    let (Some(user), Some(password)) = (&state.settings.webhook_username, &state.settings.webhook_password) else {
+        return false;
+    };
+    let Some(encoded) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Basic ").or_else(|| value.strip_prefix("basic ")))
+    else {
+        return false;
+    };
+    let Ok(decoded) = base64::engine::general_purpose::STANDARD.decode(encoded.trim()) else {
+        return false;
+    };
+    let Some(colon) = decoded.iter().position(|byte| *byte == b':') else {
+        return false;
+    };
+    // Both halves are compared, always, so the time taken says nothing about which was wrong.
+    let user_ok = equal(&decoded[..colon], user.as_bytes());
+    let password_ok = equal(&decoded[colon + 1..], password.expose_secret().as_bytes());
+    user_ok & password_ok
+}
+
+/// The body, or its first `limit` bytes when it is longer.
+enum ReadBody {
+    Complete(Vec<u8>),
+    TooLarge(Vec<u8>),
+    Failed(String),
+}
+
+async fn read_body(body: Body, limit: usize) -> ReadBody {
+    let mut stream = body.into_data_stream();
+    let mut bytes = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        match chunk {
+            Ok(chunk) => {
+                if bytes.len() + chunk.len() > limit {
+                    let room = limit - bytes.len();
+                    bytes.extend_from_slice(&chunk[..room]);
+                    // Stop reading: the rest is not stored and not worth the bandwidth.
+                    return ReadBody::TooLarge(bytes);
+                }
+                bytes.extend_from_slice(&chunk);
+            }
+            Err(err) => return ReadBody::Failed(err.to_string()),
+        }
+    }
+    ReadBody::Complete(bytes)
+}
+
+/// What a receiver answers (besides errors): the log entry it made.
+#[derive(Debug, Serialize)]
+struct Accepted {
+    id: i64,
+    event_type: Option<String>,
+    outcome: String,
+    job_ids: Vec<i64>,
+}
+
+/// A request to record: when, from whom, what it was, how it was answered, its raw body.
+struct Entry<'a> {
+    received_at_ms: i64,
+    source: Source,
+    event_type: Option<&'a str>,
+    status: StatusCode,
+    outcome: &'a str,
+    body: &'a [u8],
+}
+
+/// Records the request and, for an event to act on, enqueues `webhook-received` in the same
+/// transaction, so a recorded event is never without its job nor a job without its record.
+async fn record(
+    state: &AppState,
+    entry: Entry<'_>,
+    job: Option<(WebhookReceivedDraft, &str)>,
+) -> Result<(i64, Vec<i64>), AppError> {
+    // Stored as text, lossily: a body that is not UTF-8 is still worth seeing.
+    let text = String::from_utf8_lossy(entry.body);
+    let mut tx = state.db.begin().await.map_err(|err| AppError::internal(&err))?;
+    let new_event = NewEvent {
+        received_at_ms: entry.received_at_ms,
+        source: entry.source.as_str(),
+        event_type: entry.event_type,
+        status: entry.status.as_u16(),
+        outcome: entry.outcome,
+        body: &text,
+    };
+    let id = log::insert(&mut tx, &new_event).await?;
+    let mut job_ids = Vec::new();
+    if let Some((draft, outcome)) = job {
+        let payload = WebhookReceived { webhook_event_id: id, source: entry.source, event: draft.0 };
+        let job = NewJob::of(&payload).correlation_id(format!("webhook-{id}"));
+        let enqueued = tx.enqueue(job).await.map_err(|err| AppError::internal(&err))?;
+        job_ids.push(enqueued.job.id);
+        log::set_outcome(&mut tx, id, outcome, &job_ids).await?;
+    }
+    tx.commit().await.map_err(|err| AppError::internal(&err))?;
+    Ok((id, job_ids))
+}
+
+struct WebhookReceivedDraft(crate::arr::payload::ArrEvent);
+
+fn refused(status: StatusCode, code: &str, message: &str, id: i64) -> Response {
+    (status, Json(json!({ "error": { "code": code, "message": message }, "webhook_event_id": id }))).into_response()
+}
+
+async fn receive(state: &AppState, source: Source, request: Request) -> Result<Response, AppError> {
+    if !authenticated(state, request.headers(), request.uri()) {
+        return Err(AppError::Unauthorized);
+    }
+    let received_at = log::now();
+    let body = match read_body(request.into_body(), MAX_BODY_BYTES).await {
+        ReadBody::Complete(body) => body,
+        ReadBody::TooLarge(prefix) => {
+            let message = format!("the body is larger than {MAX_BODY_BYTES} bytes");
+            let status = StatusCode::PAYLOAD_TOO_LARGE;
+            let outcome = format!("rejected: {message} (stored truncated)");
+            let entry = Entry {
+                received_at_ms: received_at,
+                source,
+                event_type: None,
+                status,
+                outcome: &outcome,
+                body: &prefix,
+            };
+            let (id, _) = record(state, entry, None).await?;
+            return Ok(refused(status, "payload_too_large", &message, id));
+        }
+        ReadBody::Failed(reason) => {
+            return Err(AppError::BadRequest(format!("reading the body failed: {reason}")));
+        }
+    };
+    let parsed = match source {
+        Source::Radarr => payload::parse_radarr(&body),
+        Source::Sonarr => payload::parse_sonarr(&body),
+    };
+    let parsed = match parsed {
+        Ok(parsed) => parsed,
+        Err(err) => {
+            let event_type = match &err {
+                PayloadError::Invalid { event_type, .. } => Some(event_type.as_str()),
+                _ => None,
+            };
+            let message = err.to_string();
+            let status = StatusCode::BAD_REQUEST;
+            let outcome = format!("rejected: {message}");
+            let entry =
+                Entry { received_at_ms: received_at, source, event_type, status, outcome: &outcome, body: &body };
+            let (id, _) = record(state, entry, None).await?;
+            return Ok(refused(status, "bad_request", &message, id));
+        }
+    };
+    let event_type = parsed.event_type.as_str();
+    let (status, outcome, draft) = match parsed.event {
+        None if payload::is_known(source, event_type) => {
+            (StatusCode::OK, format!("test received from {}", source.display_name()), None)
+        }
+        None => (StatusCode::ACCEPTED, "ignored".to_owned(), None),
+        Some(event) => (StatusCode::ACCEPTED, "queued".to_owned(), Some(WebhookReceivedDraft(event))),
+    };
+    let job = draft.map(|draft| (draft, outcome.as_str()));
+    let entry = Entry {
+        received_at_ms: received_at,
+        source,
+        event_type: Some(event_type),
+        status,
+        outcome: &outcome,
+        body: &body,
+    };
+    let (id, job_ids) = record(state, entry, job).await?;
+    let answer = Accepted { id, event_type: Some(event_type.to_owned()), outcome, job_ids };
+    Ok((status, Json(answer)).into_response())
+}
+
+/// `?limit=&offset=` of the log list.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Paging {
+    limit: Option<i64>,
+    offset: Option<i64>,
+}
+
+/// `{ "items": [...], "total": N }`.
+#[derive(Debug, Serialize)]
+pub struct EventList {
+    pub items: Vec<WebhookEvent>,
+    pub total: i64,
+}
+
+/// `GET /api/v1/webhooks/events`: newest first; `limit` (1–500, default 50) and `offset`.
+pub async fn list(
+    State(state): State<AppState>,
+    ApiQuery(paging): ApiQuery<Paging>,
+) -> Result<Json<EventList>, AppError> {
+    let limit = paging.limit.unwrap_or(50);
+    if !(1..=500).contains(&limit) {
+        return Err(AppError::BadRequest(format!("limit {limit} is outside 1–500")));
+    }
+    let offset = paging.offset.unwrap_or(0);
+    if offset < 0 {
+        return Err(AppError::BadRequest("offset must not be negative".into()));
+    }
+    let items = log::list(&state.db, limit, offset).await?;
+    Ok(Json(EventList { items, total: log::count(&state.db).await? }))
+}
+
+/// `GET /api/v1/webhooks/events/{id}`
+pub async fn get_one(State(state): State<AppState>, ApiPath(id): ApiPath<i64>) -> Result<Json<WebhookEvent>, AppError> {
+    Ok(Json(log::get(&state.db, id).await?))
+}
