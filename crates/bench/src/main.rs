@@ -69,6 +69,7 @@ fn main() -> anyhow::Result<()> {
     match suite.as_str() {
         "queue" => runtime.block_on(queue::run(&backends)),
         "scan" => runtime.block_on(scan::run(&backends)),
+        "scan-child" => runtime.block_on(scan::child(&args[1..])),
         "webhook" => runtime.block_on(webhook::run(&backends)),
         other => bail!("unknown suite {other:?} (suites: queue, scan, webhook)"),
     }

@@ -142,7 +142,11 @@ pub(crate) struct Registered {
 #[derive(Default)]
 pub struct Registry {
     pub(crate) kinds: HashMap<String, Registered>,
+    pub(crate) on_failed: Option<FailureHook>,
 }
+
+/// Called once per job that failed for good, by the worker that recorded the failure.
+pub type FailureHook = Arc<dyn Fn(Job) -> BoxFuture<'static, ()> + Send + Sync>;
 
 impl Registry {
     /// An empty registry.
@@ -159,6 +163,13 @@ impl Registry {
     pub fn register_with<H: Handler>(&mut self, handler: H, options: KindOptions) -> &mut Self {
         let registered = Registered { handler: Box::new(Typed(Arc::new(handler))), options };
         self.kinds.insert(H::Job::KIND.to_owned(), registered);
+        self
+    }
+
+    /// Runs `hook` for each job of this worker that fails for good (retries exhausted or a
+    /// permanent error), once, after the failure is recorded; for example to tell the user.
+    pub fn on_failed(&mut self, hook: FailureHook) -> &mut Self {
+        self.on_failed = Some(hook);
         self
     }
 

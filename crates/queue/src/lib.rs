@@ -19,7 +19,7 @@ pub use backoff::RetryPolicy;
 pub use breaker::{BreakerPolicy, Breakers};
 pub use error::{JobError, QueueError, Result};
 pub use events::{JobEvent, JobEventKind};
-pub use handler::{Handler, JobContext, KindOptions, Registry};
+pub use handler::{FailureHook, Handler, JobContext, KindOptions, Registry};
 pub use job::{Enqueued, Job, JobId, JobKind, JobState, NewJob, Progress};
 pub use queue::Queue;
 pub use store::{Backend, JobPage, ListFilter, Schedule, Stats, Store};

@@ -555,6 +555,12 @@ async fn acker(shared: Arc<Shared>, mut rx: mpsc::UnboundedReceiver<Ack>) {
             log_outcome(&ack);
             if let Some(event) = event_after(ack) {
                 rescheduled |= event.job.state == JobState::Pending;
+                if event.job.state == JobState::Failed
+                    && let Some(hook) = &shared.registry.on_failed
+                {
+                    // Off the acknowledgement path: a slow hook must not hold up other results.
+                    tokio::spawn(hook(event.job.clone()));
+                }
                 events.push(event);
             }
         }

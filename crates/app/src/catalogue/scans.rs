@@ -37,6 +37,9 @@ pub struct Scan {
     pub correlation_id: String,
     pub started_at: chrono::DateTime<chrono::Utc>,
     pub finished_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// This transaction finished the scan (so its follow-ups, like notifications, happen once).
+    #[serde(skip)]
+    pub just_finished: bool,
 }
 
 impl Scan {
@@ -70,6 +73,7 @@ fn from_row(row: &Row) -> Result<Scan> {
         correlation_id: row.text("correlation_id")?,
         started_at: time_from_ms(row.int("started_at")?),
         finished_at: row.opt_int("finished_at")?.map(time_from_ms),
+        just_finished: false,
     })
 }
 
@@ -215,13 +219,16 @@ pub async fn advance(tx: &mut Tx, scan_id: i64) -> Result<Scan> {
         &[scan_id.into()],
     )
     .await?;
-    tx.execute(
-        "UPDATE scans SET finished_at = $1 WHERE id = $2 AND finished_at IS NULL \
-             AND phase IN ('completed', 'failed', 'cancelled')",
-        &[now_ms().into(), scan_id.into()],
-    )
-    .await?;
-    get_in(tx, scan_id).await
+    let finished = tx
+        .execute(
+            "UPDATE scans SET finished_at = $1 WHERE id = $2 AND finished_at IS NULL \
+                 AND phase IN ('completed', 'failed', 'cancelled')",
+            &[now_ms().into(), scan_id.into()],
+        )
+        .await?;
+    let mut scan = get_in(tx, scan_id).await?;
+    scan.just_finished = finished == 1;
+    Ok(scan)
 }
 
 /// Sets a phase outright (discovery done, failure, cancellation).

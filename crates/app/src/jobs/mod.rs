@@ -34,6 +34,7 @@ pub fn registry(job_retention_days: u32, scan_services: &std::sync::Arc<scan::Sc
     );
     registry.register(debug_sleep::DebugSleepHandler);
     register_webhooks(&mut registry, scan_services);
+    registry.on_failed(notify::job_failed_hook(scan_services.db.clone()));
     registry
 }
 

@@ -162,3 +162,49 @@ impl<K: NotifyKind> Handler for NotifyHandler<K> {
         Some(K::SERVICE.as_str().to_owned())
     }
 }
+
+/// Tells the user about a notification-worthy event now: one `notify-*` job per enabled service
+/// whose filter wants it. Failures are logged: a lost notification must not fail its cause.
+pub async fn announce(db: &Db, notification: Notification) {
+    let result = async {
+        let configs = notifications::list(db).await?;
+        if !configs.iter().any(|config| config.wants(notification.event)) {
+            return Ok(());
+        }
+        let mut tx = db.begin().await?;
+        fan_out(&mut tx, &configs, &notification, None).await?;
+        tx.commit().await?;
+        Ok::<_, crate::catalogue::CatalogueError>(())
+    }
+    .await;
+    if let Err(err) = result {
+        tracing::warn!(event = notification.event.as_str(), error = %err, "queueing user notifications");
+    }
+}
+
+/// The queue's hook for jobs that failed for good: `job_failed` notifications, except for
+/// notification jobs themselves (a broken service would otherwise report itself forever).
+pub fn job_failed_hook(db: Db) -> metarr_queue::FailureHook {
+    std::sync::Arc::new(move |job: Job| {
+        let db = db.clone();
+        Box::pin(async move {
+            if job.kind.starts_with("notify-") {
+                return;
+            }
+            let notification = Notification {
+                event: EventKind::JobFailed,
+                title: format!("Metarr job failed: {}", job.kind),
+                message: format!(
+                    "Job {} ({}) failed after {} attempt(s): {}",
+                    job.id,
+                    job.kind,
+                    job.attempt,
+                    job.last_error.as_deref().unwrap_or("no error recorded")
+                ),
+                movie: None,
+                url: None,
+            };
+            announce(&db, notification).await;
+        })
+    })
+}

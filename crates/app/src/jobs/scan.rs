@@ -166,6 +166,39 @@ fn publish(events: &AppEvents, scan: &Scan) {
     }
 }
 
+/// After the transaction that finished a scan committed: tell the user, once.
+async fn after_finish(db: &Db, scan: &Scan) {
+    if !scan.just_finished || !matches!(scan.phase.as_str(), scans::COMPLETED | scans::FAILED) {
+        return;
+    }
+    let library = libraries::get(db, scan.library_id)
+        .await
+        .map(|l| l.name)
+        .unwrap_or_else(|_| format!("library {}", scan.library_id));
+    let (event, verb) = if scan.phase == scans::COMPLETED {
+        (metarr_notify::EventKind::ScanCompleted, "completed")
+    } else {
+        (metarr_notify::EventKind::ScanFailed, "failed")
+    };
+    let notification = metarr_notify::Notification {
+        event,
+        title: format!("Scan of {library} {verb}"),
+        message: format!(
+            "{} movies found: {} new, {} updated, {} missing; {} assets cached; {} errors, {} warnings",
+            scan.movies_found,
+            scan.movies_new,
+            scan.movies_updated,
+            scan.movies_missing,
+            scan.assets_cached,
+            scan.errors,
+            scan.warnings.len()
+        ),
+        movie: None,
+        url: None,
+    };
+    crate::jobs::notify::announce(db, notification).await;
+}
+
 /// On the last attempt an error is counted on the scan, so the scan still completes.
 async fn count_failure(
     services: &ScanServices,
@@ -187,7 +220,10 @@ async fn count_failure(
         }
         .await;
         match recorded {
-            Ok(scan) => publish(&services.events, &scan),
+            Ok(scan) => {
+                publish(&services.events, &scan);
+                after_finish(&services.db, &scan).await;
+            }
             Err(err) => tracing::warn!(scan_id, error = %err, "recording a failed scan job"),
         }
     }
@@ -217,7 +253,10 @@ impl Handler for LibraryScanHandler {
                     }
                     .await;
                     match failed {
-                        Ok(scan) => publish(&self.0.events, &scan),
+                        Ok(scan) => {
+                            publish(&self.0.events, &scan);
+                            after_finish(&self.0.db, &scan).await;
+                        }
                         Err(err) => tracing::warn!(scan_id = job.scan_id, error = %err, "marking a scan failed"),
                     }
                 }
@@ -294,6 +333,7 @@ async fn discover(services: &ScanServices, ctx: &JobContext, job: &LibraryScan) 
     let scan = scans::set_phase(&mut tx, job.scan_id, scans::SCANNING).await?;
     tx.commit().await?;
     publish(&services.events, &scan);
+    after_finish(&services.db, &scan).await;
     Ok(())
 }
 
@@ -448,6 +488,7 @@ async fn scan_folder(services: &ScanServices, ctx: &JobContext, job: &DirectoryS
             let scan = scans::record(&mut tx, job.scan_id, &counts, &[err.to_string()]).await?;
             tx.commit().await?;
             publish(&services.events, &scan);
+            after_finish(&services.db, &scan).await;
             return Ok(());
         }
     };
@@ -593,6 +634,7 @@ async fn scan_folder(services: &ScanServices, ctx: &JobContext, job: &DirectoryS
     let scan = scans::record(&mut tx, job.scan_id, &counts, &scan_warnings).await?;
     tx.commit().await?;
     publish(&services.events, &scan);
+    after_finish(&services.db, &scan).await;
     Ok(())
 }
 
@@ -653,6 +695,7 @@ async fn cache_one(services: &ScanServices, job: &CacheAsset) -> Result<(), Cata
     tx.commit().await?;
     if let Some(scan) = scan {
         publish(&services.events, &scan);
+        after_finish(&services.db, &scan).await;
     }
     Ok(())
 }

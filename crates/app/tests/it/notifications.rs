@@ -321,3 +321,70 @@ async fn email_reaches_a_real_smtp_server(backend: Backend) {
     app.stop().await;
 }
 app_test!(email_reaches_a_real_smtp_server);
+
+async fn wait_for_embed(received: &Received, title_part: &str) -> Value {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let found = received.lock().expect("lock").iter().find_map(|(_, _, _, body)| {
+            let title = body["embeds"][0]["title"].as_str().unwrap_or_default();
+            title.contains(title_part).then(|| body.clone())
+        });
+        if let Some(body) = found {
+            return body;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no embed titled {title_part:?}: {:?}",
+            received.lock().expect("lock")
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn finished_scans_and_jobs_that_failed_for_good_notify_who_asked(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (webhook_url, received) = discord_stand_in().await;
+    let (status, _) = app
+        .put_json(
+            "/notifications/discord",
+            &json!({
+                "enabled": true, "events": ["scan_completed", "job_failed"], "settings": { "webhook_url": webhook_url }
+            }),
+        )
+        .await;
+    assert_eq!(status, 200);
+
+    let (_dir, root) = library_with_movie();
+    let (status, library) =
+        app.send(app.client.post(app.url("/libraries")).json(&json!({ "path": root.display().to_string() }))).await;
+    assert_eq!(status, 201, "{library}");
+    let (status, scan) = app.post(&format!("/libraries/{}/scan", library["id"])).await;
+    assert_eq!(status, 202, "{scan}");
+    let embed = wait_for_embed(&received, "Scan of").await;
+    let description = embed["embeds"][0]["description"].as_str().unwrap_or_default();
+    assert!(description.contains("1 movies found: 1 new"), "{embed}");
+
+    // A job whose payload can never work fails at once, and the user hears about it once.
+    let failing = app
+        .queue
+        .enqueue(metarr_queue::NewJob::raw("directory-scan", json!({ "nonsense": true })))
+        .await
+        .expect("enqueue")
+        .job;
+    app.wait_for_state(failing.id, metarr_queue::JobState::Failed).await;
+    let embed = wait_for_embed(&received, "job failed: directory-scan").await;
+    assert!(
+        embed["embeds"][0]["description"].as_str().unwrap_or_default().contains(&failing.id.to_string()),
+        "{embed}"
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let failures = received
+        .lock()
+        .expect("lock")
+        .iter()
+        .filter(|(_, _, _, body)| body["embeds"][0]["title"].as_str().unwrap_or_default().contains("job failed"))
+        .count();
+    assert_eq!(failures, 1, "one notification per failed job");
+    app.stop().await;
+}
+app_test!(finished_scans_and_jobs_that_failed_for_good_notify_who_asked);
