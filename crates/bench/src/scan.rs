@@ -148,6 +148,11 @@ fn peak_rss_mb() -> f64 {
 pub(crate) async fn run(backends: &[String]) -> anyhow::Result<()> {
     let work = tempfile::tempdir()?;
     let video = tiny_video(work.path())?;
+    if let Ok(dir) = std::env::var("BENCH_GENERATE_ONLY") {
+        // For profiling one scan by hand: `scan-child sqlite sqlite://… DIR/library-1000 1000`.
+        generate(&Path::new(&dir).join("library-1000"), 1_000, &video)?;
+        return Ok(());
+    }
     let small = work.path().join("library-1000");
     let videos = generate(&small, 1_000, &video)?;
     let big = work.path().join("library-10000");
@@ -183,9 +188,13 @@ pub(crate) async fn run(backends: &[String]) -> anyhow::Result<()> {
 
 /// The child process of the 10,000-movie run: scans, then reports its own peak memory.
 pub(crate) async fn child(args: &[String]) -> anyhow::Result<()> {
-    let [backend, url, root] = args else { anyhow::bail!("usage: scan-child BACKEND URL ROOT") };
+    let (backend, url, root, n) = match args {
+        [backend, url, root] => (backend, url, root, 10_000),
+        [backend, url, root, n] => (backend, url, root, n.parse().context("N")?),
+        _ => anyhow::bail!("usage: scan-child BACKEND URL ROOT [N]"),
+    };
     let backend: &'static str = if backend == "postgres" { "postgres" } else { "sqlite" };
-    measure(backend, url, Path::new(root), 10_000, false).await?;
-    Figure::new("scan", "peak_rss_mb", backend, peak_rss_mb(), "MB").with_library(10_000, false).print();
+    measure(backend, url, Path::new(root), n, false).await?;
+    Figure::new("scan", "peak_rss_mb", backend, peak_rss_mb(), "MB").with_library(n, false).print();
     Ok(())
 }

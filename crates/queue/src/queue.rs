@@ -118,7 +118,9 @@ impl Queue {
         }
         let _gate = self.gate_shared().await;
         let enqueued = self.inner.store.enqueue(jobs).await?;
-        if enqueued.iter().any(|e| e.created) {
+        if enqueued.iter().any(|e| e.created) && !self.wants_events() {
+            self.wake_workers();
+        } else if enqueued.iter().any(|e| e.created) {
             // Announce before waking the workers, so that `job.created` precedes `job.started`.
             let events = enqueued
                 .iter()
@@ -133,7 +135,9 @@ impl Queue {
     /// Wakes workers and tells subscribers about jobs enqueued inside a caller's transaction
     /// (`store::sqlite::enqueue_with`, `store::postgres::enqueue_with`), once it committed.
     pub async fn announce(&self, enqueued: &[Enqueued]) {
-        if enqueued.iter().any(|e| e.created) {
+        if enqueued.iter().any(|e| e.created) && !self.wants_events() {
+            self.wake_workers();
+        } else if enqueued.iter().any(|e| e.created) {
             // Announce before waking the workers, so that `job.created` precedes `job.started`.
             let events = enqueued
                 .iter()
@@ -301,6 +305,12 @@ impl Queue {
     }
 
     /// Publishes events to this process's subscribers and, on PostgreSQL, to the other processes.
+    /// Whether anyone hears job events: a subscriber here, or other processes (PostgreSQL).
+    /// Without, events are not even built: a scan enqueues thousands of jobs at once.
+    fn wants_events(&self) -> bool {
+        self.inner.outbox.is_some() || self.inner.events.receiver_count() > 0
+    }
+
     pub(crate) async fn emit(&self, events: Vec<JobEvent>) {
         if events.is_empty() {
             return;

@@ -67,7 +67,7 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(10))
             .pragma("temp_store", "memory")
-            .pragma("cache_size", "-8000");
+            .pragma("cache_size", "-4000");
         // Checkpoints copy the WAL into the database file and fsync it: keep them off the
         // writer's hot path (a checkpoint inside a commit is a multi-millisecond stall) and
         // run them from a connection of their own in the background instead.
@@ -84,7 +84,7 @@ impl SqliteStore {
         let checkpointer = options.connect().await.map_err(QueueError::db("opening the SQLite checkpointer"))?;
         let checkpoints = tokio::spawn(checkpoint_loop(checkpointer));
         let readers = SqlitePoolOptions::new()
-            .max_connections(4)
+            .max_connections(3)
             .min_connections(0)
             .connect_with(options.read_only(true))
             .await
