@@ -1,0 +1,553 @@
+//! A faithful Kodi JSON-RPC stand-in on loopback: a tiny HTTP/1.1 server (raw tokio, so it
+//! can close a connection without any answer, as Kodi does for a request without id) with
+//! Kodi 20.1's observed behaviour: Basic auth with `WWW-Authenticate: Basic realm="Kodi"`,
+//! 415 for a content type other than `application/json` (none at all is accepted),
+//! JSON-RPC error objects for unknown
+//! methods and bad params, and a small in-memory library whose `RefreshMovie` deletes and
+//! re-adds the movie under a new id. Answers come from `tests/data/` where a recording fits.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use serde_json::{Map, Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+/// `Authorization` for kodi:kodi, the credentials of PEERS §3.
+pub const KODI_AUTH: &str = "Basic a29kaTprb2Rp";
+
+/// The recorded errors of a real Kodi 20.1.
+pub fn observed_errors() -> Value {
+    serde_json::from_str(include_str!("../data/observed-http-errors.json")).unwrap()
+}
+
+/// The recorded `GetMovieDetails` answer of a real Kodi 20.1.
+pub fn observed_movie_details() -> Value {
+    let answer: Value = serde_json::from_str(include_str!("../data/observed-getmoviedetails-kodi20.1.json")).unwrap();
+    answer["result"]["moviedetails"].clone()
+}
+
+/// A movie in the library or on disk.
+#[derive(Debug, Clone)]
+pub struct StoredMovie {
+    pub movieid: i64,
+    pub file: String,
+    pub title: String,
+    pub imdbnumber: String,
+    pub uniqueid: Value,
+    pub art: Value,
+    /// Further details answered by GetMovieDetails (the recorded answer).
+    pub extra: Map<String, Value>,
+}
+
+impl StoredMovie {
+    pub fn new(file: &str, title: &str) -> Self {
+        Self {
+            movieid: 0,
+            file: file.to_owned(),
+            title: title.to_owned(),
+            imdbnumber: String::new(),
+            uniqueid: json!({}),
+            art: json!({}),
+            extra: Map::new(),
+        }
+    }
+
+    /// The recorded Big Buck Test movie.
+    pub fn observed() -> Self {
+        let details = observed_movie_details();
+        Self {
+            movieid: 0,
+            file: details["file"].as_str().unwrap().to_owned(),
+            title: details["title"].as_str().unwrap().to_owned(),
+            imdbnumber: details["imdbnumber"].as_str().unwrap().to_owned(),
+            uniqueid: details["uniqueid"].clone(),
+            art: details["art"].clone(),
+            extra: details.as_object().unwrap().clone(),
+        }
+    }
+
+    /// Kodi's `path` field: the folder of the file, with its trailing slash.
+    fn path(&self) -> &str {
+        let cut = self.file.rfind(['/', '\\']).map_or(0, |index| index + 1);
+        &self.file[..cut]
+    }
+
+    fn property(&self, name: &str) -> Value {
+        match name {
+            "file" => json!(self.file),
+            "title" => json!(self.title),
+            "imdbnumber" => json!(self.imdbnumber),
+            "uniqueid" => self.uniqueid.clone(),
+            "art" => self.art.clone(),
+            other => self.extra.get(other).cloned().unwrap_or(Value::Null),
+        }
+    }
+}
+
+/// Everything the stand-in knows and saw.
+#[derive(Debug, Default)]
+pub struct KodiState {
+    /// The library.
+    pub movies: Vec<StoredMovie>,
+    /// Movies present on disk but not yet (or differently) in the library.
+    pub on_disk: Vec<StoredMovie>,
+    /// Whether a video library scan runs.
+    pub scanning: bool,
+    /// Whether a video plays.
+    pub playing_video: bool,
+    /// Cached textures: (textureid, url), the url being the `image://…/` art URL as the
+    /// real Kodi stores it.
+    pub textures: Vec<(i64, String)>,
+    /// Every valid request with an id, in order.
+    pub requests: Vec<Value>,
+    /// Folders listed with Files.GetDirectory (the directory cache).
+    pub listed: Vec<String>,
+    /// Folders given to VideoLibrary.Scan.
+    pub scanned: Vec<String>,
+    /// Notifications shown: (title, message).
+    pub notifications: Vec<(String, String)>,
+    /// Media source roots (with trailing slash); Kodi lists only folders inside them.
+    pub sources: Vec<String>,
+    /// How many GetMovies calls after a RefreshMovie still miss the movie: the real
+    /// Kodi answers "OK" first and deletes and re-adds the row in the background.
+    pub refresh_lag: u32,
+    /// A refreshed movie waiting to be re-added, and the GetMovies calls left until then.
+    lagging: Option<(StoredMovie, u32)>,
+    /// When set, every request is held open without an answer (a hung Kodi).
+    pub hang: bool,
+    /// When set, every request gets the empty reply Kodi gives to a request without id.
+    pub empty_replies: bool,
+}
+
+impl KodiState {
+    /// Adds a movie to the library and returns its id.
+    /// Adds a movie to the library and returns its id: one more than the highest id in
+    /// use, as SQLite assigns Kodi's `idMovie` (so a refreshed movie keeps its id when it
+    /// had the highest one, and gets a new one otherwise; both seen on the real Kodi).
+    pub fn add_movie(&mut self, mut movie: StoredMovie) -> i64 {
+        let movieid = self.movies.iter().map(|movie| movie.movieid).max().unwrap_or(0) + 1;
+        movie.movieid = movieid;
+        self.movies.push(movie);
+        movieid
+    }
+
+    /// The method names called, in order.
+    pub fn methods(&self) -> Vec<String> {
+        self.requests.iter().map(|request| request["method"].as_str().unwrap_or_default().to_owned()).collect()
+    }
+}
+
+pub struct KodiStandIn {
+    pub addr: SocketAddr,
+    pub state: Arc<Mutex<KodiState>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for KodiStandIn {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl KodiStandIn {
+    pub async fn start() -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let state =
+            Arc::new(Mutex::new(KodiState { sources: vec!["/media/movies/".to_owned()], ..KodiState::default() }));
+        let task_state = Arc::clone(&state);
+        let task = tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                tokio::spawn(serve_connection(stream, Arc::clone(&task_state)));
+            }
+        });
+        Self { addr, state, task }
+    }
+
+    pub fn port(&self) -> u16 {
+        self.addr.port()
+    }
+
+    pub fn state(&self) -> std::sync::MutexGuard<'_, KodiState> {
+        self.state.lock().unwrap()
+    }
+}
+
+/// A parsed HTTP request.
+pub struct HttpRequest {
+    pub method: String,
+    pub target: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl HttpRequest {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(key, _)| key.eq_ignore_ascii_case(name)).map(|(_, value)| value.as_str())
+    }
+}
+
+/// Reads one request (headers, then a Content-Length body); `None` when the peer closed.
+pub async fn read_request(stream: &mut TcpStream) -> Option<HttpRequest> {
+    let mut buffer = Vec::new();
+    let mut chunk = [0_u8; 4096];
+    let header_end = loop {
+        if let Some(position) = buffer.windows(4).position(|window| window == b"\r\n\r\n") {
+            break position;
+        }
+        let n = stream.read(&mut chunk).await.ok()?;
+        if n == 0 {
+            return None;
+        }
+        buffer.extend_from_slice(&chunk[..n]);
+    };
+    let head = String::from_utf8_lossy(&buffer[..header_end]).into_owned();
+    let mut lines = head.split("\r\n");
+    let mut request_line = lines.next()?.split(' ');
+    let method = request_line.next()?.to_owned();
+    let target = request_line.next()?.to_owned();
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|line| line.split_once(':'))
+        .map(|(key, value)| (key.trim().to_owned(), value.trim().to_owned()))
+        .collect();
+    let length: usize = headers
+        .iter()
+        .find(|(key, _)| key.eq_ignore_ascii_case("content-length"))
+        .and_then(|(_, value)| value.parse().ok())
+        .unwrap_or(0);
+    let mut body = buffer[header_end + 4..].to_vec();
+    while body.len() < length {
+        let n = stream.read(&mut chunk).await.ok()?;
+        if n == 0 {
+            return None;
+        }
+        body.extend_from_slice(&chunk[..n]);
+    }
+    Some(HttpRequest { method, target, headers, body })
+}
+
+/// Writes a response and closes the connection (Kodi's web server keeps connections
+/// alive, but closing keeps the stand-in simple and reqwest does not mind).
+pub async fn write_response(stream: &mut TcpStream, status: &str, headers: &[(&str, &str)], body: &[u8]) {
+    let mut head = format!("HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n", body.len());
+    for (key, value) in headers {
+        head.push_str(&format!("{key}: {value}\r\n"));
+    }
+    head.push_str("\r\n");
+    let _ = stream.write_all(head.as_bytes()).await;
+    let _ = stream.write_all(body).await;
+    let _ = stream.shutdown().await;
+}
+
+async fn serve_connection(mut stream: TcpStream, state: Arc<Mutex<KodiState>>) {
+    let Some(request) = read_request(&mut stream).await else { return };
+    if state.lock().unwrap().hang {
+        // Hold the connection open without answering.
+        std::future::pending::<()>().await;
+    }
+    if state.lock().unwrap().empty_replies {
+        return;
+    }
+    if request.method != "POST" || request.target != "/jsonrpc" {
+        write_response(&mut stream, "404 Not Found", &[("Content-Type", "text/html")], b"<html>Not Found</html>").await;
+        return;
+    }
+    if request.header("Authorization") != Some(KODI_AUTH) {
+        write_response(&mut stream, "401 Unauthorized", &[("WWW-Authenticate", "Basic realm=\"Kodi\"")], b"").await;
+        return;
+    }
+    // Real Kodi 20.1 accepts a request without Content-Type but answers 415 to any type
+    // other than application/json (curl -d sends application/x-www-form-urlencoded).
+    if request.header("Content-Type").is_some_and(|value| !value.starts_with("application/json")) {
+        write_response(&mut stream, "415 Unsupported Media Type", &[], b"").await;
+        return;
+    }
+    let Ok(call) = serde_json::from_slice::<Value>(&request.body) else {
+        let answer = json!({"error": {"code": -32700, "message": "Parse error."}, "id": null, "jsonrpc": "2.0"});
+        write_response(&mut stream, "200 OK", &[("Content-Type", "application/json")], answer.to_string().as_bytes())
+            .await;
+        return;
+    };
+    let Some(id) = call.get("id").cloned() else {
+        // Kodi treats a request without id as a notification and closes the connection
+        // without any HTTP answer (PEERS §3 gotcha 6).
+        return;
+    };
+    let answer = {
+        let mut state = state.lock().unwrap();
+        state.requests.push(call.clone());
+        match dispatch(&mut state, &call) {
+            Ok(result) => json!({ "id": id, "jsonrpc": "2.0", "result": result }),
+            Err(error) => json!({ "error": error, "id": id, "jsonrpc": "2.0" }),
+        }
+    };
+    write_response(&mut stream, "200 OK", &[("Content-Type", "application/json")], answer.to_string().as_bytes()).await;
+}
+
+fn invalid_params() -> Value {
+    json!({ "code": -32602, "message": "Invalid params." })
+}
+
+/// Checks that `params` names only `allowed` keys and has all `required` ones, as Kodi's
+/// schema validation does.
+fn params<'a>(call: &'a Value, allowed: &[&str], required: &[&str]) -> Result<&'a Map<String, Value>, Value> {
+    static EMPTY: std::sync::OnceLock<Map<String, Value>> = std::sync::OnceLock::new();
+    let params = match call.get("params") {
+        None => EMPTY.get_or_init(Map::new),
+        Some(Value::Object(params)) => params,
+        Some(_) => return Err(invalid_params()),
+    };
+    if params.keys().any(|key| !allowed.contains(&key.as_str())) {
+        // As observed on Kodi 20.1 for an extra parameter.
+        let method = call["method"].clone();
+        return Err(json!({
+            "code": -32602,
+            "data": { "message": "Too many parameters", "method": method },
+            "message": "Invalid params.",
+        }));
+    }
+    if required.iter().any(|key| !params.contains_key(*key)) {
+        return Err(invalid_params());
+    }
+    Ok(params)
+}
+
+fn string_param(params: &Map<String, Value>, name: &str, method: &str) -> Result<Option<String>, Value> {
+    match params.get(name) {
+        None => Ok(None),
+        Some(Value::String(text)) => Ok(Some(text.clone())),
+        // The recorded answer for a wrongly typed directory.
+        Some(_) if name == "directory" && method == "VideoLibrary.Scan" => {
+            Err(observed_errors()["bad_param_type"]["error"].clone())
+        }
+        Some(_) => Err(invalid_params()),
+    }
+}
+
+fn movie_id_param(params: &Map<String, Value>) -> Result<i64, Value> {
+    params.get("movieid").and_then(Value::as_i64).filter(|id| *id >= 1).ok_or_else(invalid_params)
+}
+
+fn requested_properties(params: &Map<String, Value>) -> Result<Vec<String>, Value> {
+    match params.get("properties") {
+        None => Ok(Vec::new()),
+        Some(Value::Array(items)) => {
+            items.iter().map(|item| item.as_str().map(str::to_owned).ok_or_else(invalid_params)).collect()
+        }
+        Some(_) => Err(invalid_params()),
+    }
+}
+
+fn movie_answer(movie: &StoredMovie, properties: &[String]) -> Value {
+    let mut answer = Map::new();
+    answer.insert("movieid".to_owned(), json!(movie.movieid));
+    answer.insert("label".to_owned(), json!(movie.title));
+    for property in properties {
+        answer.insert(property.clone(), movie.property(property));
+    }
+    Value::Object(answer)
+}
+
+fn parent_of(dir: &str) -> String {
+    let trimmed = dir.trim_end_matches('/');
+    trimmed.rfind('/').map_or_else(String::new, |index| trimmed[..=index].to_owned())
+}
+
+fn dispatch(state: &mut KodiState, call: &Value) -> Result<Value, Value> {
+    let method = call["method"].as_str().unwrap_or_default();
+    match method {
+        "JSONRPC.Ping" => {
+            params(call, &[], &[])?;
+            Ok(json!("pong"))
+        }
+        "JSONRPC.Version" => {
+            params(call, &[], &[])?;
+            Ok(observed_errors()["batch"][1]["result"].clone())
+        }
+        "Application.GetProperties" => {
+            let params = params(call, &["properties"], &["properties"])?;
+            let mut answer = Map::new();
+            for property in requested_properties(params)? {
+                let value = match property.as_str() {
+                    "name" => json!("Kodi"),
+                    "version" => json!({"major": 20, "minor": 1, "revision": "20230312-nogitfound", "tag": "stable"}),
+                    _ => return Err(invalid_params()),
+                };
+                answer.insert(property, value);
+            }
+            Ok(Value::Object(answer))
+        }
+        "VideoLibrary.GetMovies" => {
+            if let Some((movie, calls_left)) = state.lagging.take() {
+                if calls_left == 0 {
+                    state.add_movie(movie);
+                } else {
+                    state.lagging = Some((movie, calls_left - 1));
+                }
+            }
+            let params = params(call, &["properties", "limits", "sort", "filter"], &[])?;
+            let properties = requested_properties(params)?;
+            let prefix = match params.get("filter") {
+                None => String::new(),
+                Some(filter) => {
+                    if filter["field"] != "path" || filter["operator"] != "startswith" {
+                        return Err(invalid_params());
+                    }
+                    filter["value"].as_str().ok_or_else(invalid_params)?.to_owned()
+                }
+            };
+            let movies: Vec<Value> = state
+                .movies
+                .iter()
+                .filter(|movie| movie.path().starts_with(&prefix))
+                .map(|movie| movie_answer(movie, &properties))
+                .collect();
+            let total = movies.len();
+            Ok(json!({ "limits": { "end": total, "start": 0, "total": total }, "movies": movies }))
+        }
+        "VideoLibrary.GetMovieDetails" => {
+            let params = params(call, &["movieid", "properties"], &["movieid"])?;
+            let movieid = movie_id_param(params)?;
+            let properties = requested_properties(params)?;
+            let movie = state.movies.iter().find(|movie| movie.movieid == movieid).ok_or_else(invalid_params)?;
+            Ok(json!({ "moviedetails": movie_answer(movie, &properties) }))
+        }
+        "VideoLibrary.RefreshMovie" => {
+            let params = params(call, &["movieid", "ignorenfo", "title"], &["movieid"])?;
+            let movieid = movie_id_param(params)?;
+            let Some(index) = state.movies.iter().position(|movie| movie.movieid == movieid) else {
+                return Err(observed_errors()["unknown_movieid_refresh"]["error"].clone());
+            };
+            // Real Kodi deletes the row and re-adds it from the NFO under a new id.
+            let old = state.movies.remove(index);
+            let reread = state.on_disk.iter().find(|movie| movie.file == old.file).cloned().unwrap_or(old);
+            if state.refresh_lag > 0 {
+                state.lagging = Some((reread, state.refresh_lag));
+            } else {
+                state.add_movie(reread);
+            }
+            Ok(json!("OK"))
+        }
+        "Files.GetDirectory" => {
+            let params = params(call, &["directory", "media", "properties", "sort", "limits"], &["directory"])?;
+            let directory = string_param(params, "directory", method)?.ok_or_else(invalid_params)?;
+            // Real Kodi refuses to list folders outside its sources (RemoteAccessAllowed).
+            if !state.sources.iter().any(|source| directory.starts_with(source.as_str())) {
+                return Err(invalid_params());
+            }
+            state.listed.push(directory.clone());
+            let mut entries: Vec<String> = state
+                .movies
+                .iter()
+                .chain(state.on_disk.iter())
+                .filter_map(|movie| movie.file.strip_prefix(directory.as_str()).map(|rest| (movie, rest)))
+                .map(|(movie, rest)| match rest.split_once('/') {
+                    Some((child, _)) => format!("{directory}{child}/"),
+                    None => movie.file.clone(),
+                })
+                .collect();
+            entries.sort();
+            entries.dedup();
+            let files: Vec<Value> = entries
+                .iter()
+                .map(|file| {
+                    let directory_entry = file.ends_with('/');
+                    let label = file.trim_end_matches('/').rsplit('/').next().unwrap_or_default();
+                    json!({
+                        "file": file,
+                        "filetype": if directory_entry { "directory" } else { "file" },
+                        "label": label,
+                        "type": "unknown",
+                    })
+                })
+                .collect();
+            let total = files.len();
+            Ok(json!({ "files": files, "limits": { "end": total, "start": 0, "total": total } }))
+        }
+        "VideoLibrary.Scan" => {
+            let params = params(call, &["directory", "showdialogs"], &[])?;
+            let directory = string_param(params, "directory", method)?.unwrap_or_default();
+            if params.get("showdialogs").is_some_and(|value| !value.is_boolean()) {
+                return Err(invalid_params());
+            }
+            state.scanned.push(directory.clone());
+            // Kodi answers OK even when it imports nothing. It drops the request while
+            // another scan runs, and skips a folder missing from its directory cache,
+            // i.e. one whose parent was not listed since the folder appeared (gotcha 2).
+            let parent_listed = state.listed.contains(&parent_of(&directory));
+            if !state.scanning && parent_listed {
+                let (found, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut state.on_disk)
+                    .into_iter()
+                    .partition(|movie| movie.file.starts_with(&directory));
+                state.on_disk = rest;
+                for movie in found {
+                    state.add_movie(movie);
+                }
+            }
+            Ok(json!("OK"))
+        }
+        "XBMC.GetInfoBooleans" => {
+            let params = params(call, &["booleans"], &["booleans"])?;
+            let names = params["booleans"].as_array().ok_or_else(invalid_params)?;
+            let mut answer = Map::new();
+            for name in names {
+                let name = name.as_str().ok_or_else(invalid_params)?;
+                answer.insert(name.to_owned(), json!(name == "Library.IsScanningVideo" && state.scanning));
+            }
+            Ok(Value::Object(answer))
+        }
+        "Player.GetActivePlayers" => {
+            params(call, &[], &[])?;
+            if state.playing_video {
+                Ok(json!([{ "playerid": 1, "playertype": "internal", "type": "video" }]))
+            } else {
+                Ok(json!([]))
+            }
+        }
+        "Textures.GetTextures" => {
+            let params = params(call, &["properties", "filter"], &[])?;
+            let properties = requested_properties(params)?;
+            let wanted = match params.get("filter") {
+                None => None,
+                Some(filter) => {
+                    if filter["field"] != "url" || filter["operator"] != "is" {
+                        return Err(invalid_params());
+                    }
+                    Some(filter["value"].as_str().ok_or_else(invalid_params)?.to_owned())
+                }
+            };
+            let textures: Vec<Value> = state
+                .textures
+                .iter()
+                .filter(|(_, url)| wanted.as_ref().is_none_or(|wanted| wanted == url))
+                .map(|(textureid, url)| {
+                    let mut texture = json!({ "textureid": textureid });
+                    if properties.iter().any(|property| property == "url") {
+                        texture["url"] = json!(url);
+                    }
+                    texture
+                })
+                .collect();
+            Ok(json!({ "textures": textures }))
+        }
+        "Textures.RemoveTexture" => {
+            let params = params(call, &["textureid"], &["textureid"])?;
+            let textureid = params["textureid"].as_i64().ok_or_else(invalid_params)?;
+            let before = state.textures.len();
+            state.textures.retain(|(id, _)| *id != textureid);
+            if state.textures.len() == before {
+                return Err(invalid_params());
+            }
+            Ok(json!("OK"))
+        }
+        "GUI.ShowNotification" => {
+            let params = params(call, &["title", "message", "image", "displaytime"], &["title", "message"])?;
+            let title = string_param(params, "title", method)?.unwrap_or_default();
+            let message = string_param(params, "message", method)?.unwrap_or_default();
+            state.notifications.push((title, message));
+            Ok(json!("OK"))
+        }
+        _ => Err(observed_errors()["unknown_method"]["error"].clone()),
+    }
+}
