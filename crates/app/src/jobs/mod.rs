@@ -3,6 +3,7 @@
 pub mod cleanup;
 pub mod debug_sleep;
 pub mod notify;
+pub mod players;
 pub mod scan;
 pub mod webhook;
 
@@ -34,6 +35,7 @@ pub fn registry(job_retention_days: u32, scan_services: &std::sync::Arc<scan::Sc
     );
     registry.register(debug_sleep::DebugSleepHandler);
     register_webhooks(&mut registry, scan_services);
+    players::register(&mut registry, &scan_services.db);
     registry.on_failed(notify::job_failed_hook(scan_services.db.clone()));
     registry
 }

@@ -626,6 +626,9 @@ async fn scan_folder(services: &ScanServices, ctx: &JobContext, job: &DirectoryS
         } else {
             counts.movies_updated = 1;
         }
+        // The players show the change: one refresh per enabled player group (unique per group
+        // and folder, so a burst of changes becomes one refresh).
+        crate::jobs::players::enqueue_player_refresh(&mut tx, &job.folder, counts.assets_queued > 0).await?;
     } else if let Some((movie_id, _)) = &stored {
         movies::touch(&mut tx, *movie_id, job.scan_id).await?;
     }

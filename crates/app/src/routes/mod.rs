@@ -12,6 +12,7 @@ pub mod libraries;
 pub mod movies;
 pub mod notifications;
 pub mod path_mappings;
+pub mod players;
 pub mod scans;
 pub mod schedules;
 pub mod webhooks;
@@ -78,6 +79,11 @@ pub fn app(state: AppState) -> Router {
         .route("/notifications", get(notifications::list))
         .route("/notifications/{service}", get(notifications::get_one).put(notifications::update))
         .route("/notifications/{service}/test", post(notifications::test))
+        .route("/player-groups", get(players::list).post(players::create))
+        .route("/player-groups/{id}", get(players::get_one).put(players::update).delete(players::delete))
+        .route("/player-groups/{id}/players", post(players::add_player))
+        .route("/players/{id}", put(players::update_player).delete(players::delete_player))
+        .route("/players/{id}/test", post(players::test))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), auth::require_api_key));

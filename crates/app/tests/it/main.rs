@@ -18,6 +18,7 @@ mod libraries;
 mod movies;
 mod notifications;
 mod path_mappings;
+mod players;
 mod scan;
 mod schedules;
 mod webhooks;

@@ -1,0 +1,266 @@
+//! `notify-kodi`, `notify-jellyfin`, `notify-plex`: tell one player group that a movie folder
+//! changed.
+//!
+//! The payload holds the group id and the folder as Metarr sees it; the group (players,
+//! credentials, path mappings) is read when the job runs, so secrets never sit in the job
+//! table and a fixed setting applies to the retries. The folder is mapped through the group's
+//! path mappings, then the group's players are tried in order (the next one only when a player
+//! cannot be reached). Connection failures back off, and each job names its group as the
+//! circuit breaker's service so that a dead group stops being hammered; a 401, a wrong product
+//! or a path the player does not cover fails permanently with what to fix. Kodi busy scanning
+//! (or playing, with "skip while playing") snoozes the job: nothing is dropped.
+
+use crate::db::{Db, Tx};
+use crate::players::{self, GroupKind, PlayerGroup};
+use async_trait::async_trait;
+use metarr_players::{PlayerError, RefreshOptions, RefreshOutcome, map_path, refresh_movie_folder, try_in_order};
+use metarr_queue::{Handler, JobContext, JobError, JobId, JobKind, NewJob};
+use serde::{Deserialize, Serialize};
+use std::marker::PhantomData;
+use std::time::Duration;
+
+/// How long a job waits while Kodi scans or plays.
+pub const BUSY_SNOOZE: Duration = Duration::from_secs(30);
+/// Per-request timeout towards a player.
+pub const PLAYER_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// What every player refresh job carries.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlayerRefresh {
+    pub group_id: i64,
+    /// The movie folder as Metarr sees it.
+    pub folder: String,
+    /// The artwork bytes changed (Kodi drops its cached textures).
+    #[serde(default)]
+    pub changed_artwork: bool,
+}
+
+/// `notify-kodi`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct NotifyKodi(pub PlayerRefresh);
+
+/// `notify-jellyfin`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct NotifyJellyfin(pub PlayerRefresh);
+
+/// `notify-plex`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct NotifyPlex(pub PlayerRefresh);
+
+impl JobKind for NotifyKodi {
+    const KIND: &'static str = "notify-kodi";
+    const MAX_ATTEMPTS: i32 = 8;
+    const PRIORITY: i16 = 5;
+}
+
+impl JobKind for NotifyJellyfin {
+    const KIND: &'static str = "notify-jellyfin";
+    const MAX_ATTEMPTS: i32 = 8;
+    const PRIORITY: i16 = 5;
+}
+
+impl JobKind for NotifyPlex {
+    const KIND: &'static str = "notify-plex";
+    const MAX_ATTEMPTS: i32 = 8;
+    const PRIORITY: i16 = 5;
+}
+
+/// A player refresh job kind: which group kind it serves.
+pub trait PlayerKind: JobKind {
+    const GROUP_KIND: GroupKind;
+    fn refresh(&self) -> &PlayerRefresh;
+}
+
+impl PlayerKind for NotifyKodi {
+    const GROUP_KIND: GroupKind = GroupKind::Kodi;
+    fn refresh(&self) -> &PlayerRefresh {
+        &self.0
+    }
+}
+
+impl PlayerKind for NotifyJellyfin {
+    const GROUP_KIND: GroupKind = GroupKind::Jellyfin;
+    fn refresh(&self) -> &PlayerRefresh {
+        &self.0
+    }
+}
+
+impl PlayerKind for NotifyPlex {
+    const GROUP_KIND: GroupKind = GroupKind::Plex;
+    fn refresh(&self) -> &PlayerRefresh {
+        &self.0
+    }
+}
+
+/// The unique key that folds a burst of changes to one folder into one refresh per group.
+pub fn unique_key(group_id: i64, folder: &str) -> String {
+    format!("notify-player:{group_id}:{folder}")
+}
+
+/// The job refreshing `folder` on the group `group_id` of `kind`.
+pub fn job_for(kind: GroupKind, refresh: PlayerRefresh) -> NewJob {
+    let key = unique_key(refresh.group_id, &refresh.folder);
+    let job = match kind {
+        GroupKind::Kodi => NewJob::of(&NotifyKodi(refresh)),
+        GroupKind::Jellyfin => NewJob::of(&NotifyJellyfin(refresh)),
+        GroupKind::Plex => NewJob::of(&NotifyPlex(refresh)),
+    };
+    job.unique_key(key)
+}
+
+/// Enqueues one refresh job per enabled player group for a changed movie folder (a Metarr
+/// path), atomically with the caller's writes. Groups are read inside `tx`, never through the
+/// pool. A job already pending or running for the same group and folder is reused.
+pub async fn enqueue_player_refresh(tx: &mut Tx, folder: &str, changed_artwork: bool) -> crate::db::Result<Vec<JobId>> {
+    let groups = players::enabled_groups_in(tx).await?;
+    let mut ids = Vec::with_capacity(groups.len());
+    for (group_id, kind_name) in groups {
+        let Some(kind) = GroupKind::parse(&kind_name) else {
+            tracing::warn!(group_id, kind = kind_name, "skipping a player group of unknown kind");
+            continue;
+        };
+        let refresh = PlayerRefresh { group_id, folder: folder.to_owned(), changed_artwork };
+        ids.push(tx.enqueue(job_for(kind, refresh)).await?.job.id);
+    }
+    Ok(ids)
+}
+
+/// Runs one player refresh kind.
+pub struct PlayerRefreshHandler<K> {
+    db: Db,
+    kind: PhantomData<fn() -> K>,
+}
+
+impl<K> PlayerRefreshHandler<K> {
+    /// A handler reading groups from `db`.
+    pub fn new(db: Db) -> PlayerRefreshHandler<K> {
+        PlayerRefreshHandler { db, kind: PhantomData }
+    }
+}
+
+/// Maps a player failure onto the queue's control flow.
+fn job_error(group: &PlayerGroup, err: &PlayerError) -> JobError {
+    if err.is_connection_failure() {
+        JobError::Retryable(format!("player group {:?}: {err}", group.name))
+    } else if err.is_permanent() {
+        JobError::Permanent(format!(
+            "player group {:?}: {err}; fix the player's credentials, address or the group's path mappings, \
+             then retry the job",
+            group.name
+        ))
+    } else {
+        JobError::Retryable(format!("player group {:?}: {err}", group.name))
+    }
+}
+
+fn build_error(group: &PlayerGroup, err: &PlayerError) -> JobError {
+    JobError::Permanent(format!("player group {:?}: {err}", group.name))
+}
+
+#[async_trait]
+impl<K: PlayerKind> Handler for PlayerRefreshHandler<K> {
+    type Job = K;
+
+    async fn run(&self, _ctx: JobContext, job: K) -> Result<(), JobError> {
+        let refresh = job.refresh();
+        let group = match players::get(&self.db, refresh.group_id).await {
+            Ok(group) => group,
+            Err(crate::catalogue::CatalogueError::NotFound(_)) => {
+                // Deleted after the job was queued: nobody wants this refresh any more.
+                tracing::info!(group_id = refresh.group_id, "player group gone; nothing to refresh");
+                return Ok(());
+            }
+            Err(err) => return Err(JobError::retryable(err)),
+        };
+        if !group.enabled {
+            return Ok(());
+        }
+        if group.kind != K::GROUP_KIND {
+            return Err(JobError::Permanent(format!(
+                "player group {:?} is a {} group, not {}",
+                group.name,
+                group.kind.as_str(),
+                K::GROUP_KIND.as_str()
+            )));
+        }
+        if group.players.is_empty() {
+            return Err(JobError::Permanent(format!(
+                "player group {:?} has no players; add one to the group",
+                group.name
+            )));
+        }
+        let Some(mapped) = map_path(&group.mappings(), &refresh.folder) else {
+            return Err(JobError::Permanent(format!(
+                "player group {:?} has no path mapping for {}; add a mapping from the Metarr folder (local_path) \
+                 to the folder as the player sees it (remote_path)",
+                group.name, refresh.folder
+            )));
+        };
+        match group.kind {
+            GroupKind::Kodi => {
+                let clients = group
+                    .players
+                    .iter()
+                    .map(|p| p.kodi(PLAYER_TIMEOUT))
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|err| build_error(&group, &err))?;
+                let options = RefreshOptions {
+                    skip_while_playing: group.skip_while_playing,
+                    changed_artwork: refresh.changed_artwork,
+                };
+                let folder: &str = &mapped;
+                match try_in_order(&clients, move |client| refresh_movie_folder(client, folder, options)).await {
+                    Ok(RefreshOutcome::Busy(reason)) => {
+                        tracing::info!(group = group.name, ?reason, "Kodi is busy; snoozing the refresh");
+                        Err(JobError::Snooze(BUSY_SNOOZE))
+                    }
+                    Ok(outcome) => {
+                        tracing::info!(group = group.name, ?outcome, "Kodi refreshed");
+                        Ok(())
+                    }
+                    Err(err) => Err(job_error(&group, &err)),
+                }
+            }
+            GroupKind::Jellyfin => {
+                let clients = group
+                    .players
+                    .iter()
+                    .map(|p| p.jellyfin(PLAYER_TIMEOUT))
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|err| build_error(&group, &err))?;
+                let paths = vec![mapped];
+                let paths: &[String] = &paths;
+                try_in_order(&clients, move |client| client.media_updated(paths))
+                    .await
+                    .map_err(|err| job_error(&group, &err))
+            }
+            GroupKind::Plex => {
+                let clients = group
+                    .players
+                    .iter()
+                    .map(|p| p.plex(PLAYER_TIMEOUT))
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|err| build_error(&group, &err))?;
+                let path: &str = &mapped;
+                try_in_order(&clients, move |client| client.refresh_path(path))
+                    .await
+                    .map(drop)
+                    .map_err(|err| job_error(&group, &err))
+            }
+        }
+    }
+
+    fn service(&self, job: &K) -> Option<String> {
+        Some(format!("player-group:{}", job.refresh().group_id))
+    }
+}
+
+/// Registers the three kinds.
+pub fn register(registry: &mut metarr_queue::Registry, db: &Db) {
+    registry.register(PlayerRefreshHandler::<NotifyKodi>::new(db.clone()));
+    registry.register(PlayerRefreshHandler::<NotifyJellyfin>::new(db.clone()));
+    registry.register(PlayerRefreshHandler::<NotifyPlex>::new(db.clone()));
+}

@@ -1,0 +1,587 @@
+//! Media player groups (Kodi, Jellyfin, Plex), their players and their path mappings.
+//!
+//! A group is one library database (several Kodi instances on one MySQL count as one group);
+//! its players are tried in `position` order. Passwords and tokens are write-only: the API
+//! shows them as `"set"` or `null`, and an input that omits a secret (or sends `"set"` back)
+//! keeps the stored one. `Debug` of the stored rows never prints a secret.
+
+use crate::catalogue::{CatalogueError, Result, now_ms};
+use crate::db::{Db, Row, Tx};
+use metarr_players::{Endpoint, JellyfinClient, KodiClient, PathMapping, PlayerError, PlexClient};
+use secrecy::SecretString;
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::{Value, json};
+use std::time::Duration;
+
+/// Which product a group's players are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum GroupKind {
+    Kodi,
+    Jellyfin,
+    Plex,
+}
+
+impl GroupKind {
+    /// The stable name (`kodi`, `jellyfin`, `plex`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GroupKind::Kodi => "kodi",
+            GroupKind::Jellyfin => "jellyfin",
+            GroupKind::Plex => "plex",
+        }
+    }
+
+    /// Parses a stored or sent name.
+    pub fn parse(name: &str) -> Option<GroupKind> {
+        [GroupKind::Kodi, GroupKind::Jellyfin, GroupKind::Plex].into_iter().find(|kind| kind.as_str() == name)
+    }
+
+    /// The port the product listens on out of the box.
+    pub fn default_port(self) -> u16 {
+        match self {
+            GroupKind::Kodi => 8080,
+            GroupKind::Jellyfin => 8096,
+            GroupKind::Plex => 32400,
+        }
+    }
+}
+
+/// One group mapping: `remote_path` as the player sees it, `local_path` as Metarr sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GroupMapping {
+    pub remote_path: String,
+    pub local_path: String,
+}
+
+/// A player as stored, secrets included: never serialise this to a client.
+#[derive(Clone)]
+pub struct Player {
+    pub id: i64,
+    pub group_id: i64,
+    pub host: String,
+    pub port: u16,
+    pub tls: bool,
+    pub username: Option<String>,
+    password: Option<String>,
+    token: Option<String>,
+    pub position: i64,
+}
+
+impl std::fmt::Debug for Player {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Player")
+            .field("id", &self.id)
+            .field("group_id", &self.group_id)
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("tls", &self.tls)
+            .field("username", &self.username)
+            .field("password", &self.password.as_ref().map(|_| "[REDACTED]"))
+            .field("token", &self.token.as_ref().map(|_| "[REDACTED]"))
+            .field("position", &self.position)
+            .finish()
+    }
+}
+
+/// A player as the API shows it (DESIGN §6), secrets as `"set"` or `null`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PlayerView {
+    pub id: i64,
+    pub group_id: i64,
+    pub host: String,
+    pub port: u16,
+    pub tls: bool,
+    pub username: Option<String>,
+    pub password: Value,
+    pub token: Value,
+    pub position: i64,
+}
+
+fn secret_view(value: &Option<String>) -> Value {
+    if value.as_deref().is_some_and(|v| !v.is_empty()) { json!("set") } else { Value::Null }
+}
+
+impl Player {
+    /// The view for clients: never the secrets themselves.
+    pub fn view(&self) -> PlayerView {
+        PlayerView {
+            id: self.id,
+            group_id: self.group_id,
+            host: self.host.clone(),
+            port: self.port,
+            tls: self.tls,
+            username: self.username.clone(),
+            password: secret_view(&self.password),
+            token: secret_view(&self.token),
+            position: self.position,
+        }
+    }
+
+    /// The player's address with a request timeout.
+    pub fn endpoint(&self, timeout: Duration) -> Endpoint {
+        let mut endpoint = Endpoint::new(self.host.clone(), self.port).with_timeout(timeout);
+        endpoint.tls = self.tls;
+        endpoint
+    }
+
+    /// A Kodi client (basic auth when a username is set).
+    pub fn kodi(&self, timeout: Duration) -> std::result::Result<KodiClient, PlayerError> {
+        let credentials = self
+            .username
+            .as_ref()
+            .filter(|name| !name.is_empty())
+            .map(|username| (username.clone(), SecretString::from(self.password.clone().unwrap_or_default())));
+        KodiClient::new(self.endpoint(timeout), credentials)
+    }
+
+    /// A Jellyfin client with the player's token.
+    pub fn jellyfin(&self, timeout: Duration) -> std::result::Result<JellyfinClient, PlayerError> {
+        JellyfinClient::new(self.endpoint(timeout), SecretString::from(self.token.clone().unwrap_or_default()))
+    }
+
+    /// A Plex client with the player's token.
+    pub fn plex(&self, timeout: Duration) -> std::result::Result<PlexClient, PlayerError> {
+        PlexClient::new(self.endpoint(timeout), SecretString::from(self.token.clone().unwrap_or_default()))
+    }
+}
+
+/// A group with its players (in order) and its path mappings.
+#[derive(Debug, Clone)]
+pub struct PlayerGroup {
+    pub id: i64,
+    pub kind: GroupKind,
+    pub name: String,
+    pub enabled: bool,
+    pub skip_while_playing: bool,
+    pub path_mappings: Vec<GroupMapping>,
+    pub players: Vec<Player>,
+}
+
+/// A group as the API shows it (DESIGN §6).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct GroupView {
+    pub id: i64,
+    pub kind: &'static str,
+    pub name: String,
+    pub enabled: bool,
+    pub skip_while_playing: bool,
+    pub players: Vec<PlayerView>,
+    pub path_mappings: Vec<GroupMapping>,
+}
+
+impl PlayerGroup {
+    /// The view for clients.
+    pub fn view(&self) -> GroupView {
+        GroupView {
+            id: self.id,
+            kind: self.kind.as_str(),
+            name: self.name.clone(),
+            enabled: self.enabled,
+            skip_while_playing: self.skip_while_playing,
+            players: self.players.iter().map(Player::view).collect(),
+            path_mappings: self.path_mappings.clone(),
+        }
+    }
+
+    /// The mappings in the form `metarr-players` takes.
+    pub fn mappings(&self) -> Vec<PathMapping> {
+        mappings_of(&self.path_mappings)
+    }
+}
+
+/// Group mappings in the form `metarr-players` takes.
+pub fn mappings_of(mappings: &[GroupMapping]) -> Vec<PathMapping> {
+    mappings
+        .iter()
+        .map(|m| PathMapping { remote_path: m.remote_path.clone(), local_path: m.local_path.clone() })
+        .collect()
+}
+
+/// A secret in an input: absent or `"set"` keeps the stored one, `null` or `""` clears it.
+#[derive(Clone, Default, PartialEq)]
+pub enum SecretInput {
+    #[default]
+    Keep,
+    Clear,
+    Set(String),
+}
+
+impl<'de> Deserialize<'de> for SecretInput {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<SecretInput, D::Error> {
+        Ok(match Option::<String>::deserialize(deserializer)? {
+            None => SecretInput::Clear,
+            Some(value) if value == "set" => SecretInput::Keep,
+            Some(value) if value.is_empty() => SecretInput::Clear,
+            Some(value) => SecretInput::Set(value),
+        })
+    }
+}
+
+impl std::fmt::Debug for SecretInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            SecretInput::Keep => "Keep",
+            SecretInput::Clear => "Clear",
+            SecretInput::Set(_) => "Set([REDACTED])",
+        })
+    }
+}
+
+impl SecretInput {
+    fn apply(self, stored: &mut Option<String>) {
+        match self {
+            SecretInput::Keep => {}
+            SecretInput::Clear => *stored = None,
+            SecretInput::Set(value) => *stored = Some(value),
+        }
+    }
+}
+
+/// `POST /player-groups` and `PUT /player-groups/{id}`. `id` and `players` are accepted (so a
+/// fetched group can be sent back) and ignored: players have their own routes.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GroupInput {
+    pub kind: String,
+    pub name: String,
+    #[serde(default = "default_true")]
+    pub enabled: bool,
+    #[serde(default)]
+    pub skip_while_playing: bool,
+    #[serde(default)]
+    pub path_mappings: Vec<GroupMapping>,
+    #[serde(default, rename = "id")]
+    _id: Option<Value>,
+    #[serde(default, rename = "players")]
+    _players: Option<Value>,
+}
+
+fn default_true() -> bool {
+    true
+}
+
+/// `POST /player-groups/{id}/players` and `PUT /players/{id}`. No `Debug` of secrets: the
+/// secret fields redact themselves. `id`, `group_id` are accepted and ignored.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PlayerInput {
+    pub host: String,
+    #[serde(default)]
+    pub port: Option<u16>,
+    #[serde(default)]
+    pub tls: bool,
+    #[serde(default)]
+    pub username: Option<String>,
+    #[serde(default)]
+    pub password: SecretInput,
+    #[serde(default)]
+    pub token: SecretInput,
+    #[serde(default)]
+    pub position: Option<i64>,
+    #[serde(default, rename = "id")]
+    _id: Option<Value>,
+    #[serde(default, rename = "group_id")]
+    _group_id: Option<Value>,
+}
+
+fn is_absolute(path: &str) -> bool {
+    path.starts_with(['/', '\\']) || path.get(1..2) == Some(":") || path.contains("://")
+}
+
+fn validate_group(input: &GroupInput) -> Result<(GroupKind, String, Vec<GroupMapping>)> {
+    let kind = GroupKind::parse(input.kind.trim()).ok_or_else(|| {
+        CatalogueError::Invalid(format!("kind {:?} must be \"kodi\", \"jellyfin\" or \"plex\"", input.kind))
+    })?;
+    let name = input.name.trim();
+    if name.is_empty() {
+        return Err(CatalogueError::Invalid("name must not be empty".into()));
+    }
+    let mut mappings = Vec::with_capacity(input.path_mappings.len());
+    for mapping in &input.path_mappings {
+        let remote = mapping.remote_path.trim();
+        let local = mapping.local_path.trim();
+        if remote.is_empty() || !is_absolute(remote) {
+            return Err(CatalogueError::Invalid(format!(
+                "path_mappings: remote_path {remote:?} must be absolute (/storage/movies, D:\\Movies or smb://nas/movies)"
+            )));
+        }
+        if !local.starts_with('/') && local.get(1..2) != Some(":") {
+            return Err(CatalogueError::Invalid(format!(
+                "path_mappings: local_path {local:?} must be an absolute path on this machine"
+            )));
+        }
+        mappings.push(GroupMapping { remote_path: remote.to_owned(), local_path: local.to_owned() });
+    }
+    Ok((kind, name.to_owned(), mappings))
+}
+
+const GROUP_COLUMNS: &str = "id, kind, name, enabled, skip_while_playing, path_mappings";
+const PLAYER_COLUMNS: &str = "id, group_id, host, port, tls, username, password, token, position";
+
+fn group_from_row(row: &Row, players: Vec<Player>) -> Result<PlayerGroup> {
+    let kind_name = row.text("kind")?;
+    let kind = GroupKind::parse(&kind_name)
+        .ok_or_else(|| CatalogueError::Invalid(format!("stored player group has unknown kind {kind_name:?}")))?;
+    Ok(PlayerGroup {
+        id: row.int("id")?,
+        kind,
+        name: row.text("name")?,
+        enabled: row.bool("enabled")?,
+        skip_while_playing: row.bool("skip_while_playing")?,
+        path_mappings: row.json("path_mappings")?,
+        players,
+    })
+}
+
+fn player_from_row(row: &Row) -> Result<Player> {
+    Ok(Player {
+        id: row.int("id")?,
+        group_id: row.int("group_id")?,
+        host: row.text("host")?,
+        port: u16::try_from(row.int("port")?).unwrap_or_default(),
+        tls: row.bool("tls")?,
+        username: row.opt_text("username")?,
+        password: row.opt_text("password")?,
+        token: row.opt_text("token")?,
+        position: row.int("position")?,
+    })
+}
+
+fn group_not_found(id: i64) -> CatalogueError {
+    CatalogueError::NotFound(format!("player group {id} not found"))
+}
+
+fn player_not_found(id: i64) -> CatalogueError {
+    CatalogueError::NotFound(format!("player {id} not found"))
+}
+
+/// Every group with its players, by id.
+pub async fn list(db: &Db) -> Result<Vec<PlayerGroup>> {
+    let groups = db.fetch_all(&format!("SELECT {GROUP_COLUMNS} FROM player_groups ORDER BY id"), &[]).await?;
+    let players = db.fetch_all(&format!("SELECT {PLAYER_COLUMNS} FROM players ORDER BY position, id"), &[]).await?;
+    let players: Vec<Player> = players.iter().map(player_from_row).collect::<Result<_>>()?;
+    groups
+        .iter()
+        .map(|row| {
+            let id = row.int("id")?;
+            group_from_row(row, players.iter().filter(|p| p.group_id == id).cloned().collect())
+        })
+        .collect()
+}
+
+/// One group with its players.
+pub async fn get(db: &Db, id: i64) -> Result<PlayerGroup> {
+    let row = db
+        .fetch_optional(&format!("SELECT {GROUP_COLUMNS} FROM player_groups WHERE id = $1"), &[id.into()])
+        .await?
+        .ok_or_else(|| group_not_found(id))?;
+    let players = db
+        .fetch_all(
+            &format!("SELECT {PLAYER_COLUMNS} FROM players WHERE group_id = $1 ORDER BY position, id"),
+            &[id.into()],
+        )
+        .await?;
+    group_from_row(&row, players.iter().map(player_from_row).collect::<Result<_>>()?)
+}
+
+/// One player and the kind of its group.
+pub async fn get_player(db: &Db, id: i64) -> Result<(Player, GroupKind)> {
+    let row = db
+        .fetch_optional(
+            "SELECT p.id, p.group_id, p.host, p.port, p.tls, p.username, p.password, p.token, p.position, \
+             g.kind FROM players p JOIN player_groups g ON g.id = p.group_id WHERE p.id = $1",
+            &[id.into()],
+        )
+        .await?
+        .ok_or_else(|| player_not_found(id))?;
+    let kind_name = row.text("kind")?;
+    let kind = GroupKind::parse(&kind_name)
+        .ok_or_else(|| CatalogueError::Invalid(format!("stored player group has unknown kind {kind_name:?}")))?;
+    Ok((player_from_row(&row)?, kind))
+}
+
+fn mappings_json(mappings: &[GroupMapping]) -> Result<String> {
+    serde_json::to_string(mappings).map_err(|err| CatalogueError::Invalid(format!("path_mappings: {err}")))
+}
+
+/// Creates a group (without players).
+pub async fn create(db: &Db, input: &GroupInput) -> Result<PlayerGroup> {
+    let (kind, name, mappings) = validate_group(input)?;
+    let now = now_ms();
+    let rows = db
+        .write(
+            &format!(
+                "INSERT INTO player_groups (kind, name, enabled, skip_while_playing, path_mappings, created_at, \
+                 updated_at) VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING {GROUP_COLUMNS}"
+            ),
+            &[
+                kind.as_str().into(),
+                name.into(),
+                input.enabled.into(),
+                input.skip_while_playing.into(),
+                mappings_json(&mappings)?.into(),
+                now.into(),
+            ],
+        )
+        .await?;
+    rows.first().map(|row| group_from_row(row, Vec::new())).transpose()?.ok_or_else(|| group_not_found(0))
+}
+
+/// Replaces a group's settings; its players stay. The kind may not change while it has players
+/// (their credentials would not fit).
+pub async fn update(db: &Db, id: i64, input: &GroupInput) -> Result<PlayerGroup> {
+    let (kind, name, mappings) = validate_group(input)?;
+    let current = get(db, id).await?;
+    if kind != current.kind && !current.players.is_empty() {
+        return Err(CatalogueError::Invalid(format!(
+            "kind cannot change from {} to {} while the group has players; remove them first",
+            current.kind.as_str(),
+            kind.as_str()
+        )));
+    }
+    let rows = db
+        .write(
+            "UPDATE player_groups SET kind = $1, name = $2, enabled = $3, skip_while_playing = $4, \
+             path_mappings = $5, updated_at = $6 WHERE id = $7 RETURNING id",
+            &[
+                kind.as_str().into(),
+                name.into(),
+                input.enabled.into(),
+                input.skip_while_playing.into(),
+                mappings_json(&mappings)?.into(),
+                now_ms().into(),
+                id.into(),
+            ],
+        )
+        .await?;
+    if rows.is_empty() {
+        return Err(group_not_found(id));
+    }
+    get(db, id).await
+}
+
+/// Deletes a group and its players.
+pub async fn delete(db: &Db, id: i64) -> Result<()> {
+    let mut tx = db.begin().await?;
+    tx.execute("DELETE FROM players WHERE group_id = $1", &[id.into()]).await?;
+    let deleted = tx.execute("DELETE FROM player_groups WHERE id = $1", &[id.into()]).await?;
+    if deleted == 0 {
+        return Err(group_not_found(id));
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Applies an input to a player (new or stored) and checks the result.
+fn apply_player_input(kind: GroupKind, player: &mut Player, input: PlayerInput) -> Result<()> {
+    let host = input.host.trim();
+    if host.is_empty() || host.contains(['/', ' ', '?', '#', '@']) {
+        return Err(CatalogueError::Invalid(format!(
+            "host {host:?} must be a host name or IP address, without scheme, port or path"
+        )));
+    }
+    let port = input.port.unwrap_or(kind.default_port());
+    if port == 0 {
+        return Err(CatalogueError::Invalid("port must be between 1 and 65535".into()));
+    }
+    player.host = host.to_owned();
+    player.port = port;
+    player.tls = input.tls;
+    player.username = input.username.map(|u| u.trim().to_owned()).filter(|u| !u.is_empty());
+    input.password.apply(&mut player.password);
+    input.token.apply(&mut player.token);
+    if let Some(position) = input.position {
+        player.position = position;
+    }
+    match kind {
+        GroupKind::Kodi => {
+            if player.username.is_none() && player.password.is_some() {
+                return Err(CatalogueError::Invalid("a Kodi password needs a username".into()));
+            }
+        }
+        GroupKind::Jellyfin | GroupKind::Plex => {
+            if player.token.as_deref().is_none_or(str::is_empty) {
+                return Err(CatalogueError::Invalid(format!("token is required for {} players", kind.as_str())));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Adds a player to a group, last unless the input gives a position.
+pub async fn add_player(db: &Db, group_id: i64, input: PlayerInput) -> Result<Player> {
+    let group = get(db, group_id).await?;
+    let next_position = group.players.iter().map(|p| p.position).max().map_or(0, |max| max + 1);
+    let mut player = Player {
+        id: 0,
+        group_id,
+        host: String::new(),
+        port: 0,
+        tls: false,
+        username: None,
+        password: None,
+        token: None,
+        position: next_position,
+    };
+    apply_player_input(group.kind, &mut player, input)?;
+    let now = now_ms();
+    let rows = db
+        .write(
+            &format!(
+                "INSERT INTO players (group_id, host, port, tls, username, password, token, position, created_at, \
+                 updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) RETURNING {PLAYER_COLUMNS}"
+            ),
+            &player_params(&player, now, group_id),
+        )
+        .await?;
+    rows.first().map(player_from_row).transpose()?.ok_or_else(|| player_not_found(0))
+}
+
+fn player_params(player: &Player, now: i64, last: i64) -> [crate::db::Value; 10] {
+    [
+        player.group_id.into(),
+        player.host.as_str().into(),
+        i64::from(player.port).into(),
+        player.tls.into(),
+        player.username.clone().into(),
+        player.password.clone().into(),
+        player.token.clone().into(),
+        player.position.into(),
+        now.into(),
+        last.into(),
+    ]
+}
+
+/// Replaces a player's settings, keeping secrets the input does not replace.
+pub async fn update_player(db: &Db, id: i64, input: PlayerInput) -> Result<Player> {
+    let (mut player, kind) = get_player(db, id).await?;
+    apply_player_input(kind, &mut player, input)?;
+    let rows = db
+        .write(
+            &format!(
+                "UPDATE players SET group_id = $1, host = $2, port = $3, tls = $4, username = $5, password = $6, \
+                 token = $7, position = $8, updated_at = $9 WHERE id = $10 RETURNING {PLAYER_COLUMNS}"
+            ),
+            &player_params(&player, now_ms(), id),
+        )
+        .await?;
+    rows.first().map(player_from_row).transpose()?.ok_or_else(|| player_not_found(id))
+}
+
+/// Deletes a player.
+pub async fn delete_player(db: &Db, id: i64) -> Result<()> {
+    let rows = db.write("DELETE FROM players WHERE id = $1 RETURNING id", &[id.into()]).await?;
+    if rows.is_empty() {
+        return Err(player_not_found(id));
+    }
+    Ok(())
+}
+
+/// The enabled groups' ids and kinds, read inside a transaction.
+pub async fn enabled_groups_in(tx: &mut Tx) -> crate::db::Result<Vec<(i64, String)>> {
+    let rows =
+        tx.fetch_all("SELECT id, kind FROM player_groups WHERE enabled = $1 ORDER BY id", &[true.into()]).await?;
+    rows.iter().map(|row| Ok((row.int("id")?, row.text("kind")?))).collect()
+}
