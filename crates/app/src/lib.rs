@@ -16,5 +16,6 @@ pub mod jobs;
 pub mod players;
 pub mod routes;
 pub mod scan_cli;
+pub mod secret;
 pub mod startup;
 pub mod telemetry;

@@ -7,9 +7,10 @@
 
 use crate::catalogue::{CatalogueError, Result, now_ms};
 use crate::db::{Db, Row, Tx};
+use crate::secret::SecretInput;
 use metarr_players::{Endpoint, JellyfinClient, KodiClient, PathMapping, PlayerError, PlexClient};
 use secrecy::SecretString;
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use std::time::Duration;
 
@@ -197,46 +198,6 @@ pub fn mappings_of(mappings: &[GroupMapping]) -> Vec<PathMapping> {
         .iter()
         .map(|m| PathMapping { remote_path: m.remote_path.clone(), local_path: m.local_path.clone() })
         .collect()
-}
-
-/// A secret in an input: absent or `"set"` keeps the stored one, `null` or `""` clears it.
-#[derive(Clone, Default, PartialEq)]
-pub enum SecretInput {
-    #[default]
-    Keep,
-    Clear,
-    Set(String),
-}
-
-impl<'de> Deserialize<'de> for SecretInput {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<SecretInput, D::Error> {
-        Ok(match Option::<String>::deserialize(deserializer)? {
-            None => SecretInput::Clear,
-            Some(value) if value == "set" => SecretInput::Keep,
-            Some(value) if value.is_empty() => SecretInput::Clear,
-            Some(value) => SecretInput::Set(value),
-        })
-    }
-}
-
-impl std::fmt::Debug for SecretInput {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            SecretInput::Keep => "Keep",
-            SecretInput::Clear => "Clear",
-            SecretInput::Set(_) => "Set([REDACTED])",
-        })
-    }
-}
-
-impl SecretInput {
-    fn apply(self, stored: &mut Option<String>) {
-        match self {
-            SecretInput::Keep => {}
-            SecretInput::Clear => *stored = None,
-            SecretInput::Set(value) => *stored = Some(value),
-        }
-    }
 }
 
 /// `POST /player-groups` and `PUT /player-groups/{id}`. `id` and `players` are accepted (so a

@@ -4,8 +4,9 @@
 
 use crate::catalogue::{CatalogueError, Result, now_ms};
 use crate::db::Db;
+use crate::secret::SecretInput;
 use metarr_notify::{DiscordSettings, EmailSettings, EmailTls, EventKind, PushoverSettings};
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 /// A notification service Metarr can send to.
@@ -199,46 +200,6 @@ impl ServiceConfig {
 
 fn missing(service: &str, field: &str) -> CatalogueError {
     CatalogueError::Invalid(format!("{service} is not configured: settings.{field} is required"))
-}
-
-/// A secret in a PUT: absent or `"set"` keeps the stored one, `null` clears it.
-#[derive(Clone, Default, PartialEq)]
-pub enum SecretInput {
-    #[default]
-    Keep,
-    Clear,
-    Set(String),
-}
-
-impl<'de> Deserialize<'de> for SecretInput {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<SecretInput, D::Error> {
-        Ok(match Option::<String>::deserialize(deserializer)? {
-            None => SecretInput::Clear,
-            Some(value) if value == "set" => SecretInput::Keep,
-            Some(value) if value.is_empty() => SecretInput::Clear,
-            Some(value) => SecretInput::Set(value),
-        })
-    }
-}
-
-impl std::fmt::Debug for SecretInput {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            SecretInput::Keep => "Keep",
-            SecretInput::Clear => "Clear",
-            SecretInput::Set(_) => "Set([REDACTED])",
-        })
-    }
-}
-
-impl SecretInput {
-    fn apply(self, stored: &mut Option<String>) {
-        match self {
-            SecretInput::Keep => {}
-            SecretInput::Clear => *stored = None,
-            SecretInput::Set(value) => *stored = Some(value),
-        }
-    }
 }
 
 /// `PUT /notifications/{service}`. No `Debug`: `settings` may hold secrets.

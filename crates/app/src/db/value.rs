@@ -85,40 +85,37 @@ impl From<Option<&str>> for Value {
     }
 }
 
+/// Binds parameters in order; one body for both backends' query types.
+macro_rules! bind_all {
+    ($query:expr, $params:expr) => {{
+        let mut query = $query;
+        for param in $params {
+            query = match param.clone() {
+                Value::Int(v) => query.bind(v),
+                Value::Real(v) => query.bind(v),
+                Value::Text(v) => query.bind(v),
+                Value::Bool(v) => query.bind(v),
+                Value::NullInt => query.bind(None::<i64>),
+                Value::NullText => query.bind(None::<String>),
+                Value::NullReal => query.bind(None::<f64>),
+            };
+        }
+        query
+    }};
+}
+
 pub(super) fn bind_sqlite<'q>(
-    mut query: sqlx::query::Query<'q, Sqlite, SqliteArguments<'q>>,
+    query: sqlx::query::Query<'q, Sqlite, SqliteArguments<'q>>,
     params: &[Value],
 ) -> sqlx::query::Query<'q, Sqlite, SqliteArguments<'q>> {
-    for param in params {
-        query = match param.clone() {
-            Value::Int(v) => query.bind(v),
-            Value::Real(v) => query.bind(v),
-            Value::Text(v) => query.bind(v),
-            Value::Bool(v) => query.bind(v),
-            Value::NullInt => query.bind(None::<i64>),
-            Value::NullText => query.bind(None::<String>),
-            Value::NullReal => query.bind(None::<f64>),
-        };
-    }
-    query
+    bind_all!(query, params)
 }
 
 pub(super) fn bind_postgres<'q>(
-    mut query: sqlx::query::Query<'q, Postgres, PgArguments>,
+    query: sqlx::query::Query<'q, Postgres, PgArguments>,
     params: &[Value],
 ) -> sqlx::query::Query<'q, Postgres, PgArguments> {
-    for param in params {
-        query = match param.clone() {
-            Value::Int(v) => query.bind(v),
-            Value::Real(v) => query.bind(v),
-            Value::Text(v) => query.bind(v),
-            Value::Bool(v) => query.bind(v),
-            Value::NullInt => query.bind(None::<i64>),
-            Value::NullText => query.bind(None::<String>),
-            Value::NullReal => query.bind(None::<f64>),
-        };
-    }
-    query
+    bind_all!(query, params)
 }
 
 /// An owned result row, read by column name.

@@ -1,0 +1,45 @@
+//! Write-only secrets in API input: absent or `"set"` keeps the stored value, `null` or `""`
+//! clears it, anything else replaces it. Shared by notification services and players.
+
+use serde::{Deserialize, Deserializer};
+
+/// A secret in an input.
+#[derive(Clone, Default, PartialEq)]
+pub enum SecretInput {
+    #[default]
+    Keep,
+    Clear,
+    Set(String),
+}
+
+impl<'de> Deserialize<'de> for SecretInput {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<SecretInput, D::Error> {
+        Ok(match Option::<String>::deserialize(deserializer)? {
+            None => SecretInput::Clear,
+            Some(value) if value == "set" => SecretInput::Keep,
+            Some(value) if value.is_empty() => SecretInput::Clear,
+            Some(value) => SecretInput::Set(value),
+        })
+    }
+}
+
+impl std::fmt::Debug for SecretInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            SecretInput::Keep => "Keep",
+            SecretInput::Clear => "Clear",
+            SecretInput::Set(_) => "Set([REDACTED])",
+        })
+    }
+}
+
+impl SecretInput {
+    /// Applies the input to the stored secret.
+    pub fn apply(self, stored: &mut Option<String>) {
+        match self {
+            SecretInput::Keep => {}
+            SecretInput::Clear => *stored = None,
+            SecretInput::Set(value) => *stored = Some(value),
+        }
+    }
+}
