@@ -234,7 +234,7 @@ pub async fn detail(db: &Db, id: i64) -> Result<MovieDetail> {
             }
             "video" if Some(&path) == video.as_ref() => {
                 if let Some(text) = file.opt_text("streams")? {
-                    streams = serde_json::from_str(&text).unwrap_or(streams);
+                    streams = streams_json(&text).unwrap_or(streams);
                 }
             }
             _ => {}
@@ -258,6 +258,20 @@ pub async fn detail(db: &Db, id: i64) -> Result<MovieDetail> {
         files: file_refs,
         warnings: row.json("warnings")?,
     })
+}
+
+/// Stored stream details in the detail shape of DESIGN §6: `video`, `audio` and `subtitle`
+/// arrays (the prober's model calls the last one `subtitles`), plus the container fields.
+fn streams_json(text: &str) -> Option<serde_json::Value> {
+    let mut value: serde_json::Value = serde_json::from_str(text).ok()?;
+    let object = value.as_object_mut()?;
+    if let Some(subtitles) = object.remove("subtitles") {
+        object.insert("subtitle".to_owned(), subtitles);
+    }
+    for key in ["video", "audio", "subtitle"] {
+        object.entry(key).or_insert_with(|| serde_json::json!([]));
+    }
+    Some(value)
 }
 
 fn field_params(fields: &Fields) -> Vec<(&'static str, Value)> {

@@ -149,6 +149,7 @@ async fn scan_of_a_messy_library_records_everything_and_rescans_cheaply(backend:
     assert_eq!(video_streams[0]["codec"], "h264");
     assert_eq!(video_streams[0]["width"], 480);
     assert_eq!(matrix.streams["audio"][0]["codec"], "aac");
+    assert!(matrix.streams["subtitle"].is_array(), "DESIGN §6 names the array `subtitle`: {}", matrix.streams);
 
     let avengers = movie_by_title(&db, library.id, "avengers").await;
     assert_eq!(avengers.summary.tmdb_id, Some(583689), "from the URL-only NFO");
