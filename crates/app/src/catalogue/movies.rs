@@ -275,44 +275,29 @@ fn streams_json(text: &str) -> Option<serde_json::Value> {
 }
 
 fn field_params(fields: &Fields) -> Vec<(&'static str, Value)> {
-    let mut out: Vec<(&'static str, Value)> = Vec::new();
-    if let Some(v) = &fields.title {
-        out.push(("title", v.clone().into()));
-    }
-    if let Some(v) = &fields.original_title {
-        out.push(("original_title", v.clone().into()));
-    }
-    if let Some(v) = &fields.sort_title {
-        out.push(("sort_title", v.clone().into()));
-    }
-    if let Some(v) = fields.year {
-        out.push(("year", v.into()));
-    }
-    if let Some(v) = fields.tmdb_id {
-        out.push(("tmdb_id", v.into()));
-    }
-    if let Some(v) = &fields.imdb_id {
-        out.push(("imdb_id", v.clone().into()));
-    }
-    if let Some(v) = &fields.plot {
-        out.push(("plot", v.clone().into()));
-    }
-    if let Some(v) = &fields.outline {
-        out.push(("outline", v.clone().into()));
-    }
-    if let Some(v) = &fields.tagline {
-        out.push(("tagline", v.clone().into()));
-    }
-    if let Some(v) = fields.runtime {
-        out.push(("runtime", v.into()));
-    }
-    if let Some(v) = &fields.premiered {
-        out.push(("premiered", v.clone().into()));
-    }
-    if let Some(v) = &fields.genres {
-        out.push(("genres", serde_json::to_string(v).expect("strings always serialise").into()));
-    }
-    out
+    let text = |column: &'static str, value: &Option<String>| value.clone().map(|v| (column, Value::Text(v)));
+    let int = |column: &'static str, value: Option<i64>| value.map(|v| (column, Value::Int(v)));
+    let genres = fields
+        .genres
+        .as_ref()
+        .map(|g| ("genres", Value::Text(serde_json::to_string(g).expect("strings always serialise"))));
+    [
+        text("title", &fields.title),
+        text("original_title", &fields.original_title),
+        text("sort_title", &fields.sort_title),
+        int("year", fields.year),
+        int("tmdb_id", fields.tmdb_id),
+        text("imdb_id", &fields.imdb_id),
+        text("plot", &fields.plot),
+        text("outline", &fields.outline),
+        text("tagline", &fields.tagline),
+        int("runtime", fields.runtime),
+        text("premiered", &fields.premiered),
+        genres,
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
 }
 
 async fn locks_of(tx: &mut Tx, id: i64) -> Result<BTreeSet<String>> {
