@@ -110,10 +110,6 @@ impl metarr_queue::Handler for RemoteOnlyHandler {
 }
 
 async fn events_of_another_process_reach_websocket_clients(backend: Backend) {
-    // Only PostgreSQL relays events between processes; SQLite is one process by design.
-    if matches!(backend, Backend::Sqlite) {
-        return;
-    }
     let app = TestApp::spawn(backend).await;
     let (mut socket, _) = tokio_tungstenite::connect_async(app.events_url()).await.expect("WebSocket connects");
 
@@ -149,4 +145,5 @@ async fn events_of_another_process_reach_websocket_clients(backend: Backend) {
     worker.await.expect("worker task").expect("worker stopped cleanly");
     app.stop().await;
 }
-app_test!(events_of_another_process_reach_websocket_clients);
+// Only PostgreSQL relays between processes; SQLite is one process by design (DESIGN §1).
+pg_test!(events_of_another_process_reach_websocket_clients);

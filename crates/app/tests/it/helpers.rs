@@ -32,6 +32,22 @@ macro_rules! app_test {
     };
 }
 
+/// Runs an `async fn(Backend)` test on PostgreSQL only (behaviour SQLite does not have, such as
+/// several processes sharing a queue); skipped with a message when `TEST_DATABASE_URL` is unset.
+macro_rules! pg_test {
+    ($name:ident) => {
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                match $crate::helpers::Backend::postgres() {
+                    Some(backend) => super::$name(backend).await,
+                    None => eprintln!("skipped: TEST_DATABASE_URL is not set"),
+                }
+            }
+        }
+    };
+}
+
 /// Which database a test runs against.
 #[derive(Debug, Clone)]
 pub enum Backend {
