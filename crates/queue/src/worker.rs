@@ -675,6 +675,13 @@ async fn maintenance(shared: Arc<Shared>, stop: CancellationToken) {
         match shared.queue.store().rescue_expired().await {
             Ok(rescued) if !rescued.is_empty() => {
                 tracing::warn!(jobs = rescued.len(), "rescued jobs whose worker stopped renewing its lease");
+                // A lease that lapsed on the last attempt is a final failure too; the rescue
+                // statement returns each row to one process only, so the hook runs once.
+                if let Some(hook) = &shared.registry.on_failed {
+                    for job in rescued.iter().filter(|job| job.state == JobState::Failed) {
+                        tokio::spawn(hook(job.clone()));
+                    }
+                }
                 let events = rescued
                     .into_iter()
                     .map(|job| JobEvent {

@@ -719,3 +719,48 @@ db_test!(
         assert_eq!(invocations.lock().expect("test lock")[&job.id], vec![1], "the heartbeat kept the lease");
     }
 );
+
+db_test!(
+    async fn the_failure_hook_runs_once_per_job_that_failed_for_good(db) {
+        let queue = db.queue().await;
+        let failed_ids = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let mut registry = Registry::new();
+        registry.register_with(
+            handler(|_ctx, _job: Broken| async { Err(JobError::Permanent("no such movie".into())) }.boxed()),
+            KindOptions { retry: RetryPolicy { base: Duration::from_millis(1), max: Duration::from_millis(1), jitter: 0.0 }, ..KindOptions::default() },
+        );
+        // Outlives its lease on its only attempt: the rescue records the final failure.
+        registry.register(handler(|_ctx, _job: Long| {
+            async {
+                tokio::time::sleep(Duration::from_millis(1500)).await;
+                Ok(())
+            }
+            .boxed()
+        }));
+        registry.register(handler(|_ctx, _job: Quick| async { Ok(()) }.boxed()));
+        let sink = Arc::clone(&failed_ids);
+        registry.on_failed(Arc::new(move |job| {
+            let sink = Arc::clone(&sink);
+            async move { sink.lock().expect("test lock").push(job.id) }.boxed()
+        }));
+        let broken = queue.enqueue(NewJob::of(&Broken(json!({})))).await.expect("enqueue").job;
+        let lapsed = queue.enqueue(NewJob::of(&Long(json!({}))).max_attempts(1)).await.expect("enqueue").job;
+        let succeeding = queue.enqueue(NewJob::of(&Quick(json!({})))).await.expect("enqueue").job;
+        let config = metarr_queue::WorkerConfig {
+            lease: Duration::from_millis(300),
+            heartbeat: Duration::from_secs(3600),
+            ..fast_config()
+        };
+        let worker = RunningWorker::start(&queue, registry, config);
+        wait_for_state(&queue, broken.id, JobState::Failed, WAIT).await;
+        wait_for_state(&queue, succeeding.id, JobState::Completed, WAIT).await;
+        let rescued = wait_for_state(&queue, lapsed.id, JobState::Failed, WAIT).await;
+        assert!(rescued.last_error.as_deref().is_some_and(|e| e.contains("lease expired")), "{rescued:?}");
+        // Let the late success of the lapsed attempt arrive (and be rejected).
+        tokio::time::sleep(Duration::from_millis(1700)).await;
+        worker.stop(WAIT).await;
+        let mut seen = failed_ids.lock().expect("test lock").clone();
+        seen.sort_unstable();
+        assert_eq!(seen, vec![broken.id, lapsed.id], "once each, never for {}", succeeding.id);
+    }
+);
