@@ -40,6 +40,35 @@ fn io_error(operation: &'static str, path: &Path) -> impl FnOnce(std::io::Error)
     move |source| ApiKeyError::Io { operation, path, source }
 }
 
+/// The key in force, shared by every request handler and replaceable while the server runs
+/// (the web UI's "regenerate"). Cloning shares the same key.
+#[derive(Clone)]
+pub struct SharedKey(std::sync::Arc<std::sync::RwLock<SecretString>>);
+
+impl SharedKey {
+    pub fn new(key: SecretString) -> SharedKey {
+        SharedKey(std::sync::Arc::new(std::sync::RwLock::new(key)))
+    }
+
+    /// The key now.
+    pub fn current(&self) -> SecretString {
+        // A poisoned lock still holds a whole key: replacing it is a single assignment.
+        self.0.read().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+    }
+
+    /// True when `presented` is the key, compared in constant time.
+    pub fn matches(&self, presented: &[u8]) -> bool {
+        use subtle::ConstantTimeEq;
+        let key = self.current();
+        bool::from(presented.ct_eq(key.expose_secret().as_bytes()))
+    }
+
+    /// Puts a new key in force for every later request.
+    pub fn replace(&self, key: SecretString) {
+        *self.0.write().unwrap_or_else(std::sync::PoisonError::into_inner) = key;
+    }
+}
+
 /// A fresh key: 32 lowercase hex characters from the OS random source (uuid v4).
 pub fn generate() -> SecretString {
     SecretString::from(uuid::Uuid::new_v4().simple().to_string())

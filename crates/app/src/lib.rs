@@ -19,3 +19,5 @@ pub mod scan_cli;
 pub mod secret;
 pub mod startup;
 pub mod telemetry;
+pub mod ui;
+pub mod users;

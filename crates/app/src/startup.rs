@@ -36,7 +36,7 @@ pub struct Application {
     queue: Queue,
     db: Db,
     events: AppEvents,
-    api_key: Arc<SecretString>,
+    api_key: api_key::SharedKey,
     shutdown: CancellationToken,
 }
 
@@ -98,7 +98,7 @@ impl Application {
             queue,
             db,
             events,
-            api_key: Arc::new(api_key),
+            api_key: api_key::SharedKey::new(api_key),
             shutdown,
         })
     }
@@ -124,8 +124,8 @@ impl Application {
     }
 
     /// The API key in force.
-    pub fn api_key(&self) -> &SecretString {
-        &self.api_key
+    pub fn api_key(&self) -> SecretString {
+        self.api_key.current()
     }
 
     /// Cancel it to stop the process gracefully.
@@ -176,15 +176,16 @@ impl Application {
                     db: self.db.clone(),
                     events: self.events.clone(),
                     settings: Arc::new(self.settings.clone()),
-                    api_key: Arc::clone(&self.api_key),
+                    api_key: self.api_key.clone(),
                     shutdown: self.shutdown.clone(),
                 };
                 tracing::info!(address = %format!("http://{}", listener.local_addr()?), "HTTP server listening");
                 let shutdown = self.shutdown.clone();
-                let result = axum::serve(listener, routes::app(state))
-                    .with_graceful_shutdown(async move { shutdown.cancelled().await })
-                    .await
-                    .context("serving HTTP");
+                let result =
+                    axum::serve(listener, routes::app(state).into_make_service_with_connect_info::<SocketAddr>())
+                        .with_graceful_shutdown(async move { shutdown.cancelled().await })
+                        .await
+                        .context("serving HTTP");
                 // If the server failed on its own, the worker must still drain and stop.
                 self.shutdown.cancel();
                 result

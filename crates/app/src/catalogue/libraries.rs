@@ -193,3 +193,25 @@ pub async fn delete(db: &Db, id: i64) -> Result<()> {
     tx.commit().await?;
     Ok(())
 }
+
+/// How many movies a library holds, and how many of them are missing from disk.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MovieCounts {
+    pub total: i64,
+    pub missing: i64,
+}
+
+/// Movie counts of every library that has movies, by library id (one grouped query).
+pub async fn movie_counts(db: &Db) -> Result<std::collections::HashMap<i64, MovieCounts>> {
+    let rows = db
+        .fetch_all(
+            "SELECT library_id, COUNT(*) AS total, \
+             COALESCE(SUM(CASE WHEN missing THEN 1 ELSE 0 END), 0) AS missing \
+             FROM movies GROUP BY library_id",
+            &[],
+        )
+        .await?;
+    rows.iter()
+        .map(|row| Ok((row.int("library_id")?, MovieCounts { total: row.int("total")?, missing: row.int("missing")? })))
+        .collect()
+}

@@ -5,9 +5,7 @@ use crate::routes::AppState;
 use axum::extract::{Query, Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
-use secrecy::ExposeSecret;
 use std::collections::HashMap;
-use subtle::ConstantTimeEq;
 
 /// Header carrying the key, as Radarr names it.
 pub const API_KEY_HEADER: &str = "x-api-key";
@@ -28,7 +26,7 @@ pub async fn require_api_key(
             .and_then(|Query(params)| params.get(API_KEY_PARAM).map(|key| key.as_bytes().to_vec())),
     };
     match presented {
-        Some(key) if bool::from(key.ct_eq(state.api_key.expose_secret().as_bytes())) => Ok(next.run(request).await),
+        Some(key) if state.api_key.matches(&key) => Ok(next.run(request).await),
         _ => Err(AppError::Unauthorized),
     }
 }

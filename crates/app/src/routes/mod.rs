@@ -22,7 +22,6 @@ use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath, OriginalUri, Request};
 use axum::routing::{get, post, put};
 use metarr_queue::Queue;
-use secrecy::SecretString;
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
@@ -41,7 +40,8 @@ pub struct AppState {
     pub events: crate::events::AppEvents,
     /// The configuration in force.
     pub settings: Arc<crate::config::Settings>,
-    pub api_key: Arc<SecretString>,
+    /// The API key in force (the web UI can regenerate it).
+    pub api_key: crate::api_key::SharedKey,
     /// Fires on shutdown; long-lived connections (WebSocket) close when it does.
     pub shutdown: CancellationToken,
 }
@@ -116,6 +116,7 @@ pub fn app(state: AppState) -> Router {
 
     Router::new()
         .nest("/api/v1", api)
+        .merge(crate::ui::router(state.clone()))
         .fallback(not_found)
         .with_state(state)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
@@ -123,8 +124,14 @@ pub fn app(state: AppState) -> Router {
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
 }
 
-async fn not_found() -> AppError {
-    AppError::NotFound("no such API route".into())
+/// Unknown paths: JSON for API clients, a page for browsers.
+async fn not_found(OriginalUri(uri): OriginalUri) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    if uri.path().starts_with("/api/") {
+        AppError::NotFound("no such API route".into()).into_response()
+    } else {
+        crate::ui::UiError::NotFound(format!("there is no page at {}", uri.path())).into_response()
+    }
 }
 
 async fn method_not_allowed() -> AppError {

@@ -47,14 +47,13 @@ fn equal(presented: &[u8], expected: &[u8]) -> bool {
 
 /// The API key (header or query) or the configured Basic credentials.
 fn authenticated(state: &AppState, headers: &HeaderMap, uri: &Uri) -> bool {
-    let expected_key = state.api_key.expose_secret().as_bytes();
     if let Some(key) = headers.get(API_KEY_HEADER) {
-        return equal(key.as_bytes(), expected_key);
+        return state.api_key.matches(key.as_bytes());
     }
     if let Ok(Query(params)) = Query::<HashMap<String, String>>::try_from_uri(uri)
         && let Some(key) = params.get(API_KEY_PARAM)
     {
-        return equal(key.as_bytes(), expected_key);
+        return state.api_key.matches(key.as_bytes());
     }
     let (Some(user), Some(password)) = (&state.settings.webhook_username, &state.settings.webhook_password) else {
         return false;

@@ -21,4 +21,5 @@ mod path_mappings;
 mod players;
 mod scan;
 mod schedules;
+mod ui;
 mod webhooks;

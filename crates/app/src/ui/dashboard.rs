@@ -1,0 +1,106 @@
+//! `/`: the dashboard: libraries with their movie counts and last scan, the queue's counts per
+//! state, the running jobs (refreshed live), and the latest failures.
+
+use super::{Ui, UiError, render, when};
+use crate::catalogue::libraries::{self, Library, MovieCounts};
+use crate::catalogue::scans::{self, Scan};
+use crate::routes::AppState;
+use askama::Template;
+use axum::extract::State;
+use axum::response::Response;
+use metarr_queue::{Job, JobState, ListFilter};
+
+/// One library's line on the dashboard.
+pub struct LibraryLine {
+    pub library: Library,
+    pub counts: MovieCounts,
+    pub last_scan: Option<Scan>,
+    /// When the last scan started, formatted.
+    pub last_scan_at: String,
+}
+
+#[derive(Template)]
+#[template(path = "dashboard.html")]
+struct DashboardPage {
+    ui: Ui,
+    libraries: Vec<LibraryLine>,
+    states: Vec<(&'static str, i64)>,
+    completed_last_hour: i64,
+    /// The rendered running-jobs block.
+    running: String,
+    failures: Vec<JobLine>,
+}
+
+/// A job as the dashboard lists it.
+pub struct JobLine {
+    pub id: i64,
+    pub kind: String,
+    pub percent: u32,
+    pub message: String,
+    pub when: String,
+    pub error: String,
+}
+
+impl JobLine {
+    /// The line of a job: its progress, its latest message, and when it started or finished.
+    pub fn of(job: &Job) -> JobLine {
+        let percent = job.progress.as_ref().map_or(0, |progress| progress.percent.clamp(0.0, 100.0).round() as u32);
+        let message = job.progress.as_ref().and_then(|progress| progress.message.clone()).unwrap_or_default();
+        let time = job.finished_at.or(job.started_at).unwrap_or(job.created_at);
+        JobLine {
+            id: job.id,
+            kind: job.kind.clone(),
+            percent,
+            message,
+            when: when(&time),
+            error: job.last_error.clone().unwrap_or_default(),
+        }
+    }
+}
+
+/// The live "running now" block, also served alone for htmx refreshes.
+#[derive(Template)]
+#[template(path = "dashboard_running.html")]
+pub struct RunningJobs {
+    jobs: Vec<JobLine>,
+}
+
+/// `GET /`
+pub async fn page(State(state): State<AppState>, ui: Ui) -> Result<Response, UiError> {
+    let counts = libraries::movie_counts(&state.db).await?;
+    let mut lines = Vec::new();
+    for library in libraries::list(&state.db).await? {
+        let last_scan = scans::list(&state.db, Some(library.id), 1).await?.into_iter().next();
+        let counts = counts.get(&library.id).copied().unwrap_or_default();
+        let last_scan_at = last_scan.as_ref().map(|scan| when(&scan.started_at)).unwrap_or_default();
+        lines.push(LibraryLine { library, counts, last_scan, last_scan_at });
+    }
+    let stats = state.queue.stats().await?;
+    let states = [JobState::Pending, JobState::Running, JobState::Completed, JobState::Failed, JobState::Cancelled]
+        .into_iter()
+        .map(|job_state| (job_state.as_str(), stats.states.get(job_state.as_str()).copied().unwrap_or(0)))
+        .collect();
+    let failures = jobs_in(&state, JobState::Failed, 10).await?;
+    Ok(render(&DashboardPage {
+        ui: ui.at("dashboard"),
+        libraries: lines,
+        states,
+        completed_last_hour: stats.completed_last_hour,
+        running: running_jobs(&state).await?.render().map_err(|err| UiError::Internal(err.to_string()))?,
+        failures,
+    }))
+}
+
+/// `GET /dashboard/running`: the running-jobs block alone.
+pub async fn running(State(state): State<AppState>) -> Result<Response, UiError> {
+    Ok(render(&running_jobs(&state).await?))
+}
+
+async fn running_jobs(state: &AppState) -> Result<RunningJobs, UiError> {
+    Ok(RunningJobs { jobs: jobs_in(state, JobState::Running, 20).await? })
+}
+
+async fn jobs_in(state: &AppState, job_state: JobState, limit: usize) -> Result<Vec<JobLine>, UiError> {
+    let filter = ListFilter { state: Some(job_state), limit, ..ListFilter::default() };
+    Ok(state.queue.list(&filter).await?.items.iter().map(JobLine::of).collect())
+}

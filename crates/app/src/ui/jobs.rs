@@ -1,0 +1,9 @@
+//! `/jobs` pages of the web UI.
+
+use crate::routes::AppState;
+use axum::Router;
+
+/// The jobs pages' routes.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+}

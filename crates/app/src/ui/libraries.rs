@@ -1,0 +1,200 @@
+//! `/libraries`: add, edit and delete libraries, start a scan and follow it phase by phase.
+//!
+//! The forms go through `catalogue::libraries` and `jobs::scan`, the same calls as the API, so a
+//! path is checked by the server exactly as `POST /api/v1/libraries` checks it.
+
+use super::{Ui, UiError, render, render_with, see_other, when};
+use crate::catalogue::CatalogueError;
+use crate::catalogue::libraries::{self, Library, LibraryInput, MovieCounts};
+use crate::catalogue::scans::{self, Scan};
+use crate::routes::AppState;
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::{Form, Router};
+use serde::Deserialize;
+
+/// The library pages' routes.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/libraries", get(list).post(create))
+        .route("/libraries/{id}", get(edit_page).post(update))
+        .route("/libraries/{id}/delete", post(delete))
+        .route("/libraries/{id}/scan", post(scan))
+        .route("/libraries/{id}/scan-status", get(scan_status))
+        .route("/scans/{id}/cancel", post(cancel_scan))
+}
+
+/// A library with what its card shows.
+pub struct LibraryCard {
+    pub library: Library,
+    pub counts: MovieCounts,
+    /// The rendered scan block.
+    pub status: String,
+}
+
+/// The values of the add/edit form, kept when the server refuses them.
+#[derive(Debug, Default, Deserialize)]
+pub struct LibraryForm {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub path: String,
+    /// One pattern per line.
+    #[serde(default)]
+    pub ignore_patterns: String,
+    /// A checkbox: present when ticked.
+    pub enabled: Option<String>,
+}
+
+impl LibraryForm {
+    fn of(library: &Library) -> LibraryForm {
+        LibraryForm {
+            name: library.name.clone(),
+            path: library.path.clone(),
+            ignore_patterns: library.ignore_patterns.join("\n"),
+            enabled: library.enabled.then(|| "on".to_owned()),
+        }
+    }
+
+    fn input(&self) -> LibraryInput {
+        let name = self.name.trim();
+        LibraryInput {
+            name: (!name.is_empty()).then(|| name.to_owned()),
+            path: self.path.trim().to_owned(),
+            kind: "movies".to_owned(),
+            enabled: self.enabled.is_some(),
+            ignore_patterns: self
+                .ignore_patterns
+                .lines()
+                .map(str::trim)
+                .filter(|line| !line.is_empty())
+                .map(str::to_owned)
+                .collect(),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "libraries.html")]
+struct LibrariesPage {
+    ui: Ui,
+    cards: Vec<LibraryCard>,
+    form: LibraryForm,
+    error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "library_edit.html")]
+struct EditPage {
+    ui: Ui,
+    id: i64,
+    form: LibraryForm,
+    error: Option<String>,
+}
+
+/// The scan block of one library: its latest scan's phase with one progress bar per phase.
+#[derive(Template)]
+#[template(path = "library_scan.html")]
+pub struct ScanStatus {
+    csrf: String,
+    library_id: i64,
+    scan: Option<Scan>,
+    started: String,
+    finished: String,
+    running: bool,
+}
+
+/// `GET /libraries`
+pub async fn list(State(state): State<AppState>, ui: Ui) -> Result<Response, UiError> {
+    let form = LibraryForm { enabled: Some("on".into()), ..LibraryForm::default() };
+    page(&state, ui, form, None, StatusCode::OK).await
+}
+
+async fn page(
+    state: &AppState,
+    ui: Ui,
+    form: LibraryForm,
+    error: Option<String>,
+    status: StatusCode,
+) -> Result<Response, UiError> {
+    let counts = libraries::movie_counts(&state.db).await?;
+    let mut cards = Vec::new();
+    for library in libraries::list(&state.db).await? {
+        let status = scan_block(state, &ui.csrf, library.id)
+            .await?
+            .render()
+            .map_err(|err| UiError::Internal(err.to_string()))?;
+        let counts = counts.get(&library.id).copied().unwrap_or_default();
+        cards.push(LibraryCard { library, counts, status });
+    }
+    Ok(render_with(status, &LibrariesPage { ui: ui.at("libraries"), cards, form, error }))
+}
+
+/// `POST /libraries`: adds a library; a refused path shows the form again with the reason.
+pub async fn create(State(state): State<AppState>, ui: Ui, Form(form): Form<LibraryForm>) -> Result<Response, UiError> {
+    match libraries::create(&state.db, &form.input()).await {
+        Ok(_) => Ok(see_other("/libraries")),
+        Err(CatalogueError::Invalid(message) | CatalogueError::Conflict(message)) => {
+            page(&state, ui, form, Some(message), StatusCode::BAD_REQUEST).await
+        }
+        Err(err) => Err(err.into()),
+    }
+}
+
+/// `GET /libraries/{id}`: the edit form.
+pub async fn edit_page(State(state): State<AppState>, ui: Ui, Path(id): Path<i64>) -> Result<Response, UiError> {
+    let library = libraries::get(&state.db, id).await?;
+    Ok(render(&EditPage { ui: ui.at("libraries"), id, form: LibraryForm::of(&library), error: None }))
+}
+
+/// `POST /libraries/{id}`: saves the edit form.
+pub async fn update(
+    State(state): State<AppState>,
+    ui: Ui,
+    Path(id): Path<i64>,
+    Form(form): Form<LibraryForm>,
+) -> Result<Response, UiError> {
+    match libraries::update(&state.db, id, &form.input()).await {
+        Ok(_) => Ok(see_other("/libraries")),
+        Err(CatalogueError::Invalid(message) | CatalogueError::Conflict(message)) => Ok(render_with(
+            StatusCode::BAD_REQUEST,
+            &EditPage { ui: ui.at("libraries"), id, form, error: Some(message) },
+        )),
+        Err(err) => Err(err.into()),
+    }
+}
+
+/// `POST /libraries/{id}/delete`: forgets the library and its movies; files on disk stay.
+pub async fn delete(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Response, UiError> {
+    libraries::delete(&state.db, id).await?;
+    Ok(see_other("/libraries"))
+}
+
+/// `POST /libraries/{id}/scan`: starts a scan (or keeps the running one) and shows its progress.
+pub async fn scan(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Response, UiError> {
+    crate::jobs::scan::start_scan(&state.db, id).await?;
+    Ok(see_other("/libraries"))
+}
+
+/// `POST /scans/{id}/cancel`
+pub async fn cancel_scan(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Response, UiError> {
+    crate::jobs::scan::cancel_scan(&state.db, id).await?;
+    Ok(see_other("/libraries"))
+}
+
+/// `GET /libraries/{id}/scan-status`: the scan block alone, for live refreshes.
+pub async fn scan_status(State(state): State<AppState>, ui: Ui, Path(id): Path<i64>) -> Result<Response, UiError> {
+    libraries::get(&state.db, id).await?;
+    Ok(render(&scan_block(&state, &ui.csrf, id).await?))
+}
+
+async fn scan_block(state: &AppState, csrf: &str, library_id: i64) -> Result<ScanStatus, UiError> {
+    let scan = scans::list(&state.db, Some(library_id), 1).await?.into_iter().next();
+    let started = scan.as_ref().map(|scan| when(&scan.started_at)).unwrap_or_default();
+    let finished = scan.as_ref().and_then(|scan| scan.finished_at.as_ref()).map(when).unwrap_or_default();
+    let running = scan.as_ref().is_some_and(|scan| !scan.is_finished());
+    Ok(ScanStatus { csrf: csrf.to_owned(), library_id, scan, started, finished, running })
+}

@@ -1,0 +1,9 @@
+//! `/settings` pages of the web UI.
+
+use crate::routes::AppState;
+use axum::Router;
+
+/// The settings pages' routes.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+}

@@ -1,0 +1,160 @@
+//! Web UI accounts and sign-in sessions: argon2 password hashes and hashed session tokens.
+//!
+//! The session token lives only in the browser's cookie; the database keeps its SHA-256, so a
+//! copy of the database (a backup, a support bundle) holds no usable session.
+
+use crate::catalogue::{CatalogueError, Result, now_ms};
+use crate::db::{Db, Value};
+use argon2::{Argon2, PasswordHash, PasswordHasher, PasswordVerifier};
+use sha2::{Digest, Sha256};
+use std::time::Duration;
+
+/// How long a sign-in lasts.
+pub const SESSION_LIFETIME: Duration = Duration::from_secs(30 * 24 * 3600);
+/// Shortest password accepted when creating an account.
+pub const MIN_PASSWORD_CHARS: usize = 8;
+/// Longest username or password accepted; argon2 itself would take anything, the form should not.
+const MAX_INPUT_CHARS: usize = 256;
+
+/// A signed-in user, as the pages show it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub id: i64,
+    pub username: String,
+}
+
+/// Whether any account exists: until one does, a server that requires sign-in shows first-run.
+pub async fn any(db: &Db) -> Result<bool> {
+    Ok(db.fetch_optional("SELECT id FROM ui_users LIMIT 1", &[]).await?.is_some())
+}
+
+/// Creates an account; the username is trimmed and must be new, the password long enough.
+pub async fn create(db: &Db, username: &str, password: &str) -> Result<User> {
+    let username = username.trim();
+    if username.is_empty() || username.chars().count() > MAX_INPUT_CHARS {
+        return Err(CatalogueError::Invalid(format!("a username of 1 to {MAX_INPUT_CHARS} characters is required")));
+    }
+    if username.chars().any(char::is_control) {
+        return Err(CatalogueError::Invalid("the username must not contain control characters".into()));
+    }
+    let length = password.chars().count();
+    if !(MIN_PASSWORD_CHARS..=MAX_INPUT_CHARS).contains(&length) {
+        return Err(CatalogueError::Invalid(format!(
+            "the password must have {MIN_PASSWORD_CHARS} to {MAX_INPUT_CHARS} characters"
+        )));
+    }
+    let hash = hash_password(password.to_owned()).await?;
+    let rows = db
+        .write(
+            "INSERT INTO ui_users (username, password_hash, created_at) VALUES ($1, $2, $3) RETURNING id",
+            &[username.into(), hash.into(), now_ms().into()],
+        )
+        .await
+        .map_err(|err| {
+            if err.is_unique_violation() {
+                CatalogueError::Conflict(format!("the username {username:?} is taken"))
+            } else {
+                err.into()
+            }
+        })?;
+    let id = rows.first().map(|row| row.int("id")).transpose()?.unwrap_or_default();
+    Ok(User { id, username: username.to_owned() })
+}
+
+/// The account when the password is right; `None` for an unknown user or a wrong password
+/// (indistinguishable to the caller, and both cost one argon2 verification).
+pub async fn verify(db: &Db, username: &str, password: &str) -> Result<Option<User>> {
+    if username.chars().count() > MAX_INPUT_CHARS || password.chars().count() > MAX_INPUT_CHARS {
+        return Ok(None);
+    }
+    let row = db
+        .fetch_optional(
+            "SELECT id, username, password_hash FROM ui_users WHERE username = $1",
+            &[username.trim().into()],
+        )
+        .await?;
+    let (user, stored) = match &row {
+        Some(row) => (Some(User { id: row.int("id")?, username: row.text("username")? }), row.text("password_hash")?),
+        // Verify against a throwaway hash so that unknown names take as long as wrong passwords.
+        None => (None, dummy_hash().to_owned()),
+    };
+    let password = password.to_owned();
+    let matches = tokio::task::spawn_blocking(move || {
+        PasswordHash::new(&stored)
+            .is_ok_and(|hash| Argon2::default().verify_password(password.as_bytes(), &hash).is_ok())
+    })
+    .await
+    .map_err(|err| CatalogueError::Invalid(format!("password check failed: {err}")))?;
+    Ok(user.filter(|_| matches))
+}
+
+/// Starts a session; returns the token for the cookie.
+pub async fn start_session(db: &Db, user: &User) -> Result<String> {
+    let token = random_token();
+    let now = now_ms();
+    let expires = now + i64::try_from(SESSION_LIFETIME.as_millis()).unwrap_or(i64::MAX);
+    // Expired sessions are swept whenever someone signs in; there are few of them.
+    db.write("DELETE FROM ui_sessions WHERE expires_at < $1", &[now.into()]).await?;
+    db.write(
+        "INSERT INTO ui_sessions (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
+        &[token_hash(&token).into(), user.id.into(), now.into(), expires.into()],
+    )
+    .await?;
+    Ok(token)
+}
+
+/// The user of a live session.
+pub async fn session_user(db: &Db, token: &str) -> Result<Option<User>> {
+    if token.len() != 64 {
+        return Ok(None);
+    }
+    let row = db
+        .fetch_optional(
+            "SELECT u.id, u.username FROM ui_sessions s JOIN ui_users u ON u.id = s.user_id \
+             WHERE s.token_hash = $1 AND s.expires_at > $2",
+            &[token_hash(token).into(), Value::Int(now_ms())],
+        )
+        .await?;
+    row.map(|row| Ok(User { id: row.int("id")?, username: row.text("username")? })).transpose()
+}
+
+/// Ends a session (sign-out).
+pub async fn end_session(db: &Db, token: &str) -> Result<()> {
+    db.write("DELETE FROM ui_sessions WHERE token_hash = $1", &[token_hash(token).into()]).await?;
+    Ok(())
+}
+
+/// 32 random bytes as 64 hex characters, for cookies and CSRF tokens.
+pub fn random_token() -> String {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).expect("the OS random source is available on every supported system");
+    hex(&bytes)
+}
+
+async fn hash_password(password: String) -> Result<String> {
+    tokio::task::spawn_blocking(move || {
+        Argon2::default().hash_password(password.as_bytes()).map(|hash| hash.to_string())
+    })
+    .await
+    .map_err(|err| CatalogueError::Invalid(format!("password hashing failed: {err}")))?
+    .map_err(|err| CatalogueError::Invalid(format!("password hashing failed: {err}")))
+}
+
+fn dummy_hash() -> &'static str {
+    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DUMMY.get_or_init(|| {
+        Argon2::default().hash_password(b"not a password anyone has").map(|hash| hash.to_string()).unwrap_or_default()
+    })
+}
+
+fn token_hash(token: &str) -> String {
+    hex(&Sha256::digest(token.as_bytes()))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut out, byte| {
+        let _ = write!(out, "{byte:02x}");
+        out
+    })
+}
