@@ -22,4 +22,5 @@ mod players;
 mod scan;
 mod schedules;
 mod ui;
+mod ui_browser;
 mod webhooks;

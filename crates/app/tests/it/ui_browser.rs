@@ -1,0 +1,293 @@
+//! The web UI in a real browser: headless Chromium over WebDriver (Debian's `chromium` and
+//! `chromium-driver`), visiting Metarr on the machine's non-loopback address so that the visitor
+//! must sign in. Saves a screenshot of every page under `target/ui-screenshots/`.
+//!
+//! Skips with a message when `chromedriver` is not installed, except under `CI=true`, where
+//! `.ci/run` installs it and a missing browser is a failure.
+
+use crate::helpers::{Backend, TestApp};
+use fantoccini::elements::Element;
+use fantoccini::{Client, ClientBuilder, Locator};
+use std::net::{IpAddr, TcpListener};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+const CHROMIUM: &str = "/usr/bin/chromium";
+const SAMPLE_VIDEO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/radarr-H264_sample.mp4");
+/// How long a page may take to show what a step waits for (a scan, a live update).
+const PATIENCE: Duration = Duration::from_secs(60);
+
+/// A running `chromedriver`, killed with its browsers when dropped.
+struct Driver {
+    child: Child,
+    url: String,
+}
+
+impl Driver {
+    fn start() -> Option<Driver> {
+        if !Path::new(CHROMEDRIVER).exists() || !Path::new(CHROMIUM).exists() {
+            assert_ne!(
+                std::env::var("CI").as_deref(),
+                Ok("true"),
+                "CI=true but {CHROMEDRIVER} or {CHROMIUM} is missing: .ci/run installs chromium and chromium-driver"
+            );
+            eprintln!(
+                "skipped: {CHROMEDRIVER} or {CHROMIUM} is not installed (apt-get install chromium chromium-driver)"
+            );
+            return None;
+        }
+        let port = free_port();
+        let mut command = Command::new(CHROMEDRIVER);
+        command.arg(format!("--port={port}")).stdout(Stdio::null()).stderr(Stdio::null());
+        // Its own process group, so that the browsers it starts go down with it.
+        std::os::unix::process::CommandExt::process_group(&mut command, 0);
+        let child = command.spawn().expect("start chromedriver");
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "chromedriver did not listen on {port}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Some(Driver { child, url: format!("http://127.0.0.1:{port}") })
+    }
+
+    async fn browser(&self, profile: &Path) -> Client {
+        let mut capabilities = serde_json::Map::new();
+        capabilities.insert(
+            "goog:chromeOptions".into(),
+            serde_json::json!({
+                "binary": CHROMIUM,
+                "args": [
+                    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                    "--disable-component-update", "--no-first-run", "--disable-dev-shm-usage",
+                    "--window-size=1280,1000", format!("--user-data-dir={}", profile.display()),
+                ],
+            }),
+        );
+        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+        ClientBuilder::new(connector)
+            .capabilities(capabilities)
+            .connect(&self.url)
+            .await
+            .expect("start a browser session")
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let group = format!("-{}", self.child.id());
+        let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").and_then(|listener| listener.local_addr()).expect("a free port").port()
+}
+
+/// An address of this machine other than loopback, so that Metarr sees a remote visitor.
+fn outward_address() -> Option<IpAddr> {
+    let output = Command::new("hostname").arg("-I").output().ok()?;
+    String::from_utf8_lossy(&output.stdout)
+        .split_whitespace()
+        .filter_map(|word| word.parse::<IpAddr>().ok())
+        .find(|ip| ip.is_ipv4() && !ip.is_loopback())
+}
+
+fn screenshot_dir() -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target"));
+    let dir = target.join("ui-screenshots");
+    std::fs::create_dir_all(&dir).expect("screenshot folder");
+    dir
+}
+
+/// The browser, the base URL, and where screenshots go.
+struct Session {
+    client: Client,
+    base: String,
+    shots: PathBuf,
+}
+
+impl Session {
+    async fn goto(&self, path: &str) {
+        self.client.goto(&format!("{}{path}", self.base)).await.unwrap_or_else(|err| panic!("open {path}: {err}"));
+    }
+
+    async fn path(&self) -> String {
+        let url = self.client.current_url().await.expect("current URL");
+        let mut path = url.path().to_owned();
+        if let Some(query) = url.query() {
+            path.push('?');
+            path.push_str(query);
+        }
+        path
+    }
+
+    async fn shot(&self, name: &str) {
+        let png = self.client.screenshot().await.expect("screenshot");
+        std::fs::write(self.shots.join(format!("{name}.png")), png).expect("save screenshot");
+    }
+
+    async fn find(&self, css: &str) -> Element {
+        match self.client.wait().at_most(PATIENCE).for_element(Locator::Css(css)).await {
+            Ok(element) => element,
+            Err(err) => {
+                let page = self.client.source().await.unwrap_or_default();
+                panic!("no {css} on {}: {err}\n{page}", self.path().await)
+            }
+        }
+    }
+
+    /// Waits for an element matching an XPath (for text conditions).
+    async fn find_xpath(&self, xpath: &str) -> Element {
+        match self.client.wait().at_most(PATIENCE).for_element(Locator::XPath(xpath)).await {
+            Ok(element) => element,
+            Err(err) => {
+                let page = self.client.source().await.unwrap_or_default();
+                panic!("no {xpath} on {}: {err}\n{page}", self.path().await)
+            }
+        }
+    }
+
+    async fn fill(&self, css: &str, text: &str) {
+        let field = self.find(css).await;
+        field.clear().await.expect("clear field");
+        field.send_keys(text).await.expect("type");
+    }
+
+    /// Clicks the button with this exact text.
+    async fn click_button(&self, text: &str) {
+        let button = self.find_xpath(&format!("//button[normalize-space()='{text}']")).await;
+        button.click().await.unwrap_or_else(|err| panic!("click {text}: {err}"));
+    }
+
+    async fn wait_for_path(&self, expected: &str) {
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            let path = self.path().await;
+            if path == expected {
+                return;
+            }
+            assert!(Instant::now() < deadline, "expected to reach {expected}, still at {path}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    async fn heading(&self) -> String {
+        self.find("h1").await.text().await.expect("heading text").trim().to_owned()
+    }
+}
+
+/// A library of a few movie folders with a real video; one has an NFO and a poster.
+fn generated_library(root: &Path) {
+    for (folder, title) in [("Heat (1995)", "Heat"), ("Alien (1979)", "Alien"), ("Ronin (1998)", "Ronin")] {
+        let dir = root.join(folder);
+        std::fs::create_dir_all(&dir).expect("movie folder");
+        std::fs::copy(SAMPLE_VIDEO, dir.join(format!("{folder}.mp4"))).expect("video");
+        if title == "Heat" {
+            std::fs::write(
+                dir.join(format!("{folder}.nfo")),
+                "<movie><title>Heat</title><year>1995</year><plot>A heist.</plot>\
+                 <uniqueid type=\"tmdb\" default=\"true\">949</uniqueid></movie>",
+            )
+            .expect("nfo");
+            poster(&dir.join("poster.png"));
+        }
+    }
+}
+
+/// A real 200×300 PNG made by ffmpeg, so that the browser can draw the poster.
+fn poster(path: &Path) {
+    let status = Command::new("ffmpeg")
+        .args(["-v", "error", "-f", "lavfi", "-i", "color=c=0x2563eb:s=200x300", "-frames:v", "1", "-y"])
+        .arg(path)
+        .status()
+        .expect("run ffmpeg (installed by .ci/run)");
+    assert!(status.success(), "ffmpeg made the poster");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_remote_user_runs_metarr_from_the_browser() {
+    let Some(driver) = Driver::start() else { return };
+    let (bind, host, extra) = match outward_address() {
+        Some(ip) => ("0.0.0.0:0".to_owned(), ip.to_string(), None),
+        None => {
+            eprintln!("no non-loopback address: the browser signs in over loopback with METARR_AUTH_REQUIRED=always");
+            ("127.0.0.1:0".to_owned(), "127.0.0.1".to_owned(), Some(("METARR_AUTH_REQUIRED", "always")))
+        }
+    };
+    let mut env = vec![("METARR_BIND", bind.as_str())];
+    env.extend(extra);
+    let app = TestApp::spawn_with(Backend::Sqlite, &env).await;
+    let port = app.address.rsplit(':').next().expect("port").to_owned();
+    let profile = tempfile::tempdir().expect("browser profile");
+    let session = Session {
+        client: driver.browser(profile.path()).await,
+        base: format!("http://{host}:{port}"),
+        shots: screenshot_dir(),
+    };
+    let library = tempfile::tempdir().expect("library");
+    generated_library(library.path());
+
+    let outcome = tokio::time::timeout(Duration::from_secs(300), walk_through(&session, &app, library.path())).await;
+    let _ = session.client.clone().close().await;
+    app.stop().await;
+    drop(driver);
+    outcome.expect("the walk-through finished within 5 minutes");
+}
+
+async fn walk_through(s: &Session, app: &TestApp, library: &Path) {
+    // A remote visitor on a fresh server lands on first run.
+    s.goto("/").await;
+    s.wait_for_path("/setup").await;
+    s.shot("setup").await;
+    s.fill("#username", "ann").await;
+    s.fill("#password", "correct horse").await;
+    s.fill("#confirm", "correct horse").await;
+    s.click_button("Create the account").await;
+    s.wait_for_path("/").await;
+    assert_eq!(s.heading().await, "Dashboard");
+    s.shot("dashboard-empty").await;
+
+    // Sign out, then sign in: a wrong password is refused, the right one lets in.
+    s.find_xpath("//button[starts-with(normalize-space(), 'Sign out')]").await.click().await.expect("sign out");
+    s.wait_for_path("/login").await;
+    s.fill("#username", "ann").await;
+    s.fill("#password", "not it").await;
+    s.click_button("Sign in").await;
+    let error = s.find("#login-error").await.text().await.expect("error text");
+    assert!(error.contains("Wrong username or password"), "{error}");
+    s.shot("login-refused").await;
+    s.fill("#password", "correct horse").await;
+    s.click_button("Sign in").await;
+    s.wait_for_path("/").await;
+
+    // Add the library through the form; the server checks the path.
+    s.goto("/libraries").await;
+    s.fill("#path", "relative/path").await;
+    s.click_button("Add library").await;
+    let error = s.find("#library-error").await.text().await.expect("error text");
+    assert!(error.contains("must be absolute"), "{error}");
+    s.fill("#path", &library.display().to_string()).await;
+    s.fill("#name", "Films").await;
+    s.click_button("Add library").await;
+    s.find_xpath("//article[@data-library-id]//h2[contains(normalize-space(), 'Films')]").await;
+    s.shot("libraries").await;
+
+    // Scan it and watch the live progress reach completion.
+    s.click_button("Scan now").await;
+    s.find_xpath("//span[@data-scan-phase and normalize-space()='completed']").await;
+    let summary = s.find(".scan-status").await.text().await.expect("scan block");
+    assert!(summary.contains("3 found") && summary.contains("3 new"), "{summary}");
+    s.shot("libraries-scanned").await;
+
+    s.goto("/").await;
+    let row = s.find_xpath("//td[a[normalize-space()='Films']]/following-sibling::td[1]").await;
+    assert_eq!(row.text().await.expect("count").trim(), "3", "the dashboard counts the movies");
+    s.shot("dashboard").await;
+    let _ = app;
+}
