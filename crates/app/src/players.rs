@@ -48,6 +48,9 @@ impl GroupKind {
     }
 }
 
+/// Kodi's JSON-RPC notification socket out of the box (raw TCP; WebSocket on the same port).
+pub const KODI_DEFAULT_TCP_PORT: u16 = 9090;
+
 /// One group mapping: `remote_path` as the player sees it, `local_path` as Metarr sees it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -68,6 +71,8 @@ pub struct Player {
     password: Option<String>,
     token: Option<String>,
     pub position: i64,
+    /// Kodi's notification socket port; `None` for Jellyfin and Plex.
+    pub tcp_port: Option<u16>,
 }
 
 impl std::fmt::Debug for Player {
@@ -82,6 +87,7 @@ impl std::fmt::Debug for Player {
             .field("password", &self.password.as_ref().map(|_| "[REDACTED]"))
             .field("token", &self.token.as_ref().map(|_| "[REDACTED]"))
             .field("position", &self.position)
+            .field("tcp_port", &self.tcp_port)
             .finish()
     }
 }
@@ -98,6 +104,9 @@ pub struct PlayerView {
     pub password: Value,
     pub token: Value,
     pub position: i64,
+    /// Kodi's notification socket port (`null` for Jellyfin and Plex); added after DESIGN §6's
+    /// first shape, so older clients simply do not send it.
+    pub tcp_port: Option<u16>,
 }
 
 fn secret_view(value: &Option<String>) -> Value {
@@ -117,6 +126,7 @@ impl Player {
             password: secret_view(&self.password),
             token: secret_view(&self.token),
             position: self.position,
+            tcp_port: self.tcp_port,
         }
     }
 
@@ -127,14 +137,16 @@ impl Player {
         endpoint
     }
 
-    /// A Kodi client (basic auth when a username is set).
+    /// A Kodi client (basic auth when a username is set) that listens to the notification
+    /// socket on the same host.
     pub fn kodi(&self, timeout: Duration) -> std::result::Result<KodiClient, PlayerError> {
         let credentials = self
             .username
             .as_ref()
             .filter(|name| !name.is_empty())
             .map(|username| (username.clone(), SecretString::from(self.password.clone().unwrap_or_default())));
-        KodiClient::new(self.endpoint(timeout), credentials)
+        let client = KodiClient::new(self.endpoint(timeout), credentials)?;
+        Ok(client.with_notification_port(self.tcp_port.unwrap_or(KODI_DEFAULT_TCP_PORT)))
     }
 
     /// A Jellyfin client with the player's token.
@@ -241,6 +253,9 @@ pub struct PlayerInput {
     pub token: SecretInput,
     #[serde(default)]
     pub position: Option<i64>,
+    /// Kodi's notification socket port; Kodi's 9090 when omitted.
+    #[serde(default)]
+    pub tcp_port: Option<u16>,
     #[serde(default, rename = "id")]
     _id: Option<Value>,
     #[serde(default, rename = "group_id")]
@@ -279,7 +294,7 @@ fn validate_group(input: &GroupInput) -> Result<(GroupKind, String, Vec<GroupMap
 }
 
 const GROUP_COLUMNS: &str = "id, kind, name, enabled, skip_while_playing, path_mappings";
-const PLAYER_COLUMNS: &str = "id, group_id, host, port, tls, username, password, token, position";
+const PLAYER_COLUMNS: &str = "id, group_id, host, port, tls, username, password, token, position, tcp_port";
 
 fn group_from_row(row: &Row, players: Vec<Player>) -> Result<PlayerGroup> {
     let kind_name = row.text("kind")?;
@@ -307,6 +322,7 @@ fn player_from_row(row: &Row) -> Result<Player> {
         password: row.opt_text("password")?,
         token: row.opt_text("token")?,
         position: row.int("position")?,
+        tcp_port: row.opt_int("tcp_port")?.and_then(|port| u16::try_from(port).ok()),
     })
 }
 
@@ -352,7 +368,7 @@ pub async fn get_player(db: &Db, id: i64) -> Result<(Player, GroupKind)> {
     let row = db
         .fetch_optional(
             "SELECT p.id, p.group_id, p.host, p.port, p.tls, p.username, p.password, p.token, p.position, \
-             g.kind FROM players p JOIN player_groups g ON g.id = p.group_id WHERE p.id = $1",
+             p.tcp_port, g.kind FROM players p JOIN player_groups g ON g.id = p.group_id WHERE p.id = $1",
             &[id.into()],
         )
         .await?
@@ -461,8 +477,19 @@ fn apply_player_input(kind: GroupKind, player: &mut Player, input: PlayerInput) 
             if player.username.is_none() && player.password.is_some() {
                 return Err(CatalogueError::Invalid("a Kodi password needs a username".into()));
             }
+            let tcp_port = input.tcp_port.unwrap_or(KODI_DEFAULT_TCP_PORT);
+            if tcp_port == 0 {
+                return Err(CatalogueError::Invalid("tcp_port must be between 1 and 65535".into()));
+            }
+            player.tcp_port = Some(tcp_port);
         }
         GroupKind::Jellyfin | GroupKind::Plex => {
+            if input.tcp_port.is_some() {
+                return Err(CatalogueError::Invalid(format!(
+                    "tcp_port is Kodi's notification port; {} players have none",
+                    kind.as_str()
+                )));
+            }
             if player.token.as_deref().is_none_or(str::is_empty) {
                 return Err(CatalogueError::Invalid(format!("token is required for {} players", kind.as_str())));
             }
@@ -485,14 +512,16 @@ pub async fn add_player(db: &Db, group_id: i64, input: PlayerInput) -> Result<Pl
         password: None,
         token: None,
         position: next_position,
+        tcp_port: None,
     };
     apply_player_input(group.kind, &mut player, input)?;
     let now = now_ms();
     let rows = db
         .write(
             &format!(
-                "INSERT INTO players (group_id, host, port, tls, username, password, token, position, created_at, \
-                 updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) RETURNING {PLAYER_COLUMNS}"
+                "INSERT INTO players (group_id, host, port, tls, username, password, token, position, tcp_port, \
+                 created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $11, $9, $9) \
+                 RETURNING {PLAYER_COLUMNS}"
             ),
             &player_params(&player, now, group_id),
         )
@@ -500,7 +529,7 @@ pub async fn add_player(db: &Db, group_id: i64, input: PlayerInput) -> Result<Pl
     rows.first().map(player_from_row).transpose()?.ok_or_else(|| player_not_found(0))
 }
 
-fn player_params(player: &Player, now: i64, last: i64) -> [crate::db::Value; 10] {
+fn player_params(player: &Player, now: i64, last: i64) -> [crate::db::Value; 11] {
     [
         player.group_id.into(),
         player.host.as_str().into(),
@@ -512,6 +541,7 @@ fn player_params(player: &Player, now: i64, last: i64) -> [crate::db::Value; 10]
         player.position.into(),
         now.into(),
         last.into(),
+        player.tcp_port.map(i64::from).into(),
     ]
 }
 
@@ -523,7 +553,7 @@ pub async fn update_player(db: &Db, id: i64, input: PlayerInput) -> Result<Playe
         .write(
             &format!(
                 "UPDATE players SET group_id = $1, host = $2, port = $3, tls = $4, username = $5, password = $6, \
-                 token = $7, position = $8, updated_at = $9 WHERE id = $10 RETURNING {PLAYER_COLUMNS}"
+                 token = $7, position = $8, updated_at = $9, tcp_port = $11 WHERE id = $10 RETURNING {PLAYER_COLUMNS}"
             ),
             &player_params(&player, now_ms(), id),
         )

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
-use crate::{Endpoint, PlayerError};
+use crate::{Endpoint, KodiNotifications, PlayerError};
 
 /// A JSON-RPC client for one Kodi instance.
 pub struct KodiClient {
@@ -18,12 +18,18 @@ pub struct KodiClient {
     password: Option<SecretString>,
     http: reqwest::Client,
     next_id: AtomicU64,
+    /// Port of the JSON-RPC notification socket (raw TCP), when Metarr should listen to it.
+    notification_port: Option<u16>,
 }
 
 impl std::fmt::Debug for KodiClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // The password is deliberately left out.
-        f.debug_struct("KodiClient").field("endpoint", &self.endpoint).field("username", &self.username).finish()
+        f.debug_struct("KodiClient")
+            .field("endpoint", &self.endpoint)
+            .field("username", &self.username)
+            .field("notification_port", &self.notification_port)
+            .finish()
     }
 }
 
@@ -92,7 +98,30 @@ impl KodiClient {
             Some((username, password)) => (Some(username), Some(password)),
             None => (None, None),
         };
-        Ok(Self { endpoint, username, password, http, next_id: AtomicU64::new(1) })
+        Ok(Self { endpoint, username, password, http, next_id: AtomicU64::new(1), notification_port: None })
+    }
+
+    /// The same client, listening to Kodi's notification socket on `port` (Kodi's default
+    /// is 9090) on the same host: refreshes then wait for Kodi's confirmation.
+    #[must_use]
+    pub fn with_notification_port(mut self, port: u16) -> Self {
+        self.notification_port = Some(port);
+        self
+    }
+
+    /// The notification socket's port, when set.
+    pub fn notification_port(&self) -> Option<u16> {
+        self.notification_port
+    }
+
+    /// Connects to the notification socket (see [`KodiNotifications::connect`]); waits at
+    /// most the endpoint's timeout, and no more than 5 s: a firewall that drops packets to
+    /// the port must not hold up every refresh. `None` when no notification port is set.
+    pub async fn subscribe(&self) -> Option<Result<KodiNotifications, PlayerError>> {
+        const MAX_SUBSCRIBE_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+        let port = self.notification_port?;
+        let timeout = self.endpoint.timeout.min(MAX_SUBSCRIBE_WAIT);
+        Some(KodiNotifications::connect(&self.endpoint.host, port, timeout).await)
     }
 
     /// The player's address.

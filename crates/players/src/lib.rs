@@ -16,6 +16,7 @@ mod group;
 mod jellyfin;
 mod kodi;
 mod mapping;
+mod notifications;
 mod plex;
 mod refresh;
 
@@ -25,5 +26,6 @@ pub use group::try_in_order;
 pub use jellyfin::{JellyfinClient, JellyfinInfo};
 pub use kodi::{ActivePlayer, KodiClient, KodiMovie, KodiTexture, KodiVersion};
 pub use mapping::{PathMapping, map_path};
+pub use notifications::{KodiNotification, KodiNotifications};
 pub use plex::{PlexClient, PlexIdentity, PlexSection};
-pub use refresh::{BusyReason, RefreshOptions, RefreshOutcome, refresh_movie_folder};
+pub use refresh::{BusyReason, Confirmation, RefreshOptions, RefreshOutcome, refresh_movie_folder};

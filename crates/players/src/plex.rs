@@ -163,10 +163,25 @@ impl PlexClient {
             .max_by_key(|(depth, _)| *depth)
             .map(|(_, key)| key)
             .ok_or_else(|| PlayerError::NoSection { player: self.endpoint.to_string(), path: path.to_owned() })?;
-        let request = self.get(&format!("/library/sections/{key}/refresh")).query(&[("path", path)]);
+        let request = self.get(&format!("/library/sections/{key}/refresh?path={}", percent_encode(path)));
         self.send(request).await?;
         Ok(key)
     }
+}
+
+/// Percent-encodes every byte but the unreserved characters of RFC 3986. A space becomes
+/// `%20`, not the `+` of form encoding (what reqwest's `query` writes), which not every
+/// server reads as a space in a query, and a partial scan of a wrong path does nothing.
+fn percent_encode(text: &str) -> String {
+    let mut encoded = String::with_capacity(text.len() * 3);
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
+            encoded.push(char::from(byte));
+        } else {
+            encoded.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    encoded
 }
 
 /// The number of components of `location` when it contains `path` on component
@@ -176,4 +191,16 @@ fn component_prefix_len(location: &str, path: &str) -> Option<usize> {
     let location = split(location);
     let path = split(path);
     (location.len() <= path.len() && path[..location.len()] == location[..]).then_some(location.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::percent_encode;
+
+    #[test]
+    fn paths_are_percent_encoded_with_spaces_as_percent_20() {
+        assert_eq!(percent_encode("/data/movies/Dune & Co (2021)"), "%2Fdata%2Fmovies%2FDune%20%26%20Co%20%282021%29");
+        assert_eq!(percent_encode("D:\\Filme\\Amélie"), "D%3A%5CFilme%5CAm%C3%A9lie");
+        assert_eq!(percent_encode("a-b.c_d~e"), "a-b.c_d~e");
+    }
 }

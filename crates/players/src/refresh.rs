@@ -1,20 +1,28 @@
 //! The Kodi refresh strategy for one changed movie folder (issue 5): refresh the movie in
 //! place when Kodi knows it, otherwise make Kodi list the parent folder and scan the
-//! folder; never disturb a running scan or (optionally) a playing video.
+//! folder; never disturb a running scan or (optionally) a playing video. When Kodi's
+//! notification socket is reachable, wait for Kodi to confirm the change.
 
 use std::collections::BTreeSet;
 use std::time::Duration;
 
+use tokio::time::Instant;
+
 use crate::kodi::{separator_of, with_trailing_separator};
-use crate::{KodiClient, PlayerError};
+use crate::{KodiClient, KodiNotifications, PlayerError};
 
 /// How often to look for a refreshed movie, and how long to wait between looks (5 s in
 /// all, generous for one movie: a real Kodi re-adds it within a second).
 const RELOOKUP_ATTEMPTS: u32 = 20;
 const RELOOKUP_DELAY: Duration = Duration::from_millis(250);
 
+/// How long [`RefreshOptions::default`] waits for Kodi's confirmation: a one-movie scan
+/// takes well under a second, but a scan of a folder on a slow network share, or behind
+/// a large library's clean-up, can take many seconds.
+pub const DEFAULT_CONFIRM_WITHIN: Duration = Duration::from_secs(30);
+
 /// How to treat one refresh.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RefreshOptions {
     /// Report [`RefreshOutcome::Busy`] while a video plays, so the refresh does not make
     /// the player stutter (the player group's "skip while playing").
@@ -22,6 +30,15 @@ pub struct RefreshOptions {
     /// The artwork bytes changed: drop Kodi's cached textures for the movie's art URLs,
     /// which Kodi would otherwise keep showing.
     pub changed_artwork: bool,
+    /// How long to wait for Kodi's notifications once the refresh or scan was requested,
+    /// when the client has a notification port. Zero does not listen at all.
+    pub confirm_within: Duration,
+}
+
+impl Default for RefreshOptions {
+    fn default() -> Self {
+        Self { skip_while_playing: false, changed_artwork: false, confirm_within: DEFAULT_CONFIRM_WITHIN }
+    }
 }
 
 /// Why Kodi should be asked again later.
@@ -31,6 +48,69 @@ pub enum BusyReason {
     Scanning,
     /// A video plays and the group skips updates while playing.
     Playing,
+}
+
+/// What Kodi's notification socket said about a requested refresh or scan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Confirmation {
+    /// Kodi reported the folder's movie updated (`VideoLibrary.OnUpdate`; for a scan, also
+    /// `VideoLibrary.OnScanFinished`).
+    Confirmed {
+        /// The movie's library id as the notification named it.
+        movie_id: i64,
+        /// The notification that settled it.
+        notification: String,
+        /// From the request to that notification.
+        after: Duration,
+    },
+    /// The scan finished without updating any movie in the folder: Kodi looked and
+    /// imported nothing (no video, an excluded name such as "sample", or a source without
+    /// the "movies" content type).
+    NothingImported {
+        /// From the request to `VideoLibrary.OnScanFinished`.
+        after: Duration,
+    },
+    /// No confirming notification within [`RefreshOptions::confirm_within`].
+    TimedOut {
+        /// How long was waited.
+        waited: Duration,
+    },
+    /// The socket could not be used (closed port, remote control off, the connection
+    /// dropped); the refresh went ahead unconfirmed, as without a socket.
+    Unavailable {
+        /// Why, naming the socket by `host:port`.
+        reason: String,
+    },
+    /// Not asked: no notification port, or a zero [`RefreshOptions::confirm_within`].
+    NotRequested,
+}
+
+impl Confirmation {
+    /// Whether Kodi confirmed the change.
+    pub fn is_confirmed(&self) -> bool {
+        matches!(self, Self::Confirmed { .. })
+    }
+}
+
+impl std::fmt::Display for Confirmation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Confirmed { movie_id, notification, after } => {
+                write!(f, "Kodi confirmed movie {movie_id} with {notification} after {} ms", after.as_millis())
+            }
+            Self::NothingImported { after } => write!(
+                f,
+                "Kodi finished the scan after {} ms but imported nothing from the folder; check that it holds a \
+                 video and that Kodi's source for it has the content type \"Movies\"",
+                after.as_millis()
+            ),
+            Self::TimedOut { waited } => {
+                write!(f, "Kodi sent no confirmation within {} ms", waited.as_millis())
+            }
+            Self::Unavailable { reason } => write!(f, "unconfirmed: notification socket unavailable ({reason})"),
+            Self::NotRequested => write!(f, "unconfirmed: not listening to Kodi's notifications"),
+        }
+    }
 }
 
 /// What [`refresh_movie_folder`] did.
@@ -43,17 +123,119 @@ pub enum RefreshOutcome {
         /// The id before the refresh.
         old_movie_id: i64,
         /// The id after it (Kodi re-adds the row), when the movie was found again within
-        /// about 5 s. Kodi refreshes in the background, so this may still be the old row
-        /// when Kodi had not started yet; only the notification socket could tell.
+        /// about 5 s. Without a confirmation Kodi may not have started refreshing yet,
+        /// so this may still be the old row.
         new_movie_id: Option<i64>,
         /// How many cached textures were removed.
         textures_removed: usize,
+        /// What the notification socket said.
+        confirmation: Confirmation,
     },
     /// Kodi did not know the movie: the parent was listed and the folder scanned.
     ScanRequested {
         /// The folder Kodi was asked to scan, as Kodi sees it.
         directory: String,
+        /// What the notification socket said.
+        confirmation: Confirmation,
     },
+}
+
+impl RefreshOutcome {
+    /// The confirmation, for outcomes that asked Kodi something.
+    pub fn confirmation(&self) -> Option<&Confirmation> {
+        match self {
+            Self::Busy(_) => None,
+            Self::Refreshed { confirmation, .. } | Self::ScanRequested { confirmation, .. } => Some(confirmation),
+        }
+    }
+}
+
+/// Listening to the notification socket, or why not.
+enum Watch {
+    Listening(KodiNotifications),
+    Off(Confirmation),
+}
+
+impl Watch {
+    /// Subscribes when the client has a notification port and a wait is wanted. A socket
+    /// that cannot be reached is no failure: the refresh goes ahead unconfirmed.
+    async fn start(client: &KodiClient, options: RefreshOptions) -> Self {
+        if options.confirm_within.is_zero() {
+            return Self::Off(Confirmation::NotRequested);
+        }
+        match client.subscribe().await {
+            None => Self::Off(Confirmation::NotRequested),
+            Some(Ok(socket)) => Self::Listening(socket),
+            Some(Err(err)) => {
+                tracing::debug!(error = %err, "Kodi's notification socket is unavailable; refreshing unconfirmed");
+                Self::Off(Confirmation::Unavailable { reason: err.to_string() })
+            }
+        }
+    }
+}
+
+/// Waits for the end of the scan of `kodi_folder` requested at `requested`: once
+/// `OnScanFinished` arrives, the scan is confirmed when an `OnUpdate` named a movie that
+/// now lies in the folder (`Scan` answers "OK" even when it imports nothing, PEERS §3
+/// gotcha 1).
+async fn confirm_scan(
+    client: &KodiClient,
+    socket: &mut KodiNotifications,
+    kodi_folder: &str,
+    requested: Instant,
+    within: Duration,
+) -> Result<Confirmation, PlayerError> {
+    let mut updated = BTreeSet::new();
+    loop {
+        let notification = match socket.next_before(requested + within).await {
+            Ok(Some(notification)) => notification,
+            Ok(None) => return Ok(Confirmation::TimedOut { waited: requested.elapsed() }),
+            Err(err) => return Ok(Confirmation::Unavailable { reason: err.to_string() }),
+        };
+        tracing::debug!(method = notification.method, data = %notification.data, "Kodi notification");
+        match notification.method.as_str() {
+            "VideoLibrary.OnUpdate" => updated.extend(notification.movie_id()),
+            "VideoLibrary.OnScanFinished" => {
+                let after = requested.elapsed();
+                let in_folder = client.get_movies_by_path(kodi_folder).await?;
+                return Ok(match in_folder.iter().find(|movie| updated.contains(&movie.movieid)) {
+                    Some(movie) => {
+                        Confirmation::Confirmed { movie_id: movie.movieid, notification: notification.method, after }
+                    }
+                    None => Confirmation::NothingImported { after },
+                });
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Waits for the `OnUpdate` of the refreshed movie: `RefreshMovie` sends no scan events,
+/// but removes the row (`OnRemove`) and adds it again (`OnUpdate`, observed on Kodi 20.1).
+/// An update counts when the movie it names is the one now found in the folder.
+async fn confirm_refresh(
+    client: &KodiClient,
+    socket: &mut KodiNotifications,
+    kodi_folder: &str,
+    requested: Instant,
+    within: Duration,
+) -> Result<Confirmation, PlayerError> {
+    loop {
+        let notification = match socket.next_before(requested + within).await {
+            Ok(Some(notification)) => notification,
+            Ok(None) => return Ok(Confirmation::TimedOut { waited: requested.elapsed() }),
+            Err(err) => return Ok(Confirmation::Unavailable { reason: err.to_string() }),
+        };
+        tracing::debug!(method = notification.method, data = %notification.data, "Kodi notification");
+        if notification.method != "VideoLibrary.OnUpdate" {
+            continue;
+        }
+        let Some(movie_id) = notification.movie_id() else { continue };
+        let after = requested.elapsed();
+        if client.get_movies_by_path(kodi_folder).await?.iter().any(|movie| movie.movieid == movie_id) {
+            return Ok(Confirmation::Confirmed { movie_id, notification: notification.method, after });
+        }
+    }
 }
 
 /// Tells Kodi that the movie folder `kodi_folder` (already mapped to Kodi's view) changed.
@@ -70,6 +252,10 @@ pub async fn refresh_movie_folder(
         return Ok(RefreshOutcome::Busy(BusyReason::Playing));
     }
 
+    // Subscribe before asking anything: Kodi only sends a client the notifications that
+    // happen after it connected, and a one-movie scan is over within 100 ms.
+    let mut watch = Watch::start(client, options).await;
+
     let known = client.get_movies_by_path(kodi_folder).await?;
     let Some(movie) = known.into_iter().next() else {
         // Without listing the parent first, Kodi's directory cache may not contain the
@@ -82,11 +268,25 @@ pub async fn refresh_movie_folder(
                 other => other,
             })?;
         }
+        let requested = Instant::now();
         client.scan(kodi_folder).await?;
-        return Ok(RefreshOutcome::ScanRequested { directory: with_trailing_separator(kodi_folder) });
+        let confirmation = match &mut watch {
+            Watch::Listening(socket) => {
+                confirm_scan(client, socket, kodi_folder, requested, options.confirm_within).await?
+            }
+            Watch::Off(confirmation) => confirmation.clone(),
+        };
+        return Ok(RefreshOutcome::ScanRequested { directory: with_trailing_separator(kodi_folder), confirmation });
     };
 
+    let requested = Instant::now();
     client.refresh_movie(movie.movieid).await?;
+    let confirmation = match &mut watch {
+        Watch::Listening(socket) => {
+            confirm_refresh(client, socket, kodi_folder, requested, options.confirm_within).await?
+        }
+        Watch::Off(confirmation) => confirmation.clone(),
+    };
     // RefreshMovie deletes and re-adds the row, possibly under a new id (gotcha 4); the
     // file path is the stable key. Kodi answers "OK" before its refresh job runs, so
     // between the delete and the re-add the movie is briefly missing (seen on the real
@@ -127,6 +327,7 @@ pub async fn refresh_movie_folder(
         old_movie_id: movie.movieid,
         new_movie_id: new_movie.map(|new_movie| new_movie.movieid),
         textures_removed,
+        confirmation,
     })
 }
 

@@ -89,6 +89,9 @@ pub struct TestOutcome {
     pub message: String,
     pub product: Option<String>,
     pub version: Option<String>,
+    /// For Kodi: whether its notification socket answered, so refreshes can be confirmed;
+    /// `null` for the other products and when the player did not answer.
+    pub notifications: Option<bool>,
 }
 
 impl TestOutcome {
@@ -117,7 +120,7 @@ impl TestOutcome {
             ),
             other => other.to_string(),
         };
-        TestOutcome { ok: false, message, product: None, version: None }
+        TestOutcome { ok: false, message, product: None, version: None, notifications: None }
     }
 }
 
@@ -138,19 +141,38 @@ pub async fn test(State(state): State<AppState>, ApiPath(id): ApiPath<i64>) -> R
             let result = async {
                 let client = player.kodi(TEST_TIMEOUT)?;
                 client.ping().await?;
-                client.version().await
+                let version = client.version().await?;
+                // The socket is optional: without it refreshes work, only unconfirmed.
+                let socket = client.subscribe().await.map(|subscribed| subscribed.map(drop));
+                Ok::<_, PlayerError>((version, socket))
             }
             .await;
             match result {
-                Ok(version) => TestOutcome {
-                    ok: true,
-                    message: format!(
-                        "{} {} answers at {}:{} (JSON-RPC API {})",
-                        version.name, version.version, player.host, player.port, version.api_version
-                    ),
-                    product: Some(version.name),
-                    version: Some(version.version),
-                },
+                Ok((version, socket)) => {
+                    let notifications = match &socket {
+                        Some(Ok(())) => format!(
+                            "; its notification socket answers on port {}, so refreshes are confirmed",
+                            player.tcp_port.unwrap_or(players::KODI_DEFAULT_TCP_PORT)
+                        ),
+                        Some(Err(err)) => format!(
+                            "; its notification socket does not answer ({err}), so refreshes stay unconfirmed: \
+                             in Kodi's Settings > Services > Control turn on \"Allow remote control from \
+                             applications on this system\" (and \"on other systems\" when Kodi runs elsewhere), \
+                             or fix the notification port (tcp_port)"
+                        ),
+                        None => String::new(),
+                    };
+                    TestOutcome {
+                        ok: true,
+                        message: format!(
+                            "{} {} answers at {}:{} (JSON-RPC API {}){notifications}",
+                            version.name, version.version, player.host, player.port, version.api_version
+                        ),
+                        product: Some(version.name),
+                        version: Some(version.version),
+                        notifications: socket.map(|socket| socket.is_ok()),
+                    }
+                }
                 Err(err) => TestOutcome::failed(kind, &err),
             }
         }
@@ -165,6 +187,7 @@ pub async fn test(State(state): State<AppState>, ApiPath(id): ApiPath<i64>) -> R
                     ),
                     product: Some(info.product_name),
                     version: Some(info.version),
+                    notifications: None,
                 },
                 Err(err) => TestOutcome::failed(kind, &err),
             }
@@ -187,6 +210,7 @@ pub async fn test(State(state): State<AppState>, ApiPath(id): ApiPath<i64>) -> R
                     ),
                     product: Some("Plex Media Server".to_owned()),
                     version: Some(identity.version),
+                    notifications: None,
                 },
                 Err(err) => TestOutcome::failed(kind, &err),
             }

@@ -19,6 +19,7 @@ mod movies;
 mod notifications;
 mod path_mappings;
 mod players;
+mod real_kodi;
 mod scan;
 mod schedules;
 mod ui;

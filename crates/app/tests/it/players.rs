@@ -1,6 +1,8 @@
 //! Player groups: CRUD, validation and write-only secrets; the player test endpoint against a
-//! Kodi JSON-RPC stand-in (basic auth, 401, refused port); `notify-kodi` and `notify-jellyfin`
-//! jobs against stand-ins, and an unmapped folder failing for good.
+//! Kodi JSON-RPC stand-in (basic auth, 401, refused port) and a Plex stand-in (token, 401);
+//! `notify-kodi`, `notify-jellyfin` and `notify-plex` jobs against stand-ins, the Kodi job's
+//! confirmation through a notification socket, and an unmapped folder or a wrong token failing
+//! for good.
 
 use crate::helpers::{Backend, TestApp};
 use axum::Router;
@@ -17,19 +19,40 @@ type Received = Arc<Mutex<Vec<(String, Value, String)>>>;
 const KODI_USER: &str = "kodi";
 const KODI_PASSWORD: &str = "s3cret-kodi";
 
-/// A Kodi JSON-RPC stand-in on 127.0.0.1:0: basic auth `kodi:s3cret-kodi` (401 otherwise), an
-/// empty library, no scan running, nothing playing.
-async fn kodi_stand_in() -> (u16, Received) {
+/// A Kodi stand-in on 127.0.0.1:0.
+struct KodiStandIn {
+    /// The JSON-RPC web server.
+    port: u16,
+    /// The notification socket (Kodi's raw TCP 9090).
+    tcp_port: u16,
+    /// Every JSON-RPC call over HTTP.
+    received: Received,
+}
+
+/// The movie a scan of "/storage/movies/Alien (1979)/" imports.
+const ALIEN_FILE: &str = "/storage/movies/Alien (1979)/Alien (1979).mkv";
+
+/// A Kodi JSON-RPC stand-in: basic auth `kodi:s3cret-kodi` (401 otherwise), no scan running,
+/// nothing playing, an empty library until a scan of Alien's folder imports it; and a
+/// notification socket that answers pings and sends, for that scan, what a real Kodi 20.1 sent
+/// (`OnScanStarted`, two `OnUpdate`, `OnScanFinished`, compact objects back to back).
+async fn kodi_stand_in() -> KodiStandIn {
     let received: Received = Arc::new(Mutex::new(Vec::new()));
+    let imported = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let (notify, _) = tokio::sync::broadcast::channel::<String>(16);
     let sink = Arc::clone(&received);
     let expected =
         format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{KODI_USER}:{KODI_PASSWORD}")));
+    let scan_notify = notify.clone();
     let app = Router::new().route(
         "/jsonrpc",
         axum::routing::post(move |headers: HeaderMap, body: axum::body::Bytes| {
             let sink = Arc::clone(&sink);
             let expected = expected.clone();
+            let imported = Arc::clone(&imported);
+            let notify = scan_notify.clone();
             async move {
+                use std::sync::atomic::Ordering;
                 let authorization =
                     headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
                 if authorization != expected {
@@ -44,9 +67,35 @@ async fn kodi_stand_in() -> (u16, Received) {
                     "Application.GetProperties" => json!({ "name": "Kodi", "version": { "major": 21, "minor": 2 } }),
                     "XBMC.GetInfoBooleans" => json!({ "Library.IsScanningVideo": false }),
                     "Player.GetActivePlayers" => json!([]),
+                    "VideoLibrary.GetMovies" if imported.load(Ordering::SeqCst) => json!({
+                        "limits": { "start": 0, "end": 1, "total": 1 },
+                        "movies": [{ "movieid": 1, "label": "Alien", "file": ALIEN_FILE, "title": "Alien",
+                                     "imdbnumber": "348", "uniqueid": { "tmdb": "348" }, "art": {} }]
+                    }),
                     "VideoLibrary.GetMovies" => json!({ "limits": { "start": 0, "end": 0, "total": 0 } }),
                     "Files.GetDirectory" => json!({ "files": [], "limits": { "start": 0, "end": 0, "total": 0 } }),
-                    "VideoLibrary.Scan" => json!("OK"),
+                    "VideoLibrary.Scan" => {
+                        let mut batch = vec![("VideoLibrary.OnScanStarted", Value::Null)];
+                        if request["params"]["directory"] == "/storage/movies/Alien (1979)/" {
+                            imported.store(true, Ordering::SeqCst);
+                            let item = json!({ "id": 1, "type": "movie" });
+                            batch.push(("VideoLibrary.OnUpdate", json!({ "item": item, "transaction": true })));
+                            batch.push((
+                                "VideoLibrary.OnUpdate",
+                                json!({ "added": true, "item": item, "transaction": true }),
+                            ));
+                        }
+                        batch.push(("VideoLibrary.OnScanFinished", Value::Null));
+                        let text: String = batch
+                            .into_iter()
+                            .map(|(method, data)| {
+                                json!({ "jsonrpc": "2.0", "method": method, "params": { "data": data, "sender": "xbmc" } })
+                                    .to_string()
+                            })
+                            .collect();
+                        let _ = notify.send(text);
+                        json!("OK")
+                    }
                     _ => {
                         return axum::Json(json!({
                             "jsonrpc": "2.0", "id": request["id"],
@@ -62,7 +111,51 @@ async fn kodi_stand_in() -> (u16, Received) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let port = listener.local_addr().expect("address").port();
     tokio::spawn(async move { axum::serve(listener, app).await });
-    (port, received)
+
+    let socket = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let tcp_port = socket.local_addr().expect("address").port();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = socket.accept().await {
+            tokio::spawn(serve_notifications(stream, notify.subscribe()));
+        }
+    });
+    KodiStandIn { port, tcp_port, received }
+}
+
+/// One client of the stand-in's notification socket: answers each request (the client's
+/// ping) with "pong" and forwards every batch of notifications.
+async fn serve_notifications(mut stream: tokio::net::TcpStream, mut batches: tokio::sync::broadcast::Receiver<String>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut pending = Vec::new();
+    let mut chunk = [0_u8; 4096];
+    loop {
+        tokio::select! {
+            read = stream.read(&mut chunk) => {
+                let Ok(n) = read else { return };
+                if n == 0 {
+                    return;
+                }
+                pending.extend_from_slice(&chunk[..n]);
+                let mut requests = serde_json::Deserializer::from_slice(&pending).into_iter::<Value>();
+                let mut answers = String::new();
+                let mut consumed = 0;
+                while let Some(Ok(request)) = requests.next() {
+                    consumed = requests.byte_offset();
+                    answers.push_str(&json!({ "id": request["id"], "jsonrpc": "2.0", "result": "pong" }).to_string());
+                }
+                pending.drain(..consumed);
+                if stream.write_all(answers.as_bytes()).await.is_err() {
+                    return;
+                }
+            }
+            batch = batches.recv() => {
+                let Ok(batch) = batch else { return };
+                if stream.write_all(batch.as_bytes()).await.is_err() {
+                    return;
+                }
+            }
+        }
+    }
 }
 
 /// A Jellyfin stand-in: public system info, and `POST /Library/Media/Updated` answering 204.
@@ -91,6 +184,62 @@ async fn jellyfin_stand_in() -> (u16, Received) {
                 }
             }),
         );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let port = listener.local_addr().expect("address").port();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (port, received)
+}
+
+const PLEX_TOKEN: &str = "plex-token-93";
+
+/// What the Plex stand-in received: (path and query, `X-Plex-Token` header, `Accept` header).
+type PlexReceived = Arc<Mutex<Vec<(String, String, String)>>>;
+
+/// A Plex Media Server stand-in with Plex's JSON shapes: public `GET /identity`; `GET
+/// /library/sections` and `GET /library/sections/{key}/refresh?path=…` need the token in
+/// `X-Plex-Token` and answer 401 (Plex's HTML page) without it. Two movie sections and a TV
+/// section; section keys are strings, as in Plex's JSON.
+async fn plex_stand_in() -> (u16, PlexReceived) {
+    let received: PlexReceived = Arc::new(Mutex::new(Vec::new()));
+    let sink = Arc::clone(&received);
+    let handler = move |uri: axum::http::Uri, headers: HeaderMap| {
+        let sink = Arc::clone(&sink);
+        async move {
+            let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+            let target = uri.path_and_query().map(|pq| pq.as_str().to_owned()).unwrap_or_default();
+            if uri.path() == "/identity" {
+                return axum::Json(json!({ "MediaContainer": {
+                    "size": 0, "claimed": true, "machineIdentifier": "5f3c9a1e", "version": "1.41.3.9314-a0bfb8370"
+                }}))
+                .into_response();
+            }
+            sink.lock().expect("lock").push((target, header("x-plex-token"), header("accept")));
+            if header("x-plex-token") != PLEX_TOKEN {
+                let page =
+                    "<html><head><title>Unauthorized</title></head><body><h1>401 Unauthorized</h1></body></html>";
+                return (StatusCode::UNAUTHORIZED, [("content-type", "text/html")], page).into_response();
+            }
+            match uri.path() {
+                "/library/sections" => axum::Json(json!({ "MediaContainer": {
+                    "size": 3, "allowSync": false, "title1": "Plex Library",
+                    "Directory": [
+                        { "key": "1", "type": "movie", "title": "Movies", "agent": "tv.plex.agents.movie",
+                          "language": "en-US", "Location": [{ "id": 1, "path": "/storage/movies" }] },
+                        { "key": "2", "type": "movie", "title": "4K", "agent": "tv.plex.agents.movie",
+                          "language": "en-US", "Location": [{ "id": 2, "path": "/storage/movies/4k" }] },
+                        { "key": "3", "type": "show", "title": "TV Shows", "agent": "tv.plex.agents.series",
+                          "language": "en-US", "Location": [{ "id": 3, "path": "/storage/tv" }] }
+                    ]
+                }}))
+                .into_response(),
+                path if path.starts_with("/library/sections/") && path.ends_with("/refresh") => {
+                    StatusCode::OK.into_response()
+                }
+                _ => StatusCode::NOT_FOUND.into_response(),
+            }
+        }
+    };
+    let app = Router::new().fallback(axum::routing::get(handler));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let port = listener.local_addr().expect("address").port();
     tokio::spawn(async move { axum::serve(listener, app).await });
@@ -163,6 +312,7 @@ async fn player_groups_crud_validation_and_write_only_secrets(backend: Backend) 
     assert_eq!(status, 201, "{player}");
     let player_id = player["id"].as_i64().expect("id");
     assert_eq!(player["port"], 8080, "Kodi's default port");
+    assert_eq!(player["tcp_port"], 9090, "Kodi's default notification port");
     assert_eq!(player["password"], "set");
     assert_eq!(player["token"], Value::Null);
     assert!(!player.to_string().contains("hunter2"));
@@ -244,7 +394,8 @@ app_test!(player_groups_crud_validation_and_write_only_secrets);
 
 async fn player_test_endpoint_tells_ok_401_and_refused_apart(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let (kodi_port, _received) = kodi_stand_in().await;
+    let kodi = kodi_stand_in().await;
+    let (kodi_port, kodi_tcp_port) = (kodi.port, kodi.tcp_port);
     let group = create_group(&app, "kodi").await;
     let add = |body: Value| {
         let app = &app;
@@ -254,16 +405,36 @@ async fn player_test_endpoint_tells_ok_401_and_refused_apart(backend: Backend) {
             player["id"].as_i64().expect("id")
         }
     };
-    let good =
-        add(json!({ "host": "127.0.0.1", "port": kodi_port, "username": KODI_USER, "password": KODI_PASSWORD })).await;
-    let wrong_password =
-        add(json!({ "host": "127.0.0.1", "port": kodi_port, "username": KODI_USER, "password": "wrong" })).await;
+    let good = add(json!({
+        "host": "127.0.0.1", "port": kodi_port, "username": KODI_USER, "password": KODI_PASSWORD,
+        "tcp_port": kodi_tcp_port
+    }))
+    .await;
+    let no_socket = add(json!({
+        "host": "127.0.0.1", "port": kodi_port, "username": KODI_USER, "password": KODI_PASSWORD,
+        "tcp_port": refused_port().await
+    }))
+    .await;
+    let wrong_password = add(json!({
+        "host": "127.0.0.1", "port": kodi_port, "username": KODI_USER, "password": "wrong",
+        "tcp_port": kodi_tcp_port
+    }))
+    .await;
     let refused = add(json!({ "host": "127.0.0.1", "port": refused_port().await })).await;
 
     let (status, body) = app.post(&format!("/players/{good}/test")).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["ok"], true, "{body}");
     assert_eq!((body["product"].as_str(), body["version"].as_str()), (Some("Kodi"), Some("21.2")), "{body}");
+    assert_eq!(body["notifications"], true, "{body}");
+    assert!(body["message"].as_str().is_some_and(|m| m.contains("refreshes are confirmed")), "{body}");
+
+    // Kodi answers but its notification socket does not: still usable, only unconfirmed.
+    let (status, body) = app.post(&format!("/players/{no_socket}/test")).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!((body["ok"].as_bool(), body["notifications"].as_bool()), (Some(true), Some(false)), "{body}");
+    let message = body["message"].as_str().expect("message");
+    assert!(message.contains("unconfirmed") && message.contains("Allow remote control"), "{message}");
 
     let (status, body) = app.post(&format!("/players/{wrong_password}/test")).await;
     assert_eq!(status, 200, "{body}");
@@ -291,23 +462,31 @@ app_test!(player_test_endpoint_tells_ok_401_and_refused_apart);
 
 async fn notify_kodi_scans_an_unknown_folder(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let (kodi_port, received) = kodi_stand_in().await;
+    let kodi = kodi_stand_in().await;
+    let received = Arc::clone(&kodi.received);
     let group = create_group(&app, "kodi").await;
     // The first player is down: the group falls back to the second.
-    for port in [refused_port().await, kodi_port] {
+    for port in [refused_port().await, kodi.port] {
         let (status, body) = app
             .post_json(
                 &format!("/player-groups/{group}/players"),
-                &json!({ "host": "127.0.0.1", "port": port, "username": KODI_USER, "password": KODI_PASSWORD }),
+                &json!({
+                    "host": "127.0.0.1", "port": port, "username": KODI_USER, "password": KODI_PASSWORD,
+                    "tcp_port": kodi.tcp_port
+                }),
             )
             .await;
         assert_eq!(status, 201, "{body}");
+        assert_eq!(body["tcp_port"], kodi.tcp_port);
     }
     let payload = json!({ "group_id": group, "folder": "/data/movies/Alien (1979)", "changed_artwork": false });
     let job = app.queue.enqueue(NewJob::raw("notify-kodi", payload)).await.expect("enqueue").job;
     assert_eq!(job.unique_key.as_deref(), None);
     let done = app.wait_for_state(job.id, JobState::Completed).await;
     assert_eq!(done.attempt, 1);
+    // The job's result says what Kodi confirmed on its notification socket.
+    let result = done.progress.and_then(|progress| progress.message).expect("a result message");
+    assert!(result.starts_with("scan of /storage/movies/Alien (1979)/ requested; Kodi confirmed movie 1"), "{result}");
 
     let calls = received.lock().expect("lock").clone();
     let directory = calls.iter().find(|(method, ..)| method == "Files.GetDirectory").expect("parent listed");
@@ -360,7 +539,7 @@ app_test!(notify_jellyfin_posts_the_mapped_path_with_the_token);
 
 async fn an_unmapped_folder_fails_permanently(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let (kodi_port, received) = kodi_stand_in().await;
+    let KodiStandIn { port: kodi_port, received, .. } = kodi_stand_in().await;
     let group = create_group(&app, "kodi").await;
     let (status, body) = app
         .post_json(
@@ -382,7 +561,7 @@ app_test!(an_unmapped_folder_fails_permanently);
 
 async fn wrong_credentials_fail_for_good_and_a_dead_group_retries(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let (kodi_port, _received) = kodi_stand_in().await;
+    let kodi_port = kodi_stand_in().await.port;
     let wrong = create_group(&app, "kodi").await;
     let (status, body) = app
         .post_json(
@@ -468,3 +647,117 @@ async fn a_scan_that_changes_a_folder_refreshes_the_player(backend: Backend) {
     app.stop().await;
 }
 app_test!(a_scan_that_changes_a_folder_refreshes_the_player);
+
+async fn add_plex_player(app: &TestApp, group: i64, port: u16, token: &str) -> i64 {
+    let (status, player) = app
+        .post_json(
+            &format!("/player-groups/{group}/players"),
+            &json!({ "host": "127.0.0.1", "port": port, "token": token }),
+        )
+        .await;
+    assert_eq!(status, 201, "{player}");
+    assert_eq!(player["token"], "set");
+    assert_eq!(player["tcp_port"], Value::Null, "only Kodi players have a notification port");
+    player["id"].as_i64().expect("id")
+}
+
+async fn plex_player_test_checks_the_token_on_the_sections(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (port, received) = plex_stand_in().await;
+    let group = create_group(&app, "plex").await;
+    let good = add_plex_player(&app, group, port, PLEX_TOKEN).await;
+    let wrong = add_plex_player(&app, group, port, "stale-token").await;
+
+    let (status, body) = app.post(&format!("/players/{good}/test")).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["ok"], true, "{body}");
+    assert_eq!(
+        (body["product"].as_str(), body["version"].as_str()),
+        (Some("Plex Media Server"), Some("1.41.3.9314-a0bfb8370")),
+        "{body}"
+    );
+    assert!(body["message"].as_str().is_some_and(|m| m.contains("3 library section(s)")), "{body}");
+    assert_eq!(
+        received.lock().expect("lock").clone(),
+        [("/library/sections".to_owned(), PLEX_TOKEN.to_owned(), "application/json".to_owned())]
+    );
+
+    // The identity is public, so only the sections tell a wrong token.
+    let (status, body) = app.post(&format!("/players/{wrong}/test")).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["ok"], false, "{body}");
+    let message = body["message"].as_str().expect("message");
+    assert!(message.contains("401") && message.contains("token"), "{message}");
+    assert!(!message.contains("stale-token"), "{message}");
+
+    // Something that is not Plex at the address.
+    let (jellyfin_port, _) = jellyfin_stand_in().await;
+    let not_plex = add_plex_player(&app, group, jellyfin_port, PLEX_TOKEN).await;
+    let (status, body) = app.post(&format!("/players/{not_plex}/test")).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["ok"], false, "{body}");
+    assert!(body["message"].as_str().is_some_and(|m| m.contains("not a Plex Media Server")), "{body}");
+
+    // Plex players have no notification port.
+    let (status, body) = app
+        .post_json(
+            &format!("/player-groups/{group}/players"),
+            &json!({ "host": "127.0.0.1", "port": port, "token": PLEX_TOKEN, "tcp_port": 9090 }),
+        )
+        .await;
+    assert_eq!(status, 400, "{body}");
+    app.stop().await;
+}
+app_test!(plex_player_test_checks_the_token_on_the_sections);
+
+async fn notify_plex_refreshes_the_section_holding_the_mapped_folder(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (port, received) = plex_stand_in().await;
+    let group = create_group(&app, "plex").await;
+    // The first player is down: the group falls back to the second.
+    add_plex_player(&app, group, refused_port().await, PLEX_TOKEN).await;
+    add_plex_player(&app, group, port, PLEX_TOKEN).await;
+
+    let mut tx = app.db.begin().await.expect("begin");
+    let ids = metarr::jobs::players::enqueue_player_refresh(&mut tx, "/data/movies/4k/Dune & Co (2021)", false)
+        .await
+        .expect("enqueue");
+    tx.commit().await.expect("commit");
+    assert_eq!(ids.len(), 1);
+    let job = app.wait_for_state(ids[0], JobState::Completed).await;
+    assert_eq!((job.kind.as_str(), job.attempt), ("notify-plex", 1));
+
+    // The deepest section holding the mapped folder, and the folder URL-encoded in the query.
+    let calls = received.lock().expect("lock").clone();
+    let expected = [
+        ("/library/sections".to_owned(), PLEX_TOKEN.to_owned(), "application/json".to_owned()),
+        (
+            "/library/sections/2/refresh?path=%2Fstorage%2Fmovies%2F4k%2FDune%20%26%20Co%20%282021%29".to_owned(),
+            PLEX_TOKEN.to_owned(),
+            "application/json".to_owned(),
+        ),
+    ];
+    assert_eq!(calls, expected);
+    app.stop().await;
+}
+app_test!(notify_plex_refreshes_the_section_holding_the_mapped_folder);
+
+async fn notify_plex_with_a_wrong_token_fails_for_good(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (port, received) = plex_stand_in().await;
+    let group = create_group(&app, "plex").await;
+    add_plex_player(&app, group, port, "expired-token-1").await;
+    let payload = json!({ "group_id": group, "folder": "/data/movies/Alien (1979)", "changed_artwork": false });
+    let job = app.queue.enqueue(NewJob::raw("notify-plex", payload)).await.expect("enqueue").job;
+    let failed = app.wait_for_state(job.id, JobState::Failed).await;
+    assert_eq!(failed.attempt, 1, "a 401 is not retried");
+    let error = failed.last_error.expect("an error is recorded");
+    assert!(error.contains("401") && error.contains("token"), "{error}");
+    assert!(!error.contains("expired-token-1"), "{error}");
+    // Only the sections were asked; nothing was refreshed.
+    let calls = received.lock().expect("lock").clone();
+    assert_eq!(calls.len(), 1, "{calls:?}");
+    assert_eq!(calls[0].0, "/library/sections");
+    app.stop().await;
+}
+app_test!(notify_plex_with_a_wrong_token_fails_for_good);

@@ -5,6 +5,12 @@
 //! JSON-RPC error objects for unknown
 //! methods and bad params, and a small in-memory library whose `RefreshMovie` deletes and
 //! re-adds the movie under a new id. Answers come from `tests/data/` where a recording fits.
+//!
+//! Optionally it also serves the notification socket (Kodi's raw TCP port 9090): it answers
+//! requests sent there and pushes the notifications a real Kodi 20.1 sent for a scan and a
+//! refresh (`OnScanStarted`, `OnUpdate`, `OnScanFinished`; `OnRemove`, `OnUpdate`), as
+//! compact JSON objects back to back without delimiter, deliberately cut mid-object across
+//! two writes.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -114,10 +120,20 @@ pub struct KodiState {
     pub refresh_lag: u32,
     /// A refreshed movie waiting to be re-added, and the GetMovies calls left until then.
     lagging: Option<(StoredMovie, u32)>,
+    /// How long after a RefreshMovie the movie is re-added, in time rather than in calls
+    /// (as the real Kodi does, in the background); used when not zero.
+    pub refresh_delay: std::time::Duration,
+    /// A refreshed movie to re-add once `refresh_delay` passed.
+    delayed: Option<StoredMovie>,
     /// When set, every request is held open without an answer (a hung Kodi).
     pub hang: bool,
     /// When set, every request gets the empty reply Kodi gives to a request without id.
     pub empty_replies: bool,
+    /// Clients of the notification socket, when it runs: each batch of notifications one
+    /// request caused, as one string of concatenated objects.
+    notify: Option<tokio::sync::broadcast::Sender<String>>,
+    /// Notifications that would have been sent, in order (method names).
+    pub notified: Vec<String>,
 }
 
 impl KodiState {
@@ -132,6 +148,39 @@ impl KodiState {
         movieid
     }
 
+    /// Sends notifications to every client of the notification socket, in Kodi's format:
+    /// `{"jsonrpc":"2.0","method":…,"params":{"data":…,"sender":"xbmc"}}`, compact and
+    /// with sorted keys, as Kodi 20.1 writes them.
+    fn send_notifications(&mut self, batch: &[(&str, Value)]) {
+        let mut text = String::new();
+        for (method, data) in batch {
+            self.notified.push((*method).to_owned());
+            let notification =
+                json!({ "jsonrpc": "2.0", "method": method, "params": { "data": data, "sender": "xbmc" } });
+            text.push_str(&notification.to_string());
+        }
+        if let Some(notify) = &self.notify {
+            // No subscriber is fine: Kodi sends to whoever listens.
+            let _ = notify.send(text);
+        }
+    }
+
+    /// A movie's (re-)addition, as Kodi announces it: an update, then the same with `added`.
+    fn added_notifications(movieid: i64, transaction: bool) -> [(&'static str, Value); 2] {
+        let item = json!({ "id": movieid, "type": "movie" });
+        if transaction {
+            [
+                ("VideoLibrary.OnUpdate", json!({ "item": item, "transaction": true })),
+                ("VideoLibrary.OnUpdate", json!({ "added": true, "item": item, "transaction": true })),
+            ]
+        } else {
+            [
+                ("VideoLibrary.OnUpdate", json!({ "item": item })),
+                ("VideoLibrary.OnUpdate", json!({ "added": true, "item": item })),
+            ]
+        }
+    }
+
     /// The method names called, in order.
     pub fn methods(&self) -> Vec<String> {
         self.requests.iter().map(|request| request["method"].as_str().unwrap_or_default().to_owned()).collect()
@@ -142,11 +191,16 @@ pub struct KodiStandIn {
     pub addr: SocketAddr,
     pub state: Arc<Mutex<KodiState>>,
     task: tokio::task::JoinHandle<()>,
+    /// The notification socket's port and server task, when it runs.
+    notifications: Option<(u16, tokio::task::JoinHandle<()>)>,
 }
 
 impl Drop for KodiStandIn {
     fn drop(&mut self) {
         self.task.abort();
+        if let Some((_, task)) = &self.notifications {
+            task.abort();
+        }
     }
 }
 
@@ -162,11 +216,32 @@ impl KodiStandIn {
                 tokio::spawn(serve_connection(stream, Arc::clone(&task_state)));
             }
         });
-        Self { addr, state, task }
+        Self { addr, state, task, notifications: None }
+    }
+
+    /// The stand-in with its notification socket on another free port.
+    pub async fn start_with_notifications() -> Self {
+        let mut standin = Self::start().await;
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let (notify, _) = tokio::sync::broadcast::channel(64);
+        standin.state().notify = Some(notify.clone());
+        let task = tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                tokio::spawn(serve_notifications(stream, notify.subscribe()));
+            }
+        });
+        standin.notifications = Some((port, task));
+        standin
     }
 
     pub fn port(&self) -> u16 {
         self.addr.port()
+    }
+
+    /// The notification socket's port; panics when it does not run.
+    pub fn notification_port(&self) -> u16 {
+        self.notifications.as_ref().expect("started with notifications").0
     }
 
     pub fn state(&self) -> std::sync::MutexGuard<'_, KodiState> {
@@ -240,7 +315,55 @@ pub async fn write_response(stream: &mut TcpStream, status: &str, headers: &[(&s
     let _ = stream.shutdown().await;
 }
 
+/// One client of the notification socket: answers `JSONRPC.Ping` (the only request the
+/// client sends there) and forwards every batch of notifications, each batch cut in two
+/// writes in the middle of an object so the client must join reads.
+async fn serve_notifications(mut stream: TcpStream, mut batches: tokio::sync::broadcast::Receiver<String>) {
+    let _ = stream.set_nodelay(true);
+    let mut pending = Vec::new();
+    let mut chunk = [0_u8; 4096];
+    loop {
+        tokio::select! {
+            read = stream.read(&mut chunk) => {
+                let Ok(n) = read else { return };
+                if n == 0 {
+                    return;
+                }
+                pending.extend_from_slice(&chunk[..n]);
+                let mut requests = serde_json::Deserializer::from_slice(&pending).into_iter::<Value>();
+                let mut answers = String::new();
+                let mut consumed = 0;
+                while let Some(Ok(request)) = requests.next() {
+                    consumed = requests.byte_offset();
+                    let answer = if request["method"] == "JSONRPC.Ping" {
+                        json!({ "id": request["id"], "jsonrpc": "2.0", "result": "pong" })
+                    } else {
+                        json!({ "error": observed_errors()["unknown_method"]["error"], "id": request["id"], "jsonrpc": "2.0" })
+                    };
+                    answers.push_str(&answer.to_string());
+                }
+                pending.drain(..consumed);
+                if stream.write_all(answers.as_bytes()).await.is_err() {
+                    return;
+                }
+            }
+            batch = batches.recv() => {
+                let Ok(batch) = batch else { return };
+                let cut = batch.len() / 2;
+                if stream.write_all(&batch.as_bytes()[..cut]).await.is_err() {
+                    return;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                if stream.write_all(&batch.as_bytes()[cut..]).await.is_err() {
+                    return;
+                }
+            }
+        }
+    }
+}
+
 async fn serve_connection(mut stream: TcpStream, state: Arc<Mutex<KodiState>>) {
+    let state_handle = Arc::clone(&state);
     let Some(request) = read_request(&mut stream).await else { return };
     if state.lock().unwrap().hang {
         // Hold the connection open without answering.
@@ -277,10 +400,21 @@ async fn serve_connection(mut stream: TcpStream, state: Arc<Mutex<KodiState>>) {
     let answer = {
         let mut state = state.lock().unwrap();
         state.requests.push(call.clone());
-        match dispatch(&mut state, &call) {
+        let answer = match dispatch(&mut state, &call) {
             Ok(result) => json!({ "id": id, "jsonrpc": "2.0", "result": result }),
             Err(error) => json!({ "error": error, "id": id, "jsonrpc": "2.0" }),
+        };
+        if let Some(movie) = state.delayed.take() {
+            let delay = state.refresh_delay;
+            let state = Arc::clone(&state_handle);
+            tokio::spawn(async move {
+                tokio::time::sleep(delay).await;
+                let mut state = state.lock().unwrap();
+                let movieid = state.add_movie(movie);
+                state.send_notifications(&KodiState::added_notifications(movieid, false));
+            });
         }
+        answer
     };
     write_response(&mut stream, "200 OK", &[("Content-Type", "application/json")], answer.to_string().as_bytes()).await;
 }
@@ -381,7 +515,8 @@ fn dispatch(state: &mut KodiState, call: &Value) -> Result<Value, Value> {
         "VideoLibrary.GetMovies" => {
             if let Some((movie, calls_left)) = state.lagging.take() {
                 if calls_left == 0 {
-                    state.add_movie(movie);
+                    let movieid = state.add_movie(movie);
+                    state.send_notifications(&KodiState::added_notifications(movieid, false));
                 } else {
                     state.lagging = Some((movie, calls_left - 1));
                 }
@@ -421,11 +556,15 @@ fn dispatch(state: &mut KodiState, call: &Value) -> Result<Value, Value> {
             };
             // Real Kodi deletes the row and re-adds it from the NFO under a new id.
             let old = state.movies.remove(index);
+            state.send_notifications(&[("VideoLibrary.OnRemove", json!({ "id": old.movieid, "type": "movie" }))]);
             let reread = state.on_disk.iter().find(|movie| movie.file == old.file).cloned().unwrap_or(old);
-            if state.refresh_lag > 0 {
+            if !state.refresh_delay.is_zero() {
+                state.delayed = Some(reread);
+            } else if state.refresh_lag > 0 {
                 state.lagging = Some((reread, state.refresh_lag));
             } else {
-                state.add_movie(reread);
+                let movieid = state.add_movie(reread);
+                state.send_notifications(&KodiState::added_notifications(movieid, false));
             }
             Ok(json!("OK"))
         }
@@ -476,14 +615,20 @@ fn dispatch(state: &mut KodiState, call: &Value) -> Result<Value, Value> {
             // another scan runs, and skips a folder missing from its directory cache,
             // i.e. one whose parent was not listed since the folder appeared (gotcha 2).
             let parent_listed = state.listed.contains(&parent_of(&directory));
-            if !state.scanning && parent_listed {
-                let (found, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut state.on_disk)
-                    .into_iter()
-                    .partition(|movie| movie.file.starts_with(&directory));
-                state.on_disk = rest;
-                for movie in found {
-                    state.add_movie(movie);
+            if !state.scanning {
+                let mut batch = vec![("VideoLibrary.OnScanStarted", Value::Null)];
+                if parent_listed {
+                    let (found, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut state.on_disk)
+                        .into_iter()
+                        .partition(|movie| movie.file.starts_with(&directory));
+                    state.on_disk = rest;
+                    for movie in found {
+                        let movieid = state.add_movie(movie);
+                        batch.extend(KodiState::added_notifications(movieid, true));
+                    }
                 }
+                batch.push(("VideoLibrary.OnScanFinished", Value::Null));
+                state.send_notifications(&batch);
             }
             Ok(json!("OK"))
         }

@@ -5,9 +5,11 @@
 #![allow(clippy::unwrap_used, reason = "a failed unwrap is a clear test failure")]
 
 mod group;
+mod headless_kodi;
 mod jellyfin;
 mod kodi;
 mod kodi_standin;
+mod notifications;
 mod plex;
 mod real_kodi;
 mod refresh;

@@ -1,123 +1,37 @@
-//! End-to-end checks against a real Kodi (Debian's `kodi` under `Xvfb`, PEERS §3) on a
-//! free loopback port. First every client call and the HTTP layer (401, 415, no answer
-//! without id), confirming the stand-in's shapes; then a real import: an NFO and a poster
-//! in a new folder, `refresh_movie_folder` lists and scans it, Kodi shows the NFO's title
-//! and uniqueids, and a second refresh with changed artwork drops the cached poster.
-//! Skips with a message when Kodi or Xvfb (or, for the import, python3 or ffmpeg) is not
-//! installed. Kodi and Xvfb are stopped by their process ids.
+//! End-to-end checks against a real Kodi (Debian's `kodi` under `Xvfb`, PEERS §3) on free
+//! loopback ports. First every client call and the HTTP layer (401, 415, no answer without
+//! id), confirming the stand-in's shapes; then a real import: an NFO and a poster in a new
+//! folder, `refresh_movie_folder` lists and scans it and Kodi confirms the import on its
+//! notification socket, Kodi shows the NFO's title and uniqueids, and a second refresh with
+//! changed artwork is confirmed too and drops the cached poster.
+//! Skips with a message when Kodi, Xvfb, python3 or ffmpeg is not installed, except under
+//! `CI=true`, where that fails. Kodi and Xvfb are stopped by their process ids.
 
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use metarr_players::{Endpoint, KodiClient, PlayerError, RefreshOptions, RefreshOutcome, refresh_movie_folder};
+use metarr_players::{
+    Confirmation, KodiNotifications, PlayerError, RefreshOptions, RefreshOutcome, refresh_movie_folder,
+};
 use secrecy::SecretString;
 use serde_json::json;
+use tokio::time::Instant;
 
+use crate::headless_kodi::{HeadlessKodi, eventually, ffmpeg, tools_present};
 use crate::kodi_standin::observed_movie_details;
 
-const KODI_BIN: &str = "/usr/lib/x86_64-linux-gnu/kodi/kodi.bin";
-
-/// Kills the child by its pid when the test ends, however it ends.
-struct Process(Child);
-
-impl Drop for Process {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-#[allow(clippy::print_stderr, reason = "the skip notice is the point: nextest shows it with --no-capture")]
-fn tools_present() -> bool {
-    let xvfb = Command::new("Xvfb").arg("-help").stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok();
-    if Path::new(KODI_BIN).exists() && xvfb {
-        return true;
-    }
-    eprintln!(
-        "SKIPPED real_kodi: Kodi or Xvfb is not installed \
-         (Debian: apt-get install -y --no-install-recommends kodi xvfb xauth)"
-    );
-    false
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-/// A display number without an X lock file.
-fn free_display() -> u32 {
-    (120..400).find(|n| !Path::new(&format!("/tmp/.X{n}-lock")).exists()).unwrap()
-}
-
-async fn wait_for_ping(client: &KodiClient, kodi: &mut Process) {
-    let deadline = Instant::now() + Duration::from_secs(90);
-    loop {
-        match client.ping().await {
-            Ok(()) => return,
-            Err(err) => {
-                assert!(kodi.0.try_wait().unwrap().is_none(), "Kodi exited early; last error: {err}");
-                assert!(Instant::now() < deadline, "Kodi did not answer within 90 s: {err}");
-                tokio::time::sleep(Duration::from_millis(500)).await;
-            }
-        }
-    }
-}
-
 #[tokio::test]
+#[allow(clippy::print_stderr, reason = "what the real Kodi sent is shown with --no-capture")]
 async fn real_kodi_answers_like_the_standin() {
-    if !tools_present() {
+    if !tools_present("real_kodi", &[("python3", "--version"), ("ffmpeg", "-version")]) {
         return;
     }
-    let home = tempfile::tempdir().unwrap();
-    let userdata = home.path().join(".kodi/userdata");
-    std::fs::create_dir_all(&userdata).unwrap();
-    let port = free_port();
-    // The JSON-RPC TCP server (9090) and the event server stay off so parallel runs and
-    // other Kodi instances on this machine cannot collide on fixed ports.
-    std::fs::write(
-        userdata.join("guisettings.xml"),
-        format!(
-            r#"<settings version="2">
-  <setting id="services.webserver">true</setting>
-  <setting id="services.webserverport">{port}</setting>
-  <setting id="services.webserverauthentication">true</setting>
-  <setting id="services.webserverusername">kodi</setting>
-  <setting id="services.webserverpassword">kodi</setting>
-  <setting id="services.esenabled">false</setting>
-  <setting id="services.zeroconf">false</setting>
-  <setting id="services.upnp">false</setting>
-</settings>
-"#
-        ),
-    )
-    .unwrap();
-    let media = home.path().join("media/movies");
+    let media_root = tempfile::tempdir().unwrap();
+    let media = media_root.path().join("movies");
     std::fs::create_dir_all(media.join("New (2024)")).unwrap();
-    // Files.GetDirectory answers "Invalid params." for folders outside every source.
-    std::fs::write(
-        userdata.join("sources.xml"),
-        format!(
-            r#"<sources><video><default pathversion="1"></default><source><name>Movies</name><path pathversion="1">{}/</path><allowsharing>true</allowsharing></source></video></sources>"#,
-            media.display()
-        ),
-    )
-    .unwrap();
-
-    let display = free_display();
-    let _xvfb = Process(
-        Command::new("Xvfb")
-            .args([format!(":{display}").as_str(), "-screen", "0", "1280x720x24", "-nolisten", "tcp"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    let mut kodi = start_kodi(home.path(), display);
-
-    let endpoint = Endpoint::new("127.0.0.1", port).with_timeout(Duration::from_secs(10));
-    let client = KodiClient::new(endpoint.clone(), Some(("kodi".to_owned(), SecretString::from("kodi")))).unwrap();
-    wait_for_ping(&client, &mut kodi).await;
+    let mut kodi = HeadlessKodi::start(&media).await;
+    let port = kodi.http_port;
+    let client = kodi.client();
+    let endpoint = client.endpoint().clone();
 
     let version = client.version().await.unwrap();
     assert_eq!((version.name.as_str(), version.api_version.as_str()), ("Kodi", "13.0.0"));
@@ -126,7 +40,11 @@ async fn real_kodi_answers_like_the_standin() {
     assert!(client.get_textures("/nowhere/poster.jpg").await.unwrap().is_empty());
     client.show_notification("Metarr", "end-to-end test").await.unwrap();
 
-    let media_dir = format!("{}/", media.display());
+    // The notification socket answers a ping and then pushes notifications.
+    let mut socket = KodiNotifications::connect("127.0.0.1", kodi.tcp_port, Duration::from_secs(5)).await.unwrap();
+    assert!(socket.next_before(Instant::now() + Duration::from_millis(200)).await.unwrap().is_none());
+
+    let media_dir = kodi.source.clone();
     assert!(client.get_movies_by_path(&media_dir).await.unwrap().is_empty());
     let entries = client.get_directory(&media_dir).await.unwrap();
     assert_eq!(entries, [format!("{media_dir}New (2024)/")]);
@@ -136,14 +54,23 @@ async fn real_kodi_answers_like_the_standin() {
     let err = client.call("VideoLibrary.Nonsense", json!({})).await.unwrap_err();
     assert!(matches!(err, PlayerError::Rpc { code: -32601, .. }), "{err:?}");
 
+    // A folder without a video, in a source without content type: the scan is requested
+    // but Kodi confirms nothing.
     let folder = format!("{media_dir}New (2024)");
-    let outcome = refresh_movie_folder(&client, &folder, RefreshOptions::default()).await.unwrap();
-    assert_eq!(outcome, RefreshOutcome::ScanRequested { directory: format!("{folder}/") });
+    let options = RefreshOptions { confirm_within: Duration::from_secs(5), ..RefreshOptions::default() };
+    let outcome = refresh_movie_folder(&client, &folder, options).await.unwrap();
+    let RefreshOutcome::ScanRequested { directory, confirmation } = outcome else {
+        panic!("expected a scan, got {outcome:?}");
+    };
+    assert_eq!(directory, format!("{folder}/"));
+    assert!(!confirmation.is_confirmed(), "{confirmation:?}");
+    eprintln!("real_kodi: scan of an empty folder outside a movie library: {confirmation}");
 
     let err = refresh_movie_folder(&client, "/etc/metarr-test", RefreshOptions::default()).await.unwrap_err();
     assert!(matches!(err, PlayerError::OutsideSources { .. }), "{err:?}");
 
-    let wrong = KodiClient::new(endpoint, Some(("kodi".to_owned(), SecretString::from("wrong")))).unwrap();
+    let wrong =
+        metarr_players::KodiClient::new(endpoint, Some(("kodi".to_owned(), SecretString::from("wrong")))).unwrap();
     assert!(matches!(wrong.ping().await.unwrap_err(), PlayerError::Unauthorized { .. }));
 
     // The raw HTTP layer: 401 with the realm, 415 for a form content type, no answer
@@ -179,28 +106,10 @@ async fn real_kodi_answers_like_the_standin() {
             assert!(body.is_empty(), "a request without id got an answer: {body:?}");
         }
     }
+    drop(socket);
 
-    quit(&client, &mut kodi).await;
-
-    // Second round: a real import. No JSON-RPC call gives a folder the "movies" content
-    // and a scraper, so the path row goes into Kodi's database while Kodi is stopped
-    // (PEERS §3), with python3's sqlite3 module as the only SQLite client at hand.
-    if !python3_and_ffmpeg_present() {
-        return;
-    }
-    let database = std::fs::read_dir(userdata.join("Database"))
-        .unwrap()
-        .map(|entry| entry.unwrap().path())
-        .find(|path| path.file_name().unwrap().to_string_lossy().starts_with("MyVideos"))
-        .unwrap();
-    let insert = format!(
-        "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute(\"INSERT INTO path (strPath,strContent,\
-         strScraper,scanRecursive,useFolderNames,strSettings,noUpdate,exclude,allAudio) VALUES \
-         (?,'movies','metadata.local',2147483647,1,'',0,0,0)\", ('{media_dir}',)); c.commit()"
-    );
-    let status = Command::new("python3").args(["-c", &insert]).arg(&database).status().unwrap();
-    assert!(status.success());
-
+    // Second round: a real import into a source with the "movies" content type.
+    kodi.make_source_a_movie_library().await;
     let folder = media.join("Big Buck Test (2008)");
     std::fs::create_dir_all(&folder).unwrap();
     std::fs::write(folder.join("Big Buck Test (2008).nfo"), include_str!("../data/roundtrip-input.movie.nfo")).unwrap();
@@ -209,27 +118,40 @@ async fn real_kodi_answers_like_the_standin() {
         &folder.join("Big Buck Test (2008).mkv"),
     );
     ffmpeg(&["-f", "lavfi", "-i", "color=red:size=200x300", "-frames:v", "1"], &folder.join("poster.jpg"));
-
-    let mut kodi = start_kodi(home.path(), display);
-    wait_for_ping(&client, &mut kodi).await;
     let kodi_folder = folder.display().to_string();
 
-    // Unknown to Kodi: listed, scanned, imported.
-    let outcome = refresh_movie_folder(&client, &kodi_folder, RefreshOptions::default()).await.unwrap();
-    assert_eq!(outcome, RefreshOutcome::ScanRequested { directory: format!("{kodi_folder}/") });
-    let movie = eventually("the scan imports the movie", || async {
-        client.get_movies_by_path(&kodi_folder).await.unwrap().into_iter().next()
-    })
-    .await;
+    // Everything Kodi sends during the import, shown with --no-capture for the record.
+    let mut observer = KodiNotifications::connect("127.0.0.1", kodi.tcp_port, Duration::from_secs(5)).await.unwrap();
+
+    // Unknown to Kodi: listed, scanned, imported, and confirmed by the notifications.
+    let options = RefreshOptions { confirm_within: Duration::from_secs(30), ..RefreshOptions::default() };
+    let outcome = refresh_movie_folder(&client, &kodi_folder, options).await.unwrap();
+    let RefreshOutcome::ScanRequested { directory, confirmation } = outcome else {
+        panic!("expected a scan, got {outcome:?}");
+    };
+    assert_eq!(directory, format!("{kodi_folder}/"));
+    let Confirmation::Confirmed { movie_id, notification, after } = &confirmation else {
+        panic!("Kodi did not confirm the import: {confirmation:?}\n{}", kodi.log_tail());
+    };
+    assert_eq!(notification, "VideoLibrary.OnScanFinished");
+    eprintln!("real_kodi: import: {confirmation}");
+    while let Some(seen) = observer.next_before(Instant::now() + Duration::from_millis(300)).await.unwrap() {
+        eprintln!("real_kodi: notification {} {}", seen.method, seen.data);
+    }
+    assert!(*after < Duration::from_secs(30));
+    // Confirmed means it is there now, without polling.
+    let movie = client.get_movies_by_path(&kodi_folder).await.unwrap().into_iter().next().expect("imported");
+    assert_eq!(movie.movieid, *movie_id);
     assert_eq!(movie.title, "Big Buck Test");
     let details = client.get_movie_details(movie.movieid, &["title", "uniqueid"]).await.unwrap();
     assert_eq!(details["uniqueid"], observed_movie_details()["uniqueid"]);
 
-    // Known to Kodi: refreshed in place; the poster's cached texture is dropped.
+    // Known to Kodi: refreshed in place and confirmed; the poster's cached texture is dropped.
     let poster = movie.art["poster"].clone();
     eventually("Kodi caches the poster", || async { client.get_textures(&poster).await.unwrap().first().cloned() })
         .await;
-    let options = RefreshOptions { skip_while_playing: true, changed_artwork: true };
+    let options =
+        RefreshOptions { skip_while_playing: true, changed_artwork: true, confirm_within: Duration::from_secs(30) };
     let outcome = eventually("Kodi is idle", || async {
         match refresh_movie_folder(&client, &kodi_folder, options).await.unwrap() {
             RefreshOutcome::Busy(_) => None,
@@ -237,68 +159,19 @@ async fn real_kodi_answers_like_the_standin() {
         }
     })
     .await;
-    let RefreshOutcome::Refreshed { old_movie_id, new_movie_id, textures_removed } = outcome else {
+    let RefreshOutcome::Refreshed { old_movie_id, new_movie_id, textures_removed, confirmation } = outcome else {
         panic!("expected a refresh, got {outcome:?}");
     };
     assert_eq!(old_movie_id, movie.movieid);
-    assert!(new_movie_id.is_some());
+    assert!(
+        matches!(&confirmation, Confirmation::Confirmed { movie_id, notification, .. }
+            if Some(*movie_id) == new_movie_id && notification == "VideoLibrary.OnUpdate"),
+        "{confirmation:?}"
+    );
+    eprintln!("real_kodi: refresh: {confirmation}");
+    while let Some(seen) = observer.next_before(Instant::now() + Duration::from_millis(300)).await.unwrap() {
+        eprintln!("real_kodi: notification {} {}", seen.method, seen.data);
+    }
     assert!(textures_removed >= 1, "the poster texture was removed");
-    quit(&client, &mut kodi).await;
-}
-
-fn start_kodi(home: &Path, display: u32) -> Process {
-    Process(
-        Command::new(KODI_BIN)
-            .args(["--standalone", "--windowing=x11"])
-            .env("HOME", home)
-            .env("DISPLAY", format!(":{display}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    )
-}
-
-/// Quits cleanly so Kodi writes its database and settings; the guard kills it if it lingers.
-async fn quit(client: &KodiClient, kodi: &mut Process) {
-    let _ = client.call("Application.Quit", json!({})).await;
-    let deadline = Instant::now() + Duration::from_secs(15);
-    while kodi.0.try_wait().unwrap().is_none() && Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    let _ = kodi.0.kill();
-    let _ = kodi.0.wait();
-}
-
-/// Polls `probe` every 250 ms for up to 30 s; Kodi scans and caches in the background.
-async fn eventually<T, F, Fut>(what: &str, mut probe: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Option<T>>,
-{
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        if let Some(value) = probe().await {
-            return value;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting until {what}");
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
-}
-
-fn ffmpeg(input: &[&str], output: &Path) {
-    let status = Command::new("ffmpeg").args(["-loglevel", "error", "-y"]).args(input).arg(output).status().unwrap();
-    assert!(status.success(), "ffmpeg failed for {}", output.display());
-}
-
-#[allow(clippy::print_stderr, reason = "the skip notice is the point: nextest shows it with --no-capture")]
-fn python3_and_ffmpeg_present() -> bool {
-    let present = |tool: &str, arg: &str| {
-        Command::new(tool).arg(arg).stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok_and(|s| s.success())
-    };
-    if present("python3", "--version") && present("ffmpeg", "-version") {
-        return true;
-    }
-    eprintln!("SKIPPED real_kodi import round: python3 or ffmpeg is not installed");
-    false
+    kodi.quit().await;
 }

@@ -2,7 +2,7 @@
 //! (and find them again under their new id), list-then-scan unknown folders, back off while
 //! Kodi scans or plays, and drop stale textures when artwork changed.
 
-use metarr_players::{BusyReason, PlayerError, RefreshOptions, RefreshOutcome, refresh_movie_folder};
+use metarr_players::{BusyReason, Confirmation, PlayerError, RefreshOptions, RefreshOutcome, refresh_movie_folder};
 
 use crate::kodi_standin::{StoredMovie, observed_movie_details};
 use crate::support::{kodi, kodi_client_with};
@@ -20,13 +20,14 @@ async fn known_movie_is_refreshed_and_found_again_under_its_new_id() {
 
     let outcome = refresh_movie_folder(&client, "/media/movies/A (2020)", RefreshOptions::default()).await.unwrap();
 
-    let RefreshOutcome::Refreshed { old_movie_id, new_movie_id, textures_removed } = outcome else {
+    let RefreshOutcome::Refreshed { old_movie_id, new_movie_id, textures_removed, confirmation } = outcome else {
         panic!("expected a refresh, got {outcome:?}");
     };
     assert_eq!(old_movie_id, old_id);
     let new_id = new_movie_id.unwrap();
     assert_ne!(new_id, old_id);
     assert_eq!(textures_removed, 0);
+    assert_eq!(confirmation, Confirmation::NotRequested, "no notification port was given");
     assert_eq!(
         standin.state().methods(),
         ["XBMC.GetInfoBooleans", "VideoLibrary.GetMovies", "VideoLibrary.RefreshMovie", "VideoLibrary.GetMovies"]
@@ -44,7 +45,13 @@ async fn unknown_movie_lists_the_parent_then_scans_the_folder() {
 
     let outcome = refresh_movie_folder(&client, "/media/movies/New (2024)", RefreshOptions::default()).await.unwrap();
 
-    assert_eq!(outcome, RefreshOutcome::ScanRequested { directory: "/media/movies/New (2024)/".to_owned() });
+    assert_eq!(
+        outcome,
+        RefreshOutcome::ScanRequested {
+            directory: "/media/movies/New (2024)/".to_owned(),
+            confirmation: Confirmation::NotRequested
+        }
+    );
     assert_eq!(
         standin.state().methods(),
         ["XBMC.GetInfoBooleans", "VideoLibrary.GetMovies", "Files.GetDirectory", "VideoLibrary.Scan"]
@@ -81,7 +88,7 @@ async fn skip_while_playing_backs_off_during_video_playback() {
     let (standin, client) = kodi().await;
     standin.state().playing_video = true;
     standin.state().add_movie(StoredMovie::new("/media/movies/A (2020)/A.mkv", "A"));
-    let options = RefreshOptions { skip_while_playing: true, changed_artwork: false };
+    let options = RefreshOptions { skip_while_playing: true, ..RefreshOptions::default() };
 
     let outcome = refresh_movie_folder(&client, "/media/movies/A (2020)", options).await.unwrap();
 
@@ -110,7 +117,7 @@ async fn changed_artwork_removes_the_movies_cached_textures_only() {
     let fanart = details["art"]["fanart"].as_str().unwrap().to_owned();
     let unrelated = "image://%2fmedia%2fmovies%2fOther%20(2001)%2fposter.jpg/".to_owned();
     standin.state().textures = vec![(10, poster), (11, fanart), (12, unrelated.clone())];
-    let options = RefreshOptions { skip_while_playing: false, changed_artwork: true };
+    let options = RefreshOptions { changed_artwork: true, ..RefreshOptions::default() };
 
     let outcome = refresh_movie_folder(&client, OBSERVED_FOLDER, options).await.unwrap();
 
@@ -147,7 +154,15 @@ async fn a_refresh_that_keeps_the_id_is_reported_as_such() {
     // The only movie has the highest id; SQLite hands the same id to the re-added row.
     let id = standin.state().add_movie(StoredMovie::new("/media/movies/A (2020)/A.mkv", "A"));
     let outcome = refresh_movie_folder(&client, "/media/movies/A (2020)", RefreshOptions::default()).await.unwrap();
-    assert_eq!(outcome, RefreshOutcome::Refreshed { old_movie_id: id, new_movie_id: Some(id), textures_removed: 0 });
+    assert_eq!(
+        outcome,
+        RefreshOutcome::Refreshed {
+            old_movie_id: id,
+            new_movie_id: Some(id),
+            textures_removed: 0,
+            confirmation: Confirmation::NotRequested
+        }
+    );
 }
 
 #[tokio::test]

@@ -1,0 +1,272 @@
+//! A real headless Kodi for end-to-end tests (PEERS §3): Debian's `kodi` under `Xvfb`, its
+//! web server and notification socket on free loopback ports, a home in a temporary folder,
+//! and one video source. Kodi and Xvfb are stopped by their process ids.
+//!
+//! Shared by the integration tests of `metarr-players` and of the app (which includes this
+//! file with `#[path]`), so both drive Kodi the same way.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use metarr_players::{Endpoint, KodiClient};
+use secrecy::SecretString;
+use serde_json::json;
+
+pub const KODI_BIN: &str = "/usr/lib/x86_64-linux-gnu/kodi/kodi.bin";
+/// The web server's credentials (PEERS §3).
+pub const KODI_USER: &str = "kodi";
+pub const KODI_PASSWORD: &str = "kodi";
+
+/// Kills the child by its pid when dropped, however the test ends.
+pub struct Process(pub Child);
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn runs(tool: &str, arg: &str) -> bool {
+    Command::new(tool).arg(arg).stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok()
+}
+
+/// Whether Kodi, Xvfb and the `extra` tools (each run with `-version`/`--version`) are
+/// installed. When something is missing the test is skipped with a message naming it,
+/// except under `CI=true`, where a missing tool fails the test: CI installs them all.
+#[allow(clippy::print_stderr, reason = "the skip notice is the point: nextest shows it with --no-capture")]
+pub fn tools_present(test: &str, extra: &[(&str, &str)]) -> bool {
+    let mut missing = Vec::new();
+    if !Path::new(KODI_BIN).exists() {
+        missing.push("kodi");
+    }
+    if !runs("Xvfb", "-help") {
+        missing.push("Xvfb");
+    }
+    for (tool, arg) in extra {
+        if !runs(tool, arg) {
+            missing.push(tool);
+        }
+    }
+    if missing.is_empty() {
+        return true;
+    }
+    let message = format!(
+        "{test}: {} not installed (Debian: apt-get install -y --no-install-recommends kodi xvfb xauth ffmpeg python3)",
+        missing.join(", ")
+    );
+    assert!(std::env::var("CI").map_or(true, |ci| ci != "true"), "CI=true, so not skipping: {message}");
+    eprintln!("SKIPPED {message}");
+    false
+}
+
+/// A TCP port nobody listens on right now.
+pub fn free_tcp_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").expect("bind a TCP port").local_addr().expect("address").port()
+}
+
+/// A UDP port nobody uses right now (Kodi's event server).
+fn free_udp_port() -> u16 {
+    std::net::UdpSocket::bind("127.0.0.1:0").expect("bind a UDP port").local_addr().expect("address").port()
+}
+
+/// A running Kodi (or one stopped between rounds) with its home folder.
+pub struct HeadlessKodi {
+    // Dropped in this order: Kodi, then its display, then its home.
+    kodi: Option<Process>,
+    _xvfb: Process,
+    display: u32,
+    home: tempfile::TempDir,
+    /// The web server's port (JSON-RPC over HTTP).
+    pub http_port: u16,
+    /// The JSON-RPC notification socket's port (Kodi's 9090).
+    pub tcp_port: u16,
+    /// The video source's folder, with its trailing slash.
+    pub source: String,
+}
+
+impl HeadlessKodi {
+    /// Writes Kodi's settings (web server with authentication on a free port, the
+    /// notification socket on another, nothing on fixed ports), makes `source` Kodi's one
+    /// video source, starts Xvfb and Kodi and waits until Kodi answers.
+    pub async fn start(source: &Path) -> HeadlessKodi {
+        let home = tempfile::tempdir().expect("Kodi's home");
+        let userdata = home.path().join(".kodi/userdata");
+        std::fs::create_dir_all(&userdata).expect("userdata");
+        let http_port = free_tcp_port();
+        let tcp_port = free_tcp_port();
+        let event_port = free_udp_port();
+        // services.esenabled ("allow remote control from applications on this system")
+        // starts the JSON-RPC TCP server with the event server; both get free ports so
+        // that other Kodi instances on the machine cannot collide with the test.
+        std::fs::write(
+            userdata.join("guisettings.xml"),
+            format!(
+                r#"<settings version="2">
+  <setting id="services.webserver">true</setting>
+  <setting id="services.webserverport">{http_port}</setting>
+  <setting id="services.webserverauthentication">true</setting>
+  <setting id="services.webserverusername">{KODI_USER}</setting>
+  <setting id="services.webserverpassword">{KODI_PASSWORD}</setting>
+  <setting id="services.esenabled">true</setting>
+  <setting id="services.esallinterfaces">false</setting>
+  <setting id="services.esport">{event_port}</setting>
+  <setting id="services.esportrange">1</setting>
+  <setting id="services.zeroconf">false</setting>
+  <setting id="services.upnp">false</setting>
+</settings>
+"#
+            ),
+        )
+        .expect("guisettings.xml");
+        std::fs::write(
+            userdata.join("advancedsettings.xml"),
+            format!("<advancedsettings version=\"1.0\"><jsonrpc><tcpport>{tcp_port}</tcpport></jsonrpc></advancedsettings>\n"),
+        )
+        .expect("advancedsettings.xml");
+        let source = format!("{}/", source.display().to_string().trim_end_matches('/'));
+        // Files.GetDirectory answers "Invalid params." for folders outside every source.
+        std::fs::write(
+            userdata.join("sources.xml"),
+            format!(
+                r#"<sources><video><default pathversion="1"></default><source><name>Movies</name><path pathversion="1">{source}</path><allowsharing>true</allowsharing></source></video></sources>"#
+            ),
+        )
+        .expect("sources.xml");
+        let (xvfb, display) = start_xvfb();
+        let mut kodi = HeadlessKodi { kodi: None, _xvfb: xvfb, display, home, http_port, tcp_port, source };
+        kodi.launch().await;
+        kodi
+    }
+
+    /// A client for the web server with the notification port set.
+    pub fn client(&self) -> KodiClient {
+        let endpoint = Endpoint::new("127.0.0.1", self.http_port).with_timeout(Duration::from_secs(10));
+        KodiClient::new(endpoint, Some((KODI_USER.to_owned(), SecretString::from(KODI_PASSWORD))))
+            .expect("Kodi client")
+            .with_notification_port(self.tcp_port)
+    }
+
+    /// Starts Kodi and waits up to 90 s for its first answer (7–8 s on an idle machine).
+    pub async fn launch(&mut self) {
+        let child = Command::new(KODI_BIN)
+            .args(["--standalone", "--windowing=x11"])
+            .env("HOME", self.home.path())
+            .env("DISPLAY", format!(":{}", self.display))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start Kodi");
+        let mut process = Process(child);
+        let client = self.client();
+        let deadline = Instant::now() + Duration::from_secs(90);
+        loop {
+            match client.ping().await {
+                Ok(()) => break,
+                Err(err) => {
+                    assert!(
+                        process.0.try_wait().expect("Kodi's status").is_none(),
+                        "Kodi exited early; last error: {err}"
+                    );
+                    assert!(Instant::now() < deadline, "Kodi did not answer within 90 s: {err}");
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                }
+            }
+        }
+        self.kodi = Some(process);
+    }
+
+    /// Quits cleanly (`Application.Quit`) so Kodi writes its database and settings; kills it
+    /// by its pid if it lingers.
+    pub async fn quit(&mut self) {
+        let Some(mut process) = self.kodi.take() else { return };
+        let _ = self.client().call("Application.Quit", json!({})).await;
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while process.0.try_wait().expect("Kodi's status").is_none() && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        drop(process);
+    }
+
+    /// Gives the source the "movies" content type with the bundled local-only scraper, so
+    /// that scans import NFOs and local artwork without network. No JSON-RPC call does
+    /// that, so the path row goes into Kodi's database while Kodi is stopped (PEERS §3),
+    /// with python3's sqlite3 module; Kodi is restarted afterwards.
+    pub async fn make_source_a_movie_library(&mut self) {
+        self.quit().await;
+        let database = self.video_database();
+        let insert = "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute(\"INSERT INTO path (strPath,\
+                      strContent,strScraper,scanRecursive,useFolderNames,strSettings,noUpdate,exclude,allAudio) \
+                      VALUES (?,'movies','metadata.local',2147483647,1,'',0,0,0)\", (sys.argv[2],)); c.commit()";
+        let status = Command::new("python3")
+            .args(["-c", insert])
+            .arg(&database)
+            .arg(&self.source)
+            .status()
+            .expect("run python3");
+        assert!(status.success(), "inserting the movie source into {}", database.display());
+        self.launch().await;
+    }
+
+    /// `userdata/Database/MyVideos*.db`, which Kodi creates on its first start.
+    fn video_database(&self) -> PathBuf {
+        std::fs::read_dir(self.home.path().join(".kodi/userdata/Database"))
+            .expect("Kodi created its database folder")
+            .map(|entry| entry.expect("database entry").path())
+            .find(|path| path.file_name().is_some_and(|name| name.to_string_lossy().starts_with("MyVideos")))
+            .expect("Kodi created its video database")
+    }
+
+    /// The end of Kodi's log, for assertion messages.
+    pub fn log_tail(&self) -> String {
+        let log = std::fs::read_to_string(self.home.path().join(".kodi/temp/kodi.log")).unwrap_or_default();
+        let lines: Vec<&str> = log.lines().collect();
+        lines[lines.len().saturating_sub(40)..].join("\n")
+    }
+}
+
+/// Starts Xvfb on the first display that works: a lock file may be stale and another test
+/// may take a display between the check and the start.
+fn start_xvfb() -> (Process, u32) {
+    for display in 120..400 {
+        if Path::new(&format!("/tmp/.X{display}-lock")).exists() {
+            continue;
+        }
+        let child = Command::new("Xvfb")
+            .args([format!(":{display}").as_str(), "-screen", "0", "1280x720x24", "-nolisten", "tcp"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start Xvfb");
+        let mut process = Process(child);
+        std::thread::sleep(Duration::from_millis(300));
+        if process.0.try_wait().expect("Xvfb's status").is_none() {
+            return (process, display);
+        }
+    }
+    panic!("no free X display between :120 and :399");
+}
+
+/// Polls `probe` every 250 ms for up to 30 s; Kodi scans and caches in the background.
+pub async fn eventually<T, F, Fut>(what: &str, mut probe: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Some(value) = probe().await {
+            return value;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting until {what}");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+/// Runs ffmpeg quietly, writing `output`.
+pub fn ffmpeg(input: &[&str], output: &Path) {
+    let status =
+        Command::new("ffmpeg").args(["-loglevel", "error", "-y"]).args(input).arg(output).status().expect("run ffmpeg");
+    assert!(status.success(), "ffmpeg failed for {}", output.display());
+}
