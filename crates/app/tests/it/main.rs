@@ -24,4 +24,6 @@ mod scan;
 mod schedules;
 mod ui;
 mod ui_browser;
+mod ui_jobs;
+mod ui_settings;
 mod webhooks;

@@ -8,6 +8,7 @@
 use crate::helpers::{Backend, TestApp};
 use fantoccini::elements::Element;
 use fantoccini::{Client, ClientBuilder, Locator};
+use metarr_queue::JobState;
 use std::net::{IpAddr, TcpListener};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -65,6 +66,8 @@ impl Driver {
                 ],
             }),
         );
+        // Destructive buttons ask `confirm()`; the walk-through answers yes.
+        capabilities.insert("unhandledPromptBehavior".into(), serde_json::json!("accept"));
         let connector = hyper_util::client::legacy::connect::HttpConnector::new();
         ClientBuilder::new(connector)
             .capabilities(capabilities)
@@ -289,5 +292,60 @@ async fn walk_through(s: &Session, app: &TestApp, library: &Path) {
     let row = s.find_xpath("//td[a[normalize-space()='Films']]/following-sibling::td[1]").await;
     assert_eq!(row.text().await.expect("count").trim(), "3", "the dashboard counts the movies");
     s.shot("dashboard").await;
-    let _ = app;
+
+    jobs(s, app).await;
+    path_mapping(s, library).await;
+    settings_pages(s).await;
+}
+
+/// Cancel a running job from its page, then retry it.
+async fn jobs(s: &Session, app: &TestApp) {
+    let job = app.enqueue_sleep(120_000).await;
+    app.wait_for_state(job.id, JobState::Running).await;
+    s.goto(&format!("/jobs/{}", job.id)).await;
+    s.find("[data-job-state='running']").await;
+    s.shot("job-running").await;
+    s.click_button("Cancel job").await;
+    s.find("[data-job-state='cancelled']").await;
+    let (_, json) = app.get(&format!("/jobs/{}", job.id)).await;
+    assert_eq!(json["state"], "cancelled", "{json}");
+    s.click_button("Retry job").await;
+    s.find_xpath("//span[@data-job-state='pending' or @data-job-state='running']").await;
+    let (_, json) = app.get(&format!("/jobs/{}", job.id)).await;
+    assert!(matches!(json["state"].as_str(), Some("pending" | "running")), "{json}");
+    s.shot("job").await;
+    s.goto("/jobs").await;
+    s.find(&format!("tr[data-job-id='{}']", job.id)).await;
+    s.shot("jobs").await;
+    app.queue.cancel(job.id).await.expect("stop the sleeper");
+}
+
+/// Add a path mapping and test a path with it.
+async fn path_mapping(s: &Session, library: &Path) {
+    s.goto("/settings/path-mappings").await;
+    s.fill("#remote_path", "/data/movies").await;
+    s.fill("#local_path", &library.display().to_string()).await;
+    s.click_button("Add mapping").await;
+    s.find("tr[data-mapping-id]").await;
+    s.fill("#test-path", "/data/movies/Heat (1995)").await;
+    s.click_button("Test").await;
+    let mapped = s.find("[data-mapped-path]").await.text().await.expect("mapped path");
+    assert_eq!(mapped.trim(), library.join("Heat (1995)").display().to_string());
+    s.shot("settings-path-mappings").await;
+}
+
+/// The other settings pages render for a signed-in user.
+async fn settings_pages(s: &Session) {
+    for (path, name, heading) in [
+        ("/settings", "settings", "Settings"),
+        ("/settings/players", "settings-players", "Players"),
+        ("/settings/notifications", "settings-notifications", "Notifications"),
+        ("/settings/schedules", "settings-schedules", "Schedules"),
+        ("/settings/api-key", "settings-api-key", "API key"),
+    ] {
+        s.goto(path).await;
+        let shown = s.heading().await;
+        assert!(shown.contains(heading), "{path}: {shown}");
+        s.shot(name).await;
+    }
 }

@@ -1,9 +1,0 @@
-//! `/settings` pages of the web UI.
-
-use crate::routes::AppState;
-use axum::Router;
-
-/// The settings pages' routes.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-}

@@ -1,0 +1,130 @@
+//! `/settings`: the index of the settings pages, and what its sub-pages share (the test-result
+//! fragment, length limits, repeated form fields).
+//!
+//! Each sub-page has its own bookmarkable URL and calls the same services as its API routes;
+//! a form the server refuses is shown again at 400 with the reason and the typed values (never
+//! the typed secrets), a form that succeeds redirects (303).
+
+mod api_key;
+mod notifications;
+mod path_mappings;
+mod players;
+mod schedules;
+
+use super::{Ui, UiError, render};
+use crate::routes::AppState;
+use askama::Template;
+use axum::Router;
+use axum::response::Response;
+use axum::routing::get;
+
+/// Longest path a settings form accepts; longer than any real path, short enough to refuse
+/// pasted garbage before it is stored.
+const MAX_PATH: usize = 4096;
+/// Longest name, host, username, e-mail address or cron expression.
+const MAX_NAME: usize = 255;
+/// Longest secret (token, password, webhook URL).
+const MAX_SECRET: usize = 4096;
+
+/// The settings pages' routes.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/settings", get(index))
+        .merge(path_mappings::routes())
+        .merge(players::routes())
+        .merge(notifications::routes())
+        .merge(schedules::routes())
+        .merge(api_key::routes())
+}
+
+#[derive(Template)]
+#[template(path = "settings.html")]
+struct IndexPage {
+    ui: Ui,
+    /// The current settings sub-page, for the settings navigation (empty on the index).
+    section: &'static str,
+}
+
+/// `GET /settings`
+pub async fn index(ui: Ui) -> Response {
+    render(&IndexPage { ui: ui.at("settings"), section: "" })
+}
+
+/// The outcome of a test (a player, a notification service), shown in place of its slot.
+#[derive(Template)]
+#[template(path = "settings_test_result.html")]
+struct TestResult {
+    /// The slot's element id, so htmx swaps the same element again on the next test.
+    slot: String,
+    /// `None` before any test: the slot is empty.
+    ok: Option<bool>,
+    message: String,
+}
+
+impl TestResult {
+    fn empty(slot: String) -> TestResult {
+        TestResult { slot, ok: None, message: String::new() }
+    }
+
+    fn to_html(&self) -> Result<String, UiError> {
+        fragment(self)
+    }
+}
+
+/// Renders a template to insert into a page with `|safe`.
+fn fragment(template: &impl Template) -> Result<String, UiError> {
+    template.render().map_err(|err| UiError::Internal(format!("rendering a fragment: {err}")))
+}
+
+/// The first field longer than its limit, as the reason to show.
+fn too_long(fields: &[(&str, &str, usize)]) -> Option<String> {
+    fields
+        .iter()
+        .find(|(_, value, max)| value.chars().count() > *max)
+        .map(|(name, value, max)| format!("{name} is too long ({} characters; at most {max})", value.chars().count()))
+}
+
+/// A form's fields in order, repeated names included (checkbox groups), which the plain
+/// struct form extractor cannot express.
+struct Fields(Vec<(String, String)>);
+
+impl Fields {
+    /// The first value of a field, or `""`.
+    fn get(&self, name: &str) -> &str {
+        self.0.iter().find(|(key, _)| key == name).map_or("", |(_, value)| value.as_str())
+    }
+
+    /// Every value of a repeated field.
+    fn all(&self, name: &str) -> Vec<&str> {
+        self.0.iter().filter(|(key, _)| key == name).map(|(_, value)| value.as_str()).collect()
+    }
+
+    /// A checkbox: ticked when present.
+    fn ticked(&self, name: &str) -> bool {
+        self.0.iter().any(|(key, _)| key == name)
+    }
+}
+
+/// A write-only secret from a form: a typed value replaces the stored one, the "remove"
+/// checkbox clears it, and an empty field keeps it (the field never shows the stored value).
+fn secret_json(typed: &str, clear: bool) -> Option<serde_json::Value> {
+    if !typed.is_empty() {
+        Some(serde_json::Value::String(typed.to_owned()))
+    } else if clear {
+        Some(serde_json::Value::Null)
+    } else {
+        None
+    }
+}
+
+/// An optional port typed into a form: empty is `None`.
+fn port_field(name: &str, value: &str) -> Result<Option<u16>, String> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Ok(None);
+    }
+    match value.parse::<u16>() {
+        Ok(port) if port > 0 => Ok(Some(port)),
+        _ => Err(format!("{name} {value:?} must be a number between 1 and 65535")),
+    }
+}
