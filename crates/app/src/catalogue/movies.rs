@@ -138,6 +138,8 @@ pub struct MovieFilter {
     /// Case-insensitive title search.
     pub q: Option<String>,
     pub missing: Option<bool>,
+    /// Movies whose last scan left warnings (`true`) or none (`false`).
+    pub has_warnings: Option<bool>,
     pub limit: Option<i64>,
     pub offset: Option<i64>,
 }
@@ -158,6 +160,12 @@ pub async fn list(db: &Db, filter: &MovieFilter) -> Result<(Vec<MovieSummary>, i
     if let Some(missing) = filter.missing {
         params.push(missing.into());
         conditions.push(format!("missing = ${}", params.len()));
+    }
+    // The scanner always writes the list as JSON, and `'[]'` when it is empty.
+    match filter.has_warnings {
+        Some(true) => conditions.push("warnings <> '[]'".to_owned()),
+        Some(false) => conditions.push("warnings = '[]'".to_owned()),
+        None => {}
     }
     let filter_sql = conditions.join(" AND ");
     let total = db
@@ -667,4 +675,43 @@ pub async fn touch_many(tx: &mut Tx, movie_ids: &[i64], scan_id: i64) -> Result<
         .await?;
     }
     Ok(())
+}
+
+/// The cached poster of each of the given movies (the first poster slot whose file is in the
+/// cache), by movie id, in one query: a list page asks for its own page's posters only.
+pub async fn posters(db: &Db, movie_ids: &[i64]) -> Result<HashMap<i64, String>> {
+    let mut posters: HashMap<i64, (i64, String)> = HashMap::with_capacity(movie_ids.len());
+    for chunk in movie_ids.chunks(500) {
+        let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        let params: Vec<Value> = chunk.iter().map(|id| Value::Int(*id)).collect();
+        let rows = db
+            .fetch_all(
+                &format!(
+                    "SELECT f.movie_id, f.slot_index, f.sha256 FROM media_files f JOIN assets a ON a.sha256 = f.sha256 \
+                     WHERE f.category = 'artwork' AND f.slot = 'poster' AND f.movie_id IN ({})",
+                    placeholders.join(", ")
+                ),
+                &params,
+            )
+            .await?;
+        for row in rows {
+            // `poster.jpg` has no index and comes before `poster1.jpg`.
+            let rank = row.opt_int("slot_index")?.unwrap_or(-1);
+            let sha256 = row.text("sha256")?;
+            let entry = posters.entry(row.int("movie_id")?).or_insert((rank, sha256.clone()));
+            if rank < entry.0 || (rank == entry.0 && sha256 < entry.1) {
+                *entry = (rank, sha256);
+            }
+        }
+    }
+    Ok(posters.into_iter().map(|(id, (_, sha256))| (id, sha256)).collect())
+}
+
+/// When a movie last changed (milliseconds), for telling a page whether it is still current.
+pub async fn updated_at(db: &Db, id: i64) -> Result<i64> {
+    let row = db
+        .fetch_optional("SELECT updated_at FROM movies WHERE id = $1", &[id.into()])
+        .await?
+        .ok_or_else(|| CatalogueError::NotFound(format!("movie {id} not found")))?;
+    Ok(row.int("updated_at")?)
 }

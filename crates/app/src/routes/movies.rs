@@ -27,7 +27,7 @@ pub struct Locks {
     pub locks: Vec<String>,
 }
 
-/// `GET /api/v1/movies?library_id=&q=&missing=&limit=&offset=`: by title.
+/// `GET /api/v1/movies?library_id=&q=&missing=&has_warnings=&limit=&offset=`: by title.
 pub async fn list(
     State(state): State<AppState>,
     ApiQuery(filter): ApiQuery<MovieFilter>,
@@ -81,9 +81,17 @@ async fn set_lock(state: &AppState, id: i64, field: &str, locked: bool) -> Resul
     Ok(Json(Locks { locks }))
 }
 
-/// Checks a PATCH body field by field, so that every error names the field at fault (serde's
-/// own message for a whole struct does not).
-fn parse_fields(body: Map<String, Value>) -> Result<Fields, AppError> {
+/// Longest plot or outline, in characters: any real one fits, a pasted file does not.
+pub const MAX_LONG_TEXT_CHARS: usize = 10_000;
+/// Longest value of the other text fields (and of one genre), in characters.
+pub const MAX_TEXT_CHARS: usize = 1_000;
+/// Most genres a movie may have.
+pub const MAX_GENRES: usize = 100;
+
+/// Checks an edit field by field, so that every error names the field at fault (serde's own
+/// message for a whole struct does not). The PATCH route and the web UI's field forms both
+/// call it, so both refuse exactly the same values.
+pub fn parse_fields(body: Map<String, Value>) -> Result<Fields, AppError> {
     for (name, value) in &body {
         if !LOCKABLE.contains(&name.as_str()) {
             return Err(AppError::BadRequest(format!(
@@ -111,11 +119,42 @@ fn parse_fields(body: Map<String, Value>) -> Result<Fields, AppError> {
     if let Some(runtime) = fields.runtime.filter(|runtime| *runtime < 0) {
         return Err(AppError::BadRequest(format!("runtime must not be negative, got {runtime}")));
     }
+    check_lengths(&fields)?;
     Ok(fields)
 }
 
+fn check_lengths(fields: &Fields) -> Result<(), AppError> {
+    let texts = [
+        ("title", &fields.title, MAX_TEXT_CHARS),
+        ("original_title", &fields.original_title, MAX_TEXT_CHARS),
+        ("sort_title", &fields.sort_title, MAX_TEXT_CHARS),
+        ("imdb_id", &fields.imdb_id, MAX_TEXT_CHARS),
+        ("plot", &fields.plot, MAX_LONG_TEXT_CHARS),
+        ("outline", &fields.outline, MAX_LONG_TEXT_CHARS),
+        ("tagline", &fields.tagline, MAX_TEXT_CHARS),
+        ("premiered", &fields.premiered, MAX_TEXT_CHARS),
+    ];
+    for (name, value, max) in texts {
+        if let Some(chars) = value.as_deref().map(|text| text.chars().count()).filter(|chars| *chars > max) {
+            return Err(AppError::BadRequest(format!("{name} is too long: {chars} characters, at most {max}")));
+        }
+    }
+    if let Some(genres) = &fields.genres {
+        if genres.len() > MAX_GENRES {
+            return Err(AppError::BadRequest(format!("genres: {} given, at most {MAX_GENRES}", genres.len())));
+        }
+        if let Some(genre) = genres.iter().find(|genre| genre.chars().count() > MAX_TEXT_CHARS) {
+            return Err(AppError::BadRequest(format!(
+                "genres: {:?}… is too long, at most {MAX_TEXT_CHARS} characters",
+                genre.chars().take(20).collect::<String>()
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// `tt` followed by digits, as IMDb numbers titles.
-fn is_imdb_id(text: &str) -> bool {
+pub fn is_imdb_id(text: &str) -> bool {
     text.strip_prefix("tt").is_some_and(|digits| !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()))
 }
 
@@ -142,6 +181,10 @@ mod tests {
         let err = parse_fields(body(json!({ "imdb_id": "0133093" }))).expect_err("bad imdb id");
         assert!(err.to_string().contains("imdb_id"), "{err}");
         assert!(parse_fields(body(json!({ "tmdb_id": 0 }))).is_err());
+        let err = parse_fields(body(json!({ "title": "x".repeat(MAX_TEXT_CHARS + 1) }))).expect_err("too long");
+        assert!(err.to_string().starts_with("title is too long"), "{err}");
+        assert!(parse_fields(body(json!({ "plot": "é".repeat(MAX_LONG_TEXT_CHARS) }))).is_ok(), "counts characters");
+        assert!(parse_fields(body(json!({ "genres": vec!["Drama"; MAX_GENRES + 1] }))).is_err());
         let fields = parse_fields(body(json!({ "title": "Heat", "year": 1995, "genres": ["Crime"] }))).expect("valid");
         assert_eq!(fields.title.as_deref(), Some("Heat"));
         assert_eq!(fields.year, Some(1995));

@@ -25,5 +25,6 @@ mod schedules;
 mod ui;
 mod ui_browser;
 mod ui_jobs;
+mod ui_movies;
 mod ui_settings;
 mod webhooks;

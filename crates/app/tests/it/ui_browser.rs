@@ -293,9 +293,61 @@ async fn walk_through(s: &Session, app: &TestApp, library: &Path) {
     assert_eq!(row.text().await.expect("count").trim(), "3", "the dashboard counts the movies");
     s.shot("dashboard").await;
 
+    movies(s, app).await;
     jobs(s, app).await;
     path_mapping(s, library).await;
     settings_pages(s).await;
+}
+
+/// The scanned movies appear; one is opened, its title edited (which locks it).
+async fn movies(s: &Session, app: &TestApp) {
+    s.goto("/movies").await;
+    for title in ["Alien", "Heat", "Ronin"] {
+        s.find_xpath(&format!("//a[contains(@class, 'poster') and contains(normalize-space(), '{title}')]")).await;
+    }
+    s.shot("movies").await;
+    // Searching narrows the results as one types (htmx), and the address follows.
+    s.fill("#q", "ron").await;
+    s.wait_for_path("/movies?q=ron&library_id=&missing=&has_warnings=&view=grid").await;
+    let results = s.find("#movie-results").await.text().await.expect("results");
+    assert!(results.contains("Ronin") && !results.contains("Heat"), "{results}");
+    s.goto("/movies?view=table").await;
+    s.find("table").await;
+    s.shot("movies-table").await;
+
+    s.goto("/movies").await;
+    s.find_xpath("//a[contains(@class, 'poster') and contains(normalize-space(), 'Heat')]")
+        .await
+        .click()
+        .await
+        .expect("open Heat");
+    s.find_xpath("//h1[contains(normalize-space(), 'Heat')]").await;
+    let poster = s.find("img[src^='/artwork/']").await;
+    let loaded = s
+        .client
+        .execute(
+            "return arguments[0].complete && arguments[0].naturalWidth",
+            vec![serde_json::to_value(&poster).expect("element")],
+        )
+        .await
+        .expect("read the image");
+    assert_eq!(loaded, serde_json::json!(200), "the cached poster is drawn");
+    s.shot("movie").await;
+    let id = s.path().await.trim_start_matches("/movies/").to_owned();
+
+    s.find("#field-title summary").await.click().await.expect("open the title editor");
+    s.fill("#value-title", "Heat (Director's Cut)").await;
+    s.find_xpath("//div[@id='field-title']//button[normalize-space()='Save and lock']")
+        .await
+        .click()
+        .await
+        .expect("save");
+    s.find("#field-title.locked").await;
+    s.find_xpath("//h1[contains(normalize-space(), 'Director')]").await;
+    let (_, json) = app.get(&format!("/movies/{id}")).await;
+    assert_eq!(json["title"], "Heat (Director's Cut)", "{json}");
+    assert!(json["locks"].as_array().is_some_and(|locks| locks.contains(&serde_json::json!("title"))), "{json}");
+    s.shot("movie-edited").await;
 }
 
 /// Cancel a running job from its page, then retry it.
