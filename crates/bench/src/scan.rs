@@ -149,8 +149,13 @@ pub(crate) async fn run(backends: &[String]) -> anyhow::Result<()> {
     let work = tempfile::tempdir()?;
     let video = tiny_video(work.path())?;
     if let Ok(dir) = std::env::var("BENCH_GENERATE_ONLY") {
-        // For profiling one scan by hand: `scan-child sqlite sqlite://… DIR/library-1000 1000`.
-        generate(&Path::new(&dir).join("library-1000"), 1_000, &video)?;
+        // For profiling one scan by hand: `scan-child sqlite sqlite://… DIR/library-N N`, with
+        // N from `BENCH_GENERATE_N` (1,000 unless set).
+        let n: u64 = match std::env::var("BENCH_GENERATE_N") {
+            Ok(n) => n.parse().context("BENCH_GENERATE_N")?,
+            Err(_) => 1_000,
+        };
+        generate(&Path::new(&dir).join(format!("library-{n}")), n, &video)?;
         return Ok(());
     }
     let small = work.path().join("library-1000");

@@ -622,30 +622,50 @@ pub async fn asset_ext(db: &Db, sha256: &str) -> Result<Option<String>> {
 pub struct FolderStamps {
     pub movie_id: i64,
     pub missing: bool,
+    /// The last scan that saw the movie (touched it or scanned its folder).
+    pub last_scan_id: Option<i64>,
     /// (size, mtime, inode) by path.
     pub files: HashMap<String, (i64, i64, i64)>,
     /// Every artwork file is cached and the main video's stream details were read.
     pub complete: bool,
 }
 
-/// The stamps of every recorded folder of a library, by folder, in one query.
-pub async fn library_stamps(db: &Db, library_id: i64, need_streams: bool) -> Result<HashMap<String, FolderStamps>> {
+/// The stamps of the given recorded folders of a library, by folder, in one query.
+///
+/// Callers pass a bounded batch of folders (the discovery's batches): reading a whole large
+/// library's stamps at once held every row of the query, twice over, at the scan's peak memory.
+pub async fn folder_stamps(
+    db: &Db,
+    library_id: i64,
+    folders: &[String],
+    need_streams: bool,
+) -> Result<HashMap<String, FolderStamps>> {
+    let mut stamps: HashMap<String, FolderStamps> = HashMap::with_capacity(folders.len());
+    if folders.is_empty() {
+        return Ok(stamps);
+    }
+    let placeholders: Vec<String> = (2..folders.len() + 2).map(|i| format!("${i}")).collect();
+    let mut params: Vec<Value> = vec![library_id.into()];
+    params.extend(folders.iter().map(Value::from));
     let rows = db
         .fetch_all(
-            "SELECT m.id AS movie_id, m.folder, m.video, m.missing, f.path, f.category, f.size, f.mtime, f.inode, \
-                 f.sha256, f.probed_at \
-             FROM movies m JOIN media_files f ON f.movie_id = m.id \
-             WHERE m.library_id = $1 AND m.removed = false",
-            &[library_id.into()],
+            &format!(
+                "SELECT m.id AS movie_id, m.folder, m.video, m.missing, m.last_scan_id, f.path, f.category, f.size, \
+                     f.mtime, f.inode, f.sha256, f.probed_at \
+                 FROM movies m JOIN media_files f ON f.movie_id = m.id \
+                 WHERE m.library_id = $1 AND m.removed = false AND m.folder IN ({})",
+                placeholders.join(", ")
+            ),
+            &params,
         )
         .await?;
-    let mut folders: HashMap<String, FolderStamps> = HashMap::new();
     for row in rows {
-        let folder = folders
+        let folder = stamps
             .entry(row.text("folder")?)
             .or_insert_with(|| FolderStamps { complete: true, ..FolderStamps::default() });
         folder.movie_id = row.int("movie_id")?;
         folder.missing = row.bool("missing")?;
+        folder.last_scan_id = row.opt_int("last_scan_id")?;
         let path = row.text("path")?;
         let category = row.text("category")?;
         if category == "artwork" && row.opt_text("sha256")?.is_none() {
@@ -659,7 +679,50 @@ pub async fn library_stamps(db: &Db, library_id: i64, need_streams: bool) -> Res
         }
         folder.files.insert(path, (row.int("size")?, row.int("mtime")?, row.int("inode")?));
     }
-    Ok(folders)
+    Ok(stamps)
+}
+
+/// The library's present movies whose folder is not among `found` (sorted), read in pages of
+/// ids so that a large library is never held in memory at once.
+pub async fn absent_from(db: &Db, library_id: i64, found: &[String]) -> Result<Vec<i64>> {
+    const PAGE: i64 = 1000;
+    let mut absent = Vec::new();
+    let mut after_id = 0i64;
+    loop {
+        let rows = db
+            .fetch_all(
+                "SELECT id, folder FROM movies WHERE library_id = $1 AND missing = false AND removed = false \
+                     AND id > $2 ORDER BY id LIMIT $3",
+                &[library_id.into(), after_id.into(), PAGE.into()],
+            )
+            .await?;
+        for row in &rows {
+            let id = row.int("id")?;
+            after_id = id;
+            if found.binary_search(&row.text("folder")?).is_err() {
+                absent.push(id);
+            }
+        }
+        if (rows.len() as i64) < PAGE {
+            return Ok(absent);
+        }
+    }
+}
+
+/// Marks movies as missing from disk, in batches.
+pub async fn mark_missing(tx: &mut Tx, movie_ids: &[i64]) -> Result<()> {
+    let now = now_ms();
+    for chunk in movie_ids.chunks(500) {
+        let placeholders: Vec<String> = (2..chunk.len() + 2).map(|i| format!("${i}")).collect();
+        let mut params: Vec<Value> = vec![now.into()];
+        params.extend(chunk.iter().map(|id| Value::Int(*id)));
+        tx.execute(
+            &format!("UPDATE movies SET missing = true, updated_at = $1 WHERE id IN ({})", placeholders.join(", ")),
+            &params,
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 /// Marks movies as seen by a scan, in batches.

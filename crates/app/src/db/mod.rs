@@ -228,7 +228,10 @@ impl Tx {
             TxInner::Sqlite(tx) => metarr_queue::store::sqlite::enqueue_with(tx, job).await?,
             TxInner::Postgres(tx) => metarr_queue::store::postgres::enqueue_with(tx, job).await?,
         };
-        self.enqueued.push(enqueued.clone());
+        // Only created jobs are announced on commit; an existing one needs no wake-up or event.
+        if enqueued.created {
+            self.enqueued.push(enqueued.clone());
+        }
         Ok(enqueued)
     }
 

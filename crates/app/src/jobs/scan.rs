@@ -16,7 +16,7 @@ use metarr_media::{FileKind, FolderScan, IgnoreRules, MediaFile, NfoRole};
 use metarr_probe::Prober;
 use metarr_queue::{Handler, JobContext, JobError, JobKind, JobState, ListFilter, NewJob};
 use serde::{Deserialize, Serialize};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -266,6 +266,12 @@ impl Handler for LibraryScanHandler {
     }
 }
 
+/// Folders checked, enqueued and counted per discovery transaction. Discovery works through
+/// the library in batches so that its memory (the stored stamps it compares, the jobs it
+/// enqueues) stays the same whatever the library's size; the scan stays `discovering` until the
+/// last batch, so its phase cannot move on while folders are still being counted.
+const DISCOVERY_BATCH: usize = 500;
+
 async fn discover(services: &ScanServices, ctx: &JobContext, job: &LibraryScan) -> Result<(), CatalogueError> {
     let db = &services.db;
     let scan = scans::get(db, job.scan_id).await?;
@@ -275,60 +281,37 @@ async fn discover(services: &ScanServices, ctx: &JobContext, job: &LibraryScan) 
     let library = libraries::get(db, job.library_id).await?;
     let rules = services.rules_for(&library)?;
     let root = PathBuf::from(&library.path);
-    let walk_root = root.clone();
-    let discovery = tokio::task::spawn_blocking(move || metarr_media::discover(&walk_root, &rules))
+    let (walk_root, walk_rules) = (root.clone(), Arc::clone(&rules));
+    let discovery = tokio::task::spawn_blocking(move || metarr_media::discover(&walk_root, &walk_rules))
         .await
         .map_err(|e| CatalogueError::Invalid(format!("discovery stopped: {e}")))?;
     if !root.is_dir() {
         return Err(CatalogueError::Invalid(format!("library root {} is not reachable", root.display())));
     }
-    let found: HashSet<String> = discovery.movie_folders.iter().map(|p| p.to_string_lossy().into_owned()).collect();
-    let known = db
-        .fetch_all(
-            "SELECT id, folder FROM movies WHERE library_id = $1 AND missing = false AND removed = false",
-            &[job.library_id.into()],
-        )
-        .await?;
-    let mut gone = Vec::new();
-    for row in &known {
-        if !found.contains(&row.text("folder")?) {
-            gone.push(row.int("id")?);
-        }
-    }
-    // Folders whose every file kept its stamp need no job: check them here, in bulk, so that an
-    // unchanged rescan costs one query and the directory listings.
-    let stamps = movies::library_stamps(db, job.library_id, services.read_streams).await?;
-    let rules = services.rules_for(&library)?;
-    let folders = discovery.movie_folders.clone();
-    let (unchanged, changed) = tokio::task::spawn_blocking(move || split_unchanged(&root, &rules, folders, &stamps))
-        .await
-        .map_err(|e| CatalogueError::Invalid(format!("checking folders stopped: {e}")))?;
-    let mut tx = db.begin().await?;
-    let mut created = 0i64;
-    for folder in changed {
-        let next =
-            NewJob::of(&DirectoryScan { scan_id: job.scan_id, library_id: job.library_id, folder: folder.clone() })
-                .unique_key(format!("directory-scan:{folder}"))
-                .child_of(ctx.job());
-        if tx.enqueue(next).await?.created {
-            created += 1;
-        }
-    }
-    let now = crate::catalogue::now_ms();
-    for id in &gone {
-        tx.execute("UPDATE movies SET missing = true, updated_at = $1 WHERE id = $2", &[now.into(), (*id).into()])
-            .await?;
-    }
-    movies::touch_many(&mut tx, &unchanged, job.scan_id).await?;
     let warnings: Vec<String> = discovery.warnings.iter().map(ToString::to_string).collect();
-    let n_unchanged = unchanged.len() as i64;
-    let counts = Counts {
-        directories_total: created + n_unchanged,
-        directories_scanned: n_unchanged,
-        movies_found: n_unchanged,
-        movies_missing: gone.len() as i64,
-        ..Counts::default()
-    };
+    // Sorted, for the batches and for the binary search that finds the folders gone.
+    let mut found: Vec<String> = discovery
+        .movie_folders
+        .into_iter()
+        .map(|p| p.into_os_string().into_string().unwrap_or_else(|os| os.to_string_lossy().into_owned()))
+        .collect();
+    found.sort_unstable();
+    found.dedup();
+
+    for batch in found.chunks(DISCOVERY_BATCH) {
+        if !discover_batch(services, ctx, job, &root, &rules, batch).await? {
+            return Ok(());
+        }
+    }
+
+    let gone = movies::absent_from(db, job.library_id, &found).await?;
+    let mut tx = db.begin().await?;
+    if scans::get_in(&mut tx, job.scan_id).await?.phase != scans::DISCOVERING {
+        // Cancelled (or failed) meanwhile: leave its phase alone.
+        return Ok(());
+    }
+    movies::mark_missing(&mut tx, &gone).await?;
+    let counts = Counts { movies_missing: gone.len() as i64, ..Counts::default() };
     scans::record(&mut tx, job.scan_id, &counts, &warnings).await?;
     let scan = scans::set_phase(&mut tx, job.scan_id, scans::SCANNING).await?;
     tx.commit().await?;
@@ -337,12 +320,71 @@ async fn discover(services: &ScanServices, ctx: &JobContext, job: &LibraryScan) 
     Ok(())
 }
 
+/// Checks one batch of discovered folders in one transaction: touches the unchanged ones,
+/// enqueues a `directory-scan` for each other one, and counts both. Returns false when the scan
+/// is no longer discovering (cancelled), so discovery stops.
+///
+/// A retried discovery skips the folders this scan already saw (touched, or scanned by a job an
+/// earlier attempt enqueued), so that no folder is counted twice; folders whose job is still
+/// pending keep that job through its unique key and are not counted again either.
+async fn discover_batch(
+    services: &ScanServices,
+    ctx: &JobContext,
+    job: &LibraryScan,
+    root: &Path,
+    rules: &Arc<IgnoreRules>,
+    batch: &[String],
+) -> Result<bool, CatalogueError> {
+    let db = &services.db;
+    // Folders whose every file kept its stamp need no job: check them here, in bulk, so that an
+    // unchanged rescan costs one query per batch and the directory listings.
+    let stamps = movies::folder_stamps(db, job.library_id, batch, services.read_streams).await?;
+    let folders: Vec<String> = batch
+        .iter()
+        .filter(|folder| stamps.get(*folder).is_none_or(|s| s.last_scan_id != Some(job.scan_id)))
+        .cloned()
+        .collect();
+    if folders.is_empty() {
+        return Ok(true);
+    }
+    let (root, rules) = (root.to_owned(), Arc::clone(rules));
+    let (unchanged, changed) = tokio::task::spawn_blocking(move || split_unchanged(&root, &rules, folders, &stamps))
+        .await
+        .map_err(|e| CatalogueError::Invalid(format!("checking folders stopped: {e}")))?;
+    let mut tx = db.begin().await?;
+    if scans::get_in(&mut tx, job.scan_id).await?.phase != scans::DISCOVERING {
+        return Ok(false);
+    }
+    let mut created = 0i64;
+    for folder in changed {
+        let unique_key = format!("directory-scan:{folder}");
+        let next = NewJob::of(&DirectoryScan { scan_id: job.scan_id, library_id: job.library_id, folder })
+            .unique_key(unique_key)
+            .child_of(ctx.job());
+        if tx.enqueue(next).await?.created {
+            created += 1;
+        }
+    }
+    movies::touch_many(&mut tx, &unchanged, job.scan_id).await?;
+    let n_unchanged = unchanged.len() as i64;
+    let counts = Counts {
+        directories_total: created + n_unchanged,
+        directories_scanned: n_unchanged,
+        movies_found: n_unchanged,
+        ..Counts::default()
+    };
+    let scan = scans::record(&mut tx, job.scan_id, &counts, &[]).await?;
+    tx.commit().await?;
+    publish(&services.events, &scan);
+    Ok(true)
+}
+
 /// Splits folders into the movie ids of unchanged ones and the paths of the others, listing
 /// folders on a few threads (on a NAS, listings wait on the network more than on the CPU).
 fn split_unchanged(
     root: &Path,
     rules: &IgnoreRules,
-    folders: Vec<PathBuf>,
+    folders: Vec<String>,
     stamps: &HashMap<String, movies::FolderStamps>,
 ) -> (Vec<i64>, Vec<String>) {
     const THREADS: usize = 4;
@@ -354,10 +396,9 @@ fn split_unchanged(
                 scope.spawn(move || {
                     let mut unchanged = Vec::new();
                     let mut changed = Vec::new();
-                    for folder in part {
-                        let key = folder.to_string_lossy().into_owned();
-                        let same = stamps.get(&key).filter(|s| s.complete && !s.missing).is_some_and(|stored| {
-                            metarr_media::classify_folder(root, folder, rules).is_ok_and(|scan| {
+                    for key in part {
+                        let same = stamps.get(key).filter(|s| s.complete && !s.missing).is_some_and(|stored| {
+                            metarr_media::classify_folder(root, Path::new(key), rules).is_ok_and(|scan| {
                                 scan.files.len() == stored.files.len()
                                     && scan.files.iter().all(|file| {
                                         stored.files.get(file.path.to_string_lossy().as_ref())
@@ -369,9 +410,9 @@ fn split_unchanged(
                                     })
                             })
                         });
-                        match stamps.get(&key) {
+                        match stamps.get(key) {
                             Some(stored) if same => unchanged.push(stored.movie_id),
-                            _ => changed.push(key),
+                            _ => changed.push(key.clone()),
                         }
                     }
                     (unchanged, changed)

@@ -77,8 +77,8 @@ fn messy_library(root: &Path) {
     write(root, ".hidden (2000)/.hidden (2000).mkv", b"hidden");
 }
 
-async fn wait_for_scan(db: &Db, scan_id: i64) -> Scan {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+async fn wait_for_scan(db: &Db, scan_id: i64, timeout: Duration) -> Scan {
+    let deadline = tokio::time::Instant::now() + timeout;
     loop {
         let scan = scans::get(db, scan_id).await.expect("scan exists");
         if scan.is_finished() {
@@ -90,8 +90,12 @@ async fn wait_for_scan(db: &Db, scan_id: i64) -> Scan {
 }
 
 async fn scan_once(db: &Db, library_id: i64) -> Scan {
+    scan_within(db, library_id, Duration::from_secs(60)).await
+}
+
+async fn scan_within(db: &Db, library_id: i64, timeout: Duration) -> Scan {
     let scan = metarr::jobs::scan::start_scan(db, library_id).await.expect("scan starts");
-    wait_for_scan(db, scan.id).await
+    wait_for_scan(db, scan.id, timeout).await
 }
 
 async fn movie_by_title(db: &Db, library_id: i64, q: &str) -> movies::MovieDetail {
@@ -297,3 +301,51 @@ async fn scan_progress_and_completion_reach_websocket_clients(backend: Backend) 
     app.stop().await;
 }
 app_test!(scan_progress_and_completion_reach_websocket_clients);
+
+/// Discovery checks, enqueues and counts folders in batches (of 500), each committed on its own
+/// so that its memory does not grow with the library: a library of more than two batches still
+/// counts every folder once, rescans without jobs, and finds folders gone from any batch.
+async fn discovery_in_batches_counts_every_folder_once(backend: Backend) {
+    const N: i64 = 1_001;
+    let app = TestApp::spawn(backend).await;
+    let db = Db::new(&app.queue);
+    let library_dir = tempfile::tempdir().expect("library folder");
+    let root = library_dir.path().join("Movies");
+    // Hard links to one copy beside the library: a thousand real videos for the price of one.
+    let sample = library_dir.path().join("sample.mp4");
+    std::fs::copy(SAMPLE_VIDEO, &sample).expect("copy the sample video");
+    let folder_of = |i: i64| root.join(format!("{:02}/Movie {i:04} (2000)", i % 7));
+    for i in 0..N {
+        let folder = folder_of(i);
+        std::fs::create_dir_all(&folder).expect("create a movie folder");
+        std::fs::hard_link(&sample, folder.join(format!("Movie {i:04} (2000).mp4"))).expect("link the video");
+    }
+    let input = LibraryInput {
+        name: None,
+        path: root.display().to_string(),
+        kind: "movies".into(),
+        enabled: true,
+        ignore_patterns: vec![],
+    };
+    let library = libraries::create(&db, &input).await.expect("library created");
+    // A thousand folders take a few seconds alone, but far longer beside the other tests.
+    let timeout = Duration::from_secs(300);
+
+    let first = scan_within(&db, library.id, timeout).await;
+    assert_eq!(first.phase, "completed", "{first:?}");
+    let counted = (first.directories_total, first.directories_scanned, first.movies_found, first.movies_new);
+    assert_eq!(counted, (N, N, N, N), "{first:?}");
+
+    let second = scan_within(&db, library.id, timeout).await;
+    let counted = (second.directories_total, second.movies_found, second.movies_new, second.movies_updated);
+    assert_eq!(counted, (N, N, 0, 0), "{second:?}");
+    assert_eq!(second.videos_probed, 0);
+
+    // Sorted by path, the first folder is in the first batch and the last one in the last batch.
+    std::fs::remove_dir_all(folder_of(0)).expect("remove a folder");
+    std::fs::remove_dir_all(folder_of(N - 1)).expect("remove a folder");
+    let third = scan_within(&db, library.id, timeout).await;
+    assert_eq!((third.movies_found, third.movies_missing), (N - 2, 2), "{third:?}");
+    app.stop().await;
+}
+app_test!(discovery_in_batches_counts_every_folder_once);
