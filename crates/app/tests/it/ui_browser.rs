@@ -54,18 +54,24 @@ impl Driver {
     }
 
     async fn browser(&self, profile: &Path) -> Client {
+        self.browser_with(profile, "1280,1000", &[]).await
+    }
+
+    async fn browser_with(&self, profile: &Path, size: &str, extra: &[&str]) -> Client {
+        let mut args = vec![
+            "--headless".to_owned(),
+            "--no-sandbox".to_owned(),
+            "--disable-gpu".to_owned(),
+            "--disable-background-networking".to_owned(),
+            "--disable-component-update".to_owned(),
+            "--no-first-run".to_owned(),
+            "--disable-dev-shm-usage".to_owned(),
+            format!("--window-size={size}"),
+            format!("--user-data-dir={}", profile.display()),
+        ];
+        args.extend(extra.iter().map(|arg| (*arg).to_owned()));
         let mut capabilities = serde_json::Map::new();
-        capabilities.insert(
-            "goog:chromeOptions".into(),
-            serde_json::json!({
-                "binary": CHROMIUM,
-                "args": [
-                    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                    "--disable-component-update", "--no-first-run", "--disable-dev-shm-usage",
-                    "--window-size=1280,1000", format!("--user-data-dir={}", profile.display()),
-                ],
-            }),
-        );
+        capabilities.insert("goog:chromeOptions".into(), serde_json::json!({ "binary": CHROMIUM, "args": args }));
         // Destructive buttons ask `confirm()`; the walk-through answers yes.
         capabilities.insert("unhandledPromptBehavior".into(), serde_json::json!("accept"));
         let connector = hyper_util::client::legacy::connect::HttpConnector::new();
@@ -236,7 +242,11 @@ async fn a_remote_user_runs_metarr_from_the_browser() {
     let library = tempfile::tempdir().expect("library");
     generated_library(library.path());
 
-    let outcome = tokio::time::timeout(Duration::from_secs(300), walk_through(&session, &app, library.path())).await;
+    let outcome = tokio::time::timeout(Duration::from_secs(300), async {
+        walk_through(&session, &app, library.path()).await;
+        phone_and_dark(&driver, &session.base, &session.shots).await;
+    })
+    .await;
     let _ = session.client.clone().close().await;
     app.stop().await;
     drop(driver);
@@ -296,7 +306,59 @@ async fn walk_through(s: &Session, app: &TestApp, library: &Path) {
     movies(s, app).await;
     jobs(s, app).await;
     path_mapping(s, library).await;
+    players(s).await;
     settings_pages(s).await;
+    library_edit(s).await;
+    keyboard(s).await;
+}
+
+/// The library's edit page, reached from its card.
+async fn library_edit(s: &Session) {
+    s.goto("/libraries").await;
+    s.find_xpath("//a[normalize-space()='Edit']").await.click().await.expect("edit");
+    s.find_xpath("//h1[normalize-space()='Edit library']").await;
+    s.shot("library-edit").await;
+}
+
+/// Keyboard users: the first Tab reaches "Skip to content", which moves focus to the page.
+async fn keyboard(s: &Session) {
+    s.goto("/movies").await;
+    s.find("body").await.send_keys("\u{E004}").await.expect("press Tab");
+    let focused = s.client.active_element().await.expect("focused element");
+    assert_eq!(focused.text().await.expect("text").trim(), "Skip to content");
+}
+
+/// Phone-sized and dark: the same pages in a second browser that prefers a dark scheme.
+async fn phone_and_dark(driver: &Driver, base: &str, shots: &Path) {
+    let profile = tempfile::tempdir().expect("browser profile");
+    let client = driver
+        .browser_with(profile.path(), "390,844", &["--force-dark-mode", "--blink-settings=preferredColorScheme=0"])
+        .await;
+    let s = Session { client, base: base.to_owned(), shots: shots.to_owned() };
+    s.goto("/login").await;
+    s.fill("#username", "ann").await;
+    s.fill("#password", "correct horse").await;
+    s.click_button("Sign in").await;
+    s.wait_for_path("/").await;
+    let dark = s
+        .client
+        .execute("return window.matchMedia('(prefers-color-scheme: dark)').matches", vec![])
+        .await
+        .expect("media query");
+    assert_eq!(dark, serde_json::json!(true), "the browser prefers dark");
+    for (path, name) in [("/", "phone-dark-dashboard"), ("/movies", "phone-dark-movies"), ("/jobs", "phone-dark-jobs")]
+    {
+        s.goto(path).await;
+        s.find("h1").await;
+        let overflow = s
+            .client
+            .execute("return document.documentElement.scrollWidth <= window.innerWidth + 1", vec![])
+            .await
+            .expect("layout");
+        assert_eq!(overflow, serde_json::json!(true), "{path} fits a phone's width");
+        s.shot(name).await;
+    }
+    let _ = s.client.close().await;
 }
 
 /// The scanned movies appear; one is opened, its title edited (which locks it).
@@ -384,6 +446,32 @@ async fn path_mapping(s: &Session, library: &Path) {
     let mapped = s.find("[data-mapped-path]").await.text().await.expect("mapped path");
     assert_eq!(mapped.trim(), library.join("Heat (1995)").display().to_string());
     s.shot("settings-path-mappings").await;
+}
+
+/// A Kodi group and a player are added through the forms; the player's Test button reports an
+/// unreachable player in place.
+async fn players(s: &Session) {
+    s.goto("/settings/players").await;
+    s.fill("#group-name", "Living room").await;
+    s.click_button("Add group").await;
+    // A new group opens on its own page, where its players are added.
+    s.find_xpath("//h1[contains(normalize-space(), 'Living room')]").await;
+    assert!(s.path().await.starts_with("/settings/players/groups/"), "{}", s.path().await);
+    s.fill("#player-host", "127.0.0.1").await;
+    s.fill("#player-port", &free_port().to_string()).await;
+    s.fill("#player-username", "kodi").await;
+    s.fill("#player-password", "hunter2-secret").await;
+    s.click_button("Add player").await;
+    s.find("[data-player-id]").await;
+    let page = s.client.source().await.expect("page source");
+    assert!(!page.contains("hunter2-secret"), "a saved password is never shown again");
+    s.find_xpath("//li[@data-player-id]//button[normalize-space()='Test']").await.click().await.expect("test");
+    let result = s.find("[data-test-ok='false']").await.text().await.expect("test result");
+    assert!(result.to_lowercase().contains("refused"), "{result}");
+    s.shot("settings-player-group").await;
+    s.goto("/settings/players").await;
+    s.find_xpath("//article[@data-group-id]//h2[contains(normalize-space(), 'Living room')]").await;
+    s.shot("settings-players").await;
 }
 
 /// The other settings pages render for a signed-in user.
