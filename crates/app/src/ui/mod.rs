@@ -38,12 +38,16 @@ pub fn router(state: AppState) -> Router<AppState> {
         .merge(jobs::routes())
         .merge(settings::routes())
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), session::require_user));
-    Router::new()
+    let identified = Router::new()
         .route("/login", get(session::login_page).post(session::login))
         .route("/setup", get(session::setup_page).post(session::setup))
-        .route("/static/{*path}", get(assets::static_file))
         .merge(pages)
-        .layer(axum::middleware::from_fn_with_state(state, session::identify))
+        .layer(axum::middleware::from_fn_with_state(state, session::identify));
+    // Static files need no visitor: kept out of `identify`, a page's dozen asset requests cost
+    // no session lookup in the database.
+    Router::new()
+        .route("/static/{*path}", get(assets::static_file))
+        .merge(identified)
         .layer(axum::middleware::map_response(security_headers))
 }
 

@@ -186,6 +186,9 @@ async fn static_files_are_embedded_with_their_types(backend: Backend) {
         let got = page.headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("");
         assert!(got.starts_with(content_type), "{path}: {got}");
         assert!(!page.body.is_empty());
+        // Assets are served without identifying the visitor: no session lookup, no cookie.
+        assert!(page.set_cookies.is_empty(), "{path}: {:?}", page.set_cookies);
+        assert!(page.headers.contains_key("content-security-policy"), "{path}");
         let etag = page.headers.get("etag").and_then(|v| v.to_str().ok()).expect("etag").to_owned();
         let again = ui.send(ui.client().get(ui.url(path)).header("if-none-match", etag)).await;
         assert_eq!(again.status, 304, "{path} revalidates");
