@@ -135,6 +135,18 @@ pub async fn list(db: &Db, library_id: Option<i64>, limit: i64) -> Result<Vec<Sc
     rows.iter().map(from_row).collect()
 }
 
+/// The latest scan of every library that has one, by library id (one query for a page that
+/// lists all libraries).
+pub async fn latest_per_library(db: &Db) -> Result<std::collections::HashMap<i64, Scan>> {
+    let rows = db
+        .fetch_all(
+            &format!("SELECT {COLUMNS} FROM scans WHERE id IN (SELECT max(id) FROM scans GROUP BY library_id)"),
+            &[],
+        )
+        .await?;
+    rows.iter().map(|row| from_row(row).map(|scan| (scan.library_id, scan))).collect()
+}
+
 /// How many scans there are, optionally of one library (the `total` beside [`list`]).
 pub async fn count(db: &Db, library_id: Option<i64>) -> Result<i64> {
     let row = match library_id {

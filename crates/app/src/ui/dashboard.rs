@@ -1,7 +1,7 @@
 //! `/`: the dashboard: libraries with their movie counts and last scan, the queue's counts per
 //! state, the running jobs (refreshed live), and the latest failures.
 
-use super::{Ui, UiError, render, when};
+use super::{Ui, UiError, render, render_html, when};
 use crate::catalogue::libraries::{self, Library, MovieCounts};
 use crate::catalogue::scans::{self, Scan};
 use crate::routes::AppState;
@@ -44,7 +44,7 @@ pub struct JobLine {
 impl JobLine {
     /// The line of a job: its progress, its latest message, and when it started or finished.
     pub fn of(job: &Job) -> JobLine {
-        let percent = job.progress.as_ref().map_or(0, |progress| progress.percent.clamp(0.0, 100.0).round() as u32);
+        let percent = super::jobs::percent(job);
         let message = job.progress.as_ref().and_then(|progress| progress.message.clone()).unwrap_or_default();
         let time = job.finished_at.or(job.started_at).unwrap_or(job.created_at);
         JobLine {
@@ -68,15 +68,16 @@ pub struct RunningJobs {
 /// `GET /`
 pub async fn page(State(state): State<AppState>, ui: Ui) -> Result<Response, UiError> {
     let counts = libraries::movie_counts(&state.db).await?;
+    let mut latest = scans::latest_per_library(&state.db).await?;
     let mut lines = Vec::new();
     for library in libraries::list(&state.db).await? {
-        let last_scan = scans::list(&state.db, Some(library.id), 1).await?.into_iter().next();
+        let last_scan = latest.remove(&library.id);
         let counts = counts.get(&library.id).copied().unwrap_or_default();
         let last_scan_at = last_scan.as_ref().map(|scan| when(&scan.started_at)).unwrap_or_default();
         lines.push(LibraryLine { library, counts, last_scan, last_scan_at });
     }
     let stats = state.queue.stats().await?;
-    let states = [JobState::Pending, JobState::Running, JobState::Completed, JobState::Failed, JobState::Cancelled]
+    let states = JobState::ALL
         .into_iter()
         .map(|job_state| (job_state.as_str(), stats.states.get(job_state.as_str()).copied().unwrap_or(0)))
         .collect();
@@ -86,7 +87,7 @@ pub async fn page(State(state): State<AppState>, ui: Ui) -> Result<Response, UiE
         libraries: lines,
         states,
         completed_last_hour: stats.completed_last_hour,
-        running: running_jobs(&state).await?.render().map_err(|err| UiError::Internal(err.to_string()))?,
+        running: render_html(&running_jobs(&state).await?)?,
         failures,
     }))
 }

@@ -4,11 +4,11 @@
 //! The actions call the queue exactly as `routes/jobs.rs` does, so the UI refuses the same
 //! transitions with the same messages (retrying a running job is a 409 here as in the API).
 
-use super::{Ui, UiError, is_htmx, render, render_with, see_other, when};
+use super::{Ui, UiError, render, render_html, render_with, see_other, vary_on_htmx, wants_fragment, when};
 use crate::routes::AppState;
 use askama::Template;
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Form, Router};
@@ -34,19 +34,6 @@ pub fn routes() -> Router<AppState> {
         .route("/jobs/{id}", get(detail))
         .route("/jobs/{id}/retry", post(retry))
         .route("/jobs/{id}/cancel", post(cancel))
-}
-
-/// True when htmx refreshes a live region and wants the fragment alone. Boosted links and forms
-/// and history restores also send `HX-Request`, but they want the whole page.
-fn wants_fragment(headers: &HeaderMap) -> bool {
-    is_htmx(headers) && !headers.contains_key("hx-boosted") && !headers.contains_key("hx-history-restore-request")
-}
-
-/// The same URL answers a page or a fragment, so caches must keep them apart (otherwise the
-/// back button can show a bare fragment).
-fn vary_on_htmx(mut response: Response) -> Response {
-    response.headers_mut().append(header::VARY, HeaderValue::from_static("HX-Request"));
-    response
 }
 
 /// The list's filters as read from the query string; bad values get our own 400 page.
@@ -184,7 +171,7 @@ impl JobRow {
     }
 }
 
-fn percent(job: &Job) -> u32 {
+pub(super) fn percent(job: &Job) -> u32 {
     job.progress.as_ref().map_or(0, |progress| progress.percent.clamp(0.0, 100.0).round() as u32)
 }
 
@@ -309,7 +296,7 @@ pub async fn list(
         filtered: filters.is_filtering(),
         clear_choices,
         cleared,
-        table: table.render().map_err(|err| UiError::Internal(format!("rendering the jobs table: {err}")))?,
+        table: render_html(&table)?,
     };
     Ok(vary_on_htmx(render(&page)))
 }
@@ -466,13 +453,8 @@ fn parse_id(raw: &str) -> Result<JobId, UiError> {
 }
 
 fn job_page(ui: Ui, detail: JobDetail, error: Option<String>, status: StatusCode) -> Result<Response, UiError> {
-    let page = JobPage {
-        ui: ui.at("jobs"),
-        id: detail.id,
-        kind: detail.kind.clone(),
-        error,
-        detail: detail.render().map_err(|err| UiError::Internal(format!("rendering a job: {err}")))?,
-    };
+    let page =
+        JobPage { ui: ui.at("jobs"), id: detail.id, kind: detail.kind.clone(), error, detail: render_html(&detail)? };
     Ok(render_with(status, &page))
 }
 

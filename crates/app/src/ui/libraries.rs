@@ -3,7 +3,7 @@
 //! The forms go through `catalogue::libraries` and `jobs::scan`, the same calls as the API, so a
 //! path is checked by the server exactly as `POST /api/v1/libraries` checks it.
 
-use super::{Ui, UiError, render, render_with, see_other, when};
+use super::{Ui, UiError, render, render_html, render_with, see_other, when};
 use crate::catalogue::CatalogueError;
 use crate::catalogue::libraries::{self, Library, LibraryInput, MovieCounts};
 use crate::catalogue::scans::{self, Scan};
@@ -121,12 +121,10 @@ async fn page(
     status: StatusCode,
 ) -> Result<Response, UiError> {
     let counts = libraries::movie_counts(&state.db).await?;
+    let mut latest = scans::latest_per_library(&state.db).await?;
     let mut cards = Vec::new();
     for library in libraries::list(&state.db).await? {
-        let status = scan_block(state, &ui.csrf, library.id)
-            .await?
-            .render()
-            .map_err(|err| UiError::Internal(err.to_string()))?;
+        let status = render_html(&scan_block(&ui.csrf, library.id, latest.remove(&library.id)))?;
         let counts = counts.get(&library.id).copied().unwrap_or_default();
         cards.push(LibraryCard { library, counts, status });
     }
@@ -188,13 +186,13 @@ pub async fn cancel_scan(State(state): State<AppState>, Path(id): Path<i64>) -> 
 /// `GET /libraries/{id}/scan-status`: the scan block alone, for live refreshes.
 pub async fn scan_status(State(state): State<AppState>, ui: Ui, Path(id): Path<i64>) -> Result<Response, UiError> {
     libraries::get(&state.db, id).await?;
-    Ok(render(&scan_block(&state, &ui.csrf, id).await?))
+    let scan = scans::list(&state.db, Some(id), 1).await?.into_iter().next();
+    Ok(render(&scan_block(&ui.csrf, id, scan)))
 }
 
-async fn scan_block(state: &AppState, csrf: &str, library_id: i64) -> Result<ScanStatus, UiError> {
-    let scan = scans::list(&state.db, Some(library_id), 1).await?.into_iter().next();
+fn scan_block(csrf: &str, library_id: i64, scan: Option<Scan>) -> ScanStatus {
     let started = scan.as_ref().map(|scan| when(&scan.started_at)).unwrap_or_default();
     let finished = scan.as_ref().and_then(|scan| scan.finished_at.as_ref()).map(when).unwrap_or_default();
     let running = scan.as_ref().is_some_and(|scan| !scan.is_finished());
-    Ok(ScanStatus { csrf: csrf.to_owned(), library_id, scan, started, finished, running })
+    ScanStatus { csrf: csrf.to_owned(), library_id, scan, started, finished, running }
 }

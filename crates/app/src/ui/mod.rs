@@ -83,6 +83,24 @@ pub fn is_htmx(headers: &HeaderMap) -> bool {
     headers.get("hx-request").is_some_and(|value| value == "true")
 }
 
+/// True when htmx swaps a region and wants the fragment alone. Boosted links and forms and
+/// history restores also send `HX-Request`, but they want the whole page.
+pub fn wants_fragment(headers: &HeaderMap) -> bool {
+    is_htmx(headers) && !headers.contains_key("hx-boosted") && !headers.contains_key("hx-history-restore-request")
+}
+
+/// The same URL answers a page or a fragment, so caches must keep them apart (otherwise the
+/// back button can show a bare fragment).
+pub fn vary_on_htmx(mut response: Response) -> Response {
+    response.headers_mut().append(header::VARY, HeaderValue::from_static("HX-Request"));
+    response
+}
+
+/// Renders a template to a string, for a fragment inserted into a page with `|safe`.
+pub fn render_html(template: &impl Template) -> Result<String, UiError> {
+    template.render().map_err(|err| UiError::Internal(format!("rendering a page: {err}")))
+}
+
 /// Renders a template as an HTML response; a template that fails to render is a 500.
 pub fn render(template: &impl Template) -> Response {
     render_with(StatusCode::OK, template)
@@ -90,9 +108,9 @@ pub fn render(template: &impl Template) -> Response {
 
 /// Renders a template with the given status (a form shown again with its error answers 400).
 pub fn render_with(status: StatusCode, template: &impl Template) -> Response {
-    match template.render() {
+    match render_html(template) {
         Ok(html) => (status, Html(html)).into_response(),
-        Err(err) => UiError::Internal(format!("rendering a page: {err}")).into_response(),
+        Err(err) => err.into_response(),
     }
 }
 

@@ -6,15 +6,14 @@
 //! the very calls of `PATCH /api/v1/movies/{id}` and the lock routes: a value the API refuses is
 //! refused here with the same message, and a saved field is locked the same way.
 
-use super::{Ui, UiError, is_htmx, render, render_with, see_other};
-use crate::catalogue::CatalogueError;
+use super::{Ui, UiError, render, render_html, render_with, see_other, vary_on_htmx, wants_fragment};
 use crate::catalogue::libraries;
 use crate::catalogue::movies::{self, MovieDetail, MovieFilter};
 use crate::routes::AppState;
 use askama::Template;
 use axum::extract::rejection::{FormRejection, QueryRejection};
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
@@ -36,22 +35,6 @@ pub fn routes() -> Router<AppState> {
         .route("/movies/{id}/fields/{field}", post(save_field))
         .route("/movies/{id}/fields/{field}/lock", post(lock))
         .route("/movies/{id}/fields/{field}/unlock", post(unlock))
-}
-
-/// True when htmx swaps a region and wants the fragment alone. Boosted links and forms and
-/// history restores also send `HX-Request`, but they want the whole page.
-fn wants_fragment(headers: &HeaderMap) -> bool {
-    is_htmx(headers) && !headers.contains_key("hx-boosted") && !headers.contains_key("hx-history-restore-request")
-}
-
-/// The same URL answers a page or a fragment, so caches must keep them apart.
-fn vary_on_htmx(mut response: Response) -> Response {
-    response.headers_mut().append(header::VARY, HeaderValue::from_static("HX-Request"));
-    response
-}
-
-fn rendered(template: &impl Template) -> Result<String, UiError> {
-    template.render().map_err(|err| UiError::Internal(format!("rendering a page: {err}")))
 }
 
 /// A movie id from the URL; anything but a number is the client's mistake, not a missing page.
@@ -271,7 +254,7 @@ pub async fn list(
         page,
         pages,
         table: listing.table,
-        filtered: listing.filter().q.is_some()
+        filtered: !listing.q.is_empty()
             || listing.library_id.is_some()
             || listing.missing.is_some()
             || listing.has_warnings.is_some(),
@@ -298,7 +281,7 @@ pub async fn list(
         missing: tri_value(listing.missing),
         has_warnings: tri_value(listing.has_warnings),
         view: if listing.table { "table" } else { "grid" },
-        results: rendered(&results)?,
+        results: render_html(&results)?,
     };
     Ok(vary_on_htmx(render(&page)))
 }
@@ -652,7 +635,7 @@ fn field_rows(detail: &MovieDetail, csrf: &str) -> Result<Vec<String>, UiError> 
         .iter()
         .map(|(name, label, kind)| {
             let row = FieldRow::of(detail, name, label, *kind);
-            rendered(&FieldRowView {
+            render_html(&FieldRowView {
                 movie_id: detail.summary.id,
                 csrf: csrf.to_owned(),
                 row,
@@ -667,16 +650,16 @@ async fn live_block(
     state: &AppState,
     csrf: &str,
     detail: &MovieDetail,
+    stamp: i64,
     refused: Option<FieldRow>,
 ) -> Result<MovieLive, UiError> {
-    let stamp = movies::updated_at(&state.db, detail.summary.id).await?;
     let library = libraries::get(&state.db, detail.summary.library_id).await?;
     let folder = detail.summary.folder.clone();
     let mut fields = field_rows(detail, csrf)?;
     if let Some(row) = refused
         && let Some(index) = FIELDS.iter().position(|(name, _, _)| *name == row.name)
     {
-        fields[index] = rendered(&FieldRowView {
+        fields[index] = render_html(&FieldRowView {
             movie_id: detail.summary.id,
             csrf: csrf.to_owned(),
             row,
@@ -766,7 +749,8 @@ async fn movie_page(
 ) -> Result<Response, UiError> {
     let detail = movies::detail(&state.db, id).await?;
     let error = refused.as_ref().and_then(|row| row.error.as_ref()).map(|error| format!("Not saved: {error}"));
-    let live = rendered(&live_block(state, &ui.csrf, &detail, refused).await?)?;
+    let stamp = movies::updated_at(&state.db, id).await?;
+    let live = render_html(&live_block(state, &ui.csrf, &detail, stamp, refused).await?)?;
     Ok(render_with(status, &MoviePage { ui: ui.at("movies"), title: detail.summary.title, error, live }))
 }
 
@@ -798,7 +782,7 @@ pub async fn live(
         return Ok(StatusCode::NO_CONTENT.into_response());
     }
     let detail = movies::detail(&state.db, id).await?;
-    Ok(render(&live_block(&state, &ui.csrf, &detail, None).await?))
+    Ok(render(&live_block(&state, &ui.csrf, &detail, current, None).await?))
 }
 
 /// The edit form: the new value as text.
@@ -832,10 +816,7 @@ pub async fn save_field(
         crate::routes::movies::parse_fields(Map::from_iter([(name.to_owned(), value)])).map_err(UiError::from)
     });
     let saved = match checked {
-        Ok(fields) => movies::edit(&state.db, id, &fields).await.map_err(|err| match err {
-            CatalogueError::Invalid(message) => UiError::BadRequest(message),
-            other => other.into(),
-        }),
+        Ok(fields) => movies::edit(&state.db, id, &fields).await.map_err(UiError::from),
         Err(err) => Err(err),
     };
     match saved {

@@ -11,7 +11,7 @@ mod path_mappings;
 mod players;
 mod schedules;
 
-use super::{Ui, UiError, render};
+use super::{Ui, render};
 use crate::routes::AppState;
 use askama::Template;
 use axum::Router;
@@ -65,15 +65,6 @@ impl TestResult {
     fn empty(slot: String) -> TestResult {
         TestResult { slot, ok: None, message: String::new() }
     }
-
-    fn to_html(&self) -> Result<String, UiError> {
-        fragment(self)
-    }
-}
-
-/// Renders a template to insert into a page with `|safe`.
-fn fragment(template: &impl Template) -> Result<String, UiError> {
-    template.render().map_err(|err| UiError::Internal(format!("rendering a fragment: {err}")))
 }
 
 /// The first field longer than its limit, as the reason to show.

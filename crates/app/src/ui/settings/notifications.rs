@@ -9,7 +9,7 @@ use crate::arr::notifications::{self, Service, ServiceInput, ServiceView};
 use crate::catalogue::CatalogueError;
 use crate::error::{ApiPath, AppError};
 use crate::routes::AppState;
-use crate::ui::{Ui, UiError, is_htmx, render, render_with, see_other};
+use crate::ui::{Ui, UiError, is_htmx, render, render_html, render_with, see_other};
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -136,7 +136,7 @@ impl ServiceCard {
             from: text(settings, "from"),
             to,
             error: None,
-            test: TestResult::empty(test_slot(service)).to_html()?,
+            test: render_html(&TestResult::empty(test_slot(service)))?,
         })
     }
 
@@ -207,7 +207,7 @@ async fn render_page(
                 card = card.refused(fields, error.clone());
             }
             Some((service, Override::Tested(result))) if *service == config.service => {
-                card.test = result.to_html()?;
+                card.test = render_html(&result)?;
             }
             _ => {}
         }

@@ -1,12 +1,12 @@
 //! `/settings/path-mappings`: *arr paths → Metarr paths (list, add, edit, delete) and the test
 //! box that shows where a path lands, through `arr::mappings` and `arr::resolve` like the API.
 
-use super::{MAX_PATH, fragment, too_long};
+use super::{MAX_PATH, too_long};
 use crate::arr::mappings::{self, PathMapping, PathMappingInput};
 use crate::arr::{self, Resolution};
 use crate::catalogue::CatalogueError;
 use crate::routes::AppState;
-use crate::ui::{Ui, UiError, is_htmx, render, render_with, see_other};
+use crate::ui::{Ui, UiError, is_htmx, render, render_html, render_with, see_other};
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -100,7 +100,7 @@ async fn page(
         form,
         error,
         test_path: test.path.clone(),
-        test: fragment(&test)?,
+        test: render_html(&test)?,
     };
     Ok(render_with(status, &page))
 }

@@ -10,7 +10,7 @@ use crate::catalogue::CatalogueError;
 use crate::error::ApiPath;
 use crate::players::{self, GroupInput, GroupKind, GroupView, PlayerInput, PlayerView};
 use crate::routes::AppState;
-use crate::ui::{Ui, UiError, is_htmx, render, render_with, see_other};
+use crate::ui::{Ui, UiError, is_htmx, render, render_html, render_with, see_other};
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
@@ -204,8 +204,8 @@ impl GroupCard {
         let mut players = Vec::with_capacity(view.players.len());
         for player in &view.players {
             let test = match tested {
-                Some((id, result)) if *id == player.id => result.to_html()?,
-                _ => TestResult::empty(test_slot(player.id)).to_html()?,
+                Some((id, result)) if *id == player.id => render_html(&result)?,
+                _ => render_html(&TestResult::empty(test_slot(player.id)))?,
             };
             players.push(PlayerLine {
                 view: player.clone(),
