@@ -33,6 +33,8 @@ async fn path_mapping_crud_and_validation(backend: Backend) {
         json!({ "remote_path": "/x", "local_path": "C:\\not-local" }),
         json!({ "remote_path": "/x" }),
         json!({ "remote_path": "/x", "local_path": "/y", "extra": 1 }),
+        json!({ "remote_path": format!("/{}", "x".repeat(5000)), "local_path": "/y" }),
+        json!({ "remote_path": "/x", "local_path": format!("/{}", "y".repeat(5000)) }),
     ] {
         let (status, body) = app.post_json("/path-mappings", &bad).await;
         assert_eq!(status, 400, "{bad}: {body}");

@@ -35,13 +35,8 @@ pub struct MappingForm {
 }
 
 impl MappingForm {
-    fn input(&self) -> Result<PathMappingInput, String> {
-        if let Some(reason) =
-            too_long(&[("remote_path", &self.remote_path, MAX_PATH), ("local_path", &self.local_path, MAX_PATH)])
-        {
-            return Err(reason);
-        }
-        Ok(PathMappingInput { remote_path: self.remote_path.clone(), local_path: self.local_path.clone() })
+    fn input(&self) -> PathMappingInput {
+        PathMappingInput { remote_path: self.remote_path.clone(), local_path: self.local_path.clone() }
     }
 }
 
@@ -116,11 +111,7 @@ pub async fn list(State(state): State<AppState>, ui: Ui) -> Result<Response, UiE
 
 /// `POST /settings/path-mappings`: adds a mapping; a refused one shows the form again.
 pub async fn create(State(state): State<AppState>, ui: Ui, Form(form): Form<MappingForm>) -> Result<Response, UiError> {
-    let result = match form.input() {
-        Ok(input) => mappings::create(&state.db, &input).await,
-        Err(reason) => Err(CatalogueError::Invalid(reason)),
-    };
-    match result {
+    match mappings::create(&state.db, &form.input()).await {
         Ok(_) => Ok(see_other(PAGE)),
         Err(CatalogueError::Invalid(message) | CatalogueError::Conflict(message)) => {
             page(&state, ui, form, Some(message), no_test(), StatusCode::BAD_REQUEST).await
@@ -143,11 +134,7 @@ pub async fn update(
     Path(id): Path<i64>,
     Form(form): Form<MappingForm>,
 ) -> Result<Response, UiError> {
-    let result = match form.input() {
-        Ok(input) => mappings::update(&state.db, id, &input).await,
-        Err(reason) => Err(CatalogueError::Invalid(reason)),
-    };
-    match result {
+    match mappings::update(&state.db, id, &form.input()).await {
         Ok(_) => Ok(see_other(PAGE)),
         Err(CatalogueError::Invalid(message) | CatalogueError::Conflict(message)) => Ok(render_with(
             StatusCode::BAD_REQUEST,
