@@ -1,6 +1,6 @@
 //! The content-addressed cache: `cache/<2 hex>/<2 hex>/<sha256>.<ext>`, one layout for everything.
 //!
-//! Files enter through [`store_file`]: streamed through SHA-256 into a temporary file inside the
+//! Files enter through [`store_file`]: hashed with SHA-256 into a temporary file inside the
 //! cache, then renamed into place, so a reader never sees a half-written file and a hash that is
 //! already cached is never copied twice. Library files are only read.
 
@@ -33,6 +33,8 @@ pub struct Cached {
     pub size: u64,
     /// False when the content was already cached.
     pub copied: bool,
+    /// Width and height read from the image header, when the file is an image.
+    pub dimensions: Option<(u32, u32)>,
 }
 
 /// True for 64 lowercase hex digits: the only names the cache serves.
@@ -68,38 +70,71 @@ pub fn content_type(ext: &str) -> &'static str {
     }
 }
 
-/// Streams `source` into the cache (blocking; run it off the async executor).
+/// Files up to this size are hashed in memory and written straight into their own cache
+/// folder (artwork nearly always is); larger ones stream through `cache/tmp`.
+const IN_MEMORY_LIMIT: u64 = 4 << 20;
+
+/// Copies `source` into the cache (blocking; run it off the async executor).
 pub fn store_file(cache_root: &Path, source: &Path) -> Result<Cached, CacheError> {
     let read_err = |source_err| CacheError::Read { path: source.to_owned(), source: source_err };
+    let mut input = std::fs::File::open(source).map_err(read_err)?;
+    let mut head = Vec::new();
+    (&mut input).take(IN_MEMORY_LIMIT + 1).read_to_end(&mut head).map_err(read_err)?;
+    let dimensions = metarr_media::image_dimensions_from_bytes(&head);
+    let ext = clean_ext(source);
+    if head.len() as u64 <= IN_MEMORY_LIMIT {
+        let sha256 = format!("{:x}", Sha256::digest(&head));
+        let target = path_for(cache_root, &sha256, &ext);
+        if target.exists() {
+            return Ok(Cached { sha256, ext, size: head.len() as u64, copied: false, dimensions });
+        }
+        let parent = target.parent().expect("cache paths always have a parent");
+        std::fs::create_dir_all(parent).map_err(|e| CacheError::Write { path: parent.to_owned(), source: e })?;
+        // Beside its target: a rename within one folder locks only that folder, while a rename
+        // across folders takes the file system's rename lock, and concurrent jobs creating files
+        // in one shared folder queue on that folder's lock.
+        let mut temp = tempfile::Builder::new()
+            .prefix(".tmp")
+            .tempfile_in(parent)
+            .map_err(|e| CacheError::Write { path: parent.to_owned(), source: e })?;
+        temp.write_all(&head).map_err(|e| CacheError::Write { path: temp.path().to_owned(), source: e })?;
+        return persist(temp, target, Cached { sha256, ext, size: head.len() as u64, copied: true, dimensions });
+    }
+
     let tmp_dir = cache_root.join("tmp");
     std::fs::create_dir_all(&tmp_dir).map_err(|e| CacheError::Write { path: tmp_dir.clone(), source: e })?;
-    let mut input = std::fs::File::open(source).map_err(read_err)?;
     let mut temp = tempfile::NamedTempFile::new_in(&tmp_dir)
         .map_err(|e| CacheError::Write { path: tmp_dir.clone(), source: e })?;
     let mut hasher = Sha256::new();
-    let mut buffer = vec![0u8; 256 * 1024];
     let mut size = 0u64;
+    let mut buffer = head;
     loop {
-        let n = input.read(&mut buffer).map_err(|e| CacheError::Read { path: source.to_owned(), source: e })?;
-        if n == 0 {
+        if buffer.is_empty() {
             break;
         }
-        hasher.update(&buffer[..n]);
-        temp.write_all(&buffer[..n]).map_err(|e| CacheError::Write { path: temp.path().to_owned(), source: e })?;
-        size += n as u64;
+        hasher.update(&buffer);
+        temp.write_all(&buffer).map_err(|e| CacheError::Write { path: temp.path().to_owned(), source: e })?;
+        size += buffer.len() as u64;
+        buffer.resize(256 * 1024, 0);
+        let n = input.read(&mut buffer).map_err(read_err)?;
+        buffer.truncate(n);
     }
     let sha256 = format!("{:x}", hasher.finalize());
-    let ext = clean_ext(source);
     let target = path_for(cache_root, &sha256, &ext);
     if target.exists() {
-        return Ok(Cached { sha256, ext, size, copied: false });
+        return Ok(Cached { sha256, ext, size, copied: false, dimensions });
     }
     let parent = target.parent().expect("cache paths always have a parent");
     std::fs::create_dir_all(parent).map_err(|e| CacheError::Write { path: parent.to_owned(), source: e })?;
+    persist(temp, target, Cached { sha256, ext, size, copied: true, dimensions })
+}
+
+/// Renames a complete temporary file into place.
+fn persist(temp: tempfile::NamedTempFile, target: PathBuf, cached: Cached) -> Result<Cached, CacheError> {
     // No fsync per file: it would cost more than the copy, and the library file this came from
     // is still there; verification re-caches a file that a power cut left short.
-    temp.persist(&target).map_err(|e| CacheError::Write { path: target.clone(), source: e.error })?;
-    Ok(Cached { sha256, ext, size, copied: true })
+    temp.persist(&target).map_err(|e| CacheError::Write { path: target, source: e.error })?;
+    Ok(cached)
 }
 
 #[cfg(test)]
@@ -127,5 +162,35 @@ mod tests {
         assert!(!is_sha256("../../etc/passwd"));
         assert!(!is_sha256(&first.sha256.to_uppercase()));
         assert_eq!(clean_ext(Path::new("a/b.p/ng")), "bin");
+    }
+    #[test]
+    fn large_files_stream_through_and_small_ones_leave_no_temporary_file() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let cache = dir.path().join("cache");
+        // Past the in-memory limit, with a PNG header so that the dimensions come from the head.
+        let mut big = vec![0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13, b'I', b'H', b'D', b'R'];
+        big.extend_from_slice(&3840u32.to_be_bytes());
+        big.extend_from_slice(&2160u32.to_be_bytes());
+        big.extend((0..(IN_MEMORY_LIMIT as usize + 300_000)).map(|i| (i % 251) as u8));
+        let source = dir.path().join("fanart.PNG");
+        std::fs::write(&source, &big).expect("write");
+        let cached = store_file(&cache, &source).expect("cached");
+        assert_eq!(cached.sha256, format!("{:x}", Sha256::digest(&big)));
+        assert_eq!(cached.size, big.len() as u64);
+        assert_eq!(cached.dimensions, Some((3840, 2160)));
+        let stored = path_for(&cache, &cached.sha256, "png");
+        assert!(std::fs::read(&stored).expect("in cache") == big, "the cached copy is byte for byte the file");
+        assert_eq!(std::fs::read_dir(cache.join("tmp")).expect("tmp").count(), 0, "no temporary file left");
+
+        let small = dir.path().join("poster.jpg");
+        std::fs::write(&small, b"small poster").expect("write");
+        let cached = store_file(&cache, &small).expect("cached");
+        assert_eq!(cached.dimensions, None, "not an image header");
+        let folder = path_for(&cache, &cached.sha256, "jpg").parent().expect("parent").to_owned();
+        let names: Vec<String> = std::fs::read_dir(&folder)
+            .expect("folder")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names, vec![format!("{}.jpg", cached.sha256)]);
     }
 }

@@ -49,13 +49,7 @@ async fn library_for(db: &crate::db::Db, path: &Path) -> anyhow::Result<Library>
             return Ok(library);
         }
     }
-    let input = LibraryInput {
-        name: None,
-        path: root.display().to_string(),
-        kind: "movies".into(),
-        enabled: true,
-        ignore_patterns: vec![],
-    };
+    let input = LibraryInput::movies_at(&root);
     match libraries::create(db, &input).await {
         Ok(library) => Ok(library),
         Err(CatalogueError::Conflict(message) | CatalogueError::Invalid(message)) => anyhow::bail!("{message}"),

@@ -11,6 +11,7 @@ use metarr::db::Db;
 use metarr::events::AppEvents;
 use metarr::jobs::scan::ScanServices;
 use metarr_queue::{Queue, Worker, WorkerConfig};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -84,9 +85,25 @@ async fn start(url: &str, read_streams: bool) -> anyhow::Result<Setup> {
 async fn scan(db: &Db, library_id: i64) -> anyhow::Result<(Scan, f64)> {
     let started = Instant::now();
     let mut scan = metarr::jobs::scan::start_scan(db, library_id).await?;
+    // `BENCH_TRACE=1` shows the scan's progress each second on stderr, to see which phase lags.
+    let trace = std::env::var_os("BENCH_TRACE").is_some();
+    let mut last = Instant::now();
     while !scan.is_finished() {
         tokio::time::sleep(Duration::from_millis(5)).await;
         scan = scans::get(db, scan.id).await?;
+        if trace && last.elapsed() > Duration::from_secs(1) {
+            last = Instant::now();
+            let line = format!(
+                "{:6.1}s {} folders {}/{} assets {}/{}",
+                started.elapsed().as_secs_f64(),
+                scan.phase,
+                scan.directories_scanned,
+                scan.directories_total,
+                scan.assets_cached,
+                scan.assets_queued
+            );
+            let _ = writeln!(std::io::stderr(), "{line}");
+        }
     }
     anyhow::ensure!(scan.phase == scans::COMPLETED, "scan ended {}: {:?}", scan.phase, scan.warnings);
     Ok((scan, started.elapsed().as_secs_f64()))
@@ -94,14 +111,7 @@ async fn scan(db: &Db, library_id: i64) -> anyhow::Result<(Scan, f64)> {
 
 async fn measure(backend: &'static str, url: &str, root: &Path, n: u64, streams: bool) -> anyhow::Result<()> {
     let setup = start(url, streams).await?;
-    let input = LibraryInput {
-        name: None,
-        path: root.display().to_string(),
-        kind: "movies".into(),
-        enabled: true,
-        ignore_patterns: vec![],
-    };
-    let library = libraries::create(&setup.db, &input).await?;
+    let library = libraries::create(&setup.db, &LibraryInput::movies_at(root)).await?;
     let (cold, seconds) = scan(&setup.db, library.id).await?;
     anyhow::ensure!(cold.movies_new as u64 == n, "cold scan found {} of {n} movies", cold.movies_new);
     Figure::new("scan", "cold_scan", backend, seconds, "s").with_library(n, streams).print();

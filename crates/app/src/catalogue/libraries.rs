@@ -33,6 +33,19 @@ pub struct LibraryInput {
     pub ignore_patterns: Vec<String>,
 }
 
+impl LibraryInput {
+    /// An enabled movie library at `root`, named after its folder, with only the built-in ignores.
+    pub fn movies_at(root: &std::path::Path) -> LibraryInput {
+        LibraryInput {
+            name: None,
+            path: root.display().to_string(),
+            kind: default_kind(),
+            enabled: default_enabled(),
+            ignore_patterns: Vec::new(),
+        }
+    }
+}
+
 fn default_kind() -> String {
     "movies".to_owned()
 }
@@ -64,6 +77,19 @@ pub async fn list(db: &Db) -> Result<Vec<Library>> {
 pub async fn get(db: &Db, id: i64) -> Result<Library> {
     let row = db.fetch_optional(&format!("SELECT {COLUMNS} FROM libraries WHERE id = $1"), &[id.into()]).await?;
     row.as_ref().map(from_row).transpose()?.ok_or_else(|| CatalogueError::NotFound(format!("library {id} not found")))
+}
+
+/// The library a scan runs over, with the scan's phase: the one read each scan job starts with.
+pub async fn of_scan(db: &Db, scan_id: i64) -> Result<(Library, String)> {
+    let row = db
+        .fetch_optional(
+            "SELECT l.id, l.name, l.path, l.kind, l.enabled, l.ignore_patterns, s.phase \
+             FROM scans s JOIN libraries l ON l.id = s.library_id WHERE s.id = $1",
+            &[scan_id.into()],
+        )
+        .await?
+        .ok_or_else(|| CatalogueError::NotFound(format!("scan {scan_id} or its library not found")))?;
+    Ok((from_row(&row)?, row.text("phase")?))
 }
 
 /// The library whose root is exactly this folder, if any.

@@ -386,18 +386,24 @@ pub struct StoredFile {
 
 /// The movie recorded for a folder, with its files by path.
 pub async fn stored_folder(db: &Db, folder: &str) -> Result<Option<(i64, HashMap<String, StoredFile>)>> {
-    let Some(movie) = db.fetch_optional("SELECT id FROM movies WHERE folder = $1", &[folder.into()]).await? else {
-        return Ok(None);
-    };
-    let movie_id = movie.int("id")?;
+    // One read for the movie and its files: the folder's scan job waits on it.
     let rows = db
         .fetch_all(
-            "SELECT id, path, size, mtime, inode, sha256, streams, probed_at FROM media_files WHERE movie_id = $1",
-            &[movie_id.into()],
+            "SELECT m.id AS movie_id, f.id, f.path, f.size, f.mtime, f.inode, f.sha256, f.streams, f.probed_at \
+             FROM movies m LEFT JOIN media_files f ON f.movie_id = m.id WHERE m.folder = $1",
+            &[folder.into()],
         )
         .await?;
+    let Some(first) = rows.first() else {
+        return Ok(None);
+    };
+    let movie_id = first.int("movie_id")?;
     let mut files = HashMap::with_capacity(rows.len());
     for row in rows {
+        if row.opt_int("id")?.is_none() {
+            // The movie has no files (the left join's single empty row).
+            continue;
+        }
         let file = StoredFile {
             id: row.int("id")?,
             path: row.text("path")?,
@@ -425,14 +431,15 @@ pub async fn upsert_scanned(
 ) -> Result<(i64, bool, bool)> {
     let now = now_ms();
     let warnings_text = serde_json::to_string(warnings).expect("strings always serialise");
-    let existing = tx.fetch_optional("SELECT id, locks FROM movies WHERE folder = $1", &[folder.into()]).await?;
-    let Some(existing) = existing else {
+    // A first scan creates every movie, so the insert goes first; a folder already recorded
+    // makes it do nothing, and the update below (which honours the locks) takes over.
+    {
         let mut columns = vec!["library_id", "folder", "video", "warnings", "last_scan_id", "created_at", "updated_at"];
         let mut values: Vec<Value> = vec![
             library_id.into(),
             folder.into(),
             video.into(),
-            warnings_text.into(),
+            warnings_text.clone().into(),
             scan_id.into(),
             now.into(),
             now.into(),
@@ -447,20 +454,24 @@ pub async fn upsert_scanned(
             let fallback = std::path::Path::new(folder).file_name().map(|n| n.to_string_lossy().into_owned());
             values.push(fallback.unwrap_or_else(|| folder.to_owned()).into());
         }
-        let placeholders: Vec<String> = (1..=values.len()).map(|i| format!("${i}")).collect();
         let row = tx
             .fetch_optional(
                 &format!(
-                    "INSERT INTO movies ({}) VALUES ({}) RETURNING id",
+                    "INSERT INTO movies ({}) VALUES {} ON CONFLICT (folder) DO NOTHING RETURNING id",
                     columns.join(", "),
-                    placeholders.join(", ")
+                    placeholders(1, values.len())
                 ),
                 &values,
             )
-            .await?
-            .ok_or_else(|| CatalogueError::NotFound("movie vanished".into()))?;
-        return Ok((row.int("id")?, true, true));
-    };
+            .await?;
+        if let Some(row) = row {
+            return Ok((row.int("id")?, true, true));
+        }
+    }
+    let existing = tx
+        .fetch_optional("SELECT id, locks FROM movies WHERE folder = $1", &[folder.into()])
+        .await?
+        .ok_or_else(|| CatalogueError::NotFound(format!("movie of {folder} vanished")))?;
     let id = existing.int("id")?;
     let locks: BTreeSet<String> = existing.json("locks")?;
     let mut sets = vec![
@@ -539,48 +550,62 @@ pub async fn sync_files(
 ) -> Result<()> {
     let now = now_ms();
     let present: BTreeSet<&str> = files.iter().map(|f| f.path.as_str()).collect();
-    for gone in stored.values().filter(|s| !present.contains(s.path.as_str())) {
-        tx.execute("DELETE FROM media_files WHERE id = $1", &[gone.id.into()]).await?;
+    let gone: Vec<Value> =
+        stored.values().filter(|s| !present.contains(s.path.as_str())).map(|s| s.id.into()).collect();
+    // Whole statements rather than one per file: on SQLite's single writer each statement is a
+    // round trip that every other scan job waits behind.
+    for ids in gone.chunks(ROWS_PER_STATEMENT) {
+        tx.execute(&format!("DELETE FROM media_files WHERE id IN {}", placeholders(1, ids.len())), ids).await?;
     }
-    for file in files {
-        let unchanged = stored.get(&file.path).is_some_and(|s| {
-            s.size == file.size
-                && s.mtime == file.mtime
-                && s.inode == file.inode
-                && s.sha256 == file.sha256
-                && s.streams == file.streams
-        });
-        if unchanged {
-            continue;
+    let changed: Vec<&FileRow> = files
+        .iter()
+        .filter(|file| {
+            !stored.get(&file.path).is_some_and(|s| {
+                s.size == file.size
+                    && s.mtime == file.mtime
+                    && s.inode == file.inode
+                    && s.sha256 == file.sha256
+                    && s.streams == file.streams
+            })
+        })
+        .collect();
+    for chunk in changed.chunks(ROWS_PER_STATEMENT) {
+        let mut params: Vec<Value> = Vec::with_capacity(chunk.len() * 16);
+        let mut rows = Vec::with_capacity(chunk.len());
+        for file in chunk {
+            let first = params.len() + 1;
+            params.extend([
+                movie_id.into(),
+                file.path.clone().into(),
+                file.category.into(),
+                file.role.clone().into(),
+                file.slot.clone().into(),
+                file.slot_index.into(),
+                file.language.clone().into(),
+                file.forced.into(),
+                file.sdh.into(),
+                file.size.into(),
+                file.mtime.into(),
+                file.inode.into(),
+                file.sha256.clone().into(),
+                file.streams.clone().into(),
+                if file.probed { Value::Int(now) } else { Value::NullInt },
+                now.into(),
+            ]);
+            rows.push(placeholders(first, params.len()));
         }
-        let params: Vec<Value> = vec![
-            movie_id.into(),
-            file.path.clone().into(),
-            file.category.into(),
-            file.role.clone().into(),
-            file.slot.clone().into(),
-            file.slot_index.into(),
-            file.language.clone().into(),
-            file.forced.into(),
-            file.sdh.into(),
-            file.size.into(),
-            file.mtime.into(),
-            file.inode.into(),
-            file.sha256.clone().into(),
-            file.streams.clone().into(),
-            if file.probed { Value::Int(now) } else { Value::NullInt },
-            now.into(),
-        ];
         tx.execute(
-            "INSERT INTO media_files (movie_id, path, category, role, slot, slot_index, language, forced, sdh, size, \
-                 mtime, inode, sha256, streams, probed_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) \
-             ON CONFLICT (path) DO UPDATE SET movie_id = excluded.movie_id, category = excluded.category, \
-                 role = excluded.role, slot = excluded.slot, slot_index = excluded.slot_index, \
-                 language = excluded.language, forced = excluded.forced, sdh = excluded.sdh, size = excluded.size, \
-                 mtime = excluded.mtime, inode = excluded.inode, sha256 = excluded.sha256, \
-                 streams = excluded.streams, probed_at = excluded.probed_at, \
-                 updated_at = excluded.updated_at",
+            &format!(
+                "INSERT INTO media_files (movie_id, path, category, role, slot, slot_index, language, forced, sdh, \
+                     size, mtime, inode, sha256, streams, probed_at, updated_at) \
+                 VALUES {} \
+                 ON CONFLICT (path) DO UPDATE SET movie_id = excluded.movie_id, category = excluded.category, \
+                     role = excluded.role, slot = excluded.slot, slot_index = excluded.slot_index, \
+                     language = excluded.language, forced = excluded.forced, sdh = excluded.sdh, \
+                     size = excluded.size, mtime = excluded.mtime, inode = excluded.inode, sha256 = excluded.sha256, \
+                     streams = excluded.streams, probed_at = excluded.probed_at, updated_at = excluded.updated_at",
+                rows.join(", ")
+            ),
             &params,
         )
         .await?;
@@ -588,27 +613,77 @@ pub async fn sync_files(
     Ok(())
 }
 
-/// Records a cached asset and links it to the file it came from.
-pub async fn record_asset(
-    tx: &mut Tx,
-    file_path: &str,
-    sha256: &str,
-    ext: &str,
-    size: i64,
-    dimensions: Option<(u32, u32)>,
-) -> Result<()> {
-    let (width, height) = match dimensions {
-        Some((w, h)) => (Value::Int(i64::from(w)), Value::Int(i64::from(h))),
-        None => (Value::NullInt, Value::NullInt),
-    };
-    tx.execute(
-        "INSERT INTO assets (sha256, ext, size, width, height, created_at) VALUES ($1, $2, $3, $4, $5, $6) \
-         ON CONFLICT (sha256) DO NOTHING",
-        &[sha256.into(), ext.into(), size.into(), width, height, now_ms().into()],
-    )
-    .await?;
-    tx.execute("UPDATE media_files SET sha256 = $1 WHERE path = $2", &[sha256.into(), file_path.into()]).await?;
+/// Rows written per multi-row statement: 16 parameters each keeps a statement well under both
+/// backends' parameter limits.
+const ROWS_PER_STATEMENT: usize = 200;
+
+/// A cached asset and the library file it came from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AssetRecord {
+    pub file_path: String,
+    pub sha256: String,
+    pub ext: String,
+    pub size: i64,
+    pub dimensions: Option<(u32, u32)>,
+}
+
+/// Records cached assets and links each to the file it came from, in two statements whatever
+/// their number.
+pub async fn record_assets(tx: &mut Tx, assets: &[AssetRecord]) -> Result<()> {
+    let now = now_ms();
+    for chunk in assets.chunks(ROWS_PER_STATEMENT) {
+        let mut seen = BTreeSet::new();
+        let mut params: Vec<Value> = Vec::with_capacity(chunk.len() * 6);
+        let mut rows = Vec::with_capacity(chunk.len());
+        for asset in chunk.iter().filter(|a| seen.insert(a.sha256.as_str())) {
+            let (width, height) = match asset.dimensions {
+                Some((w, h)) => (Value::Int(i64::from(w)), Value::Int(i64::from(h))),
+                None => (Value::NullInt, Value::NullInt),
+            };
+            let first = params.len() + 1;
+            params.extend([
+                asset.sha256.clone().into(),
+                asset.ext.clone().into(),
+                asset.size.into(),
+                width,
+                height,
+                now.into(),
+            ]);
+            rows.push(placeholders(first, params.len()));
+        }
+        tx.execute(
+            &format!(
+                "INSERT INTO assets (sha256, ext, size, width, height, created_at) VALUES {} \
+                 ON CONFLICT (sha256) DO NOTHING",
+                rows.join(", ")
+            ),
+            &params,
+        )
+        .await?;
+        let mut params: Vec<Value> = Vec::with_capacity(chunk.len() * 2);
+        let mut rows = Vec::with_capacity(chunk.len());
+        for asset in chunk {
+            let first = params.len() + 1;
+            params.extend([asset.file_path.clone().into(), asset.sha256.clone().into()]);
+            rows.push(placeholders(first, params.len()));
+        }
+        // VALUES columns are called column1, column2… in both SQLite and PostgreSQL.
+        tx.execute(
+            &format!(
+                "UPDATE media_files SET sha256 = v.column2 FROM (VALUES {}) AS v WHERE media_files.path = v.column1",
+                rows.join(", ")
+            ),
+            &params,
+        )
+        .await?;
+    }
     Ok(())
+}
+
+/// `($first, …, $last)`: one row of a multi-row statement.
+fn placeholders(first: usize, last: usize) -> String {
+    let list: Vec<String> = (first..=last).map(|i| format!("${i}")).collect();
+    format!("({})", list.join(", "))
 }
 
 /// The extension of a cached asset, if the cache holds it.
@@ -644,7 +719,6 @@ pub async fn folder_stamps(
     if folders.is_empty() {
         return Ok(stamps);
     }
-    let placeholders: Vec<String> = (2..folders.len() + 2).map(|i| format!("${i}")).collect();
     let mut params: Vec<Value> = vec![library_id.into()];
     params.extend(folders.iter().map(Value::from));
     let rows = db
@@ -653,8 +727,8 @@ pub async fn folder_stamps(
                 "SELECT m.id AS movie_id, m.folder, m.video, m.missing, m.last_scan_id, f.path, f.category, f.size, \
                      f.mtime, f.inode, f.sha256, f.probed_at \
                  FROM movies m JOIN media_files f ON f.movie_id = m.id \
-                 WHERE m.library_id = $1 AND m.removed = false AND m.folder IN ({})",
-                placeholders.join(", ")
+                 WHERE m.library_id = $1 AND m.removed = false AND m.folder IN {}",
+                placeholders(2, folders.len() + 1)
             ),
             &params,
         )
@@ -713,11 +787,13 @@ pub async fn absent_from(db: &Db, library_id: i64, found: &[String]) -> Result<V
 pub async fn mark_missing(tx: &mut Tx, movie_ids: &[i64]) -> Result<()> {
     let now = now_ms();
     for chunk in movie_ids.chunks(500) {
-        let placeholders: Vec<String> = (2..chunk.len() + 2).map(|i| format!("${i}")).collect();
         let mut params: Vec<Value> = vec![now.into()];
         params.extend(chunk.iter().map(|id| Value::Int(*id)));
         tx.execute(
-            &format!("UPDATE movies SET missing = true, updated_at = $1 WHERE id IN ({})", placeholders.join(", ")),
+            &format!(
+                "UPDATE movies SET missing = true, updated_at = $1 WHERE id IN {}",
+                placeholders(2, chunk.len() + 1)
+            ),
             &params,
         )
         .await?;
@@ -728,11 +804,13 @@ pub async fn mark_missing(tx: &mut Tx, movie_ids: &[i64]) -> Result<()> {
 /// Marks movies as seen by a scan, in batches.
 pub async fn touch_many(tx: &mut Tx, movie_ids: &[i64], scan_id: i64) -> Result<()> {
     for chunk in movie_ids.chunks(500) {
-        let placeholders: Vec<String> = (2..chunk.len() + 2).map(|i| format!("${i}")).collect();
         let mut params: Vec<Value> = vec![scan_id.into()];
         params.extend(chunk.iter().map(|id| Value::Int(*id)));
         tx.execute(
-            &format!("UPDATE movies SET last_scan_id = $1, missing = false WHERE id IN ({})", placeholders.join(", ")),
+            &format!(
+                "UPDATE movies SET last_scan_id = $1, missing = false WHERE id IN {}",
+                placeholders(2, chunk.len() + 1)
+            ),
             &params,
         )
         .await?;
@@ -745,14 +823,13 @@ pub async fn touch_many(tx: &mut Tx, movie_ids: &[i64], scan_id: i64) -> Result<
 pub async fn posters(db: &Db, movie_ids: &[i64]) -> Result<HashMap<i64, String>> {
     let mut posters: HashMap<i64, (i64, String)> = HashMap::with_capacity(movie_ids.len());
     for chunk in movie_ids.chunks(500) {
-        let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
         let params: Vec<Value> = chunk.iter().map(|id| Value::Int(*id)).collect();
         let rows = db
             .fetch_all(
                 &format!(
                     "SELECT f.movie_id, f.slot_index, f.sha256 FROM media_files f JOIN assets a ON a.sha256 = f.sha256 \
-                     WHERE f.category = 'artwork' AND f.slot = 'poster' AND f.movie_id IN ({})",
-                    placeholders.join(", ")
+                     WHERE f.category = 'artwork' AND f.slot = 'poster' AND f.movie_id IN {}",
+                    placeholders(1, chunk.len())
                 ),
                 &params,
             )

@@ -45,8 +45,13 @@ pub struct Scan {
 impl Scan {
     /// True once the scan will not change any more.
     pub fn is_finished(&self) -> bool {
-        matches!(self.phase.as_str(), COMPLETED | FAILED | CANCELLED)
+        is_final(&self.phase)
     }
+}
+
+/// True for the phases a scan ends in.
+pub fn is_final(phase: &str) -> bool {
+    matches!(phase, COMPLETED | FAILED | CANCELLED)
 }
 
 const COLUMNS: &str = "id, library_id, phase, correlation_id, started_at, finished_at, directories_total, \
@@ -176,8 +181,16 @@ pub struct Counts {
     pub errors: i64,
 }
 
+/// Whether every queued folder has been scanned, with `$1`..`$3` added to the counters.
+const FOLDERS_DONE: &str = "directories_scanned + $2 + directories_failed + $3 >= directories_total + $1";
+/// Whether every queued asset has been cached, with `$8`..`$10` added to the counters.
+const ASSETS_DONE: &str = "assets_cached + $9 + assets_failed + $10 >= assets_queued + $8";
+
 /// Adds to the counters, appends warnings (the first 200 are kept), and advances the phase.
 /// Returns the scan as it is now.
+///
+/// Every scan job ends here, on the hot row of the single writer, so the counters and the
+/// phase move in one statement: the phase is decided from the sums as they will be.
 pub async fn record(tx: &mut Tx, scan_id: i64, counts: &Counts, warnings: &[String]) -> Result<Scan> {
     let params: Vec<Value> = vec![
         counts.directories_total.into(),
@@ -195,25 +208,62 @@ pub async fn record(tx: &mut Tx, scan_id: i64, counts: &Counts, warnings: &[Stri
         counts.errors.into(),
         scan_id.into(),
     ];
-    tx.execute(
-        "UPDATE scans SET directories_total = directories_total + $1, directories_scanned = directories_scanned + $2, \
-             directories_failed = directories_failed + $3, movies_found = movies_found + $4, \
-             movies_new = movies_new + $5, movies_updated = movies_updated + $6, \
-             movies_missing = movies_missing + $7, assets_queued = assets_queued + $8, \
-             assets_cached = assets_cached + $9, assets_failed = assets_failed + $10, \
-             videos_probed = videos_probed + $11, unknown_files = unknown_files + $12, errors = errors + $13 \
-         WHERE id = $14",
-        &params,
-    )
-    .await?;
+    let row = tx
+        .fetch_optional(
+            &format!(
+                "UPDATE scans SET directories_total = directories_total + $1, \
+                     directories_scanned = directories_scanned + $2, directories_failed = directories_failed + $3, \
+                     movies_found = movies_found + $4, movies_new = movies_new + $5, \
+                     movies_updated = movies_updated + $6, movies_missing = movies_missing + $7, \
+                     assets_queued = assets_queued + $8, assets_cached = assets_cached + $9, \
+                     assets_failed = assets_failed + $10, videos_probed = videos_probed + $11, \
+                     unknown_files = unknown_files + $12, errors = errors + $13, \
+                     phase = CASE \
+                         WHEN phase = 'scanning' AND {FOLDERS_DONE} AND {ASSETS_DONE} THEN 'completed' \
+                         WHEN phase = 'scanning' AND {FOLDERS_DONE} THEN 'caching' \
+                         WHEN phase = 'caching' AND {ASSETS_DONE} THEN 'completed' \
+                         ELSE phase END \
+                 WHERE id = $14 RETURNING {COLUMNS}"
+            ),
+            &params,
+        )
+        .await?;
+    let mut scan = row
+        .as_ref()
+        .map(from_row)
+        .transpose()?
+        .ok_or_else(|| CatalogueError::NotFound(format!("scan {scan_id} not found")))?;
     if !warnings.is_empty() {
-        let mut scan = get_in(tx, scan_id).await?;
+        // After the update, which holds the row, so concurrent jobs do not drop each other's.
         let room = 200usize.saturating_sub(scan.warnings.len());
-        scan.warnings.extend(warnings.iter().take(room).cloned());
-        let text = serde_json::to_string(&scan.warnings).expect("strings always serialise");
-        tx.execute("UPDATE scans SET warnings = $1 WHERE id = $2", &[text.into(), scan_id.into()]).await?;
+        if room > 0 {
+            scan.warnings.extend(warnings.iter().take(room).cloned());
+            let text = serde_json::to_string(&scan.warnings).expect("strings always serialise");
+            tx.execute("UPDATE scans SET warnings = $1 WHERE id = $2", &[text.into(), scan_id.into()]).await?;
+        }
     }
-    advance(tx, scan_id).await
+    if scan.is_finished() && scan.finished_at.is_none() {
+        mark_finished(tx, &mut scan).await?;
+    }
+    Ok(scan)
+}
+
+/// Stamps a scan that just reached a final phase, once: `just_finished` tells the caller that
+/// this transaction finished it.
+async fn mark_finished(tx: &mut Tx, scan: &mut Scan) -> Result<()> {
+    let now = now_ms();
+    let stamped = tx
+        .execute(
+            "UPDATE scans SET finished_at = $1 WHERE id = $2 AND finished_at IS NULL \
+                 AND phase IN ('completed', 'failed', 'cancelled')",
+            &[now.into(), scan.id.into()],
+        )
+        .await?;
+    if stamped == 1 {
+        scan.finished_at = Some(time_from_ms(now));
+        scan.just_finished = true;
+    }
+    Ok(())
 }
 
 /// Moves the phase on when the counters say the current phase is done.
@@ -231,15 +281,10 @@ pub async fn advance(tx: &mut Tx, scan_id: i64) -> Result<Scan> {
         &[scan_id.into()],
     )
     .await?;
-    let finished = tx
-        .execute(
-            "UPDATE scans SET finished_at = $1 WHERE id = $2 AND finished_at IS NULL \
-                 AND phase IN ('completed', 'failed', 'cancelled')",
-            &[now_ms().into(), scan_id.into()],
-        )
-        .await?;
     let mut scan = get_in(tx, scan_id).await?;
-    scan.just_finished = finished == 1;
+    if scan.is_finished() && scan.finished_at.is_none() {
+        mark_finished(tx, &mut scan).await?;
+    }
     Ok(scan)
 }
 

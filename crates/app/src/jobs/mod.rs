@@ -2,6 +2,7 @@
 
 pub mod cleanup;
 pub mod debug_sleep;
+mod group_commit;
 pub mod notify;
 pub mod players;
 pub mod scan;

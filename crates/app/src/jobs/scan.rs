@@ -11,6 +11,7 @@ use crate::catalogue::scans::{self, Counts, Scan};
 use crate::catalogue::{CatalogueError, libraries};
 use crate::db::{Db, DbError};
 use crate::events::AppEvents;
+use crate::jobs::group_commit::GroupCommit;
 use async_trait::async_trait;
 use metarr_media::{FileKind, FolderScan, IgnoreRules, MediaFile, NfoRole};
 use metarr_probe::Prober;
@@ -37,6 +38,24 @@ pub struct ScanServices {
     /// Compiled ignore rules per library, rebuilt when its patterns change: compiling the
     /// globs costs more than listing a folder.
     ignore_rules: std::sync::Mutex<HashMap<i64, CompiledRules>>,
+    /// Cached files wait here to be recorded together.
+    assets: GroupCommit<AssetWrite>,
+    /// What the jobs of each running scan last read about it.
+    contexts: std::sync::Mutex<HashMap<i64, Arc<ScanContext>>>,
+}
+
+/// How long a scan job trusts what another job of the same scan read about the scan (its
+/// library, whether it was cancelled). Without it a 10,000-movie scan reads them 30,000 times;
+/// with it a job may still run for up to this long after its scan was cancelled, which only
+/// records what it found.
+const SCAN_CONTEXT_TTL: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// A scan's library and phase, as one of its jobs read them.
+struct ScanContext {
+    read_at: std::time::Instant,
+    library: libraries::Library,
+    rules: Arc<IgnoreRules>,
+    phase: String,
 }
 
 impl ScanServices {
@@ -50,7 +69,26 @@ impl ScanServices {
             read_streams,
             unavailable_warned: AtomicBool::new(false),
             ignore_rules: std::sync::Mutex::new(HashMap::new()),
+            assets: GroupCommit::default(),
+            contexts: std::sync::Mutex::new(HashMap::new()),
         }
+    }
+
+    /// The scan's library and phase, read at most once per [`SCAN_CONTEXT_TTL`].
+    async fn context(&self, scan_id: i64) -> Result<Arc<ScanContext>, CatalogueError> {
+        if let Some(context) = self.contexts.lock().expect("the context cache is never poisoned").get(&scan_id)
+            && context.read_at.elapsed() < SCAN_CONTEXT_TTL
+        {
+            return Ok(Arc::clone(context));
+        }
+        let (library, phase) = libraries::of_scan(&self.db, scan_id).await?;
+        let rules = self.rules_for(&library)?;
+        let context = Arc::new(ScanContext { read_at: std::time::Instant::now(), library, rules, phase });
+        let mut contexts = self.contexts.lock().expect("the context cache is never poisoned");
+        // Finished scans' entries go the next time any scan reads its own.
+        contexts.retain(|_, c| c.read_at.elapsed() < SCAN_CONTEXT_TTL * 60);
+        contexts.insert(scan_id, Arc::clone(&context));
+        Ok(context)
     }
 
     fn rules_for(&self, library: &libraries::Library) -> Result<Arc<IgnoreRules>, CatalogueError> {
@@ -274,11 +312,10 @@ const DISCOVERY_BATCH: usize = 500;
 
 async fn discover(services: &ScanServices, ctx: &JobContext, job: &LibraryScan) -> Result<(), CatalogueError> {
     let db = &services.db;
-    let scan = scans::get(db, job.scan_id).await?;
-    if scan.is_finished() {
+    let (library, phase) = libraries::of_scan(db, job.scan_id).await?;
+    if scans::is_final(&phase) {
         return Ok(());
     }
-    let library = libraries::get(db, job.library_id).await?;
     let rules = services.rules_for(&library)?;
     let root = PathBuf::from(&library.path);
     let (walk_root, walk_rules) = (root.clone(), Arc::clone(&rules));
@@ -507,21 +544,87 @@ fn fields_from(folder: &FolderScan, nfo: Option<&metarr_nfo::Parsed>) -> Fields 
     fields
 }
 
+/// What reading a folder off the disk gave: its files, its NFO when that needs parsing, and
+/// the main video's stream details when they need reading.
+struct FolderRead {
+    folder: FolderScan,
+    nfo_changed: bool,
+    parsed: Option<metarr_nfo::Parsed>,
+    /// Stream details of the main video, when they were read.
+    streams: Option<Result<Option<String>, String>>,
+    warnings: Vec<String>,
+}
+
+/// Whether a file's stored stream details (or a recorded failed attempt) still hold.
+fn streams_kept(file: &MediaFile, stored: Option<&StoredFile>) -> bool {
+    stamp_matches(file, stored) && stored.is_some_and(|s| s.streams.is_some() || s.probed)
+}
+
+/// Everything a folder scan reads from the disk, on one blocking thread: every hand-off to a
+/// blocking thread is a pair of wake-ups, and a 10,000-movie scan makes one per folder.
+fn read_folder(
+    root: &Path,
+    folder_path: &Path,
+    rules: &IgnoreRules,
+    stored_files: &HashMap<String, StoredFile>,
+    is_new: bool,
+    prober: Option<&Prober>,
+) -> Result<FolderRead, metarr_media::ClassifyError> {
+    let folder = metarr_media::classify_folder(root, folder_path, rules)?;
+    let mut warnings: Vec<String> = folder.warnings.iter().map(ToString::to_string).collect();
+    // The NFO is parsed again only when it changed (or the movie is new).
+    let nfo_file = main_nfo(&folder);
+    let nfo_changed = nfo_file.is_some_and(|f| !stamp_matches(f, stored_files.get(f.path.to_string_lossy().as_ref())));
+    let parsed = match nfo_file {
+        Some(file) if is_new || nfo_changed => {
+            match std::fs::File::open(&file.path).and_then(metarr_nfo::parse_reader) {
+                Ok(parsed) => {
+                    warnings.extend(parsed.warnings.iter().map(|w| format!("{}: {w}", file.path.display())));
+                    Some(parsed)
+                }
+                Err(err) => {
+                    warnings.push(format!("{}: cannot read: {err}", file.path.display()));
+                    None
+                }
+            }
+        }
+        _ => None,
+    };
+    // Stream details: kept while the main video is unchanged, read again otherwise.
+    let streams = match (prober, folder.main_video()) {
+        (Some(prober), Some(main)) if !streams_kept(main, stored_files.get(main.path.to_string_lossy().as_ref())) => {
+            Some(match prober.probe(&main.path) {
+                Ok(details) => serde_json::to_string(&details).map(Some).map_err(|e| e.to_string()),
+                Err(metarr_probe::ProbeError::Unavailable { .. }) => Ok(None),
+                Err(err) => Err(err.to_string()),
+            })
+        }
+        _ => None,
+    };
+    Ok(FolderRead { folder, nfo_changed, parsed, streams, warnings })
+}
+
 async fn scan_folder(services: &ScanServices, ctx: &JobContext, job: &DirectoryScan) -> Result<(), CatalogueError> {
     let db = &services.db;
-    let scan = scans::get(db, job.scan_id).await?;
-    if scan.is_finished() {
+    let context = services.context(job.scan_id).await?;
+    if scans::is_final(&context.phase) {
         return Ok(());
     }
-    let library = libraries::get(db, job.library_id).await?;
-    let rules = services.rules_for(&library)?;
-    let root = PathBuf::from(&library.path);
+    let rules = Arc::clone(&context.rules);
+    let stored = movies::stored_folder(db, &job.folder).await?;
+    let is_new = stored.is_none();
+    let (stored_id, stored_files) = stored.map_or((None, HashMap::new()), |(id, files)| (Some(id), files));
+    let root = PathBuf::from(&context.library.path);
     let folder_path = PathBuf::from(&job.folder);
-    let classified = tokio::task::spawn_blocking(move || metarr_media::classify_folder(&root, &folder_path, &rules))
-        .await
-        .map_err(|e| CatalogueError::Invalid(format!("classification stopped: {e}")))?;
-    let folder = match classified {
-        Ok(folder) => folder,
+    let prober = services.read_streams.then(|| Arc::clone(&services.prober));
+    let (read, stored_files) = tokio::task::spawn_blocking(move || {
+        let read = read_folder(&root, &folder_path, &rules, &stored_files, is_new, prober.as_deref());
+        (read, stored_files)
+    })
+    .await
+    .map_err(|e| CatalogueError::Invalid(format!("reading the folder stopped: {e}")))?;
+    let FolderRead { folder, nfo_changed, parsed, mut streams, mut warnings } = match read {
+        Ok(read) => read,
         Err(err) => {
             // The folder vanished or became unreadable since discovery: a warning, not a failure.
             let mut tx = db.begin().await?;
@@ -533,39 +636,9 @@ async fn scan_folder(services: &ScanServices, ctx: &JobContext, job: &DirectoryS
             return Ok(());
         }
     };
-    let stored = movies::stored_folder(db, &job.folder).await?;
-    let stored_files = stored.as_ref().map(|(_, files)| files.clone()).unwrap_or_default();
-    let is_new = stored.is_none();
-
-    let mut warnings: Vec<String> = folder.warnings.iter().map(ToString::to_string).collect();
     let mut counts = Counts { directories_scanned: 1, movies_found: 1, ..Counts::default() };
+    let nfo_gone = main_nfo(&folder).is_none() && stored_files.values().any(|s| s.path.ends_with(".nfo"));
 
-    // The NFO is parsed again only when it changed (or the movie is new).
-    let nfo_file = main_nfo(&folder);
-    let nfo_changed =
-        nfo_file.is_some_and(|f| !stamp_matches(f, stored_files.get(&f.path.to_string_lossy().into_owned())));
-    let nfo_gone = nfo_file.is_none() && stored_files.values().any(|s| s.path.ends_with(".nfo"));
-    let parsed = match nfo_file {
-        Some(file) if is_new || nfo_changed => {
-            let path = file.path.clone();
-            match tokio::task::spawn_blocking(move || std::fs::File::open(&path).and_then(metarr_nfo::parse_reader))
-                .await
-            {
-                Ok(Ok(parsed)) => Some(parsed),
-                Ok(Err(err)) => {
-                    warnings.push(format!("{}: cannot read: {err}", file.path.display()));
-                    None
-                }
-                Err(err) => return Err(CatalogueError::Invalid(format!("NFO reader stopped: {err}"))),
-            }
-        }
-        _ => None,
-    };
-    if let (Some(parsed), Some(file)) = (&parsed, nfo_file) {
-        warnings.extend(parsed.warnings.iter().map(|w| format!("{}: {w}", file.path.display())));
-    }
-
-    // Stream details: kept while the main video is unchanged, read again otherwise.
     let main_video = folder.main_video();
     let mut rows = Vec::with_capacity(folder.files.len());
     let mut to_cache = Vec::new();
@@ -608,30 +681,24 @@ async fn scan_folder(services: &ScanServices, ctx: &JobContext, job: &DirectoryS
             _ => {}
         }
         let is_main = main_video.is_some_and(|main| main.path == file.path);
-        let probed_before = unchanged && stored_file.is_some_and(|s| s.probed);
-        if probed_before {
+        if unchanged && stored_file.is_some_and(|s| s.probed) {
             row.probed = true;
         }
-        if is_main && row.streams.is_none() && !probed_before && services.read_streams {
-            match probe(services, &file.path).await {
-                Ok(Some(streams)) => {
-                    row.streams = Some(streams);
-                    row.probed = true;
-                    counts.videos_probed += 1;
-                }
-                Ok(None) => {
-                    if !services.unavailable_warned.swap(true, Ordering::Relaxed) {
-                        warnings.push(
-                            "stream details unavailable: neither the in-process reader nor ffprobe can run".into(),
-                        );
-                    }
-                }
-                Err(err) => {
-                    // Recorded as attempted: a corrupt video is not re-read until it changes.
-                    row.probed = true;
-                    warnings.push(format!("{}: stream details: {err}", file.path.display()));
-                }
+        match if is_main { streams.take() } else { None } {
+            Some(Ok(Some(details))) => {
+                row.streams = Some(details);
+                row.probed = true;
+                counts.videos_probed += 1;
             }
+            Some(Ok(None)) if !services.unavailable_warned.swap(true, Ordering::Relaxed) => {
+                warnings.push("stream details unavailable: neither the in-process reader nor ffprobe can run".into());
+            }
+            Some(Err(err)) => {
+                // Recorded as attempted: a corrupt video is not re-read until it changes.
+                row.probed = true;
+                warnings.push(format!("{}: stream details: {err}", file.path.display()));
+            }
+            Some(Ok(None)) | None => {}
         }
         if matches!(file.kind, FileKind::Unknown(_)) {
             counts.unknown_files += 1;
@@ -670,8 +737,8 @@ async fn scan_folder(services: &ScanServices, ctx: &JobContext, job: &DirectoryS
         // The players show the change: one refresh per enabled player group (unique per group
         // and folder, so a burst of changes becomes one refresh).
         crate::jobs::players::enqueue_player_refresh(&mut tx, &job.folder, counts.assets_queued > 0).await?;
-    } else if let Some((movie_id, _)) = &stored {
-        movies::touch(&mut tx, *movie_id, job.scan_id).await?;
+    } else if let Some(movie_id) = stored_id {
+        movies::touch(&mut tx, movie_id, job.scan_id).await?;
     }
     // Scan-level warnings name the folder; the movie keeps its own.
     let scan_warnings: Vec<String> = warnings.iter().map(|w| format!("{}: {w}", job.folder)).collect();
@@ -680,18 +747,6 @@ async fn scan_folder(services: &ScanServices, ctx: &JobContext, job: &DirectoryS
     publish(&services.events, &scan);
     after_finish(&services.db, &scan).await;
     Ok(())
-}
-
-/// Reads a video's stream details as JSON. `Ok(None)` when no reader is available.
-async fn probe(services: &ScanServices, path: &Path) -> Result<Option<String>, String> {
-    let prober = Arc::clone(&services.prober);
-    let path = path.to_owned();
-    let result = tokio::task::spawn_blocking(move || prober.probe(&path)).await.map_err(|e| e.to_string())?;
-    match result {
-        Ok(details) => Ok(Some(serde_json::to_string(&details).map_err(|e| e.to_string())?)),
-        Err(metarr_probe::ProbeError::Unavailable { .. }) => Ok(None),
-        Err(err) => Err(err.to_string()),
-    }
 }
 
 /// Runs `cache-asset`.
@@ -713,33 +768,55 @@ impl Handler for CacheAssetHandler {
     }
 }
 
+/// A cached file waiting to be recorded.
+struct AssetWrite {
+    scan_id: Option<i64>,
+    record: movies::AssetRecord,
+}
+
 async fn cache_one(services: &ScanServices, job: &CacheAsset) -> Result<(), CatalogueError> {
     if let Some(scan_id) = job.scan_id
-        && scans::get(&services.db, scan_id).await?.phase == scans::CANCELLED
+        && services.context(scan_id).await?.phase == scans::CANCELLED
     {
         return Ok(());
     }
     let cache_root = services.cache_root.clone();
     let source = PathBuf::from(&job.path);
-    let (cached, dimensions) = tokio::task::spawn_blocking(move || {
-        let cached = cache::store_file(&cache_root, &source)?;
-        Ok::<_, cache::CacheError>((cached, metarr_media::image_dimensions(&source)))
-    })
-    .await
-    .map_err(|e| CatalogueError::Invalid(format!("caching stopped: {e}")))?
-    .map_err(|e| CatalogueError::Invalid(e.to_string()))?;
-    let mut tx = services.db.begin().await?;
-    movies::record_asset(&mut tx, &job.path, &cached.sha256, &cached.ext, cached.size as i64, dimensions).await?;
-    let scan = match job.scan_id {
-        Some(scan_id) => {
-            Some(scans::record(&mut tx, scan_id, &Counts { assets_cached: 1, ..Counts::default() }, &[]).await?)
-        }
-        None => None,
+    let cached = tokio::task::spawn_blocking(move || cache::store_file(&cache_root, &source))
+        .await
+        .map_err(|e| CatalogueError::Invalid(format!("caching stopped: {e}")))?
+        .map_err(|e| CatalogueError::Invalid(e.to_string()))?;
+    let record = movies::AssetRecord {
+        file_path: job.path.clone(),
+        sha256: cached.sha256,
+        ext: cached.ext,
+        size: cached.size as i64,
+        dimensions: cached.dimensions,
     };
+    let write = AssetWrite { scan_id: job.scan_id, record };
+    services.assets.submit(services, write, |services, batch| Box::pin(write_assets(services, batch))).await
+}
+
+/// Records a batch of cached files and counts them on their scans, in one transaction.
+async fn write_assets(services: &ScanServices, batch: &[AssetWrite]) -> Result<(), CatalogueError> {
+    let mut per_scan: std::collections::BTreeMap<i64, i64> = std::collections::BTreeMap::new();
+    for write in batch {
+        if let Some(scan_id) = write.scan_id {
+            *per_scan.entry(scan_id).or_default() += 1;
+        }
+    }
+    let records: Vec<movies::AssetRecord> = batch.iter().map(|w| w.record.clone()).collect();
+    let mut tx = services.db.begin().await?;
+    movies::record_assets(&mut tx, &records).await?;
+    let mut recorded = Vec::with_capacity(per_scan.len());
+    for (scan_id, cached) in per_scan {
+        recorded
+            .push(scans::record(&mut tx, scan_id, &Counts { assets_cached: cached, ..Counts::default() }, &[]).await?);
+    }
     tx.commit().await?;
-    if let Some(scan) = scan {
-        publish(&services.events, &scan);
-        after_finish(&services.db, &scan).await;
+    for scan in &recorded {
+        publish(&services.events, scan);
+        after_finish(&services.db, scan).await;
     }
     Ok(())
 }
@@ -747,5 +824,5 @@ async fn cache_one(services: &ScanServices, job: &CacheAsset) -> Result<(), Cata
 /// Per-kind limits: folder scans and caching are disk- and CPU-bound, unlike most jobs.
 pub fn limits() -> HashMap<&'static str, usize> {
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-    HashMap::from([(DirectoryScan::KIND, cores * 4), (CacheAsset::KIND, cores * 4), (LibraryScan::KIND, 2)])
+    HashMap::from([(DirectoryScan::KIND, cores * 8), (CacheAsset::KIND, cores * 16), (LibraryScan::KIND, 2)])
 }

@@ -181,16 +181,14 @@ async fn movie_detail_has_files_streams_and_assets(backend: Backend) {
     std::fs::write(&poster_path, b"\x89PNG\r\n\x1a\nposter").expect("poster");
     let cached = metarr::cache::store_file(&app.data_dir.path().join("cache"), &poster_path).expect("cached");
     let mut tx = app.db.begin().await.expect("begin");
-    movies::record_asset(
-        &mut tx,
-        &poster_path.display().to_string(),
-        &cached.sha256,
-        &cached.ext,
-        i64::try_from(cached.size).expect("small"),
-        Some((1000, 1500)),
-    )
-    .await
-    .expect("asset recorded");
+    let record = movies::AssetRecord {
+        file_path: poster_path.display().to_string(),
+        sha256: cached.sha256.clone(),
+        ext: cached.ext.clone(),
+        size: i64::try_from(cached.size).expect("small"),
+        dimensions: Some((1000, 1500)),
+    };
+    movies::record_assets(&mut tx, &[record]).await.expect("asset recorded");
     tx.commit().await.expect("commit");
 
     let (status, detail) = app.get(&format!("/movies/{id}")).await;
@@ -372,10 +370,17 @@ async fn assets_are_served_from_the_cache_with_long_lived_headers(backend: Backe
     std::fs::write(&unrecorded_source, b"banner bytes").expect("source");
     let unrecorded = metarr::cache::store_file(&cache_root, &unrecorded_source).expect("cached");
     let mut tx = app.db.begin().await.expect("begin");
-    for cached in [&poster, &gone] {
-        let size = i64::try_from(cached.size).expect("small");
-        movies::record_asset(&mut tx, "/nowhere", &cached.sha256, &cached.ext, size, None).await.expect("recorded");
-    }
+    let records: Vec<movies::AssetRecord> = [&poster, &gone]
+        .into_iter()
+        .map(|cached| movies::AssetRecord {
+            file_path: "/nowhere".into(),
+            sha256: cached.sha256.clone(),
+            ext: cached.ext.clone(),
+            size: i64::try_from(cached.size).expect("small"),
+            dimensions: None,
+        })
+        .collect();
+    movies::record_assets(&mut tx, &records).await.expect("recorded");
     tx.commit().await.expect("commit");
     std::fs::remove_file(metarr::cache::path_for(&cache_root, &gone.sha256, &gone.ext)).expect("remove");
 

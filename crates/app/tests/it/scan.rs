@@ -77,6 +77,19 @@ fn messy_library(root: &Path) {
     write(root, ".hidden (2000)/.hidden (2000).mkv", b"hidden");
 }
 
+/// A copy of the sample video beside the library, for [`link_sample`].
+fn sample_beside(root: &Path) -> std::path::PathBuf {
+    let sample = root.parent().expect("the library has a parent").join("sample.mp4");
+    std::fs::copy(SAMPLE_VIDEO, &sample).expect("copy the sample video");
+    sample
+}
+
+/// A hard link to one sample video: a thousand real videos for the price of one.
+fn link_sample(sample: &Path, folder: &Path, name: &str) {
+    std::fs::create_dir_all(folder).expect("create a movie folder");
+    std::fs::hard_link(sample, folder.join(name)).expect("link the video");
+}
+
 async fn wait_for_scan(db: &Db, scan_id: i64, timeout: Duration) -> Scan {
     let deadline = tokio::time::Instant::now() + timeout;
     loop {
@@ -111,14 +124,7 @@ async fn scan_of_a_messy_library_records_everything_and_rescans_cheaply(backend:
     let library_dir = tempfile::tempdir().expect("library folder");
     let root = library_dir.path().join("Movies");
     messy_library(&root);
-    let input = LibraryInput {
-        name: None,
-        path: root.display().to_string(),
-        kind: "movies".into(),
-        enabled: true,
-        ignore_patterns: vec![],
-    };
-    let library = libraries::create(&db, &input).await.expect("library created");
+    let library = libraries::create(&db, &LibraryInput::movies_at(&root)).await.expect("library created");
 
     let first = scan_once(&db, library.id).await;
     assert_eq!(first.phase, "completed", "{first:?}");
@@ -262,14 +268,7 @@ async fn scan_progress_and_completion_reach_websocket_clients(backend: Backend) 
     let root = library_dir.path().join("Movies");
     video(&root, "Alien (1979)/Alien (1979).mp4");
     write(&root, "Alien (1979)/poster.png", &png(10, 15, 9));
-    let input = LibraryInput {
-        name: None,
-        path: root.display().to_string(),
-        kind: "movies".into(),
-        enabled: true,
-        ignore_patterns: vec![],
-    };
-    let library = libraries::create(&db, &input).await.expect("library");
+    let library = libraries::create(&db, &LibraryInput::movies_at(&root)).await.expect("library");
     let (mut socket, _) = tokio_tungstenite::connect_async(app.events_url()).await.expect("WebSocket connects");
     let scan = metarr::jobs::scan::start_scan(&db, library.id).await.expect("scan starts");
 
@@ -311,23 +310,12 @@ async fn discovery_in_batches_counts_every_folder_once(backend: Backend) {
     let db = Db::new(&app.queue);
     let library_dir = tempfile::tempdir().expect("library folder");
     let root = library_dir.path().join("Movies");
-    // Hard links to one copy beside the library: a thousand real videos for the price of one.
-    let sample = library_dir.path().join("sample.mp4");
-    std::fs::copy(SAMPLE_VIDEO, &sample).expect("copy the sample video");
+    let sample = sample_beside(&root);
     let folder_of = |i: i64| root.join(format!("{:02}/Movie {i:04} (2000)", i % 7));
     for i in 0..N {
-        let folder = folder_of(i);
-        std::fs::create_dir_all(&folder).expect("create a movie folder");
-        std::fs::hard_link(&sample, folder.join(format!("Movie {i:04} (2000).mp4"))).expect("link the video");
+        link_sample(&sample, &folder_of(i), &format!("Movie {i:04} (2000).mp4"));
     }
-    let input = LibraryInput {
-        name: None,
-        path: root.display().to_string(),
-        kind: "movies".into(),
-        enabled: true,
-        ignore_patterns: vec![],
-    };
-    let library = libraries::create(&db, &input).await.expect("library created");
+    let library = libraries::create(&db, &LibraryInput::movies_at(&root)).await.expect("library created");
     // A thousand folders take a few seconds alone, but far longer beside the other tests.
     let timeout = Duration::from_secs(300);
 
@@ -349,3 +337,74 @@ async fn discovery_in_batches_counts_every_folder_once(backend: Backend) {
     app.stop().await;
 }
 app_test!(discovery_in_batches_counts_every_folder_once);
+
+/// Hundreds of folders cached at once: the cache jobs record their files in shared
+/// transactions, and every file must still end up linked to its own asset.
+async fn artwork_of_many_folders_is_cached_and_linked_file_by_file(backend: Backend) {
+    const N: u32 = 240;
+    let app = TestApp::spawn(backend).await;
+    let db = Db::new(&app.queue);
+    let library_dir = tempfile::tempdir().expect("library folder");
+    let root = library_dir.path().join("Movies");
+    let sample = sample_beside(&root);
+    let folder_of = |name: &str| root.join(name);
+    for i in 0..N {
+        let folder = folder_of(&format!("Film {i:03} (2001)"));
+        link_sample(&sample, &folder, "movie.mp4");
+        std::fs::write(folder.join("poster.png"), png(1000 + i, 1500, 0)).expect("poster");
+        std::fs::write(folder.join("fanart.jpg"), format!("fanart of film {i}")).expect("fanart");
+    }
+    // Two folders share one poster: its bytes are cached once, and both files point at them.
+    for twin in ["Twin A (2002)", "Twin B (2002)"] {
+        let folder = folder_of(twin);
+        link_sample(&sample, &folder, "movie.mp4");
+        std::fs::write(folder.join("poster.png"), png(640, 960, 7)).expect("poster");
+    }
+    let library = libraries::create(&db, &LibraryInput::movies_at(&root)).await.expect("library created");
+
+    let scan = scan_within(&db, library.id, Duration::from_secs(300)).await;
+    assert_eq!(scan.phase, "completed", "{scan:?}");
+    let files = i64::from(2 * N + 2);
+    assert_eq!((scan.assets_queued, scan.assets_cached, scan.errors), (files, files, 0), "{scan:?}");
+
+    let count = |sql: &'static str| {
+        let db = db.clone();
+        async move { db.fetch_all(sql, &[]).await.expect("count")[0].int("n").expect("n") }
+    };
+    assert_eq!(count("SELECT count(*) AS n FROM media_files WHERE category = 'artwork' AND sha256 IS NULL").await, 0);
+    assert_eq!(count("SELECT count(*) AS n FROM assets").await, files - 1, "the twins' poster is cached once");
+    let twins = count(
+        "SELECT count(*) AS n FROM media_files f JOIN assets a ON a.sha256 = f.sha256 \
+         WHERE f.slot = 'poster' AND a.width = 640 AND a.height = 960",
+    )
+    .await;
+    assert_eq!(twins, 2);
+
+    // Each file is linked to the hash of its own bytes, with its own dimensions.
+    let cache_root = app.data_dir.path().join("cache");
+    for i in [0, 137, N - 1] {
+        let folder = folder_of(&format!("Film {i:03} (2001)"));
+        for (name, dimensions) in [("poster.png", Some((1000 + i, 1500))), ("fanart.jpg", None)] {
+            let path = folder.join(name);
+            let bytes = std::fs::read(&path).expect("library file");
+            let rows = db
+                .fetch_all(
+                    "SELECT a.sha256, a.ext, a.width, a.height FROM media_files f JOIN assets a ON a.sha256 = f.sha256 \
+                     WHERE f.path = $1",
+                    &[path.display().to_string().into()],
+                )
+                .await
+                .expect("asset of the file");
+            let row = rows.first().unwrap_or_else(|| panic!("{} has no asset", path.display()));
+            let sha256 = row.text("sha256").expect("sha256");
+            assert_eq!(sha256, format!("{:x}", <sha2::Sha256 as sha2::Digest>::digest(&bytes)), "{}", path.display());
+            let width = row.opt_int("width").expect("width").map(|w| u32::try_from(w).expect("width"));
+            let height = row.opt_int("height").expect("height").map(|h| u32::try_from(h).expect("height"));
+            assert_eq!(width.zip(height), dimensions, "{}", path.display());
+            let cached = metarr::cache::path_for(&cache_root, &sha256, &row.text("ext").expect("ext"));
+            assert_eq!(std::fs::read(&cached).expect("cached copy"), bytes);
+        }
+    }
+    app.stop().await;
+}
+app_test!(artwork_of_many_folders_is_cached_and_linked_file_by_file);
