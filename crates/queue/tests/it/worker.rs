@@ -603,7 +603,10 @@ db_test!(
 db_test!(
     async fn the_worker_fires_due_schedules_and_runs_their_jobs(db) {
         let queue = db.queue().await;
-        queue.ensure_schedule("cleanup", "scheduled-cleanup", "* * * * *", true).await.expect("ensure");
+        // Hourly, at the minute that began between two minutes and one minute ago: exactly one
+        // slot is due, and no other falls due while the test runs, even across a minute boundary.
+        let minute = chrono::Timelike::minute(&(chrono::Utc::now() - chrono::Duration::seconds(60)));
+        queue.ensure_schedule("cleanup", "scheduled-cleanup", &format!("{minute} * * * *"), true).await.expect("ensure");
         db.execute(&format!("UPDATE schedules SET updated_at = {}", db.seconds_ago_sql(120))).await;
         let runs = Arc::new(AtomicUsize::new(0));
         let mut registry = Registry::new();
