@@ -550,9 +550,19 @@ struct FolderRead {
     folder: FolderScan,
     nfo_changed: bool,
     parsed: Option<metarr_nfo::Parsed>,
-    /// Stream details of the main video, when they were read.
-    streams: Option<Result<Option<String>, String>>,
+    /// Stream details of the main video, when they had to be read.
+    streams: Option<StreamRead>,
     warnings: Vec<String>,
+}
+
+/// The outcome of reading a video's stream details.
+enum StreamRead {
+    /// The details, as JSON.
+    Read(String),
+    /// Neither the in-process reader nor `ffprobe` can run here.
+    Unavailable,
+    /// The video could not be read (corrupt, truncated, timed out).
+    Failed(String),
 }
 
 /// Whether a file's stored stream details (or a recorded failed attempt) still hold.
@@ -594,9 +604,12 @@ fn read_folder(
     let streams = match (prober, folder.main_video()) {
         (Some(prober), Some(main)) if !streams_kept(main, stored_files.get(main.path.to_string_lossy().as_ref())) => {
             Some(match prober.probe(&main.path) {
-                Ok(details) => serde_json::to_string(&details).map(Some).map_err(|e| e.to_string()),
-                Err(metarr_probe::ProbeError::Unavailable { .. }) => Ok(None),
-                Err(err) => Err(err.to_string()),
+                Ok(details) => match serde_json::to_string(&details) {
+                    Ok(json) => StreamRead::Read(json),
+                    Err(err) => StreamRead::Failed(err.to_string()),
+                },
+                Err(metarr_probe::ProbeError::Unavailable { .. }) => StreamRead::Unavailable,
+                Err(err) => StreamRead::Failed(err.to_string()),
             })
         }
         _ => None,
@@ -685,20 +698,20 @@ async fn scan_folder(services: &ScanServices, ctx: &JobContext, job: &DirectoryS
             row.probed = true;
         }
         match if is_main { streams.take() } else { None } {
-            Some(Ok(Some(details))) => {
+            Some(StreamRead::Read(details)) => {
                 row.streams = Some(details);
                 row.probed = true;
                 counts.videos_probed += 1;
             }
-            Some(Ok(None)) if !services.unavailable_warned.swap(true, Ordering::Relaxed) => {
+            Some(StreamRead::Unavailable) if !services.unavailable_warned.swap(true, Ordering::Relaxed) => {
                 warnings.push("stream details unavailable: neither the in-process reader nor ffprobe can run".into());
             }
-            Some(Err(err)) => {
+            Some(StreamRead::Failed(err)) => {
                 // Recorded as attempted: a corrupt video is not re-read until it changes.
                 row.probed = true;
                 warnings.push(format!("{}: stream details: {err}", file.path.display()));
             }
-            Some(Ok(None)) | None => {}
+            Some(StreamRead::Unavailable) | None => {}
         }
         if matches!(file.kind, FileKind::Unknown(_)) {
             counts.unknown_files += 1;
