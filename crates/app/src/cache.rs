@@ -71,14 +71,17 @@ pub fn content_type(ext: &str) -> &'static str {
 }
 
 /// Files up to this size are hashed in memory and written straight into their own cache
-/// folder (artwork nearly always is); larger ones stream through `cache/tmp`.
-const IN_MEMORY_LIMIT: u64 = 4 << 20;
+/// folder (most posters and much fanart are); larger ones stream through `cache/tmp`. Small
+/// enough that the scan's concurrent caching jobs (`cores × 16`) hold at most tens of MiB.
+const IN_MEMORY_LIMIT: u64 = 1 << 20;
 
 /// Copies `source` into the cache (blocking; run it off the async executor).
 pub fn store_file(cache_root: &Path, source: &Path) -> Result<Cached, CacheError> {
     let read_err = |source_err| CacheError::Read { path: source.to_owned(), source: source_err };
     let mut input = std::fs::File::open(source).map_err(read_err)?;
-    let mut head = Vec::new();
+    // Sized from the file's length, so that reading it whole allocates once.
+    let expected = input.metadata().map_or(0, |m| m.len()).min(IN_MEMORY_LIMIT + 1);
+    let mut head = Vec::with_capacity(usize::try_from(expected).unwrap_or(0));
     (&mut input).take(IN_MEMORY_LIMIT + 1).read_to_end(&mut head).map_err(read_err)?;
     let dimensions = metarr_media::image_dimensions_from_bytes(&head);
     let ext = clean_ext(source);
