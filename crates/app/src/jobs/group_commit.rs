@@ -131,4 +131,45 @@ mod tests {
         assert!(err.to_string().contains("refused [-5]"), "{err}");
         assert_eq!(*log.batches.lock().expect("not poisoned"), vec![vec![5], vec![-5]]);
     }
+    /// A job stopped while it wrote a batch (its handler was dropped): nothing of the batch was
+    /// committed, so the other jobs whose items it had taken get an error to retry, at once.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn items_of_a_batch_whose_writer_stops_fail_instead_of_waiting() {
+        use std::time::Duration;
+        let group = Arc::new(GroupCommit::<i32>::default());
+        let release = Arc::new(tokio::sync::Notify::new());
+        /// Item 1 is written once released; a batch holding item 2 never finishes.
+        fn write<'a>(release: &'a tokio::sync::Notify, items: &'a [i32]) -> BoxFuture<'a, Result<(), CatalogueError>> {
+            let first = items.contains(&1);
+            Box::pin(async move {
+                if first {
+                    release.notified().await;
+                    Ok(())
+                } else {
+                    std::future::pending().await
+                }
+            })
+        }
+        let submit = |item: i32| {
+            let (group, release) = (Arc::clone(&group), Arc::clone(&release));
+            tokio::spawn(async move { group.submit(&*release, item, write).await })
+        };
+        let first = submit(1);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let second = submit(2);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let third = submit(3);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        // The first batch ends; the second job takes items 2 and 3 and hangs writing them.
+        release.notify_one();
+        first.await.expect("the task ran").expect("item 1 written");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        second.abort();
+        let third = tokio::time::timeout(Duration::from_secs(5), third)
+            .await
+            .expect("item 3 does not wait for ever")
+            .expect("the task ran");
+        let err = third.expect_err("item 3 was never committed");
+        assert!(err.to_string().contains("interrupted"), "{err}");
+    }
 }
