@@ -9,7 +9,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use crate::kodi::{separator_of, with_trailing_separator};
-use crate::{KodiClient, KodiNotifications, PlayerError};
+use crate::{KodiClient, KodiNotification, KodiNotifications, PlayerError};
 
 /// How often to look for a refreshed movie, and how long to wait between looks (5 s in
 /// all, generous for one movie: a real Kodi re-adds it within a second).
@@ -174,6 +174,23 @@ impl Watch {
     }
 }
 
+/// The next notification before `requested + within`, or how the wait ended: timed out, or the
+/// socket became unavailable (never a failure of the refresh itself).
+async fn next_notification(
+    socket: &mut KodiNotifications,
+    requested: Instant,
+    within: Duration,
+) -> Result<KodiNotification, Confirmation> {
+    match socket.next_before(requested + within).await {
+        Ok(Some(notification)) => {
+            tracing::debug!(method = notification.method, data = %notification.data, "Kodi notification");
+            Ok(notification)
+        }
+        Ok(None) => Err(Confirmation::TimedOut { waited: requested.elapsed() }),
+        Err(err) => Err(Confirmation::Unavailable { reason: err.to_string() }),
+    }
+}
+
 /// Waits for the end of the scan of `kodi_folder` requested at `requested`: once
 /// `OnScanFinished` arrives, the scan is confirmed when an `OnUpdate` named a movie that
 /// now lies in the folder (`Scan` answers "OK" even when it imports nothing, PEERS §3
@@ -187,12 +204,10 @@ async fn confirm_scan(
 ) -> Result<Confirmation, PlayerError> {
     let mut updated = BTreeSet::new();
     loop {
-        let notification = match socket.next_before(requested + within).await {
-            Ok(Some(notification)) => notification,
-            Ok(None) => return Ok(Confirmation::TimedOut { waited: requested.elapsed() }),
-            Err(err) => return Ok(Confirmation::Unavailable { reason: err.to_string() }),
+        let notification = match next_notification(socket, requested, within).await {
+            Ok(notification) => notification,
+            Err(ended) => return Ok(ended),
         };
-        tracing::debug!(method = notification.method, data = %notification.data, "Kodi notification");
         match notification.method.as_str() {
             "VideoLibrary.OnUpdate" => updated.extend(notification.movie_id()),
             "VideoLibrary.OnScanFinished" => {
@@ -221,12 +236,10 @@ async fn confirm_refresh(
     within: Duration,
 ) -> Result<Confirmation, PlayerError> {
     loop {
-        let notification = match socket.next_before(requested + within).await {
-            Ok(Some(notification)) => notification,
-            Ok(None) => return Ok(Confirmation::TimedOut { waited: requested.elapsed() }),
-            Err(err) => return Ok(Confirmation::Unavailable { reason: err.to_string() }),
+        let notification = match next_notification(socket, requested, within).await {
+            Ok(notification) => notification,
+            Err(ended) => return Ok(ended),
         };
-        tracing::debug!(method = notification.method, data = %notification.data, "Kodi notification");
         if notification.method != "VideoLibrary.OnUpdate" {
             continue;
         }
