@@ -10,10 +10,10 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// What the stand-in received: method, path with query, content type, JSON body.
-type Received = Arc<Mutex<Vec<(String, String, String, Value)>>>;
+pub(crate) type Received = Arc<Mutex<Vec<(String, String, String, Value)>>>;
 
 /// A Discord webhook stand-in on 127.0.0.1:0 answering 204 like Discord without `?wait=true`.
-async fn discord_stand_in() -> (String, Received) {
+pub(crate) async fn discord_stand_in() -> (String, Received) {
     let received: Received = Arc::new(Mutex::new(Vec::new()));
     let sink = Arc::clone(&received);
     let app = Router::new().fallback(move |request: axum::extract::Request| {
