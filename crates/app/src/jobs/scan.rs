@@ -42,6 +42,8 @@ pub struct ScanServices {
     assets: GroupCommit<AssetWrite>,
     /// What the jobs of each running scan last read about it.
     contexts: std::sync::Mutex<HashMap<i64, Arc<ScanContext>>>,
+    /// When each running scan's progress was last published, and in which phase.
+    progress: std::sync::Mutex<HashMap<i64, (std::time::Instant, String)>>,
 }
 
 /// How long a scan job trusts what another job of the same scan read about the scan (its
@@ -71,6 +73,7 @@ impl ScanServices {
             ignore_rules: std::sync::Mutex::new(HashMap::new()),
             assets: GroupCommit::default(),
             contexts: std::sync::Mutex::new(HashMap::new()),
+            progress: std::sync::Mutex::new(HashMap::new()),
         }
     }
 
@@ -197,10 +200,32 @@ pub async fn cancel_scan(db: &Db, scan_id: i64) -> Result<Scan, CatalogueError> 
     Ok(scan)
 }
 
-fn publish(events: &AppEvents, scan: &Scan) {
-    events.publish("scan.progress", scan);
-    if scan.phase == scans::COMPLETED {
-        events.publish("scan.completed", scan);
+/// The shortest gap between two `scan.progress` events of one scan in the same phase: every
+/// scan job moves the counters, and a 10,000-movie scan would otherwise send 30,000 events to
+/// every open page.
+const PROGRESS_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
+
+impl ScanServices {
+    /// Tells the WebSocket clients how the scan stands: always when its phase changes, at most
+    /// every [`PROGRESS_EVERY`] otherwise.
+    fn publish(&self, scan: &Scan) {
+        let due = {
+            let mut last = self.progress.lock().expect("the progress stamps are never poisoned");
+            let due =
+                last.get(&scan.id).is_none_or(|(at, phase)| *phase != scan.phase || at.elapsed() >= PROGRESS_EVERY);
+            if scan.is_finished() {
+                last.remove(&scan.id);
+            } else if due {
+                last.insert(scan.id, (std::time::Instant::now(), scan.phase.clone()));
+            }
+            due
+        };
+        if due {
+            self.events.publish("scan.progress", scan);
+        }
+        if scan.phase == scans::COMPLETED {
+            self.events.publish("scan.completed", scan);
+        }
     }
 }
 
@@ -259,7 +284,7 @@ async fn count_failure(
         .await;
         match recorded {
             Ok(scan) => {
-                publish(&services.events, &scan);
+                services.publish(&scan);
                 after_finish(&services.db, &scan).await;
             }
             Err(err) => tracing::warn!(scan_id, error = %err, "recording a failed scan job"),
@@ -292,7 +317,7 @@ impl Handler for LibraryScanHandler {
                     .await;
                     match failed {
                         Ok(scan) => {
-                            publish(&self.0.events, &scan);
+                            self.0.publish(&scan);
                             after_finish(&self.0.db, &scan).await;
                         }
                         Err(err) => tracing::warn!(scan_id = job.scan_id, error = %err, "marking a scan failed"),
@@ -352,7 +377,7 @@ async fn discover(services: &ScanServices, ctx: &JobContext, job: &LibraryScan) 
     scans::record(&mut tx, job.scan_id, &counts, &warnings).await?;
     let scan = scans::set_phase(&mut tx, job.scan_id, scans::SCANNING).await?;
     tx.commit().await?;
-    publish(&services.events, &scan);
+    services.publish(&scan);
     after_finish(&services.db, &scan).await;
     Ok(())
 }
@@ -412,7 +437,7 @@ async fn discover_batch(
     };
     let scan = scans::record(&mut tx, job.scan_id, &counts, &[]).await?;
     tx.commit().await?;
-    publish(&services.events, &scan);
+    services.publish(&scan);
     Ok(true)
 }
 
@@ -644,7 +669,7 @@ async fn scan_folder(services: &ScanServices, ctx: &JobContext, job: &DirectoryS
             let counts = Counts { directories_scanned: 1, ..Counts::default() };
             let scan = scans::record(&mut tx, job.scan_id, &counts, &[err.to_string()]).await?;
             tx.commit().await?;
-            publish(&services.events, &scan);
+            services.publish(&scan);
             after_finish(&services.db, &scan).await;
             return Ok(());
         }
@@ -757,7 +782,7 @@ async fn scan_folder(services: &ScanServices, ctx: &JobContext, job: &DirectoryS
     let scan_warnings: Vec<String> = warnings.iter().map(|w| format!("{}: {w}", job.folder)).collect();
     let scan = scans::record(&mut tx, job.scan_id, &counts, &scan_warnings).await?;
     tx.commit().await?;
-    publish(&services.events, &scan);
+    services.publish(&scan);
     after_finish(&services.db, &scan).await;
     Ok(())
 }
@@ -828,7 +853,7 @@ async fn write_assets(services: &ScanServices, batch: &[AssetWrite]) -> Result<(
     }
     tx.commit().await?;
     for scan in &recorded {
-        publish(&services.events, scan);
+        services.publish(scan);
         after_finish(&services.db, scan).await;
     }
     Ok(())

@@ -2,6 +2,7 @@
 //! NFOs, stream details from a real video, caching, change detection, locks and missing folders.
 
 use crate::helpers::{Backend, TestApp};
+use futures::StreamExt;
 use metarr::catalogue::libraries::{self, LibraryInput};
 use metarr::catalogue::movies::{self, Fields, MovieFilter};
 use metarr::catalogue::scans::{self, Scan};
@@ -261,7 +262,6 @@ async fn scan_command_adds_the_library_scans_it_and_prints_the_record(backend: B
 app_test!(scan_command_adds_the_library_scans_it_and_prints_the_record);
 
 async fn scan_progress_and_completion_reach_websocket_clients(backend: Backend) {
-    use futures::StreamExt;
     let app = TestApp::spawn(backend).await;
     let db = Db::new(&app.queue);
     let library_dir = tempfile::tempdir().expect("library folder");
@@ -408,3 +408,57 @@ async fn artwork_of_many_folders_is_cached_and_linked_file_by_file(backend: Back
     app.stop().await;
 }
 app_test!(artwork_of_many_folders_is_cached_and_linked_file_by_file);
+
+/// Every scan job moves the counters, but open pages are told at most every 250 ms per phase:
+/// a scan of hundreds of jobs sends a handful of `scan.progress` events, still with every phase
+/// it went through and the completion.
+async fn scan_progress_events_are_throttled_but_keep_every_phase(backend: Backend) {
+    const N: u32 = 120;
+    let app = TestApp::spawn(backend).await;
+    let db = Db::new(&app.queue);
+    let library_dir = tempfile::tempdir().expect("library folder");
+    let root = library_dir.path().join("Movies");
+    let sample = sample_beside(&root);
+    for i in 0..N {
+        let folder = root.join(format!("Film {i:03} (2003)"));
+        link_sample(&sample, &folder, "movie.mp4");
+        std::fs::write(folder.join("poster.png"), png(300 + i, 450, 1)).expect("poster");
+        std::fs::write(folder.join("fanart.jpg"), format!("fanart {i}")).expect("fanart");
+    }
+    let library = libraries::create(&db, &LibraryInput::movies_at(&root)).await.expect("library");
+    let (mut socket, _) = tokio_tungstenite::connect_async(app.events_url()).await.expect("WebSocket connects");
+    let started = std::time::Instant::now();
+    let scan = metarr::jobs::scan::start_scan(&db, library.id).await.expect("scan starts");
+
+    let mut phases = Vec::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
+    loop {
+        let message = tokio::time::timeout_at(deadline, socket.next())
+            .await
+            .expect("scan events arrive in time")
+            .expect("socket open")
+            .expect("message readable");
+        let tokio_tungstenite::tungstenite::Message::Text(text) = message else { continue };
+        let event: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+        if event["data"]["id"] != scan.id {
+            continue;
+        }
+        match event["type"].as_str() {
+            Some("scan.progress") => phases.push(event["data"]["phase"].as_str().expect("phase").to_owned()),
+            Some("scan.completed") => {
+                assert_eq!(event["data"]["assets_cached"], i64::from(2 * N), "{event}");
+                break;
+            }
+            _ => {}
+        }
+    }
+    let elapsed = started.elapsed();
+    // One event per phase change, plus at most one per 250 ms (and one for rounding), against
+    // one per job (more than 3 × N) without the throttle.
+    let allowed = 6 + usize::try_from(elapsed.as_millis() / 250).expect("small") + 2;
+    assert!(phases.len() <= allowed, "{} progress events in {elapsed:?}: {phases:?}", phases.len());
+    assert!(phases.contains(&"scanning".to_owned()), "{phases:?}");
+    assert_eq!(phases.last().map(String::as_str), Some("completed"), "{phases:?}");
+    app.stop().await;
+}
+app_test!(scan_progress_events_are_throttled_but_keep_every_phase);
