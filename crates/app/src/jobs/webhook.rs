@@ -28,7 +28,7 @@
 use crate::arr::notifications;
 use crate::arr::payload::{ArrEvent, MovieEssentials, Source};
 use crate::arr::{self, log};
-use crate::catalogue::scans::{self, Counts};
+use crate::catalogue::scans::{self, Counts, ItemKind, ItemState};
 use crate::catalogue::{CatalogueError, libraries, now_ms};
 use crate::db::{Db, Tx};
 use crate::jobs::notify;
@@ -94,7 +94,11 @@ impl Handler for ScanMovieHandler {
         let begun = async {
             let mut tx = db.begin().await?;
             let (scan, created) = scans::start(&mut tx, job.library_id).await?;
-            scans::record(&mut tx, scan.id, &Counts { directories_total: 1, ..Counts::default() }, &[]).await?;
+            // Counted once: a retried job, or a folder the running scan already holds, adds nothing.
+            let folder = [job.folder.clone()];
+            if !scans::add_items(&mut tx, scan.id, ItemKind::Folder, &folder, ItemState::Queued).await?.is_empty() {
+                scans::record(&mut tx, scan.id, &Counts { directories_total: 1, ..Counts::default() }, &[]).await?;
+            }
             if created {
                 // A scan of one folder has no discovery phase.
                 scans::set_phase(&mut tx, scan.id, scans::SCANNING).await?;

@@ -21,6 +21,7 @@ mod path_mappings;
 mod players;
 mod real_kodi;
 mod scan;
+mod scan_rerun;
 mod schedules;
 mod ui;
 mod ui_browser;
