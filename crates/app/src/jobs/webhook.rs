@@ -73,6 +73,23 @@ pub fn scan_movie_job(library_id: i64, folder: &str) -> NewJob {
     NewJob::of(&ScanMovie { library_id, folder: folder.to_owned() }).unique_key(format!("scan-movie:{folder}"))
 }
 
+/// Queues a rescan of one movie's folder (`POST /api/v1/movies/{id}/scan` and the movie page's
+/// button): the `scan-movie` job a webhook queues, unique per folder, so that a burst of clicks
+/// or a click during a download's webhook makes one scan.
+pub async fn rescan_movie(db: &Db, movie_id: i64) -> Result<Job, CatalogueError> {
+    let movie = crate::catalogue::movies::detail(db, movie_id).await?.summary;
+    let library = libraries::get(db, movie.library_id).await?;
+    if !library.enabled {
+        return Err(CatalogueError::Conflict(format!(
+            "library {:?} is disabled; enable it to scan its movies",
+            library.name
+        )));
+    }
+    let enqueued =
+        db.queue().enqueue(scan_movie_job(library.id, &movie.folder)).await.map_err(crate::db::DbError::from)?;
+    Ok(enqueued.job)
+}
+
 /// Runs `scan-movie`: a scan record for the library (or the one running), then the same
 /// folder scan as a library scan's `directory-scan`, inline in this job.
 pub struct ScanMovieHandler(pub Arc<ScanServices>);

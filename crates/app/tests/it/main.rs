@@ -15,6 +15,7 @@ mod crash;
 mod events;
 mod jobs;
 mod libraries;
+mod movie_rescan;
 mod movies;
 mod notifications;
 mod path_mappings;
