@@ -184,6 +184,10 @@ async fn act(db: &Db, job: &Job, received: &WebhookReceived) -> Result<(), Catal
     let places = arr::Places::load(db).await?;
     let source = received.source.display_name();
     let mut tx = db.begin().await?;
+    if !log::claim(&mut tx, received.webhook_event_id).await? {
+        // An earlier run committed all of this and died before acknowledging.
+        return Ok(());
+    }
     let plan = plan(&places, &mut tx, source, &received.event).await?;
     let mut job_ids: Vec<JobId> = vec![job.id];
     let mut outcome = plan.outcome;
