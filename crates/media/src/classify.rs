@@ -1,8 +1,9 @@
 //! Phase 2 of a scan: lists every file of one movie folder and says what each one is.
 
 use std::collections::HashMap;
+use std::fs::Metadata;
 use std::io;
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 
 use crate::discover::DiscKind;
 use crate::identity::{NameIdentity, parse_folder_name};
@@ -10,13 +11,14 @@ use crate::ignore::IgnoreRules;
 use crate::naming::{self, ArtworkKind, ExtraKind, SpecialFolder, UnknownKind, VideoMarker};
 use crate::stamp::{self, FileStamp};
 use crate::subtitle::{SubtitleInfo, parse_subtitle_name};
-use crate::walk::{self, Visited};
+use crate::walk::{self, Canonical, Confinement, LinkPolicy, Visited};
 use crate::warning::{ScanWarning, ScanWarningKind};
 
 /// Why a movie folder could not be classified at all.
 #[derive(Debug, thiserror::Error)]
 pub enum ClassifyError {
-    /// The folder is not inside the library root, so ignore patterns cannot be applied.
+    /// The folder is not inside the library root (by its path, or because it or a folder above
+    /// it is a symlink leading out of the root), so it is not read.
     #[error("{folder} is not inside the library root {root}")]
     OutsideLibrary {
         /// The folder asked for.
@@ -41,11 +43,12 @@ pub struct FolderScan {
     /// The movie folder.
     pub folder: PathBuf,
     /// Every file that is not ignored, sorted by relative path; a disc structure is one entry.
+    /// Every path is inside the folder: symlinks leading out of it are warnings instead.
     pub files: Vec<MediaFile>,
     /// What the names say about the film: the folder's name, or the main video's name when the
     /// folder's name has no year or id and the video's has.
     pub identity: NameIdentity,
-    /// Subfolders or entries that could not be read, symlink loops.
+    /// Subfolders or entries that could not be read, symlinks not followed.
     pub warnings: Vec<ScanWarning>,
 }
 
@@ -225,16 +228,18 @@ struct Found {
 /// and folders are skipped entirely; unreadable subfolders are warnings. Only file metadata is
 /// read, never contents.
 ///
+/// Nothing outside `folder` is read: a symlink is followed only when it leads inside the folder
+/// (`poster.jpg → artwork/p.jpg`); one leading anywhere else is a warning
+/// ([`ScanWarningKind::SymlinkOutsideFolder`] or `…OutsideLibrary`) and is left out.
+///
 /// # Errors
 ///
-/// The folder is outside `library_root`, or cannot be listed.
+/// The folder is outside `library_root` (also through a symlink), or cannot be listed.
 pub fn classify_folder(library_root: &Path, folder: &Path, rules: &IgnoreRules) -> Result<FolderScan, ClassifyError> {
-    let folder_relative = folder.strip_prefix(library_root).map_err(|_| ClassifyError::OutsideLibrary {
-        folder: folder.to_path_buf(),
-        root: library_root.to_path_buf(),
-    })?;
+    let (folder_relative, folder_metadata) = confined_folder(library_root, folder)?;
     let mut warnings = Vec::new();
-    let (found, folder_inodes) = walk_movie_folder(folder, folder_relative, rules, &mut warnings)?;
+    let (found, folder_inodes) =
+        walk_movie_folder(library_root, folder, folder_relative, folder_metadata, rules, &mut warnings)?;
     let mut files = classify(folder, &found, &folder_inodes);
     files.sort_by(|left, right| left.relative.cmp(&right.relative));
     let identity = identity_of(folder, &files);
@@ -242,23 +247,68 @@ pub fn classify_folder(library_root: &Path, folder: &Path, rules: &IgnoreRules) 
     Ok(FolderScan { folder: folder.to_path_buf(), files, identity, warnings })
 }
 
+/// Checks that `folder` lies inside `library_root` on disk, not only by its path, and returns
+/// its path relative to the root and its metadata.
+///
+/// Each folder between the root and `folder` is `lstat`ed (for a film directly under the root
+/// that is the one `stat` the walk needs anyway); only when one of them is a symlink are the
+/// root and the folder canonicalised and compared. The root itself may be a symlink.
+fn confined_folder<'a>(library_root: &Path, folder: &'a Path) -> Result<(&'a Path, Metadata), ClassifyError> {
+    let outside = || ClassifyError::OutsideLibrary { folder: folder.to_path_buf(), root: library_root.to_path_buf() };
+    let relative = folder.strip_prefix(library_root).map_err(|_| outside())?;
+    // `strip_prefix` compares components only: `root/../elsewhere` would pass it.
+    if !relative.components().all(|component| matches!(component, Component::Normal(_))) {
+        return Err(outside());
+    }
+    let unreadable = |source| ClassifyError::Unreadable { path: folder.to_path_buf(), source };
+    let mut through_link = false;
+    let mut current = library_root.to_path_buf();
+    let mut metadata = None;
+    for component in relative.components() {
+        current.push(component);
+        let own = std::fs::symlink_metadata(&current).map_err(unreadable)?;
+        if own.file_type().is_symlink() {
+            through_link = true;
+            break;
+        }
+        metadata = Some(own);
+    }
+    let metadata = match metadata {
+        Some(metadata) if !through_link => metadata,
+        // The root itself, or a path through a link: follow it, then check where it leads.
+        _ => std::fs::metadata(folder).map_err(unreadable)?,
+    };
+    if through_link {
+        let canonical_root = std::fs::canonicalize(library_root).map_err(unreadable)?;
+        let canonical_folder = std::fs::canonicalize(folder).map_err(unreadable)?;
+        if !canonical_folder.starts_with(&canonical_root) {
+            return Err(outside());
+        }
+    }
+    Ok((relative, metadata))
+}
+
 /// Walks the movie folder, returning its files and the inodes of its direct subfolders (a disc
 /// structure's stamp uses its folder's inode).
 fn walk_movie_folder(
+    library_root: &Path,
     folder: &Path,
     folder_relative: &Path,
+    folder_metadata: Metadata,
     rules: &IgnoreRules,
     warnings: &mut Vec<ScanWarning>,
 ) -> Result<(Vec<Found>, HashMap<String, u64>), ClassifyError> {
+    let canonical_folder = Canonical::new(folder);
+    let canonical_root = Canonical::new(library_root);
+    let confinement =
+        Confinement { folder: &canonical_folder, library_root: &canonical_root, policy: LinkPolicy::MovieFolder };
     let mut visited = Visited::default();
-    let unreadable = |source| ClassifyError::Unreadable { path: folder.to_path_buf(), source };
-    let root_metadata = std::fs::metadata(folder).map_err(unreadable)?;
-    visited.insert(&root_metadata);
+    visited.insert(&folder_metadata);
     let mut found = Vec::new();
     let mut folder_inodes = HashMap::new();
     let mut stack: Vec<(PathBuf, Vec<String>)> = vec![(folder.to_path_buf(), Vec::new())];
     while let Some((dir, parents)) = stack.pop() {
-        let entries = match walk::list_dir(&dir, true, warnings) {
+        let entries = match walk::list_dir(&dir, true, &confinement, warnings) {
             Ok(entries) => entries,
             Err(err) if parents.is_empty() => return Err(ClassifyError::Unreadable { path: dir, source: err }),
             Err(err) => {

@@ -61,6 +61,25 @@
 //! - Enums have `as_str()` names (and [`FileKind::category`]) that are stable for storage.
 //! - Flat libraries (many films' videos in one folder) are not supported: such a folder is one
 //!   movie folder whose other videos are versions.
+//!
+//! # Symlinks and names
+//!
+//! A scan never reads outside its library root, and a film never takes another folder's files.
+//! Paths are compared in canonical form (each symlink resolved once, the root and a folder only
+//! when a link is met), so a root that is itself a symlink (`/mnt/media → /volume1/media`)
+//! works.
+//!
+//! - Discovery follows no folder symlinks. A folder link out of the root is a
+//!   [`ScanWarningKind::SymlinkOutsideLibrary`]; one to a parent a
+//!   [`ScanWarningKind::SymlinkLoop`]; one to another folder of the library a
+//!   [`ScanWarningKind::SymlinkWithinLibrary`]: that folder is found at its real path (unless
+//!   ignored), so no film is catalogued twice or under a path that depends on name order. A file
+//!   link makes its folder a movie folder only when it leads inside that folder.
+//! - Classification follows a symlink (file or folder) only when it leads inside the movie
+//!   folder (`poster.jpg → artwork/p.jpg`); a link anywhere else (`up → ..`, an absolute path,
+//!   a sibling movie folder) is left out as a [`ScanWarningKind::SymlinkOutsideFolder`] or
+//!   [`ScanWarningKind::SymlinkOutsideLibrary`]. A movie folder that is itself reached through a
+//!   link out of the root is a [`ClassifyError::OutsideLibrary`].
 
 #![warn(missing_docs)]
 

@@ -5,3 +5,4 @@ mod builder;
 mod classification;
 mod discovery;
 mod images;
+mod links;
