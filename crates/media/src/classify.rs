@@ -12,7 +12,7 @@ use crate::naming::{self, ArtworkKind, ExtraKind, SpecialFolder, UnknownKind, Vi
 use crate::stamp::{self, FileStamp};
 use crate::subtitle::{SubtitleInfo, parse_subtitle_name};
 use crate::walk::{self, Canonical, Confinement, LinkPolicy, Visited};
-use crate::warning::{ScanWarning, ScanWarningKind};
+use crate::warning::{EscapedPath, ScanWarning, ScanWarningKind};
 
 /// Why a movie folder could not be classified at all.
 #[derive(Debug, thiserror::Error)]
@@ -35,6 +35,13 @@ pub enum ClassifyError {
         #[source]
         source: io::Error,
     },
+    /// The folder's path is not valid UTF-8: the catalogue keeps paths as text, and a lossy
+    /// conversion would merge it with another folder.
+    #[error("movie folder {} is not a UTF-8 path; rename it to UTF-8", EscapedPath(.folder))]
+    NotUtf8 {
+        /// The folder asked for.
+        folder: PathBuf,
+    },
 }
 
 /// Everything in one movie folder.
@@ -43,12 +50,14 @@ pub struct FolderScan {
     /// The movie folder.
     pub folder: PathBuf,
     /// Every file that is not ignored, sorted by relative path; a disc structure is one entry.
-    /// Every path is inside the folder: symlinks leading out of it are warnings instead.
+    /// Every path is valid UTF-8 and inside the folder: files named otherwise and symlinks
+    /// leading out of the folder are warnings instead.
     pub files: Vec<MediaFile>,
     /// What the names say about the film: the folder's name, or the main video's name when the
     /// folder's name has no year or id and the video's has.
     pub identity: NameIdentity,
-    /// Subfolders or entries that could not be read, symlinks not followed.
+    /// Subfolders or entries that could not be read, symlinks not followed, names that are not
+    /// UTF-8 ([`ScanWarning::is_error`]).
     pub warnings: Vec<ScanWarning>,
 }
 
@@ -230,12 +239,17 @@ struct Found {
 ///
 /// Nothing outside `folder` is read: a symlink is followed only when it leads inside the folder
 /// (`poster.jpg → artwork/p.jpg`); one leading anywhere else is a warning
-/// ([`ScanWarningKind::SymlinkOutsideFolder`] or `…OutsideLibrary`) and is left out.
+/// ([`ScanWarningKind::SymlinkOutsideFolder`] or `…OutsideLibrary`) and is left out. A file or
+/// subfolder whose name is not valid UTF-8 is left out with a [`ScanWarningKind::NotUtf8`].
 ///
 /// # Errors
 ///
-/// The folder is outside `library_root` (also through a symlink), or cannot be listed.
+/// The folder is outside `library_root` (also through a symlink), its path is not UTF-8, or it
+/// cannot be listed.
 pub fn classify_folder(library_root: &Path, folder: &Path, rules: &IgnoreRules) -> Result<FolderScan, ClassifyError> {
+    if folder.to_str().is_none() {
+        return Err(ClassifyError::NotUtf8 { folder: folder.to_path_buf() });
+    }
     let (folder_relative, folder_metadata) = confined_folder(library_root, folder)?;
     let mut warnings = Vec::new();
     let (found, folder_inodes) =
@@ -320,13 +334,15 @@ fn walk_movie_folder(
             parents.iter().any(|parent| naming::special_folder(parent) == Some(SpecialFolder::Samples));
         let mut children = Vec::new();
         for entry in entries {
-            // Built from the real path, not the lossy name, so a non-UTF-8 name still leads to
-            // its file.
             let relative = walk::relative_to(&entry.path, folder);
             let library_relative = folder_relative.join(&relative);
             let Some(metadata) = entry.metadata else { continue };
             if entry.is_dir {
                 if rules.is_ignored_dir(&library_relative, &entry.name) {
+                    continue;
+                }
+                if !entry.name_is_utf8 {
+                    warnings.push(ScanWarning { path: entry.path, kind: ScanWarningKind::NotUtf8 });
                     continue;
                 }
                 if !visited.insert(&metadata) {
@@ -340,6 +356,11 @@ fn walk_movie_folder(
                 child_parents.push(entry.name);
                 children.push((entry.path, child_parents));
             } else if !rules.is_ignored_file(&library_relative, &entry.name, in_sample_folder) {
+                if !entry.name_is_utf8 {
+                    // The catalogue keeps paths as text: a lossy name could merge two files.
+                    warnings.push(ScanWarning { path: entry.path, kind: ScanWarningKind::NotUtf8 });
+                    continue;
+                }
                 found.push(Found {
                     relative,
                     name: entry.name,

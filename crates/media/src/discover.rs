@@ -10,10 +10,10 @@ use crate::warning::{ScanWarning, ScanWarningKind};
 /// The movie folders found under a library root.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Discovery {
-    /// Absolute paths (the root joined with the relative path), sorted.
+    /// Absolute paths (the root joined with the relative path), sorted; all valid UTF-8.
     pub movie_folders: Vec<PathBuf>,
-    /// Folders that could not be read, symlinks not followed and the like. They do not fail the
-    /// walk.
+    /// Folders that could not be read, symlinks not followed, movie folders refused for a name
+    /// that is not UTF-8 ([`ScanWarning::is_error`]) and the like. They do not fail the walk.
     pub warnings: Vec<ScanWarning>,
 }
 
@@ -78,7 +78,8 @@ impl DiscKind {
 /// [`ScanWarningKind::SymlinkLoop`], one to another folder of the library
 /// [`ScanWarningKind::SymlinkWithinLibrary`] (its target is walked by its own path unless
 /// ignored). A file link counts towards a movie folder only when it leads inside that same
-/// folder, as classification requires.
+/// folder, as classification requires. A movie folder whose path is not valid UTF-8 is not
+/// returned but reported as [`ScanWarningKind::NotUtf8`]: every returned path is UTF-8.
 ///
 /// A folder that cannot be read is a warning; only `root` itself failing yields an empty result
 /// with one warning. What is wrong inside a movie folder (unreadable entries, refused links) is
@@ -145,7 +146,12 @@ pub fn discover(root: &Path, rules: &IgnoreRules) -> Discovery {
         if holds_movie && is_extras_like {
             discovery.warnings.push(ScanWarning { path: dir.clone(), kind: ScanWarningKind::OrphanExtrasFolder });
         } else if holds_movie {
-            discovery.movie_folders.push(dir);
+            if dir.to_str().is_some() {
+                discovery.movie_folders.push(dir);
+            } else {
+                // The catalogue keeps paths as text: a lossy path could name another folder.
+                discovery.warnings.push(ScanWarning { path: dir, kind: ScanWarningKind::NotUtf8 });
+            }
             continue;
         }
         discovery.warnings.append(&mut dir_warnings);

@@ -80,6 +80,12 @@
 //!   a sibling movie folder) is left out as a [`ScanWarningKind::SymlinkOutsideFolder`] or
 //!   [`ScanWarningKind::SymlinkOutsideLibrary`]. A movie folder that is itself reached through a
 //!   link out of the root is a [`ClassifyError::OutsideLibrary`].
+//! - Every path returned is valid UTF-8: callers store paths as text, and a lossy conversion
+//!   would merge `Bad\xff` and `Bad\xfe`. A movie folder, file or subfolder whose name is not
+//!   UTF-8 is left out with a [`ScanWarningKind::NotUtf8`], the one warning whose
+//!   [`ScanWarning::is_error`] is true (a film or file is missing until it is renamed);
+//!   [`classify_folder`] refuses such a folder with [`ClassifyError::NotUtf8`]. Messages write
+//!   the offending bytes as `\xNN`, so two such names stay distinguishable.
 
 #![warn(missing_docs)]
 

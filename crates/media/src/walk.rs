@@ -14,6 +14,9 @@ pub(crate) struct Entry {
     pub(crate) path: PathBuf,
     /// The name, lossily decoded: names are matched as text, paths keep the real bytes.
     pub(crate) name: String,
+    /// Whether the real name is valid UTF-8; when it is not, `name` is only an approximation
+    /// that another name may share, so the entry must not reach the catalogue.
+    pub(crate) name_is_utf8: bool,
     pub(crate) is_dir: bool,
     /// For a symlink, where it leads (canonical); always inside the listing's [`Confinement`].
     pub(crate) link_target: Option<PathBuf>,
@@ -106,7 +109,9 @@ pub(crate) fn list_dir(
             }
         };
         let path = entry.path();
-        let name = entry.file_name().to_string_lossy().into_owned();
+        let file_name = entry.file_name();
+        let name_is_utf8 = file_name.to_str().is_some();
+        let name = file_name.to_string_lossy().into_owned();
         let file_type = match entry.file_type() {
             Ok(file_type) => file_type,
             Err(err) => {
@@ -153,10 +158,11 @@ pub(crate) fn list_dir(
             None => (file_type.is_dir(), file_type.is_file()),
         };
         if is_dir || is_file {
-            entries.push(Entry { path, name, is_dir, link_target, metadata });
+            entries.push(Entry { path, name, name_is_utf8, is_dir, link_target, metadata });
         }
     }
-    entries.sort_by(|left, right| left.name.cmp(&right.name));
+    // By the real bytes, not the lossy name: two names that decode alike still sort stably.
+    entries.sort_by(|left, right| left.path.cmp(&right.path));
     Ok(entries)
 }
 

@@ -6,3 +6,4 @@ mod classification;
 mod discovery;
 mod images;
 mod links;
+mod non_utf8;
