@@ -11,7 +11,7 @@ use crate::ignore::IgnoreRules;
 use crate::naming::{self, ArtworkKind, ExtraKind, SpecialFolder, UnknownKind, VideoMarker};
 use crate::stamp::{self, FileStamp};
 use crate::subtitle::{SubtitleInfo, parse_subtitle_name};
-use crate::walk::{self, Canonical, Confinement, LinkPolicy, Visited};
+use crate::walk::{self, Confinement, LazyCanonical, LinkPolicy, Location, Visited};
 use crate::warning::{EscapedPath, ScanWarning, ScanWarningKind};
 
 /// Why a movie folder could not be classified at all.
@@ -250,10 +250,10 @@ pub fn classify_folder(library_root: &Path, folder: &Path, rules: &IgnoreRules) 
     if folder.to_str().is_none() {
         return Err(ClassifyError::NotUtf8 { folder: folder.to_path_buf() });
     }
-    let (folder_relative, folder_metadata) = confined_folder(library_root, folder)?;
+    let library_root_canonical = LazyCanonical::new(library_root);
+    let confined = confined_folder(library_root, &library_root_canonical, folder)?;
     let mut warnings = Vec::new();
-    let (found, folder_inodes) =
-        walk_movie_folder(library_root, folder, folder_relative, folder_metadata, rules, &mut warnings)?;
+    let (found, folder_inodes) = walk_movie_folder(folder, confined, &library_root_canonical, rules, &mut warnings)?;
     let mut files = classify(folder, &found, &folder_inodes);
     files.sort_by(|left, right| left.relative.cmp(&right.relative));
     let identity = identity_of(folder, &files);
@@ -261,13 +261,25 @@ pub fn classify_folder(library_root: &Path, folder: &Path, rules: &IgnoreRules) 
     Ok(FolderScan { folder: folder.to_path_buf(), files, identity, warnings })
 }
 
-/// Checks that `folder` lies inside `library_root` on disk, not only by its path, and returns
-/// its path relative to the root and its metadata.
+/// A movie folder checked to lie inside its library.
+struct ConfinedFolder<'a> {
+    /// Its path relative to the library root, for the ignore rules.
+    relative: &'a Path,
+    metadata: Metadata,
+    /// Where it really is, for resolving links met inside it.
+    location: Location,
+}
+
+/// Checks that `folder` lies inside `library_root` on disk, not only by its path.
 ///
 /// Each folder between the root and `folder` is `lstat`ed (for a film directly under the root
 /// that is the one `stat` the walk needs anyway); only when one of them is a symlink are the
 /// root and the folder canonicalised and compared. The root itself may be a symlink.
-fn confined_folder<'a>(library_root: &Path, folder: &'a Path) -> Result<(&'a Path, Metadata), ClassifyError> {
+fn confined_folder<'a>(
+    library_root: &Path,
+    library_root_canonical: &LazyCanonical<'_>,
+    folder: &'a Path,
+) -> Result<ConfinedFolder<'a>, ClassifyError> {
     let outside = || ClassifyError::OutsideLibrary { folder: folder.to_path_buf(), root: library_root.to_path_buf() };
     let relative = folder.strip_prefix(library_root).map_err(|_| outside())?;
     // `strip_prefix` compares components only: `root/../elsewhere` would pass it.
@@ -287,42 +299,42 @@ fn confined_folder<'a>(library_root: &Path, folder: &'a Path) -> Result<(&'a Pat
         }
         metadata = Some(own);
     }
-    let metadata = match metadata {
-        Some(metadata) if !through_link => metadata,
-        // The root itself, or a path through a link: follow it, then check where it leads.
-        _ => std::fs::metadata(folder).map_err(unreadable)?,
-    };
-    if through_link {
-        let canonical_root = std::fs::canonicalize(library_root).map_err(unreadable)?;
-        let canonical_folder = std::fs::canonicalize(folder).map_err(unreadable)?;
-        if !canonical_folder.starts_with(&canonical_root) {
-            return Err(outside());
-        }
+    if !through_link {
+        let metadata = match metadata {
+            Some(metadata) => metadata,
+            // The folder is the root itself, which may be a link: follow it.
+            None => std::fs::metadata(folder).map_err(unreadable)?,
+        };
+        return Ok(ConfinedFolder { relative, metadata, location: Location::BelowRoot(relative.to_path_buf()) });
     }
-    Ok((relative, metadata))
+    let metadata = std::fs::metadata(folder).map_err(unreadable)?;
+    let canonical_root = library_root_canonical
+        .get()
+        .map_err(|err| unreadable(io::Error::new(err.kind(), format!("cannot resolve the library root: {err}"))))?;
+    let canonical_folder = std::fs::canonicalize(folder).map_err(unreadable)?;
+    if !canonical_folder.starts_with(canonical_root) {
+        return Err(outside());
+    }
+    Ok(ConfinedFolder { relative, metadata, location: Location::Canonical(canonical_folder) })
 }
 
 /// Walks the movie folder, returning its files and the inodes of its direct subfolders (a disc
 /// structure's stamp uses its folder's inode).
 fn walk_movie_folder(
-    library_root: &Path,
     folder: &Path,
-    folder_relative: &Path,
-    folder_metadata: Metadata,
+    confined: ConfinedFolder<'_>,
+    library_root_canonical: &LazyCanonical<'_>,
     rules: &IgnoreRules,
     warnings: &mut Vec<ScanWarning>,
 ) -> Result<(Vec<Found>, HashMap<String, u64>), ClassifyError> {
-    let canonical_folder = Canonical::new(folder);
-    let canonical_root = Canonical::new(library_root);
-    let confinement =
-        Confinement { folder: &canonical_folder, library_root: &canonical_root, policy: LinkPolicy::MovieFolder };
+    let confinement = Confinement::new(confined.location.clone(), library_root_canonical, LinkPolicy::MovieFolder);
     let mut visited = Visited::default();
-    visited.insert(&folder_metadata);
+    visited.insert(&confined.metadata);
     let mut found = Vec::new();
     let mut folder_inodes = HashMap::new();
-    let mut stack: Vec<(PathBuf, Vec<String>)> = vec![(folder.to_path_buf(), Vec::new())];
-    while let Some((dir, parents)) = stack.pop() {
-        let entries = match walk::list_dir(&dir, true, &confinement, warnings) {
+    let mut stack: Vec<(PathBuf, Vec<String>, Location)> = vec![(folder.to_path_buf(), Vec::new(), confined.location)];
+    while let Some((dir, parents, location)) = stack.pop() {
+        let entries = match walk::list_dir(&dir, &location, true, &confinement, warnings) {
             Ok(entries) => entries,
             Err(err) if parents.is_empty() => return Err(ClassifyError::Unreadable { path: dir, source: err }),
             Err(err) => {
@@ -335,7 +347,7 @@ fn walk_movie_folder(
         let mut children = Vec::new();
         for entry in entries {
             let relative = walk::relative_to(&entry.path, folder);
-            let library_relative = folder_relative.join(&relative);
+            let library_relative = confined.relative.join(&relative);
             let Some(metadata) = entry.metadata else { continue };
             if entry.is_dir {
                 if rules.is_ignored_dir(&library_relative, &entry.name) {
@@ -352,9 +364,13 @@ fn walk_movie_folder(
                 if parents.is_empty() {
                     folder_inodes.insert(entry.name.to_ascii_lowercase(), stamp::inode(&metadata));
                 }
+                let child_location = match entry.link_target {
+                    Some(target) => Location::Canonical(target),
+                    None => location.join(Path::new(&entry.name)),
+                };
                 let mut child_parents = parents.clone();
                 child_parents.push(entry.name);
-                children.push((entry.path, child_parents));
+                children.push((entry.path, child_parents, child_location));
             } else if !rules.is_ignored_file(&library_relative, &entry.name, in_sample_folder) {
                 if !entry.name_is_utf8 {
                     // The catalogue keeps paths as text: a lossy name could merge two files.

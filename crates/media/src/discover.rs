@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use crate::ignore::IgnoreRules;
 use crate::naming::{self, SpecialFolder};
-use crate::walk::{self, Canonical, Confinement, LinkPolicy, Visited};
+use crate::walk::{self, Confinement, LazyCanonical, LinkPolicy, Location, Visited};
 use crate::warning::{ScanWarning, ScanWarningKind};
 
 /// The movie folders found under a library root.
@@ -97,27 +97,24 @@ pub fn discover(root: &Path, rules: &IgnoreRules) -> Discovery {
             return discovery;
         }
     }
-    let canonical_root = Canonical::new(root);
+    let canonical_root = LazyCanonical::new(root);
 
     let mut stack = vec![root.to_path_buf()];
     while let Some(dir) = stack.pop() {
         // Collected apart: when `dir` turns out to be a movie folder they are dropped, since
         // classifying it lists the same entries and reports them.
         let mut dir_warnings = Vec::new();
-        let canonical_dir = Canonical::new(&dir);
-        let confinement = Confinement {
-            folder: if dir == root { &canonical_root } else { &canonical_dir },
-            library_root: &canonical_root,
-            policy: LinkPolicy::Discovery,
-        };
-        let entries = match walk::list_dir(&dir, false, &confinement, &mut dir_warnings) {
+        let relative_dir = walk::relative_to(&dir, root);
+        // No folder link is ever entered, so every folder walked is really below the root.
+        let location = Location::BelowRoot(relative_dir.clone());
+        let confinement = Confinement::new(location.clone(), &canonical_root, LinkPolicy::Discovery);
+        let entries = match walk::list_dir(&dir, &location, false, &confinement, &mut dir_warnings) {
             Ok(entries) => entries,
             Err(err) => {
                 discovery.warnings.push(ScanWarning::unreadable(dir, &err));
                 continue;
             }
         };
-        let relative_dir = walk::relative_to(&dir, root);
         let dir_special = if dir == root {
             None
         } else {
@@ -169,7 +166,7 @@ pub fn discover(root: &Path, rules: &IgnoreRules) -> Discovery {
             // A folder link inside `dir` (links out of it were refused by the listing): its
             // target is below `dir`, so it is walked at its real path.
             if let Some(target) = entry.link_target {
-                let is_loop = confinement.folder.get().is_ok_and(|folder| folder == target);
+                let is_loop = confinement.canonical_folder().is_ok_and(|folder| folder == target);
                 let kind = if is_loop {
                     ScanWarningKind::SymlinkLoop
                 } else {

@@ -65,9 +65,10 @@
 //! # Symlinks and names
 //!
 //! A scan never reads outside its library root, and a film never takes another folder's files.
-//! Paths are compared in canonical form (each symlink resolved once, the root and a folder only
-//! when a link is met), so a root that is itself a symlink (`/mnt/media → /volume1/media`)
-//! works.
+//! Paths are compared in canonical form (each symlink resolved once, from its folder's known
+//! real path; the root canonicalised once, and only when a link is met), so a root that is
+//! itself a symlink (`/mnt/media → /volume1/media`) works and folders without links cost no
+//! extra system call.
 //!
 //! - Discovery follows no folder symlinks. A folder link out of the root is a
 //!   [`ScanWarningKind::SymlinkOutsideLibrary`]; one to a parent a
