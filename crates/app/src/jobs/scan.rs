@@ -365,12 +365,13 @@ async fn discover(services: &ScanServices, ctx: &JobContext, job: &LibraryScan) 
         return Err(CatalogueError::Invalid(format!("library root {} is not reachable", root.display())));
     }
     let warnings: Vec<String> = discovery.warnings.iter().map(ToString::to_string).collect();
-    // Sorted, for the batches and for the binary search that finds the folders gone.
-    let mut found: Vec<String> = discovery
-        .movie_folders
-        .into_iter()
-        .map(|p| p.into_os_string().into_string().unwrap_or_else(|os| os.to_string_lossy().into_owned()))
-        .collect();
+    // Folders left out because their names cannot be stored (not UTF-8) are errors: the films
+    // are missing from the catalogue until they are renamed.
+    let refused = discovery.warnings.iter().filter(|w| w.is_error()).count() as i64;
+    // Sorted, for the batches and for the binary search that finds the folders gone. Discovery
+    // returns UTF-8 paths only; a lossy conversion here would merge two folders into one.
+    let mut found: Vec<String> =
+        discovery.movie_folders.into_iter().filter_map(|p| p.into_os_string().into_string().ok()).collect();
     found.sort_unstable();
     found.dedup();
 
@@ -387,7 +388,7 @@ async fn discover(services: &ScanServices, ctx: &JobContext, job: &LibraryScan) 
         return Ok(());
     }
     movies::mark_missing(&mut tx, &gone).await?;
-    let counts = Counts { movies_missing: gone.len() as i64, ..Counts::default() };
+    let counts = Counts { movies_missing: gone.len() as i64, errors: refused, ..Counts::default() };
     scans::record(&mut tx, job.scan_id, &counts, &warnings).await?;
     let scan = scans::set_phase(&mut tx, job.scan_id, scans::SCANNING).await?;
     tx.commit().await?;
@@ -602,6 +603,8 @@ struct FolderRead {
     /// Stream details of the main video, when they had to be read.
     streams: Option<StreamRead>,
     warnings: Vec<String>,
+    /// Files left out because their names cannot be stored (counted as errors).
+    refused: i64,
 }
 
 /// The outcome of reading a video's stream details.
@@ -631,6 +634,7 @@ fn read_folder(
 ) -> Result<FolderRead, metarr_media::ClassifyError> {
     let folder = metarr_media::classify_folder(root, folder_path, rules)?;
     let mut warnings: Vec<String> = folder.warnings.iter().map(ToString::to_string).collect();
+    let refused = folder.warnings.iter().filter(|w| w.is_error()).count() as i64;
     // The NFO is parsed again only when it changed (or the movie is new).
     let nfo_file = main_nfo(&folder);
     let nfo_changed = nfo_file.is_some_and(|f| !stamp_matches(f, stored_files.get(f.path.to_string_lossy().as_ref())));
@@ -663,7 +667,7 @@ fn read_folder(
         }
         _ => None,
     };
-    Ok(FolderRead { folder, nfo_changed, parsed, streams, warnings })
+    Ok(FolderRead { folder, nfo_changed, parsed, streams, warnings, refused })
 }
 
 async fn scan_folder(services: &ScanServices, ctx: &JobContext, job: &DirectoryScan) -> Result<(), CatalogueError> {
@@ -685,15 +689,21 @@ async fn scan_folder(services: &ScanServices, ctx: &JobContext, job: &DirectoryS
     })
     .await
     .map_err(|e| CatalogueError::Invalid(format!("reading the folder stopped: {e}")))?;
-    let FolderRead { folder, nfo_changed, parsed, mut streams, mut warnings } = match read {
+    let FolderRead { folder, nfo_changed, parsed, mut streams, mut warnings, refused } = match read {
         Ok(read) => read,
         Err(err) => {
             // The folder vanished or became unreadable since discovery: a warning, not a failure.
+            // One outside the library or named in bytes the catalogue cannot keep is refused: an
+            // error (a webhook can name such a folder).
+            let refused = matches!(
+                err,
+                metarr_media::ClassifyError::OutsideLibrary { .. } | metarr_media::ClassifyError::NotUtf8 { .. }
+            );
             let mut tx = db.begin().await?;
             let folder = [job.folder.clone()];
             let counts =
                 if scans::settle_items(&mut tx, job.scan_id, ItemKind::Folder, &folder, ItemState::Done).await? == 1 {
-                    Counts { directories_scanned: 1, ..Counts::default() }
+                    Counts { directories_scanned: 1, errors: i64::from(refused), ..Counts::default() }
                 } else {
                     Counts::default()
                 };
@@ -705,7 +715,7 @@ async fn scan_folder(services: &ScanServices, ctx: &JobContext, job: &DirectoryS
             return Ok(());
         }
     };
-    let mut counts = Counts { directories_scanned: 1, movies_found: 1, ..Counts::default() };
+    let mut counts = Counts { directories_scanned: 1, movies_found: 1, errors: refused, ..Counts::default() };
     let nfo_gone = main_nfo(&folder).is_none() && stored_files.values().any(|s| s.path.ends_with(".nfo"));
 
     let main_video = folder.main_video();

@@ -22,6 +22,7 @@ mod path_mappings;
 mod players;
 mod real_kodi;
 mod scan;
+mod scan_names;
 mod scan_rerun;
 mod schedules;
 mod ui;
