@@ -69,6 +69,13 @@ impl Fields {
     /// fault. The PATCH route, the web UI's forms and [`edit`] all call it.
     pub fn check(&self) -> Result<()> {
         let invalid = |message: String| CatalogueError::Invalid(message);
+        // The messages clients already know for the commonest mistakes, then the ranges.
+        if let Some(tmdb_id) = self.tmdb_id.filter(|tmdb_id| *tmdb_id <= 0) {
+            return Err(invalid(format!("tmdb_id must be a positive integer, got {tmdb_id}")));
+        }
+        if let Some(runtime) = self.runtime.filter(|runtime| *runtime < 0) {
+            return Err(invalid(format!("runtime must not be negative, got {runtime}")));
+        }
         let mut fields = self.clone();
         for (name, value, rule) in fields.texts_mut() {
             if let Some(text) = value.as_deref() {

@@ -163,6 +163,7 @@ async fn an_nfo_with_nul_and_oversized_fields_is_imported_within_the_limits(back
         (json!({ "year": -5 }), "year must be from 1870 to 2100, got -5"),
         (json!({ "year": 99_999_999_999_999_i64 }), "year must be from 1870 to 2100"),
         (json!({ "runtime": 100_001 }), "runtime must be from 0 to 100000"),
+        (json!({ "runtime": -1 }), "runtime must not be negative"),
         (json!({ "genres": ["Drama", "\u{0}"] }), "genres holds a NUL character"),
     ];
     for (body, expected) in cases {
