@@ -210,6 +210,15 @@ async fn names_and_hosts_are_capped(backend: Backend) {
     assert_bad_request(status, &answer, "password is too long");
     let (_, group) = app.get(&format!("/player-groups/{}", group["id"])).await;
     assert_eq!(group["players"], json!([]), "nothing half-written: {group}");
+
+    let email = json!({ "enabled": false, "settings": { "host": "h".repeat(MAX_NAME_CHARS + 1) } });
+    let (status, answer) = app.put_json("/notifications/email", &email).await;
+    assert_bad_request(status, &answer, "email settings: host is too long");
+    let email = json!({ "enabled": false, "settings": { "host": "smtp.lan", "to": ["a@b\u{0}"] } });
+    let (status, answer) = app.put_json("/notifications/email", &email).await;
+    assert_bad_request(status, &answer, "email settings: to holds a NUL character");
+    let (_, email) = app.get("/notifications/email").await;
+    assert_eq!(email["settings"]["host"], Value::Null, "nothing half-written: {email}");
     app.stop().await;
 }
 app_test!(names_and_hosts_are_capped);
