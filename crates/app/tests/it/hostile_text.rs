@@ -251,3 +251,32 @@ async fn library_roots_stay_apart_from_the_file_system_root_and_the_data_directo
     app.stop().await;
 }
 app_test!(library_roots_stay_apart_from_the_file_system_root_and_the_data_directory);
+
+async fn the_catalogue_refuses_nul_the_same_on_both_backends(backend: Backend) {
+    use metarr::db::DbError;
+    let app = TestApp::spawn(backend).await;
+    // SQLite would store it and PostgreSQL fail with a 500: neither is asked.
+    let err = app
+        .db
+        .write(
+            "INSERT INTO path_mappings (remote_path, local_path, created_at, updated_at) VALUES ($1, $2, 0, 0)",
+            &["/a\0".into(), "/b".into()],
+        )
+        .await
+        .expect_err("a NUL is refused");
+    assert!(matches!(err, DbError::NulInText { .. }), "{err:?}");
+    assert!(err.is_bad_input());
+    let rows = app.db.fetch_all("SELECT id FROM path_mappings", &[]).await.expect("read");
+    assert!(rows.is_empty(), "nothing written");
+
+    // `jobs.payload` is JSONB on PostgreSQL, which refuses `\u0000` too.
+    let mut tx = app.db.begin().await.expect("begin");
+    let job = metarr_queue::NewJob::raw("debug-sleep", json!({ "ms": 1, "note": "a\u{0}b" }));
+    let err = tx.enqueue(job).await.expect_err("a NUL in a payload is refused");
+    assert!(matches!(err, DbError::NulInText { .. }), "{err:?}");
+    drop(tx);
+    let (_, jobs) = app.get("/jobs?kind=debug-sleep").await;
+    assert_eq!(jobs["items"], json!([]), "{jobs}");
+    app.stop().await;
+}
+app_test!(the_catalogue_refuses_nul_the_same_on_both_backends);
