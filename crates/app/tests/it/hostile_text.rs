@@ -280,3 +280,29 @@ async fn the_catalogue_refuses_nul_the_same_on_both_backends(backend: Backend) {
     app.stop().await;
 }
 app_test!(the_catalogue_refuses_nul_the_same_on_both_backends);
+
+async fn the_web_ui_refuses_what_the_api_refuses(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let ui = crate::ui::UiClient::new(&app);
+    ui.get("/libraries").await;
+    let (_dir, root) = folder();
+    let data_dir = std::fs::canonicalize(app.data_dir.path()).expect("canonical").display().to_string();
+    let long_name = "n".repeat(MAX_NAME_CHARS + 1);
+    let cases = [
+        (long_name.as_str(), root.as_str(), "name is too long"),
+        ("A\u{0}B", root.as_str(), "name holds a NUL character"),
+        ("Films", "/", "is the root of the file system"),
+        ("Films", data_dir.as_str(), "is inside Metarr&#39;s data directory"),
+    ];
+    for (name, path, reason) in cases {
+        let page = ui.post_form("/libraries", &[("path", path), ("name", name), ("enabled", "on")]).await;
+        assert_eq!(page.status, 400, "{name:.20} at {path}: {}", page.body);
+        assert!(page.body.contains(reason), "{reason:?} in {}", page.body);
+    }
+    let page = ui.get("/movies?q=%00").await;
+    assert_eq!(page.status, 400, "{}", page.body);
+    let (_, libraries) = app.get("/libraries").await;
+    assert_eq!(libraries["total"], 0, "nothing was created: {libraries}");
+    app.stop().await;
+}
+app_test!(the_web_ui_refuses_what_the_api_refuses);
