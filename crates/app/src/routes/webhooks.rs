@@ -5,7 +5,9 @@
 //! the URL (`?apikey=`) or a custom header, or HTTP Basic credentials (their webhook settings'
 //! username and password), so both are accepted here, compared in constant time. A request that
 //! fails authentication is answered 401 and not recorded (anyone could fill the log otherwise);
-//! every other request is recorded with its raw body, including refused ones.
+//! every other request is recorded with its raw body, including refused ones. A body that
+//! cannot be stored as it is (invalid UTF-8, NUL bytes) is stored with U+FFFD in their place and
+//! the outcome says so; a payload whose strings hold a NUL is then refused with a 400.
 //!
 //! The body is read as JSON whatever the `Content-Type`: Radarr and Sonarr always send
 //! `application/json`, and receivers in the *arr world accept JSON regardless, so a proxy that
