@@ -98,6 +98,7 @@ impl From<CatalogueError> for AppError {
             CatalogueError::NotFound(message) => AppError::NotFound(message),
             CatalogueError::Invalid(message) => AppError::BadRequest(message),
             CatalogueError::Conflict(message) => AppError::Conflict(message),
+            CatalogueError::Db(err) if err.is_bad_input() => AppError::BadRequest(err.to_string()),
             CatalogueError::Db(err) => AppError::internal(&err),
         }
     }

@@ -13,6 +13,7 @@ pub mod db;
 pub mod error;
 pub mod events;
 pub mod jobs;
+pub mod limits;
 pub mod players;
 pub mod routes;
 pub mod scan_cli;

@@ -7,6 +7,7 @@
 
 use crate::catalogue::{CatalogueError, Result, now_ms};
 use crate::db::{Db, Row, Tx};
+use crate::limits;
 use crate::secret::SecretInput;
 use metarr_players::{Endpoint, JellyfinClient, KodiClient, PathMapping, PlayerError, PlexClient};
 use secrecy::SecretString;
@@ -266,6 +267,10 @@ fn is_absolute(path: &str) -> bool {
     path.starts_with(['/', '\\']) || path.get(1..2) == Some(":") || path.contains("://")
 }
 
+fn invalid_text(err: limits::TextError) -> CatalogueError {
+    CatalogueError::Invalid(err.to_string())
+}
+
 fn validate_group(input: &GroupInput) -> Result<(GroupKind, String, Vec<GroupMapping>)> {
     let kind = GroupKind::parse(input.kind.trim()).ok_or_else(|| {
         CatalogueError::Invalid(format!("kind {:?} must be \"kodi\", \"jellyfin\" or \"plex\"", input.kind))
@@ -274,8 +279,11 @@ fn validate_group(input: &GroupInput) -> Result<(GroupKind, String, Vec<GroupMap
     if name.is_empty() {
         return Err(CatalogueError::Invalid("name must not be empty".into()));
     }
+    limits::NAME.check("name", name).map_err(invalid_text)?;
     let mut mappings = Vec::with_capacity(input.path_mappings.len());
     for mapping in &input.path_mappings {
+        limits::PATH.check("path_mappings: remote_path", &mapping.remote_path).map_err(invalid_text)?;
+        limits::PATH.check("path_mappings: local_path", &mapping.local_path).map_err(invalid_text)?;
         let remote = mapping.remote_path.trim();
         let local = mapping.local_path.trim();
         if remote.is_empty() || !is_absolute(remote) {
@@ -453,6 +461,15 @@ pub async fn delete(db: &Db, id: i64) -> Result<()> {
 
 /// Applies an input to a player (new or stored) and checks the result.
 fn apply_player_input(kind: GroupKind, player: &mut Player, input: PlayerInput) -> Result<()> {
+    limits::NAME.check("host", input.host.trim()).map_err(invalid_text)?;
+    if let Some(username) = &input.username {
+        limits::NAME.check("username", username.trim()).map_err(invalid_text)?;
+    }
+    for (field, secret) in [("password", &input.password), ("token", &input.token)] {
+        if let SecretInput::Set(value) = secret {
+            limits::SECRET.check(field, value).map_err(invalid_text)?;
+        }
+    }
     let host = input.host.trim();
     if host.is_empty() || host.contains(['/', ' ', '?', '#', '@']) {
         return Err(CatalogueError::Invalid(format!(

@@ -12,6 +12,7 @@ use std::time::Duration;
 
 /// Runs the scans and prints their outcome. Fails when a scan fails.
 pub async fn run(settings: Settings, paths: &[PathBuf], json: bool) -> anyhow::Result<()> {
+    let data_dir = settings.data_dir.clone();
     let application = Application::build_as(settings, Role::Worker).await?;
     let db = application.db().clone();
     let shutdown = application.shutdown_token();
@@ -21,7 +22,7 @@ pub async fn run(settings: Settings, paths: &[PathBuf], json: bool) -> anyhow::R
     let mut failed = Vec::new();
     let mut outcome = Ok(());
     for path in paths {
-        match scan_path(&db, path, json).await {
+        match scan_path(&db, path, &data_dir, json).await {
             Ok(scan) => {
                 if scan.phase != scans::COMPLETED {
                     failed.push(format!("{}: scan {} ended {}", path.display(), scan.id, scan.phase));
@@ -42,7 +43,7 @@ pub async fn run(settings: Settings, paths: &[PathBuf], json: bool) -> anyhow::R
 }
 
 /// The library covering `path`: one whose root is or contains it, else a new one.
-async fn library_for(db: &crate::db::Db, path: &Path) -> anyhow::Result<Library> {
+async fn library_for(db: &crate::db::Db, path: &Path, data_dir: &Path) -> anyhow::Result<Library> {
     let root = std::fs::canonicalize(path).with_context(|| format!("{} cannot be scanned", path.display()))?;
     for library in libraries::list(db).await? {
         if root.starts_with(&library.path) {
@@ -50,15 +51,15 @@ async fn library_for(db: &crate::db::Db, path: &Path) -> anyhow::Result<Library>
         }
     }
     let input = LibraryInput::movies_at(&root);
-    match libraries::create(db, &input).await {
+    match libraries::create_apart_from(db, &input, data_dir).await {
         Ok(library) => Ok(library),
         Err(CatalogueError::Conflict(message) | CatalogueError::Invalid(message)) => anyhow::bail!("{message}"),
         Err(err) => Err(err.into()),
     }
 }
 
-async fn scan_path(db: &crate::db::Db, path: &Path, json: bool) -> anyhow::Result<Scan> {
-    let library = library_for(db, path).await?;
+async fn scan_path(db: &crate::db::Db, path: &Path, data_dir: &Path, json: bool) -> anyhow::Result<Scan> {
+    let library = library_for(db, path, data_dir).await?;
     let mut scan = crate::jobs::scan::start_scan(db, library.id).await?;
     let bar = (!json && std::io::stderr().is_terminal()).then(|| {
         let bar = indicatif::ProgressBar::new(0);

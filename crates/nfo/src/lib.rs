@@ -13,6 +13,10 @@
 //!   Undeclared bytes that are not UTF-8 and contain no UTF-8 sequence at all are read as
 //!   windows-1252 (Windows "ANSI"); otherwise bad bytes become U+FFFD. Each case warns.
 //! - **Line ends.** CRLF and CR become LF in text, as XML prescribes.
+//! - **Control characters.** NUL and the other C0 controls XML 1.0 forbids (all but tab and
+//!   line breaks) are dropped with one warning, whether raw or as character references
+//!   (`&#0;`, `&#1;` become U+FFFD with a warning): no real NFO holds them, and a database
+//!   cannot store NUL.
 //! - **Entities.** The five XML entities and character references are resolved. Unknown
 //!   entities (`&nbsp;`) and bare `&` stay as literal text. DOCTYPE entity declarations are
 //!   ignored, so nothing is ever expanded recursively.
@@ -125,7 +129,8 @@ pub fn parse(bytes: &[u8]) -> Parsed {
     for warning in decoded.warnings {
         warnings.push(warning, None);
     }
-    let text = decoded.text.as_str();
+    let text = drop_forbidden_controls(decoded.text, &mut warnings);
+    let text = text.as_str();
 
     let (mut nfo, outside_text) = if text.contains('<') {
         let document = tree::build(text, &mut warnings);
@@ -161,6 +166,24 @@ pub fn parse(bytes: &[u8]) -> Parsed {
     }
 
     Parsed { nfo, warnings: warnings.finish(text, decoded.bias), kind }
+}
+
+/// Whether XML 1.0 forbids `ch` as a raw character in a document: the C0 controls other than
+/// tab, line feed and carriage return (U+0000 among them). Character references to them are
+/// refused the same way in `tree`.
+pub(crate) fn is_forbidden_control(ch: char) -> bool {
+    ch.is_ascii_control() && !matches!(ch, '\t' | '\n' | '\r') && ch != '\u{7f}'
+}
+
+/// Drops the control characters XML forbids, with one warning at the first one.
+fn drop_forbidden_controls(text: String, warnings: &mut Collector) -> String {
+    let Some(first_at) = text.find(is_forbidden_control) else {
+        return text;
+    };
+    let first = text[first_at..].chars().next().map_or(0, u32::from);
+    let count = text.chars().filter(|ch| is_forbidden_control(*ch)).count();
+    warnings.push(WarningKind::ControlCharacters { count, first }, Some(first_at));
+    text.replace(is_forbidden_control, "")
 }
 
 /// The offset of the first non-whitespace character at or after `offset`, so a warning about

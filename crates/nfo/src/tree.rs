@@ -400,7 +400,7 @@ impl Builder<'_> {
                 Some(hex) => u32::from_str_radix(hex, 16).ok(),
                 None => number.parse::<u32>().ok(),
             };
-            return match code.and_then(char::from_u32).filter(|ch| *ch != '\0') {
+            return match code.and_then(char::from_u32).filter(|ch| !crate::is_forbidden_control(*ch)) {
                 Some(ch) => ch.to_string(),
                 None => {
                     self.warnings.push(WarningKind::InvalidCharRef { reference: name.to_owned() }, Some(offset));

@@ -176,6 +176,16 @@ pub enum WarningKind {
         /// The text as written.
         value: String,
     },
+    /// Control characters XML 1.0 forbids (NUL and the other C0 characters except tab and
+    /// line breaks) were dropped: no well-formed NFO holds them, and a database cannot store
+    /// NUL. Positions after the first one count in the text without them.
+    #[error("{count} control character(s) forbidden in XML dropped (the first is U+{first:04X})")]
+    ControlCharacters {
+        /// How many were dropped.
+        count: usize,
+        /// The first one's code point.
+        first: u32,
+    },
     /// Neither an XML root nor a URL was found in a non-empty input.
     #[error("no XML root element and no URL found")]
     NoContent,

@@ -31,17 +31,11 @@ fn from_row(row: &Row) -> Result<PathMapping> {
     Ok(PathMapping { id: row.int("id")?, remote_path: row.text("remote_path")?, local_path: row.text("local_path")? })
 }
 
-/// Longest path accepted; longer than any real path, short enough to refuse pasted garbage.
-pub const MAX_PATH_CHARS: usize = 4096;
+pub use crate::limits::MAX_PATH_CHARS;
 
 fn validate(input: &PathMappingInput) -> Result<(String, String)> {
     for (name, value) in [("remote_path", &input.remote_path), ("local_path", &input.local_path)] {
-        let chars = value.chars().count();
-        if chars > MAX_PATH_CHARS {
-            return Err(CatalogueError::Invalid(format!(
-                "{name} is too long ({chars} characters; at most {MAX_PATH_CHARS})"
-            )));
-        }
+        crate::limits::PATH.check(name, value).map_err(|err| CatalogueError::Invalid(err.to_string()))?;
     }
     let remote = input.remote_path.trim();
     if remote.is_empty() {

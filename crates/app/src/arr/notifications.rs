@@ -68,6 +68,31 @@ struct Stored {
     to: Vec<String>,
 }
 
+impl Stored {
+    /// Checks every text against the shared limits (`crate::limits`), as the settings form does.
+    fn check_limits(&self, service: Service) -> Result<()> {
+        use crate::limits::{NAME, SECRET};
+        let texts = [
+            ("webhook_url", &self.webhook_url, SECRET),
+            ("app_token", &self.app_token, SECRET),
+            ("user_key", &self.user_key, SECRET),
+            ("api_url", &self.api_url, SECRET),
+            ("host", &self.host, NAME),
+            ("username", &self.username, NAME),
+            ("password", &self.password, SECRET),
+            ("from", &self.from, NAME),
+        ];
+        let to = self.to.iter().map(|address| ("to", address, NAME));
+        let given =
+            texts.into_iter().filter_map(|(field, value, rule)| value.as_ref().map(|value| (field, value, rule)));
+        for (field, value, rule) in given.chain(to) {
+            rule.check(field, value)
+                .map_err(|err| CatalogueError::Invalid(format!("{} settings: {err}", service.as_str())))?;
+        }
+        Ok(())
+    }
+}
+
 impl std::fmt::Debug for Stored {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let redacted = |value: &Option<String>| value.as_ref().map(|_| "[REDACTED]");
@@ -341,6 +366,7 @@ pub async fn put(db: &Db, service: Service, input: ServiceInput) -> Result<Servi
             stored.to = email.to;
         }
     }
+    stored.check_limits(service)?;
     let config = ServiceConfig { service, enabled: input.enabled, events, stored };
     if config.enabled {
         config.check_complete()?;

@@ -47,6 +47,9 @@ pub enum PayloadError {
     EventTypeNotString,
     #[error("invalid {event_type} payload: {message}")]
     Invalid { event_type: String, message: String },
+    /// A string (or key) of the payload holds U+0000, which no backend can store or match.
+    #[error("the payload holds a NUL character (\\u0000) at {pointer}, which cannot be stored")]
+    Nul { pointer: String },
 }
 
 /// A parsed webhook: its `eventType` as sent, and what it means.
@@ -323,6 +326,9 @@ fn split(body: &[u8]) -> Result<(String, serde_json::Value), PayloadError> {
     }
     // serde_json's recursion limit (128) turns a deeply nested body into an error, not a crash.
     let value: serde_json::Value = serde_json::from_slice(body).map_err(|err| PayloadError::Json(err.to_string()))?;
+    if let Some(pointer) = nul_pointer(&value, String::new()) {
+        return Err(PayloadError::Nul { pointer });
+    }
     let object = value.as_object().ok_or(PayloadError::NotAnObject)?;
     let event_type = match object.get("eventType") {
         None | Some(serde_json::Value::Null) => return Err(PayloadError::MissingEventType),
@@ -330,6 +336,26 @@ fn split(body: &[u8]) -> Result<(String, serde_json::Value), PayloadError> {
         Some(_) => return Err(PayloadError::EventTypeNotString),
     };
     Ok((event_type, value))
+}
+
+/// The JSON pointer (`/movie/title`) of the first string or key holding U+0000, if any.
+fn nul_pointer(value: &serde_json::Value, at: String) -> Option<String> {
+    match value {
+        serde_json::Value::String(text) => text.contains('\0').then(|| if at.is_empty() { "/".to_owned() } else { at }),
+        serde_json::Value::Array(items) => {
+            items.iter().enumerate().find_map(|(index, item)| nul_pointer(item, format!("{at}/{index}")))
+        }
+        serde_json::Value::Object(map) => map.iter().find_map(|(key, item)| {
+            // The key is shown with its NUL replaced: the message itself is stored in the log.
+            let escaped = key.replace('~', "~0").replace('/', "~1").replace('\0', "\u{fffd}");
+            if key.contains('\0') {
+                Some(format!("{at}/{escaped}"))
+            } else {
+                nul_pointer(item, format!("{at}/{escaped}"))
+            }
+        }),
+        serde_json::Value::Null | serde_json::Value::Bool(_) | serde_json::Value::Number(_) => None,
+    }
 }
 
 /// Parses a Radarr body. `event` is `None` for `Test` and for event types Metarr does not know.

@@ -2,6 +2,7 @@
 
 use super::{CatalogueError, Result, now_ms};
 use crate::db::{Db, Row, Value};
+use crate::limits;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -99,8 +100,23 @@ pub async fn find_by_path(db: &Db, path: &Path) -> Result<Option<Library>> {
     row.as_ref().map(from_row).transpose()
 }
 
-/// Checks the input and returns the canonical root.
-async fn validate(db: &Db, input: &LibraryInput, except_id: Option<i64>) -> Result<(String, PathBuf)> {
+/// Checks the input and returns the canonical root. `data_dir` is Metarr's own data directory
+/// (database, cache): a library must neither be inside it nor contain it, or a scan would
+/// catalogue Metarr's cache and every cache write would look like a change in the library.
+async fn validate(
+    db: &Db,
+    input: &LibraryInput,
+    except_id: Option<i64>,
+    data_dir: Option<&Path>,
+) -> Result<(String, PathBuf)> {
+    let invalid = |err: limits::TextError| CatalogueError::Invalid(err.to_string());
+    if let Some(name) = &input.name {
+        limits::NAME.check("name", name).map_err(invalid)?;
+    }
+    limits::PATH.check("path", &input.path).map_err(invalid)?;
+    for pattern in &input.ignore_patterns {
+        limits::PATH.check("ignore_patterns", pattern).map_err(invalid)?;
+    }
     if input.kind != "movies" {
         return Err(CatalogueError::Invalid(format!("kind {:?} is not supported (only \"movies\")", input.kind)));
     }
@@ -115,6 +131,29 @@ async fn validate(db: &Db, input: &LibraryInput, except_id: Option<i64>) -> Resu
     }
     let root = std::fs::canonicalize(given)
         .map_err(|err| CatalogueError::Invalid(format!("path {:?} cannot be resolved: {err}", input.path)))?;
+    if root.parent().is_none() {
+        return Err(CatalogueError::Invalid(format!(
+            "path {:?} is the root of the file system; choose the folder that holds the movies",
+            input.path
+        )));
+    }
+    // The data directory exists once the app runs; canonicalised like the root so that
+    // symbolic links and relative settings compare equal.
+    let data_dir = data_dir.map(|dir| std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf()));
+    if let Some(data_dir) = data_dir.as_ref().filter(|dir| root.starts_with(dir)) {
+        return Err(CatalogueError::Invalid(format!(
+            "path {} is inside Metarr's data directory ({}); choose a folder outside it",
+            root.display(),
+            data_dir.display()
+        )));
+    }
+    if let Some(data_dir) = data_dir.as_ref().filter(|dir| dir.starts_with(&root)) {
+        return Err(CatalogueError::Invalid(format!(
+            "path {} contains Metarr's data directory ({}); choose a folder that does not",
+            root.display(),
+            data_dir.display()
+        )));
+    }
     metarr_media::IgnoreRules::new(&input.ignore_patterns)
         .map_err(|err| CatalogueError::Invalid(format!("ignore_patterns: {err}")))?;
     for other in list(db).await? {
@@ -150,9 +189,19 @@ async fn validate(db: &Db, input: &LibraryInput, except_id: Option<i64>) -> Resu
     Ok((name, root))
 }
 
-/// Creates a library.
+/// Creates a library, with no data directory to keep apart from (tests and benchmarks); the
+/// app's entry points (API, UI, CLI) call [`create_apart_from`].
 pub async fn create(db: &Db, input: &LibraryInput) -> Result<Library> {
-    let (name, root) = validate(db, input, None).await?;
+    insert(db, input, None).await
+}
+
+/// Creates a library that neither contains nor lies inside `data_dir`, Metarr's data directory.
+pub async fn create_apart_from(db: &Db, input: &LibraryInput, data_dir: &Path) -> Result<Library> {
+    insert(db, input, Some(data_dir)).await
+}
+
+async fn insert(db: &Db, input: &LibraryInput, data_dir: Option<&Path>) -> Result<Library> {
+    let (name, root) = validate(db, input, None, data_dir).await?;
     let now = now_ms();
     let patterns = serde_json::to_string(&input.ignore_patterns).expect("strings always serialise");
     let rows = db
@@ -181,10 +230,19 @@ pub async fn create(db: &Db, input: &LibraryInput) -> Result<Library> {
     rows.first().map(from_row).transpose()?.ok_or_else(|| CatalogueError::NotFound("library vanished".into()))
 }
 
-/// Replaces a library's settings.
+/// Replaces a library's settings, with no data directory to keep apart from (see [`create`]).
 pub async fn update(db: &Db, id: i64, input: &LibraryInput) -> Result<Library> {
+    replace(db, id, input, None).await
+}
+
+/// Replaces a library's settings; the new root must stay apart from `data_dir`.
+pub async fn update_apart_from(db: &Db, id: i64, input: &LibraryInput, data_dir: &Path) -> Result<Library> {
+    replace(db, id, input, Some(data_dir)).await
+}
+
+async fn replace(db: &Db, id: i64, input: &LibraryInput, data_dir: Option<&Path>) -> Result<Library> {
     get(db, id).await?;
-    let (name, root) = validate(db, input, Some(id)).await?;
+    let (name, root) = validate(db, input, Some(id), data_dir).await?;
     let patterns = serde_json::to_string(&input.ignore_patterns).expect("strings always serialise");
     let params: Vec<Value> = vec![
         name.into(),

@@ -4,6 +4,7 @@
 
 use super::{CatalogueError, Result, now_ms};
 use crate::db::{Db, Row, Tx, Value};
+use crate::limits;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeSet, HashMap};
 
@@ -38,6 +39,95 @@ pub struct Fields {
     pub runtime: Option<i64>,
     pub premiered: Option<String>,
     pub genres: Option<Vec<String>>,
+}
+
+impl Fields {
+    /// The text fields with the rule each follows (genres apart: a list).
+    fn texts_mut(&mut self) -> [(&'static str, &mut Option<String>, limits::TextRule); 8] {
+        [
+            ("title", &mut self.title, limits::TEXT),
+            ("original_title", &mut self.original_title, limits::TEXT),
+            ("sort_title", &mut self.sort_title, limits::TEXT),
+            ("imdb_id", &mut self.imdb_id, limits::TEXT),
+            ("plot", &mut self.plot, limits::LONG_TEXT),
+            ("outline", &mut self.outline, limits::LONG_TEXT),
+            ("tagline", &mut self.tagline, limits::TEXT),
+            ("premiered", &mut self.premiered, limits::TEXT),
+        ]
+    }
+
+    /// The numbers with their sane ranges.
+    fn numbers_mut(&mut self) -> [(&'static str, &mut Option<i64>, std::ops::RangeInclusive<i64>); 3] {
+        [
+            ("year", &mut self.year, limits::YEARS),
+            ("tmdb_id", &mut self.tmdb_id, limits::TMDB_IDS),
+            ("runtime", &mut self.runtime, limits::RUNTIME_MINUTES),
+        ]
+    }
+
+    /// Checks a user's values against [`crate::limits`]; the message names the first field at
+    /// fault. The PATCH route, the web UI's forms and [`edit`] all call it.
+    pub fn check(&self) -> Result<()> {
+        let invalid = |message: String| CatalogueError::Invalid(message);
+        // The messages clients already know for the commonest mistakes, then the ranges.
+        if let Some(tmdb_id) = self.tmdb_id.filter(|tmdb_id| *tmdb_id <= 0) {
+            return Err(invalid(format!("tmdb_id must be a positive integer, got {tmdb_id}")));
+        }
+        if let Some(runtime) = self.runtime.filter(|runtime| *runtime < 0) {
+            return Err(invalid(format!("runtime must not be negative, got {runtime}")));
+        }
+        let mut fields = self.clone();
+        for (name, value, rule) in fields.texts_mut() {
+            if let Some(text) = value.as_deref() {
+                rule.check(name, text).map_err(|err| invalid(err.to_string()))?;
+            }
+        }
+        for (name, value, range) in fields.numbers_mut() {
+            if let Some(number) = *value {
+                limits::check_range(name, number, &range).map_err(invalid)?;
+            }
+        }
+        if let Some(genres) = &self.genres {
+            if genres.len() > limits::MAX_GENRES {
+                return Err(invalid(format!("genres: {} given, at most {}", genres.len(), limits::MAX_GENRES)));
+            }
+            for genre in genres {
+                limits::TEXT.check("genres", genre).map_err(|err| invalid(err.to_string()))?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Makes imported values (an NFO's) fit the same limits a user's must: control characters
+    /// are dropped, long text is cut at a character boundary and out-of-range numbers are
+    /// dropped. Returns a warning naming the field (and the original length) for each change.
+    pub fn fit_for_import(&mut self) -> Vec<String> {
+        let mut warnings = Vec::new();
+        for (name, value, rule) in self.texts_mut() {
+            if let Some(text) = value.take() {
+                *value = Some(rule.fit(name, text, &mut warnings)).filter(|text| !text.trim().is_empty());
+            }
+        }
+        for (name, value, range) in self.numbers_mut() {
+            if let Some(number) = value.filter(|number| !range.contains(number)) {
+                warnings.push(format!("{name}: {number} is outside {}–{}; ignored", range.start(), range.end()));
+                *value = None;
+            }
+        }
+        if let Some(genres) = self.genres.take() {
+            if genres.len() > limits::MAX_GENRES {
+                warnings.push(format!("genres: {} given, the first {} kept", genres.len(), limits::MAX_GENRES));
+            }
+            let kept: Vec<String> = genres
+                .into_iter()
+                .take(limits::MAX_GENRES)
+                .map(|genre| limits::TEXT.fit("genres", genre, &mut warnings))
+                .filter(|genre| !genre.trim().is_empty())
+                .collect();
+            self.genres = Some(kept).filter(|kept| !kept.is_empty());
+        }
+        warnings
+    }
 }
 
 /// A movie in a list (DESIGN §6).
@@ -318,6 +408,7 @@ async fn locks_of(tx: &mut Tx, id: i64) -> Result<BTreeSet<String>> {
 
 /// A user's edit: sets the fields and locks each of them.
 pub async fn edit(db: &Db, id: i64, fields: &Fields) -> Result<MovieDetail> {
+    fields.check()?;
     let params = field_params(fields);
     if params.is_empty() {
         return Err(CatalogueError::Invalid(format!("nothing to change: give one or more of {}", LOCKABLE.join(", "))));

@@ -35,11 +35,20 @@ pub enum DbError {
     /// Applying the catalogue migrations failed.
     #[error("migrating the catalogue: {0}")]
     Migrate(#[source] sqlx::migrate::MigrateError),
+    /// A text parameter (or a job payload) held U+0000: PostgreSQL refuses it and SQLite would
+    /// store it silently, so neither backend is asked. The input's fault, not the database's.
+    #[error("{operation}: a text value holds a NUL character (U+0000), which cannot be stored")]
+    NulInText { operation: &'static str },
 }
 
 impl DbError {
     fn sql(operation: &'static str) -> impl FnOnce(sqlx::Error) -> DbError {
         move |source| DbError::Sql { operation, source }
+    }
+
+    /// True when the input, not the database, is at fault (a text the database cannot store).
+    pub fn is_bad_input(&self) -> bool {
+        matches!(self, DbError::NulInText { .. })
     }
 
     /// True when the statement broke a unique constraint.
@@ -104,6 +113,7 @@ impl Db {
 
     /// Runs a read and returns every row. On SQLite this uses the read pool.
     pub async fn fetch_all(&self, sql: &str, params: &[Value]) -> Result<Vec<Row>> {
+        value::storable(params, "reading the catalogue")?;
         match self.backend() {
             Backend::Sqlite(store) => {
                 let sql = sqlite_sql(sql);
@@ -177,6 +187,7 @@ pub struct Tx {
 impl Tx {
     /// Runs a statement and returns every row it returned.
     pub async fn fetch_all(&mut self, sql: &str, params: &[Value]) -> Result<Vec<Row>> {
+        value::storable(params, "writing the catalogue")?;
         match &mut self.inner {
             TxInner::Sqlite(tx) => {
                 let sql = sqlite_sql(sql);
@@ -203,6 +214,7 @@ impl Tx {
 
     /// Runs a statement and returns the number of rows it changed.
     pub async fn execute(&mut self, sql: &str, params: &[Value]) -> Result<u64> {
+        value::storable(params, "writing the catalogue")?;
         match &mut self.inner {
             TxInner::Sqlite(tx) => {
                 let sql = sqlite_sql(sql);
@@ -224,6 +236,11 @@ impl Tx {
 
     /// Enqueues a job atomically with the transaction's other writes.
     pub async fn enqueue(&mut self, job: NewJob) -> Result<Enqueued> {
+        // `jobs.payload` is JSONB on PostgreSQL, which refuses `\u0000` as text columns refuse NUL.
+        let texts = [Some(job.kind.as_str()), job.unique_key.as_deref(), job.correlation_id.as_deref()];
+        if texts.into_iter().flatten().any(|text| text.contains('\0')) || value::json_holds_nul(&job.payload) {
+            return Err(DbError::NulInText { operation: "enqueueing a job" });
+        }
         let enqueued = match &mut self.inner {
             TxInner::Sqlite(tx) => metarr_queue::store::sqlite::enqueue_with(tx, job).await?,
             TxInner::Postgres(tx) => metarr_queue::store::postgres::enqueue_with(tx, job).await?,

@@ -85,6 +85,23 @@ impl From<Option<&str>> for Value {
     }
 }
 
+/// Refuses a text parameter holding U+0000 before either backend sees it: the one place where
+/// text from anywhere (HTTP, NFO files, file names, providers) reaches the database.
+pub(super) fn storable(params: &[Value], operation: &'static str) -> Result<()> {
+    let holds_nul = |param: &Value| matches!(param, Value::Text(text) if text.contains('\0'));
+    if params.iter().any(holds_nul) { Err(DbError::NulInText { operation }) } else { Ok(()) }
+}
+
+/// Whether a JSON value holds U+0000 in any string or key.
+pub(super) fn json_holds_nul(value: &serde_json::Value) -> bool {
+    match value {
+        serde_json::Value::String(text) => text.contains('\0'),
+        serde_json::Value::Array(items) => items.iter().any(json_holds_nul),
+        serde_json::Value::Object(map) => map.iter().any(|(key, value)| key.contains('\0') || json_holds_nul(value)),
+        serde_json::Value::Null | serde_json::Value::Bool(_) | serde_json::Value::Number(_) => false,
+    }
+}
+
 /// Binds parameters in order; one body for both backends' query types.
 macro_rules! bind_all {
     ($query:expr, $params:expr) => {{

@@ -565,7 +565,10 @@ fn main_nfo(folder: &FolderScan) -> Option<&MediaFile> {
         .find_map(|wanted| folder.files.iter().find(|f| matches!(&f.kind, FileKind::Nfo { role } if *role == wanted)))
 }
 
-fn fields_from(folder: &FolderScan, nfo: Option<&metarr_nfo::Parsed>) -> Fields {
+/// The movie's fields from its NFO, completed from the folder's name. Both are text from
+/// outside: they are fitted to the limits a user's edit must meet (see `Fields::fit_for_import`),
+/// and every change is added to `warnings`.
+fn fields_from(folder: &FolderScan, nfo: Option<&metarr_nfo::Parsed>, warnings: &mut Vec<String>) -> Fields {
     let identity = &folder.identity;
     let mut fields = Fields::default();
     if let Some(parsed) = nfo {
@@ -584,6 +587,9 @@ fn fields_from(folder: &FolderScan, nfo: Option<&metarr_nfo::Parsed>) -> Fields 
         if !n.genres.is_empty() {
             fields.genres = Some(n.genres.clone());
         }
+        // Fitted before the folder's name fills the gaps, so that a dropped NFO value (a year
+        // of -5) gives way to the name's.
+        warnings.extend(fields.fit_for_import());
     }
     if fields.title.is_none() && !identity.title.is_empty() {
         fields.title = Some(identity.title.clone());
@@ -591,6 +597,7 @@ fn fields_from(folder: &FolderScan, nfo: Option<&metarr_nfo::Parsed>) -> Fields 
     fields.year = fields.year.or(identity.year.map(i64::from));
     fields.tmdb_id = fields.tmdb_id.or(identity.tmdb_id);
     fields.imdb_id = fields.imdb_id.clone().or_else(|| identity.imdb_id.clone());
+    warnings.extend(fields.fit_for_import());
     fields
 }
 
@@ -793,7 +800,11 @@ async fn scan_folder(services: &ScanServices, ctx: &JobContext, job: &DirectoryS
     let counted =
         scans::settle_items(&mut tx, job.scan_id, ItemKind::Folder, &folder_item, ItemState::Done).await? == 1;
     if any_change || !to_cache.is_empty() {
-        let fields = if is_new || parsed.is_some() { fields_from(&folder, parsed.as_ref()) } else { Fields::default() };
+        let fields = if is_new || parsed.is_some() {
+            fields_from(&folder, parsed.as_ref(), &mut warnings)
+        } else {
+            Fields::default()
+        };
         let video = main_video.map(|v| v.path.to_string_lossy().into_owned());
         let (movie_id, created, _) = movies::upsert_scanned(
             &mut tx,

@@ -1,6 +1,7 @@
 //! The libraries API: list, create, read, replace and delete libraries, and start a scan of one.
 //!
-//! Validation (absolute existing directory, valid ignore globs, no overlapping roots) lives in
+//! Validation (absolute existing directory, valid ignore globs, no overlapping roots, not the
+//! file system's root, apart from the data directory, text within `limits`) lives in
 //! `catalogue::libraries`, so that the CLI's `metarr scan PATH` refuses the same inputs.
 
 use crate::catalogue::libraries::{self, Library, LibraryInput};
@@ -30,7 +31,7 @@ pub async fn create(
     State(state): State<AppState>,
     ApiJson(input): ApiJson<LibraryInput>,
 ) -> Result<(StatusCode, [(header::HeaderName, String); 1], Json<Library>), AppError> {
-    let library = libraries::create(&state.db, &input).await?;
+    let library = libraries::create_apart_from(&state.db, &input, &state.settings.data_dir).await?;
     let location = format!("/api/v1/libraries/{}", library.id);
     Ok((StatusCode::CREATED, [(header::LOCATION, location)], Json(library)))
 }
@@ -46,7 +47,7 @@ pub async fn update(
     ApiPath(id): ApiPath<i64>,
     ApiJson(input): ApiJson<LibraryInput>,
 ) -> Result<Json<Library>, AppError> {
-    Ok(Json(libraries::update(&state.db, id, &input).await?))
+    Ok(Json(libraries::update_apart_from(&state.db, id, &input, &state.settings.data_dir).await?))
 }
 
 /// `DELETE /api/v1/libraries/{id}`: forgets the library and its movies; files on disk stay.

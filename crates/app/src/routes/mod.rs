@@ -120,6 +120,7 @@ pub fn app(state: AppState) -> Router {
         .merge(crate::ui::router(state.clone()))
         .fallback(not_found)
         .with_state(state)
+        .layer(axum::middleware::from_fn(refuse_nul_in_uri))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
@@ -137,6 +138,39 @@ async fn not_found(OriginalUri(uri): OriginalUri) -> axum::response::Response {
 
 async fn method_not_allowed() -> AppError {
     AppError::MethodNotAllowed
+}
+
+/// Refuses a request whose path or query decodes to a NUL character (`%00`), for every route
+/// at once: a NUL reaching a query parameter or path segment would otherwise reach the
+/// database, which cannot store or compare it. The two webhook receivers are let through: they
+/// log every authenticated request themselves, and their query holds only the API key.
+async fn refuse_nul_in_uri(request: Request, next: axum::middleware::Next) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let uri = request.uri();
+    let is_receiver = matches!(uri.path(), "/api/v1/webhooks/radarr" | "/api/v1/webhooks/sonarr");
+    // Percent-decoding yields U+0000 exactly where `%00` is written: the URI itself cannot hold a raw NUL.
+    let encodes_nul = |text: &str| text.as_bytes().windows(3).any(|window| window.eq_ignore_ascii_case(b"%00"));
+    if !is_receiver {
+        let problem = if let Some(query) = uri.query().filter(|query| encodes_nul(query)) {
+            let field = form_urlencoded::parse(query.as_bytes())
+                .find(|(name, value)| name.contains('\0') || value.contains('\0'))
+                .map(|(name, _)| name.replace('\0', "\u{fffd}"))
+                .unwrap_or_default();
+            Some(format!("query parameter {field:?} holds a NUL character (%00), which cannot be stored"))
+        } else if encodes_nul(uri.path()) {
+            Some("the path holds a NUL character (%00)".to_owned())
+        } else {
+            None
+        };
+        if let Some(message) = problem {
+            return if uri.path().starts_with("/api/") {
+                AppError::BadRequest(message).into_response()
+            } else {
+                crate::ui::UiError::BadRequest(message).into_response()
+            };
+        }
+    }
+    next.run(request).await
 }
 
 /// The path as the client sent it; nesting strips `/api/v1` from the request's own URI.

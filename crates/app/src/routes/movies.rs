@@ -81,16 +81,12 @@ async fn set_lock(state: &AppState, id: i64, field: &str, locked: bool) -> Resul
     Ok(Json(Locks { locks }))
 }
 
-/// Longest plot or outline, in characters: any real one fits, a pasted file does not.
-pub const MAX_LONG_TEXT_CHARS: usize = 10_000;
-/// Longest value of the other text fields (and of one genre), in characters.
-pub const MAX_TEXT_CHARS: usize = 1_000;
-/// Most genres a movie may have.
-pub const MAX_GENRES: usize = 100;
+pub use crate::limits::{MAX_GENRES, MAX_LONG_TEXT_CHARS, MAX_TEXT_CHARS};
 
 /// Checks an edit field by field, so that every error names the field at fault (serde's own
 /// message for a whole struct does not). The PATCH route and the web UI's field forms both
-/// call it, so both refuse exactly the same values.
+/// call it, so both refuse exactly the same values; the limits themselves are
+/// [`Fields::check`]'s, which the NFO import fits to as well.
 pub fn parse_fields(body: Map<String, Value>) -> Result<Fields, AppError> {
     for (name, value) in &body {
         if !LOCKABLE.contains(&name.as_str()) {
@@ -110,47 +106,11 @@ pub fn parse_fields(body: Map<String, Value>) -> Result<Fields, AppError> {
     }
     let fields: Fields =
         serde_json::from_value(Value::Object(body)).map_err(|err| AppError::BadRequest(err.to_string()))?;
+    fields.check()?;
     if let Some(imdb_id) = fields.imdb_id.as_deref().filter(|imdb_id| !is_imdb_id(imdb_id)) {
         return Err(AppError::BadRequest(format!("imdb_id {imdb_id:?} must look like \"tt0133093\"")));
     }
-    if let Some(tmdb_id) = fields.tmdb_id.filter(|tmdb_id| *tmdb_id <= 0) {
-        return Err(AppError::BadRequest(format!("tmdb_id must be a positive integer, got {tmdb_id}")));
-    }
-    if let Some(runtime) = fields.runtime.filter(|runtime| *runtime < 0) {
-        return Err(AppError::BadRequest(format!("runtime must not be negative, got {runtime}")));
-    }
-    check_lengths(&fields)?;
     Ok(fields)
-}
-
-fn check_lengths(fields: &Fields) -> Result<(), AppError> {
-    let texts = [
-        ("title", &fields.title, MAX_TEXT_CHARS),
-        ("original_title", &fields.original_title, MAX_TEXT_CHARS),
-        ("sort_title", &fields.sort_title, MAX_TEXT_CHARS),
-        ("imdb_id", &fields.imdb_id, MAX_TEXT_CHARS),
-        ("plot", &fields.plot, MAX_LONG_TEXT_CHARS),
-        ("outline", &fields.outline, MAX_LONG_TEXT_CHARS),
-        ("tagline", &fields.tagline, MAX_TEXT_CHARS),
-        ("premiered", &fields.premiered, MAX_TEXT_CHARS),
-    ];
-    for (name, value, max) in texts {
-        if let Some(chars) = value.as_deref().map(|text| text.chars().count()).filter(|chars| *chars > max) {
-            return Err(AppError::BadRequest(format!("{name} is too long: {chars} characters, at most {max}")));
-        }
-    }
-    if let Some(genres) = &fields.genres {
-        if genres.len() > MAX_GENRES {
-            return Err(AppError::BadRequest(format!("genres: {} given, at most {MAX_GENRES}", genres.len())));
-        }
-        if let Some(genre) = genres.iter().find(|genre| genre.chars().count() > MAX_TEXT_CHARS) {
-            return Err(AppError::BadRequest(format!(
-                "genres: {:?}… is too long, at most {MAX_TEXT_CHARS} characters",
-                genre.chars().take(20).collect::<String>()
-            )));
-        }
-    }
-    Ok(())
 }
 
 /// `tt` followed by digits, as IMDb numbers titles.
@@ -196,6 +156,12 @@ mod tests {
         assert!(err.to_string().starts_with("title is too long"), "{err}");
         assert!(parse_fields(body(json!({ "plot": "é".repeat(MAX_LONG_TEXT_CHARS) }))).is_ok(), "counts characters");
         assert!(parse_fields(body(json!({ "genres": vec!["Drama"; MAX_GENRES + 1] }))).is_err());
+        let err = parse_fields(body(json!({ "year": -5 }))).expect_err("year out of range");
+        assert_eq!(err.to_string(), "year must be from 1870 to 2100, got -5");
+        assert!(parse_fields(body(json!({ "year": 99_999_999_999_999_i64 }))).is_err());
+        assert!(parse_fields(body(json!({ "runtime": -1 }))).is_err());
+        let err = parse_fields(body(json!({ "title": "A\0B" }))).expect_err("NUL");
+        assert_eq!(err.to_string(), "title holds a NUL character (U+0000), which cannot be stored");
         let fields = parse_fields(body(json!({ "title": "Heat", "year": 1995, "genres": ["Crime"] }))).expect("valid");
         assert_eq!(fields.title.as_deref(), Some("Heat"));
         assert_eq!(fields.year, Some(1995));

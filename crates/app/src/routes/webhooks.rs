@@ -5,7 +5,9 @@
 //! the URL (`?apikey=`) or a custom header, or HTTP Basic credentials (their webhook settings'
 //! username and password), so both are accepted here, compared in constant time. A request that
 //! fails authentication is answered 401 and not recorded (anyone could fill the log otherwise);
-//! every other request is recorded with its raw body, including refused ones.
+//! every other request is recorded with its raw body, including refused ones. A body that
+//! cannot be stored as it is (invalid UTF-8, NUL bytes) is stored with U+FFFD in their place and
+//! the outcome says so; a payload whose strings hold a NUL is then refused with a 400.
 //!
 //! The body is read as JSON whatever the `Content-Type`: Radarr and Sonarr always send
 //! `application/json`, and receivers in the *arr world accept JSON regardless, so a proxy that
@@ -15,6 +17,7 @@ use crate::arr::log::{self, NewEvent, WebhookEvent};
 use crate::arr::payload::{self, PayloadError, Source};
 use crate::error::{ApiPath, ApiQuery, AppError};
 use crate::jobs::webhook::WebhookReceived;
+use crate::limits;
 use crate::routes::auth::{API_KEY_HEADER, API_KEY_PARAM};
 use crate::routes::{AppState, MAX_BODY_BYTES};
 use axum::Json;
@@ -130,15 +133,26 @@ async fn record(
     entry: Entry<'_>,
     job: Option<(WebhookReceivedDraft, &str)>,
 ) -> Result<(i64, Vec<i64>), AppError> {
-    // Stored as text, lossily: a body that is not UTF-8 is still worth seeing.
+    // Stored as text, lossily: a body that is not UTF-8 is still worth seeing, and a NUL byte
+    // (which PostgreSQL cannot store) becomes U+FFFD, so that every request is logged whatever
+    // its bytes. The outcome says when the stored copy differs from what was received.
     let text = String::from_utf8_lossy(entry.body);
+    let altered = matches!(text, std::borrow::Cow::Owned(_)) || text.contains('\0');
+    let text = limits::without_nul(&text);
+    let outcome = if altered {
+        format!("{} (body stored with invalid UTF-8 and NUL bytes replaced by U+FFFD)", entry.outcome)
+    } else {
+        entry.outcome.to_owned()
+    };
+    let outcome = limits::without_nul(&outcome);
+    let event_type = entry.event_type.map(limits::without_nul);
     let mut tx = state.db.begin().await.map_err(|err| AppError::internal(&err))?;
     let new_event = NewEvent {
         received_at_ms: entry.received_at_ms,
         source: entry.source.as_str(),
-        event_type: entry.event_type,
+        event_type: event_type.as_deref(),
         status: entry.status.as_u16(),
-        outcome: entry.outcome,
+        outcome: &outcome,
         body: &text,
     };
     let id = log::insert(&mut tx, &new_event).await?;

@@ -133,7 +133,7 @@ async fn page(
 
 /// `POST /libraries`: adds a library; a refused path shows the form again with the reason.
 pub async fn create(State(state): State<AppState>, ui: Ui, Form(form): Form<LibraryForm>) -> Result<Response, UiError> {
-    match libraries::create(&state.db, &form.input()).await {
+    match libraries::create_apart_from(&state.db, &form.input(), &state.settings.data_dir).await {
         Ok(_) => Ok(see_other("/libraries")),
         Err(CatalogueError::Invalid(message) | CatalogueError::Conflict(message)) => {
             page(&state, ui, form, Some(message), StatusCode::BAD_REQUEST).await
@@ -155,7 +155,7 @@ pub async fn update(
     Path(id): Path<i64>,
     Form(form): Form<LibraryForm>,
 ) -> Result<Response, UiError> {
-    match libraries::update(&state.db, id, &form.input()).await {
+    match libraries::update_apart_from(&state.db, id, &form.input(), &state.settings.data_dir).await {
         Ok(_) => Ok(see_other("/libraries")),
         Err(CatalogueError::Invalid(message) | CatalogueError::Conflict(message)) => Ok(render_with(
             StatusCode::BAD_REQUEST,

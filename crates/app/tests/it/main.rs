@@ -13,6 +13,7 @@ mod auth;
 mod cli;
 mod crash;
 mod events;
+mod hostile_text;
 mod jobs;
 mod libraries;
 mod movie_rescan;

@@ -222,7 +222,9 @@ async fn scan_command_adds_the_library_scans_it_and_prints_the_record(backend: B
     let dir = tempfile::tempdir().expect("data directory");
     let database = crate::helpers::TestDatabase::create(&backend, dir.path()).await;
     let url = matches!(backend, Backend::Postgres(_)).then_some(database.url.as_str());
-    let root = dir.path().join("Films");
+    // The library lies apart from the data directory: the command refuses one inside it.
+    let library_dir = tempfile::tempdir().expect("library directory");
+    let root = library_dir.path().join("Films");
     messy_library(&root);
     let root_arg = root.to_str().expect("utf-8 path");
 

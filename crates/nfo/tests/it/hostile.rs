@@ -454,3 +454,19 @@ fn bare_ampersands_are_text_without_warnings() {
     assert_eq!(parsed.nfo.studios, ["AT&T"]);
     assert!(parsed.warnings.is_empty(), "{:?}", parsed.warnings);
 }
+
+#[test]
+fn control_characters_xml_forbids_are_dropped_with_one_warning() {
+    // Issue 11: a NUL in an NFO title made every scan of its folder fail on PostgreSQL.
+    let parsed = parse(b"<movie>\n  <title>A\x00B</title>\n  <plot>one\ttwo\nthree\x01\x1f</plot>\n</movie>");
+    assert_eq!(parsed.nfo.title.as_deref(), Some("AB"));
+    assert_eq!(parsed.nfo.plot.as_deref(), Some("one\ttwo\nthree"), "tab and line feed stay");
+    assert_eq!(kinds(&parsed.warnings), [WarningKind::ControlCharacters { count: 3, first: 0 }]);
+    let position = parsed.warnings[0].position.expect("the first one's position");
+    assert_eq!((position.line, position.column), (2, 11));
+
+    let parsed = parse(b"<movie><title>A&#0;B&#x1;C&#9;D</title></movie>");
+    assert_eq!(parsed.nfo.title.as_deref(), Some("A\u{fffd}B\u{fffd}C\tD"), "references to them are replaced");
+    let invalid = |reference: &str| WarningKind::InvalidCharRef { reference: reference.into() };
+    assert_eq!(kinds(&parsed.warnings), [invalid("#0"), invalid("#x1")]);
+}

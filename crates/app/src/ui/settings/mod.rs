@@ -18,13 +18,11 @@ use axum::Router;
 use axum::response::Response;
 use axum::routing::get;
 
-/// Longest path a settings form accepts; longer than any real path, short enough to refuse
-/// pasted garbage before it is stored.
-const MAX_PATH: usize = 4096;
-/// Longest name, host, username, e-mail address or cron expression.
-const MAX_NAME: usize = 255;
-/// Longest secret (token, password, webhook URL).
-const MAX_SECRET: usize = 4096;
+// The forms refuse what the services would, before anything is stored: the limits are
+// `crate::limits`', which the API and the NFO import use too.
+const MAX_PATH: usize = crate::limits::MAX_PATH_CHARS;
+const MAX_NAME: usize = crate::limits::MAX_NAME_CHARS;
+const MAX_SECRET: usize = crate::limits::MAX_SECRET_CHARS;
 
 /// The settings pages' routes.
 pub fn routes() -> Router<AppState> {
