@@ -178,6 +178,7 @@ impl Application {
                     settings: Arc::new(self.settings.clone()),
                     api_key: self.api_key.clone(),
                     shutdown: self.shutdown.clone(),
+                    sign_in_limits: Arc::default(),
                 };
                 tracing::info!(address = %format!("http://{}", listener.local_addr()?), "HTTP server listening");
                 let shutdown = self.shutdown.clone();

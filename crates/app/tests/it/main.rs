@@ -13,6 +13,7 @@ mod auth;
 mod cli;
 mod crash;
 mod events;
+mod hardening_http;
 mod jobs;
 mod libraries;
 mod movies;

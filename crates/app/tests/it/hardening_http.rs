@@ -1,0 +1,121 @@
+//! Issue 11 (hardening) over HTTP: the first-run race, sign-in limits, slow clients and the
+//! connection limit, unknown query parameters, and what the API-key page promises.
+
+use crate::helpers::{Backend, TestApp};
+use crate::ui::UiClient;
+use std::sync::Arc;
+
+app_test!(concurrent_first_runs_create_exactly_one_account);
+async fn concurrent_first_runs_create_exactly_one_account(backend: Backend) {
+    let app = TestApp::spawn_with(backend, &[("METARR_AUTH_REQUIRED", "always")]).await;
+    const RACERS: usize = 8;
+    let mut clients = Vec::new();
+    for _ in 0..RACERS {
+        let client = UiClient::new(&app);
+        // Each visitor has its CSRF token before the race starts, so the posts start together.
+        client.csrf().await;
+        clients.push(Arc::new(client));
+    }
+    let start = Arc::new(tokio::sync::Barrier::new(RACERS));
+    let mut racers = tokio::task::JoinSet::new();
+    for (index, client) in clients.iter().enumerate() {
+        let (client, start) = (Arc::clone(client), Arc::clone(&start));
+        racers.spawn(async move {
+            let username = format!("racer{index}");
+            start.wait().await;
+            let page = client
+                .post_form(
+                    "/setup",
+                    &[("username", &username), ("password", "longenough1"), ("confirm", "longenough1")],
+                )
+                .await;
+            (index, page)
+        });
+    }
+    let mut winners = Vec::new();
+    while let Some(joined) = racers.join_next().await {
+        let (index, page) = joined.expect("racer task");
+        let session = page.set_cookies.iter().any(|line| line.starts_with("metarr_session="));
+        match page.status {
+            303 => {
+                assert!(session, "the winner is signed in");
+                winners.push(index);
+            }
+            409 => assert!(!session, "a loser gets no session: {:?}", page.set_cookies),
+            other => panic!("racer {index} got {other}: {}", page.body),
+        }
+    }
+    assert_eq!(winners.len(), 1, "exactly one first run succeeds: {winners:?}");
+    let rows = app.db.fetch_all("SELECT username FROM ui_users", &[]).await.expect("list accounts");
+    assert_eq!(rows.len(), 1, "exactly one account exists");
+    let winner = winners[0];
+    assert_eq!(rows[0].text("username").expect("username"), format!("racer{winner}"));
+    for (index, client) in clients.iter().enumerate() {
+        let home = client.get("/").await;
+        if index == winner {
+            assert_eq!(home.status, 200, "the winner's session works");
+        } else {
+            assert_eq!(home.status, 303, "racer {index} is not signed in");
+            assert_eq!(home.location.as_deref(), Some("/login?next=%2F"));
+        }
+    }
+    app.stop().await;
+}
+
+/// Posts the sign-in form as a client at `address` behind a reverse proxy on this machine.
+async fn sign_in_from(ui: &UiClient, address: &str, username: &str, password: &str) -> crate::ui::Page {
+    let csrf = ui.csrf().await;
+    let request = ui.client().post(ui.url("/login")).header("x-forwarded-for", address).form(&[
+        ("csrf", csrf.as_str()),
+        ("username", username),
+        ("password", password),
+        ("next", "/"),
+    ]);
+    ui.send(request).await
+}
+
+app_test!(sign_in_failures_are_limited_per_address_and_per_account);
+async fn sign_in_failures_are_limited_per_address_and_per_account(backend: Backend) {
+    let app = TestApp::spawn_with(backend, &[("METARR_AUTH_REQUIRED", "always")]).await;
+    UiClient::new(&app).set_up("ann", "correct horse").await;
+    let ui = UiClient::new(&app);
+
+    // A success clears the count: four failures, a success, four more failures and a success.
+    for _ in 0..2 {
+        for _ in 0..4 {
+            assert_eq!(sign_in_from(&ui, "192.0.2.1", "ann", "wrong password").await.status, 401);
+        }
+        assert_eq!(sign_in_from(&ui, "192.0.2.1", "ann", "correct horse").await.status, 303);
+    }
+
+    // One address guessing across accounts: five failures, then even a right password waits.
+    for index in 0..5 {
+        let page = sign_in_from(&ui, "198.51.100.7", &format!("user{index}"), "guess").await;
+        assert_eq!(page.status, 401, "failure {index}");
+    }
+    let page = sign_in_from(&ui, "198.51.100.7", "ann", "correct horse").await;
+    assert_eq!(page.status, 429, "{}", page.body);
+    assert!(page.body.contains("Too many failed sign-ins"), "{}", page.body);
+    let retry_after: u64 = page
+        .headers
+        .get("retry-after")
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse().ok())
+        .expect("Retry-After in seconds");
+    assert!((1..=15 * 60).contains(&retry_after), "{retry_after}");
+    assert!(page.set_cookies.iter().all(|line| !line.starts_with("metarr_session=")), "no session");
+    // The account itself is not locked by that address.
+    assert_eq!(sign_in_from(&ui, "198.51.100.8", "ann", "correct horse").await.status, 303);
+
+    // One account guessed from many addresses: five failures, then it waits wherever it comes from.
+    for index in 0..5 {
+        let page = sign_in_from(&ui, &format!("203.0.113.{index}"), "ann", "wrong password").await;
+        assert_eq!(page.status, 401, "failure {index}");
+    }
+    let page = sign_in_from(&ui, "203.0.113.50", "ann", "correct horse").await;
+    assert_eq!(page.status, 429, "{}", page.body);
+    assert!(page.headers.contains_key("retry-after"));
+    // Other accounts from a fresh address are not affected.
+    assert_eq!(sign_in_from(&ui, "203.0.113.51", "bob", "wrong password").await.status, 401);
+    app.stop().await;
+}
