@@ -44,6 +44,18 @@ pub struct Settings {
     pub webhook_username: Option<String>,
     /// HTTP Basic password accepted by the *arr webhooks.
     pub webhook_password: Option<SecretString>,
+    /// How the HTTP server treats its connections.
+    pub http: HttpSettings,
+}
+
+/// Limits of the HTTP server, which protect it from clients that hold connections open.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpSettings {
+    /// A connection that has not sent a whole request head within this time is closed; this
+    /// also closes keep-alive connections idle for this long.
+    pub header_timeout: Duration,
+    /// Connections open at once; further ones are answered 503 and closed at once.
+    pub max_connections: usize,
 }
 
 /// How the worker pool runs.
@@ -146,6 +158,7 @@ impl fmt::Debug for Settings {
             .field("job_retention_days", &self.job_retention_days)
             .field("webhook_username", &self.webhook_username)
             .field("webhook_password", &self.webhook_password.as_ref().map(|_| "[REDACTED]"))
+            .field("http", &self.http)
             .finish()
     }
 }
@@ -175,6 +188,14 @@ struct RawSettings {
     job_retention_days: u32,
     webhook_username: Option<String>,
     webhook_password: Option<String>,
+    http: RawHttp,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawHttp {
+    header_timeout_secs: u64,
+    max_connections: usize,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -194,6 +215,8 @@ fn defaults() -> Dict {
     dict.insert("job_retention_days".into(), Value::from(30u32));
     let worker = RawWorker { concurrency: 100, shutdown_grace_secs: 30, lease_secs: 30 };
     dict.insert("worker".into(), Value::serialize(worker).expect("the worker defaults serialise"));
+    let http = RawHttp { header_timeout_secs: 10, max_connections: 1024 };
+    dict.insert("http".into(), Value::serialize(http).expect("the HTTP defaults serialise"));
     dict
 }
 
@@ -383,6 +406,20 @@ impl Settings {
                 name("webhook_password")
             ));
         }
+        if !(1..=300).contains(&raw.http.header_timeout_secs) {
+            problems.push(format!(
+                "{}: {} is outside 1–300 seconds",
+                name("http.header_timeout_secs"),
+                raw.http.header_timeout_secs
+            ));
+        }
+        if !(1..=1_000_000).contains(&raw.http.max_connections) {
+            problems.push(format!(
+                "{}: {} is outside 1–1000000",
+                name("http.max_connections"),
+                raw.http.max_connections
+            ));
+        }
         if raw.job_retention_days == 0 {
             problems.push(format!("{}: must be at least 1 day", name("job_retention_days")));
         }
@@ -402,6 +439,10 @@ impl Settings {
                 job_retention_days: raw.job_retention_days,
                 webhook_username,
                 webhook_password,
+                http: HttpSettings {
+                    header_timeout: Duration::from_secs(raw.http.header_timeout_secs),
+                    max_connections: raw.http.max_connections,
+                },
             }),
             _ => Err(ConfigError::Invalid(problems)),
         }
@@ -433,6 +474,8 @@ mod tests {
         assert_eq!(settings.worker.lease, Duration::from_secs(30));
         assert_eq!(settings.job_retention_days, 30);
         assert!(settings.api_key.is_none());
+        assert_eq!(settings.http.header_timeout, Duration::from_secs(10));
+        assert_eq!(settings.http.max_connections, 1024);
     }
 
     #[test]
@@ -443,6 +486,8 @@ mod tests {
             ("METARR_AUTH_REQUIRED", "always"),
             ("METARR_WORKER__CONCURRENCY", "4"),
             ("METARR_JOB_RETENTION_DAYS", "7"),
+            ("METARR_HTTP__HEADER_TIMEOUT_SECS", "3"),
+            ("METARR_HTTP__MAX_CONNECTIONS", "50"),
             ("METARR_API_KEY", "0123456789abcdef0123"),
             ("METARR_CONFIG", "ignored.toml"),
             ("OTHER_BIND", "ignored"),
@@ -453,6 +498,7 @@ mod tests {
         assert_eq!(settings.auth_required, AuthRequired::Always);
         assert_eq!(settings.worker.concurrency, 4);
         assert_eq!(settings.job_retention_days, 7);
+        assert_eq!(settings.http, HttpSettings { header_timeout: Duration::from_secs(3), max_connections: 50 });
         assert_eq!(
             settings.api_key.as_ref().map(|key| key.expose_secret().to_owned()).as_deref(),
             Some("0123456789abcdef0123")
@@ -469,6 +515,10 @@ mod tests {
         assert!(err.starts_with("METARR_AUTH_REQUIRED: "), "{err}");
         let err = load(&[("METARR_DATABASE_URL", "mysql://x")]).expect_err("unsupported").to_string();
         assert!(err.starts_with("METARR_DATABASE_URL: "), "{err}");
+        let err = load(&[("METARR_HTTP__HEADER_TIMEOUT_SECS", "0")]).expect_err("no timeout").to_string();
+        assert!(err.starts_with("METARR_HTTP__HEADER_TIMEOUT_SECS: 0 is outside"), "{err}");
+        let err = load(&[("METARR_HTTP__MAX_CONNECTIONS", "0")]).expect_err("no connections").to_string();
+        assert!(err.starts_with("METARR_HTTP__MAX_CONNECTIONS: 0 is outside"), "{err}");
         let err = load(&[("METARR_BINDD", "x")]).expect_err("typo").to_string();
         assert!(err.contains("METARR_BINDD"), "{err}");
     }

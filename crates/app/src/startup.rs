@@ -18,6 +18,8 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
+mod http;
+
 /// What the process runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Role {
@@ -181,15 +183,17 @@ impl Application {
                     sign_in_limits: Arc::default(),
                 };
                 tracing::info!(address = %format!("http://{}", listener.local_addr()?), "HTTP server listening");
-                let shutdown = self.shutdown.clone();
-                let result =
-                    axum::serve(listener, routes::app(state).into_make_service_with_connect_info::<SocketAddr>())
-                        .with_graceful_shutdown(async move { shutdown.cancelled().await })
-                        .await
-                        .context("serving HTTP");
-                // If the server failed on its own, the worker must still drain and stop.
+                http::serve(
+                    listener,
+                    routes::app(state),
+                    &self.settings.http,
+                    self.shutdown.clone(),
+                    self.settings.worker.shutdown_grace,
+                )
+                .await;
+                // If the server stopped on its own, the worker must still drain and stop.
                 self.shutdown.cancel();
-                result
+                Ok(())
             }
             None => {
                 self.shutdown.cancelled().await;

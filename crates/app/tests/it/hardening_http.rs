@@ -4,6 +4,7 @@
 use crate::helpers::{Backend, TestApp};
 use crate::ui::UiClient;
 use std::sync::Arc;
+use std::time::Duration;
 
 app_test!(concurrent_first_runs_create_exactly_one_account);
 async fn concurrent_first_runs_create_exactly_one_account(backend: Backend) {
@@ -59,6 +60,113 @@ async fn concurrent_first_runs_create_exactly_one_account(backend: Backend) {
             assert_eq!(home.location.as_deref(), Some("/login?next=%2F"));
         }
     }
+    app.stop().await;
+}
+
+/// Reads until the server closes the connection (end of stream or reset); returns what came.
+async fn read_until_closed(stream: &mut tokio::net::TcpStream, deadline: Duration) -> Result<Vec<u8>, String> {
+    use tokio::io::AsyncReadExt;
+    let mut received = Vec::new();
+    let read = async {
+        let mut buffer = [0u8; 1024];
+        loop {
+            match stream.read(&mut buffer).await {
+                Ok(0) | Err(_) => return,
+                Ok(read) => received.extend_from_slice(&buffer[..read]),
+            }
+        }
+    };
+    match tokio::time::timeout(deadline, read).await {
+        Ok(()) => Ok(received),
+        Err(_) => Err(format!("still open after {deadline:?}; received {:?}", String::from_utf8_lossy(&received))),
+    }
+}
+
+fn host_port(app: &TestApp) -> String {
+    app.address.trim_start_matches("http://").to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clients_that_never_finish_their_headers_are_closed() {
+    use tokio::io::AsyncWriteExt;
+    let app = TestApp::spawn_with(Backend::Sqlite, &[("METARR_HTTP__HEADER_TIMEOUT_SECS", "1")]).await;
+    let started = tokio::time::Instant::now();
+    let mut slow = Vec::new();
+    for index in 0..60 {
+        let mut stream = tokio::net::TcpStream::connect(host_port(&app)).await.expect("connect");
+        // Half of them send the start of a request, the other half nothing at all.
+        if index % 2 == 0 {
+            stream.write_all(b"GET /api/v1/health HTTP/1.1\r\nHost: metarr\r\nX-Slow: ").await.expect("write");
+        }
+        slow.push(stream);
+    }
+    // A normal client is served meanwhile.
+    let response = app.client.get(app.url("/health")).send().await.expect("health request");
+    assert_eq!(response.status(), 200);
+    for (index, stream) in slow.iter_mut().enumerate() {
+        let received =
+            read_until_closed(stream, Duration::from_secs(20)).await.unwrap_or_else(|err| panic!("{index}: {err}"));
+        let text = String::from_utf8_lossy(&received);
+        // hyper answers 408 to a head that started; a silent connection is just closed.
+        assert!(text.is_empty() || text.starts_with("HTTP/1.1 408"), "{index}: {text}");
+    }
+    let elapsed = started.elapsed();
+    assert!(elapsed < Duration::from_secs(20), "closed after the 1 s timeout, not much later: {elapsed:?}");
+    app.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_over_the_limit_are_answered_503_and_closed() {
+    use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
+    let app = TestApp::spawn_with(
+        Backend::Sqlite,
+        &[("METARR_HTTP__MAX_CONNECTIONS", "4"), ("METARR_HTTP__HEADER_TIMEOUT_SECS", "60")],
+    )
+    .await;
+    // Four keep-alive connections, each answered once so that the server surely holds them.
+    let mut held = Vec::new();
+    for _ in 0..4 {
+        let stream = tokio::net::TcpStream::connect(host_port(&app)).await.expect("connect");
+        let mut stream = tokio::io::BufReader::new(stream);
+        stream.get_mut().write_all(b"GET /api/v1/health HTTP/1.1\r\nHost: metarr\r\n\r\n").await.expect("write");
+        let mut status = String::new();
+        stream.read_line(&mut status).await.expect("status line");
+        assert!(status.starts_with("HTTP/1.1 200"), "{status}");
+        let mut length = 0usize;
+        loop {
+            let mut line = String::new();
+            stream.read_line(&mut line).await.expect("header line");
+            if line == "\r\n" {
+                break;
+            }
+            if let Some(value) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                length = value.trim().parse().expect("length");
+            }
+        }
+        let mut body = vec![0u8; length];
+        stream.read_exact(&mut body).await.expect("body");
+        held.push(stream);
+    }
+    // The fifth is told at once, without waiting for a slot.
+    let mut extra = tokio::net::TcpStream::connect(host_port(&app)).await.expect("connect");
+    let received = read_until_closed(&mut extra, Duration::from_secs(20)).await.expect("closed at once");
+    let text = String::from_utf8_lossy(&received);
+    assert!(text.starts_with("HTTP/1.1 503"), "{text}");
+    assert!(text.contains("too many open connections"), "{text}");
+
+    // Closing a held connection frees its slot for the next client.
+    held.pop();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        match app.client.get(app.url("/health")).send().await {
+            Ok(response) if response.status() == 200 => break,
+            other => {
+                assert!(tokio::time::Instant::now() < deadline, "no slot came back: {other:?}");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+    }
+    drop(held);
     app.stop().await;
 }
 
