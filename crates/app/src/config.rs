@@ -14,6 +14,8 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::telemetry::redact_url;
+
 /// Prefix of every environment variable Metarr reads.
 const ENV_PREFIX: &str = "METARR_";
 /// Environment variables with the prefix that are not settings keys.
@@ -79,7 +81,8 @@ pub enum AuthRequired {
     Always,
 }
 
-/// A database URL whose password never reaches logs (`Debug` and `Display` redact it).
+/// A database URL whose secrets never reach logs: `Debug` and `Display` hide its password and
+/// every query parameter value not known to be harmless (`telemetry::redact_url`).
 #[derive(Clone)]
 pub struct DatabaseUrl(SecretString);
 
@@ -110,6 +113,11 @@ impl DatabaseUrl {
         self.0.expose_secret()
     }
 
+    /// Its secret parts (password, parameter values), for `telemetry::register_secrets`.
+    pub fn secrets(&self) -> Vec<String> {
+        crate::telemetry::url_secrets(self.expose())
+    }
+
     /// The backend the URL selects.
     pub fn kind(&self) -> DatabaseKind {
         if self.expose().starts_with("sqlite:") { DatabaseKind::Sqlite } else { DatabaseKind::Postgres }
@@ -128,22 +136,15 @@ impl fmt::Display for DatabaseUrl {
     }
 }
 
-/// Replaces the password of `scheme://user:password@host…` with `***`.
-fn redact_url(url: &str) -> String {
-    let Some(scheme_end) = url.find("://") else {
-        return url.to_owned();
-    };
-    let rest = &url[scheme_end + 3..];
-    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
-    let authority = &rest[..authority_end];
-    let Some(at) = authority.rfind('@') else {
-        return url.to_owned();
-    };
-    let user_info = &authority[..at];
-    let Some(colon) = user_info.find(':') else {
-        return url.to_owned();
-    };
-    format!("{}://{}:***{}", &url[..scheme_end], &user_info[..colon], &rest[at..])
+impl Settings {
+    /// Every secret these settings hold, for `telemetry::register_secrets`: the log must not show
+    /// them even where a library's message embeds them.
+    pub fn secrets(&self) -> Vec<String> {
+        let mut secrets = self.database_url.secrets();
+        secrets.extend(self.api_key.iter().map(|key| key.expose_secret().to_owned()));
+        secrets.extend(self.webhook_password.iter().map(|password| password.expose_secret().to_owned()));
+        secrets
+    }
 }
 
 impl fmt::Debug for Settings {
@@ -566,5 +567,9 @@ mod tests {
         assert!(debug.contains("postgres://metarr:***@db:5432/metarr"), "{debug}");
         assert_eq!(redact_url("sqlite://data/metarr.db"), "sqlite://data/metarr.db");
         assert_eq!(redact_url("postgres://postgres@127.0.0.1/x"), "postgres://postgres@127.0.0.1/x");
+        let settings = load(&[("METARR_DATABASE_URL", "postgres://m@db/x?password=querysecret1&sslmode=require")])
+            .expect("valid environment");
+        assert_eq!(settings.database_url.to_string(), "postgres://m@db/x?password=***&sslmode=require");
+        assert_eq!(settings.secrets(), ["querysecret1"]);
     }
 }

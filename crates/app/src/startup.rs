@@ -12,7 +12,7 @@ use crate::jobs;
 use crate::routes::{self, AppState};
 use anyhow::Context;
 use metarr_queue::{JobKind, Queue, Worker, WorkerConfig};
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::net::TcpListener;
@@ -50,6 +50,7 @@ impl Application {
 
     /// Builds a process with the given role.
     pub async fn build_as(settings: Settings, role: Role) -> anyhow::Result<Application> {
+        crate::telemetry::register_secrets(settings.secrets());
         // `Settings`' Debug redacts the API key and the database password.
         tracing::debug!(?settings, ?role, "configuration loaded");
         std::fs::create_dir_all(&settings.data_dir)
@@ -67,6 +68,7 @@ impl Application {
         };
 
         let (api_key, key_source) = api_key::load_or_create(settings.api_key.as_ref(), &settings.data_dir)?;
+        crate::telemetry::register_secrets([api_key.expose_secret()]);
         match &key_source {
             KeySource::Configured => tracing::info!("using the API key from the configuration"),
             KeySource::Created(path) => {
@@ -209,6 +211,7 @@ impl Application {
 
 /// Applies the migrations of the configured database and returns.
 pub async fn migrate(settings: &Settings) -> anyhow::Result<()> {
+    crate::telemetry::register_secrets(settings.secrets());
     std::fs::create_dir_all(&settings.data_dir)
         .with_context(|| format!("creating the data directory {}", settings.data_dir.display()))?;
     let queue = Queue::connect(settings.database_url.expose())

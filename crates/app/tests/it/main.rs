@@ -23,6 +23,7 @@ mod players;
 mod real_kodi;
 mod scan;
 mod schedules;
+mod secrets_in_logs;
 mod ui;
 mod ui_browser;
 mod ui_jobs;
