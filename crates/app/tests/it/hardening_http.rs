@@ -170,6 +170,33 @@ async fn connections_over_the_limit_are_answered_503_and_closed() {
     app.stop().await;
 }
 
+app_test!(list_endpoints_refuse_unknown_query_parameters_but_take_the_api_key);
+async fn list_endpoints_refuse_unknown_query_parameters_but_take_the_api_key(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (status, body) = app.get("/movies?libary_id=1").await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(body["error"]["code"], "bad_request");
+    let message = body["error"]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("libary_id") && message.contains("library_id"), "{message}");
+    // `finished_before` belongs to `DELETE /jobs`, not to the list.
+    for path in
+        ["/jobs?sate=failed", "/scans?libary_id=1", "/webhooks/events?limt=5", "/jobs?finished_before=2020-01-01"]
+    {
+        let (status, body) = app.get(path).await;
+        assert_eq!(status, 400, "{path}: {body}");
+    }
+    let (status, body) = app.delete("/jobs?finished_before=2020-01-01&dry_run=1").await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body["error"]["message"].as_str().unwrap_or_default().contains("dry_run"), "{body}");
+    // The key as a query parameter, alone (no header), on every list.
+    for path in ["/movies?limit=5", "/jobs?limit=5", "/scans?limit=5", "/webhooks/events?limit=5", "/libraries?"] {
+        let url = format!("{}&apikey={}", app.url(path), app.api_key);
+        let response = app.client.get(&url).send().await.expect("request");
+        assert_eq!(response.status(), 200, "{path}: {}", response.text().await.unwrap_or_default());
+    }
+    app.stop().await;
+}
+
 /// Posts the sign-in form as a client at `address` behind a reverse proxy on this machine.
 async fn sign_in_from(ui: &UiClient, address: &str, username: &str, password: &str) -> crate::ui::Page {
     let csrf = ui.csrf().await;
