@@ -197,6 +197,46 @@ async fn list_endpoints_refuse_unknown_query_parameters_but_take_the_api_key(bac
     app.stop().await;
 }
 
+app_test!(the_api_key_page_says_what_actually_authenticates);
+async fn the_api_key_page_says_what_actually_authenticates(backend: Backend) {
+    let app = TestApp::spawn_with(
+        backend,
+        &[("METARR_WEBHOOK_USERNAME", "radarr"), ("METARR_WEBHOOK_PASSWORD", "a webhook password")],
+    )
+    .await;
+    let ui = UiClient::new(&app);
+    let page = ui.get("/settings/api-key").await;
+    assert_eq!(page.status, 200);
+    let usage = page.body.split("id=\"api-key-usage\"").nth(1).and_then(|rest| rest.split("</p>").next()).unwrap_or("");
+    assert!(usage.contains("<code>X-Api-Key</code> header"), "{usage}");
+    assert!(usage.contains("<code>apikey</code> query parameter"), "{usage}");
+    assert!(usage.contains("/api/v1/webhooks/radarr?apikey="), "{usage}");
+    assert!(usage.contains("not a basic-authentication password"), "{usage}");
+    assert!(usage.contains("METARR_WEBHOOK_PASSWORD"), "{usage}");
+
+    let test_event = serde_json::json!({ "eventType": "Test" });
+    let webhook = app.url("/webhooks/radarr");
+    // What the page says works, works: the header and the query parameter, on a webhook and the API.
+    let by_header = app.client.post(&webhook).header("X-Api-Key", &app.api_key).json(&test_event).send().await;
+    assert_eq!(by_header.expect("webhook").status(), 200);
+    let by_query = app.client.post(format!("{webhook}?apikey={}", app.api_key)).json(&test_event).send().await;
+    assert_eq!(by_query.expect("webhook").status(), 200);
+    let api = app.client.get(format!("{}?apikey={}", app.url("/jobs"), app.api_key)).send().await;
+    assert_eq!(api.expect("api").status(), 200);
+    let api = app.client.get(app.url("/jobs")).header("X-Api-Key", &app.api_key).send().await;
+    assert_eq!(api.expect("api").status(), 200);
+    // What it says does not work, does not: the key as a basic-authentication password.
+    for user in ["radarr", "", "apikey"] {
+        let basic = app.client.post(&webhook).basic_auth(user, Some(&app.api_key)).json(&test_event).send().await;
+        assert_eq!(basic.expect("webhook").status(), 401, "user {user:?}");
+    }
+    // The webhook credentials it names do.
+    let basic =
+        app.client.post(&webhook).basic_auth("radarr", Some("a webhook password")).json(&test_event).send().await;
+    assert_eq!(basic.expect("webhook").status(), 200);
+    app.stop().await;
+}
+
 /// Posts the sign-in form as a client at `address` behind a reverse proxy on this machine.
 async fn sign_in_from(ui: &UiClient, address: &str, username: &str, password: &str) -> crate::ui::Page {
     let csrf = ui.csrf().await;
