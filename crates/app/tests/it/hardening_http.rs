@@ -170,6 +170,33 @@ async fn connections_over_the_limit_are_answered_503_and_closed() {
     app.stop().await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn websockets_upgrade_and_hold_their_connection_slot() {
+    let app = TestApp::spawn_with(Backend::Sqlite, &[("METARR_HTTP__MAX_CONNECTIONS", "2")]).await;
+    // Both WebSocket routes upgrade through the server's own connection handling.
+    let (api_events, _) = tokio_tungstenite::connect_async(app.events_url()).await.expect("API WebSocket");
+    let ui_events_url = format!("{}/ui/events", app.address.replacen("http", "ws", 1));
+    let (ui_events, _) = tokio_tungstenite::connect_async(&ui_events_url).await.expect("UI WebSocket");
+    // After the upgrade each still counts as an open connection: a third is refused.
+    let mut extra = tokio::net::TcpStream::connect(host_port(&app)).await.expect("connect");
+    let received = read_until_closed(&mut extra, Duration::from_secs(20)).await.expect("closed at once");
+    assert!(String::from_utf8_lossy(&received).starts_with("HTTP/1.1 503"));
+    // Closing one gives its slot back.
+    drop(api_events);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        match app.client.get(app.url("/health")).send().await {
+            Ok(response) if response.status() == 200 => break,
+            other => {
+                assert!(tokio::time::Instant::now() < deadline, "no slot came back: {other:?}");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+    }
+    drop(ui_events);
+    app.stop().await;
+}
+
 app_test!(list_endpoints_refuse_unknown_query_parameters_but_take_the_api_key);
 async fn list_endpoints_refuse_unknown_query_parameters_but_take_the_api_key(backend: Backend) {
     let app = TestApp::spawn(backend).await;
