@@ -154,9 +154,12 @@ where
             if let Some(declared) = declared
                 && !declared.contains(&name.as_ref())
             {
+                let takes = match declared {
+                    [] => "no query parameter but apikey".to_owned(),
+                    declared => format!("{} (and apikey)", declared.join(", ")),
+                };
                 return Err(AppError::BadRequest(format!(
-                    "unknown query parameter {name:?}; this endpoint takes {} (and apikey)",
-                    declared.join(", ")
+                    "unknown query parameter {name:?}; this endpoint takes {takes}"
                 )));
             }
             kept.append_pair(&name, &value);
@@ -167,6 +170,11 @@ where
         Ok(ApiQuery(axum::extract::Query::<T>::try_from_uri(&uri)?.0))
     }
 }
+
+/// The query of an endpoint that takes no parameter (besides `apikey`): with `ApiQuery`, any
+/// other parameter answers 400 instead of being ignored.
+#[derive(Debug, serde::Deserialize)]
+pub struct NoQuery {}
 
 /// The fields a derived struct declares, read the way `serde_aux::serde_introspect` does: its
 /// `Deserialize` hands them to `deserialize_struct`, which stops there. `None` for types that

@@ -212,6 +212,10 @@ async fn list_endpoints_refuse_unknown_query_parameters_but_take_the_api_key(bac
         let (status, body) = app.get(path).await;
         assert_eq!(status, 400, "{path}: {body}");
     }
+    let (status, body) = app.get("/libraries?enabled=true").await;
+    assert_eq!(status, 400, "{body}");
+    let message = body["error"]["message"].as_str().unwrap_or_default();
+    assert!(message.contains("\"enabled\"") && message.contains("no query parameter but apikey"), "{message}");
     let (status, body) = app.delete("/jobs?finished_before=2020-01-01&dry_run=1").await;
     assert_eq!(status, 400, "{body}");
     assert!(body["error"]["message"].as_str().unwrap_or_default().contains("dry_run"), "{body}");
