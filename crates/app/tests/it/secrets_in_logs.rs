@@ -70,6 +70,7 @@ async fn no_secret_reaches_the_log_of_serve_or_migrate(backend: Backend) {
     assert!(migrate.status.success(), "{migrate_log}");
     assert!(migrate_log.contains("migrations applied"), "{migrate_log}");
     assert_no_secret(&migrate_log);
+    assert_no_secret(&String::from_utf8_lossy(&migrate.stdout));
 
     let mut serve = metarr(dir.path(), &["serve"], &env)
         .stdout(Stdio::piped())
@@ -142,7 +143,10 @@ async fn no_secret_reaches_the_log_of_serve_or_migrate(backend: Backend) {
     let status = tokio::time::timeout(Duration::from_secs(30), serve.wait()).await.expect("stops").expect("status");
     assert!(status.success(), "{}", log.lock().expect("log"));
     reader.await.expect("log reader");
-    let log = log.lock().expect("log").clone();
+    let mut stdout = String::new();
+    let mut serve_stdout = serve.stdout.take().expect("piped stdout");
+    tokio::io::AsyncReadExt::read_to_string(&mut serve_stdout, &mut stdout).await.expect("stdout");
+    let log = format!("{}{stdout}", log.lock().expect("log"));
     assert!(log.contains("database ready"), "{log}");
     if matches!(backend, Backend::Postgres(_)) {
         assert!(log.contains("password=***"), "the URL is shown, redacted: {log}");
