@@ -14,6 +14,8 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::telemetry::redact_url;
+
 /// Prefix of every environment variable Metarr reads.
 const ENV_PREFIX: &str = "METARR_";
 /// Environment variables with the prefix that are not settings keys.
@@ -44,6 +46,18 @@ pub struct Settings {
     pub webhook_username: Option<String>,
     /// HTTP Basic password accepted by the *arr webhooks.
     pub webhook_password: Option<SecretString>,
+    /// How the HTTP server treats its connections.
+    pub http: HttpSettings,
+}
+
+/// Limits of the HTTP server, which protect it from clients that hold connections open.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpSettings {
+    /// A connection that has not sent a whole request head within this time is closed; this
+    /// also closes keep-alive connections idle for this long.
+    pub header_timeout: Duration,
+    /// Connections open at once; further ones are answered 503 and closed at once.
+    pub max_connections: usize,
 }
 
 /// How the worker pool runs.
@@ -67,7 +81,8 @@ pub enum AuthRequired {
     Always,
 }
 
-/// A database URL whose password never reaches logs (`Debug` and `Display` redact it).
+/// A database URL whose secrets never reach logs: `Debug` and `Display` hide its password and
+/// every query parameter value not known to be harmless (`telemetry::redact_url`).
 #[derive(Clone)]
 pub struct DatabaseUrl(SecretString);
 
@@ -98,6 +113,11 @@ impl DatabaseUrl {
         self.0.expose_secret()
     }
 
+    /// Its secret parts (password, parameter values), for `telemetry::register_secrets`.
+    pub fn secrets(&self) -> Vec<String> {
+        crate::telemetry::url_secrets(self.expose())
+    }
+
     /// The backend the URL selects.
     pub fn kind(&self) -> DatabaseKind {
         if self.expose().starts_with("sqlite:") { DatabaseKind::Sqlite } else { DatabaseKind::Postgres }
@@ -116,22 +136,15 @@ impl fmt::Display for DatabaseUrl {
     }
 }
 
-/// Replaces the password of `scheme://user:password@host…` with `***`.
-fn redact_url(url: &str) -> String {
-    let Some(scheme_end) = url.find("://") else {
-        return url.to_owned();
-    };
-    let rest = &url[scheme_end + 3..];
-    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
-    let authority = &rest[..authority_end];
-    let Some(at) = authority.rfind('@') else {
-        return url.to_owned();
-    };
-    let user_info = &authority[..at];
-    let Some(colon) = user_info.find(':') else {
-        return url.to_owned();
-    };
-    format!("{}://{}:***{}", &url[..scheme_end], &user_info[..colon], &rest[at..])
+impl Settings {
+    /// Every secret these settings hold, for `telemetry::register_secrets`: the log must not show
+    /// them even where a library's message embeds them.
+    pub fn secrets(&self) -> Vec<String> {
+        let mut secrets = self.database_url.secrets();
+        secrets.extend(self.api_key.iter().map(|key| key.expose_secret().to_owned()));
+        secrets.extend(self.webhook_password.iter().map(|password| password.expose_secret().to_owned()));
+        secrets
+    }
 }
 
 impl fmt::Debug for Settings {
@@ -146,6 +159,7 @@ impl fmt::Debug for Settings {
             .field("job_retention_days", &self.job_retention_days)
             .field("webhook_username", &self.webhook_username)
             .field("webhook_password", &self.webhook_password.as_ref().map(|_| "[REDACTED]"))
+            .field("http", &self.http)
             .finish()
     }
 }
@@ -175,6 +189,14 @@ struct RawSettings {
     job_retention_days: u32,
     webhook_username: Option<String>,
     webhook_password: Option<String>,
+    http: RawHttp,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawHttp {
+    header_timeout_secs: u64,
+    max_connections: usize,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -194,6 +216,8 @@ fn defaults() -> Dict {
     dict.insert("job_retention_days".into(), Value::from(30u32));
     let worker = RawWorker { concurrency: 100, shutdown_grace_secs: 30, lease_secs: 30 };
     dict.insert("worker".into(), Value::serialize(worker).expect("the worker defaults serialise"));
+    let http = RawHttp { header_timeout_secs: 10, max_connections: 1024 };
+    dict.insert("http".into(), Value::serialize(http).expect("the HTTP defaults serialise"));
     dict
 }
 
@@ -383,6 +407,20 @@ impl Settings {
                 name("webhook_password")
             ));
         }
+        if !(1..=300).contains(&raw.http.header_timeout_secs) {
+            problems.push(format!(
+                "{}: {} is outside 1–300 seconds",
+                name("http.header_timeout_secs"),
+                raw.http.header_timeout_secs
+            ));
+        }
+        if !(1..=1_000_000).contains(&raw.http.max_connections) {
+            problems.push(format!(
+                "{}: {} is outside 1–1000000",
+                name("http.max_connections"),
+                raw.http.max_connections
+            ));
+        }
         if raw.job_retention_days == 0 {
             problems.push(format!("{}: must be at least 1 day", name("job_retention_days")));
         }
@@ -402,6 +440,10 @@ impl Settings {
                 job_retention_days: raw.job_retention_days,
                 webhook_username,
                 webhook_password,
+                http: HttpSettings {
+                    header_timeout: Duration::from_secs(raw.http.header_timeout_secs),
+                    max_connections: raw.http.max_connections,
+                },
             }),
             _ => Err(ConfigError::Invalid(problems)),
         }
@@ -433,6 +475,8 @@ mod tests {
         assert_eq!(settings.worker.lease, Duration::from_secs(30));
         assert_eq!(settings.job_retention_days, 30);
         assert!(settings.api_key.is_none());
+        assert_eq!(settings.http.header_timeout, Duration::from_secs(10));
+        assert_eq!(settings.http.max_connections, 1024);
     }
 
     #[test]
@@ -443,6 +487,8 @@ mod tests {
             ("METARR_AUTH_REQUIRED", "always"),
             ("METARR_WORKER__CONCURRENCY", "4"),
             ("METARR_JOB_RETENTION_DAYS", "7"),
+            ("METARR_HTTP__HEADER_TIMEOUT_SECS", "3"),
+            ("METARR_HTTP__MAX_CONNECTIONS", "50"),
             ("METARR_API_KEY", "0123456789abcdef0123"),
             ("METARR_CONFIG", "ignored.toml"),
             ("OTHER_BIND", "ignored"),
@@ -453,6 +499,7 @@ mod tests {
         assert_eq!(settings.auth_required, AuthRequired::Always);
         assert_eq!(settings.worker.concurrency, 4);
         assert_eq!(settings.job_retention_days, 7);
+        assert_eq!(settings.http, HttpSettings { header_timeout: Duration::from_secs(3), max_connections: 50 });
         assert_eq!(
             settings.api_key.as_ref().map(|key| key.expose_secret().to_owned()).as_deref(),
             Some("0123456789abcdef0123")
@@ -469,6 +516,10 @@ mod tests {
         assert!(err.starts_with("METARR_AUTH_REQUIRED: "), "{err}");
         let err = load(&[("METARR_DATABASE_URL", "mysql://x")]).expect_err("unsupported").to_string();
         assert!(err.starts_with("METARR_DATABASE_URL: "), "{err}");
+        let err = load(&[("METARR_HTTP__HEADER_TIMEOUT_SECS", "0")]).expect_err("no timeout").to_string();
+        assert!(err.starts_with("METARR_HTTP__HEADER_TIMEOUT_SECS: 0 is outside"), "{err}");
+        let err = load(&[("METARR_HTTP__MAX_CONNECTIONS", "0")]).expect_err("no connections").to_string();
+        assert!(err.starts_with("METARR_HTTP__MAX_CONNECTIONS: 0 is outside"), "{err}");
         let err = load(&[("METARR_BINDD", "x")]).expect_err("typo").to_string();
         assert!(err.contains("METARR_BINDD"), "{err}");
     }
@@ -516,5 +567,9 @@ mod tests {
         assert!(debug.contains("postgres://metarr:***@db:5432/metarr"), "{debug}");
         assert_eq!(redact_url("sqlite://data/metarr.db"), "sqlite://data/metarr.db");
         assert_eq!(redact_url("postgres://postgres@127.0.0.1/x"), "postgres://postgres@127.0.0.1/x");
+        let settings = load(&[("METARR_DATABASE_URL", "postgres://m@db/x?password=querysecret1&sslmode=require")])
+            .expect("valid environment");
+        assert_eq!(settings.database_url.to_string(), "postgres://m@db/x?password=***&sslmode=require");
+        assert_eq!(settings.secrets(), ["querysecret1"]);
     }
 }

@@ -131,10 +131,84 @@ impl From<PathRejection> for AppError {
 #[from_request(via(axum::Json), rejection(AppError))]
 pub struct ApiJson<T>(pub T);
 
-/// `axum::extract::Query` whose rejections answer in the error JSON shape.
-#[derive(Debug, axum::extract::FromRequestParts)]
-#[from_request(via(axum::extract::Query), rejection(AppError))]
+/// `axum::extract::Query` whose rejections answer in the error JSON shape, and which refuses a
+/// parameter its struct does not declare (400 naming it): a typo such as `libary_id` must not
+/// silently answer an unfiltered list (issue 11). `apikey`, read by the API key middleware, is
+/// accepted everywhere. Types that read any parameter (a map) take every one.
+#[derive(Debug)]
 pub struct ApiQuery<T>(pub T);
+
+impl<T, S> axum::extract::FromRequestParts<S> for ApiQuery<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut axum::http::request::Parts, _state: &S) -> Result<Self, AppError> {
+        let declared = query_fields::<T>();
+        let mut kept = form_urlencoded::Serializer::new(String::new());
+        for (name, value) in form_urlencoded::parse(parts.uri.query().unwrap_or_default().as_bytes()) {
+            if name == crate::routes::auth::API_KEY_PARAM {
+                continue;
+            }
+            if let Some(declared) = declared
+                && !declared.contains(&name.as_ref())
+            {
+                let takes = match declared {
+                    [] => "no query parameter but apikey".to_owned(),
+                    declared => format!("{} (and apikey)", declared.join(", ")),
+                };
+                return Err(AppError::BadRequest(format!(
+                    "unknown query parameter {name:?}; this endpoint takes {takes}"
+                )));
+            }
+            kept.append_pair(&name, &value);
+        }
+        let uri: axum::http::Uri = format!("/?{}", kept.finish())
+            .parse()
+            .map_err(|err| AppError::BadRequest(format!("malformed query string: {err}")))?;
+        Ok(ApiQuery(axum::extract::Query::<T>::try_from_uri(&uri)?.0))
+    }
+}
+
+/// The query of an endpoint that takes no parameter (besides `apikey`): with `ApiQuery`, any
+/// other parameter answers 400 instead of being ignored.
+#[derive(Debug, serde::Deserialize)]
+pub struct NoQuery {}
+
+/// The fields a derived struct declares, read the way `serde_aux::serde_introspect` does: its
+/// `Deserialize` hands them to `deserialize_struct`, which stops there. `None` for types that
+/// take any key (maps, flattened structs).
+fn query_fields<T: serde::de::DeserializeOwned>() -> Option<&'static [&'static str]> {
+    use serde::de::{Error, Visitor};
+    struct Introspect(Option<&'static [&'static str]>);
+    impl<'de> serde::Deserializer<'de> for &mut Introspect {
+        type Error = serde::de::value::Error;
+
+        fn deserialize_any<V: Visitor<'de>>(self, _visitor: V) -> Result<V::Value, Self::Error> {
+            Err(Error::custom("not a struct"))
+        }
+
+        fn deserialize_struct<V: Visitor<'de>>(
+            self,
+            _name: &'static str,
+            fields: &'static [&'static str],
+            _visitor: V,
+        ) -> Result<V::Value, Self::Error> {
+            self.0 = Some(fields);
+            Err(Error::custom("fields read"))
+        }
+
+        serde::forward_to_deserialize_any! {
+            bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf option
+            unit unit_struct newtype_struct seq tuple tuple_struct map enum identifier ignored_any
+        }
+    }
+    let mut introspect = Introspect(None);
+    let _ = T::deserialize(&mut introspect);
+    introspect.0
+}
 
 /// `axum::extract::Path` whose rejections answer in the error JSON shape.
 #[derive(Debug, axum::extract::FromRequestParts)]

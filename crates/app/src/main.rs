@@ -29,7 +29,9 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             // `{:#}` prints the whole context chain on one line: "opening the database …: …".
-            let _ = writeln!(std::io::stderr(), "metarr: {err:#}");
+            // A library's error may embed a secret (a URL's password); the log never shows one.
+            let message = format!("{err:#}");
+            let _ = writeln!(std::io::stderr(), "metarr: {}", telemetry::scrub(&message));
             ExitCode::FAILURE
         }
     }
@@ -37,6 +39,7 @@ fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
     let settings = Settings::load(cli.config.as_deref()).context("invalid configuration")?;
+    telemetry::register_secrets(settings.secrets());
     match cli.command {
         Command::Serve => run_application(settings, Role::Serve).await,
         Command::Worker => run_application(settings, Role::Worker).await,

@@ -12,11 +12,13 @@ use crate::jobs;
 use crate::routes::{self, AppState};
 use anyhow::Context;
 use metarr_queue::{JobKind, Queue, Worker, WorkerConfig};
-use secrecy::SecretString;
+use secrecy::{ExposeSecret, SecretString};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
+
+mod http;
 
 /// What the process runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,6 +50,7 @@ impl Application {
 
     /// Builds a process with the given role.
     pub async fn build_as(settings: Settings, role: Role) -> anyhow::Result<Application> {
+        crate::telemetry::register_secrets(settings.secrets());
         // `Settings`' Debug redacts the API key and the database password.
         tracing::debug!(?settings, ?role, "configuration loaded");
         std::fs::create_dir_all(&settings.data_dir)
@@ -65,6 +68,7 @@ impl Application {
         };
 
         let (api_key, key_source) = api_key::load_or_create(settings.api_key.as_ref(), &settings.data_dir)?;
+        crate::telemetry::register_secrets([api_key.expose_secret()]);
         match &key_source {
             KeySource::Configured => tracing::info!("using the API key from the configuration"),
             KeySource::Created(path) => {
@@ -178,17 +182,20 @@ impl Application {
                     settings: Arc::new(self.settings.clone()),
                     api_key: self.api_key.clone(),
                     shutdown: self.shutdown.clone(),
+                    sign_in_limits: Arc::default(),
                 };
                 tracing::info!(address = %format!("http://{}", listener.local_addr()?), "HTTP server listening");
-                let shutdown = self.shutdown.clone();
-                let result =
-                    axum::serve(listener, routes::app(state).into_make_service_with_connect_info::<SocketAddr>())
-                        .with_graceful_shutdown(async move { shutdown.cancelled().await })
-                        .await
-                        .context("serving HTTP");
-                // If the server failed on its own, the worker must still drain and stop.
+                http::serve(
+                    listener,
+                    routes::app(state),
+                    &self.settings.http,
+                    self.shutdown.clone(),
+                    self.settings.worker.shutdown_grace,
+                )
+                .await;
+                // If the server stopped on its own, the worker must still drain and stop.
                 self.shutdown.cancel();
-                result
+                Ok(())
             }
             None => {
                 self.shutdown.cancelled().await;
@@ -204,6 +211,7 @@ impl Application {
 
 /// Applies the migrations of the configured database and returns.
 pub async fn migrate(settings: &Settings) -> anyhow::Result<()> {
+    crate::telemetry::register_secrets(settings.secrets());
     std::fs::create_dir_all(&settings.data_dir)
         .with_context(|| format!("creating the data directory {}", settings.data_dir.display()))?;
     let queue = Queue::connect(settings.database_url.expose())

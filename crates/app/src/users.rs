@@ -28,8 +28,45 @@ pub async fn any(db: &Db) -> Result<bool> {
     Ok(db.fetch_optional("SELECT id FROM ui_users LIMIT 1", &[]).await?.is_some())
 }
 
-/// Creates an account; the username is trimmed and must be new, the password long enough.
-pub async fn create(db: &Db, username: &str, password: &str) -> Result<User> {
+/// What first run's account creation came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FirstRun {
+    /// This request created the first account.
+    Created(User),
+    /// An account existed already, or another request created it first.
+    AlreadyDone,
+}
+
+/// Creates the first account, unless one exists: exactly one of any number of concurrent calls
+/// gets `Created`. The username is trimmed and must be valid, the password long enough.
+///
+/// The insert only happens when no account exists, and the `ui_users_one_first_run` unique index
+/// admits one first-run account, so two requests that both saw an empty table cannot both
+/// succeed (the loser's insert breaks the index, or finds the winner's row).
+pub async fn create_first(db: &Db, username: &str, password: &str) -> Result<FirstRun> {
+    let username = validate_new_account(username, password)?;
+    let hash = hash_password(password.to_owned()).await?;
+    let inserted = db
+        .write(
+            "INSERT INTO ui_users (username, password_hash, created_at, created_by_first_run) \
+             SELECT $1, $2, $3, TRUE WHERE NOT EXISTS (SELECT 1 FROM ui_users) RETURNING id",
+            &[username.into(), hash.into(), now_ms().into()],
+        )
+        .await;
+    let rows = match inserted {
+        Ok(rows) => rows,
+        // The username's or the first-run index: either way another request got there first.
+        Err(err) if err.is_unique_violation() => return Ok(FirstRun::AlreadyDone),
+        Err(err) => return Err(err.into()),
+    };
+    match rows.first() {
+        Some(row) => Ok(FirstRun::Created(User { id: row.int("id")?, username: username.to_owned() })),
+        None => Ok(FirstRun::AlreadyDone),
+    }
+}
+
+/// The trimmed username when the username and password are acceptable for a new account.
+fn validate_new_account<'name>(username: &'name str, password: &str) -> Result<&'name str> {
     let username = username.trim();
     if username.is_empty() || username.chars().count() > MAX_INPUT_CHARS {
         return Err(CatalogueError::Invalid(format!("a username of 1 to {MAX_INPUT_CHARS} characters is required")));
@@ -43,22 +80,7 @@ pub async fn create(db: &Db, username: &str, password: &str) -> Result<User> {
             "the password must have {MIN_PASSWORD_CHARS} to {MAX_INPUT_CHARS} characters"
         )));
     }
-    let hash = hash_password(password.to_owned()).await?;
-    let rows = db
-        .write(
-            "INSERT INTO ui_users (username, password_hash, created_at) VALUES ($1, $2, $3) RETURNING id",
-            &[username.into(), hash.into(), now_ms().into()],
-        )
-        .await
-        .map_err(|err| {
-            if err.is_unique_violation() {
-                CatalogueError::Conflict(format!("the username {username:?} is taken"))
-            } else {
-                err.into()
-            }
-        })?;
-    let id = rows.first().map(|row| row.int("id")).transpose()?.unwrap_or_default();
-    Ok(User { id, username: username.to_owned() })
+    Ok(username)
 }
 
 /// The account when the password is right; `None` for an unknown user or a wrong password

@@ -6,7 +6,7 @@
 
 use crate::catalogue::libraries::{self, Library, LibraryInput};
 use crate::catalogue::scans::Scan;
-use crate::error::{ApiJson, ApiPath, AppError};
+use crate::error::{ApiJson, ApiPath, ApiQuery, AppError, NoQuery};
 use crate::routes::AppState;
 use axum::Json;
 use axum::extract::State;
@@ -21,7 +21,10 @@ pub struct LibraryList {
 }
 
 /// `GET /api/v1/libraries`: every library, by id.
-pub async fn list(State(state): State<AppState>) -> Result<Json<LibraryList>, AppError> {
+pub async fn list(
+    State(state): State<AppState>,
+    ApiQuery(NoQuery {}): ApiQuery<NoQuery>,
+) -> Result<Json<LibraryList>, AppError> {
     let items = libraries::list(&state.db).await?;
     Ok(Json(LibraryList { total: items.len(), items }))
 }

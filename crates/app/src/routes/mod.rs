@@ -44,6 +44,8 @@ pub struct AppState {
     pub api_key: crate::api_key::SharedKey,
     /// Fires on shutdown; long-lived connections (WebSocket) close when it does.
     pub shutdown: CancellationToken,
+    /// Failed web UI sign-ins per client address and account.
+    pub sign_in_limits: Arc<crate::ui::sign_in_limit::SignInLimits>,
 }
 
 /// The whole HTTP application.

@@ -13,6 +13,7 @@ pub mod libraries;
 pub mod movies;
 pub mod session;
 pub mod settings;
+pub mod sign_in_limit;
 
 use crate::catalogue::CatalogueError;
 use crate::error::AppError;

@@ -6,10 +6,11 @@
 //! site. Because the cookie is never sent on cross-site requests, a page elsewhere cannot post to
 //! Metarr even for a loopback visitor who never signed in. `require_user` then guards the pages.
 
+use super::sign_in_limit::{ClientAddress, RetryAfter};
 use super::{Ui, UiError, is_htmx, render, render_with, see_other};
 use crate::config::AuthRequired;
 use crate::routes::AppState;
-use crate::users::{self, User};
+use crate::users::{self, FirstRun, User};
 use askama::Template;
 use axum::Form;
 use axum::body::Body;
@@ -156,9 +157,31 @@ pub struct LoginForm {
     next: Option<String>,
 }
 
-/// `POST /login`: a session cookie and back to where the visitor was going.
-pub async fn login(State(state): State<AppState>, ui: Ui, Form(form): Form<LoginForm>) -> Result<Response, UiError> {
+/// `POST /login`: a session cookie and back to where the visitor was going. Too many failures
+/// from the client's address or for the account answer 429 with `Retry-After`, before the
+/// password is even checked (`sign_in_limit`).
+pub async fn login(
+    State(state): State<AppState>,
+    ClientAddress(address): ClientAddress,
+    ui: Ui,
+    Form(form): Form<LoginForm>,
+) -> Result<Response, UiError> {
     let next = safe_next(form.next.as_deref());
+    if let Err(RetryAfter(wait)) = state.sign_in_limits.attempt(address, &form.username) {
+        // Whole minutes for people, exact seconds (rounded up) for the header.
+        let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        let minutes = seconds.div_ceil(60).max(1);
+        let unit = if minutes == 1 { "minute" } else { "minutes" };
+        let page = LoginPage {
+            csrf: ui.csrf,
+            next,
+            username: form.username,
+            error: Some(format!("Too many failed sign-ins. Try again in {minutes} {unit}.")),
+        };
+        let mut response = render_with(StatusCode::TOO_MANY_REQUESTS, &page);
+        response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        return Ok(response);
+    }
     let Some(user) = users::verify(&state.db, &form.username, &form.password).await? else {
         let page = LoginPage {
             csrf: ui.csrf,
@@ -168,6 +191,7 @@ pub async fn login(State(state): State<AppState>, ui: Ui, Form(form): Form<Login
         };
         return Ok(render_with(StatusCode::UNAUTHORIZED, &page));
     };
+    state.sign_in_limits.succeeded(address, &form.username);
     signed_in(&state, &user, &next).await
 }
 
@@ -204,10 +228,12 @@ pub struct SetupForm {
 }
 
 /// `POST /setup`: creates the first account and signs it in. Once an account exists this
-/// answers 409: further accounts are not created from an unauthenticated page.
+/// answers 409 and starts no session: further accounts are not created from an unauthenticated
+/// page, also when several first-run requests race (`users::create_first` decides in the database).
 pub async fn setup(State(state): State<AppState>, ui: Ui, Form(form): Form<SetupForm>) -> Result<Response, UiError> {
+    let already_done = || UiError::Conflict("an account exists already; sign in with it".into());
     if users::any(&state.db).await? {
-        return Err(UiError::Conflict("an account exists already; sign in with it".into()));
+        return Err(already_done());
     }
     let again = |error: String| SetupPage {
         csrf: ui.csrf.clone(),
@@ -218,11 +244,12 @@ pub async fn setup(State(state): State<AppState>, ui: Ui, Form(form): Form<Setup
     if form.password != form.confirm {
         return Ok(render_with(StatusCode::BAD_REQUEST, &again("The two passwords differ.".into())));
     }
-    match users::create(&state.db, &form.username, &form.password).await {
-        Ok(user) => signed_in(&state, &user, "/").await,
-        Err(
-            crate::catalogue::CatalogueError::Invalid(message) | crate::catalogue::CatalogueError::Conflict(message),
-        ) => Ok(render_with(StatusCode::BAD_REQUEST, &again(message))),
+    match users::create_first(&state.db, &form.username, &form.password).await {
+        Ok(FirstRun::Created(user)) => signed_in(&state, &user, "/").await,
+        Ok(FirstRun::AlreadyDone) => Err(already_done()),
+        Err(crate::catalogue::CatalogueError::Invalid(message)) => {
+            Ok(render_with(StatusCode::BAD_REQUEST, &again(message)))
+        }
         Err(err) => Err(err.into()),
     }
 }

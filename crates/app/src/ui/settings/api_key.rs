@@ -85,6 +85,7 @@ pub async fn regenerate(State(state): State<AppState>, ui: Ui) -> Result<Respons
         .await
         .map_err(|err| UiError::Internal(format!("regenerating the API key: {err}")))?
         .map_err(|err| UiError::Internal(err.to_string()))?;
+    crate::telemetry::register_secrets([key.expose_secret()]);
     state.api_key.replace(key);
     tracing::info!(path = %path.display(), "generated a new API key from the web UI; clients using the old one must be updated");
     Ok(see_other(&format!("{PAGE}?regenerated=1")))
