@@ -20,6 +20,7 @@ mod notifications;
 mod path_mappings;
 mod players;
 mod real_kodi;
+mod retention;
 mod scan;
 mod schedules;
 mod ui;
