@@ -2,6 +2,7 @@
 
 pub mod cleanup;
 pub mod debug_sleep;
+pub mod file_scan;
 mod group_commit;
 pub mod notify;
 pub mod players;
@@ -34,6 +35,7 @@ pub fn registry(retention: cleanup::Retention, scan_services: &std::sync::Arc<sc
         cleanup::CleanupHandler::new(scan_services.db.clone(), retention),
         KindOptions { concurrency: Some(1), ..KindOptions::default() },
     );
+    registry.register(file_scan::FileScanHandler { db: scan_services.db.clone() });
     registry.register(debug_sleep::DebugSleepHandler);
     register_webhooks(&mut registry, scan_services);
     players::register(&mut registry, &scan_services.db);

@@ -13,6 +13,7 @@ mod auth;
 mod cli;
 mod crash;
 mod events;
+mod file_scan_schedule;
 mod jobs;
 mod libraries;
 mod movies;
