@@ -166,3 +166,40 @@ async fn existing_libraries_get_their_schedule_on_upgrade(backend: Backend) {
     app.stop().await;
 }
 app_test!(existing_libraries_get_their_schedule_on_upgrade);
+
+/// Two processes sharing PostgreSQL (this app's scheduler, its queue and a second queue) all try
+/// to fire a due slot of a library's schedule: one job, one scan.
+async fn a_due_slot_scans_once_across_processes(backend: Backend) {
+    use chrono::Timelike;
+    let app = TestApp::spawn(backend).await;
+    let dir = tempfile::tempdir().expect("library folder");
+    let id = library(&app, dir.path(), true).await;
+    let name = format!("file-scan:{id}");
+    // Daily at the minute an hour ago, changed two days ago: yesterday's and today's slots passed
+    // (they coalesce into today's) and the next is 23 hours away, so no later slot joins in.
+    let hour_ago = chrono::Local::now() - chrono::Duration::hours(1);
+    let cron = format!("{} {} * * *", hour_ago.minute(), hour_ago.hour());
+    app.db
+        .write(
+            "UPDATE schedules SET cron = $1, updated_at = now() - interval '2 days' WHERE name = $2",
+            &[cron.into(), name.clone().into()],
+        )
+        .await
+        .expect("a due slot");
+    let second = metarr_queue::Queue::connect(app.postgres_url.as_deref().expect("PostgreSQL")).await.expect("queue");
+    let (first, other) = tokio::join!(app.queue.fire_due_schedules(), second.fire_due_schedules());
+    let fired = first.expect("fires").len() + other.expect("fires").len();
+    assert!(fired <= 1, "{fired} jobs for one slot");
+
+    let (_, jobs) = app.get("/jobs?kind=scheduled-file-scan").await;
+    let jobs = jobs["items"].as_array().expect("items").clone();
+    assert_eq!(jobs.len(), 1, "one slot, one job: {jobs:?}");
+    assert_eq!(jobs[0]["payload"]["schedule"], name.as_str());
+    assert!(jobs[0]["payload"]["slot"].is_string(), "{:?}", jobs[0]);
+    app.wait_for_state(jobs[0]["id"].as_i64().expect("job id"), JobState::Completed).await;
+    let scans = scans_of(&app, id).await;
+    assert_eq!(scans.len(), 1, "{scans:?}");
+    assert_eq!(wait_for_scan(&app, scans[0]["id"].as_i64().expect("scan id")).await["phase"], "completed");
+    app.stop().await;
+}
+pg_test!(a_due_slot_scans_once_across_processes);
