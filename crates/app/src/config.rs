@@ -393,11 +393,12 @@ impl Settings {
                 name("webhook_password")
             ));
         }
-        for (key, days) in [
-            ("job_retention_days", raw.job_retention_days),
-            ("webhook_retention_days", raw.webhook_retention_days),
-            ("scan_retention_days", raw.scan_retention_days),
-        ] {
+        if raw.job_retention_days == 0 {
+            problems.push(format!("{}: must be at least 1 day", name("job_retention_days")));
+        }
+        for (key, days) in
+            [("webhook_retention_days", raw.webhook_retention_days), ("scan_retention_days", raw.scan_retention_days)]
+        {
             if days == 0 {
                 problems.push(format!("{}: must be at least 1 day", name(key)));
             }
@@ -450,20 +451,7 @@ mod tests {
         assert_eq!(settings.worker.shutdown_grace, Duration::from_secs(30));
         assert_eq!(settings.worker.lease, Duration::from_secs(30));
         assert_eq!(settings.job_retention_days, 30);
-        assert_eq!((settings.webhook_retention_days, settings.scan_retention_days), (30, 30));
         assert!(settings.api_key.is_none());
-    }
-
-    #[test]
-    fn retentions_are_read_from_the_environment_and_zero_days_are_refused() {
-        let settings = load(&[("METARR_WEBHOOK_RETENTION_DAYS", "3"), ("METARR_SCAN_RETENTION_DAYS", "90")])
-            .expect("valid retentions");
-        assert_eq!((settings.webhook_retention_days, settings.scan_retention_days), (3, 90));
-        let err = load(&[("METARR_WEBHOOK_RETENTION_DAYS", "0"), ("METARR_SCAN_RETENTION_DAYS", "0")])
-            .expect_err("zero days")
-            .to_string();
-        assert!(err.contains("METARR_WEBHOOK_RETENTION_DAYS: must be at least 1 day"), "{err}");
-        assert!(err.contains("METARR_SCAN_RETENTION_DAYS: must be at least 1 day"), "{err}");
     }
 
     #[test]
@@ -525,6 +513,20 @@ mod tests {
             Settings::load_from(Some(&path), env(&[("METARR_BIND", "127.0.0.1:5000")])).expect("valid configuration");
         assert_eq!(settings.bind.port(), 5000);
         assert_eq!(settings.job_retention_days, 9);
+    }
+
+    #[test]
+    fn retentions_default_to_30_days_are_read_from_the_environment_and_zero_is_refused() {
+        let settings = load(&[]).expect("defaults are valid");
+        assert_eq!((settings.webhook_retention_days, settings.scan_retention_days), (30, 30));
+        let settings = load(&[("METARR_WEBHOOK_RETENTION_DAYS", "3"), ("METARR_SCAN_RETENTION_DAYS", "90")])
+            .expect("valid retentions");
+        assert_eq!((settings.webhook_retention_days, settings.scan_retention_days), (3, 90));
+        let err = load(&[("METARR_WEBHOOK_RETENTION_DAYS", "0"), ("METARR_SCAN_RETENTION_DAYS", "0")])
+            .expect_err("zero days")
+            .to_string();
+        assert!(err.contains("METARR_WEBHOOK_RETENTION_DAYS: must be at least 1 day"), "{err}");
+        assert!(err.contains("METARR_SCAN_RETENTION_DAYS: must be at least 1 day"), "{err}");
     }
 
     #[test]
