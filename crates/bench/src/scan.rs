@@ -78,7 +78,9 @@ async fn start(url: &str, read_streams: bool) -> anyhow::Result<Setup> {
         Arc::new(ScanServices::new(db.clone(), AppEvents::new(), data.path().join("cache"), prober, read_streams));
     let registry = metarr::jobs::registry(metarr::jobs::cleanup::Retention::default(), &services);
     let shutdown = CancellationToken::new();
-    let worker = tokio::spawn(Worker::new(queue, registry, WorkerConfig::default()).run(shutdown.clone()));
+    // No scheduler: a library's file-scan schedule firing mid-run would scan on top of the measurement.
+    let config = WorkerConfig { run_scheduler: false, ..WorkerConfig::default() };
+    let worker = tokio::spawn(Worker::new(queue, registry, config).run(shutdown.clone()));
     Ok(Setup { db, shutdown, worker, _data: data })
 }
 
