@@ -47,6 +47,7 @@ async fn a_library_has_a_six_hour_file_scan_schedule_until_it_is_deleted(backend
 
     let created = schedule(&app, &name).await.unwrap_or_else(|| panic!("{name} is listed"));
     assert_eq!(created["kind"], "scheduled-file-scan");
+    assert_eq!(created["library_id"], id);
     assert_eq!(created["cron"], DEFAULT_CRON);
     assert_eq!(created["cron"], "0 */6 * * *");
     assert_eq!(created["enabled"], true);
