@@ -42,6 +42,10 @@ pub struct Settings {
     pub worker: WorkerSettings,
     /// Finished jobs older than this many days are pruned by the `cleanup` schedule.
     pub job_retention_days: u32,
+    /// The webhook log keeps requests for this many days (the `cleanup` schedule prunes older ones).
+    pub webhook_retention_days: u32,
+    /// Finished scan records older than this many days are pruned, except each library's latest.
+    pub scan_retention_days: u32,
     /// HTTP Basic user accepted by the *arr webhooks (besides the API key).
     pub webhook_username: Option<String>,
     /// HTTP Basic password accepted by the *arr webhooks.
@@ -157,6 +161,8 @@ impl fmt::Debug for Settings {
             .field("auth_required", &self.auth_required)
             .field("worker", &self.worker)
             .field("job_retention_days", &self.job_retention_days)
+            .field("webhook_retention_days", &self.webhook_retention_days)
+            .field("scan_retention_days", &self.scan_retention_days)
             .field("webhook_username", &self.webhook_username)
             .field("webhook_password", &self.webhook_password.as_ref().map(|_| "[REDACTED]"))
             .field("http", &self.http)
@@ -187,6 +193,8 @@ struct RawSettings {
     auth_required: String,
     worker: RawWorker,
     job_retention_days: u32,
+    webhook_retention_days: u32,
+    scan_retention_days: u32,
     webhook_username: Option<String>,
     webhook_password: Option<String>,
     http: RawHttp,
@@ -214,6 +222,8 @@ fn defaults() -> Dict {
     dict.insert("data_dir".into(), Value::from("./data"));
     dict.insert("auth_required".into(), Value::from("except_local"));
     dict.insert("job_retention_days".into(), Value::from(30u32));
+    dict.insert("webhook_retention_days".into(), Value::from(30u32));
+    dict.insert("scan_retention_days".into(), Value::from(30u32));
     let worker = RawWorker { concurrency: 100, shutdown_grace_secs: 30, lease_secs: 30 };
     dict.insert("worker".into(), Value::serialize(worker).expect("the worker defaults serialise"));
     let http = RawHttp { header_timeout_secs: 10, max_connections: 1024 };
@@ -424,6 +434,13 @@ impl Settings {
         if raw.job_retention_days == 0 {
             problems.push(format!("{}: must be at least 1 day", name("job_retention_days")));
         }
+        for (key, days) in
+            [("webhook_retention_days", raw.webhook_retention_days), ("scan_retention_days", raw.scan_retention_days)]
+        {
+            if days == 0 {
+                problems.push(format!("{}: must be at least 1 day", name(key)));
+            }
+        }
 
         match (bind, auth_required, database_url) {
             (Ok(bind), Ok(auth_required), Ok(database_url)) if problems.is_empty() => Ok(Settings {
@@ -438,6 +455,8 @@ impl Settings {
                     lease: Duration::from_secs(raw.worker.lease_secs),
                 },
                 job_retention_days: raw.job_retention_days,
+                webhook_retention_days: raw.webhook_retention_days,
+                scan_retention_days: raw.scan_retention_days,
                 webhook_username,
                 webhook_password,
                 http: HttpSettings {
@@ -545,6 +564,20 @@ mod tests {
             Settings::load_from(Some(&path), env(&[("METARR_BIND", "127.0.0.1:5000")])).expect("valid configuration");
         assert_eq!(settings.bind.port(), 5000);
         assert_eq!(settings.job_retention_days, 9);
+    }
+
+    #[test]
+    fn retentions_default_to_30_days_are_read_from_the_environment_and_zero_is_refused() {
+        let settings = load(&[]).expect("defaults are valid");
+        assert_eq!((settings.webhook_retention_days, settings.scan_retention_days), (30, 30));
+        let settings = load(&[("METARR_WEBHOOK_RETENTION_DAYS", "3"), ("METARR_SCAN_RETENTION_DAYS", "90")])
+            .expect("valid retentions");
+        assert_eq!((settings.webhook_retention_days, settings.scan_retention_days), (3, 90));
+        let err = load(&[("METARR_WEBHOOK_RETENTION_DAYS", "0"), ("METARR_SCAN_RETENTION_DAYS", "0")])
+            .expect_err("zero days")
+            .to_string();
+        assert!(err.contains("METARR_WEBHOOK_RETENTION_DAYS: must be at least 1 day"), "{err}");
+        assert!(err.contains("METARR_SCAN_RETENTION_DAYS: must be at least 1 day"), "{err}");
     }
 
     #[test]

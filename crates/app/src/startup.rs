@@ -167,7 +167,7 @@ impl Application {
         ));
         let worker = Worker::new(
             self.queue.clone(),
-            jobs::registry(self.settings.job_retention_days, &scan_services),
+            jobs::registry(jobs::cleanup::Retention::of(&self.settings), &scan_services),
             worker_config,
         );
         tracing::info!(worker_id = worker.id(), concurrency = self.settings.worker.concurrency, "worker started");

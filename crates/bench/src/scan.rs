@@ -76,9 +76,11 @@ async fn start(url: &str, read_streams: bool) -> anyhow::Result<Setup> {
     let prober = metarr_probe::Prober::new(metarr_probe::ProbeConfig::default());
     let services =
         Arc::new(ScanServices::new(db.clone(), AppEvents::new(), data.path().join("cache"), prober, read_streams));
-    let registry = metarr::jobs::registry(30, &services);
+    let registry = metarr::jobs::registry(metarr::jobs::cleanup::Retention::default(), &services);
     let shutdown = CancellationToken::new();
-    let worker = tokio::spawn(Worker::new(queue, registry, WorkerConfig::default()).run(shutdown.clone()));
+    // No scheduler: a library's file-scan schedule firing mid-run would scan on top of the measurement.
+    let config = WorkerConfig { run_scheduler: false, ..WorkerConfig::default() };
+    let worker = tokio::spawn(Worker::new(queue, registry, config).run(shutdown.clone()));
     Ok(Setup { db, shutdown, worker, _data: data })
 }
 

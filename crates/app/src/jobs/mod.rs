@@ -2,6 +2,7 @@
 
 pub mod cleanup;
 pub mod debug_sleep;
+pub mod file_scan;
 mod group_commit;
 pub mod notify;
 pub mod players;
@@ -16,7 +17,7 @@ pub const CLEANUP_SCHEDULE: &str = "cleanup";
 pub const CLEANUP_CRON: &str = "0 3 * * *";
 
 /// Every handler of the app, configured from settings.
-pub fn registry(job_retention_days: u32, scan_services: &std::sync::Arc<scan::ScanServices>) -> Registry {
+pub fn registry(retention: cleanup::Retention, scan_services: &std::sync::Arc<scan::ScanServices>) -> Registry {
     use metarr_queue::JobKind;
     let mut registry = Registry::new();
     let limits = scan::limits();
@@ -31,9 +32,10 @@ pub fn registry(job_retention_days: u32, scan_services: &std::sync::Arc<scan::Sc
         .register_with(scan::CacheAssetHandler(std::sync::Arc::clone(scan_services)), limit(scan::CacheAsset::KIND));
     // One cleanup at a time is plenty; two would only contend for the same rows.
     registry.register_with(
-        cleanup::CleanupHandler::new(job_retention_days),
+        cleanup::CleanupHandler::new(scan_services.db.clone(), retention),
         KindOptions { concurrency: Some(1), ..KindOptions::default() },
     );
+    registry.register(file_scan::FileScanHandler { db: scan_services.db.clone() });
     registry.register(debug_sleep::DebugSleepHandler);
     register_webhooks(&mut registry, scan_services);
     players::register(&mut registry, &scan_services.db);

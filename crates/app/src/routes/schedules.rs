@@ -1,6 +1,7 @@
 //! The schedules API: list with next run times, change cron and switch, run now.
 
 use crate::error::{ApiJson, ApiPath, AppError};
+use crate::jobs::file_scan::FileScanSchedule;
 use crate::routes::AppState;
 use axum::Json;
 use axum::extract::State;
@@ -21,6 +22,8 @@ pub struct ScheduleView {
     pub updated_at: DateTime<Utc>,
     /// When it fires next; `null` when disabled.
     pub next_run_at: Option<DateTime<Utc>>,
+    /// The library a `file-scan:<id>` schedule scans; `null` for the other schedules.
+    pub library_id: Option<i64>,
 }
 
 impl ScheduleView {
@@ -33,6 +36,7 @@ impl ScheduleView {
             None
         };
         ScheduleView {
+            library_id: FileScanSchedule::parse(&schedule.name).map(|of| of.library_id),
             name: schedule.name,
             kind: schedule.kind,
             cron: schedule.cron,

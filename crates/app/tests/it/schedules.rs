@@ -16,6 +16,7 @@ async fn cleanup_schedule_is_listed_with_its_next_run(backend: Backend) {
         .expect("cleanup schedule exists")
         .clone();
     assert_eq!(cleanup["kind"], "scheduled-cleanup");
+    assert!(cleanup["library_id"].is_null(), "{cleanup}");
     assert_eq!(cleanup["cron"], "0 3 * * *");
     assert_eq!(cleanup["enabled"], true);
     let next = cleanup["next_run_at"].as_str().expect("next run time");

@@ -119,6 +119,9 @@ pub struct Stats {
     pub completed_last_hour: i64,
 }
 
+/// Finished jobs deleted per transaction by [`Store::delete_finished_before`].
+pub const DELETE_BATCH: i64 = 1_000;
+
 /// A named cron schedule.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Schedule {
@@ -197,7 +200,8 @@ pub trait Store: Send + Sync + 'static {
     /// Failed or cancelled → pending with fresh attempts.
     async fn retry(&self, id: JobId) -> Result<Job>;
 
-    /// Deletes finished jobs that finished before `before`. Returns how many.
+    /// Deletes finished jobs that finished before `before`, [`DELETE_BATCH`] per transaction.
+    /// Returns how many.
     async fn delete_finished_before(&self, before: DateTime<Utc>) -> Result<u64>;
 
     /// Counts per state and kind.

@@ -520,13 +520,23 @@ impl Store for PgStore {
     }
 
     async fn delete_finished_before(&self, before: DateTime<Utc>) -> Result<u64> {
-        let done =
-            sqlx::query("DELETE FROM jobs WHERE state IN ('completed', 'failed', 'cancelled') AND finished_at < $1")
-                .bind(before)
-                .execute(&self.pool)
-                .await
-                .map_err(QueueError::db("deleting finished jobs"))?;
-        Ok(done.rows_affected())
+        // In batches, each its own transaction, as on SQLite: short locks and a short WAL burst.
+        let mut deleted = 0;
+        loop {
+            let done = sqlx::query(
+                "DELETE FROM jobs WHERE id IN (SELECT id FROM jobs \
+                 WHERE state IN ('completed', 'failed', 'cancelled') AND finished_at < $1 ORDER BY finished_at LIMIT $2)",
+            )
+            .bind(before)
+            .bind(super::DELETE_BATCH)
+            .execute(&self.pool)
+            .await
+            .map_err(QueueError::db("deleting finished jobs"))?;
+            deleted += done.rows_affected();
+            if done.rows_affected() < super::DELETE_BATCH.unsigned_abs() {
+                return Ok(deleted);
+            }
+        }
     }
 
     async fn stats(&self) -> Result<Stats> {

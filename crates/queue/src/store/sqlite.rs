@@ -616,13 +616,25 @@ impl Store for SqliteStore {
     }
 
     async fn delete_finished_before(&self, before: DateTime<Utc>) -> Result<u64> {
-        let done =
-            sqlx::query("DELETE FROM jobs WHERE state IN ('completed', 'failed', 'cancelled') AND finished_at < ?")
-                .bind(millis(before))
-                .execute(&self.writer)
-                .await
-                .map_err(QueueError::db("deleting finished jobs"))?;
-        Ok(done.rows_affected())
+        // In batches, each its own transaction: one DELETE of a million rows would hold the
+        // single writer, and with it every job's acknowledgement, for seconds.
+        let mut deleted = 0;
+        loop {
+            let done = sqlx::query(
+                "DELETE FROM jobs WHERE id IN (SELECT id FROM jobs \
+                 WHERE state IN ('completed', 'failed', 'cancelled') AND finished_at < ? ORDER BY finished_at LIMIT ?)",
+            )
+            .bind(millis(before))
+            .bind(super::DELETE_BATCH)
+            .execute(&self.writer)
+            .await
+            .map_err(QueueError::db("deleting finished jobs"))?;
+            deleted += done.rows_affected();
+            if done.rows_affected() < super::DELETE_BATCH.unsigned_abs() {
+                return Ok(deleted);
+            }
+            tokio::task::yield_now().await;
+        }
     }
 
     async fn stats(&self) -> Result<Stats> {

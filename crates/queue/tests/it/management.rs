@@ -206,6 +206,25 @@ db_test!(
 );
 
 db_test!(
+    async fn delete_finished_before_goes_through_every_batch(db) {
+        let queue = db.queue().await;
+        let old = metarr_queue::store::DELETE_BATCH * 2 + 345;
+        let old_jobs = (0..old).map(|i| NewJob::raw("prune", json!({ "i": i }))).collect();
+        queue.enqueue_many(old_jobs).await.expect("enqueue");
+        let ago = db.seconds_ago_sql(3 * 86_400);
+        db.execute(&format!("UPDATE jobs SET state = 'completed', finished_at = {ago}")).await;
+        let recent = queue.enqueue(NewJob::raw("prune", json!({ "recent": true }))).await.expect("enqueue").job;
+        claim(&queue, "w1", &["prune"], 1, LONG).await;
+        assert!(finish(&queue, "w1", recent.id, 1, Outcome::Completed).await);
+
+        let deleted = queue.delete_finished_before(now_ms() - chrono::Duration::days(1)).await.expect("delete");
+        assert_eq!(deleted, old.unsigned_abs(), "every batch ran");
+        assert_eq!(queue.get(recent.id).await.expect("kept").state, JobState::Completed);
+        assert_eq!(queue.stats().await.expect("stats").states.values().sum::<i64>(), 1);
+    }
+);
+
+db_test!(
     async fn stats_count_per_state_and_kind(db) {
         let queue = db.queue().await;
         let empty = queue.stats().await.expect("stats");

@@ -1,7 +1,10 @@
 //! `/settings/schedules`: each schedule's cron expression and switch with its next and last
 //! run, an edit form, and "Run now", through the same queue calls as the schedules API.
+//! A library's `file-scan:<id>` schedule names its library.
 
 use super::{MAX_NAME, too_long};
+use crate::catalogue::libraries;
+use crate::jobs::file_scan::FileScanSchedule;
 use crate::routes::AppState;
 use crate::ui::{Ui, UiError, render_with, see_other, when};
 use askama::Template;
@@ -13,6 +16,7 @@ use axum::{Form, Router};
 use chrono::Utc;
 use metarr_queue::Schedule;
 use serde::Deserialize;
+use std::collections::HashMap;
 
 const PAGE: &str = "/settings/schedules";
 
@@ -34,11 +38,13 @@ pub struct ScheduleCard {
     /// The last slot that fired, formatted; empty when it never fired.
     pub last_run: String,
     pub last_job_id: Option<i64>,
+    /// The library a file-scan schedule scans: its id and name.
+    pub library: Option<(i64, String)>,
     pub error: Option<String>,
 }
 
 impl ScheduleCard {
-    fn of(schedule: Schedule) -> ScheduleCard {
+    fn of(schedule: Schedule, library_names: &HashMap<i64, String>) -> ScheduleCard {
         let next_run = if schedule.enabled {
             metarr_queue::schedule::parse(&schedule.cron)
                 .ok()
@@ -48,7 +54,12 @@ impl ScheduleCard {
         } else {
             String::new()
         };
+        let library = FileScanSchedule::parse(&schedule.name).map(|of| {
+            let name = library_names.get(&of.library_id).cloned().unwrap_or_else(|| format!("#{}", of.library_id));
+            (of.library_id, name)
+        });
         ScheduleCard {
+            library,
             next_run,
             last_run: schedule.last_slot.as_ref().map(when).unwrap_or_default(),
             last_job_id: schedule.last_job_id,
@@ -91,7 +102,10 @@ async fn render_page(
     refused: Option<(&str, ScheduleForm, String)>,
     status: StatusCode,
 ) -> Result<Response, UiError> {
-    let mut schedules: Vec<ScheduleCard> = state.queue.schedules().await?.into_iter().map(ScheduleCard::of).collect();
+    let library_names: HashMap<i64, String> =
+        libraries::list(&state.db).await?.into_iter().map(|library| (library.id, library.name)).collect();
+    let mut schedules: Vec<ScheduleCard> =
+        state.queue.schedules().await?.into_iter().map(|schedule| ScheduleCard::of(schedule, &library_names)).collect();
     if let Some((name, form, error)) = refused
         && let Some(card) = schedules.iter_mut().find(|card| card.name == name)
     {
