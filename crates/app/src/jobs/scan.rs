@@ -159,7 +159,10 @@ pub async fn start_scan(db: &Db, library_id: i64) -> Result<Scan, CatalogueError
     if created {
         let job = NewJob::of(&LibraryScan { scan_id: scan.id, library_id })
             .correlation_id(scan.correlation_id.clone())
-            .unique_key(format!("library-scan:{library_id}"));
+            // Keyed by scan, not library: the previous scan's discovery may still be running (its
+            // scan already completed, its job not yet acknowledged), and a library-wide key
+            // would hand this scan that job, leaving it `discovering` for ever.
+            .unique_key(format!("library-scan:{}", scan.id));
         tx.enqueue(job).await?;
     }
     tx.commit().await?;
@@ -440,7 +443,9 @@ async fn discover_batch(
     movies::touch_many(&mut tx, &unchanged_ids, job.scan_id).await?;
     let mut created = 0i64;
     for folder in scans::add_items(&mut tx, job.scan_id, ItemKind::Folder, &changed, ItemState::Queued).await? {
-        let unique_key = format!("directory-scan:{folder}");
+        // Keyed by scan too: a job of an earlier scan still holding the folder (a cancelled
+        // scan's, not yet acknowledged) does nothing for this one.
+        let unique_key = format!("directory-scan:{}:{folder}", job.scan_id);
         let next =
             NewJob::of(&DirectoryScan { scan_id: job.scan_id, library_id: job.library_id, folder: folder.clone() })
                 .unique_key(unique_key)

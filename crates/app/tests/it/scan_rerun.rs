@@ -9,6 +9,7 @@ use metarr::catalogue::scans;
 use metarr::db::Db;
 use metarr::jobs::scan::{DirectoryScan, LibraryScan};
 use metarr_queue::{JobEventKind, JobKind, JobState, ListFilter, NewJob, Queue};
+use std::path::Path;
 use std::time::Duration;
 
 /// Jobs of a correlation id that are still pending or running.
@@ -122,3 +123,54 @@ async fn every_scan_job_that_runs_twice_counts_once(backend: Backend) {
     app.stop().await;
 }
 app_test!(every_scan_job_that_runs_twice_counts_once);
+
+/// A job of an earlier scan that is still pending or running (its scan completed or was
+/// cancelled, its acknowledgement not yet written) must not stand in for the next scan's own
+/// jobs: the next scan discovers and scans every folder and completes.
+async fn jobs_left_from_an_earlier_scan_do_not_hold_up_the_next(backend: Backend) {
+    const N: u32 = 5;
+    let app = TestApp::spawn(backend).await;
+    let db = Db::new(&app.queue);
+    let library_dir = tempfile::tempdir().expect("library folder");
+    let root = library_dir.path().join("Movies");
+    let sample = sample_beside(&root);
+    let mut folders = Vec::new();
+    for i in 0..N {
+        let folder = root.join(format!("Film {i:03} (2004)"));
+        link_sample(&sample, &folder, "movie.mp4");
+        folders.push(folder.display().to_string());
+    }
+    let library = libraries::create(&db, &LibraryInput::movies_at(&root)).await.expect("library created");
+    let first = metarr::jobs::scan::start_scan(&db, library.id).await.expect("scan starts");
+    let first = wait_for_scan(&db, first.id, Duration::from_secs(60)).await;
+    assert_eq!(first.phase, "completed", "{first:?}");
+
+    // Jobs of the first scan that hold their keys for an hour more, whatever the key's form.
+    let later = chrono::Utc::now() + chrono::Duration::hours(1);
+    let mut stale = Vec::new();
+    for key in [format!("library-scan:{}", library.id), format!("library-scan:{}", first.id)] {
+        let job = LibraryScan { scan_id: first.id, library_id: library.id };
+        stale.push(NewJob::of(&job).unique_key(key).run_at(later));
+    }
+    for folder in &folders {
+        for key in [format!("directory-scan:{folder}"), format!("directory-scan:{}:{folder}", first.id)] {
+            let job = DirectoryScan { scan_id: first.id, library_id: library.id, folder: folder.clone() };
+            stale.push(NewJob::of(&job).unique_key(key).run_at(later));
+        }
+    }
+    app.queue.enqueue_many(stale).await.expect("enqueue the stale jobs");
+    // A changed folder needs its own directory-scan in the next scan.
+    std::fs::write(Path::new(&folders[0]).join("movie.nfo"), "<movie><title>Changed</title></movie>").expect("nfo");
+
+    let second = metarr::jobs::scan::start_scan(&db, library.id).await.expect("scan starts");
+    assert_ne!(second.id, first.id);
+    let second = wait_for_scan(&db, second.id, Duration::from_secs(60)).await;
+    let n = i64::from(N);
+    assert_eq!(
+        (second.phase.as_str(), second.directories_total, second.directories_scanned, second.movies_updated),
+        ("completed", n, n, 1),
+        "{second:?}"
+    );
+    app.stop().await;
+}
+app_test!(jobs_left_from_an_earlier_scan_do_not_hold_up_the_next);
