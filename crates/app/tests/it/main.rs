@@ -13,6 +13,8 @@ mod auth;
 mod cli;
 mod crash;
 mod events;
+mod faults;
+mod faults_support;
 mod jobs;
 mod libraries;
 mod movies;
