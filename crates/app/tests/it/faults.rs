@@ -288,9 +288,6 @@ async fn assert_burst_processed(server: &Server, database_url: &str, sent: &[Sen
         .expect("scan jobs per folder");
     let rescanned: Vec<String> = rescanned.iter().map(|row| row.text("unique_key").expect("key")).collect();
     assert!(rescanned.is_empty(), "webhooks acted on twice: {rescanned:?}");
-    let movies = count(&db, "SELECT count(*) AS n FROM movies").await;
-    assert_eq!(movies, logged_folders.len() as i64, "one movie per logged webhook");
-    assert_eq!(count(&db, "SELECT count(DISTINCT folder) AS n FROM movies").await, movies);
     let (status, scans) = server.get("/scans?limit=100").await;
     assert_eq!(status, 200, "{scans}");
     let mut scanned_new = 0;
@@ -300,6 +297,33 @@ async fn assert_burst_processed(server: &Server, database_url: &str, sent: &[Sen
         assert_eq!(scan["errors"], 0, "{scan}");
         scanned_new += scan["movies_new"].as_i64().unwrap_or_default();
     }
+    let movies = count(&db, "SELECT count(*) AS n FROM movies").await;
+    let folders: Vec<String> = db
+        .fetch_all("SELECT folder FROM movies", &[])
+        .await
+        .expect("movie folders")
+        .iter()
+        .map(|row| row.text("folder").expect("folder"))
+        .collect();
+    let without_movie: Vec<String> = logged
+        .iter()
+        .filter(|row| {
+            let body: Value = serde_json::from_str(&row.text("body").expect("body")).expect("logged JSON");
+            let name = body["movie"]["title"].as_str().unwrap_or_default().to_owned();
+            !folders.iter().any(|folder| folder.ends_with(&format!("/{name}")))
+        })
+        .map(|row| {
+            format!(
+                "{}: {} jobs {}",
+                row.int("id").unwrap_or(0),
+                row.text("outcome").unwrap_or_default(),
+                row.text("job_ids").unwrap_or_default()
+            )
+        })
+        .collect();
+    assert!(without_movie.is_empty(), "logged webhooks without their movie: {without_movie:?}\n{}", server.log_tail());
+    assert_eq!(movies, logged_folders.len() as i64, "one movie per logged webhook");
+    assert_eq!(count(&db, "SELECT count(DISTINCT folder) AS n FROM movies").await, movies);
     assert_eq!(scanned_new, movies, "every new movie counted once: {scans}");
 }
 
@@ -363,6 +387,8 @@ async fn postgres_restart_during_a_scan() {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     restart_in_background(&postgres).await;
+    let after_restart = server.scan(scan_id).await;
+    assert_ne!(after_restart["phase"], "completed", "the restart struck mid-scan: {after_restart}");
 
     let completions = crate::faults_support::Completions::listen(&server, scan_id).await;
     let seen = wait_final(&server, scan_id, Duration::from_secs(120)).await;
