@@ -1,8 +1,9 @@
 //! Phase 2 of a scan: lists every file of one movie folder and says what each one is.
 
 use std::collections::HashMap;
+use std::fs::Metadata;
 use std::io;
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 
 use crate::discover::DiscKind;
 use crate::identity::{NameIdentity, parse_folder_name};
@@ -10,13 +11,14 @@ use crate::ignore::IgnoreRules;
 use crate::naming::{self, ArtworkKind, ExtraKind, SpecialFolder, UnknownKind, VideoMarker};
 use crate::stamp::{self, FileStamp};
 use crate::subtitle::{SubtitleInfo, parse_subtitle_name};
-use crate::walk::{self, Visited};
-use crate::warning::{ScanWarning, ScanWarningKind};
+use crate::walk::{self, Confinement, LazyCanonical, LinkPolicy, Location, Visited};
+use crate::warning::{EscapedPath, ScanWarning, ScanWarningKind};
 
 /// Why a movie folder could not be classified at all.
 #[derive(Debug, thiserror::Error)]
 pub enum ClassifyError {
-    /// The folder is not inside the library root, so ignore patterns cannot be applied.
+    /// The folder is not inside the library root (by its path, or because it or a folder above
+    /// it is a symlink leading out of the root), so it is not read.
     #[error("{folder} is not inside the library root {root}")]
     OutsideLibrary {
         /// The folder asked for.
@@ -33,6 +35,13 @@ pub enum ClassifyError {
         #[source]
         source: io::Error,
     },
+    /// The folder's path is not valid UTF-8: the catalogue keeps paths as text, and a lossy
+    /// conversion would merge it with another folder.
+    #[error("movie folder {} is not a UTF-8 path; rename it to UTF-8", EscapedPath(.folder))]
+    NotUtf8 {
+        /// The folder asked for.
+        folder: PathBuf,
+    },
 }
 
 /// Everything in one movie folder.
@@ -41,11 +50,14 @@ pub struct FolderScan {
     /// The movie folder.
     pub folder: PathBuf,
     /// Every file that is not ignored, sorted by relative path; a disc structure is one entry.
+    /// Every path is valid UTF-8 and inside the folder: files named otherwise and symlinks
+    /// leading out of the folder are warnings instead.
     pub files: Vec<MediaFile>,
     /// What the names say about the film: the folder's name, or the main video's name when the
     /// folder's name has no year or id and the video's has.
     pub identity: NameIdentity,
-    /// Subfolders or entries that could not be read, symlink loops.
+    /// Subfolders or entries that could not be read, symlinks not followed, names that are not
+    /// UTF-8 ([`ScanWarning::is_error`]).
     pub warnings: Vec<ScanWarning>,
 }
 
@@ -225,16 +237,23 @@ struct Found {
 /// and folders are skipped entirely; unreadable subfolders are warnings. Only file metadata is
 /// read, never contents.
 ///
+/// Nothing outside `folder` is read: a symlink is followed only when it leads inside the folder
+/// (`poster.jpg → artwork/p.jpg`); one leading anywhere else is a warning
+/// ([`ScanWarningKind::SymlinkOutsideFolder`] or `…OutsideLibrary`) and is left out. A file or
+/// subfolder whose name is not valid UTF-8 is left out with a [`ScanWarningKind::NotUtf8`].
+///
 /// # Errors
 ///
-/// The folder is outside `library_root`, or cannot be listed.
+/// The folder is outside `library_root` (also through a symlink), its path is not UTF-8, or it
+/// cannot be listed.
 pub fn classify_folder(library_root: &Path, folder: &Path, rules: &IgnoreRules) -> Result<FolderScan, ClassifyError> {
-    let folder_relative = folder.strip_prefix(library_root).map_err(|_| ClassifyError::OutsideLibrary {
-        folder: folder.to_path_buf(),
-        root: library_root.to_path_buf(),
-    })?;
+    if folder.to_str().is_none() {
+        return Err(ClassifyError::NotUtf8 { folder: folder.to_path_buf() });
+    }
+    let library_root_canonical = LazyCanonical::new(library_root);
+    let confined = confined_folder(library_root, &library_root_canonical, folder)?;
     let mut warnings = Vec::new();
-    let (found, folder_inodes) = walk_movie_folder(folder, folder_relative, rules, &mut warnings)?;
+    let (found, folder_inodes) = walk_movie_folder(folder, confined, &library_root_canonical, rules, &mut warnings)?;
     let mut files = classify(folder, &found, &folder_inodes);
     files.sort_by(|left, right| left.relative.cmp(&right.relative));
     let identity = identity_of(folder, &files);
@@ -242,23 +261,80 @@ pub fn classify_folder(library_root: &Path, folder: &Path, rules: &IgnoreRules) 
     Ok(FolderScan { folder: folder.to_path_buf(), files, identity, warnings })
 }
 
+/// A movie folder checked to lie inside its library.
+struct ConfinedFolder<'a> {
+    /// Its path relative to the library root, for the ignore rules.
+    relative: &'a Path,
+    metadata: Metadata,
+    /// Where it really is, for resolving links met inside it.
+    location: Location,
+}
+
+/// Checks that `folder` lies inside `library_root` on disk, not only by its path.
+///
+/// Each folder between the root and `folder` is `lstat`ed (for a film directly under the root
+/// that is the one `stat` the walk needs anyway); only when one of them is a symlink are the
+/// root and the folder canonicalised and compared. The root itself may be a symlink.
+fn confined_folder<'a>(
+    library_root: &Path,
+    library_root_canonical: &LazyCanonical<'_>,
+    folder: &'a Path,
+) -> Result<ConfinedFolder<'a>, ClassifyError> {
+    let outside = || ClassifyError::OutsideLibrary { folder: folder.to_path_buf(), root: library_root.to_path_buf() };
+    let relative = folder.strip_prefix(library_root).map_err(|_| outside())?;
+    // `strip_prefix` compares components only: `root/../elsewhere` would pass it.
+    if !relative.components().all(|component| matches!(component, Component::Normal(_))) {
+        return Err(outside());
+    }
+    let unreadable = |source| ClassifyError::Unreadable { path: folder.to_path_buf(), source };
+    let mut through_link = false;
+    let mut current = library_root.to_path_buf();
+    let mut metadata = None;
+    for component in relative.components() {
+        current.push(component);
+        let own = std::fs::symlink_metadata(&current).map_err(unreadable)?;
+        if own.file_type().is_symlink() {
+            through_link = true;
+            break;
+        }
+        metadata = Some(own);
+    }
+    if !through_link {
+        let metadata = match metadata {
+            Some(metadata) => metadata,
+            // The folder is the root itself, which may be a link: follow it.
+            None => std::fs::metadata(folder).map_err(unreadable)?,
+        };
+        return Ok(ConfinedFolder { relative, metadata, location: Location::BelowRoot(relative.to_path_buf()) });
+    }
+    let metadata = std::fs::metadata(folder).map_err(unreadable)?;
+    let canonical_root = library_root_canonical
+        .get()
+        .map_err(|err| unreadable(io::Error::new(err.kind(), format!("cannot resolve the library root: {err}"))))?;
+    let canonical_folder = std::fs::canonicalize(folder).map_err(unreadable)?;
+    if !canonical_folder.starts_with(canonical_root) {
+        return Err(outside());
+    }
+    Ok(ConfinedFolder { relative, metadata, location: Location::Canonical(canonical_folder) })
+}
+
 /// Walks the movie folder, returning its files and the inodes of its direct subfolders (a disc
 /// structure's stamp uses its folder's inode).
 fn walk_movie_folder(
     folder: &Path,
-    folder_relative: &Path,
+    confined: ConfinedFolder<'_>,
+    library_root_canonical: &LazyCanonical<'_>,
     rules: &IgnoreRules,
     warnings: &mut Vec<ScanWarning>,
 ) -> Result<(Vec<Found>, HashMap<String, u64>), ClassifyError> {
+    let confinement = Confinement::new(confined.location.clone(), library_root_canonical, LinkPolicy::MovieFolder);
     let mut visited = Visited::default();
-    let unreadable = |source| ClassifyError::Unreadable { path: folder.to_path_buf(), source };
-    let root_metadata = std::fs::metadata(folder).map_err(unreadable)?;
-    visited.insert(&root_metadata);
+    visited.insert(&confined.metadata);
     let mut found = Vec::new();
     let mut folder_inodes = HashMap::new();
-    let mut stack: Vec<(PathBuf, Vec<String>)> = vec![(folder.to_path_buf(), Vec::new())];
-    while let Some((dir, parents)) = stack.pop() {
-        let entries = match walk::list_dir(&dir, true, warnings) {
+    let mut stack: Vec<(PathBuf, Vec<String>, Location)> = vec![(folder.to_path_buf(), Vec::new(), confined.location)];
+    while let Some((dir, parents, location)) = stack.pop() {
+        let entries = match walk::list_dir(&dir, &location, true, &confinement, warnings) {
             Ok(entries) => entries,
             Err(err) if parents.is_empty() => return Err(ClassifyError::Unreadable { path: dir, source: err }),
             Err(err) => {
@@ -270,13 +346,15 @@ fn walk_movie_folder(
             parents.iter().any(|parent| naming::special_folder(parent) == Some(SpecialFolder::Samples));
         let mut children = Vec::new();
         for entry in entries {
-            // Built from the real path, not the lossy name, so a non-UTF-8 name still leads to
-            // its file.
             let relative = walk::relative_to(&entry.path, folder);
-            let library_relative = folder_relative.join(&relative);
+            let library_relative = confined.relative.join(&relative);
             let Some(metadata) = entry.metadata else { continue };
             if entry.is_dir {
                 if rules.is_ignored_dir(&library_relative, &entry.name) {
+                    continue;
+                }
+                if !entry.name_is_utf8 {
+                    warnings.push(ScanWarning { path: entry.path, kind: ScanWarningKind::NotUtf8 });
                     continue;
                 }
                 if !visited.insert(&metadata) {
@@ -286,10 +364,19 @@ fn walk_movie_folder(
                 if parents.is_empty() {
                     folder_inodes.insert(entry.name.to_ascii_lowercase(), stamp::inode(&metadata));
                 }
+                let child_location = match entry.link_target {
+                    Some(target) => Location::Canonical(target),
+                    None => location.join(Path::new(&entry.name)),
+                };
                 let mut child_parents = parents.clone();
                 child_parents.push(entry.name);
-                children.push((entry.path, child_parents));
+                children.push((entry.path, child_parents, child_location));
             } else if !rules.is_ignored_file(&library_relative, &entry.name, in_sample_folder) {
+                if !entry.name_is_utf8 {
+                    // The catalogue keeps paths as text: a lossy name could merge two files.
+                    warnings.push(ScanWarning { path: entry.path, kind: ScanWarningKind::NotUtf8 });
+                    continue;
+                }
                 found.push(Found {
                     relative,
                     name: entry.name,

@@ -4,15 +4,16 @@ use std::path::{Path, PathBuf};
 
 use crate::ignore::IgnoreRules;
 use crate::naming::{self, SpecialFolder};
-use crate::walk::{self, Visited};
+use crate::walk::{self, Confinement, LazyCanonical, LinkPolicy, Location, Visited};
 use crate::warning::{ScanWarning, ScanWarningKind};
 
 /// The movie folders found under a library root.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Discovery {
-    /// Absolute paths (the root joined with the relative path), sorted.
+    /// Absolute paths (the root joined with the relative path), sorted; all valid UTF-8.
     pub movie_folders: Vec<PathBuf>,
-    /// Folders that could not be read, symlink loops and the like. They do not fail the walk.
+    /// Folders that could not be read, symlinks not followed, movie folders refused for a name
+    /// that is not UTF-8 ([`ScanWarning::is_error`]) and the like. They do not fail the walk.
     pub warnings: Vec<ScanWarning>,
 }
 
@@ -71,9 +72,19 @@ impl DiscKind {
 /// Folders named like extras folders (`Extras/`, `Trailers/`, `Sample/`, `Featurettes/`…) are
 /// never movie folders themselves; one holding videos outside any movie folder is a warning.
 ///
-/// Ignored folders (see [`IgnoreRules`]) are not entered. Symlinked folders are followed once:
-/// a link back to a folder already visited is a warning, not a loop. A folder that cannot be
-/// read is a warning; only `root` itself failing yields an empty result with one warning.
+/// Ignored folders (see [`IgnoreRules`]) are not entered. Discovery follows no folder symlinks,
+/// so it never reads outside `root` and finds each folder once, at its real path: a folder link
+/// out of the library is [`ScanWarningKind::SymlinkOutsideLibrary`], one to a parent folder
+/// [`ScanWarningKind::SymlinkLoop`], one to another folder of the library
+/// [`ScanWarningKind::SymlinkWithinLibrary`] (its target is walked by its own path unless
+/// ignored). A file link counts towards a movie folder only when it leads inside that same
+/// folder, as classification requires. A movie folder whose path is not valid UTF-8 is not
+/// returned but reported as [`ScanWarningKind::NotUtf8`]: every returned path is UTF-8.
+///
+/// A folder that cannot be read is a warning; only `root` itself failing yields an empty result
+/// with one warning. What is wrong inside a movie folder (unreadable entries, refused links) is
+/// left to [`classify_folder`](crate::classify_folder), which reports it, so it is not warned
+/// twice.
 pub fn discover(root: &Path, rules: &IgnoreRules) -> Discovery {
     let mut discovery = Discovery::default();
     let mut visited = Visited::default();
@@ -86,17 +97,24 @@ pub fn discover(root: &Path, rules: &IgnoreRules) -> Discovery {
             return discovery;
         }
     }
+    let canonical_root = LazyCanonical::new(root);
 
     let mut stack = vec![root.to_path_buf()];
     while let Some(dir) = stack.pop() {
-        let entries = match walk::list_dir(&dir, false, &mut discovery.warnings) {
+        // Collected apart: when `dir` turns out to be a movie folder they are dropped, since
+        // classifying it lists the same entries and reports them.
+        let mut dir_warnings = Vec::new();
+        let relative_dir = walk::relative_to(&dir, root);
+        // No folder link is ever entered, so every folder walked is really below the root.
+        let location = Location::BelowRoot(relative_dir.clone());
+        let confinement = Confinement::new(location.clone(), &canonical_root, LinkPolicy::Discovery);
+        let entries = match walk::list_dir(&dir, &location, false, &confinement, &mut dir_warnings) {
             Ok(entries) => entries,
             Err(err) => {
                 discovery.warnings.push(ScanWarning::unreadable(dir, &err));
                 continue;
             }
         };
-        let relative_dir = walk::relative_to(&dir, root);
         let dir_special = if dir == root {
             None
         } else {
@@ -107,7 +125,7 @@ pub fn discover(root: &Path, rules: &IgnoreRules) -> Discovery {
             if entry.is_dir {
                 DiscKind::from_folder_name(&entry.name).is_some_and(|kind| {
                     !rules.is_ignored_dir(&relative_dir.join(&entry.name), &entry.name)
-                        && has_disc_index(&entry.path, kind, &mut discovery.warnings)
+                        && has_disc_index(&entry.path, kind, &mut dir_warnings)
                 })
             } else {
                 is_main_video_candidate(&relative_dir.join(&entry.name), &entry.name, in_sample_folder, rules)
@@ -125,9 +143,15 @@ pub fn discover(root: &Path, rules: &IgnoreRules) -> Discovery {
         if holds_movie && is_extras_like {
             discovery.warnings.push(ScanWarning { path: dir.clone(), kind: ScanWarningKind::OrphanExtrasFolder });
         } else if holds_movie {
-            discovery.movie_folders.push(dir);
+            if dir.to_str().is_some() {
+                discovery.movie_folders.push(dir);
+            } else {
+                // The catalogue keeps paths as text: a lossy path could name another folder.
+                discovery.warnings.push(ScanWarning { path: dir, kind: ScanWarningKind::NotUtf8 });
+            }
             continue;
         }
+        discovery.warnings.append(&mut dir_warnings);
         let mut children = Vec::new();
         for entry in entries {
             if !entry.is_dir || rules.is_ignored_dir(&relative_dir.join(&entry.name), &entry.name) {
@@ -137,6 +161,18 @@ pub fn discover(root: &Path, rules: &IgnoreRules) -> Discovery {
             // parent would be a movie folder), so its streams must not pose as a film.
             if DiscKind::from_folder_name(&entry.name).is_some() {
                 discovery.warnings.push(ScanWarning { path: entry.path, kind: ScanWarningKind::IncompleteDisc });
+                continue;
+            }
+            // A folder link inside `dir` (links out of it were refused by the listing): its
+            // target is below `dir`, so it is walked at its real path.
+            if let Some(target) = entry.link_target {
+                let is_loop = confinement.canonical_folder().is_ok_and(|folder| folder == target);
+                let kind = if is_loop {
+                    ScanWarningKind::SymlinkLoop
+                } else {
+                    ScanWarningKind::SymlinkWithinLibrary { target }
+                };
+                discovery.warnings.push(ScanWarning { path: entry.path, kind });
                 continue;
             }
             let metadata = match entry.metadata {
@@ -149,7 +185,7 @@ pub fn discover(root: &Path, rules: &IgnoreRules) -> Discovery {
                     }
                 },
             };
-            // Marked visited in name order, so of two paths to one folder the first is walked.
+            // No symlinks are entered, but bind mounts can still make a folder reachable twice.
             if visited.insert(&metadata) {
                 children.push(entry.path);
             } else {

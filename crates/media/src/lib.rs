@@ -61,6 +61,32 @@
 //! - Enums have `as_str()` names (and [`FileKind::category`]) that are stable for storage.
 //! - Flat libraries (many films' videos in one folder) are not supported: such a folder is one
 //!   movie folder whose other videos are versions.
+//!
+//! # Symlinks and names
+//!
+//! A scan never reads outside its library root, and a film never takes another folder's files.
+//! Paths are compared in canonical form (each symlink resolved once, from its folder's known
+//! real path; the root canonicalised once, and only when a link is met), so a root that is
+//! itself a symlink (`/mnt/media → /volume1/media`) works and folders without links cost no
+//! extra system call.
+//!
+//! - Discovery follows no folder symlinks. A folder link out of the root is a
+//!   [`ScanWarningKind::SymlinkOutsideLibrary`]; one to a parent a
+//!   [`ScanWarningKind::SymlinkLoop`]; one to another folder of the library a
+//!   [`ScanWarningKind::SymlinkWithinLibrary`]: that folder is found at its real path (unless
+//!   ignored), so no film is catalogued twice or under a path that depends on name order. A file
+//!   link makes its folder a movie folder only when it leads inside that folder.
+//! - Classification follows a symlink (file or folder) only when it leads inside the movie
+//!   folder (`poster.jpg → artwork/p.jpg`); a link anywhere else (`up → ..`, an absolute path,
+//!   a sibling movie folder) is left out as a [`ScanWarningKind::SymlinkOutsideFolder`] or
+//!   [`ScanWarningKind::SymlinkOutsideLibrary`]. A movie folder that is itself reached through a
+//!   link out of the root is a [`ClassifyError::OutsideLibrary`].
+//! - Every path returned is valid UTF-8: callers store paths as text, and a lossy conversion
+//!   would merge `Bad\xff` and `Bad\xfe`. A movie folder, file or subfolder whose name is not
+//!   UTF-8 is left out with a [`ScanWarningKind::NotUtf8`], the one warning whose
+//!   [`ScanWarning::is_error`] is true (a film or file is missing until it is renamed);
+//!   [`classify_folder`] refuses such a folder with [`ClassifyError::NotUtf8`]. Messages write
+//!   the offending bytes as `\xNN`, so two such names stay distinguishable.
 
 #![warn(missing_docs)]
 

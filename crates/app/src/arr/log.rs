@@ -76,6 +76,20 @@ pub async fn set_outcome(tx: &mut Tx, id: i64, outcome: &str, job_ids: &[JobId])
     Ok(())
 }
 
+/// Marks a request as acted on, in the acting job's transaction; false when a run of the job
+/// already did (and committed), so that its scans and notifications are queued once. On
+/// PostgreSQL the update holds the row, so a second run of the same job waits here until the
+/// first commits and then finds it acted on.
+pub async fn claim(tx: &mut Tx, id: i64) -> Result<bool> {
+    let claimed = tx
+        .execute(
+            "UPDATE webhook_events SET acted_at = $1 WHERE id = $2 AND acted_at IS NULL",
+            &[now().into(), id.into()],
+        )
+        .await?;
+    Ok(claimed == 1)
+}
+
 /// Entries, newest first.
 pub async fn list(db: &Db, limit: i64, offset: i64) -> Result<Vec<WebhookEvent>> {
     let rows = db

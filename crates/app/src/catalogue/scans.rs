@@ -249,8 +249,10 @@ pub async fn record(tx: &mut Tx, scan_id: i64, counts: &Counts, warnings: &[Stri
 }
 
 /// Stamps a scan that just reached a final phase, once: `just_finished` tells the caller that
-/// this transaction finished it.
+/// this transaction finished it. Its ledger goes with it: a job of a finished scan that runs
+/// again finds no item to move, so it counts nothing.
 async fn mark_finished(tx: &mut Tx, scan: &mut Scan) -> Result<()> {
+    tx.execute("DELETE FROM scan_items WHERE scan_id = $1", &[scan.id.into()]).await?;
     let now = now_ms();
     let stamped = tx
         .execute(
@@ -292,4 +294,140 @@ pub async fn advance(tx: &mut Tx, scan_id: i64) -> Result<Scan> {
 pub async fn set_phase(tx: &mut Tx, scan_id: i64, phase: &str) -> Result<Scan> {
     tx.execute("UPDATE scans SET phase = $1 WHERE id = $2", &[phase.into(), scan_id.into()]).await?;
     advance(tx, scan_id).await
+}
+
+/// What a scan counts once: a movie folder or an artwork file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ItemKind {
+    Folder,
+    Asset,
+}
+
+impl ItemKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            ItemKind::Folder => "folder",
+            ItemKind::Asset => "asset",
+        }
+    }
+}
+
+/// Where an item of a scan's ledger stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ItemState {
+    /// A job will scan or cache it; the scan waits for it.
+    Queued,
+    Done,
+    Failed,
+}
+
+impl ItemState {
+    fn as_str(self) -> &'static str {
+        match self {
+            ItemState::Queued => "queued",
+            ItemState::Done => "done",
+            ItemState::Failed => "failed",
+        }
+    }
+}
+
+/// Rows per statement of the ledger's bulk writes (well under SQLite's 32,766 parameters).
+const ITEMS_PER_STATEMENT: usize = 500;
+
+/// Adds items to a scan's ledger in `state` and returns the paths that were not there yet:
+/// those are the ones to count. An item already there (added by an earlier attempt of the same
+/// job, or by another job of the scan) is left as it is.
+pub async fn add_items(
+    tx: &mut Tx,
+    scan_id: i64,
+    kind: ItemKind,
+    paths: &[String],
+    state: ItemState,
+) -> Result<Vec<String>> {
+    let mut added = Vec::new();
+    for chunk in paths.chunks(ITEMS_PER_STATEMENT) {
+        let mut params: Vec<Value> = vec![scan_id.into(), kind.as_str().into(), state.as_str().into()];
+        params.extend(chunk.iter().map(Value::from));
+        let rows: Vec<String> = (0..chunk.len()).map(|i| format!("($1, $2, ${}, $3)", i + 4)).collect();
+        let inserted = tx
+            .fetch_all(
+                &format!(
+                    "INSERT INTO scan_items (scan_id, kind, path, state) VALUES {} \
+                     ON CONFLICT (scan_id, kind, path) DO NOTHING RETURNING path",
+                    rows.join(", ")
+                ),
+                &params,
+            )
+            .await?;
+        for row in &inserted {
+            added.push(row.text("path")?);
+        }
+    }
+    Ok(added)
+}
+
+/// Moves queued items to `state` (done or failed) and returns how many moved: a job counts
+/// only what it moved, so a job that runs again after its work was committed counts nothing.
+pub async fn settle_items(
+    tx: &mut Tx,
+    scan_id: i64,
+    kind: ItemKind,
+    paths: &[String],
+    state: ItemState,
+) -> Result<i64> {
+    let mut moved = 0;
+    for chunk in paths.chunks(ITEMS_PER_STATEMENT) {
+        let mut params: Vec<Value> = vec![scan_id.into(), kind.as_str().into(), state.as_str().into()];
+        params.extend(chunk.iter().map(Value::from));
+        let list: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 4)).collect();
+        moved += tx
+            .execute(
+                &format!(
+                    "UPDATE scan_items SET state = $3 \
+                     WHERE scan_id = $1 AND kind = $2 AND state = 'queued' AND path IN ({})",
+                    list.join(", ")
+                ),
+                &params,
+            )
+            .await?;
+    }
+    Ok(i64::try_from(moved).expect("a statement moves at most 500 rows"))
+}
+
+/// Removes an item that no job of this scan will settle (its job belongs to someone else).
+pub async fn remove_item(tx: &mut Tx, scan_id: i64, kind: ItemKind, path: &str) -> Result<()> {
+    tx.execute(
+        "DELETE FROM scan_items WHERE scan_id = $1 AND kind = $2 AND path = $3",
+        &[scan_id.into(), kind.as_str().into(), path.into()],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Which of `paths` the scan's ledger already holds (a retried discovery skips them).
+pub async fn known_items(
+    db: &Db,
+    scan_id: i64,
+    kind: ItemKind,
+    paths: &[String],
+) -> Result<std::collections::HashSet<String>> {
+    let mut known = std::collections::HashSet::new();
+    for chunk in paths.chunks(ITEMS_PER_STATEMENT) {
+        let mut params: Vec<Value> = vec![scan_id.into(), kind.as_str().into()];
+        params.extend(chunk.iter().map(Value::from));
+        let list: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 3)).collect();
+        let rows = db
+            .fetch_all(
+                &format!(
+                    "SELECT path FROM scan_items WHERE scan_id = $1 AND kind = $2 AND path IN ({})",
+                    list.join(", ")
+                ),
+                &params,
+            )
+            .await?;
+        for row in &rows {
+            known.insert(row.text("path")?);
+        }
+    }
+    Ok(known)
 }

@@ -7,7 +7,7 @@
 
 use crate::cache;
 use crate::catalogue::movies::{self, Fields, FileRow, StoredFile};
-use crate::catalogue::scans::{self, Counts, Scan};
+use crate::catalogue::scans::{self, Counts, ItemKind, ItemState, Scan};
 use crate::catalogue::{CatalogueError, libraries};
 use crate::db::{Db, DbError};
 use crate::events::AppEvents;
@@ -262,11 +262,19 @@ async fn after_finish(db: &Db, scan: &Scan) {
     crate::jobs::notify::announce(db, notification).await;
 }
 
-/// On the last attempt an error is counted on the scan, so the scan still completes.
+/// The item of a scan's ledger that a job settles.
+struct ScanItem<'a> {
+    scan_id: i64,
+    kind: ItemKind,
+    path: &'a str,
+}
+
+/// On the last attempt an error is counted on the scan, so the scan still completes: once,
+/// when the job's item moves from queued to failed (a failure recorded twice counts once).
 async fn count_failure(
     services: &ScanServices,
     ctx: &JobContext,
-    scan_id: Option<i64>,
+    item: Option<ScanItem<'_>>,
     counts: Counts,
     error: &str,
 ) -> JobError {
@@ -274,20 +282,26 @@ async fn count_failure(
     if !last_attempt {
         return JobError::Retryable(error.to_owned());
     }
-    if let Some(scan_id) = scan_id {
+    if let Some(item) = item {
         let recorded = async {
             let mut tx = services.db.begin().await?;
-            let scan = scans::record(&mut tx, scan_id, &Counts { errors: 1, ..counts }, &[error.to_owned()]).await?;
+            let paths = [item.path.to_owned()];
+            if scans::settle_items(&mut tx, item.scan_id, item.kind, &paths, ItemState::Failed).await? == 0 {
+                return Ok(None);
+            }
+            let counts = Counts { errors: 1, ..counts };
+            let scan = scans::record(&mut tx, item.scan_id, &counts, &[error.to_owned()]).await?;
             tx.commit().await?;
-            Ok::<_, CatalogueError>(scan)
+            Ok::<_, CatalogueError>(Some(scan))
         }
         .await;
         match recorded {
-            Ok(scan) => {
+            Ok(None) => {}
+            Ok(Some(scan)) => {
                 services.publish(&scan);
                 after_finish(&services.db, &scan).await;
             }
-            Err(err) => tracing::warn!(scan_id, error = %err, "recording a failed scan job"),
+            Err(err) => tracing::warn!(scan_id = item.scan_id, error = %err, "recording a failed scan job"),
         }
     }
     JobError::Permanent(error.to_owned())
@@ -351,12 +365,13 @@ async fn discover(services: &ScanServices, ctx: &JobContext, job: &LibraryScan) 
         return Err(CatalogueError::Invalid(format!("library root {} is not reachable", root.display())));
     }
     let warnings: Vec<String> = discovery.warnings.iter().map(ToString::to_string).collect();
-    // Sorted, for the batches and for the binary search that finds the folders gone.
-    let mut found: Vec<String> = discovery
-        .movie_folders
-        .into_iter()
-        .map(|p| p.into_os_string().into_string().unwrap_or_else(|os| os.to_string_lossy().into_owned()))
-        .collect();
+    // Folders left out because their names cannot be stored (not UTF-8) are errors: the films
+    // are missing from the catalogue until they are renamed.
+    let refused = discovery.warnings.iter().filter(|w| w.is_error()).count() as i64;
+    // Sorted, for the batches and for the binary search that finds the folders gone. Discovery
+    // returns UTF-8 paths only; a lossy conversion here would merge two folders into one.
+    let mut found: Vec<String> =
+        discovery.movie_folders.into_iter().filter_map(|p| p.into_os_string().into_string().ok()).collect();
     found.sort_unstable();
     found.dedup();
 
@@ -373,7 +388,7 @@ async fn discover(services: &ScanServices, ctx: &JobContext, job: &LibraryScan) 
         return Ok(());
     }
     movies::mark_missing(&mut tx, &gone).await?;
-    let counts = Counts { movies_missing: gone.len() as i64, ..Counts::default() };
+    let counts = Counts { movies_missing: gone.len() as i64, errors: refused, ..Counts::default() };
     scans::record(&mut tx, job.scan_id, &counts, &warnings).await?;
     let scan = scans::set_phase(&mut tx, job.scan_id, scans::SCANNING).await?;
     tx.commit().await?;
@@ -386,9 +401,9 @@ async fn discover(services: &ScanServices, ctx: &JobContext, job: &LibraryScan) 
 /// enqueues a `directory-scan` for each other one, and counts both. Returns false when the scan
 /// is no longer discovering (cancelled), so discovery stops.
 ///
-/// A retried discovery skips the folders this scan already saw (touched, or scanned by a job an
-/// earlier attempt enqueued), so that no folder is counted twice; folders whose job is still
-/// pending keep that job through its unique key and are not counted again either.
+/// Each folder is counted once, when it enters the scan's ledger: a retried discovery skips the
+/// folders an earlier attempt committed, and a folder that a `scan-movie` job already added to
+/// this scan is not counted again either.
 async fn discover_batch(
     services: &ScanServices,
     ctx: &JobContext,
@@ -400,12 +415,12 @@ async fn discover_batch(
     let db = &services.db;
     // Folders whose every file kept its stamp need no job: check them here, in bulk, so that an
     // unchanged rescan costs one query per batch and the directory listings.
-    let stamps = movies::folder_stamps(db, job.library_id, batch, services.read_streams).await?;
-    let folders: Vec<String> = batch
-        .iter()
-        .filter(|folder| stamps.get(*folder).is_none_or(|s| s.last_scan_id != Some(job.scan_id)))
-        .cloned()
-        .collect();
+    let known = scans::known_items(db, job.scan_id, ItemKind::Folder, batch).await?;
+    let folders: Vec<String> = batch.iter().filter(|folder| !known.contains(*folder)).cloned().collect();
+    if folders.is_empty() {
+        return Ok(true);
+    }
+    let stamps = movies::folder_stamps(db, job.library_id, &folders, services.read_streams).await?;
     if folders.is_empty() {
         return Ok(true);
     }
@@ -417,18 +432,27 @@ async fn discover_batch(
     if scans::get_in(&mut tx, job.scan_id).await?.phase != scans::DISCOVERING {
         return Ok(false);
     }
+    // The ledger decides what is counted: only folders it did not hold yet (another attempt or
+    // a `scan-movie` job may have added some since the check above).
+    let (unchanged_ids, unchanged_folders): (Vec<i64>, Vec<String>) = unchanged.into_iter().unzip();
+    let newly_seen =
+        scans::add_items(&mut tx, job.scan_id, ItemKind::Folder, &unchanged_folders, ItemState::Done).await?;
+    movies::touch_many(&mut tx, &unchanged_ids, job.scan_id).await?;
     let mut created = 0i64;
-    for folder in changed {
+    for folder in scans::add_items(&mut tx, job.scan_id, ItemKind::Folder, &changed, ItemState::Queued).await? {
         let unique_key = format!("directory-scan:{folder}");
-        let next = NewJob::of(&DirectoryScan { scan_id: job.scan_id, library_id: job.library_id, folder })
-            .unique_key(unique_key)
-            .child_of(ctx.job());
+        let next =
+            NewJob::of(&DirectoryScan { scan_id: job.scan_id, library_id: job.library_id, folder: folder.clone() })
+                .unique_key(unique_key)
+                .child_of(ctx.job());
         if tx.enqueue(next).await?.created {
             created += 1;
+        } else {
+            // Another scan's job holds the folder: this scan does not wait for it.
+            scans::remove_item(&mut tx, job.scan_id, ItemKind::Folder, &folder).await?;
         }
     }
-    movies::touch_many(&mut tx, &unchanged, job.scan_id).await?;
-    let n_unchanged = unchanged.len() as i64;
+    let n_unchanged = newly_seen.len() as i64;
     let counts = Counts {
         directories_total: created + n_unchanged,
         directories_scanned: n_unchanged,
@@ -441,14 +465,14 @@ async fn discover_batch(
     Ok(true)
 }
 
-/// Splits folders into the movie ids of unchanged ones and the paths of the others, listing
+/// Splits folders into the unchanged ones (with their movie ids) and the others, listing
 /// folders on a few threads (on a NAS, listings wait on the network more than on the CPU).
 fn split_unchanged(
     root: &Path,
     rules: &IgnoreRules,
     folders: Vec<String>,
     stamps: &HashMap<String, movies::FolderStamps>,
-) -> (Vec<i64>, Vec<String>) {
+) -> (Vec<(i64, String)>, Vec<String>) {
     const THREADS: usize = 4;
     let chunk = folders.len().div_ceil(THREADS).max(1);
     std::thread::scope(|scope| {
@@ -473,7 +497,7 @@ fn split_unchanged(
                             })
                         });
                         match stamps.get(key) {
-                            Some(stored) if same => unchanged.push(stored.movie_id),
+                            Some(stored) if same => unchanged.push((stored.movie_id, key.clone())),
                             _ => changed.push(key.clone()),
                         }
                     }
@@ -507,7 +531,8 @@ impl Handler for DirectoryScanHandler {
             Err(err) => {
                 let error = format!("scanning {}: {err}", job.folder);
                 let counts = Counts { directories_failed: 1, ..Counts::default() };
-                Err(count_failure(&self.0, &ctx, Some(job.scan_id), counts, &error).await)
+                let item = ScanItem { scan_id: job.scan_id, kind: ItemKind::Folder, path: &job.folder };
+                Err(count_failure(&self.0, &ctx, Some(item), counts, &error).await)
             }
         }
     }
@@ -578,6 +603,8 @@ struct FolderRead {
     /// Stream details of the main video, when they had to be read.
     streams: Option<StreamRead>,
     warnings: Vec<String>,
+    /// Files left out because their names cannot be stored (counted as errors).
+    refused: i64,
 }
 
 /// The outcome of reading a video's stream details.
@@ -607,6 +634,7 @@ fn read_folder(
 ) -> Result<FolderRead, metarr_media::ClassifyError> {
     let folder = metarr_media::classify_folder(root, folder_path, rules)?;
     let mut warnings: Vec<String> = folder.warnings.iter().map(ToString::to_string).collect();
+    let refused = folder.warnings.iter().filter(|w| w.is_error()).count() as i64;
     // The NFO is parsed again only when it changed (or the movie is new).
     let nfo_file = main_nfo(&folder);
     let nfo_changed = nfo_file.is_some_and(|f| !stamp_matches(f, stored_files.get(f.path.to_string_lossy().as_ref())));
@@ -639,7 +667,7 @@ fn read_folder(
         }
         _ => None,
     };
-    Ok(FolderRead { folder, nfo_changed, parsed, streams, warnings })
+    Ok(FolderRead { folder, nfo_changed, parsed, streams, warnings, refused })
 }
 
 async fn scan_folder(services: &ScanServices, ctx: &JobContext, job: &DirectoryScan) -> Result<(), CatalogueError> {
@@ -661,20 +689,33 @@ async fn scan_folder(services: &ScanServices, ctx: &JobContext, job: &DirectoryS
     })
     .await
     .map_err(|e| CatalogueError::Invalid(format!("reading the folder stopped: {e}")))?;
-    let FolderRead { folder, nfo_changed, parsed, mut streams, mut warnings } = match read {
+    let FolderRead { folder, nfo_changed, parsed, mut streams, mut warnings, refused } = match read {
         Ok(read) => read,
         Err(err) => {
             // The folder vanished or became unreadable since discovery: a warning, not a failure.
+            // One outside the library or named in bytes the catalogue cannot keep is refused: an
+            // error (a webhook can name such a folder).
+            let refused = matches!(
+                err,
+                metarr_media::ClassifyError::OutsideLibrary { .. } | metarr_media::ClassifyError::NotUtf8 { .. }
+            );
             let mut tx = db.begin().await?;
-            let counts = Counts { directories_scanned: 1, ..Counts::default() };
-            let scan = scans::record(&mut tx, job.scan_id, &counts, &[err.to_string()]).await?;
+            let folder = [job.folder.clone()];
+            let counts =
+                if scans::settle_items(&mut tx, job.scan_id, ItemKind::Folder, &folder, ItemState::Done).await? == 1 {
+                    Counts { directories_scanned: 1, errors: i64::from(refused), ..Counts::default() }
+                } else {
+                    Counts::default()
+                };
+            let warnings = if counts == Counts::default() { Vec::new() } else { vec![err.to_string()] };
+            let scan = scans::record(&mut tx, job.scan_id, &counts, &warnings).await?;
             tx.commit().await?;
             services.publish(&scan);
             after_finish(&services.db, &scan).await;
             return Ok(());
         }
     };
-    let mut counts = Counts { directories_scanned: 1, movies_found: 1, ..Counts::default() };
+    let mut counts = Counts { directories_scanned: 1, movies_found: 1, errors: refused, ..Counts::default() };
     let nfo_gone = main_nfo(&folder).is_none() && stored_files.values().any(|s| s.path.ends_with(".nfo"));
 
     let main_video = folder.main_video();
@@ -745,6 +786,12 @@ async fn scan_folder(services: &ScanServices, ctx: &JobContext, job: &DirectoryS
     }
 
     let mut tx = db.begin().await?;
+    // The folder counts on its scan once: this attempt counts only if it settles the folder's
+    // ledger item. An attempt after one that committed (its worker died before acknowledging)
+    // writes the same catalogue rows again and counts nothing.
+    let folder_item = [job.folder.clone()];
+    let counted =
+        scans::settle_items(&mut tx, job.scan_id, ItemKind::Folder, &folder_item, ItemState::Done).await? == 1;
     if any_change || !to_cache.is_empty() {
         let fields = if is_new || parsed.is_some() { fields_from(&folder, parsed.as_ref()) } else { Fields::default() };
         let video = main_video.map(|v| v.path.to_string_lossy().into_owned());
@@ -759,13 +806,30 @@ async fn scan_folder(services: &ScanServices, ctx: &JobContext, job: &DirectoryS
         )
         .await?;
         movies::sync_files(&mut tx, movie_id, &rows, &stored_files).await?;
-        for path in to_cache {
+        // Artwork counts on the scan once too. An uncounted attempt still makes sure the
+        // artwork gets cached, outside any scan (its scan may have finished): the unique key
+        // keeps the job an earlier attempt queued, and an already cached file has its hash.
+        let (for_scan, outside) = if counted {
+            (scans::add_items(&mut tx, job.scan_id, ItemKind::Asset, &to_cache, ItemState::Queued).await?, Vec::new())
+        } else {
+            (Vec::new(), to_cache)
+        };
+        for path in for_scan {
             let next = NewJob::of(&CacheAsset { scan_id: Some(job.scan_id), path: path.clone() })
                 .unique_key(format!("cache-asset:{path}"))
                 .child_of(ctx.job());
             if tx.enqueue(next).await?.created {
                 counts.assets_queued += 1;
+            } else {
+                // Another job caches it already and will not count on this scan.
+                scans::remove_item(&mut tx, job.scan_id, ItemKind::Asset, &path).await?;
             }
+        }
+        for path in outside {
+            let next = NewJob::of(&CacheAsset { scan_id: None, path: path.clone() })
+                .unique_key(format!("cache-asset:{path}"))
+                .child_of(ctx.job());
+            tx.enqueue(next).await?;
         }
         if created {
             counts.movies_new = 1;
@@ -778,8 +842,12 @@ async fn scan_folder(services: &ScanServices, ctx: &JobContext, job: &DirectoryS
     } else if let Some(movie_id) = stored_id {
         movies::touch(&mut tx, movie_id, job.scan_id).await?;
     }
+    if !counted {
+        counts = Counts::default();
+    }
     // Scan-level warnings name the folder; the movie keeps its own.
-    let scan_warnings: Vec<String> = warnings.iter().map(|w| format!("{}: {w}", job.folder)).collect();
+    let scan_warnings: Vec<String> =
+        if counted { warnings.iter().map(|w| format!("{}: {w}", job.folder)).collect() } else { Vec::new() };
     let scan = scans::record(&mut tx, job.scan_id, &counts, &scan_warnings).await?;
     tx.commit().await?;
     services.publish(&scan);
@@ -800,7 +868,8 @@ impl Handler for CacheAssetHandler {
             Err(err) => {
                 let error = format!("caching {}: {err}", job.path);
                 let counts = Counts { assets_failed: 1, ..Counts::default() };
-                Err(count_failure(&self.0, &ctx, job.scan_id, counts, &error).await)
+                let item = job.scan_id.map(|scan_id| ScanItem { scan_id, kind: ItemKind::Asset, path: &job.path });
+                Err(count_failure(&self.0, &ctx, item, counts, &error).await)
             }
         }
     }
@@ -837,19 +906,23 @@ async fn cache_one(services: &ScanServices, job: &CacheAsset) -> Result<(), Cata
 
 /// Records a batch of cached files and counts them on their scans, in one transaction.
 async fn write_assets(services: &ScanServices, batch: &[AssetWrite]) -> Result<(), CatalogueError> {
-    let mut per_scan: std::collections::BTreeMap<i64, i64> = std::collections::BTreeMap::new();
+    let mut per_scan: std::collections::BTreeMap<i64, Vec<String>> = std::collections::BTreeMap::new();
     for write in batch {
         if let Some(scan_id) = write.scan_id {
-            *per_scan.entry(scan_id).or_default() += 1;
+            per_scan.entry(scan_id).or_default().push(write.record.file_path.clone());
         }
     }
     let records: Vec<movies::AssetRecord> = batch.iter().map(|w| w.record.clone()).collect();
     let mut tx = services.db.begin().await?;
     movies::record_assets(&mut tx, &records).await?;
     let mut recorded = Vec::with_capacity(per_scan.len());
-    for (scan_id, cached) in per_scan {
-        recorded
-            .push(scans::record(&mut tx, scan_id, &Counts { assets_cached: cached, ..Counts::default() }, &[]).await?);
+    for (scan_id, paths) in per_scan {
+        // Counted once per file, whatever ran twice.
+        let cached = scans::settle_items(&mut tx, scan_id, ItemKind::Asset, &paths, ItemState::Done).await?;
+        if cached > 0 {
+            let counts = Counts { assets_cached: cached, ..Counts::default() };
+            recorded.push(scans::record(&mut tx, scan_id, &counts, &[]).await?);
+        }
     }
     tx.commit().await?;
     for scan in &recorded {

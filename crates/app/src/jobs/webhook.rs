@@ -28,7 +28,7 @@
 use crate::arr::notifications;
 use crate::arr::payload::{ArrEvent, MovieEssentials, Source};
 use crate::arr::{self, log};
-use crate::catalogue::scans::{self, Counts};
+use crate::catalogue::scans::{self, Counts, ItemKind, ItemState};
 use crate::catalogue::{CatalogueError, libraries, now_ms};
 use crate::db::{Db, Tx};
 use crate::jobs::notify;
@@ -73,6 +73,23 @@ pub fn scan_movie_job(library_id: i64, folder: &str) -> NewJob {
     NewJob::of(&ScanMovie { library_id, folder: folder.to_owned() }).unique_key(format!("scan-movie:{folder}"))
 }
 
+/// Queues a rescan of one movie's folder (`POST /api/v1/movies/{id}/scan` and the movie page's
+/// button): the `scan-movie` job a webhook queues, unique per folder, so that a burst of clicks
+/// or a click during a download's webhook makes one scan.
+pub async fn rescan_movie(db: &Db, movie_id: i64) -> Result<Job, CatalogueError> {
+    let movie = crate::catalogue::movies::detail(db, movie_id).await?.summary;
+    let library = libraries::get(db, movie.library_id).await?;
+    if !library.enabled {
+        return Err(CatalogueError::Conflict(format!(
+            "library {:?} is disabled; enable it to scan its movies",
+            library.name
+        )));
+    }
+    let enqueued =
+        db.queue().enqueue(scan_movie_job(library.id, &movie.folder)).await.map_err(crate::db::DbError::from)?;
+    Ok(enqueued.job)
+}
+
 /// Runs `scan-movie`: a scan record for the library (or the one running), then the same
 /// folder scan as a library scan's `directory-scan`, inline in this job.
 pub struct ScanMovieHandler(pub Arc<ScanServices>);
@@ -94,7 +111,11 @@ impl Handler for ScanMovieHandler {
         let begun = async {
             let mut tx = db.begin().await?;
             let (scan, created) = scans::start(&mut tx, job.library_id).await?;
-            scans::record(&mut tx, scan.id, &Counts { directories_total: 1, ..Counts::default() }, &[]).await?;
+            // Counted once: a retried job, or a folder the running scan already holds, adds nothing.
+            let folder = [job.folder.clone()];
+            if !scans::add_items(&mut tx, scan.id, ItemKind::Folder, &folder, ItemState::Queued).await?.is_empty() {
+                scans::record(&mut tx, scan.id, &Counts { directories_total: 1, ..Counts::default() }, &[]).await?;
+            }
             if created {
                 // A scan of one folder has no discovery phase.
                 scans::set_phase(&mut tx, scan.id, scans::SCANNING).await?;
@@ -163,6 +184,10 @@ async fn act(db: &Db, job: &Job, received: &WebhookReceived) -> Result<(), Catal
     let places = arr::Places::load(db).await?;
     let source = received.source.display_name();
     let mut tx = db.begin().await?;
+    if !log::claim(&mut tx, received.webhook_event_id).await? {
+        // An earlier run committed all of this and died before acknowledging.
+        return Ok(());
+    }
     let plan = plan(&places, &mut tx, source, &received.event).await?;
     let mut job_ids: Vec<JobId> = vec![job.id];
     let mut outcome = plan.outcome;

@@ -67,6 +67,7 @@ pub fn app(state: AppState) -> Router {
         .route("/movies", get(movies::list))
         .route("/movies/{id}", get(movies::get_one).patch(movies::edit))
         .route("/movies/{id}/locks/{field}", put(movies::lock).delete(movies::unlock))
+        .route("/movies/{id}/scan", post(movies::rescan))
         .route("/assets/{sha256}", get(assets::get_one))
         .route("/webhooks/events", get(webhooks::list))
         .route("/webhooks/events/{id}", get(webhooks::get_one))

@@ -158,6 +158,17 @@ pub fn is_imdb_id(text: &str) -> bool {
     text.strip_prefix("tt").is_some_and(|digits| !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()))
 }
 
+/// `POST /api/v1/movies/{id}/scan`: rescans the movie's folder now (202 with the queued
+/// `scan-movie` job, or the one already queued for the folder); the movie's scan joins the
+/// library's running scan, or makes a scan record of its own.
+pub async fn rescan(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<i64>,
+) -> Result<(axum::http::StatusCode, Json<metarr_queue::Job>), AppError> {
+    let job = crate::jobs::webhook::rescan_movie(&state.db, id).await?;
+    Ok((axum::http::StatusCode::ACCEPTED, Json(job)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -32,6 +32,7 @@ pub fn routes() -> Router<AppState> {
         .route("/movies", get(list))
         .route("/movies/{id}", get(detail_page))
         .route("/movies/{id}/live", get(live))
+        .route("/movies/{id}/scan", post(rescan))
         .route("/movies/{id}/fields/{field}", post(save_field))
         .route("/movies/{id}/fields/{field}/lock", post(lock))
         .route("/movies/{id}/fields/{field}/unlock", post(unlock))
@@ -529,8 +530,10 @@ struct MovieLive {
 #[template(path = "movie.html")]
 struct MoviePage {
     ui: Ui,
+    movie_id: i64,
     title: String,
     error: Option<String>,
+    notice: Option<String>,
     live: String,
 }
 
@@ -747,17 +750,39 @@ async fn movie_page(
     refused: Option<FieldRow>,
     status: StatusCode,
 ) -> Result<Response, UiError> {
+    page_with_notice(state, ui, id, refused, status, None).await
+}
+
+async fn page_with_notice(
+    state: &AppState,
+    ui: Ui,
+    id: i64,
+    refused: Option<FieldRow>,
+    status: StatusCode,
+    notice: Option<String>,
+) -> Result<Response, UiError> {
     let detail = movies::detail(&state.db, id).await?;
     let error = refused.as_ref().and_then(|row| row.error.as_ref()).map(|error| format!("Not saved: {error}"));
     let stamp = movies::updated_at(&state.db, id).await?;
     let live = render_html(&live_block(state, &ui.csrf, &detail, stamp, refused).await?)?;
-    Ok(render_with(status, &MoviePage { ui: ui.at("movies"), title: detail.summary.title, error, live }))
+    let page = MoviePage { ui: ui.at("movies"), movie_id: id, title: detail.summary.title, error, notice, live };
+    Ok(render_with(status, &page))
 }
 
 /// `GET /movies/{id}`
 pub async fn detail_page(State(state): State<AppState>, ui: Ui, Path(id): Path<String>) -> Result<Response, UiError> {
     let id = movie_id(&id)?;
     movie_page(&state, ui, id, None, StatusCode::OK).await
+}
+
+/// `POST /movies/{id}/scan`: queues a rescan of the movie's folder, as the API's
+/// `POST /api/v1/movies/{id}/scan` does, and shows the page again with a notice; the page
+/// refreshes itself when the scan changes the movie.
+pub async fn rescan(State(state): State<AppState>, ui: Ui, Path(id): Path<String>) -> Result<Response, UiError> {
+    let id = movie_id(&id)?;
+    let job = crate::jobs::webhook::rescan_movie(&state.db, id).await?;
+    let notice = format!("Rescan queued (job {}): this page updates when the folder has been read.", job.id);
+    page_with_notice(&state, ui, id, None, StatusCode::OK, Some(notice)).await
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -13,7 +13,7 @@ use std::time::Duration;
 const SAMPLE_VIDEO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/radarr-H264_sample.mp4");
 
 /// The header of a PNG of the given size: enough for any header reader.
-fn png(width: u32, height: u32, salt: u8) -> Vec<u8> {
+pub(crate) fn png(width: u32, height: u32, salt: u8) -> Vec<u8> {
     let mut bytes = vec![0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13, b'I', b'H', b'D', b'R'];
     bytes.extend_from_slice(&width.to_be_bytes());
     bytes.extend_from_slice(&height.to_be_bytes());
@@ -79,19 +79,19 @@ fn messy_library(root: &Path) {
 }
 
 /// A copy of the sample video beside the library, for [`link_sample`].
-fn sample_beside(root: &Path) -> std::path::PathBuf {
+pub(crate) fn sample_beside(root: &Path) -> std::path::PathBuf {
     let sample = root.parent().expect("the library has a parent").join("sample.mp4");
     std::fs::copy(SAMPLE_VIDEO, &sample).expect("copy the sample video");
     sample
 }
 
 /// A hard link to one sample video: a thousand real videos for the price of one.
-fn link_sample(sample: &Path, folder: &Path, name: &str) {
+pub(crate) fn link_sample(sample: &Path, folder: &Path, name: &str) {
     std::fs::create_dir_all(folder).expect("create a movie folder");
     std::fs::hard_link(sample, folder.join(name)).expect("link the video");
 }
 
-async fn wait_for_scan(db: &Db, scan_id: i64, timeout: Duration) -> Scan {
+pub(crate) async fn wait_for_scan(db: &Db, scan_id: i64, timeout: Duration) -> Scan {
     let deadline = tokio::time::Instant::now() + timeout;
     loop {
         let scan = scans::get(db, scan_id).await.expect("scan exists");

@@ -454,3 +454,35 @@ async fn a_burst_of_1000_webhooks_for_50_folders_makes_one_pending_scan_per_fold
     app.stop().await;
 }
 app_test!(a_burst_of_1000_webhooks_for_50_folders_makes_one_pending_scan_per_folder);
+
+/// A `webhook-received` job that runs again after its first run committed (its worker died
+/// before acknowledging) queues nothing twice: still one scan of the folder, and the log keeps
+/// the first run's outcome and jobs.
+async fn a_webhook_job_that_runs_twice_acts_once(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (_dir, root) = library_with_movie();
+    library_and_mapping(&app, &root).await;
+    let (status, answer) = post_raw(&app, "radarr", fixture("radarr-download-upgrade.json")).await;
+    assert_eq!(status, 202, "{answer}");
+    let id = answer["id"].as_i64().expect("id");
+    let entry = settled(&app, id).await;
+    app.wait_for_state(scan_movie_job(&app, &entry).await, JobState::Completed).await;
+    let received = entry["job_ids"]
+        .as_array()
+        .and_then(|ids| ids.first())
+        .and_then(Value::as_i64)
+        .expect("the webhook-received job comes first");
+    let received = app.queue.get(received).await.expect("job");
+    assert_eq!(received.kind, "webhook-received");
+
+    let again = metarr_queue::NewJob::raw(&received.kind, received.payload.clone());
+    let again = app.queue.enqueue(again).await.expect("enqueue").job.id;
+    app.wait_for_state(again, JobState::Completed).await;
+    let filter = ListFilter { kind: Some("scan-movie".into()), limit: 500, ..ListFilter::default() };
+    let scans = app.queue.list(&filter).await.expect("list").items;
+    assert_eq!(scans.len(), 1, "the folder was queued for scanning twice: {scans:?}");
+    let (_, after) = app.get(&format!("/webhooks/events/{id}")).await;
+    assert_eq!((&after["outcome"], &after["job_ids"]), (&entry["outcome"], &entry["job_ids"]), "{after}");
+    app.stop().await;
+}
+app_test!(a_webhook_job_that_runs_twice_acts_once);

@@ -342,20 +342,3 @@ fn a_stacked_film_is_one_main_video_in_parts() {
         ])
     );
 }
-
-#[test]
-fn non_utf8_names_keep_their_real_path() {
-    use std::ffi::OsStr;
-    use std::os::unix::ffi::OsStrExt;
-
-    let library = Library::new();
-    library.file("Film (2000)/Film (2000).mkv", MAIN);
-    let latin1_name = OsStr::from_bytes(b"caf\xe9.txt");
-    crate::builder::sized_file(&library.path("Film (2000)").join(latin1_name), SMALL);
-    let scan = scan(&library, "Film (2000)", &IgnoreRules::default());
-    let unknown: Vec<&metarr_media::MediaFile> = scan.unknown_files().collect();
-    assert_eq!(unknown.len(), 1);
-    assert_eq!(unknown[0].kind, FileKind::Unknown(UnknownKind::Text));
-    assert_eq!(unknown[0].relative, Path::new(latin1_name));
-    assert!(unknown[0].path.exists());
-}

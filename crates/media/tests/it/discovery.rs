@@ -69,7 +69,8 @@ fn kept_samples_still_do_not_make_a_movie_folder() {
 }
 
 #[test]
-fn symlinked_folders_are_followed_once_and_loops_are_warned() {
+fn folder_symlinks_are_never_followed_and_each_is_warned() {
+    // Issue 11: discovery followed `Linked (2001)` out of the library and catalogued it.
     let library = Library::new();
     let elsewhere = library.outside("Linked (2001)");
     crate::builder::sized_file(&elsewhere.join("Linked (2001).mkv"), MAIN);
@@ -80,15 +81,20 @@ fn symlinked_folders_are_followed_once_and_loops_are_warned() {
         .symlink("Collection/Second Link", &library.path("Collection/Real (2002)"))
         .symlink("Dangling (2003)", &library.outside("missing"));
     let discovery = discover(&library.root, &IgnoreRules::default());
-    assert_eq!(discovery.movie_folders, [library.path("Collection/Real (2002)"), library.path("Linked (2001)")]);
+    assert_eq!(discovery.movie_folders, [library.path("Collection/Real (2002)")]);
+    let canonical = |path: PathBuf| std::fs::canonicalize(path).expect("canonical path");
     let warnings: Vec<(PathBuf, ScanWarningKind)> =
         discovery.warnings.into_iter().map(|warning| (warning.path, warning.kind)).collect();
     assert_eq!(
         warnings,
         [
-            (library.path("Collection/Second Link"), ScanWarningKind::SymlinkLoop),
+            (
+                library.path("Collection/Second Link"),
+                ScanWarningKind::SymlinkWithinLibrary { target: canonical(library.path("Collection/Real (2002)")) }
+            ),
             (library.path("Collection/loop"), ScanWarningKind::SymlinkLoop),
             (library.path("Dangling (2003)"), ScanWarningKind::BrokenSymlink),
+            (library.path("Linked (2001)"), ScanWarningKind::SymlinkOutsideLibrary { target: canonical(elsewhere) }),
         ]
     );
 }

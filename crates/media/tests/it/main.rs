@@ -5,3 +5,5 @@ mod builder;
 mod classification;
 mod discovery;
 mod images;
+mod links;
+mod non_utf8;

@@ -1,0 +1,124 @@
+//! A scan job may run twice (its worker died after committing, before acknowledging; or its
+//! lease lapsed under load): every folder and artwork file still counts once, and the scan
+//! completes only when everything it queued is done.
+
+use crate::helpers::{Backend, TestApp};
+use crate::scan::{link_sample, png, sample_beside, wait_for_scan};
+use metarr::catalogue::libraries::{self, LibraryInput};
+use metarr::catalogue::scans;
+use metarr::db::Db;
+use metarr::jobs::scan::{DirectoryScan, LibraryScan};
+use metarr_queue::{JobEventKind, JobKind, JobState, ListFilter, NewJob, Queue};
+use std::time::Duration;
+
+/// Jobs of a correlation id that are still pending or running.
+async fn unfinished(queue: &Queue, correlation_id: &str) -> i64 {
+    let mut n = 0;
+    for state in [JobState::Pending, JobState::Running] {
+        let filter = ListFilter {
+            state: Some(state),
+            correlation_id: Some(correlation_id.to_owned()),
+            limit: 500,
+            ..ListFilter::default()
+        };
+        n += queue.list(&filter).await.expect("list jobs").items.len() as i64;
+    }
+    n
+}
+
+/// Every job of the scan runs a second time right after it completed, as a job does whose
+/// worker died after committing and before acknowledging: the discovery, each folder's scan
+/// and each artwork file's caching. The scan's counters come out exactly as without the
+/// copies, it completes only when everything it queued is done, and the late copies that run
+/// after it completed change nothing.
+async fn every_scan_job_that_runs_twice_counts_once(backend: Backend) {
+    const N: u32 = 40;
+    let app = TestApp::spawn(backend).await;
+    let db = Db::new(&app.queue);
+    let library_dir = tempfile::tempdir().expect("library folder");
+    let root = library_dir.path().join("Movies");
+    let sample = sample_beside(&root);
+    let mut folders = Vec::new();
+    for i in 0..N {
+        let folder = root.join(format!("Film {i:03} (2003)"));
+        link_sample(&sample, &folder, "movie.mp4");
+        std::fs::write(folder.join("poster.png"), png(1000 + i, 1500, 0)).expect("poster");
+        std::fs::write(folder.join("fanart.png"), png(1920, 1080 + i, 1)).expect("fanart");
+        folders.push(folder.display().to_string());
+    }
+    let library = libraries::create(&db, &LibraryInput::movies_at(&root)).await.expect("library created");
+
+    // Each job of the scan, once completed, is enqueued again with the same payload.
+    let mut events = app.queue.subscribe();
+    let scan = metarr::jobs::scan::start_scan(&db, library.id).await.expect("scan starts");
+    let correlation = scan.correlation_id.clone();
+    let copies_of = format!("{correlation}-again");
+    let copier = {
+        let (queue, correlation, copies_of) = (app.queue.clone(), correlation.clone(), copies_of.clone());
+        tokio::spawn(async move {
+            while let Ok(event) = events.recv().await {
+                let job = event.job;
+                if event.kind == JobEventKind::Completed && job.correlation_id.as_deref() == Some(&correlation) {
+                    let copy = NewJob::raw(&job.kind, job.payload.clone()).correlation_id(&copies_of);
+                    queue.enqueue(copy).await.expect("enqueue a copy");
+                }
+            }
+        })
+    };
+
+    let done = wait_for_scan(&db, scan.id, Duration::from_secs(120)).await;
+    let files = i64::from(2 * N);
+    let n = i64::from(N);
+    assert_eq!(done.phase, "completed", "{done:?}");
+    let counters = |s: &scans::Scan| {
+        (
+            s.directories_total,
+            s.directories_scanned,
+            s.movies_found,
+            s.movies_new,
+            s.movies_updated,
+            s.assets_queued,
+            s.assets_cached,
+            s.errors,
+        )
+    };
+    assert_eq!(counters(&done), (n, n, n, n, 0, files, files, 0), "{done:?}");
+    // Completed means done: every movie and every artwork file is in the catalogue by now.
+    let count = |sql: &'static str| {
+        let db = db.clone();
+        async move { db.fetch_all(sql, &[]).await.expect("count")[0].int("n").expect("n") }
+    };
+    assert_eq!(count("SELECT count(*) AS n FROM movies").await, n);
+    assert_eq!(
+        count("SELECT count(*) AS n FROM media_files WHERE category = 'artwork' AND sha256 IS NOT NULL").await,
+        files,
+        "the scan completed before all its artwork was cached"
+    );
+
+    // The copies still running or pending when it completed count nothing when they finish.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
+    while unfinished(&app.queue, &correlation).await + unfinished(&app.queue, &copies_of).await > 0 {
+        assert!(tokio::time::Instant::now() < deadline, "the scan's jobs never finished");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let after = scans::get(&db, scan.id).await.expect("scan");
+    assert_eq!(counters(&after), counters(&done), "{after:?}");
+    assert_eq!(after.finished_at, done.finished_at);
+    assert_eq!(count("SELECT count(*) AS n FROM scan_items").await, 0, "a finished scan keeps no ledger");
+    copier.abort();
+    // The copies really ran while the scan was going on, not only after it.
+    let filter = ListFilter { correlation_id: Some(copies_of.clone()), limit: 500, ..ListFilter::default() };
+    let copies = app.queue.list(&filter).await.expect("list the copies").items;
+    let finished = done.finished_at.expect("a completed scan has its time");
+    let early = copies.iter().filter(|j| j.kind != LibraryScan::KIND && j.finished_at.is_some_and(|t| t < finished));
+    assert!(early.count() > 0, "no copy ran before the scan completed: {} copies", copies.len());
+
+    // And a job of the finished scan that runs once more, much later, changes nothing.
+    let again = DirectoryScan { scan_id: scan.id, library_id: library.id, folder: folders[0].clone() };
+    let job = app.queue.enqueue(NewJob::of(&again)).await.expect("enqueue").job.id;
+    app.wait_for_state(job, JobState::Completed).await;
+    let last = scans::get(&db, scan.id).await.expect("scan");
+    assert_eq!(counters(&last), counters(&done), "{last:?}");
+    app.stop().await;
+}
+app_test!(every_scan_job_that_runs_twice_counts_once);
