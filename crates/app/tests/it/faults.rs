@@ -360,12 +360,46 @@ fn private_postgres() -> Option<PrivatePostgres> {
     }
 }
 
-async fn restart_in_background(postgres: &std::sync::Arc<PrivatePostgres>) {
+/// What happens to the database server in the middle of the work.
+#[derive(Debug, Clone, Copy)]
+enum Disruption {
+    /// `pg_ctl restart`: every connection is closed, the server is back within a second or two.
+    Restart,
+    /// Down for longer than jobs' retries and acknowledgements wait.
+    Outage(Duration),
+}
+
+async fn disrupt(postgres: &std::sync::Arc<PrivatePostgres>, disruption: Disruption) {
     let postgres = std::sync::Arc::clone(postgres);
-    tokio::task::spawn_blocking(move || postgres.restart()).await.expect("restart ran");
+    tokio::task::spawn_blocking(move || match disruption {
+        Disruption::Restart => postgres.restart(),
+        // The outage is the fault itself, not a wait for something to happen.
+        Disruption::Outage(down) => postgres.outage(down),
+    })
+    .await
+    .expect("the disruption ran");
+}
+
+async fn restart_in_background(postgres: &std::sync::Arc<PrivatePostgres>) {
+    disrupt(postgres, Disruption::Restart).await;
 }
 
 async fn postgres_restart_during_a_scan() {
+    postgres_disrupted_during_a_scan(Disruption::Restart).await;
+}
+
+async fn postgres_down_for_ten_seconds_during_a_scan() {
+    postgres_disrupted_during_a_scan(Disruption::Outage(Duration::from_secs(10))).await;
+}
+
+mod postgres_down_for_ten_seconds_during_a_scan {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres() {
+        super::postgres_down_for_ten_seconds_during_a_scan().await;
+    }
+}
+
+async fn postgres_disrupted_during_a_scan(disruption: Disruption) {
     const FOLDERS: u32 = 300;
     let Some(postgres) = private_postgres() else { return };
     let postgres = std::sync::Arc::new(postgres);
@@ -386,7 +420,7 @@ async fn postgres_restart_during_a_scan() {
         assert!(scan["phase"] != "completed" && tokio::time::Instant::now() < deadline, "missed scanning: {scan}");
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
-    restart_in_background(&postgres).await;
+    disrupt(&postgres, disruption).await;
     let after_restart = server.scan(scan_id).await;
     assert_ne!(after_restart["phase"], "completed", "the restart struck mid-scan: {after_restart}");
 

@@ -407,6 +407,13 @@ impl PrivatePostgres {
     pub fn restart(&self) {
         self.pg_ctl(&["restart"]).expect("restart the private PostgreSQL");
     }
+
+    /// Stops the server, keeps it down for `down`, and starts it again.
+    pub fn outage(&self, down: Duration) {
+        self.pg_ctl(&["stop"]).expect("stop the private PostgreSQL");
+        std::thread::sleep(down);
+        self.pg_ctl(&["start"]).expect("start the private PostgreSQL");
+    }
 }
 
 impl Drop for PrivatePostgres {
