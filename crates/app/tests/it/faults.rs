@@ -259,7 +259,7 @@ async fn assert_burst_processed(server: &Server, database_url: &str, sent: &[Sen
     wait_queue_idle(server, Duration::from_secs(120)).await;
     let accepted: Vec<&Sent> =
         sent.iter().filter(|s| s.status.is_some_and(|status| (200..300).contains(&status))).collect();
-    assert!(!accepted.is_empty() && accepted.len() < sent.len(), "the fault struck mid-burst: {sent:?}");
+    assert!(!accepted.is_empty(), "some webhooks were accepted: {sent:?}");
     let db = catalogue(database_url).await;
     let logged = db.fetch_all("SELECT id, body, outcome, job_ids FROM webhook_events", &[]).await.expect("log");
     let mut logged_folders: HashMap<String, Vec<i64>> = HashMap::new();
@@ -342,6 +342,7 @@ async fn kill_dash_nine_during_a_webhook_burst(backend: Backend) {
     wait_until(&accepted, 120).await;
     first.kill_dash_nine();
     let sent = burst.await.expect("the burst ends");
+    assert!(sent.iter().any(|s| s.status.is_none()), "the kill cut the burst short: {sent:?}");
 
     let second = Server::start(&data, &database.url, &[]).await;
     assert_burst_processed(&second, &database.url, &sent).await;
@@ -455,6 +456,7 @@ async fn postgres_restart_during_a_webhook_burst() {
     let accepted = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let burst = spawn_burst(server.address.clone(), folders, std::sync::Arc::clone(&accepted));
     wait_until(&accepted, 100).await;
+    assert!(!burst.is_finished(), "the restart strikes mid-burst");
     restart_in_background(&postgres).await;
     let sent = burst.await.expect("the burst ends");
     assert_burst_processed(&server, &postgres.url(), &sent).await;
