@@ -1,8 +1,10 @@
 //! The content-addressed cache: `cache/<2 hex>/<2 hex>/<sha256>.<ext>`, one layout for everything.
 //!
 //! Files enter through [`store_file`]: hashed with SHA-256 into a temporary file inside the
-//! cache, then renamed into place, so a reader never sees a half-written file and a hash that is
-//! already cached is never copied twice. Library files are only read.
+//! cache, then put in place under their hash, so a reader never sees a half-written file and a
+//! hash that is already cached is never copied twice. On Linux the temporary file has no name
+//! until it is complete, so a killed process or a full disk leaves nothing behind. Library files
+//! are only read.
 
 use sha2::{Digest, Sha256};
 use std::io::{Read, Write};
@@ -96,18 +98,15 @@ pub fn store_file(cache_root: &Path, source: &Path) -> Result<Cached, CacheError
         // Beside its target: a rename within one folder locks only that folder, while a rename
         // across folders takes the file system's rename lock, and concurrent jobs creating files
         // in one shared folder queue on that folder's lock.
-        let mut temp = tempfile::Builder::new()
-            .prefix(".tmp")
-            .tempfile_in(parent)
-            .map_err(|e| CacheError::Write { path: parent.to_owned(), source: e })?;
-        temp.write_all(&head).map_err(|e| CacheError::Write { path: temp.path().to_owned(), source: e })?;
+        let mut temp =
+            Pending::create_in(parent).map_err(|e| CacheError::Write { path: parent.to_owned(), source: e })?;
+        temp.write_all(&head).map_err(|e| CacheError::Write { path: target.clone(), source: e })?;
         return persist(temp, target, Cached { sha256, ext, size: head.len() as u64, copied: true, dimensions });
     }
 
     let tmp_dir = cache_root.join("tmp");
     std::fs::create_dir_all(&tmp_dir).map_err(|e| CacheError::Write { path: tmp_dir.clone(), source: e })?;
-    let mut temp = tempfile::NamedTempFile::new_in(&tmp_dir)
-        .map_err(|e| CacheError::Write { path: tmp_dir.clone(), source: e })?;
+    let mut temp = Pending::create_in(&tmp_dir).map_err(|e| CacheError::Write { path: tmp_dir.clone(), source: e })?;
     let mut hasher = Sha256::new();
     let mut size = 0u64;
     let mut buffer = head;
@@ -116,7 +115,7 @@ pub fn store_file(cache_root: &Path, source: &Path) -> Result<Cached, CacheError
             break;
         }
         hasher.update(&buffer);
-        temp.write_all(&buffer).map_err(|e| CacheError::Write { path: temp.path().to_owned(), source: e })?;
+        temp.write_all(&buffer).map_err(|e| CacheError::Write { path: tmp_dir.clone(), source: e })?;
         size += buffer.len() as u64;
         buffer.resize(256 * 1024, 0);
         let n = input.read(&mut buffer).map_err(read_err)?;
@@ -132,12 +131,78 @@ pub fn store_file(cache_root: &Path, source: &Path) -> Result<Cached, CacheError
     persist(temp, target, Cached { sha256, ext, size, copied: true, dimensions })
 }
 
-/// Renames a complete temporary file into place.
-fn persist(temp: tempfile::NamedTempFile, target: PathBuf, cached: Cached) -> Result<Cached, CacheError> {
+/// Puts a complete temporary file in place.
+fn persist(temp: Pending, target: PathBuf, cached: Cached) -> Result<Cached, CacheError> {
     // No fsync per file: it would cost more than the copy, and the library file this came from
     // is still there; verification re-caches a file that a power cut left short.
-    temp.persist(&target).map_err(|e| CacheError::Write { path: target, source: e.error })?;
+    temp.persist(&target).map_err(|e| CacheError::Write { path: target, source: e })?;
     Ok(cached)
+}
+
+/// A file on its way into the cache, invisible under the cache's names until it is complete.
+enum Pending {
+    /// An unnamed file (Linux's `O_TMPFILE`), given its name only once complete: a process
+    /// killed while writing it, or a full disk, leaves nothing behind in the cache.
+    #[cfg(target_os = "linux")]
+    Unnamed(std::fs::File),
+    /// A named temporary file, removed when dropped. A killed process leaves it behind, so it
+    /// is only the fallback: file systems without `O_TMPFILE` and systems other than Linux.
+    Named(tempfile::NamedTempFile),
+}
+
+impl Pending {
+    fn create_in(dir: &Path) -> std::io::Result<Pending> {
+        #[cfg(target_os = "linux")]
+        if let Some(file) = unnamed_in(dir)? {
+            return Ok(Pending::Unnamed(file));
+        }
+        tempfile::Builder::new().prefix(".tmp").tempfile_in(dir).map(Pending::Named)
+    }
+
+    fn write_all(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        match self {
+            #[cfg(target_os = "linux")]
+            Pending::Unnamed(file) => file.write_all(bytes),
+            Pending::Named(temp) => temp.write_all(bytes),
+        }
+    }
+
+    /// Names the complete file `target`. A target that exists already holds the same bytes:
+    /// its name is their hash.
+    fn persist(self, target: &Path) -> std::io::Result<()> {
+        match self {
+            #[cfg(target_os = "linux")]
+            Pending::Unnamed(file) => {
+                use std::os::fd::AsRawFd;
+                let handle = format!("/proc/self/fd/{}", file.as_raw_fd());
+                let flags = rustix::fs::AtFlags::SYMLINK_FOLLOW;
+                match rustix::fs::linkat(rustix::fs::CWD, handle.as_str(), rustix::fs::CWD, target, flags) {
+                    Ok(()) | Err(rustix::io::Errno::EXIST) => Ok(()),
+                    Err(err) => Err(err.into()),
+                }
+            }
+            Pending::Named(temp) => temp.persist(target).map(drop).map_err(|e| e.error),
+        }
+    }
+}
+
+/// An unnamed file in `dir`, or `None` where that cannot be had.
+#[cfg(target_os = "linux")]
+fn unnamed_in(dir: &Path) -> std::io::Result<Option<std::fs::File>> {
+    use rustix::fs::{Mode, OFlags};
+    use rustix::io::Errno;
+    // An unnamed file is named through /proc/self/fd: without /proc it could never be.
+    static PROC_FD: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    if !*PROC_FD.get_or_init(|| Path::new("/proc/self/fd").is_dir()) {
+        return Ok(None);
+    }
+    let flags = OFlags::WRONLY | OFlags::TMPFILE | OFlags::CLOEXEC;
+    match rustix::fs::openat(rustix::fs::CWD, dir, flags, Mode::RUSR | Mode::WUSR) {
+        Ok(fd) => Ok(Some(std::fs::File::from(fd))),
+        // File systems without O_TMPFILE (kernels before 3.11 answer EISDIR).
+        Err(Errno::OPNOTSUPP | Errno::ISDIR | Errno::INVAL) => Ok(None),
+        Err(err) => Err(err.into()),
+    }
 }
 
 #[cfg(test)]
@@ -166,6 +231,35 @@ mod tests {
         assert!(!is_sha256(&first.sha256.to_uppercase()));
         assert_eq!(clean_ext(Path::new("a/b.p/ng")), "bin");
     }
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn a_file_being_written_has_no_name_until_it_is_complete() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let names = || -> Vec<String> {
+            std::fs::read_dir(dir.path())
+                .expect("folder")
+                .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+                .collect()
+        };
+        let mut pending = Pending::create_in(dir.path()).expect("temporary file");
+        assert!(matches!(pending, Pending::Unnamed(_)), "this file system has O_TMPFILE");
+        pending.write_all(b"half of it").expect("write");
+        assert!(names().is_empty(), "a process killed now leaves nothing: {:?}", names());
+        drop(pending);
+        assert!(names().is_empty());
+
+        let target = dir.path().join("whole.bin");
+        let mut pending = Pending::create_in(dir.path()).expect("temporary file");
+        pending.write_all(b"all of it").expect("write");
+        pending.persist(&target).expect("named");
+        assert_eq!(std::fs::read(&target).expect("in place"), b"all of it");
+        // The same bytes again: the name is taken already, which is no error.
+        let mut again = Pending::create_in(dir.path()).expect("temporary file");
+        again.write_all(b"all of it").expect("write");
+        again.persist(&target).expect("already there");
+        assert_eq!(names(), vec!["whole.bin".to_owned()]);
+    }
+
     #[test]
     fn large_files_stream_through_and_small_ones_leave_no_temporary_file() {
         let dir = tempfile::tempdir().expect("tempdir");

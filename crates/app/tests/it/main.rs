@@ -13,6 +13,8 @@ mod auth;
 mod cli;
 mod crash;
 mod events;
+mod faults;
+mod faults_support;
 mod file_scan_schedule;
 mod hardening_http;
 mod hostile_text;

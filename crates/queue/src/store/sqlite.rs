@@ -42,6 +42,16 @@ impl Drop for SqliteStore {
     }
 }
 
+/// How long a statement waits for another process's write lock before it fails with "database
+/// is locked". Another process (a backup, the `sqlite3` shell, a second `metarr` on the file)
+/// may hold the lock for many seconds; a job's write that gives up fails the job's attempt, so
+/// wait well past that. Kept under the writer pool's acquire timeout, so that writes queued
+/// behind a waiting one get their turn instead of failing first.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// How long a write waits for this process's writer connection.
+const WRITER_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(60);
+
 /// How often the WAL is checkpointed in the background.
 const CHECKPOINT_INTERVAL: Duration = Duration::from_secs(2);
 
@@ -65,7 +75,7 @@ impl SqliteStore {
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
-            .busy_timeout(Duration::from_secs(10))
+            .busy_timeout(BUSY_TIMEOUT)
             .pragma("temp_store", "memory")
             .pragma("cache_size", "-4000");
         // Checkpoints copy the WAL into the database file and fsync it: keep them off the
@@ -77,7 +87,7 @@ impl SqliteStore {
             .test_before_acquire(false)
             .idle_timeout(None)
             .max_lifetime(None)
-            .acquire_timeout(Duration::from_secs(60))
+            .acquire_timeout(WRITER_ACQUIRE_TIMEOUT)
             .connect_with(options.clone().pragma("wal_autocheckpoint", "20000"))
             .await
             .map_err(QueueError::db("opening the SQLite writer"))?;
