@@ -84,32 +84,54 @@ fn from_row(row: &Row) -> Result<Scan> {
 
 /// Starts a scan of a library, or returns the one already running for it.
 /// Returns the scan and whether it is new.
+///
+/// A job that joins a running scan must not join one that another job is finishing at that
+/// very moment (its folder would be counted on a completed scan and never scanned): the
+/// active scan is locked, and its phase checked again once locked, by an update that changes
+/// nothing. At most one scan per library is active (a partial unique index), so two jobs
+/// starting a scan at once make one: the second waits for the first's insert and joins it.
 pub async fn start(tx: &mut Tx, library_id: i64) -> Result<(Scan, bool)> {
-    let active = tx
-        .fetch_optional(
-            &format!(
-                "SELECT {COLUMNS} FROM scans WHERE library_id = $1 AND phase IN ('discovering', 'scanning', 'caching') \
-                 ORDER BY id DESC LIMIT 1"
-            ),
-            &[library_id.into()],
-        )
-        .await?;
-    if let Some(row) = active {
-        return Ok((from_row(&row)?, false));
+    const ATTEMPTS: usize = 5;
+    for _ in 0..ATTEMPTS {
+        let active = tx
+            .fetch_optional(
+                &format!(
+                    "UPDATE scans SET phase = phase \
+                     WHERE id = (SELECT max(id) FROM scans WHERE library_id = $1 AND phase IN {ACTIVE}) \
+                       AND phase IN {ACTIVE} \
+                     RETURNING {COLUMNS}"
+                ),
+                &[library_id.into()],
+            )
+            .await?;
+        if let Some(row) = active {
+            return Ok((from_row(&row)?, false));
+        }
+        let correlation_id = format!("scan-{}", uuid::Uuid::new_v4().simple());
+        let inserted = tx
+            .fetch_optional(
+                &format!(
+                    "INSERT INTO scans (library_id, phase, correlation_id, started_at) \
+                     VALUES ($1, 'discovering', $2, $3) \
+                     ON CONFLICT (library_id) WHERE phase IN {ACTIVE} DO NOTHING \
+                     RETURNING {COLUMNS}"
+                ),
+                &[library_id.into(), correlation_id.into(), now_ms().into()],
+            )
+            .await?;
+        if let Some(row) = inserted {
+            return Ok((from_row(&row)?, true));
+        }
+        // Another transaction started one meanwhile, or finished the one found: look again.
     }
-    let correlation_id = format!("scan-{}", uuid::Uuid::new_v4().simple());
-    let row = tx
-        .fetch_optional(
-            &format!(
-                "INSERT INTO scans (library_id, phase, correlation_id, started_at) VALUES ($1, 'discovering', $2, $3) \
-                 RETURNING {COLUMNS}"
-            ),
-            &[library_id.into(), correlation_id.into(), now_ms().into()],
-        )
-        .await?
-        .ok_or_else(|| CatalogueError::NotFound("scan vanished".into()))?;
-    Ok((from_row(&row)?, true))
+    Err(CatalogueError::Conflict(format!(
+        "scans of library {library_id} kept starting and finishing under this one; try again"
+    )))
 }
+
+/// The phases of a scan that is still going, as SQL (the partial unique index's predicate,
+/// written the same so that `ON CONFLICT` finds that index).
+const ACTIVE: &str = "('discovering', 'scanning', 'caching')";
 
 /// One scan.
 pub async fn get(db: &Db, id: i64) -> Result<Scan> {

@@ -174,3 +174,37 @@ async fn jobs_left_from_an_earlier_scan_do_not_hold_up_the_next(backend: Backend
     app.stop().await;
 }
 app_test!(jobs_left_from_an_earlier_scan_do_not_hold_up_the_next);
+
+/// Many jobs starting a scan of one library at once (webhooks for several of its films, the
+/// file-scan schedule) make one active scan, which all of them join.
+async fn concurrent_starts_make_one_active_scan(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let db = Db::new(&app.queue);
+    let library_dir = tempfile::tempdir().expect("library folder");
+    let library = libraries::create(&db, &LibraryInput::movies_at(library_dir.path())).await.expect("library");
+    let starts = (0..16).map(|_| {
+        let db = db.clone();
+        tokio::spawn(async move {
+            let mut tx = db.begin().await.expect("begin");
+            let (scan, _) = scans::start(&mut tx, library.id).await.expect("start or join");
+            // Hold the transaction a moment, as a job does while it records its folder.
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            tx.commit().await.expect("commit");
+            scan.id
+        })
+    });
+    let ids: Vec<i64> = futures::future::join_all(starts).await.into_iter().map(|r| r.expect("task")).collect();
+    assert!(ids.iter().all(|id| *id == ids[0]), "several scans: {ids:?}");
+    let active = db
+        .fetch_all(
+            "SELECT count(*) AS n FROM scans WHERE library_id = $1 AND phase IN ('discovering', 'scanning', 'caching')",
+            &[library.id.into()],
+        )
+        .await
+        .expect("count")[0]
+        .int("n")
+        .expect("n");
+    assert_eq!(active, 1);
+    app.stop().await;
+}
+app_test!(concurrent_starts_make_one_active_scan);
