@@ -212,6 +212,11 @@ impl ScanServices {
     /// Tells the WebSocket clients how the scan stands: always when its phase changes, at most
     /// every [`PROGRESS_EVERY`] otherwise.
     fn publish(&self, scan: &Scan) {
+        if scan.is_finished() && !scan.just_finished {
+            // A job of a finished scan that ran again: nothing changed, and `scan.completed`
+            // is sent once, by the transaction that finished the scan.
+            return;
+        }
         let due = {
             let mut last = self.progress.lock().expect("the progress stamps are never poisoned");
             let due =
@@ -226,7 +231,7 @@ impl ScanServices {
         if due {
             self.events.publish("scan.progress", scan);
         }
-        if scan.phase == scans::COMPLETED {
+        if scan.just_finished && scan.phase == scans::COMPLETED {
             self.events.publish("scan.completed", scan);
         }
     }
