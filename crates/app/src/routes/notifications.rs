@@ -2,7 +2,7 @@
 //! `/{service}/test` to send a test message now.
 
 use crate::arr::notifications::{self, Service, ServiceInput, ServiceView};
-use crate::error::{ApiJson, ApiPath, AppError};
+use crate::error::{ApiJson, ApiPath, ApiQuery, AppError, NoQuery};
 use crate::jobs::notify;
 use crate::routes::AppState;
 use axum::Json;
@@ -17,7 +17,10 @@ pub struct ServiceList {
 }
 
 /// `GET /api/v1/notifications`: all three services, configured or not.
-pub async fn list(State(state): State<AppState>) -> Result<Json<ServiceList>, AppError> {
+pub async fn list(
+    State(state): State<AppState>,
+    ApiQuery(NoQuery {}): ApiQuery<NoQuery>,
+) -> Result<Json<ServiceList>, AppError> {
     let items: Vec<ServiceView> = notifications::list(&state.db).await?.iter().map(|c| c.view()).collect();
     Ok(Json(ServiceList { total: items.len(), items }))
 }

@@ -2,7 +2,7 @@
 
 use crate::arr::mappings::{self, PathMapping, PathMappingInput};
 use crate::arr::{self, Resolution};
-use crate::error::{ApiJson, ApiPath, AppError};
+use crate::error::{ApiJson, ApiPath, ApiQuery, AppError, NoQuery};
 use crate::routes::AppState;
 use axum::Json;
 use axum::extract::State;
@@ -17,7 +17,10 @@ pub struct MappingList {
 }
 
 /// `GET /api/v1/path-mappings`
-pub async fn list(State(state): State<AppState>) -> Result<Json<MappingList>, AppError> {
+pub async fn list(
+    State(state): State<AppState>,
+    ApiQuery(NoQuery {}): ApiQuery<NoQuery>,
+) -> Result<Json<MappingList>, AppError> {
     let items = mappings::list(&state.db).await?;
     Ok(Json(MappingList { total: items.len(), items }))
 }

@@ -1,7 +1,7 @@
 //! `/api/v1/player-groups` and `/api/v1/players`: media player groups, their players (secrets
 //! write-only) and path mappings, and `/players/{id}/test` to check one player now.
 
-use crate::error::{ApiJson, ApiPath, AppError};
+use crate::error::{ApiJson, ApiPath, ApiQuery, AppError, NoQuery};
 use crate::players::{self, GroupInput, GroupKind, GroupView, PlayerInput, PlayerView};
 use crate::routes::AppState;
 use axum::Json;
@@ -22,7 +22,10 @@ pub struct GroupList {
 }
 
 /// `GET /api/v1/player-groups`
-pub async fn list(State(state): State<AppState>) -> Result<Json<GroupList>, AppError> {
+pub async fn list(
+    State(state): State<AppState>,
+    ApiQuery(NoQuery {}): ApiQuery<NoQuery>,
+) -> Result<Json<GroupList>, AppError> {
     let items: Vec<GroupView> = players::list(&state.db).await?.iter().map(|g| g.view()).collect();
     Ok(Json(GroupList { total: items.len(), items }))
 }

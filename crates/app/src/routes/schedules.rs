@@ -1,6 +1,6 @@
 //! The schedules API: list with next run times, change cron and switch, run now.
 
-use crate::error::{ApiJson, ApiPath, AppError};
+use crate::error::{ApiJson, ApiPath, ApiQuery, AppError, NoQuery};
 use crate::jobs::file_scan::FileScanSchedule;
 use crate::routes::AppState;
 use axum::Json;
@@ -57,7 +57,10 @@ pub struct ScheduleList {
 }
 
 /// `GET /api/v1/schedules`
-pub async fn list(State(state): State<AppState>) -> Result<Json<ScheduleList>, AppError> {
+pub async fn list(
+    State(state): State<AppState>,
+    ApiQuery(NoQuery {}): ApiQuery<NoQuery>,
+) -> Result<Json<ScheduleList>, AppError> {
     let now = Utc::now();
     let items: Vec<ScheduleView> =
         state.queue.schedules().await?.into_iter().map(|schedule| ScheduleView::of(schedule, now)).collect();

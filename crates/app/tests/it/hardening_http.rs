@@ -156,6 +156,13 @@ async fn connections_over_the_limit_are_answered_503_and_closed() {
 
     // Closing a held connection frees its slot for the next client.
     held.pop();
+    a_slot_comes_back(&app).await;
+    drop(held);
+    app.stop().await;
+}
+
+/// Waits until a request gets a connection slot again.
+async fn a_slot_comes_back(app: &TestApp) {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
     loop {
         match app.client.get(app.url("/health")).send().await {
@@ -166,8 +173,6 @@ async fn connections_over_the_limit_are_answered_503_and_closed() {
             }
         }
     }
-    drop(held);
-    app.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -183,16 +188,7 @@ async fn websockets_upgrade_and_hold_their_connection_slot() {
     assert!(String::from_utf8_lossy(&received).starts_with("HTTP/1.1 503"));
     // Closing one gives its slot back.
     drop(api_events);
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    loop {
-        match app.client.get(app.url("/health")).send().await {
-            Ok(response) if response.status() == 200 => break,
-            other => {
-                assert!(tokio::time::Instant::now() < deadline, "no slot came back: {other:?}");
-                tokio::time::sleep(Duration::from_millis(50)).await;
-            }
-        }
-    }
+    a_slot_comes_back(&app).await;
     drop(ui_events);
     app.stop().await;
 }
@@ -212,6 +208,12 @@ async fn list_endpoints_refuse_unknown_query_parameters_but_take_the_api_key(bac
         let (status, body) = app.get(path).await;
         assert_eq!(status, 400, "{path}: {body}");
     }
+    for path in
+        ["/path-mappings?from=x", "/notifications?service=discord", "/player-groups?kind=kodi", "/schedules?x=1"]
+    {
+        let (status, body) = app.get(path).await;
+        assert_eq!(status, 400, "{path}: {body}");
+    }
     let (status, body) = app.get("/libraries?enabled=true").await;
     assert_eq!(status, 400, "{body}");
     let message = body["error"]["message"].as_str().unwrap_or_default();
@@ -220,7 +222,18 @@ async fn list_endpoints_refuse_unknown_query_parameters_but_take_the_api_key(bac
     assert_eq!(status, 400, "{body}");
     assert!(body["error"]["message"].as_str().unwrap_or_default().contains("dry_run"), "{body}");
     // The key as a query parameter, alone (no header), on every list.
-    for path in ["/movies?limit=5", "/jobs?limit=5", "/scans?limit=5", "/webhooks/events?limit=5", "/libraries?"] {
+    let lists = [
+        "/movies?limit=5",
+        "/jobs?limit=5",
+        "/scans?limit=5",
+        "/webhooks/events?limit=5",
+        "/libraries?",
+        "/path-mappings?",
+        "/notifications?",
+        "/player-groups?",
+        "/schedules?",
+    ];
+    for path in lists {
         let url = format!("{}&apikey={}", app.url(path), app.api_key);
         let response = app.client.get(&url).send().await.expect("request");
         assert_eq!(response.status(), 200, "{path}: {}", response.text().await.unwrap_or_default());

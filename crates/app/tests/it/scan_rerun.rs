@@ -12,6 +12,26 @@ use metarr_queue::{JobEventKind, JobKind, JobState, ListFilter, NewJob, Queue};
 use std::path::Path;
 use std::time::Duration;
 
+/// A library of `n` movie folders (each a hard link to one real video, with a poster and a
+/// fanart when `artwork`), with its temporary folder and the folders' paths.
+async fn library_of(db: &Db, n: u32, artwork: bool) -> (tempfile::TempDir, libraries::Library, Vec<String>) {
+    let library_dir = tempfile::tempdir().expect("library folder");
+    let root = library_dir.path().join("Movies");
+    let sample = sample_beside(&root);
+    let mut folders = Vec::new();
+    for i in 0..n {
+        let folder = root.join(format!("Film {i:03} (2003)"));
+        link_sample(&sample, &folder, "movie.mp4");
+        if artwork {
+            std::fs::write(folder.join("poster.png"), png(1000 + i, 1500, 0)).expect("poster");
+            std::fs::write(folder.join("fanart.png"), png(1920, 1080 + i, 1)).expect("fanart");
+        }
+        folders.push(folder.display().to_string());
+    }
+    let library = libraries::create(db, &LibraryInput::movies_at(&root)).await.expect("library created");
+    (library_dir, library, folders)
+}
+
 /// Jobs of a correlation id that are still pending or running.
 async fn unfinished(queue: &Queue, correlation_id: &str) -> i64 {
     let mut n = 0;
@@ -36,18 +56,7 @@ async fn every_scan_job_that_runs_twice_counts_once(backend: Backend) {
     const N: u32 = 40;
     let app = TestApp::spawn(backend).await;
     let db = Db::new(&app.queue);
-    let library_dir = tempfile::tempdir().expect("library folder");
-    let root = library_dir.path().join("Movies");
-    let sample = sample_beside(&root);
-    let mut folders = Vec::new();
-    for i in 0..N {
-        let folder = root.join(format!("Film {i:03} (2003)"));
-        link_sample(&sample, &folder, "movie.mp4");
-        std::fs::write(folder.join("poster.png"), png(1000 + i, 1500, 0)).expect("poster");
-        std::fs::write(folder.join("fanart.png"), png(1920, 1080 + i, 1)).expect("fanart");
-        folders.push(folder.display().to_string());
-    }
-    let library = libraries::create(&db, &LibraryInput::movies_at(&root)).await.expect("library created");
+    let (_library_dir, library, folders) = library_of(&db, N, true).await;
 
     // Each job of the scan, once completed, is enqueued again with the same payload.
     let mut events = app.queue.subscribe();
@@ -131,16 +140,7 @@ async fn jobs_left_from_an_earlier_scan_do_not_hold_up_the_next(backend: Backend
     const N: u32 = 5;
     let app = TestApp::spawn(backend).await;
     let db = Db::new(&app.queue);
-    let library_dir = tempfile::tempdir().expect("library folder");
-    let root = library_dir.path().join("Movies");
-    let sample = sample_beside(&root);
-    let mut folders = Vec::new();
-    for i in 0..N {
-        let folder = root.join(format!("Film {i:03} (2004)"));
-        link_sample(&sample, &folder, "movie.mp4");
-        folders.push(folder.display().to_string());
-    }
-    let library = libraries::create(&db, &LibraryInput::movies_at(&root)).await.expect("library created");
+    let (_library_dir, library, folders) = library_of(&db, N, false).await;
     let first = metarr::jobs::scan::start_scan(&db, library.id).await.expect("scan starts");
     let first = wait_for_scan(&db, first.id, Duration::from_secs(60)).await;
     assert_eq!(first.phase, "completed", "{first:?}");
