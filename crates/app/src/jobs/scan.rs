@@ -446,25 +446,20 @@ async fn discover_batch(
     let newly_seen =
         scans::add_items(&mut tx, job.scan_id, ItemKind::Folder, &unchanged_folders, ItemState::Done).await?;
     movies::touch_many(&mut tx, &unchanged_ids, job.scan_id).await?;
-    let mut created = 0i64;
-    for folder in scans::add_items(&mut tx, job.scan_id, ItemKind::Folder, &changed, ItemState::Queued).await? {
-        // Keyed by scan too: a job of an earlier scan still holding the folder (a cancelled
-        // scan's, not yet acknowledged) does nothing for this one.
-        let unique_key = format!("directory-scan:{}:{folder}", job.scan_id);
+    let queued = scans::add_items(&mut tx, job.scan_id, ItemKind::Folder, &changed, ItemState::Queued).await?;
+    for folder in &queued {
+        // Keyed by scan: a job of an earlier scan still holding the folder (a cancelled scan's,
+        // not yet acknowledged) cannot stand in for this one's. A folder new to the ledger has
+        // no job of this scan yet, so each one here is created and settles its item.
         let next =
             NewJob::of(&DirectoryScan { scan_id: job.scan_id, library_id: job.library_id, folder: folder.clone() })
-                .unique_key(unique_key)
+                .unique_key(format!("directory-scan:{}:{folder}", job.scan_id))
                 .child_of(ctx.job());
-        if tx.enqueue(next).await?.created {
-            created += 1;
-        } else {
-            // Another scan's job holds the folder: this scan does not wait for it.
-            scans::remove_item(&mut tx, job.scan_id, ItemKind::Folder, &folder).await?;
-        }
+        tx.enqueue(next).await?;
     }
     let n_unchanged = newly_seen.len() as i64;
     let counts = Counts {
-        directories_total: created + n_unchanged,
+        directories_total: queued.len() as i64 + n_unchanged,
         directories_scanned: n_unchanged,
         movies_found: n_unchanged,
         ..Counts::default()
@@ -718,14 +713,12 @@ async fn scan_folder(services: &ScanServices, ctx: &JobContext, job: &DirectoryS
             );
             let mut tx = db.begin().await?;
             let folder = [job.folder.clone()];
-            let counts =
-                if scans::settle_items(&mut tx, job.scan_id, ItemKind::Folder, &folder, ItemState::Done).await? == 1 {
-                    Counts { directories_scanned: 1, errors: i64::from(refused), ..Counts::default() }
-                } else {
-                    Counts::default()
-                };
-            let warnings = if counts == Counts::default() { Vec::new() } else { vec![err.to_string()] };
-            let scan = scans::record(&mut tx, job.scan_id, &counts, &warnings).await?;
+            if scans::settle_items(&mut tx, job.scan_id, ItemKind::Folder, &folder, ItemState::Done).await? == 0 {
+                // An earlier run counted it already.
+                return Ok(());
+            }
+            let counts = Counts { directories_scanned: 1, errors: i64::from(refused), ..Counts::default() };
+            let scan = scans::record(&mut tx, job.scan_id, &counts, &[err.to_string()]).await?;
             tx.commit().await?;
             services.publish(&scan);
             after_finish(&services.db, &scan).await;
@@ -830,27 +823,21 @@ async fn scan_folder(services: &ScanServices, ctx: &JobContext, job: &DirectoryS
         // Artwork counts on the scan once too. An uncounted attempt still makes sure the
         // artwork gets cached, outside any scan (its scan may have finished): the unique key
         // keeps the job an earlier attempt queued, and an already cached file has its hash.
-        let (for_scan, outside) = if counted {
-            (scans::add_items(&mut tx, job.scan_id, ItemKind::Asset, &to_cache, ItemState::Queued).await?, Vec::new())
-        } else {
-            (Vec::new(), to_cache)
+        let scan_id = counted.then_some(job.scan_id);
+        let paths = match scan_id {
+            Some(scan_id) => scans::add_items(&mut tx, scan_id, ItemKind::Asset, &to_cache, ItemState::Queued).await?,
+            None => to_cache,
         };
-        for path in for_scan {
-            let next = NewJob::of(&CacheAsset { scan_id: Some(job.scan_id), path: path.clone() })
+        for path in paths {
+            let next = NewJob::of(&CacheAsset { scan_id, path: path.clone() })
                 .unique_key(format!("cache-asset:{path}"))
                 .child_of(ctx.job());
-            if tx.enqueue(next).await?.created {
-                counts.assets_queued += 1;
-            } else {
+            match (scan_id, tx.enqueue(next).await?.created) {
+                (Some(_), true) => counts.assets_queued += 1,
                 // Another job caches it already and will not count on this scan.
-                scans::remove_item(&mut tx, job.scan_id, ItemKind::Asset, &path).await?;
+                (Some(scan_id), false) => scans::remove_item(&mut tx, scan_id, ItemKind::Asset, &path).await?,
+                (None, _) => {}
             }
-        }
-        for path in outside {
-            let next = NewJob::of(&CacheAsset { scan_id: None, path: path.clone() })
-                .unique_key(format!("cache-asset:{path}"))
-                .child_of(ctx.job());
-            tx.enqueue(next).await?;
         }
         if created {
             counts.movies_new = 1;
@@ -864,11 +851,12 @@ async fn scan_folder(services: &ScanServices, ctx: &JobContext, job: &DirectoryS
         movies::touch(&mut tx, movie_id, job.scan_id).await?;
     }
     if !counted {
-        counts = Counts::default();
+        // Nothing to count and nothing new to tell: the scan's row stays as it is.
+        tx.commit().await?;
+        return Ok(());
     }
     // Scan-level warnings name the folder; the movie keeps its own.
-    let scan_warnings: Vec<String> =
-        if counted { warnings.iter().map(|w| format!("{}: {w}", job.folder)).collect() } else { Vec::new() };
+    let scan_warnings: Vec<String> = warnings.iter().map(|w| format!("{}: {w}", job.folder)).collect();
     let scan = scans::record(&mut tx, job.scan_id, &counts, &scan_warnings).await?;
     tx.commit().await?;
     services.publish(&scan);
