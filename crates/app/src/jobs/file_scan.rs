@@ -5,7 +5,7 @@
 //! Settings › Schedules manage them like any other schedule. Firing is the queue's
 //! compare-and-set on the slot, so several processes sharing PostgreSQL scan once per slot.
 
-use crate::catalogue::{CatalogueError, libraries};
+use crate::catalogue::{CatalogueError, libraries, scans};
 use crate::db::Db;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -92,6 +92,17 @@ impl Handler for FileScanHandler {
         };
         if !library.enabled {
             ctx.progress(100.0, format!("library {} ({}) is disabled; not scanned", library.id, library.name)).await;
+            return Ok(());
+        }
+        // A run after one that started the scan and died before acknowledging: a scan that
+        // started after this job was queued already covers its slot, so a second is not started.
+        let latest = scans::list(&self.db, Some(library.id), 1).await.map_err(JobError::retryable)?;
+        if let Some(scan) = latest.first().filter(|scan| scan.started_at >= ctx.job().created_at) {
+            ctx.progress(
+                100.0,
+                format!("scan {} of library {} ({}) covers this slot", scan.id, library.id, library.name),
+            )
+            .await;
             return Ok(());
         }
         match crate::jobs::scan::start_scan(&self.db, library.id).await {

@@ -204,3 +204,30 @@ async fn a_due_slot_scans_once_across_processes(backend: Backend) {
     app.stop().await;
 }
 pg_test!(a_due_slot_scans_once_across_processes);
+
+/// The schedule's job runs again after it started its scan (its worker died before
+/// acknowledging; here the finished job is put back to pending, as a rescue does): the scan it
+/// started covers the slot, and no second scan is started.
+async fn a_file_scan_job_that_runs_twice_starts_one_scan(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let dir = tempfile::tempdir().expect("library folder");
+    let id = library(&app, dir.path(), true).await;
+    let job = run(&app, &format!("file-scan:{id}")).await;
+    let scans = scans_of(&app, id).await;
+    assert_eq!(scans.len(), 1, "{scans:?}");
+    wait_for_scan(&app, scans[0]["id"].as_i64().expect("scan id")).await;
+
+    app.db
+        .write(
+            "UPDATE jobs SET state = 'pending', finished_at = NULL, run_at = created_at WHERE id = $1",
+            &[job.id.into()],
+        )
+        .await
+        .expect("put the job back");
+    let again = app.wait_for_state(job.id, JobState::Completed).await;
+    let message = again.progress.and_then(|progress| progress.message).unwrap_or_default();
+    assert!(message.contains("covers this slot"), "{message}");
+    assert_eq!(scans_of(&app, id).await.len(), 1, "a second scan was started");
+    app.stop().await;
+}
+app_test!(a_file_scan_job_that_runs_twice_starts_one_scan);
