@@ -115,8 +115,7 @@ pub async fn start_session(db: &Db, user: &User) -> Result<String> {
     let token = random_token();
     let now = now_ms();
     let expires = now + i64::try_from(SESSION_LIFETIME.as_millis()).unwrap_or(i64::MAX);
-    // Expired sessions are swept whenever someone signs in; there are few of them.
-    db.write("DELETE FROM ui_sessions WHERE expires_at < $1", &[now.into()]).await?;
+    // Expired sessions are swept by the nightly cleanup (`jobs::cleanup`), in batches.
     db.write(
         "INSERT INTO ui_sessions (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
         &[token_hash(&token).into(), user.id.into(), now.into(), expires.into()],
