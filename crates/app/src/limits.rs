@@ -94,7 +94,6 @@ impl TextRule {
                 TextError::Control { field: field.to_owned(), code: u32::from(ch) }
             });
         }
-        // Counting stops one past the limit: a 20 MB paste is not counted to the end.
         let chars = text.chars().take(self.max_chars + 1).count();
         if chars > self.max_chars {
             return Err(TextError::TooLong {

@@ -14,9 +14,9 @@
 //!   windows-1252 (Windows "ANSI"); otherwise bad bytes become U+FFFD. Each case warns.
 //! - **Line ends.** CRLF and CR become LF in text, as XML prescribes.
 //! - **Control characters.** NUL and the other C0 controls XML 1.0 forbids (all but tab and
-//!   line breaks) are dropped with one warning, whether raw or as character references
-//!   (`&#0;`, `&#1;` become U+FFFD with a warning): no real NFO holds them, and a database
-//!   cannot store NUL.
+//!   line breaks) are dropped with one warning when raw; as character references (`&#0;`,
+//!   `&#1;`) they become U+FFFD with a warning: no real NFO holds them, and a database cannot
+//!   store NUL.
 //! - **Entities.** The five XML entities and character references are resolved. Unknown
 //!   entities (`&nbsp;`) and bare `&` stay as literal text. DOCTYPE entity declarations are
 //!   ignored, so nothing is ever expanded recursively.

@@ -326,7 +326,10 @@ fn split(body: &[u8]) -> Result<(String, serde_json::Value), PayloadError> {
     }
     // serde_json's recursion limit (128) turns a deeply nested body into an error, not a crash.
     let value: serde_json::Value = serde_json::from_slice(body).map_err(|err| PayloadError::Json(err.to_string()))?;
-    if let Some(pointer) = nul_pointer(&value, String::new()) {
+    // The cheap walk first: the pointer's walk builds a path at every node, on every webhook.
+    if crate::db::json_holds_nul(&value)
+        && let Some(pointer) = nul_pointer(&value, String::new())
+    {
         return Err(PayloadError::Nul { pointer });
     }
     let object = value.as_object().ok_or(PayloadError::NotAnObject)?;

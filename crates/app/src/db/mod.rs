@@ -7,7 +7,7 @@
 
 mod value;
 
-pub use value::{Row, Value};
+pub use value::{Row, Value, json_holds_nul};
 
 use futures::future::BoxFuture;
 use metarr_queue::store::postgres::PgStore;

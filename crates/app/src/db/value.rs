@@ -93,7 +93,7 @@ pub(super) fn storable(params: &[Value], operation: &'static str) -> Result<()> 
 }
 
 /// Whether a JSON value holds U+0000 in any string or key.
-pub(super) fn json_holds_nul(value: &serde_json::Value) -> bool {
+pub fn json_holds_nul(value: &serde_json::Value) -> bool {
     match value {
         serde_json::Value::String(text) => text.contains('\0'),
         serde_json::Value::Array(items) => items.iter().any(json_holds_nul),
