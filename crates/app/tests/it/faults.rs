@@ -223,6 +223,24 @@ fn spawn_burst(
     })
 }
 
+/// Reads the scan (through `read`) until `ready` holds, failing if it completes first or
+/// 60 s pass: the fault must strike in the middle of the scan.
+async fn until_mid_scan<F, Fut>(mut read: F, ready: impl Fn(&Value) -> bool)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Value>,
+{
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let scan = read().await;
+        if ready(&scan) {
+            return;
+        }
+        assert!(scan["phase"] != "completed" && tokio::time::Instant::now() < deadline, "missed scanning: {scan}");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
 async fn wait_until(accepted: &std::sync::atomic::AtomicUsize, at_least: usize) {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     while accepted.load(std::sync::atomic::Ordering::SeqCst) < at_least {
@@ -412,15 +430,11 @@ async fn postgres_disrupted_during_a_scan(disruption: Disruption) {
     let server = Server::start(&data, &postgres.url(), &[]).await;
     let library_id = server.create_library(&root).await;
     let scan_id = server.start_scan(library_id).await["id"].as_i64().expect("scan id");
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-    loop {
-        let scan = server.scan(scan_id).await;
-        if KillIn::Scanning.reached(&scan) && scan["directories_scanned"].as_i64() > Some(20) {
-            break;
-        }
-        assert!(scan["phase"] != "completed" && tokio::time::Instant::now() < deadline, "missed scanning: {scan}");
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    until_mid_scan(
+        || server.scan(scan_id),
+        |scan| KillIn::Scanning.reached(scan) && scan["directories_scanned"].as_i64() > Some(20),
+    )
+    .await;
     disrupt(&postgres, disruption).await;
     let after_restart = server.scan(scan_id).await;
     assert_ne!(after_restart["phase"], "completed", "the restart struck mid-scan: {after_restart}");
@@ -485,15 +499,8 @@ async fn sqlite_locked_by_another_process() {
     let (status, scan) = app.post(&format!("/libraries/{}/scan", library["id"])).await;
     assert_eq!(status, 202, "{scan}");
     let scan_id = scan["id"].as_i64().expect("scan id");
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-    loop {
-        let (_, scan) = app.get(&format!("/scans/{scan_id}")).await;
-        if KillIn::Scanning.reached(&scan) {
-            break;
-        }
-        assert!(scan["phase"] != "completed" && tokio::time::Instant::now() < deadline, "missed scanning: {scan}");
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    until_mid_scan(|| async { app.get(&format!("/scans/{scan_id}")).await.1 }, |scan| KillIn::Scanning.reached(scan))
+        .await;
     let lock = SqliteLock::take(&app.data_dir.path().join("metarr.db")).expect("sqlite3 runs");
     let locked_at = std::time::Instant::now();
     // The lock's length is the fault itself, not a wait for something to happen.
