@@ -101,7 +101,7 @@ pub(super) async fn serve(
     let all = u32::try_from(settings.max_connections).unwrap_or(u32::MAX);
     if tokio::time::timeout(drain, slots.acquire_many(all)).await.is_err() {
         let open = settings.max_connections - slots.available_permits();
-        tracing::warn!(open, "HTTP connections still open after the shutdown grace period; closing them");
+        tracing::warn!(open, "HTTP connections still open after the shutdown grace period; stopping without them");
     }
 }
 
