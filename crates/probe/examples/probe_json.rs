@@ -10,10 +10,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let timeout = Duration::from_secs(30);
     let mut out = std::io::stdout().lock();
     for file in std::env::args_os().skip(1).map(PathBuf::from) {
-        let in_process = metarr_probe::probe_in_process(&file, timeout);
+        let native = metarr_probe::probe_native(&file, timeout).map(|probe| probe.details);
         let ffprobe = metarr_probe::probe_with_ffprobe("ffprobe".as_ref(), &file, timeout);
         writeln!(out, "== {}", file.display())?;
-        for (reader, result) in [("in-process", in_process), ("ffprobe", ffprobe)] {
+        for (reader, result) in [("native", native), ("ffprobe", ffprobe)] {
             match result {
                 Ok(details) => writeln!(out, "{reader}: {}", serde_json::to_string_pretty(&details)?)?,
                 Err(err) => writeln!(out, "{reader}: error: {err}")?,

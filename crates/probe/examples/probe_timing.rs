@@ -1,4 +1,4 @@
-//! Prints per-file probe times, in-process against `ffprobe`, for the files given as arguments.
+//! Prints per-file probe times, native against `ffprobe`, for the files given as arguments.
 //!
 //! Usage: `cargo run --release -p metarr-probe --example probe_timing -- FILE...`
 //! Each file is probed `ROUNDS` times by each reader and the median is printed, so process
@@ -6,13 +6,13 @@
 //!
 //! With `--batch CONCURRENCY FILE...` it instead probes all files once with
 //! [`Prober::probe_all`] at that concurrency, the way a first scan would, and prints the
-//! wall time of the in-process reader and of ffprobe alone.
+//! wall time of the native reader and of ffprobe alone.
 
 use std::io::Write;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use metarr_probe::{ProbeConfig, Prober, probe_in_process, probe_with_ffprobe};
+use metarr_probe::{ProbeConfig, Prober, probe_native, probe_with_ffprobe};
 
 const ROUNDS: usize = 7;
 const TIMEOUT: Duration = Duration::from_secs(30);
@@ -28,8 +28,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     if files.first().is_some_and(|arg| arg.as_os_str() == "--batch") {
         let concurrency: usize = files.get(1).and_then(|arg| arg.to_str()?.parse().ok()).ok_or("--batch N FILE...")?;
         files.drain(..2);
-        for (label, in_process) in [("in-process", true), ("ffprobe only", false)] {
-            let prober = Prober::new(ProbeConfig { in_process, concurrency, ..ProbeConfig::default() });
+        for (label, native) in [("native", true), ("ffprobe only", false)] {
+            let prober = Prober::new(ProbeConfig { native, concurrency, ..ProbeConfig::default() });
             let started = Instant::now();
             let results = prober.probe_all(&files);
             let elapsed = started.elapsed();
@@ -44,31 +44,31 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         return Ok(());
     }
-    writeln!(out, "{:<40} {:>12} {:>12} {:>8} agree", "file", "in-process", "ffprobe", "ratio")?;
+    writeln!(out, "{:<40} {:>12} {:>12} {:>8} agree", "file", "native", "ffprobe", "ratio")?;
     for file in &files {
-        let mut in_process_times = Vec::new();
+        let mut native_times = Vec::new();
         let mut ffprobe_times = Vec::new();
-        let mut in_process_result = None;
+        let mut native_result = None;
         let mut ffprobe_result = None;
         for _ in 0..ROUNDS {
             let started = Instant::now();
-            in_process_result = Some(probe_in_process(file, TIMEOUT)?);
-            in_process_times.push(started.elapsed());
+            native_result = Some(probe_native(file, TIMEOUT).map(|probe| probe.details)?);
+            native_times.push(started.elapsed());
             let started = Instant::now();
             ffprobe_result = Some(probe_with_ffprobe("ffprobe".as_ref(), file, TIMEOUT)?);
             ffprobe_times.push(started.elapsed());
         }
-        let in_process = median(in_process_times);
+        let native = median(native_times);
         let ffprobe = median(ffprobe_times);
-        let hdr = in_process_result.as_ref().and_then(|details| details.video.first()).map(|v| v.hdr);
+        let hdr = native_result.as_ref().and_then(|details| details.video.first()).map(|v| v.hdr);
         writeln!(
             out,
             "{:<40} {:>9.2} ms {:>9.2} ms {:>7.1}x {} hdr={hdr:?}",
             file.display(),
-            in_process.as_secs_f64() * 1000.0,
+            native.as_secs_f64() * 1000.0,
             ffprobe.as_secs_f64() * 1000.0,
-            ffprobe.as_secs_f64() / in_process.as_secs_f64(),
-            in_process_result == ffprobe_result,
+            ffprobe.as_secs_f64() / native.as_secs_f64(),
+            native_result == ffprobe_result,
         )?;
     }
     Ok(())

@@ -15,13 +15,24 @@ pub enum ProbeError {
         #[source]
         source: std::io::Error,
     },
-    /// The in-process reader does not know this container or codec; ffprobe may.
-    #[error("in-process reader cannot handle {path}: {reason}")]
+    /// The native readers do not read this container; ffprobe may.
+    #[error("the native readers do not read {path}: {reason}")]
     Unsupported {
         /// The file.
         path: PathBuf,
-        /// What was not understood.
+        /// The container, or what was not understood.
         reason: String,
+    },
+    /// The file is in a container only ffprobe reads, and ffprobe is not installed.
+    #[error(
+        "{path} is {format}: Metarr reads Matroska and MP4 itself and other containers through ffprobe, \
+         which is not installed (install FFmpeg, e.g. `apt-get install ffmpeg`)"
+    )]
+    NeedsFfprobe {
+        /// The file.
+        path: PathBuf,
+        /// The container, e.g. `AVI`.
+        format: String,
     },
     /// The file is not a readable video: empty, truncated or garbage.
     #[error("{path} is not a readable video: {reason}")]
@@ -47,7 +58,7 @@ pub enum ProbeError {
         /// Exit status, stderr excerpt or JSON error.
         message: String,
     },
-    /// No reader is available: the in-process reader is off and ffprobe cannot be run.
+    /// No reader is available: the native readers are off and ffprobe cannot be run.
     ///
     /// This says nothing about the file; a scanner should warn once and carry on without
     /// stream details.
@@ -66,6 +77,7 @@ impl ProbeError {
         match self {
             ProbeError::Io { path, .. }
             | ProbeError::Unsupported { path, .. }
+            | ProbeError::NeedsFfprobe { path, .. }
             | ProbeError::Corrupt { path, .. }
             | ProbeError::Timeout { path, .. }
             | ProbeError::Ffprobe { path, .. }

@@ -1,7 +1,7 @@
 //! Stream details from the `ffprobe` program: running it with a timeout and parsing its JSON.
 //!
-//! This is the fallback for what the in-process reader cannot handle, and the reference the
-//! in-process reader is tested against. Parsing is separate from running so the recorded
+//! This is the reader of the containers the native readers do not handle (AVI, MPEG-TS, VOB…),
+//! and the reference the native readers are tested against. Parsing is separate from running so the recorded
 //! outputs in `tests/data/` can be checked without the program.
 
 use std::collections::HashMap;
@@ -16,8 +16,8 @@ use serde::Deserialize;
 use crate::error::ProbeError;
 use crate::hdr::HdrSignals;
 use crate::model::{
-    AudioStream, StreamDetails, SubtitleStream, VideoStream, bit_depth_from_pix_fmt, non_empty, normalise_language,
-    parse_clock_duration, rate_from_parts,
+    AudioStream, DolbyVision, StreamDetails, SubtitleStream, VideoStream, bit_depth_from_pix_fmt, non_empty,
+    normalise_language, parse_clock_duration, rate_from_parts,
 };
 
 /// The top level of `ffprobe -print_format json` output; every part is optional because
@@ -57,6 +57,7 @@ struct Stream {
     channel_layout: Option<String>,
     sample_rate: Option<Number>,
     duration: Option<Number>,
+    field_order: Option<String>,
     #[serde(default)]
     disposition: HashMap<String, i64>,
     #[serde(default)]
@@ -74,7 +75,32 @@ struct Frame {
 #[derive(Debug, Deserialize, Default)]
 struct SideData {
     side_data_type: Option<String>,
+    dv_profile: Option<u8>,
+    dv_level: Option<u8>,
+    rpu_present_flag: Option<u8>,
+    el_present_flag: Option<u8>,
+    bl_present_flag: Option<u8>,
     dv_bl_signal_compatibility_id: Option<u8>,
+    /// The arrangement of a `Stereo 3D` entry, e.g. `side by side`.
+    #[serde(rename = "type")]
+    kind: Option<String>,
+}
+
+impl SideData {
+    fn dolby_vision(&self) -> Option<DolbyVision> {
+        (self.side_data_type.as_deref() == Some("DOVI configuration record")).then(|| DolbyVision {
+            profile: self.dv_profile.unwrap_or(0),
+            level: self.dv_level.unwrap_or(0),
+            rpu: self.rpu_present_flag.unwrap_or(0) != 0,
+            el: self.el_present_flag.unwrap_or(0) != 0,
+            bl: self.bl_present_flag.unwrap_or(0) != 0,
+            compatibility: self.dv_bl_signal_compatibility_id.unwrap_or(0),
+        })
+    }
+
+    fn stereo_mode(&self) -> Option<&str> {
+        (self.side_data_type.as_deref() == Some("Stereo 3D")).then_some(self.kind.as_deref()).flatten()
+    }
 }
 
 /// ffprobe prints most numbers as strings (`"48000"`, `"1.023000"`) and a few as numbers.
@@ -236,6 +262,14 @@ fn convert(output: &Output) -> StreamDetails {
                     hdr: signals.classify(),
                     duration_secs: stream_duration(stream),
                     default: flag(&stream.disposition, "default"),
+                    field_order: non_empty(stream.field_order.as_deref()).filter(|order| order != "unknown"),
+                    stereo_mode: stream
+                        .side_data_list
+                        .iter()
+                        .find_map(SideData::stereo_mode)
+                        .filter(|mode| *mode != "2D")
+                        .map(str::to_owned),
+                    dolby_vision: stream.side_data_list.iter().find_map(SideData::dolby_vision),
                 });
             }
             Some("audio") => details.audio.push(AudioStream {
@@ -254,6 +288,7 @@ fn convert(output: &Output) -> StreamDetails {
                 title: non_empty(tag(&stream.tags, "title")),
                 duration_secs: stream_duration(stream),
                 default: flag(&stream.disposition, "default"),
+                forced: flag(&stream.disposition, "forced"),
             }),
             Some("subtitle") => details.subtitles.push(SubtitleStream {
                 index: stream.index,
@@ -326,7 +361,7 @@ pub fn probe_with_ffprobe(ffprobe: &Path, path: &Path, timeout: Duration) -> Res
             Ok(json) => json,
             Err(err @ ProbeError::Timeout { .. }) => return Err(err),
             // An undecodable first frame leaves the stream classified from its tags alone
-            // (PQ10 rather than HDR10), like the in-process reader; the streams are still known.
+            // (PQ10 rather than HDR10), like the native readers; the streams are still known.
             Err(_) => Vec::new(),
         };
         if let Ok(frames) = serde_json::from_slice::<Output>(&frames_json) {

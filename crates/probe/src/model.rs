@@ -1,4 +1,4 @@
-//! The stream-details model shared by the in-process reader and the ffprobe parser.
+//! The stream-details model shared by the native readers and the ffprobe parser.
 //!
 //! Both readers fill the same types so the scanner, the NFO writer and the tests can compare
 //! them field by field without caring where the values came from.
@@ -20,6 +20,10 @@ pub struct StreamDetails {
     pub audio: Vec<AudioStream>,
     /// Subtitle streams in file order.
     pub subtitles: Vec<SubtitleStream>,
+    /// What could not be read, for a file that was still partly understood (a truncated
+    /// file, a damaged track header); empty for a healthy file.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 /// One video stream.
@@ -51,6 +55,42 @@ pub struct VideoStream {
     pub duration_secs: Option<f64>,
     /// The stream's default disposition flag.
     pub default: bool,
+    /// ffprobe's `field_order`: `progressive`, or for interlaced video `tt`, `bb`, `tb`, `bt`
+    /// (top or bottom field first, coded and displayed); `None` when unknown.
+    #[serde(default)]
+    pub field_order: Option<String>,
+    /// 3D stereo arrangement in FFmpeg's words (`side by side`, `top and bottom`,
+    /// `frame alternate`, …); `None` for 2D video.
+    #[serde(default)]
+    pub stereo_mode: Option<String>,
+    /// The Dolby Vision configuration record, when the stream carries one.
+    #[serde(default)]
+    pub dolby_vision: Option<DolbyVision>,
+}
+
+impl VideoStream {
+    /// Whether the video is interlaced, as far as the file says.
+    pub fn interlaced(&self) -> bool {
+        self.field_order.as_deref().is_some_and(|order| order != "progressive")
+    }
+}
+
+/// A Dolby Vision decoder configuration record (`dvcC`/`dvvC`, or Matroska's block addition
+/// mapping), with ffprobe's field names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DolbyVision {
+    /// `dv_profile`: 5, 7, 8 …
+    pub profile: u8,
+    /// `dv_level`.
+    pub level: u8,
+    /// `rpu_present_flag`.
+    pub rpu: bool,
+    /// `el_present_flag` (an enhancement layer, profile 7).
+    pub el: bool,
+    /// `bl_present_flag`.
+    pub bl: bool,
+    /// `dv_bl_signal_compatibility_id`: 0 none, 1 HDR10, 2 SDR, 4 HLG, 6 HDR10 (Blu-ray).
+    pub compatibility: u8,
 }
 
 /// One audio stream.
@@ -76,6 +116,9 @@ pub struct AudioStream {
     pub duration_secs: Option<f64>,
     /// The stream's default disposition flag.
     pub default: bool,
+    /// The stream's forced disposition flag.
+    #[serde(default)]
+    pub forced: bool,
 }
 
 /// One subtitle stream.

@@ -1,4 +1,4 @@
-//! The [`Prober`]: in-process first, `ffprobe` as the fallback, a timeout per file.
+//! The [`Prober`]: the native readers first, `ffprobe` for other containers, a timeout per file.
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -7,14 +7,14 @@ use std::time::{Duration, Instant};
 
 use crate::error::ProbeError;
 use crate::ffprobe::{ffprobe_available, probe_with_ffprobe};
-use crate::in_process::probe_in_process;
 use crate::model::StreamDetails;
+use crate::native::probe_native;
 
 /// How the [`Prober`] reads files; the app builds it from its settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProbeConfig {
-    /// Read containers in-process through FFmpeg's libraries before trying `ffprobe`.
-    pub in_process: bool,
+    /// Read Matroska and MP4 with the native readers before trying `ffprobe`.
+    pub native: bool,
     /// The `ffprobe` program (a bare name is looked up on `PATH`); `None` disables it.
     pub ffprobe: Option<PathBuf>,
     /// Longest time spent on one file, fallback included.
@@ -26,7 +26,7 @@ pub struct ProbeConfig {
 impl Default for ProbeConfig {
     fn default() -> Self {
         ProbeConfig {
-            in_process: true,
+            native: true,
             ffprobe: Some(PathBuf::from("ffprobe")),
             timeout: Duration::from_secs(30),
             concurrency: std::thread::available_parallelism().map_or(2, |cores| cores.get()),
@@ -37,8 +37,8 @@ impl Default for ProbeConfig {
 /// Which readers a [`Prober`] can use, for one warning at scan start.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Availability {
-    /// The in-process reader is enabled (it is compiled in, so enabled means usable).
-    pub in_process: bool,
+    /// The native readers are enabled (they are compiled in, so enabled means usable).
+    pub native: bool,
     /// `ffprobe` is configured and runs.
     pub ffprobe: bool,
 }
@@ -46,11 +46,29 @@ pub struct Availability {
 impl Availability {
     /// Whether no reader at all is available, so stream details cannot be read.
     pub fn none(self) -> bool {
-        !self.in_process && !self.ffprobe
+        !self.native && !self.ffprobe
     }
 }
 
-/// Reads stream details: in-process first, `ffprobe` when that fails or is disabled.
+/// Which reader produced an answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reader {
+    /// The native Matroska or MP4 reader.
+    Native,
+    /// The `ffprobe` program.
+    Ffprobe,
+}
+
+/// What one probe cost, for benchmarks and logs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProbeStats {
+    /// Bytes the native reader read (0 when it did not run; ffprobe's reads are not counted).
+    pub bytes_read: u64,
+    /// The reader whose answer was returned; `None` when every reader failed.
+    pub reader: Option<Reader>,
+}
+
+/// Reads stream details: natively for Matroska and MP4, through `ffprobe` otherwise.
 ///
 /// Every method blocks; async callers wrap them in `spawn_blocking`. Bounded concurrency is
 /// offered by [`Prober::probe_all`] for batch callers; a caller probing one file per job
@@ -74,7 +92,7 @@ impl Prober {
 
     /// Which readers are usable; runs `ffprobe -version` once and remembers the answer.
     pub fn availability(&self) -> Availability {
-        Availability { in_process: self.config.in_process, ffprobe: self.ffprobe_runs() }
+        Availability { native: self.config.native, ffprobe: self.ffprobe_runs() }
     }
 
     fn ffprobe_runs(&self) -> bool {
@@ -83,19 +101,29 @@ impl Prober {
 
     /// Reads the stream details of one file.
     ///
-    /// The in-process reader's answer wins. When it cannot read the file (unknown container,
-    /// codec without a decoder, damaged header) `ffprobe` gets the rest of the time budget;
-    /// if `ffprobe` is unavailable the in-process error is returned, so a corrupt file is
-    /// reported as corrupt. A timeout or a missing file is not retried. With the in-process
-    /// reader off and no runnable `ffprobe` the answer is [`ProbeError::Unavailable`].
+    /// The native reader's answer wins. A container it does not read (AVI, MPEG-TS, VOB…)
+    /// goes to `ffprobe`, and so does a Matroska or MP4 file it cannot make sense of, since
+    /// FFmpeg tolerates more damage. Without a runnable `ffprobe` the first is
+    /// [`ProbeError::NeedsFfprobe`] naming the container, the second the native error, so a
+    /// corrupt file is reported as corrupt. A timeout or a missing file is not retried. With
+    /// the native readers off and no runnable `ffprobe` the answer is
+    /// [`ProbeError::Unavailable`].
     pub fn probe(&self, path: &Path) -> Result<StreamDetails, ProbeError> {
+        self.probe_with_stats(path).0
+    }
+
+    /// [`Prober::probe`], also saying which reader answered and how many bytes it read.
+    pub fn probe_with_stats(&self, path: &Path) -> (Result<StreamDetails, ProbeError>, ProbeStats) {
         let started = Instant::now();
-        let in_process_error = if self.config.in_process {
-            match probe_in_process(path, self.config.timeout) {
-                Ok(details) => return Ok(details),
-                Err(err @ (ProbeError::Timeout { .. } | ProbeError::Io { .. })) => {
-                    return Err(err);
+        let mut stats = ProbeStats { bytes_read: 0, reader: None };
+        let native_error = if self.config.native {
+            match probe_native(path, self.config.timeout) {
+                Ok(probe) => {
+                    stats.bytes_read = probe.bytes_read;
+                    stats.reader = Some(Reader::Native);
+                    return (Ok(probe.details), stats);
                 }
+                Err(err @ (ProbeError::Timeout { .. } | ProbeError::Io { .. })) => return (Err(err), stats),
                 Err(err) => Some(err),
             }
         } else {
@@ -104,30 +132,39 @@ impl Prober {
         let ffprobe = match (&self.config.ffprobe, self.ffprobe_runs()) {
             (Some(ffprobe), true) => ffprobe,
             (configured, _) => {
-                return Err(in_process_error.unwrap_or_else(|| ProbeError::Unavailable {
-                    path: path.to_owned(),
-                    reason: match configured {
-                        Some(ffprobe) => {
-                            format!("the in-process reader is disabled and {} does not run", ffprobe.display())
-                        }
-                        None => "the in-process reader and ffprobe are both disabled".to_owned(),
+                let err = match native_error {
+                    Some(ProbeError::Unsupported { path, reason }) => ProbeError::NeedsFfprobe { path, format: reason },
+                    Some(err) => err,
+                    None => ProbeError::Unavailable {
+                        path: path.to_owned(),
+                        reason: match configured {
+                            Some(ffprobe) => {
+                                format!("the native readers are disabled and {} does not run", ffprobe.display())
+                            }
+                            None => "the native readers and ffprobe are both disabled".to_owned(),
+                        },
                     },
-                }));
+                };
+                return (Err(err), stats);
             }
         };
         let remaining = self.config.timeout.saturating_sub(started.elapsed());
         if remaining.is_zero() {
-            return Err(ProbeError::Timeout { path: path.to_owned(), timeout: self.config.timeout });
+            return (Err(ProbeError::Timeout { path: path.to_owned(), timeout: self.config.timeout }), stats);
         }
-        match probe_with_ffprobe(ffprobe, path, remaining) {
-            Ok(details) => Ok(details),
+        let result = match probe_with_ffprobe(ffprobe, path, remaining) {
+            Ok(details) => {
+                stats.reader = Some(Reader::Ffprobe);
+                Ok(details)
+            }
             // ffprobe vanished between the availability check and now.
-            Err(ProbeError::Unavailable { .. }) if in_process_error.is_some() => {
-                Err(in_process_error.expect("checked by the guard"))
+            Err(ProbeError::Unavailable { .. }) if native_error.is_some() => {
+                Err(native_error.expect("checked by the guard"))
             }
             Err(ProbeError::Timeout { path, .. }) => Err(ProbeError::Timeout { path, timeout: self.config.timeout }),
             Err(err) => Err(err),
-        }
+        };
+        (result, stats)
     }
 
     /// Probes many files with at most `concurrency` at once; results keep the input order.

@@ -1,10 +1,10 @@
-//! The in-process reader against the real `ffprobe` on real files, field by field, plus the
+//! The native reader against the real `ffprobe` on real files, field by field, plus the
 //! values each file is known to hold.
 
 use std::path::Path;
 use std::time::Duration;
 
-use metarr_probe::{HdrType, ProbeConfig, Prober, StreamDetails, probe_in_process, probe_with_ffprobe};
+use metarr_probe::{HdrType, ProbeConfig, Prober, StreamDetails, probe_native, probe_with_ffprobe};
 
 use crate::media::{Sample, generated, have_ffmpeg, radarr_sample};
 
@@ -12,13 +12,13 @@ const TIMEOUT: Duration = Duration::from_secs(20);
 
 /// Probes `path` with both readers and asserts they agree on every field.
 fn probe_both(path: &Path) -> StreamDetails {
-    let in_process = probe_in_process(path, TIMEOUT).expect("in-process probe");
+    let native = probe_native(path, TIMEOUT).map(|probe| probe.details).expect("native probe");
     let ffprobe = probe_with_ffprobe(Path::new("ffprobe"), path, TIMEOUT).expect("ffprobe probe");
-    assert_eq!(in_process.container, ffprobe.container, "container");
-    assert_eq!(in_process.duration_secs, ffprobe.duration_secs, "duration");
-    assert_eq!(in_process.title, ffprobe.title, "title");
-    assert_eq!(in_process.video.len(), ffprobe.video.len(), "number of video streams");
-    for (ours, theirs) in in_process.video.iter().zip(&ffprobe.video) {
+    assert_eq!(native.container, ffprobe.container, "container");
+    assert_eq!(native.duration_secs, ffprobe.duration_secs, "duration");
+    assert_eq!(native.title, ffprobe.title, "title");
+    assert_eq!(native.video.len(), ffprobe.video.len(), "number of video streams");
+    for (ours, theirs) in native.video.iter().zip(&ffprobe.video) {
         assert_eq!(ours.index, theirs.index, "video index");
         assert_eq!(ours.codec, theirs.codec, "video {} codec", ours.index);
         assert_eq!(ours.profile, theirs.profile, "video {} profile", ours.index);
@@ -32,8 +32,8 @@ fn probe_both(path: &Path) -> StreamDetails {
         assert_eq!(ours.duration_secs, theirs.duration_secs, "video {} duration", ours.index);
         assert_eq!(ours.default, theirs.default, "video {} default", ours.index);
     }
-    assert_eq!(in_process.audio.len(), ffprobe.audio.len(), "number of audio streams");
-    for (ours, theirs) in in_process.audio.iter().zip(&ffprobe.audio) {
+    assert_eq!(native.audio.len(), ffprobe.audio.len(), "number of audio streams");
+    for (ours, theirs) in native.audio.iter().zip(&ffprobe.audio) {
         assert_eq!(ours.index, theirs.index, "audio index");
         assert_eq!(ours.codec, theirs.codec, "audio {} codec", ours.index);
         assert_eq!(ours.profile, theirs.profile, "audio {} profile", ours.index);
@@ -45,13 +45,13 @@ fn probe_both(path: &Path) -> StreamDetails {
         assert_eq!(ours.duration_secs, theirs.duration_secs, "audio {} duration", ours.index);
         assert_eq!(ours.default, theirs.default, "audio {} default", ours.index);
     }
-    assert_eq!(in_process.subtitles.len(), ffprobe.subtitles.len(), "number of subtitle streams");
-    for (ours, theirs) in in_process.subtitles.iter().zip(&ffprobe.subtitles) {
+    assert_eq!(native.subtitles.len(), ffprobe.subtitles.len(), "number of subtitle streams");
+    for (ours, theirs) in native.subtitles.iter().zip(&ffprobe.subtitles) {
         assert_eq!(ours, theirs, "subtitle {}", ours.index);
     }
     // Catches any field added to the model but not to the comparisons above.
-    assert_eq!(in_process, ffprobe);
-    in_process
+    assert_eq!(native, ffprobe);
+    native
 }
 
 #[test]
@@ -91,7 +91,7 @@ fn sdr_matroska_agrees() {
 }
 
 #[test]
-fn hdr10_matroska_agrees_and_is_hdr10_in_process() {
+fn hdr10_matroska_agrees_and_is_hdr10_native() {
     let Some(path) = generated(Sample::Hdr10Mkv) else { return };
     let details = probe_both(&path);
     assert_eq!(details.title.as_deref(), Some("HDR Sample"));
@@ -151,11 +151,11 @@ fn pq_without_static_metadata_is_pq10_by_both_readers() {
 }
 
 #[test]
-fn prober_reads_in_process_and_through_ffprobe_alike() {
+fn prober_reads_native_and_through_ffprobe_alike() {
     let Some(path) = generated(Sample::Hdr10Mkv) else { return };
-    let in_process = Prober::new(ProbeConfig { ffprobe: None, ..ProbeConfig::default() });
-    let ffprobe_only = Prober::new(ProbeConfig { in_process: false, ..ProbeConfig::default() });
-    let ours = in_process.probe(&path).expect("in-process prober");
+    let native = Prober::new(ProbeConfig { ffprobe: None, ..ProbeConfig::default() });
+    let ffprobe_only = Prober::new(ProbeConfig { native: false, ..ProbeConfig::default() });
+    let ours = native.probe(&path).expect("native prober");
     let theirs = ffprobe_only.probe(&path).expect("ffprobe prober");
     assert_eq!(ours, theirs);
     assert_eq!(ours.video[0].hdr, HdrType::Hdr10);

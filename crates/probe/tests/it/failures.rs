@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use metarr_probe::{ProbeConfig, ProbeError, Prober, probe_in_process};
+use metarr_probe::{ProbeConfig, ProbeError, Prober, probe_native};
 
 use crate::media::{Sample, generated, have_ffmpeg};
 
@@ -38,14 +38,14 @@ fn assert_quick_error(result: Result<metarr_probe::StreamDetails, ProbeError>, s
 }
 
 #[test]
-fn empty_and_garbage_files_are_corrupt_in_process() {
+fn empty_and_garbage_files_are_corrupt_native() {
     let dir = tempfile::tempdir().expect("tempdir");
     for (name, bytes) in
         [("empty.mkv", Vec::new()), ("garbage.mkv", garbage(64 * 1024)), ("garbage.mp4", garbage(1000))]
     {
         let path = write(dir.path(), name, &bytes);
         let started = Instant::now();
-        assert_quick_error(probe_in_process(&path, Duration::from_secs(30)), started, name);
+        assert_quick_error(probe_native(&path, Duration::from_secs(30).map(|probe| probe.details)), started, name);
     }
 }
 
@@ -74,7 +74,7 @@ fn truncated_files_are_errors_or_partial_results_never_panics() {
             let name = format!("cut{cut}-{}", source.file_name().and_then(|n| n.to_str()).unwrap_or("x"));
             let path = write(dir.path(), &name, &bytes[..cut]);
             let started = Instant::now();
-            let result = probe_in_process(&path, Duration::from_secs(30));
+            let result = probe_native(&path, Duration::from_secs(30).map(|probe| probe.details));
             assert!(started.elapsed() < QUICK, "{name} took {:?}", started.elapsed());
             match result {
                 // Matroska keeps its track headers up front, so a cut file may still describe
@@ -87,7 +87,7 @@ fn truncated_files_are_errors_or_partial_results_never_panics() {
         // An MP4 without its moov atom at the end cannot be read at all.
         if source == &mp4 {
             let path = write(dir.path(), "moovless.mp4", &bytes[..bytes.len() / 2]);
-            assert!(matches!(probe_in_process(&path, QUICK), Err(ProbeError::Corrupt { .. })));
+            assert!(matches!(probe_native(&path, QUICK).map(|probe| probe.details), Err(ProbeError::Corrupt { .. })));
         }
     }
 }
@@ -95,7 +95,7 @@ fn truncated_files_are_errors_or_partial_results_never_panics() {
 #[test]
 fn missing_file_is_an_io_error_naming_the_path() {
     let path = Path::new("/nonexistent/metarr/movie.mkv");
-    let err = probe_in_process(path, QUICK).expect_err("missing file");
+    let err = probe_native(path, QUICK).map(|probe| probe.details).expect_err("missing file");
     assert!(matches!(err, ProbeError::Io { .. }), "{err:?}");
     assert_eq!(err.path(), path);
     assert!(err.to_string().contains("/nonexistent/metarr/movie.mkv"));
@@ -104,7 +104,7 @@ fn missing_file_is_an_io_error_naming_the_path() {
 #[test]
 fn directories_and_fifos_are_refused_without_blocking() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let err = probe_in_process(dir.path(), QUICK).expect_err("a directory is not a video");
+    let err = probe_native(dir.path().map(|probe| probe.details), QUICK).expect_err("a directory is not a video");
     assert!(matches!(err, ProbeError::Io { .. }), "{err:?}");
 
     // Opening a FIFO for reading blocks until a writer appears, which no interrupt callback
@@ -113,18 +113,18 @@ fn directories_and_fifos_are_refused_without_blocking() {
     let made = std::process::Command::new("mkfifo").arg(&fifo).status().is_ok_and(|status| status.success());
     if made {
         let started = Instant::now();
-        let err = probe_in_process(&fifo, QUICK).expect_err("a fifo is not a video");
+        let err = probe_native(&fifo, QUICK).map(|probe| probe.details).expect_err("a fifo is not a video");
         assert!(matches!(err, ProbeError::Io { .. }), "{err:?}");
         assert!(started.elapsed() < QUICK);
     }
 }
 
 #[test]
-fn missing_ffprobe_with_in_process_off_is_unavailable() {
+fn missing_ffprobe_with_native_off_is_unavailable() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = write(dir.path(), "movie.mkv", &garbage(100));
     let prober = Prober::new(ProbeConfig {
-        in_process: false,
+        native: false,
         ffprobe: Some(PathBuf::from("/nonexistent/bin/ffprobe")),
         ..ProbeConfig::default()
     });
@@ -133,18 +133,18 @@ fn missing_ffprobe_with_in_process_off_is_unavailable() {
     assert!(err.is_unavailable(), "{err:?}");
     assert!(err.to_string().contains("/nonexistent/bin/ffprobe"), "{err}");
 
-    let disabled = Prober::new(ProbeConfig { in_process: false, ffprobe: None, ..ProbeConfig::default() });
+    let disabled = Prober::new(ProbeConfig { native: false, ffprobe: None, ..ProbeConfig::default() });
     assert!(disabled.probe(&path).expect_err("no prober").is_unavailable());
 }
 
 #[test]
-fn missing_ffprobe_with_in_process_on_still_reports_corrupt_files_as_corrupt() {
+fn missing_ffprobe_with_native_on_still_reports_corrupt_files_as_corrupt() {
     let dir = tempfile::tempdir().expect("tempdir");
     let path = write(dir.path(), "movie.mkv", &garbage(100));
     let prober =
         Prober::new(ProbeConfig { ffprobe: Some(PathBuf::from("/nonexistent/bin/ffprobe")), ..ProbeConfig::default() });
     let availability = prober.availability();
-    assert!(availability.in_process && !availability.ffprobe);
+    assert!(availability.native && !availability.ffprobe);
     assert!(matches!(prober.probe(&path), Err(ProbeError::Corrupt { .. })));
 }
 
@@ -164,7 +164,7 @@ fn hung_ffprobe_is_cut_off_at_the_timeout() {
     assert!(status.success(), "write the fake ffprobe");
     let video = write(dir.path(), "movie.mkv", &garbage(100));
     let prober = Prober::new(ProbeConfig {
-        in_process: false,
+        native: false,
         ffprobe: Some(script),
         timeout: Duration::from_millis(300),
         ..ProbeConfig::default()
