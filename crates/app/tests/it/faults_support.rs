@@ -14,19 +14,9 @@ const SAMPLE_VIDEO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/rada
 /// The key every test server uses, so that a restarted process answers to the same one.
 pub const API_KEY: &str = "faultsfaultsfaultsfaults";
 
-/// True when the tests run in CI, where a missing tool is a failure instead of a skip.
-fn in_ci() -> bool {
-    std::env::var("CI").is_ok_and(|value| !value.is_empty() && value != "0" && value != "false")
-}
-
 /// Fails under `CI`, otherwise says what is missing and returns false so the test skips.
 pub fn require(available: bool, what: &str) -> bool {
-    if available {
-        return true;
-    }
-    assert!(!in_ci(), "{what} is required under CI");
-    eprintln!("skipped: {what} is not available");
-    false
+    metarr_testkit::require(available, what, "the fault tests run as root on Linux; .ci/run installs sqlite3")
 }
 
 /// One `metarr serve` process with its log file.

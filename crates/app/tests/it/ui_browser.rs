@@ -28,15 +28,12 @@ struct Driver {
 
 impl Driver {
     fn start() -> Option<Driver> {
-        if !Path::new(CHROMEDRIVER).exists() || !Path::new(CHROMIUM).exists() {
-            assert_ne!(
-                std::env::var("CI").as_deref(),
-                Ok("true"),
-                "CI=true but {CHROMEDRIVER} or {CHROMIUM} is missing: .ci/run installs chromium and chromium-driver"
-            );
-            eprintln!(
-                "skipped: {CHROMEDRIVER} or {CHROMIUM} is not installed (apt-get install chromium chromium-driver)"
-            );
+        let installed = Path::new(CHROMEDRIVER).exists() && Path::new(CHROMIUM).exists();
+        if !metarr_testkit::require(
+            installed,
+            &format!("{CHROMIUM} and {CHROMEDRIVER}"),
+            "Debian: apt-get install chromium chromium-driver",
+        ) {
             return None;
         }
         let port = free_port();

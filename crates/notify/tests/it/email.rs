@@ -44,7 +44,6 @@ fn has_openssl() -> bool {
 }
 
 /// The interpreter to run SMTP fixtures with, or `None` when the test must skip.
-#[allow(clippy::print_stderr, reason = "the skip notice is the point: nextest shows it with --no-capture")]
 fn smtp_tools(needs_openssl: bool) -> Option<&'static str> {
     let python = aiosmtpd_python();
     let openssl_ok = !needs_openssl || has_openssl();
@@ -52,10 +51,7 @@ fn smtp_tools(needs_openssl: bool) -> Option<&'static str> {
         return Some(python);
     }
     let missing = if python.is_none() { "python3-aiosmtpd" } else { "openssl" };
-    if std::env::var_os("CI").is_some() {
-        panic!("{missing} is required in CI (Debian: apt-get install -y python3-aiosmtpd openssl)");
-    }
-    eprintln!("SKIPPED: {missing} is not installed (Debian: apt-get install -y python3-aiosmtpd openssl)");
+    metarr_testkit::require(false, missing, "Debian: apt-get install -y python3-aiosmtpd openssl");
     None
 }
 

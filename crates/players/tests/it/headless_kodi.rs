@@ -35,7 +35,6 @@ fn runs(tool: &str, arg: &str) -> bool {
 /// Whether Kodi, Xvfb and the `extra` tools (each run with `-version`/`--version`) are
 /// installed. When something is missing the test is skipped with a message naming it,
 /// except under `CI=true`, where a missing tool fails the test: CI installs them all.
-#[allow(clippy::print_stderr, reason = "the skip notice is the point: nextest shows it with --no-capture")]
 pub fn tools_present(test: &str, extra: &[(&str, &str)]) -> bool {
     let mut missing = Vec::new();
     if !Path::new(KODI_BIN).exists() {
@@ -52,13 +51,11 @@ pub fn tools_present(test: &str, extra: &[(&str, &str)]) -> bool {
     if missing.is_empty() {
         return true;
     }
-    let message = format!(
-        "{test}: {} not installed (Debian: apt-get install -y --no-install-recommends kodi xvfb xauth ffmpeg python3)",
-        missing.join(", ")
-    );
-    assert!(std::env::var("CI").map_or(true, |ci| ci != "true"), "CI=true, so not skipping: {message}");
-    eprintln!("SKIPPED {message}");
-    false
+    metarr_testkit::require(
+        false,
+        &format!("{} (for {test})", missing.join(", ")),
+        "Debian: apt-get install -y --no-install-recommends kodi xvfb xauth ffmpeg python3",
+    )
 }
 
 /// A TCP port nobody listens on right now.
@@ -84,6 +81,9 @@ pub struct HeadlessKodi {
     pub tcp_port: u16,
     /// The video source's folder, with its trailing slash.
     pub source: String,
+    /// Held until Kodi is gone: one real Kodi at a time on the machine, under nextest (its
+    /// `real-kodi` group) and under `cargo test` (threads) alike.
+    _one_at_a_time: metarr_testkit::Exclusive,
 }
 
 impl HeadlessKodi {
@@ -91,6 +91,9 @@ impl HeadlessKodi {
     /// notification socket on another, nothing on fixed ports), makes `source` Kodi's one
     /// video source, starts Xvfb and Kodi and waits until Kodi answers.
     pub async fn start(source: &Path) -> HeadlessKodi {
+        let one_at_a_time = tokio::task::spawn_blocking(|| metarr_testkit::exclusive("real-kodi"))
+            .await
+            .expect("waiting for the real-Kodi lock");
         let home = tempfile::tempdir().expect("Kodi's home");
         let userdata = home.path().join(".kodi/userdata");
         std::fs::create_dir_all(&userdata).expect("userdata");
@@ -135,7 +138,16 @@ impl HeadlessKodi {
         )
         .expect("sources.xml");
         let (xvfb, display) = start_xvfb();
-        let mut kodi = HeadlessKodi { kodi: None, _xvfb: xvfb, display, home, http_port, tcp_port, source };
+        let mut kodi = HeadlessKodi {
+            kodi: None,
+            _xvfb: xvfb,
+            display,
+            home,
+            http_port,
+            tcp_port,
+            source,
+            _one_at_a_time: one_at_a_time,
+        };
         kodi.launch().await;
         kodi
     }
