@@ -7,7 +7,7 @@
 //! are only read.
 
 use sha2::{Digest, Sha256};
-use std::io::{Read, Write};
+use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 /// An error while caching a file.
@@ -72,63 +72,86 @@ pub fn content_type(ext: &str) -> &'static str {
     }
 }
 
-/// Files up to this size are hashed in memory and written straight into their own cache
-/// folder (most posters and much fanart are); larger ones stream through `cache/tmp`. Small
-/// enough that the scan's concurrent caching jobs (`cores × 16`) hold at most tens of MiB.
-const IN_MEMORY_LIMIT: u64 = 1 << 20;
+/// Bytes read at a time, which is all a caching job holds in memory whatever the file's size.
+/// The scan runs `cores × 16` caching jobs, and reading posters and fanart (500 KB to a few MB
+/// each) whole made the allocator keep hundreds of MB of freed buffers.
+const CHUNK: usize = 64 * 1024;
+
+/// Times a file is read again when it changes while being cached before giving up.
+const ATTEMPTS: usize = 3;
 
 /// Copies `source` into the cache (blocking; run it off the async executor).
+///
+/// Two passes, neither holding more than [`CHUNK`] bytes: the first hashes the file, and only
+/// when the hash is new does the second copy it (in the kernel, with `copy_file_range`) into an
+/// unnamed file beside its target. Rescans and duplicate artwork therefore never write. The file's
+/// length and modification time are compared across both passes, so a file rewritten in between
+/// is read again rather than cached under the wrong hash.
 pub fn store_file(cache_root: &Path, source: &Path) -> Result<Cached, CacheError> {
+    for _ in 0..ATTEMPTS {
+        if let Some(cached) = store_once(cache_root, source)? {
+            return Ok(cached);
+        }
+    }
+    Err(CacheError::Read {
+        path: source.to_owned(),
+        source: std::io::Error::other(format!("the file changed while it was being cached, {ATTEMPTS} times")),
+    })
+}
+
+/// One attempt; `None` when the file changed between the passes.
+fn store_once(cache_root: &Path, source: &Path) -> Result<Option<Cached>, CacheError> {
     let read_err = |source_err| CacheError::Read { path: source.to_owned(), source: source_err };
     let mut input = std::fs::File::open(source).map_err(read_err)?;
-    // Sized from the file's length, so that reading it whole allocates once.
-    let expected = input.metadata().map_or(0, |m| m.len()).min(IN_MEMORY_LIMIT + 1);
-    let mut head = Vec::with_capacity(usize::try_from(expected).unwrap_or(0));
-    (&mut input).take(IN_MEMORY_LIMIT + 1).read_to_end(&mut head).map_err(read_err)?;
-    let dimensions = metarr_media::image_dimensions_from_bytes(&head);
-    let ext = clean_ext(source);
-    if head.len() as u64 <= IN_MEMORY_LIMIT {
-        let sha256 = format!("{:x}", Sha256::digest(&head));
-        let target = path_for(cache_root, &sha256, &ext);
-        if target.exists() {
-            return Ok(Cached { sha256, ext, size: head.len() as u64, copied: false, dimensions });
-        }
-        let parent = target.parent().expect("cache paths always have a parent");
-        std::fs::create_dir_all(parent).map_err(|e| CacheError::Write { path: parent.to_owned(), source: e })?;
-        // Beside its target: a rename within one folder locks only that folder, while a rename
-        // across folders takes the file system's rename lock, and concurrent jobs creating files
-        // in one shared folder queue on that folder's lock.
-        let mut temp =
-            Pending::create_in(parent).map_err(|e| CacheError::Write { path: parent.to_owned(), source: e })?;
-        temp.write_all(&head).map_err(|e| CacheError::Write { path: target.clone(), source: e })?;
-        return persist(temp, target, Cached { sha256, ext, size: head.len() as u64, copied: true, dimensions });
-    }
-
-    let tmp_dir = cache_root.join("tmp");
-    std::fs::create_dir_all(&tmp_dir).map_err(|e| CacheError::Write { path: tmp_dir.clone(), source: e })?;
-    let mut temp = Pending::create_in(&tmp_dir).map_err(|e| CacheError::Write { path: tmp_dir.clone(), source: e })?;
+    let before = stamp(&input).map_err(read_err)?;
     let mut hasher = Sha256::new();
+    let mut buffer = vec![0u8; CHUNK];
     let mut size = 0u64;
-    let mut buffer = head;
+    let mut dimensions = None;
     loop {
-        if buffer.is_empty() {
-            break;
+        let read = match input.read(&mut buffer) {
+            Ok(0) => break,
+            Ok(read) => read,
+            Err(err) if err.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(err) => return Err(read_err(err)),
+        };
+        if size == 0 {
+            dimensions = metarr_media::image_dimensions_from_bytes(&buffer[..read]);
         }
-        hasher.update(&buffer);
-        temp.write_all(&buffer).map_err(|e| CacheError::Write { path: tmp_dir.clone(), source: e })?;
-        size += buffer.len() as u64;
-        buffer.resize(256 * 1024, 0);
-        let n = input.read(&mut buffer).map_err(read_err)?;
-        buffer.truncate(n);
+        hasher.update(&buffer[..read]);
+        size += read as u64;
+    }
+    drop(buffer);
+    if dimensions.is_none() && size > CHUNK as u64 {
+        // A JPEG whose EXIF or colour profile pushes its size past the first chunk; the image
+        // reader reads only as far as it needs.
+        dimensions = metarr_media::image_dimensions(source);
     }
     let sha256 = format!("{:x}", hasher.finalize());
+    let ext = clean_ext(source);
     let target = path_for(cache_root, &sha256, &ext);
     if target.exists() {
-        return Ok(Cached { sha256, ext, size, copied: false, dimensions });
+        return Ok(Some(Cached { sha256, ext, size, copied: false, dimensions }));
     }
     let parent = target.parent().expect("cache paths always have a parent");
     std::fs::create_dir_all(parent).map_err(|e| CacheError::Write { path: parent.to_owned(), source: e })?;
-    persist(temp, target, Cached { sha256, ext, size, copied: true, dimensions })
+    // Beside its target: a rename within one folder locks only that folder, while a rename
+    // across folders takes the file system's rename lock, and concurrent jobs creating files
+    // in one shared folder queue on that folder's lock.
+    let mut temp = Pending::create_in(parent).map_err(|e| CacheError::Write { path: parent.to_owned(), source: e })?;
+    input.seek(SeekFrom::Start(0)).map_err(read_err)?;
+    let copied = temp.copy_from(&mut input).map_err(|e| CacheError::Write { path: target.clone(), source: e })?;
+    if copied != size || stamp(&input).map_err(read_err)? != before {
+        // Dropping the unnamed file leaves nothing behind.
+        return Ok(None);
+    }
+    persist(temp, target, Cached { sha256, ext, size, copied: true, dimensions }).map(Some)
+}
+
+/// What tells a rewritten file from the one that was hashed: its length and modification time.
+fn stamp(file: &std::fs::File) -> std::io::Result<(u64, Option<std::time::SystemTime>)> {
+    let metadata = file.metadata()?;
+    Ok((metadata.len(), metadata.modified().ok()))
 }
 
 /// Puts a complete temporary file in place.
@@ -159,6 +182,16 @@ impl Pending {
         tempfile::Builder::new().prefix(".tmp").tempfile_in(dir).map(Pending::Named)
     }
 
+    /// Copies the rest of `input` in, in the kernel where it can (`copy_file_range`).
+    fn copy_from(&mut self, input: &mut std::fs::File) -> std::io::Result<u64> {
+        match self {
+            #[cfg(target_os = "linux")]
+            Pending::Unnamed(file) => std::io::copy(input, file),
+            Pending::Named(temp) => std::io::copy(input, temp.as_file_mut()),
+        }
+    }
+
+    #[cfg(test)]
     fn write_all(&mut self, bytes: &[u8]) -> std::io::Result<()> {
         match self {
             #[cfg(target_os = "linux")]
@@ -261,14 +294,14 @@ mod tests {
     }
 
     #[test]
-    fn large_files_stream_through_and_small_ones_leave_no_temporary_file() {
+    fn large_and_small_files_are_copied_whole_and_leave_no_temporary_file() {
         let dir = tempfile::tempdir().expect("tempdir");
         let cache = dir.path().join("cache");
-        // Past the in-memory limit, with a PNG header so that the dimensions come from the head.
+        // Many chunks long, with a PNG header so that the dimensions come from the first one.
         let mut big = vec![0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13, b'I', b'H', b'D', b'R'];
         big.extend_from_slice(&3840u32.to_be_bytes());
         big.extend_from_slice(&2160u32.to_be_bytes());
-        big.extend((0..(IN_MEMORY_LIMIT as usize + 300_000)).map(|i| (i % 251) as u8));
+        big.extend((0..(CHUNK * 20 + 300_000)).map(|i| (i % 251) as u8));
         let source = dir.path().join("fanart.PNG");
         std::fs::write(&source, &big).expect("write");
         let cached = store_file(&cache, &source).expect("cached");
@@ -277,7 +310,9 @@ mod tests {
         assert_eq!(cached.dimensions, Some((3840, 2160)));
         let stored = path_for(&cache, &cached.sha256, "png");
         assert!(std::fs::read(&stored).expect("in cache") == big, "the cached copy is byte for byte the file");
-        assert_eq!(std::fs::read_dir(cache.join("tmp")).expect("tmp").count(), 0, "no temporary file left");
+        let beside: Vec<_> = std::fs::read_dir(stored.parent().expect("parent")).expect("folder").collect();
+        assert_eq!(beside.len(), 1, "no temporary file left beside it");
+        assert!(!cache.join("tmp").exists(), "nothing goes through a shared temporary folder");
 
         let small = dir.path().join("poster.jpg");
         std::fs::write(&small, b"small poster").expect("write");
@@ -289,5 +324,25 @@ mod tests {
             .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
             .collect();
         assert_eq!(names, vec![format!("{}.jpg", cached.sha256)]);
+    }
+
+    #[test]
+    fn a_jpeg_whose_metadata_fills_the_first_chunk_still_has_dimensions() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let mut jpeg = vec![0xFF, 0xD8];
+        // Two EXIF-sized APP1 segments push the frame header past the first chunk.
+        for _ in 0..2 {
+            jpeg.extend_from_slice(&[0xFF, 0xE1, 0xFF, 0x00]);
+            jpeg.extend(std::iter::repeat_n(0x20, 0xFF00 - 2));
+        }
+        assert!(jpeg.len() > CHUNK);
+        // SOF0: length 17, precision 8, height 1500, width 1000, three components.
+        jpeg.extend_from_slice(&[0xFF, 0xC0, 0x00, 0x11, 0x08, 0x05, 0xDC, 0x03, 0xE8, 0x03]);
+        jpeg.extend_from_slice(&[1, 0x22, 0, 2, 0x11, 1, 3, 0x11, 1, 0xFF, 0xD9]);
+        let source = dir.path().join("poster.jpg");
+        std::fs::write(&source, &jpeg).expect("write");
+        let cached = store_file(&dir.path().join("cache"), &source).expect("cached");
+        assert_eq!(cached.dimensions, Some((1000, 1500)));
+        assert_eq!(cached.size, jpeg.len() as u64);
     }
 }
