@@ -623,8 +623,11 @@ struct FolderRead {
 enum StreamRead {
     /// The details, as JSON.
     Read(String),
-    /// Neither the in-process reader nor `ffprobe` can run here.
+    /// Neither the native readers nor `ffprobe` can run here.
     Unavailable,
+    /// The video is in a container only `ffprobe` reads and it is not installed: a warning,
+    /// and the file is read again by the next scan, so installing FFmpeg is enough.
+    NeedsFfprobe(String),
     /// The video could not be read (corrupt, truncated, timed out).
     Failed(String),
 }
@@ -670,10 +673,17 @@ fn read_folder(
         (Some(prober), Some(main)) if !streams_kept(main, stored_files.get(main.path.to_string_lossy().as_ref())) => {
             Some(match prober.probe(&main.path) {
                 Ok(details) => match serde_json::to_string(&details) {
+                    // A partly readable video (truncated, a damaged track) keeps what was read.
+                    Ok(json) if !details.warnings.is_empty() => {
+                        let path = main.path.display();
+                        warnings.extend(details.warnings.iter().map(|w| format!("{path}: stream details: {w}")));
+                        StreamRead::Read(json)
+                    }
                     Ok(json) => StreamRead::Read(json),
                     Err(err) => StreamRead::Failed(err.to_string()),
                 },
                 Err(metarr_probe::ProbeError::Unavailable { .. }) => StreamRead::Unavailable,
+                Err(err @ metarr_probe::ProbeError::NeedsFfprobe { .. }) => StreamRead::NeedsFfprobe(err.to_string()),
                 Err(err) => StreamRead::Failed(err.to_string()),
             })
         }
@@ -780,8 +790,11 @@ async fn scan_folder(services: &ScanServices, ctx: &JobContext, job: &DirectoryS
                 counts.videos_probed += 1;
             }
             Some(StreamRead::Unavailable) if !services.unavailable_warned.swap(true, Ordering::Relaxed) => {
-                warnings.push("stream details unavailable: neither the in-process reader nor ffprobe can run".into());
+                warnings.push(
+                    "stream details unavailable: the native readers are switched off and ffprobe cannot run".into(),
+                );
             }
+            Some(StreamRead::NeedsFfprobe(err)) => warnings.push(format!("stream details: {err}")),
             Some(StreamRead::Failed(err)) => {
                 // Recorded as attempted: a corrupt video is not re-read until it changes.
                 row.probed = true;
