@@ -1,0 +1,1 @@
+//! matroska reader tests: header-only samples committed in tests/data/headers, and hostile input.

@@ -1,0 +1,1 @@
+//! mp4 reader tests: header-only samples committed in tests/data/headers, and hostile input.
