@@ -8,6 +8,7 @@
 
 pub(crate) mod matroska;
 pub(crate) mod mp4;
+pub(crate) mod rational;
 mod source;
 
 use std::path::Path;
