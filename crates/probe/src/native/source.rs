@@ -39,11 +39,12 @@ impl Source {
     /// Opens a regular, non-empty file.
     pub(crate) fn open(path: &Path, timeout: Duration) -> Result<Self, ProbeError> {
         let io = |source| ProbeError::Io { path: path.to_owned(), source };
-        let file = File::open(path).map_err(io)?;
-        let metadata = file.metadata().map_err(io)?;
+        // Checked before opening: opening a FIFO blocks until someone writes to it.
+        let metadata = std::fs::metadata(path).map_err(io)?;
         if !metadata.is_file() {
             return Err(io(std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a regular file")));
         }
+        let file = File::open(path).map_err(io)?;
         if metadata.len() == 0 {
             return Err(ProbeError::Corrupt { path: path.to_owned(), reason: "empty file".to_owned() });
         }
