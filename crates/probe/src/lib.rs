@@ -25,5 +25,5 @@ mod prober;
 pub use error::ProbeError;
 pub use ffprobe::{ffprobe_available, parse_ffprobe_json, parse_ffprobe_output, probe_with_ffprobe};
 pub use model::{AudioStream, DolbyVision, HdrType, StreamDetails, SubtitleStream, VideoStream};
-pub use native::{NativeProbe, probe_native};
+pub use native::{NativeProbe, probe_native, probe_native_bytes};
 pub use prober::{Availability, ProbeConfig, ProbeStats, Prober, Reader};

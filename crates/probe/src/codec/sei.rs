@@ -2,9 +2,10 @@
 //!
 //! Decoding a 4K HEVC frame only to learn whether it carries mastering-display metadata costs
 //! tens of milliseconds; encoders such as x265 put that SEI (and the light-level and HDR10+
-//! ones) in the first access unit, where reading a few bytes finds it. When the scan finds
-//! nothing the caller still decodes the frame, because the SEI may sit in the codec's
-//! extradata, which ffmpeg-next does not expose.
+//! ones) in the first access unit, where reading a few bytes finds it. Some muxers copy the
+//! SEI into the `hvcC` record's arrays instead, so `hevc` scans those units too.
+
+use super::bits::unescape;
 
 /// HDR side data found in SEI messages.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -18,6 +19,7 @@ pub(crate) struct SeiHdr {
 }
 
 impl SeiHdr {
+    #[cfg(test)]
     pub(crate) fn any(self) -> bool {
         self.mastering_display || self.content_light_level || self.hdr10_plus
     }
@@ -35,7 +37,9 @@ const PAYLOAD_MASTERING_DISPLAY: u32 = 137;
 const PAYLOAD_CONTENT_LIGHT_LEVEL: u32 = 144;
 
 /// Scans a packet in either length-prefixed (MP4/Matroska, 4-byte lengths) or Annex B
-/// (MPEG-TS) framing. Unparseable input yields nothing found, never a panic.
+/// (MPEG-TS) framing. Unparseable input yields nothing found, never a panic. The readers get
+/// the same through `video_bitstream`, which knows the record's NAL length size.
+#[cfg(test)]
 pub(crate) fn scan_packet(codec: Codec, packet: &[u8]) -> SeiHdr {
     let mut found = SeiHdr::default();
     let nal_units = length_prefixed_units(packet).unwrap_or_else(|| annex_b_units(packet));
@@ -47,6 +51,14 @@ pub(crate) fn scan_packet(codec: Codec, packet: &[u8]) -> SeiHdr {
     found
 }
 
+/// Scans one NAL unit (with its header); anything but an SEI unit is ignored.
+pub(crate) fn scan_nal(codec: Codec, nal: &[u8], found: &mut SeiHdr) {
+    if let Some(payload) = sei_payload(codec, nal) {
+        scan_sei_messages(&unescape(payload), found);
+    }
+}
+
+#[cfg(test)]
 /// Splits a packet of 4-byte big-endian length prefixes; `None` when the lengths do not tile
 /// the packet exactly, which means it is not in that framing.
 fn length_prefixed_units(packet: &[u8]) -> Option<Vec<&[u8]>> {
@@ -66,7 +78,7 @@ fn length_prefixed_units(packet: &[u8]) -> Option<Vec<&[u8]>> {
 }
 
 /// Splits an Annex B byte stream at its `00 00 01` start codes.
-fn annex_b_units(packet: &[u8]) -> Vec<&[u8]> {
+pub(crate) fn annex_b_units(packet: &[u8]) -> Vec<&[u8]> {
     let mut starts = Vec::new();
     let mut idx = 0;
     while idx + 3 <= packet.len() {
@@ -97,21 +109,6 @@ fn sei_payload(codec: Codec, nal: &[u8]) -> Option<&[u8]> {
         // Prefix SEI is nal_unit_type 39, two header bytes.
         Codec::Hevc => ((nal.first()? >> 1) & 0x3f == 39 && nal.len() >= 2).then(|| &nal[2..]),
     }
-}
-
-/// Removes emulation-prevention bytes (`00 00 03` becomes `00 00`).
-fn unescape(rbsp: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(rbsp.len());
-    let mut zeros = 0;
-    for &byte in rbsp {
-        if zeros >= 2 && byte == 3 {
-            zeros = 0;
-            continue;
-        }
-        zeros = if byte == 0 { zeros + 1 } else { 0 };
-        out.push(byte);
-    }
-    out
 }
 
 /// Reads an SEI value coded as a run of 0xFF bytes plus a final byte.

@@ -8,6 +8,7 @@
 
 pub(crate) mod matroska;
 pub(crate) mod mp4;
+pub(crate) mod rational;
 mod source;
 
 use std::path::Path;
@@ -85,7 +86,22 @@ const SNIFF_BYTES: usize = 200;
 /// [`ProbeError::Corrupt`]. A file that is partly readable (truncated, one damaged track) is
 /// `Ok` with warnings in [`StreamDetails::warnings`].
 pub fn probe_native(path: &Path, timeout: Duration) -> Result<NativeProbe, ProbeError> {
-    let mut source = Source::open(path, timeout)?;
+    read(Source::open(path, timeout)?)
+}
+
+/// [`probe_native`] over bytes in memory, for the fuzz targets and for tests of header-only
+/// samples; `name` stands for the file in messages.
+#[doc(hidden)]
+pub fn probe_native_bytes(name: &Path, bytes: Vec<u8>) -> Result<NativeProbe, ProbeError> {
+    if bytes.is_empty() {
+        return Err(ProbeError::Corrupt { path: name.to_owned(), reason: "empty file".to_owned() });
+    }
+    read(Source::from_bytes(name, bytes, Duration::from_secs(30)))
+}
+
+fn read(mut source: Source) -> Result<NativeProbe, ProbeError> {
+    let path = source.path().to_owned();
+    let path = path.as_path();
     let head = source.read_at(0, SNIFF_BYTES)?;
     let details = match sniff(&head) {
         Some(Container::Matroska) => matroska::read(&mut source)?,

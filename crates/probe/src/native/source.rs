@@ -17,10 +17,17 @@ use crate::error::ProbeError;
 /// long film, read in parts); past this a file is treated as hostile or broken.
 pub(crate) const BUDGET: u64 = 16 * 1024 * 1024;
 
+/// Where the bytes come from: a file, or memory for the fuzz targets and unit tests.
+#[derive(Debug)]
+enum Backing {
+    File(File),
+    Memory(Vec<u8>),
+}
+
 /// A file opened for probing.
 #[derive(Debug)]
 pub(crate) struct Source {
-    file: File,
+    backing: Backing,
     path: PathBuf,
     len: u64,
     bytes_read: u64,
@@ -32,15 +39,35 @@ impl Source {
     /// Opens a regular, non-empty file.
     pub(crate) fn open(path: &Path, timeout: Duration) -> Result<Self, ProbeError> {
         let io = |source| ProbeError::Io { path: path.to_owned(), source };
-        let file = File::open(path).map_err(io)?;
-        let metadata = file.metadata().map_err(io)?;
+        // Checked before opening: opening a FIFO blocks until someone writes to it.
+        let metadata = std::fs::metadata(path).map_err(io)?;
         if !metadata.is_file() {
             return Err(io(std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a regular file")));
         }
+        let file = File::open(path).map_err(io)?;
         if metadata.len() == 0 {
             return Err(ProbeError::Corrupt { path: path.to_owned(), reason: "empty file".to_owned() });
         }
-        Ok(Source { file, path: path.to_owned(), len: metadata.len(), bytes_read: 0, started: Instant::now(), timeout })
+        Ok(Source {
+            backing: Backing::File(file),
+            path: path.to_owned(),
+            len: metadata.len(),
+            bytes_read: 0,
+            started: Instant::now(),
+            timeout,
+        })
+    }
+
+    /// A source over bytes in memory, named `path` in messages.
+    pub(crate) fn from_bytes(path: &Path, bytes: Vec<u8>, timeout: Duration) -> Self {
+        Source {
+            len: bytes.len() as u64,
+            backing: Backing::Memory(bytes),
+            path: path.to_owned(),
+            bytes_read: 0,
+            started: Instant::now(),
+            timeout,
+        }
     }
 
     /// The file's length in bytes, as it was when opened.
@@ -80,13 +107,22 @@ impl Source {
                 BUDGET / (1024 * 1024)
             )));
         }
-        let io = |source| ProbeError::Io { path: self.path.clone(), source };
-        self.file.seek(SeekFrom::Start(offset)).map_err(io)?;
         let wanted = usize::try_from(wanted).expect("at most BUDGET, which fits in usize");
-        let mut bytes = Vec::with_capacity(wanted);
-        // `take` + `read_to_end` stops early only at the end of the file (it may have shrunk
-        // since it was opened), which the caller sees as a short read.
-        (&mut self.file).take(wanted as u64).read_to_end(&mut bytes).map_err(io)?;
+        let bytes = match &mut self.backing {
+            Backing::File(file) => {
+                let io = |source| ProbeError::Io { path: self.path.clone(), source };
+                file.seek(SeekFrom::Start(offset)).map_err(io)?;
+                let mut bytes = Vec::with_capacity(wanted);
+                // `take` + `read_to_end` stops early only at the end of the file (it may have
+                // shrunk since it was opened), which the caller sees as a short read.
+                file.take(wanted as u64).read_to_end(&mut bytes).map_err(io)?;
+                bytes
+            }
+            Backing::Memory(memory) => {
+                let start = usize::try_from(offset).expect("below len, which came from a usize");
+                memory[start..start + wanted].to_vec()
+            }
+        };
         self.bytes_read += bytes.len() as u64;
         Ok(bytes)
     }

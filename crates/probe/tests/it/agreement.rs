@@ -175,3 +175,184 @@ fn probe_all_keeps_input_order_with_bounded_workers() {
     assert_eq!(results[3].as_ref().expect("radarr").title.as_deref(), Some("Sample Title"));
     assert!(results[4].is_ok());
 }
+
+#[test]
+fn av1_ten_bit_webm_agrees() {
+    let Some(path) = generated(Sample::Av1Webm) else { return };
+    let details = probe_both(&path);
+    assert_eq!(details.container.as_deref(), Some("matroska,webm"));
+    assert_eq!(details.duration_secs, Some(0.5));
+    let [video] = details.video.as_slice() else { panic!("one video stream: {:?}", details.video) };
+    assert_eq!((video.codec.as_str(), video.profile.as_deref()), ("av1", Some("Main")));
+    assert_eq!((video.pix_fmt.as_deref(), video.bit_depth), (Some("yuv420p10le"), Some(10)));
+    assert_eq!(
+        (video.color_primaries.as_deref(), video.color_transfer.as_deref()),
+        (Some("bt2020"), Some("smpte2084"))
+    );
+    assert_eq!((video.frame_rate, video.field_order.as_deref()), (Some(24.0), Some("progressive")));
+    // PQ without mastering metadata anywhere.
+    assert_eq!(video.hdr, HdrType::Pq10);
+    assert!(details.audio.is_empty() && details.subtitles.is_empty());
+}
+
+#[test]
+fn vp9_opus_webm_agrees() {
+    let Some(path) = generated(Sample::Vp9OpusWebm) else { return };
+    let details = probe_both(&path);
+    let video = &details.video[0];
+    assert_eq!((video.codec.as_str(), video.profile.as_deref()), ("vp9", Some("Profile 0")));
+    assert_eq!((video.pix_fmt.as_deref(), video.frame_rate), (Some("yuv420p"), Some(25.0)));
+    let audio = &details.audio[0];
+    assert_eq!((audio.index, audio.codec.as_str(), audio.sample_rate), (1, "opus", Some(48000)));
+    assert_eq!((audio.channels, audio.channel_layout.as_deref()), (Some(1), Some("mono")));
+    assert_eq!(audio.language.as_deref(), Some("fin"));
+}
+
+#[test]
+fn eight_bit_hevc_matroska_agrees() {
+    let Some(path) = generated(Sample::Hevc8Mkv) else { return };
+    let details = probe_both(&path);
+    let video = &details.video[0];
+    assert_eq!((video.codec.as_str(), video.profile.as_deref()), ("hevc", Some("Main")));
+    assert_eq!((video.bit_depth, video.hdr), (Some(8), HdrType::Sdr));
+    assert_eq!(video.frame_rate, Some(30_000.0 / 1_001.0));
+}
+
+#[test]
+fn interlaced_h264_matroska_agrees() {
+    let Some(path) = generated(Sample::InterlacedMkv) else { return };
+    let details = probe_both(&path);
+    let video = &details.video[0];
+    assert_eq!(video.field_order.as_deref(), Some("tt"));
+    assert!(video.interlaced());
+}
+
+#[test]
+fn matroska_audio_codecs_agree() {
+    let Some(path) = generated(Sample::AudioCodecsMkv) else { return };
+    let details = probe_both(&path);
+    let summary: Vec<_> = details
+        .audio
+        .iter()
+        .map(|audio| (audio.index, audio.codec.as_str(), audio.channels, audio.language.as_deref()))
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            (1, "aac", Some(2), Some("eng")),
+            (2, "ac3", Some(6), Some("fre")),
+            (3, "eac3", Some(2), Some("ger")),
+            (4, "truehd", Some(2), Some("spa")),
+            (5, "dts", Some(6), Some("ita")),
+            (6, "flac", Some(1), Some("jpn")),
+        ]
+    );
+    let [aac, ac3, ..] = details.audio.as_slice() else { unreachable!("six streams asserted above") };
+    assert_eq!((aac.title.as_deref(), aac.default, aac.forced), (Some("Stereo"), true, false));
+    assert_eq!((ac3.title.as_deref(), ac3.default, ac3.forced), (Some("Surround 5.1"), false, true));
+    assert_eq!(ac3.channel_layout.as_deref(), Some("5.1(side)"));
+    assert_eq!(details.audio[4].profile.as_deref(), Some("DTS"));
+}
+
+#[test]
+fn mkvmerge_subtitle_flags_and_stereo_mode_agree() {
+    let Some(path) = generated(Sample::MkvmergeSubsStereo) else { return };
+    let details = probe_both(&path);
+    let [sdh, forced] = details.subtitles.as_slice() else { panic!("two subtitles: {:?}", details.subtitles) };
+    assert_eq!((sdh.index, sdh.codec.as_str(), sdh.language.as_deref()), (0, "subrip", Some("eng")));
+    assert!(sdh.hearing_impaired && sdh.forced && sdh.default);
+    assert_eq!((forced.language.as_deref(), forced.title.as_deref()), (Some("fre"), Some("Forced")));
+    assert!(forced.forced && !forced.default && !forced.hearing_impaired);
+    let video = &details.video[0];
+    assert_eq!((video.index, video.stereo_mode.as_deref()), (2, Some("side by side")));
+    assert_eq!(video.frame_rate, Some(24_000.0 / 1_001.0));
+    assert_eq!((details.audio[0].index, details.audio[0].codec.as_str()), (3, "ac3"));
+}
+
+// MP4 and MOV. FFmpeg 5.1 reads neither track titles (`udta/name`) nor forced or
+// hearing-impaired flags from these files, so both readers leave them unset; the `default` flag
+// is the `tkhd` "enabled" flag.
+
+#[test]
+fn mp4_tracks_keep_ffmpeg_indexes_languages_and_default_flags() {
+    let Some(path) = generated(Sample::MultiMp4) else { return };
+    let details = probe_both(&path);
+    assert_eq!(details.duration_secs, Some(1.0));
+    let video = &details.video[0];
+    assert_eq!((video.index, video.width, video.height, video.frame_rate), (0, 320, 240, Some(25.0)));
+    assert_eq!(video.duration_secs, Some(1.0));
+    let indexes: Vec<_> = details.audio.iter().map(|audio| (audio.index, audio.default)).collect();
+    assert_eq!(indexes, [(1, true), (2, false)]);
+    // ffmpeg writes the title into `udta/name`, which ffprobe 5.1 does not report.
+    assert_eq!(details.audio[1].title, None);
+    assert_eq!((details.audio[0].sample_rate, details.audio[0].duration_secs), (Some(44_100), Some(1.0)));
+    let subtitle = &details.subtitles[0];
+    assert_eq!((subtitle.index, subtitle.default, subtitle.forced), (3, true, false));
+}
+
+#[test]
+fn hdr10_hevc_mp4_with_faststart_agrees_and_is_hdr10() {
+    let Some(path) = generated(Sample::Hdr10Mp4) else { return };
+    let details = probe_both(&path);
+    assert_eq!(details.title.as_deref(), Some("HDR MP4"));
+    assert_eq!(details.duration_secs, Some(1.005));
+    let video = &details.video[0];
+    assert_eq!((video.codec.as_str(), video.profile.as_deref()), ("hevc", Some("Main 10")));
+    assert_eq!((video.width, video.height, video.bit_depth), (160, 120, Some(10)));
+    assert_eq!(video.frame_rate, Some(24_000.0 / 1_001.0));
+    assert_eq!(video.duration_secs, Some(1.001));
+    // No mdcv/clli box: the mastering-display SEI of the first sample decides.
+    assert_eq!(video.hdr, HdrType::Hdr10);
+    let audio = &details.audio[0];
+    assert_eq!((audio.codec.as_str(), audio.channels, audio.language.as_deref()), ("ac3", Some(6), Some("eng")));
+    assert_eq!(audio.channel_layout.as_deref(), Some("5.1(side)"));
+    // The edit list (1.005 s at 1/1000) rescaled to 44.1 kHz rounds to 44321 samples.
+    assert_eq!(audio.duration_secs, Some(1.005011));
+}
+
+#[test]
+fn av1_mp4_agrees() {
+    let Some(path) = generated(Sample::Av1Mp4) else { return };
+    let details = probe_both(&path);
+    let video = &details.video[0];
+    assert_eq!((video.codec.as_str(), video.profile.as_deref()), ("av1", Some("Main")));
+    assert_eq!((video.pix_fmt.as_deref(), video.frame_rate), (Some("yuv420p10le"), Some(30.0)));
+    assert_eq!(video.color_transfer.as_deref(), Some("smpte2084"));
+    assert_eq!(video.hdr, HdrType::Pq10);
+    let audio = &details.audio[0];
+    assert_eq!(
+        (audio.codec.as_str(), audio.sample_rate, audio.language.as_deref()),
+        ("opus", Some(48_000), Some("ger"))
+    );
+}
+
+#[test]
+fn vp9_eac3_mp4_agrees() {
+    let Some(path) = generated(Sample::Vp9Eac3Mp4) else { return };
+    let details = probe_both(&path);
+    let video = &details.video[0];
+    assert_eq!((video.codec.as_str(), video.profile.as_deref()), ("vp9", Some("Profile 0")));
+    assert_eq!((video.bit_depth, video.hdr), (Some(8), HdrType::Sdr));
+    let audio = &details.audio[0];
+    assert_eq!((audio.codec.as_str(), audio.channels, audio.language.as_deref()), ("eac3", Some(2), Some("fre")));
+}
+
+#[test]
+fn interlaced_mov_agrees() {
+    let Some(path) = generated(Sample::InterlacedMov) else { return };
+    let details = probe_both(&path);
+    assert_eq!(details.title.as_deref(), Some("Interlaced MOV"));
+    let video = &details.video[0];
+    assert_eq!((video.codec.as_str(), video.field_order.as_deref()), ("h264", Some("tt")));
+    assert!(video.interlaced());
+    let audio = &details.audio[0];
+    assert_eq!((audio.codec.as_str(), audio.channels, audio.language.as_deref()), ("pcm_s16le", Some(1), Some("ger")));
+}
+
+#[test]
+fn long_mp4_with_its_moov_at_the_end_agrees() {
+    let Some(path) = generated(Sample::LongHighRateMp4) else { return };
+    let details = probe_both(&path);
+    let video = &details.video[0];
+    assert_eq!((video.frame_rate, video.duration_secs), (Some(120.0), Some(180.0)));
+}

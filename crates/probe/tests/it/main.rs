@@ -4,4 +4,6 @@
 mod agreement;
 mod failures;
 mod fixtures;
+mod matroska;
 mod media;
+mod mp4;
