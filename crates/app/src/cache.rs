@@ -7,7 +7,7 @@
 //! are only read.
 
 use sha2::{Digest, Sha256};
-use std::io::{Read, Seek, SeekFrom, Write};
+use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 /// An error while caching a file.
@@ -193,6 +193,7 @@ impl Pending {
 
     #[cfg(test)]
     fn write_all(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        use std::io::Write;
         match self {
             #[cfg(target_os = "linux")]
             Pending::Unnamed(file) => file.write_all(bytes),

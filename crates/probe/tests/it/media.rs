@@ -5,7 +5,7 @@
 //! are written under a temporary name and renamed, so parallel tests never see half a file.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 /// Bump when a recipe changes so stale cached files are not reused.
 const RECIPE_VERSION: u32 = 1;
@@ -20,30 +20,14 @@ pub(crate) fn ffprobe_fixture_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/ffprobe")
 }
 
-/// Whether a program runs with `-version`.
-fn runs(program: &str) -> bool {
-    Command::new(program)
-        .arg("-version")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|status| status.success())
-}
-
-/// Whether the real `ffmpeg` and `ffprobe` exist. In CI (the `CI` variable is set) their
-/// absence fails the test, because a green run that skipped them would prove nothing;
-/// elsewhere the test is skipped with a message.
-#[allow(clippy::print_stderr, reason = "the skip notice is for whoever reads the test output")]
+/// Whether the real `ffmpeg` and `ffprobe` exist; the one rule of `metarr-testkit` applies
+/// (skip with a line naming them, fail when `CI` is set).
 pub(crate) fn have_ffmpeg() -> bool {
-    if runs("ffmpeg") && runs("ffprobe") {
-        return true;
-    }
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "ffmpeg/ffprobe not found but CI is set: install Debian's `ffmpeg` package"
-    );
-    eprintln!("SKIPPED: ffmpeg/ffprobe not found; install Debian's `ffmpeg` package to run this test");
-    false
+    metarr_testkit::require(
+        metarr_testkit::runs("ffmpeg", "-version") && metarr_testkit::runs("ffprobe", "-version"),
+        "ffmpeg and ffprobe",
+        "Debian: apt-get install ffmpeg",
+    )
 }
 
 /// A generated test file.
@@ -281,16 +265,13 @@ impl Sample {
     }
 }
 
-/// Whether `mkvmerge` (Debian's `mkvtoolnix`) runs; like [`have_ffmpeg`], its absence fails
-/// under CI and skips elsewhere.
-#[allow(clippy::print_stderr, reason = "the skip notice is for whoever reads the test output")]
+/// Whether `mkvmerge` runs; the same rule as [`have_ffmpeg`].
 fn have_mkvmerge() -> bool {
-    if Command::new("mkvmerge").arg("--version").stdout(Stdio::null()).status().is_ok_and(|s| s.success()) {
-        return true;
-    }
-    assert!(std::env::var_os("CI").is_none(), "mkvmerge not found but CI is set: install Debian's `mkvtoolnix`");
-    eprintln!("SKIPPED: mkvmerge not found; install Debian's `mkvtoolnix` package to run this test");
-    false
+    metarr_testkit::require(
+        metarr_testkit::runs("mkvmerge", "--version"),
+        "mkvmerge",
+        "Debian: apt-get install mkvtoolnix",
+    )
 }
 
 /// The path of a generated sample, generating it on first use; `None` when skipped.
