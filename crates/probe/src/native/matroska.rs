@@ -1146,6 +1146,9 @@ fn take_block(
 
 /// The first frame of a block's payload at `start`, cut to what was read. `block_size` is the
 /// whole block's size, which fixed-size lacing needs.
+///
+/// Xiph and EBML lacing store the sizes of every frame but the last before the first frame's
+/// data, so the first frame starts after all of them, not after the first size alone.
 fn first_lace(block: &[u8], start: usize, block_size: usize, lacing: u8) -> Option<&[u8]> {
     let payload = block.get(start..)?;
     if lacing == 0 {
@@ -1154,19 +1157,24 @@ fn first_lace(block: &[u8], start: usize, block_size: usize, lacing: u8) -> Opti
     let (&count, rest) = payload.split_first()?;
     let frames = usize::from(count) + 1;
     let (first_size, header_len) = match lacing {
-        // Xiph: the size as a run of 255s and a final byte.
+        // Xiph: `count` sizes, each a run of 255s and a final byte.
         1 => {
-            let mut size = 0usize;
+            let mut first = None;
             let mut used = 0;
-            loop {
-                let byte = *rest.get(used)?;
-                used += 1;
-                size = size.checked_add(usize::from(byte))?;
-                if byte != 0xff {
-                    break;
+            for _ in 0..count {
+                let mut size = 0usize;
+                loop {
+                    let byte = *rest.get(used)?;
+                    used += 1;
+                    size = size.checked_add(usize::from(byte))?;
+                    if byte != 0xff {
+                        break;
+                    }
                 }
+                first.get_or_insert(size);
             }
-            (size, used)
+            // A single laced frame has no sizes: it is the whole payload, as in FFmpeg.
+            (first.unwrap_or(usize::MAX), used)
         }
         // Fixed: the payload split evenly.
         2 => {
@@ -1176,11 +1184,18 @@ fn first_lace(block: &[u8], start: usize, block_size: usize, lacing: u8) -> Opti
             }
             (total / frames, 0)
         }
-        // EBML: the first size as an unsigned EBML number.
+        // EBML: the first size as an unsigned EBML number, then `count - 1` signed differences
+        // for the next frames, which only need skipping (they share the unsigned encoding's
+        // length prefix).
         _ => {
             let mut pos = 0;
             let size = read_size(rest, &mut pos)??;
-            (usize::try_from(size).ok()?, pos)
+            for _ in 1..count {
+                read_size(rest, &mut pos)?;
+            }
+            // FFmpeg reads the first size even for a single frame, then gives that frame the rest.
+            let size = if count == 0 { usize::MAX } else { usize::try_from(size).ok()? };
+            (size, pos)
         }
     };
     let frame = rest.get(header_len..)?;
@@ -1524,6 +1539,22 @@ mod tests {
         // EBML: first size 2.
         let block = [0x81, 0, 0, 0x06, 1, 0x82, 9, 9, 8, 8, 8];
         assert_eq!(first_lace(&block, 4, block.len(), 3), Some(&[9u8, 9][..]));
+        // Xiph, three frames: both stored sizes (300 and 2) come before the first frame's data.
+        let mut block = vec![0x81, 0, 0, 0x02, 2, 255, 45, 2];
+        block.extend(std::iter::repeat_n(7u8, 300));
+        block.extend([6u8; 10]);
+        let first = first_lace(&block, 4, block.len(), 1);
+        assert_eq!((first.map(<[u8]>::len), first.and_then(<[u8]>::first)), (Some(300), Some(&7)));
+        // EBML, eight frames as mkvmerge laces AC-3 (v1-mkvmerge-subs-stereo.mkv, track 4):
+        // the first size 416, then six signed differences, then the first frame's sync word.
+        let block = [
+            0x84, 0, 0, 0x86, 0x07, 0x41, 0xa0, 0xc1, 0xbf, 0xbf, 0xbf, 0xbf, 0xbf, 0x0b, 0x77, 0x1e, 0xf8, 0x4c, 0x40,
+            0x2f,
+        ];
+        assert_eq!(first_lace(&block, 4, block.len(), 3), Some(&block[13..]));
+        // A single laced frame is the rest of the payload.
+        assert_eq!(first_lace(&[0x81, 0, 0, 0x02, 0, 5, 5], 4, 7, 1), Some(&[5u8, 5][..]));
+        assert_eq!(first_lace(&[0x81, 0, 0, 0x06, 0, 0x81, 5, 5], 4, 8, 3), Some(&[5u8, 5][..]));
         // Damaged lacing headers yield nothing rather than panic.
         assert_eq!(first_lace(&[0x81, 0, 0, 0x06], 4, 4, 3), None);
         assert_eq!(first_lace(&[0x81, 0, 0, 0x02, 3, 0xff], 4, 6, 1), None);

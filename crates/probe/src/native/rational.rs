@@ -24,12 +24,13 @@ pub(crate) fn reduce(numerator: u64, denominator: u64, max: u64) -> Option<(u64,
         let (h2, k2) = (term.saturating_mul(h1).saturating_add(h0), term.saturating_mul(k1).saturating_add(k0));
         if h2 > max || k2 > max {
             // The best semiconvergent within bounds, if it is closer than the last convergent.
+            // A zero h1 or k1 (the first step) puts no bound on that term.
             let mut best = term;
-            if h1 != 0 {
-                best = best.min((max - h0) / h1);
+            if let Some(bound) = (max - h0).checked_div(h1) {
+                best = best.min(bound);
             }
-            if k1 != 0 {
-                best = best.min((max - k0) / k1);
+            if let Some(bound) = (max - k0).checked_div(k1) {
+                best = best.min(bound);
             }
             if u128::from(den) * u128::from(2 * best * k1 + k0) > u128::from(num) * u128::from(k1) {
                 h1 = best * h1 + h0;
