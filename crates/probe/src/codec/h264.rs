@@ -302,14 +302,14 @@ fn field_order(sps: &Sps, pps: Pps, units: &[&[u8]]) -> Option<&'static str> {
                 let slice = parse_slice(sps, pps, unit)?;
                 match (slice.field, first_field) {
                     (None, _) => {
-                        if sps.pic_struct_present {
-                            if let Some(pic_struct) = pic_struct {
-                                return Some(match pic_struct {
-                                    3 | 5 => "tt",
-                                    4 | 6 => "bb",
-                                    _ => "progressive",
-                                });
-                            }
+                        if sps.pic_struct_present
+                            && let Some(pic_struct) = pic_struct
+                        {
+                            return Some(match pic_struct {
+                                3 | 5 => "tt",
+                                4 | 6 => "bb",
+                                _ => "progressive",
+                            });
                         }
                         return Some(match slice.bottom_minus_top.cmp(&0) {
                             std::cmp::Ordering::Greater => "tt",
