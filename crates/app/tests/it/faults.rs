@@ -253,12 +253,12 @@ async fn wait_until(accepted: &std::sync::atomic::AtomicUsize, at_least: usize) 
 async fn wait_queue_idle(server: &Server, within: Duration) {
     let deadline = tokio::time::Instant::now() + within;
     loop {
-        let mut busy = 0;
-        for state in ["pending", "running"] {
-            let (status, page) = server.get(&format!("/jobs?state={state}&limit=500")).await;
-            assert_eq!(status, 200, "{page}");
-            busy += page["items"].as_array().map_or(0, Vec::len);
-        }
+        // One snapshot of both states: two separate lists miss a job that a lease rescue moves
+        // from running to pending between them (the killed server's jobs), and the queue would
+        // look idle while that job has still to run.
+        let (status, stats) = server.get("/jobs/stats").await;
+        assert_eq!(status, 200, "{stats}");
+        let busy = ["pending", "running"].iter().map(|state| stats["states"][state].as_i64().unwrap_or(0)).sum::<i64>();
         if busy == 0 {
             return;
         }
