@@ -303,19 +303,9 @@ fn convert(output: &Output) -> StreamDetails {
         }
     }
     if details.duration_secs.is_none() {
-        details.duration_secs = longest_stream(&details);
+        details.duration_secs = details.longest_stream();
     }
     details
-}
-
-/// The longest video or audio stream, for containers without an overall duration.
-pub(crate) fn longest_stream(details: &StreamDetails) -> Option<f64> {
-    details
-        .video
-        .iter()
-        .filter_map(|video| video.duration_secs)
-        .chain(details.audio.iter().filter_map(|audio| audio.duration_secs))
-        .reduce(f64::max)
 }
 
 /// Runs `ffprobe` on `path` and parses its output; `timeout` covers both ffprobe runs.

@@ -26,6 +26,18 @@ pub struct StreamDetails {
     pub warnings: Vec<String>,
 }
 
+impl StreamDetails {
+    /// The longest video or audio stream, which FFmpeg reports as the file's duration when
+    /// the container gives none.
+    pub(crate) fn longest_stream(&self) -> Option<f64> {
+        self.video
+            .iter()
+            .filter_map(|video| video.duration_secs)
+            .chain(self.audio.iter().filter_map(|audio| audio.duration_secs))
+            .reduce(f64::max)
+    }
+}
+
 /// One video stream.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct VideoStream {

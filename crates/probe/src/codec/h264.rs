@@ -381,8 +381,8 @@ fn sei_pic_struct(sps: &Sps, nal: &[u8]) -> Option<u8> {
     let rbsp = unescape(nal.get(1..)?);
     let mut pos = 0;
     while pos + 2 <= rbsp.len() {
-        let payload_type = read_ff_coded(&rbsp, &mut pos)?;
-        let size = usize::try_from(read_ff_coded(&rbsp, &mut pos)?).ok()?;
+        let payload_type = super::sei::read_ff_coded(&rbsp, &mut pos)?;
+        let size = usize::try_from(super::sei::read_ff_coded(&rbsp, &mut pos)?).ok()?;
         let payload = rbsp.get(pos..pos.checked_add(size)?)?;
         if payload_type == 1 {
             let mut r = BitReader::new(payload);
@@ -394,16 +394,4 @@ fn sei_pic_struct(sps: &Sps, nal: &[u8]) -> Option<u8> {
         pos += size;
     }
     None
-}
-
-fn read_ff_coded(bytes: &[u8], pos: &mut usize) -> Option<u32> {
-    let mut value: u32 = 0;
-    loop {
-        let byte = *bytes.get(*pos)?;
-        *pos += 1;
-        value = value.checked_add(u32::from(byte))?;
-        if byte != 0xff {
-            return Some(value);
-        }
-    }
 }

@@ -153,6 +153,21 @@ pub(crate) enum AudioCodec {
 }
 
 impl AudioCodec {
+    /// Whether ffprobe takes this codec's channels, layout or profile from its first frame
+    /// (the parser runs on it), so a reader must hand that frame over when the container has
+    /// no configuration record to stand in for it.
+    pub(crate) fn described_by_frames(self) -> bool {
+        matches!(
+            self,
+            AudioCodec::Ac3
+                | AudioCodec::Eac3
+                | AudioCodec::Dts
+                | AudioCodec::TrueHd
+                | AudioCodec::Mp3
+                | AudioCodec::Mp2
+        )
+    }
+
     /// FFmpeg's codec name, as ffprobe prints `codec_name`.
     pub(crate) fn ffmpeg_name(self) -> &'static str {
         match self {

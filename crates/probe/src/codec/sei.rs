@@ -112,7 +112,7 @@ fn sei_payload(codec: Codec, nal: &[u8]) -> Option<&[u8]> {
 }
 
 /// Reads an SEI value coded as a run of 0xFF bytes plus a final byte.
-fn read_ff_coded(bytes: &[u8], pos: &mut usize) -> Option<u32> {
+pub(crate) fn read_ff_coded(bytes: &[u8], pos: &mut usize) -> Option<u32> {
     let mut value: u32 = 0;
     loop {
         let byte = *bytes.get(*pos)?;

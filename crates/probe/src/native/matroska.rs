@@ -1022,15 +1022,7 @@ fn acm_codec(tag: u16, private: &[u8]) -> Option<&'static str> {
 fn needs_first_frame(codec: Codec) -> bool {
     match codec {
         Codec::Video(_) => true,
-        Codec::Audio(audio) => matches!(
-            audio,
-            AudioCodec::Ac3
-                | AudioCodec::Eac3
-                | AudioCodec::Dts
-                | AudioCodec::TrueHd
-                | AudioCodec::Mp3
-                | AudioCodec::Mp2
-        ),
+        Codec::Audio(audio) => audio.described_by_frames(),
         Codec::Subtitle(_) | Codec::Other => false,
     }
 }
@@ -1301,7 +1293,7 @@ fn build(file: File) -> StreamDetails {
         }
     }
     if details.duration_secs.is_none() {
-        details.duration_secs = crate::ffprobe::longest_stream(&details);
+        details.duration_secs = details.longest_stream();
     }
     details
 }

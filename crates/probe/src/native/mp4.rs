@@ -406,12 +406,20 @@ fn container_duration(movie: &Movie, details: &StreamDetails) -> Option<f64> {
         return text.parse().ok().filter(|seconds: &f64| *seconds > 0.0);
     }
     // Without a movie duration FFmpeg takes the longest audio or video stream.
-    details
-        .video
-        .iter()
-        .filter_map(|video| video.duration_secs)
-        .chain(details.audio.iter().filter_map(|audio| audio.duration_secs))
-        .reduce(f64::max)
+    details.longest_stream()
+}
+
+/// The time scale and duration of an `mvhd` or `mdhd` body, which share their layout up to
+/// there: version and flags, creation and modification times (32 or 64 bits by version), then
+/// the two fields. `bytes` is left just after them (where `mdhd`'s language follows).
+fn timescale_and_duration(bytes: &mut Bytes<'_>) -> Option<(u32, u64)> {
+    if bytes.u8()? == 1 {
+        bytes.skip(3 + 16)?;
+        Some((bytes.u32()?, bytes.u64()?))
+    } else {
+        bytes.skip(3 + 8)?;
+        Some((bytes.u32()?, u64::from(bytes.u32()?)))
+    }
 }
 
 fn read_moov(reader: &mut Reader<'_>, moov: &BoxHeader, movie: &mut Movie) -> Result<(), Walk> {
@@ -419,13 +427,7 @@ fn read_moov(reader: &mut Reader<'_>, moov: &BoxHeader, movie: &mut Movie) -> Re
         match &child.kind {
             b"mvhd" => {
                 let body = reader.body(&child, 128)?;
-                let mut bytes = Bytes::new(&body);
-                let version = bytes.u8().unwrap_or(0);
-                let parsed = if version == 1 {
-                    bytes.skip(3 + 16).and_then(|()| Some((bytes.u32()?, bytes.u64()?)))
-                } else {
-                    bytes.skip(3 + 8).and_then(|()| Some((bytes.u32()?, u64::from(bytes.u32()?))))
-                };
+                let parsed = timescale_and_duration(&mut Bytes::new(&body));
                 match parsed {
                     Some((timescale, duration)) => {
                         movie.timescale = timescale;
@@ -619,13 +621,7 @@ fn read_mdia(reader: &mut Reader<'_>, mdia: &BoxHeader, track: &mut Track) -> Re
             b"mdhd" => {
                 let body = reader.body(&child, 64)?;
                 let mut bytes = Bytes::new(&body);
-                let version = bytes.u8().unwrap_or(0);
-                let parsed = if version == 1 {
-                    bytes.skip(3 + 16).and_then(|()| Some((bytes.u32()?, bytes.u64()?)))
-                } else {
-                    bytes.skip(3 + 8).and_then(|()| Some((bytes.u32()?, u64::from(bytes.u32()?))))
-                };
-                if let Some((timescale, duration)) = parsed {
+                if let Some((timescale, duration)) = timescale_and_duration(&mut bytes) {
                     track.timescale = timescale;
                     track.mdhd_duration = duration;
                 }
@@ -1267,16 +1263,7 @@ fn fill_stream(
         }
         Codec::Audio(codec) => {
             let config = sample.config.as_deref();
-            let needs_packet = config.is_none()
-                && matches!(
-                    codec,
-                    AudioCodec::Ac3
-                        | AudioCodec::Eac3
-                        | AudioCodec::Dts
-                        | AudioCodec::TrueHd
-                        | AudioCodec::Mp3
-                        | AudioCodec::Mp2
-                )
+            let needs_packet = config.is_none() && codec.described_by_frames()
                 || matches!(codec, AudioCodec::Dts | AudioCodec::TrueHd);
             let packet = if needs_packet { first_sample(reader, track, FIRST_AUDIO_PACKET_MAX)? } else { None };
             let bitstream = codec::audio_bitstream(codec, config, packet.as_deref());

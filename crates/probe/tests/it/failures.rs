@@ -174,3 +174,39 @@ fn hung_ffprobe_is_cut_off_at_the_timeout() {
     assert!(matches!(err, ProbeError::Timeout { .. }), "{err:?}");
     assert!(started.elapsed() < QUICK, "took {:?}", started.elapsed());
 }
+
+#[test]
+fn other_containers_without_ffprobe_name_the_format_and_what_to_install() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut avi = b"RIFF\x00\x10\x00\x00AVI LIST".to_vec();
+    avi.extend(garbage(4000));
+    let path = write(dir.path(), "movie.avi", &avi);
+    let prober =
+        Prober::new(ProbeConfig { ffprobe: Some(PathBuf::from("/nonexistent/bin/ffprobe")), ..ProbeConfig::default() });
+    let err = prober.probe(&path).expect_err("no reader for AVI here");
+    assert!(matches!(err, ProbeError::NeedsFfprobe { ref format, .. } if format == "AVI"), "{err:?}");
+    let message = err.to_string();
+    assert!(message.contains("is AVI") && message.contains("apt-get install ffmpeg"), "{message}");
+    assert!(message.contains("movie.avi"), "{message}");
+}
+
+#[test]
+fn other_containers_are_read_through_ffprobe_when_it_is_installed() {
+    if !have_ffmpeg() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("movie.avi");
+    let status = std::process::Command::new("ffmpeg")
+        .args(["-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc=duration=0.5:size=64x48:rate=10"])
+        .args(["-c:v", "mpeg4"])
+        .arg(&path)
+        .status()
+        .expect("run ffmpeg");
+    assert!(status.success(), "ffmpeg made the AVI");
+    let (result, stats) = Prober::new(ProbeConfig::default()).probe_with_stats(&path);
+    let details = result.expect("ffprobe reads AVI");
+    assert_eq!(stats.reader, Some(metarr_probe::Reader::Ffprobe));
+    assert_eq!(details.container.as_deref(), Some("avi"));
+    assert_eq!((details.video[0].codec.as_str(), details.video[0].width), ("mpeg4", 64));
+}
