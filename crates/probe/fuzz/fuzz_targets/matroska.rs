@@ -1,7 +1,8 @@
 //! Fuzz target for the native Matroska reader: any bytes named `.mkv` must be read without
 //! panicking, and every stream returned must name its codec.
 //!
-//! Run from `crates/probe/fuzz` with nightly, seeding from the header-only samples:
+//! Run from `crates/probe/fuzz` with nightly (or stable with `RUSTC_BOOTSTRAP=1`), seeding from the
+//! header-only samples:
 //! `cargo +nightly fuzz run matroska corpus/matroska ../tests/data/headers -- -max_len=65536`.
 
 #![no_main]
