@@ -1,4 +1,4 @@
-//! `AppError`: how a failed request becomes the JSON error body of DESIGN §6.
+//! `AppError`: how a failed request becomes the JSON error body (docs/contracts.md, "Errors").
 //!
 //! A 4xx is the client's mistake: its message is shown and it is not logged as an error.
 //! A 5xx is Metarr's: the client sees a generic message, and the cause chain is logged once,
@@ -52,16 +52,9 @@ impl AppError {
         }
     }
 
-    /// A server-side failure, keeping the whole cause chain for the log.
+    /// A server-side failure, keeping the whole cause chain (each cause once) for the log.
     pub fn internal(err: &(dyn std::error::Error + 'static)) -> AppError {
-        let mut message = err.to_string();
-        let mut source = err.source();
-        while let Some(cause) = source {
-            message.push_str(": ");
-            message.push_str(&cause.to_string());
-            source = cause.source();
-        }
-        AppError::Internal(message)
+        AppError::Internal(metarr_errors::chain(err))
     }
 }
 
@@ -87,6 +80,7 @@ impl From<QueueError> for AppError {
                 AppError::Conflict(err.to_string())
             }
             QueueError::InvalidCron { .. } | QueueError::Invalid(_) => AppError::BadRequest(err.to_string()),
+            QueueError::Db(ref db) if db.is_bad_input() => AppError::BadRequest(err.to_string()),
             other => AppError::internal(&other),
         }
     }
@@ -98,6 +92,7 @@ impl From<CatalogueError> for AppError {
             CatalogueError::NotFound(message) => AppError::NotFound(message),
             CatalogueError::Invalid(message) => AppError::BadRequest(message),
             CatalogueError::Conflict(message) => AppError::Conflict(message),
+            CatalogueError::Internal(message) => AppError::Internal(message),
             CatalogueError::Db(err) if err.is_bad_input() => AppError::BadRequest(err.to_string()),
             CatalogueError::Db(err) => AppError::internal(&err),
         }

@@ -12,6 +12,7 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod events;
+pub mod ids;
 pub mod jobs;
 pub mod limits;
 pub mod players;

@@ -6,7 +6,7 @@
 //! keeps the stored one. `Debug` of the stored rows never prints a secret.
 
 use crate::catalogue::{CatalogueError, Result, now_ms};
-use crate::db::{Db, Row, Tx};
+use crate::db::{Db, JsonText, Param, Tx};
 use crate::limits;
 use crate::secret::SecretInput;
 use metarr_players::{Endpoint, JellyfinClient, KodiClient, PathMapping, PlayerError, PlexClient};
@@ -93,7 +93,7 @@ impl std::fmt::Debug for Player {
     }
 }
 
-/// A player as the API shows it (DESIGN §6), secrets as `"set"` or `null`.
+/// A player as the API shows it (docs/contracts.md, "Player group"), secrets as `"set"` or `null`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PlayerView {
     pub id: i64,
@@ -105,8 +105,9 @@ pub struct PlayerView {
     pub password: Value,
     pub token: Value,
     pub position: i64,
-    /// Kodi's notification socket port (`null` for Jellyfin and Plex); added after DESIGN §6's
-    /// first shape, so older clients simply do not send it.
+    /// Kodi's notification socket port (`null` for Jellyfin and Plex); added after the API's
+    /// first player shape (docs/contracts.md, "Player group"), so older clients simply do not
+    /// send it.
     pub tcp_port: Option<u16>,
 }
 
@@ -173,7 +174,7 @@ pub struct PlayerGroup {
     pub players: Vec<Player>,
 }
 
-/// A group as the API shows it (DESIGN §6).
+/// A group as the API shows it (docs/contracts.md, "Player group").
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct GroupView {
     pub id: i64,
@@ -304,34 +305,72 @@ fn validate_group(input: &GroupInput) -> Result<(GroupKind, String, Vec<GroupMap
 const GROUP_COLUMNS: &str = "id, kind, name, enabled, skip_while_playing, path_mappings";
 const PLAYER_COLUMNS: &str = "id, group_id, host, port, tls, username, password, token, position, tcp_port";
 
-fn group_from_row(row: &Row, players: Vec<Player>) -> Result<PlayerGroup> {
-    let kind_name = row.text("kind")?;
-    let kind = GroupKind::parse(&kind_name)
-        .ok_or_else(|| CatalogueError::Invalid(format!("stored player group has unknown kind {kind_name:?}")))?;
+/// A `player_groups` row as [`GROUP_COLUMNS`] reads it.
+#[derive(sqlx::FromRow)]
+struct GroupRow {
+    id: i64,
+    kind: String,
+    name: String,
+    enabled: bool,
+    skip_while_playing: bool,
+    path_mappings: JsonText<Vec<GroupMapping>>,
+}
+
+/// A `players` row as [`PLAYER_COLUMNS`] reads it.
+#[derive(sqlx::FromRow)]
+struct PlayerRow {
+    id: i64,
+    group_id: i64,
+    host: String,
+    port: i64,
+    tls: bool,
+    username: Option<String>,
+    password: Option<String>,
+    token: Option<String>,
+    position: i64,
+    tcp_port: Option<i64>,
+}
+
+/// A `players` row with its group's kind (`get_player`).
+#[derive(sqlx::FromRow)]
+struct PlayerKindRow {
+    #[sqlx(flatten)]
+    player: PlayerRow,
+    kind: String,
+}
+
+fn parse_kind(kind_name: &str) -> Result<GroupKind> {
+    GroupKind::parse(kind_name)
+        .ok_or_else(|| CatalogueError::Invalid(format!("stored player group has unknown kind {kind_name:?}")))
+}
+
+fn group_from_row(row: GroupRow, players: Vec<Player>) -> Result<PlayerGroup> {
     Ok(PlayerGroup {
-        id: row.int("id")?,
-        kind,
-        name: row.text("name")?,
-        enabled: row.bool("enabled")?,
-        skip_while_playing: row.bool("skip_while_playing")?,
-        path_mappings: row.json("path_mappings")?,
+        id: row.id,
+        kind: parse_kind(&row.kind)?,
+        name: row.name,
+        enabled: row.enabled,
+        skip_while_playing: row.skip_while_playing,
+        path_mappings: row.path_mappings.0,
         players,
     })
 }
 
-fn player_from_row(row: &Row) -> Result<Player> {
-    Ok(Player {
-        id: row.int("id")?,
-        group_id: row.int("group_id")?,
-        host: row.text("host")?,
-        port: u16::try_from(row.int("port")?).unwrap_or_default(),
-        tls: row.bool("tls")?,
-        username: row.opt_text("username")?,
-        password: row.opt_text("password")?,
-        token: row.opt_text("token")?,
-        position: row.int("position")?,
-        tcp_port: row.opt_int("tcp_port")?.and_then(|port| u16::try_from(port).ok()),
-    })
+impl From<PlayerRow> for Player {
+    fn from(row: PlayerRow) -> Player {
+        Player {
+            id: row.id,
+            group_id: row.group_id,
+            host: row.host,
+            port: u16::try_from(row.port).unwrap_or_default(),
+            tls: row.tls,
+            username: row.username,
+            password: row.password,
+            token: row.token,
+            position: row.position,
+            tcp_port: row.tcp_port.and_then(|port| u16::try_from(port).ok()),
+        }
+    }
 }
 
 fn group_not_found(id: i64) -> CatalogueError {
@@ -344,13 +383,15 @@ fn player_not_found(id: i64) -> CatalogueError {
 
 /// Every group with its players, by id.
 pub async fn list(db: &Db) -> Result<Vec<PlayerGroup>> {
-    let groups = db.fetch_all(&format!("SELECT {GROUP_COLUMNS} FROM player_groups ORDER BY id"), &[]).await?;
-    let players = db.fetch_all(&format!("SELECT {PLAYER_COLUMNS} FROM players ORDER BY position, id"), &[]).await?;
-    let players: Vec<Player> = players.iter().map(player_from_row).collect::<Result<_>>()?;
+    let groups =
+        db.fetch_all::<GroupRow>(&format!("SELECT {GROUP_COLUMNS} FROM player_groups ORDER BY id"), &[]).await?;
+    let players =
+        db.fetch_all::<PlayerRow>(&format!("SELECT {PLAYER_COLUMNS} FROM players ORDER BY position, id"), &[]).await?;
+    let players: Vec<Player> = players.into_iter().map(Player::from).collect();
     groups
-        .iter()
+        .into_iter()
         .map(|row| {
-            let id = row.int("id")?;
+            let id = row.id;
             group_from_row(row, players.iter().filter(|p| p.group_id == id).cloned().collect())
         })
         .collect()
@@ -359,32 +400,30 @@ pub async fn list(db: &Db) -> Result<Vec<PlayerGroup>> {
 /// One group with its players.
 pub async fn get(db: &Db, id: i64) -> Result<PlayerGroup> {
     let row = db
-        .fetch_optional(&format!("SELECT {GROUP_COLUMNS} FROM player_groups WHERE id = $1"), &[id.into()])
+        .fetch_optional::<GroupRow>(&format!("SELECT {GROUP_COLUMNS} FROM player_groups WHERE id = $1"), &[id.into()])
         .await?
         .ok_or_else(|| group_not_found(id))?;
     let players = db
-        .fetch_all(
+        .fetch_all::<PlayerRow>(
             &format!("SELECT {PLAYER_COLUMNS} FROM players WHERE group_id = $1 ORDER BY position, id"),
             &[id.into()],
         )
         .await?;
-    group_from_row(&row, players.iter().map(player_from_row).collect::<Result<_>>()?)
+    group_from_row(row, players.into_iter().map(Player::from).collect())
 }
 
 /// One player and the kind of its group.
 pub async fn get_player(db: &Db, id: i64) -> Result<(Player, GroupKind)> {
     let row = db
-        .fetch_optional(
+        .fetch_optional::<PlayerKindRow>(
             "SELECT p.id, p.group_id, p.host, p.port, p.tls, p.username, p.password, p.token, p.position, \
              p.tcp_port, g.kind FROM players p JOIN player_groups g ON g.id = p.group_id WHERE p.id = $1",
             &[id.into()],
         )
         .await?
         .ok_or_else(|| player_not_found(id))?;
-    let kind_name = row.text("kind")?;
-    let kind = GroupKind::parse(&kind_name)
-        .ok_or_else(|| CatalogueError::Invalid(format!("stored player group has unknown kind {kind_name:?}")))?;
-    Ok((player_from_row(&row)?, kind))
+    let kind = parse_kind(&row.kind)?;
+    Ok((Player::from(row.player), kind))
 }
 
 fn mappings_json(mappings: &[GroupMapping]) -> Result<String> {
@@ -396,7 +435,7 @@ pub async fn create(db: &Db, input: &GroupInput) -> Result<PlayerGroup> {
     let (kind, name, mappings) = validate_group(input)?;
     let now = now_ms();
     let rows = db
-        .write(
+        .write::<GroupRow>(
             &format!(
                 "INSERT INTO player_groups (kind, name, enabled, skip_while_playing, path_mappings, created_at, \
                  updated_at) VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING {GROUP_COLUMNS}"
@@ -411,7 +450,7 @@ pub async fn create(db: &Db, input: &GroupInput) -> Result<PlayerGroup> {
             ],
         )
         .await?;
-    rows.first().map(|row| group_from_row(row, Vec::new())).transpose()?.ok_or_else(|| group_not_found(0))
+    rows.into_iter().next().map(|row| group_from_row(row, Vec::new())).transpose()?.ok_or_else(|| group_not_found(0))
 }
 
 /// Replaces a group's settings; its players stay. The kind may not change while it has players
@@ -427,7 +466,7 @@ pub async fn update(db: &Db, id: i64, input: &GroupInput) -> Result<PlayerGroup>
         )));
     }
     let rows = db
-        .write(
+        .write::<(i64,)>(
             "UPDATE player_groups SET kind = $1, name = $2, enabled = $3, skip_while_playing = $4, \
              path_mappings = $5, updated_at = $6 WHERE id = $7 RETURNING id",
             &[
@@ -534,7 +573,7 @@ pub async fn add_player(db: &Db, group_id: i64, input: PlayerInput) -> Result<Pl
     apply_player_input(group.kind, &mut player, input)?;
     let now = now_ms();
     let rows = db
-        .write(
+        .write::<PlayerRow>(
             &format!(
                 "INSERT INTO players (group_id, host, port, tls, username, password, token, position, tcp_port, \
                  created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $11, $9, $9) \
@@ -543,10 +582,10 @@ pub async fn add_player(db: &Db, group_id: i64, input: PlayerInput) -> Result<Pl
             &player_params(&player, now, group_id),
         )
         .await?;
-    rows.first().map(player_from_row).transpose()?.ok_or_else(|| player_not_found(0))
+    rows.into_iter().next().map(Player::from).ok_or_else(|| player_not_found(0))
 }
 
-fn player_params(player: &Player, now: i64, last: i64) -> [crate::db::Value; 11] {
+fn player_params(player: &Player, now: i64, last: i64) -> [Param; 11] {
     [
         player.group_id.into(),
         player.host.as_str().into(),
@@ -567,7 +606,7 @@ pub async fn update_player(db: &Db, id: i64, input: PlayerInput) -> Result<Playe
     let (mut player, kind) = get_player(db, id).await?;
     apply_player_input(kind, &mut player, input)?;
     let rows = db
-        .write(
+        .write::<PlayerRow>(
             &format!(
                 "UPDATE players SET group_id = $1, host = $2, port = $3, tls = $4, username = $5, password = $6, \
                  token = $7, position = $8, updated_at = $9, tcp_port = $11 WHERE id = $10 RETURNING {PLAYER_COLUMNS}"
@@ -575,12 +614,12 @@ pub async fn update_player(db: &Db, id: i64, input: PlayerInput) -> Result<Playe
             &player_params(&player, now_ms(), id),
         )
         .await?;
-    rows.first().map(player_from_row).transpose()?.ok_or_else(|| player_not_found(id))
+    rows.into_iter().next().map(Player::from).ok_or_else(|| player_not_found(id))
 }
 
 /// Deletes a player.
 pub async fn delete_player(db: &Db, id: i64) -> Result<()> {
-    let rows = db.write("DELETE FROM players WHERE id = $1 RETURNING id", &[id.into()]).await?;
+    let rows = db.write::<(i64,)>("DELETE FROM players WHERE id = $1 RETURNING id", &[id.into()]).await?;
     if rows.is_empty() {
         return Err(player_not_found(id));
     }
@@ -589,7 +628,6 @@ pub async fn delete_player(db: &Db, id: i64) -> Result<()> {
 
 /// The enabled groups' ids and kinds, read inside a transaction.
 pub async fn enabled_groups_in(tx: &mut Tx) -> crate::db::Result<Vec<(i64, String)>> {
-    let rows =
-        tx.fetch_all("SELECT id, kind FROM player_groups WHERE enabled = $1 ORDER BY id", &[true.into()]).await?;
-    rows.iter().map(|row| Ok((row.int("id")?, row.text("kind")?))).collect()
+    tx.fetch_all::<(i64, String)>("SELECT id, kind FROM player_groups WHERE enabled = $1 ORDER BY id", &[true.into()])
+        .await
 }

@@ -2,6 +2,7 @@
 
 use crate::catalogue::CatalogueError;
 use crate::catalogue::libraries::{self, Library, LibraryInput};
+use crate::catalogue::scans::ScanPhase;
 use crate::catalogue::scans::{self, Scan};
 use crate::config::Settings;
 use crate::startup::{Application, Role};
@@ -24,7 +25,7 @@ pub async fn run(settings: Settings, paths: &[PathBuf], json: bool) -> anyhow::R
     for path in paths {
         match scan_path(&db, path, &data_dir, json).await {
             Ok(scan) => {
-                if scan.phase != scans::COMPLETED {
+                if scan.phase != ScanPhase::Completed {
                     failed.push(format!("{}: scan {} ended {}", path.display(), scan.id, scan.phase));
                 }
                 print_scan(&scan, path, json)?;
@@ -75,8 +76,8 @@ async fn scan_path(db: &crate::db::Db, path: &Path, data_dir: &Path, json: bool)
         tokio::time::sleep(Duration::from_millis(100)).await;
         scan = scans::get(db, scan.id).await?;
         if let Some(bar) = &bar {
-            let (done, total) = match scan.phase.as_str() {
-                scans::CACHING => (scan.assets_cached, scan.assets_queued),
+            let (done, total) = match scan.phase {
+                ScanPhase::Caching => (scan.assets_cached, scan.assets_queued),
                 _ => (scan.directories_scanned, scan.directories_total),
             };
             bar.set_length(u64::try_from(total).unwrap_or(0));

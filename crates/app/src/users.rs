@@ -4,7 +4,7 @@
 //! copy of the database (a backup, a support bundle) holds no usable session.
 
 use crate::catalogue::{CatalogueError, Result, now_ms};
-use crate::db::{Db, Value};
+use crate::db::{Db, Param};
 use argon2::{Argon2, PasswordHash, PasswordHasher, PasswordVerifier};
 use sha2::{Digest, Sha256};
 use std::time::Duration;
@@ -23,9 +23,24 @@ pub struct User {
     pub username: String,
 }
 
+/// A `ui_users` row with its password hash (`verify`).
+#[derive(sqlx::FromRow)]
+struct CredentialsRow {
+    id: i64,
+    username: String,
+    password_hash: String,
+}
+
+/// A `ui_users` row without secrets (`session_user`).
+#[derive(sqlx::FromRow)]
+struct UserRow {
+    id: i64,
+    username: String,
+}
+
 /// Whether any account exists: until one does, a server that requires sign-in shows first-run.
 pub async fn any(db: &Db) -> Result<bool> {
-    Ok(db.fetch_optional("SELECT id FROM ui_users LIMIT 1", &[]).await?.is_some())
+    Ok(db.fetch_optional::<(i64,)>("SELECT id FROM ui_users LIMIT 1", &[]).await?.is_some())
 }
 
 /// What first run's account creation came to.
@@ -47,7 +62,7 @@ pub async fn create_first(db: &Db, username: &str, password: &str) -> Result<Fir
     let username = validate_new_account(username, password)?;
     let hash = hash_password(password.to_owned()).await?;
     let inserted = db
-        .write(
+        .write::<(i64,)>(
             "INSERT INTO ui_users (username, password_hash, created_at, created_by_first_run) \
              SELECT $1, $2, $3, TRUE WHERE NOT EXISTS (SELECT 1 FROM ui_users) RETURNING id",
             &[username.into(), hash.into(), now_ms().into()],
@@ -60,7 +75,7 @@ pub async fn create_first(db: &Db, username: &str, password: &str) -> Result<Fir
         Err(err) => return Err(err.into()),
     };
     match rows.first() {
-        Some(row) => Ok(FirstRun::Created(User { id: row.int("id")?, username: username.to_owned() })),
+        Some(&(id,)) => Ok(FirstRun::Created(User { id, username: username.to_owned() })),
         None => Ok(FirstRun::AlreadyDone),
     }
 }
@@ -90,13 +105,13 @@ pub async fn verify(db: &Db, username: &str, password: &str) -> Result<Option<Us
         return Ok(None);
     }
     let row = db
-        .fetch_optional(
+        .fetch_optional::<CredentialsRow>(
             "SELECT id, username, password_hash FROM ui_users WHERE username = $1",
             &[username.trim().into()],
         )
         .await?;
-    let (user, stored) = match &row {
-        Some(row) => (Some(User { id: row.int("id")?, username: row.text("username")? }), row.text("password_hash")?),
+    let (user, stored) = match row {
+        Some(row) => (Some(User { id: row.id, username: row.username }), row.password_hash),
         // Verify against a throwaway hash so that unknown names take as long as wrong passwords.
         None => (None, dummy_hash().to_owned()),
     };
@@ -116,7 +131,7 @@ pub async fn start_session(db: &Db, user: &User) -> Result<String> {
     let now = now_ms();
     let expires = now + i64::try_from(SESSION_LIFETIME.as_millis()).unwrap_or(i64::MAX);
     // Expired sessions are swept by the nightly cleanup (`jobs::cleanup`), in batches.
-    db.write(
+    db.execute(
         "INSERT INTO ui_sessions (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
         &[token_hash(&token).into(), user.id.into(), now.into(), expires.into()],
     )
@@ -130,18 +145,18 @@ pub async fn session_user(db: &Db, token: &str) -> Result<Option<User>> {
         return Ok(None);
     }
     let row = db
-        .fetch_optional(
+        .fetch_optional::<UserRow>(
             "SELECT u.id, u.username FROM ui_sessions s JOIN ui_users u ON u.id = s.user_id \
              WHERE s.token_hash = $1 AND s.expires_at > $2",
-            &[token_hash(token).into(), Value::Int(now_ms())],
+            &[token_hash(token).into(), Param::Int(now_ms())],
         )
         .await?;
-    row.map(|row| Ok(User { id: row.int("id")?, username: row.text("username")? })).transpose()
+    Ok(row.map(|row| User { id: row.id, username: row.username }))
 }
 
 /// Ends a session (sign-out).
 pub async fn end_session(db: &Db, token: &str) -> Result<()> {
-    db.write("DELETE FROM ui_sessions WHERE token_hash = $1", &[token_hash(token).into()]).await?;
+    db.execute("DELETE FROM ui_sessions WHERE token_hash = $1", &[token_hash(token).into()]).await?;
     Ok(())
 }
 

@@ -9,9 +9,10 @@
 use crate::Figure;
 use anyhow::Context;
 use metarr::catalogue::libraries::{self, LibraryInput};
-use metarr::catalogue::scans::{self, Scan};
+use metarr::catalogue::scans::{self, Scan, ScanPhase};
 use metarr::db::Db;
 use metarr::events::AppEvents;
+use metarr::ids::LibraryId;
 use metarr::jobs::scan::ScanServices;
 use metarr_queue::{Queue, Worker, WorkerConfig};
 use std::io::Write;
@@ -178,7 +179,7 @@ async fn start(url: &str, read_streams: bool) -> anyhow::Result<Setup> {
     Ok(Setup { db, shutdown, worker, _data: data })
 }
 
-async fn scan(db: &Db, library_id: i64) -> anyhow::Result<(Scan, f64)> {
+async fn scan(db: &Db, library_id: LibraryId) -> anyhow::Result<(Scan, f64)> {
     let started = Instant::now();
     let mut scan = metarr::jobs::scan::start_scan(db, library_id).await?;
     // `BENCH_TRACE=1` shows the scan's progress each second on stderr, to see which phase lags.
@@ -201,7 +202,7 @@ async fn scan(db: &Db, library_id: i64) -> anyhow::Result<(Scan, f64)> {
             let _ = writeln!(std::io::stderr(), "{line}");
         }
     }
-    anyhow::ensure!(scan.phase == scans::COMPLETED, "scan ended {}: {:?}", scan.phase, scan.warnings);
+    anyhow::ensure!(scan.phase == ScanPhase::Completed, "scan ended {}: {:?}", scan.phase, scan.warnings);
     Ok((scan, started.elapsed().as_secs_f64()))
 }
 

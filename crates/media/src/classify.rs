@@ -93,7 +93,7 @@ pub struct MediaFile {
     pub kind: FileKind,
 }
 
-/// What a file in a movie folder is (DESIGN §5).
+/// What a file in a movie folder is (docs/files.md).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum FileKind {
     /// A video of the film itself (file or disc structure).
@@ -145,23 +145,107 @@ pub enum FileKind {
 }
 
 impl FileKind {
-    /// A stable lowercase name of the category for storage (`video`, `nfo`, `artwork`,
-    /// `actor_image`, `subtitle`, `trailer`, `extra`, `theme_music`, `theme_video`, `sample`,
-    /// `unknown`); never renamed.
-    pub fn category(&self) -> &'static str {
+    /// The file's category, stored by its name.
+    pub fn category(&self) -> FileCategory {
         match self {
-            Self::Video { .. } => "video",
-            Self::Nfo { .. } => "nfo",
-            Self::Artwork { .. } => "artwork",
-            Self::ActorImage { .. } => "actor_image",
-            Self::Subtitle(_) => "subtitle",
-            Self::Trailer => "trailer",
-            Self::Extra(_) => "extra",
-            Self::ThemeMusic => "theme_music",
-            Self::ThemeVideo => "theme_video",
-            Self::Sample => "sample",
-            Self::Unknown(_) => "unknown",
+            Self::Video { .. } => FileCategory::Video,
+            Self::Nfo { .. } => FileCategory::Nfo,
+            Self::Artwork { .. } => FileCategory::Artwork,
+            Self::ActorImage { .. } => FileCategory::ActorImage,
+            Self::Subtitle(_) => FileCategory::Subtitle,
+            Self::Trailer => FileCategory::Trailer,
+            Self::Extra(_) => FileCategory::Extra,
+            Self::ThemeMusic => FileCategory::ThemeMusic,
+            Self::ThemeVideo => FileCategory::ThemeVideo,
+            Self::Sample => FileCategory::Sample,
+            Self::Unknown(_) => FileCategory::Unknown,
         }
+    }
+}
+
+/// What a file of a movie folder is, without its details: the category the catalogue stores.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum FileCategory {
+    /// The film's video, or another version or part of it.
+    Video,
+    /// An NFO file.
+    Nfo,
+    /// Artwork of one of the slots (poster, fanart…).
+    Artwork,
+    /// A headshot in `.actors/`.
+    ActorImage,
+    /// A subtitle file.
+    Subtitle,
+    /// The trailer.
+    Trailer,
+    /// An extra (behind the scenes, deleted scenes…).
+    Extra,
+    /// Theme music.
+    ThemeMusic,
+    /// A theme video.
+    ThemeVideo,
+    /// A sample clip.
+    Sample,
+    /// A file Metarr does not use.
+    Unknown,
+}
+
+impl FileCategory {
+    /// Every category.
+    pub const ALL: [FileCategory; 11] = [
+        FileCategory::Video,
+        FileCategory::Nfo,
+        FileCategory::Artwork,
+        FileCategory::ActorImage,
+        FileCategory::Subtitle,
+        FileCategory::Trailer,
+        FileCategory::Extra,
+        FileCategory::ThemeMusic,
+        FileCategory::ThemeVideo,
+        FileCategory::Sample,
+        FileCategory::Unknown,
+    ];
+
+    /// The stable lowercase name stored and shown; never renamed.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FileCategory::Video => "video",
+            FileCategory::Nfo => "nfo",
+            FileCategory::Artwork => "artwork",
+            FileCategory::ActorImage => "actor_image",
+            FileCategory::Subtitle => "subtitle",
+            FileCategory::Trailer => "trailer",
+            FileCategory::Extra => "extra",
+            FileCategory::ThemeMusic => "theme_music",
+            FileCategory::ThemeVideo => "theme_video",
+            FileCategory::Sample => "sample",
+            FileCategory::Unknown => "unknown",
+        }
+    }
+}
+
+impl std::fmt::Display for FileCategory {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for FileCategory {
+    type Err = String;
+
+    fn from_str(name: &str) -> Result<FileCategory, String> {
+        FileCategory::ALL
+            .into_iter()
+            .find(|c| c.as_str() == name)
+            .ok_or_else(|| format!("unknown file category {name:?}"))
+    }
+}
+
+impl TryFrom<String> for FileCategory {
+    type Error = String;
+
+    fn try_from(name: String) -> Result<FileCategory, String> {
+        name.parse()
     }
 }
 

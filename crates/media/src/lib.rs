@@ -1,5 +1,5 @@
 //! Finding movie folders in a library and saying what every file in them is, by the naming
-//! rules of Kodi, Jellyfin and Plex (DESIGN §5).
+//! rules of Kodi, Jellyfin and Plex (docs/files.md).
 //!
 //! Pure and synchronous: no async runtime, database or HTTP. Callers run it off the async
 //! executor (`spawn_blocking`). It reads folder listings and file metadata only, never file
@@ -101,7 +101,9 @@ mod subtitle;
 mod walk;
 mod warning;
 
-pub use classify::{ClassifyError, Disc, FileKind, FolderScan, MediaFile, NfoRole, VideoRole, classify_folder};
+pub use classify::{
+    ClassifyError, Disc, FileCategory, FileKind, FolderScan, MediaFile, NfoRole, VideoRole, classify_folder,
+};
 pub use discover::{DiscKind, Discovery, discover};
 pub use identity::{NameIdentity, parse_folder_name};
 pub use ignore::{DEFAULT_IGNORED_NAMES, IgnorePatternError, IgnoreRules};

@@ -233,7 +233,7 @@ fn has_marker(stem: &str, word: &str, separators: &[char]) -> bool {
 ///
 /// Samples are recognised by a `sample` word at the start or end of the name (`sample.mkv`,
 /// `grp-movie-sample.mkv`, `sample-grp.mkv`), not anywhere in it: Kodi's "anywhere" rule
-/// excluded a real film named "HDR Sample (2020)" (PEERS.md §3, gotcha 3).
+/// excluded a real film named "HDR Sample (2020)" (docs/peers/kodi.md, "Default exclusions").
 pub(crate) fn video_marker(stem: &str) -> Option<VideoMarker> {
     let stem = stem.to_lowercase();
     let all_separators = ['-', '.', '_', ' '];

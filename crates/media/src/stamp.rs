@@ -1,5 +1,5 @@
 //! The (size, mtime, inode) stamp that decides whether a file changed since the last scan
-//! (DESIGN §5), so unchanged files are neither re-hashed nor re-probed.
+//! (docs/files.md, "Change detection"), so unchanged files are neither re-hashed nor re-probed.
 
 use std::fs::Metadata;
 use std::io;

@@ -1,7 +1,8 @@
 //! Discord: one embed posted to a channel webhook.
 //!
-//! Wire format: Discord's "Execute Webhook" (see PEERS.md §7). Without `?wait=true`
-//! Discord answers 204 No Content; with it, 200 and the message. Both mean delivered.
+//! Wire format: Discord's "Execute Webhook" (see docs/peers/notifications.md, "Discord").
+//! Without `?wait=true` Discord answers 204 No Content; with it, 200 and the message. Both
+//! mean delivered.
 
 use std::time::Duration;
 

@@ -1,8 +1,9 @@
 //! Pushover: one message through the Messages API.
 //!
 //! Wire format: `POST https://api.pushover.net/1/messages.json`, form-urlencoded (see
-//! PEERS.md §7 and pushover.net/api). Success is 200 `{"status":1}`; invalid input is a 4xx
-//! with `{"status":0,"errors":[…]}`; 429 means the application's monthly quota is spent.
+//! docs/peers/notifications.md, "Pushover", and pushover.net/api). Success is 200
+//! `{"status":1}`; invalid input is a 4xx with `{"status":0,"errors":[…]}`; 429 means the
+//! application's monthly quota is spent.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 

@@ -305,7 +305,8 @@ impl KodiClient {
 
     /// `Files.GetDirectory`; returns the listed entries' `file` paths. Listing a folder
     /// refreshes Kodi's directory cache, without which a scan of a folder created after
-    /// Kodi last listed its parent is skipped as "does not exist" (PEERS §3 gotcha 2).
+    /// Kodi last listed its parent is skipped as "does not exist" (docs/peers/kodi.md,
+    /// "Directory cache").
     pub async fn get_directory(&self, dir: &str) -> Result<Vec<String>, PlayerError> {
         #[derive(Deserialize)]
         struct Listing {

@@ -2,7 +2,7 @@
 //! machines mount the same library elsewhere). Pure string work: the player's paths may
 //! be Windows paths or `smb://` URLs that mean nothing on this machine.
 
-/// One mapping, named as DESIGN §6 names path mappings.
+/// One mapping, named as the API names path mappings (docs/contracts.md, "Path mapping").
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PathMapping {
     /// The folder as the player sees it (`D:\Movies`, `smb://nas/movies`, `/storage/movies`).

@@ -191,64 +191,94 @@ async fn next_notification(
     }
 }
 
-/// Waits for the end of the scan of `kodi_folder` requested at `requested`: once
-/// `OnScanFinished` arrives, the scan is confirmed when an `OnUpdate` named a movie that
-/// now lies in the folder (`Scan` answers "OK" even when it imports nothing, PEERS §3
-/// gotcha 1).
-async fn confirm_scan(
-    client: &KodiClient,
-    socket: &mut KodiNotifications,
-    kodi_folder: &str,
-    requested: Instant,
-    within: Duration,
-) -> Result<Confirmation, PlayerError> {
-    let mut updated = BTreeSet::new();
-    loop {
-        let notification = match next_notification(socket, requested, within).await {
-            Ok(notification) => notification,
-            Err(ended) => return Ok(ended),
+/// What a confirmation waits for after a request.
+#[derive(Debug, Clone, Copy)]
+enum Awaited {
+    /// The end of the scan of a folder.
+    Scan,
+    /// The re-added row of a refreshed movie.
+    Refresh,
+}
+
+impl Watch {
+    /// Waits, at most `within` after `requested`, for Kodi to confirm the request on the
+    /// folder `kodi_folder`; without a socket, says why nothing was waited for.
+    async fn confirm(
+        &mut self,
+        client: &KodiClient,
+        kodi_folder: &str,
+        awaited: Awaited,
+        requested: Instant,
+        within: Duration,
+    ) -> Result<Confirmation, PlayerError> {
+        let socket = match self {
+            Self::Listening(socket) => socket,
+            Self::Off(confirmation) => return Ok(confirmation.clone()),
         };
-        match notification.method.as_str() {
-            "VideoLibrary.OnUpdate" => updated.extend(notification.movie_id()),
-            "VideoLibrary.OnScanFinished" => {
-                let after = requested.elapsed();
-                let in_folder = client.get_movies_by_path(kodi_folder).await?;
-                return Ok(match in_folder.iter().find(|movie| updated.contains(&movie.movieid)) {
-                    Some(movie) => {
-                        Confirmation::Confirmed { movie_id: movie.movieid, notification: notification.method, after }
-                    }
-                    None => Confirmation::NothingImported { after },
-                });
+        let mut updated = BTreeSet::new();
+        loop {
+            let notification = match next_notification(socket, requested, within).await {
+                Ok(notification) => notification,
+                Err(ended) => return Ok(ended),
+            };
+            let confirmed = match awaited {
+                Awaited::Scan => scan_ended(client, kodi_folder, &mut updated, notification, requested).await?,
+                Awaited::Refresh => movie_readded(client, kodi_folder, notification, requested).await?,
+            };
+            if let Some(confirmation) = confirmed {
+                return Ok(confirmation);
             }
-            _ => {}
         }
     }
 }
 
-/// Waits for the `OnUpdate` of the refreshed movie: `RefreshMovie` sends no scan events,
-/// but removes the row (`OnRemove`) and adds it again (`OnUpdate`, observed on Kodi 20.1).
-/// An update counts when the movie it names is the one now found in the folder.
-async fn confirm_refresh(
+/// One notification while waiting for the end of the scan of `kodi_folder`: once
+/// `OnScanFinished` arrives, the scan is confirmed when an `OnUpdate` (collected in `updated`)
+/// named a movie that now lies in the folder (`Scan` answers "OK" even when it imports
+/// nothing, see docs/peers/kodi.md, "Scan answers OK"). `None`: keep waiting.
+async fn scan_ended(
     client: &KodiClient,
-    socket: &mut KodiNotifications,
     kodi_folder: &str,
+    updated: &mut BTreeSet<i64>,
+    notification: KodiNotification,
     requested: Instant,
-    within: Duration,
-) -> Result<Confirmation, PlayerError> {
-    loop {
-        let notification = match next_notification(socket, requested, within).await {
-            Ok(notification) => notification,
-            Err(ended) => return Ok(ended),
-        };
-        if notification.method != "VideoLibrary.OnUpdate" {
-            continue;
+) -> Result<Option<Confirmation>, PlayerError> {
+    match notification.method.as_str() {
+        "VideoLibrary.OnUpdate" => updated.extend(notification.movie_id()),
+        "VideoLibrary.OnScanFinished" => {
+            let after = requested.elapsed();
+            let in_folder = client.get_movies_by_path(kodi_folder).await?;
+            return Ok(Some(match in_folder.iter().find(|movie| updated.contains(&movie.movieid)) {
+                Some(movie) => {
+                    Confirmation::Confirmed { movie_id: movie.movieid, notification: notification.method, after }
+                }
+                None => Confirmation::NothingImported { after },
+            }));
         }
-        let Some(movie_id) = notification.movie_id() else { continue };
-        let after = requested.elapsed();
-        if client.get_movies_by_path(kodi_folder).await?.iter().any(|movie| movie.movieid == movie_id) {
-            return Ok(Confirmation::Confirmed { movie_id, notification: notification.method, after });
-        }
+        _ => {}
     }
+    Ok(None)
+}
+
+/// One notification while waiting for the `OnUpdate` of a refreshed movie: `RefreshMovie`
+/// sends no scan events, but removes the row (`OnRemove`) and adds it again (`OnUpdate`,
+/// observed on Kodi 20.1). An update counts when the movie it names is the one now found in
+/// the folder. `None`: keep waiting.
+async fn movie_readded(
+    client: &KodiClient,
+    kodi_folder: &str,
+    notification: KodiNotification,
+    requested: Instant,
+) -> Result<Option<Confirmation>, PlayerError> {
+    if notification.method != "VideoLibrary.OnUpdate" {
+        return Ok(None);
+    }
+    let Some(movie_id) = notification.movie_id() else { return Ok(None) };
+    let after = requested.elapsed();
+    if client.get_movies_by_path(kodi_folder).await?.iter().any(|movie| movie.movieid == movie_id) {
+        return Ok(Some(Confirmation::Confirmed { movie_id, notification: notification.method, after }));
+    }
+    Ok(None)
 }
 
 /// Tells Kodi that the movie folder `kodi_folder` (already mapped to Kodi's view) changed.
@@ -272,7 +302,8 @@ pub async fn refresh_movie_folder(
     let known = client.get_movies_by_path(kodi_folder).await?;
     let Some(movie) = known.into_iter().next() else {
         // Without listing the parent first, Kodi's directory cache may not contain the
-        // new folder and the scan skips it as "does not exist" (PEERS §3 gotcha 2).
+        // new folder and the scan skips it as "does not exist" (docs/peers/kodi.md,
+        // "Directory cache").
         if let Some(parent) = parent_of(kodi_folder) {
             // Kodi answers "Invalid params." for folders outside its sources (observed on
             // Kodi 20.1); a scan there would silently do nothing, so say what is wrong.
@@ -283,23 +314,13 @@ pub async fn refresh_movie_folder(
         }
         let requested = Instant::now();
         client.scan(kodi_folder).await?;
-        let confirmation = match &mut watch {
-            Watch::Listening(socket) => {
-                confirm_scan(client, socket, kodi_folder, requested, options.confirm_within).await?
-            }
-            Watch::Off(confirmation) => confirmation.clone(),
-        };
+        let confirmation = watch.confirm(client, kodi_folder, Awaited::Scan, requested, options.confirm_within).await?;
         return Ok(RefreshOutcome::ScanRequested { directory: with_trailing_separator(kodi_folder), confirmation });
     };
 
     let requested = Instant::now();
     client.refresh_movie(movie.movieid).await?;
-    let confirmation = match &mut watch {
-        Watch::Listening(socket) => {
-            confirm_refresh(client, socket, kodi_folder, requested, options.confirm_within).await?
-        }
-        Watch::Off(confirmation) => confirmation.clone(),
-    };
+    let confirmation = watch.confirm(client, kodi_folder, Awaited::Refresh, requested, options.confirm_within).await?;
     // RefreshMovie deletes and re-adds the row, possibly under a new id (gotcha 4); the
     // file path is the stable key. Kodi answers "OK" before its refresh job runs, so
     // between the delete and the re-add the movie is briefly missing (seen on the real

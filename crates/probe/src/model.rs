@@ -190,6 +190,22 @@ pub enum HdrType {
 }
 
 impl HdrType {
+    /// The name stored and shown (the same as its serde name).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HdrType::Sdr => "sdr",
+            HdrType::Pq10 => "pq10",
+            HdrType::Hdr10 => "hdr10",
+            HdrType::Hdr10Plus => "hdr10_plus",
+            HdrType::Hlg => "hlg",
+            HdrType::DolbyVision => "dolby_vision",
+            HdrType::DolbyVisionHdr10 => "dolby_vision_hdr10",
+            HdrType::DolbyVisionHdr10Plus => "dolby_vision_hdr10_plus",
+            HdrType::DolbyVisionHlg => "dolby_vision_hlg",
+            HdrType::DolbyVisionSdr => "dolby_vision_sdr",
+        }
+    }
+
     /// Whether the stream is anything but SDR.
     pub fn is_hdr(self) -> bool {
         self != HdrType::Sdr

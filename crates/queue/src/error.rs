@@ -24,20 +24,20 @@ pub enum QueueError {
     /// Input the caller should fix.
     #[error("{0}")]
     Invalid(String),
+    /// The database did not behave as the queue relies on (a unique key that kept changing
+    /// hands, a bulk insert that stored fewer rows than sent): Metarr's fault, not the caller's.
+    #[error("{0}")]
+    Internal(String),
     /// The database failed.
-    #[error("{operation}: {source}")]
+    #[error("{operation}")]
     Database {
         operation: &'static str,
         #[source]
         source: sqlx::Error,
     },
-    /// Migrations failed.
-    #[error("migrating the {backend} queue schema: {source}")]
-    Migrate {
-        backend: &'static str,
-        #[source]
-        source: sqlx::migrate::MigrateError,
-    },
+    /// Opening or migrating the database failed.
+    #[error(transparent)]
+    Db(#[from] metarr_db::DbError),
     /// A row held data this version cannot read.
     #[error("job {id}: corrupt column {column}: {reason}")]
     Corrupt { id: JobId, column: &'static str, reason: String },
@@ -70,13 +70,14 @@ pub enum JobError {
 }
 
 impl JobError {
-    /// A retryable error from anything displayable, keeping its cause chain in the message.
-    pub fn retryable(err: impl std::fmt::Display) -> JobError {
-        JobError::Retryable(format!("{err:#}"))
+    /// A retryable error from an error (its whole cause chain goes into the message, each
+    /// cause once) or a message.
+    pub fn retryable(err: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> JobError {
+        JobError::Retryable(metarr_errors::chain(&*err.into()))
     }
 
-    /// A permanent error from anything displayable.
-    pub fn permanent(err: impl std::fmt::Display) -> JobError {
-        JobError::Permanent(format!("{err:#}"))
+    /// A permanent error from an error (with its cause chain) or a message.
+    pub fn permanent(err: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> JobError {
+        JobError::Permanent(metarr_errors::chain(&*err.into()))
     }
 }

@@ -54,7 +54,7 @@ pub struct JobEvent {
 }
 
 impl JobEvent {
-    /// The `{ "type", "data" }` message of DESIGN §6.
+    /// The `{ "type", "data" }` message (docs/contracts.md, "Events").
     pub fn to_message(&self) -> serde_json::Value {
         serde_json::json!({ "type": self.kind.type_name(), "data": self.job })
     }

@@ -92,7 +92,9 @@ impl JobContext {
                     .await;
             }
             Ok(false) => {}
-            Err(err) => tracing::debug!(job_id = self.job.id, error = %err, "recording progress"),
+            Err(err) => {
+                tracing::debug!(job_id = self.job.id, error = %metarr_errors::Chain(&err), "recording progress")
+            }
         }
     }
 

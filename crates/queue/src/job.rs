@@ -80,7 +80,7 @@ pub struct Progress {
     pub message: Option<String>,
 }
 
-/// A job as stored. Serialises to the Job JSON of DESIGN §6.
+/// A job as stored. Serialises to the Job JSON (docs/contracts.md, "Job").
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Job {
     pub id: JobId,

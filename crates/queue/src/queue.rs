@@ -95,6 +95,11 @@ impl Queue {
         &self.inner.store
     }
 
+    /// The database the queue runs on, whose connections and transactions others share.
+    pub fn database(&self) -> &metarr_db::Database {
+        self.inner.store.database()
+    }
+
     /// Which database the queue runs on.
     pub fn backend(&self) -> Backend {
         self.inner.store.backend()
@@ -108,7 +113,7 @@ impl Queue {
     /// Enqueues one job. With a unique key held by an active job, returns that job (`created: false`).
     pub async fn enqueue(&self, job: NewJob) -> Result<Enqueued> {
         let mut enqueued = self.enqueue_many(vec![job]).await?;
-        enqueued.pop().ok_or(QueueError::Invalid("enqueue returned nothing".into()))
+        enqueued.pop().ok_or(QueueError::Internal("enqueue returned nothing".into()))
     }
 
     /// Enqueues many jobs in one transaction.
@@ -118,17 +123,7 @@ impl Queue {
         }
         let _gate = self.gate_shared().await;
         let enqueued = self.inner.store.enqueue(jobs).await?;
-        if enqueued.iter().any(|e| e.created) && !self.wants_events() {
-            self.wake_workers();
-        } else if enqueued.iter().any(|e| e.created) {
-            // Announce before waking the workers, so that `job.created` precedes `job.started`.
-            let events = enqueued
-                .iter()
-                .filter(|e| e.created)
-                .map(|e| JobEvent { kind: JobEventKind::Created, job: e.job.clone() });
-            self.emit(events.collect()).await;
-            self.wake_workers();
-        }
+        self.announce(&enqueued).await;
         Ok(enqueued)
     }
 
@@ -293,7 +288,7 @@ impl Queue {
         let jobs = match self.inner.store.get_many(&ids).await {
             Ok(jobs) => jobs.into_iter().map(|job| (job.id, job)).collect::<HashMap<_, _>>(),
             Err(err) => {
-                tracing::warn!(error = %err, "loading jobs of another process's events");
+                tracing::warn!(error = %metarr_errors::Chain(&err), "loading jobs of another process's events");
                 return;
             }
         };
@@ -330,7 +325,7 @@ impl Queue {
     async fn publish(&self, message: &Message) {
         let text = serde_json::to_string(message).expect("queue messages always serialise");
         if let Err(err) = self.inner.store.publish(&text).await {
-            tracing::warn!(error = %err, "publishing job events to other processes");
+            tracing::warn!(error = %metarr_errors::Chain(&err), "publishing job events to other processes");
         }
     }
 
@@ -417,7 +412,7 @@ async fn publisher(store: Arc<dyn Store>, node: String, mut rx: tokio::sync::mps
         let message = Message { node: node.clone(), events: std::mem::take(&mut pairs), cancel: vec![] };
         let text = serde_json::to_string(&message).expect("queue messages always serialise");
         if let Err(err) = store.publish(&text).await {
-            tracing::warn!(error = %err, "publishing job events to other processes");
+            tracing::warn!(error = %metarr_errors::Chain(&err), "publishing job events to other processes");
         }
     }
 }

@@ -16,6 +16,7 @@ use std::time::Duration;
 use tokio::sync::{Notify, Semaphore, mpsc};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 
 /// Acknowledgements written in one transaction at most.
 const MAX_ACK_BATCH: usize = 1024;
@@ -89,6 +90,8 @@ struct Running {
     kind: String,
     token: CancellationToken,
     reason: Arc<Mutex<Option<StopReason>>>,
+    /// The attempt's span, for what the worker logs about it outside its task.
+    span: tracing::Span,
 }
 
 impl Running {
@@ -102,6 +105,21 @@ impl Running {
 struct Ack {
     finish: Finish,
     job: Job,
+    /// The attempt's span: the acker logs the outcome inside it.
+    span: tracing::Span,
+}
+
+/// The span every attempt of a job runs in: the handler, whatever it awaits, and the worker's
+/// own lines about the attempt (its outcome, a lost lease) carry the job's identity this way,
+/// however deep the line is logged.
+fn job_span(job: &Job) -> tracing::Span {
+    tracing::info_span!(
+        "job",
+        id = job.id,
+        kind = %job.kind,
+        attempt = job.attempt,
+        correlation_id = job.correlation_id.as_deref().map(tracing::field::display),
+    )
 }
 
 struct Shared {
@@ -170,7 +188,7 @@ impl Worker {
         while tasks.join_next().await.is_some() {}
         drop(ack_tx);
         if let Err(err) = acker.await {
-            tracing::error!(error = %err, "acknowledgement task failed");
+            tracing::error!(error = %metarr_errors::Chain(&err), "acknowledgement task failed");
         }
         background.cancel();
         let _ = heartbeat.await;
@@ -242,7 +260,7 @@ async fn fetch_loop(
             Err(err) => {
                 failures = failures.saturating_add(1);
                 let pause = Duration::from_millis(200 * u64::from(failures.min(25)));
-                tracing::warn!(error = %err, retry_in = ?pause, "claiming jobs failed");
+                tracing::warn!(error = %metarr_errors::Chain(&err), retry_in = ?pause, "claiming jobs failed");
                 tokio::select! {
                     () = shutdown.cancelled() => return,
                     () = tokio::time::sleep(pause) => continue,
@@ -263,22 +281,26 @@ async fn fetch_loop(
             };
         // A job's outcome waits for its `job.started` to be out, so that events stay in order.
         let announced = CancellationToken::new();
-        for Admitted { job, token, reason } in admitted {
+        for Admitted { job, token, reason, span } in admitted {
             let permit = Arc::clone(&permits).try_acquire_owned().expect("claims never exceed free permits");
             let shared = Arc::clone(shared);
             let ack_tx = ack_tx.clone();
             let announced = announced.clone();
-            tasks.spawn(async move {
-                let job = Arc::new(job);
-                let outcome = run_job(&shared, Arc::clone(&job), token, reason).await;
-                announced.cancelled().await;
-                if let Some(outcome) = outcome {
-                    let finish = Finish { id: job.id, attempt: job.attempt, outcome };
-                    let _ = ack_tx.send(Ack { finish, job: Arc::unwrap_or_clone(job) });
+            let task_span = span.clone();
+            tasks.spawn(
+                async move {
+                    let job = Arc::new(job);
+                    let outcome = run_job(&shared, Arc::clone(&job), token, reason).await;
+                    announced.cancelled().await;
+                    if let Some(outcome) = outcome {
+                        let finish = Finish { id: job.id, attempt: job.attempt, outcome };
+                        let _ = ack_tx.send(Ack { finish, job: Arc::unwrap_or_clone(job), span });
+                    }
+                    drop(permit);
+                    shared.slot_freed.notify_one();
                 }
-                drop(permit);
-                shared.slot_freed.notify_one();
-            });
+                .instrument(task_span),
+            );
         }
         shared.queue.emit_started(started).await;
         announced.cancel();
@@ -381,6 +403,7 @@ struct Admitted {
     job: Job,
     token: CancellationToken,
     reason: Arc<Mutex<Option<StopReason>>>,
+    span: tracing::Span,
 }
 
 /// Counts claimed jobs as running and gives back what does not fit.
@@ -400,11 +423,12 @@ fn admit(shared: &Shared, claimed: Vec<Job>, ack_tx: &mpsc::UnboundedSender<Ack>
     }
     let mut keep = Vec::with_capacity(claimed.len());
     for job in claimed {
+        let span = job_span(&job);
         match room.get_mut(&job.kind) {
             Some(0) => {
                 let finish =
                     Finish { id: job.id, attempt: job.attempt, outcome: Outcome::Snooze { delay: Duration::ZERO } };
-                let _ = ack_tx.send(Ack { finish, job });
+                let _ = ack_tx.send(Ack { finish, job, span });
                 continue;
             }
             Some(left) => *left -= 1,
@@ -412,15 +436,20 @@ fn admit(shared: &Shared, claimed: Vec<Job>, ack_tx: &mpsc::UnboundedSender<Ack>
         }
         let token = CancellationToken::new();
         let reason = Arc::new(Mutex::new(None));
-        let entry =
-            Running { attempt: job.attempt, kind: job.kind.clone(), token: token.clone(), reason: Arc::clone(&reason) };
+        let entry = Running {
+            attempt: job.attempt,
+            kind: job.kind.clone(),
+            token: token.clone(),
+            reason: Arc::clone(&reason),
+            span: span.clone(),
+        };
         if let Some(older) = running.insert(job.id, entry) {
             // This worker claimed the job again after its own lease on an older attempt ran out
             // and the job was rescued: that attempt can never write its result, so stop it.
-            tracing::warn!(job_id = job.id, attempt = older.attempt, "lease lost: the job was claimed again");
+            older.span.in_scope(|| tracing::warn!("lease lost: the job was claimed again"));
             older.stop(StopReason::LeaseLost);
         }
-        keep.push(Admitted { job, token, reason });
+        keep.push(Admitted { job, token, reason, span });
     }
     keep
 }
@@ -530,12 +559,12 @@ async fn acker(shared: Arc<Shared>, mut rx: mpsc::UnboundedReceiver<Ack>) {
                 Ok(applied) => break applied,
                 Err(err) if tries < 5 => {
                     tries += 1;
-                    tracing::warn!(error = %err, jobs = finishes.len(), "acknowledging jobs failed; retrying");
+                    tracing::warn!(error = %metarr_errors::Chain(&err), jobs = finishes.len(), "acknowledging jobs failed; retrying");
                     tokio::time::sleep(Duration::from_millis(200 * u64::from(tries))).await;
                 }
                 Err(err) => {
                     // The leases will expire and another worker will run these jobs again.
-                    tracing::error!(error = %err, jobs = finishes.len(), "acknowledging jobs failed; leaving them to lease expiry");
+                    tracing::error!(error = %metarr_errors::Chain(&err), jobs = finishes.len(), "acknowledging jobs failed; leaving them to lease expiry");
                     break Vec::new();
                 }
             }
@@ -544,12 +573,11 @@ async fn acker(shared: Arc<Shared>, mut rx: mpsc::UnboundedReceiver<Ack>) {
         let mut events = Vec::new();
         let mut rescheduled = false;
         for ack in batch.drain(..) {
+            // The outcome is logged in the attempt's span, like the handler's own lines.
+            let span = ack.span.clone();
+            let _in_job = span.enter();
             if !applied.contains(&ack.finish.id) {
-                tracing::warn!(
-                    job_id = ack.finish.id,
-                    attempt = ack.finish.attempt,
-                    "result rejected: this worker no longer holds the lease"
-                );
+                tracing::warn!("result rejected: this worker no longer holds the lease");
                 continue;
             }
             log_outcome(&ack);
@@ -559,7 +587,7 @@ async fn acker(shared: Arc<Shared>, mut rx: mpsc::UnboundedReceiver<Ack>) {
                     && let Some(hook) = &shared.registry.on_failed
                 {
                     // Off the acknowledgement path: a slow hook must not hold up other results.
-                    tokio::spawn(hook(event.job.clone()));
+                    tokio::spawn(hook(event.job.clone()).instrument(span.clone()));
                 }
                 events.push(event);
             }
@@ -573,18 +601,14 @@ async fn acker(shared: Arc<Shared>, mut rx: mpsc::UnboundedReceiver<Ack>) {
     }
 }
 
+/// Logs an attempt's outcome; called inside the attempt's span, which names the job.
 fn log_outcome(ack: &Ack) {
-    let job = &ack.job;
     match &ack.finish.outcome {
-        Outcome::Completed => tracing::debug!(job_id = job.id, kind = %job.kind, "job completed"),
-        Outcome::Retry { delay, error } => {
-            tracing::info!(job_id = job.id, kind = %job.kind, attempt = job.attempt, retry_in = ?delay, error = %error, "job attempt failed")
-        }
-        Outcome::Failed { error } => tracing::warn!(job_id = job.id, kind = %job.kind, error = %error, "job failed"),
-        Outcome::Snooze { delay } => tracing::debug!(job_id = job.id, kind = %job.kind, snooze = ?delay, "job snoozed"),
-        Outcome::Cancelled { reason } => {
-            tracing::info!(job_id = job.id, kind = %job.kind, reason = %reason, "job cancelled")
-        }
+        Outcome::Completed => tracing::debug!("job completed"),
+        Outcome::Retry { delay, error } => tracing::info!(retry_in = ?delay, error = %error, "job attempt failed"),
+        Outcome::Failed { error } => tracing::warn!(error = %error, "job failed"),
+        Outcome::Snooze { delay } => tracing::debug!(snooze = ?delay, "job snoozed"),
+        Outcome::Cancelled { reason } => tracing::info!(reason = %reason, "job cancelled"),
     }
 }
 
@@ -648,7 +672,9 @@ async fn heartbeat(shared: Arc<Shared>, stop: CancellationToken) {
                 let same_attempt = |id: &JobId| running.get(id).filter(|job| sent.get(id) == Some(&job.attempt));
                 for id in report.lost {
                     if let Some(job) = same_attempt(&id) {
-                        tracing::warn!(job_id = id, "lease lost: stopping the job without writing its result");
+                        job.span.in_scope(|| {
+                            tracing::warn!("lease lost: stopping the job without writing its result");
+                        });
                         job.stop(StopReason::LeaseLost);
                     }
                 }
@@ -658,7 +684,7 @@ async fn heartbeat(shared: Arc<Shared>, stop: CancellationToken) {
                     }
                 }
             }
-            Err(err) => tracing::warn!(error = %err, "renewing leases failed"),
+            Err(err) => tracing::warn!(error = %metarr_errors::Chain(&err), "renewing leases failed"),
         }
     }
 }
@@ -679,7 +705,7 @@ async fn maintenance(shared: Arc<Shared>, stop: CancellationToken) {
                 // statement returns each row to one process only, so the hook runs once.
                 if let Some(hook) = &shared.registry.on_failed {
                     for job in rescued.iter().filter(|job| job.state == JobState::Failed) {
-                        tokio::spawn(hook(job.clone()));
+                        tokio::spawn(hook(job.clone()).instrument(job_span(job)));
                     }
                 }
                 let events = rescued
@@ -699,12 +725,12 @@ async fn maintenance(shared: Arc<Shared>, stop: CancellationToken) {
                 shared.queue.wake_workers();
             }
             Ok(_) => {}
-            Err(err) => tracing::warn!(error = %err, "rescuing expired leases failed"),
+            Err(err) => tracing::warn!(error = %metarr_errors::Chain(&err), "rescuing expired leases failed"),
         }
         if shared.config.run_scheduler
             && let Err(err) = shared.queue.fire_due_schedules().await
         {
-            tracing::warn!(error = %err, "firing schedules failed");
+            tracing::warn!(error = %metarr_errors::Chain(&err), "firing schedules failed");
         }
     }
 }

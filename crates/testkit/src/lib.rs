@@ -1,5 +1,7 @@
-//! Test support shared by every crate's tests: the one rule for optional tools, and a lock
-//! that keeps heavyweight tests one at a time under any test runner.
+//! Test support shared by the crates' tests: the one rule for optional tools, a lock that
+//! keeps heavyweight tests one at a time under any test runner, a PostgreSQL schema per test
+//! (`postgres`, feature `postgres`), and Kodi: a real headless one and a faithful stand-in
+//! (`kodi`, feature `kodi`).
 //!
 //! **The rule.** A test that needs a tool which may be missing (PostgreSQL through
 //! `TEST_DATABASE_URL`, `ffmpeg`/`ffprobe`, Kodi, Chromium, aiosmtpd) calls [`require`] or
@@ -7,7 +9,13 @@
 //! to install it; when `CI` is set to any non-empty value the test fails instead, because a
 //! green run that skipped would prove nothing.
 //!
-//! This crate is a dev-dependency only; nothing in it ships.
+//! This crate is a dev-dependency only; nothing in it ships. It depends on no crate of the
+//! workspace, so that no crate's tests link a second copy of the crate under test.
+
+#[cfg(feature = "kodi")]
+pub mod kodi;
+#[cfg(feature = "postgres")]
+pub mod postgres;
 
 use std::fs::File;
 use std::path::PathBuf;
@@ -47,6 +55,16 @@ pub fn runs(program: &str, arg: &str) -> bool {
         .stderr(std::process::Stdio::null())
         .status()
         .is_ok_and(|status| status.success())
+}
+
+/// A loopback TCP port nobody listens on right now: bound, read and closed again. A
+/// connection to it is refused (until something else happens to bind it), and a server
+/// started by the test can take it.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("binding a free loopback port")
+        .port()
 }
 
 /// Holds a machine-wide lock named `name` until dropped.

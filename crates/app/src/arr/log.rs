@@ -2,11 +2,11 @@
 //! raw body, what Metarr did with it and the jobs it created. Nothing is silently dropped.
 
 use crate::catalogue::{CatalogueError, Result, now_ms, time_from_ms};
-use crate::db::{Db, Row, Tx};
+use crate::db::{Db, JsonText, Tx};
 use metarr_queue::JobId;
 use serde::Serialize;
 
-/// A log entry (DESIGN §6), plus the HTTP status it was answered with.
+/// A log entry (docs/contracts.md, "Webhook log entry"), with the HTTP status it was answered with.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct WebhookEvent {
     pub id: i64,
@@ -21,17 +21,32 @@ pub struct WebhookEvent {
 
 const COLUMNS: &str = "id, received_at, source, event_type, status, outcome, job_ids, body";
 
-fn from_row(row: &Row) -> Result<WebhookEvent> {
-    Ok(WebhookEvent {
-        id: row.int("id")?,
-        received_at: time_from_ms(row.int("received_at")?),
-        source: row.text("source")?,
-        event_type: row.opt_text("event_type")?,
-        status: row.int("status")?,
-        outcome: row.text("outcome")?,
-        job_ids: row.json("job_ids")?,
-        body: row.text("body")?,
-    })
+/// A `webhook_events` row as [`COLUMNS`] reads it.
+#[derive(sqlx::FromRow)]
+struct EventRow {
+    id: i64,
+    received_at: i64,
+    source: String,
+    event_type: Option<String>,
+    status: i64,
+    outcome: String,
+    job_ids: JsonText<Vec<JobId>>,
+    body: String,
+}
+
+impl From<EventRow> for WebhookEvent {
+    fn from(row: EventRow) -> WebhookEvent {
+        WebhookEvent {
+            id: row.id,
+            received_at: time_from_ms(row.received_at),
+            source: row.source,
+            event_type: row.event_type,
+            status: row.status,
+            outcome: row.outcome,
+            job_ids: row.job_ids.0,
+            body: row.body,
+        }
+    }
 }
 
 /// What to record about one request.
@@ -47,8 +62,8 @@ pub struct NewEvent<'a> {
 
 /// Records a request inside a transaction; returns its id.
 pub async fn insert(tx: &mut Tx, event: &NewEvent<'_>) -> Result<i64> {
-    let row = tx
-        .fetch_optional(
+    let (id,) = tx
+        .fetch_optional::<(i64,)>(
             "INSERT INTO webhook_events (received_at, source, event_type, status, outcome, body) \
              VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
             &[
@@ -62,7 +77,7 @@ pub async fn insert(tx: &mut Tx, event: &NewEvent<'_>) -> Result<i64> {
         )
         .await?
         .ok_or_else(|| CatalogueError::NotFound("webhook event vanished".into()))?;
-    Ok(row.int("id")?)
+    Ok(id)
 }
 
 /// Records the outcome of acting on an event and the jobs it created.
@@ -93,27 +108,26 @@ pub async fn claim(tx: &mut Tx, id: i64) -> Result<bool> {
 /// Entries, newest first.
 pub async fn list(db: &Db, limit: i64, offset: i64) -> Result<Vec<WebhookEvent>> {
     let rows = db
-        .fetch_all(
+        .fetch_all::<EventRow>(
             &format!("SELECT {COLUMNS} FROM webhook_events ORDER BY id DESC LIMIT $1 OFFSET $2"),
             &[limit.into(), offset.into()],
         )
         .await?;
-    rows.iter().map(from_row).collect()
+    Ok(rows.into_iter().map(WebhookEvent::from).collect())
 }
 
 /// How many entries there are.
 pub async fn count(db: &Db) -> Result<i64> {
-    let row = db.fetch_optional("SELECT count(*) AS n FROM webhook_events", &[]).await?;
-    Ok(row.map(|row| row.int("n")).transpose()?.unwrap_or(0))
+    let (n,): (i64,) = db.fetch_optional("SELECT count(*) AS n FROM webhook_events", &[]).await?.unwrap_or((0,));
+    Ok(n)
 }
 
 /// One entry.
 pub async fn get(db: &Db, id: i64) -> Result<WebhookEvent> {
-    let row = db.fetch_optional(&format!("SELECT {COLUMNS} FROM webhook_events WHERE id = $1"), &[id.into()]).await?;
-    row.as_ref()
-        .map(from_row)
-        .transpose()?
-        .ok_or_else(|| CatalogueError::NotFound(format!("webhook event {id} not found")))
+    let row = db
+        .fetch_optional::<EventRow>(&format!("SELECT {COLUMNS} FROM webhook_events WHERE id = $1"), &[id.into()])
+        .await?;
+    row.map(WebhookEvent::from).ok_or_else(|| CatalogueError::NotFound(format!("webhook event {id} not found")))
 }
 
 /// The time unit of `received_at`, for callers that stamp before parsing.

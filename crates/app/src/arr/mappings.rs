@@ -2,10 +2,10 @@
 
 use super::paths::{self, Mapping, SplitPath};
 use crate::catalogue::{CatalogueError, Result, now_ms};
-use crate::db::{Db, Row};
+use crate::db::Db;
 use serde::{Deserialize, Serialize};
 
-/// A mapping as the API shows it (DESIGN §6).
+/// A mapping as the API shows it (docs/contracts.md, "Path mapping").
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct PathMapping {
     pub id: i64,
@@ -27,8 +27,18 @@ impl From<&PathMapping> for Mapping {
     }
 }
 
-fn from_row(row: &Row) -> Result<PathMapping> {
-    Ok(PathMapping { id: row.int("id")?, remote_path: row.text("remote_path")?, local_path: row.text("local_path")? })
+/// A `path_mappings` row (`id, remote_path, local_path`).
+#[derive(sqlx::FromRow)]
+struct MappingRow {
+    id: i64,
+    remote_path: String,
+    local_path: String,
+}
+
+impl From<MappingRow> for PathMapping {
+    fn from(row: MappingRow) -> PathMapping {
+        PathMapping { id: row.id, remote_path: row.remote_path, local_path: row.local_path }
+    }
 }
 
 pub use crate::limits::MAX_PATH_CHARS;
@@ -57,8 +67,9 @@ fn validate(input: &PathMappingInput) -> Result<(String, String)> {
 
 /// Every mapping, by id.
 pub async fn list(db: &Db) -> Result<Vec<PathMapping>> {
-    let rows = db.fetch_all("SELECT id, remote_path, local_path FROM path_mappings ORDER BY id", &[]).await?;
-    rows.iter().map(from_row).collect()
+    let rows =
+        db.fetch_all::<MappingRow>("SELECT id, remote_path, local_path FROM path_mappings ORDER BY id", &[]).await?;
+    Ok(rows.into_iter().map(PathMapping::from).collect())
 }
 
 /// Every mapping in the form the pure path logic takes.
@@ -68,12 +79,13 @@ pub async fn all(db: &Db) -> Result<Vec<Mapping>> {
 
 /// One mapping.
 pub async fn get(db: &Db, id: i64) -> Result<PathMapping> {
-    let row =
-        db.fetch_optional("SELECT id, remote_path, local_path FROM path_mappings WHERE id = $1", &[id.into()]).await?;
-    row.as_ref()
-        .map(from_row)
-        .transpose()?
-        .ok_or_else(|| CatalogueError::NotFound(format!("path mapping {id} not found")))
+    let row = db
+        .fetch_optional::<MappingRow>(
+            "SELECT id, remote_path, local_path FROM path_mappings WHERE id = $1",
+            &[id.into()],
+        )
+        .await?;
+    row.map(PathMapping::from).ok_or_else(|| CatalogueError::NotFound(format!("path mapping {id} not found")))
 }
 
 fn conflict(remote: &str) -> impl FnOnce(crate::db::DbError) -> CatalogueError + '_ {
@@ -91,36 +103,36 @@ pub async fn create(db: &Db, input: &PathMappingInput) -> Result<PathMapping> {
     let (remote, local) = validate(input)?;
     let now = now_ms();
     let rows = db
-        .write(
+        .write::<MappingRow>(
             "INSERT INTO path_mappings (remote_path, local_path, created_at, updated_at) VALUES ($1, $2, $3, $3) \
              RETURNING id, remote_path, local_path",
             &[remote.as_str().into(), local.into(), now.into()],
         )
         .await
         .map_err(conflict(&remote))?;
-    rows.first().map(from_row).transpose()?.ok_or_else(|| CatalogueError::NotFound("mapping vanished".into()))
+    rows.into_iter().next().map(PathMapping::from).ok_or_else(|| CatalogueError::NotFound("mapping vanished".into()))
 }
 
 /// Replaces a mapping.
 pub async fn update(db: &Db, id: i64, input: &PathMappingInput) -> Result<PathMapping> {
     let (remote, local) = validate(input)?;
     let rows = db
-        .write(
+        .write::<MappingRow>(
             "UPDATE path_mappings SET remote_path = $1, local_path = $2, updated_at = $3 WHERE id = $4 \
              RETURNING id, remote_path, local_path",
             &[remote.as_str().into(), local.into(), now_ms().into(), id.into()],
         )
         .await
         .map_err(conflict(&remote))?;
-    rows.first()
-        .map(from_row)
-        .transpose()?
+    rows.into_iter()
+        .next()
+        .map(PathMapping::from)
         .ok_or_else(|| CatalogueError::NotFound(format!("path mapping {id} not found")))
 }
 
 /// Deletes a mapping.
 pub async fn delete(db: &Db, id: i64) -> Result<()> {
-    let rows = db.write("DELETE FROM path_mappings WHERE id = $1 RETURNING id", &[id.into()]).await?;
+    let rows = db.write::<(i64,)>("DELETE FROM path_mappings WHERE id = $1 RETURNING id", &[id.into()]).await?;
     if rows.is_empty() {
         return Err(CatalogueError::NotFound(format!("path mapping {id} not found")));
     }

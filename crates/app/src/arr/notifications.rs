@@ -3,7 +3,7 @@
 //! and a PUT that omits a secret (or sends `"set"` back) keeps the stored one.
 
 use crate::catalogue::{CatalogueError, Result, now_ms};
-use crate::db::Db;
+use crate::db::{Db, JsonText};
 use crate::secret::SecretInput;
 use metarr_notify::{DiscordSettings, EmailSettings, EmailTls, EventKind, PushoverSettings};
 use serde::{Deserialize, Serialize};
@@ -122,7 +122,8 @@ pub struct ServiceConfig {
     stored: Stored,
 }
 
-/// A service as the API shows it (DESIGN §6), secrets as `"set"` or `null`.
+/// A service as the API shows it (docs/contracts.md, "Notification service"), secrets as
+/// `"set"` or `null`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ServiceView {
     pub service: &'static str,
@@ -282,19 +283,28 @@ fn is_http_url(url: &str) -> bool {
     url.starts_with("https://") || url.starts_with("http://")
 }
 
+/// A `notification_services` row; `settings` stays text, read leniently.
+#[derive(sqlx::FromRow)]
+struct ServiceRow {
+    service: String,
+    enabled: bool,
+    events: JsonText<Vec<String>>,
+    settings: String,
+}
+
 /// Every service, configured or not.
 pub async fn list(db: &Db) -> Result<Vec<ServiceConfig>> {
-    let rows = db.fetch_all("SELECT service, enabled, events, settings FROM notification_services", &[]).await?;
+    let rows =
+        db.fetch_all::<ServiceRow>("SELECT service, enabled, events, settings FROM notification_services", &[]).await?;
     let mut configs: Vec<ServiceConfig> = Service::ALL.into_iter().map(ServiceConfig::unconfigured).collect();
-    for row in &rows {
-        let Ok(service) = Service::parse(&row.text("service")?) else {
+    for row in rows {
+        let Ok(service) = Service::parse(&row.service) else {
             continue;
         };
-        let names: Vec<String> = row.json("events")?;
         // A name a later version dropped is skipped rather than failing the whole list.
-        let events = names.iter().filter_map(|name| EventKind::parse(name)).collect();
-        let stored: Stored = serde_json::from_str(&row.text("settings")?).unwrap_or_default();
-        let config = ServiceConfig { service, enabled: row.bool("enabled")?, events, stored };
+        let events = row.events.0.iter().filter_map(|name| EventKind::parse(name)).collect();
+        let stored: Stored = serde_json::from_str(&row.settings).unwrap_or_default();
+        let config = ServiceConfig { service, enabled: row.enabled, events, stored };
         if let Some(slot) = configs.iter_mut().find(|c| c.service == service) {
             *slot = config;
         }

@@ -7,6 +7,8 @@
 //! compare case-insensitively (as Windows itself does), and `..` is resolved lexically so that a
 //! webhook cannot name a path outside a root by climbing out of it.
 
+use crate::ids::LibraryId;
+
 /// How a path is anchored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Anchor {
@@ -139,7 +141,7 @@ pub fn map_path(path: &str, mappings: &[Mapping]) -> Mapped {
 /// A library root, as far as path logic cares.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Root {
-    pub library_id: i64,
+    pub library_id: LibraryId,
     pub path: String,
 }
 
@@ -147,9 +149,9 @@ pub struct Root {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Landing {
     /// Inside a library: the library and the movie folder (its first level below the root).
-    Inside { library_id: i64, movie_folder: String },
+    Inside { library_id: LibraryId, movie_folder: String },
     /// Exactly a library root: no movie folder.
-    IsRoot { library_id: i64 },
+    IsRoot { library_id: LibraryId },
     /// Not a local absolute path (an unmapped Windows path, or a relative one).
     NotLocal,
     /// In no library.
@@ -273,9 +275,9 @@ mod tests {
 
     fn roots() -> Vec<Root> {
         vec![
-            Root { library_id: 1, path: "/movies".into() },
-            Root { library_id: 2, path: "/movies/4k".into() },
-            Root { library_id: 3, path: "/srv/films/".into() },
+            Root { library_id: LibraryId(1), path: "/movies".into() },
+            Root { library_id: LibraryId(2), path: "/movies/4k".into() },
+            Root { library_id: LibraryId(3), path: "/srv/films/".into() },
         ]
     }
 
@@ -283,15 +285,15 @@ mod tests {
     fn locate_finds_the_deepest_root_and_the_movie_folder() {
         assert_eq!(
             locate("/movies/A (2000)/a.mkv", &roots()),
-            Landing::Inside { library_id: 1, movie_folder: "/movies/A (2000)".into() }
+            Landing::Inside { library_id: LibraryId(1), movie_folder: "/movies/A (2000)".into() }
         );
         assert_eq!(
             locate("/movies/4k/B (2001)", &roots()),
-            Landing::Inside { library_id: 2, movie_folder: "/movies/4k/B (2001)".into() }
+            Landing::Inside { library_id: LibraryId(2), movie_folder: "/movies/4k/B (2001)".into() }
         );
         assert_eq!(
             locate("/srv/films/C/c.mkv", &roots()),
-            Landing::Inside { library_id: 3, movie_folder: "/srv/films/C".into() }
+            Landing::Inside { library_id: LibraryId(3), movie_folder: "/srv/films/C".into() }
         );
     }
 
@@ -303,7 +305,7 @@ mod tests {
 
     #[test]
     fn locate_reports_roots_and_foreign_paths() {
-        assert_eq!(locate("/movies/", &roots()), Landing::IsRoot { library_id: 1 });
+        assert_eq!(locate("/movies/", &roots()), Landing::IsRoot { library_id: LibraryId(1) });
         assert_eq!(locate("D:\\Movies\\A", &roots()), Landing::NotLocal);
         assert_eq!(locate("relative/A", &roots()), Landing::NotLocal);
         assert_eq!(locate("/movies/../etc", &roots()), Landing::Outside);

@@ -1,4 +1,5 @@
-//! What Radarr and Sonarr send (PEERS.md §1), parsed per event into the essentials Metarr acts on.
+//! What Radarr and Sonarr send (docs/peers/radarr-sonarr.md), parsed per event into the
+//! essentials Metarr acts on.
 //!
 //! The body is first read as a JSON value, because `eventType` comes *last* (derived-class
 //! fields first) and because one field changes type between events: `deletedFiles` is an array

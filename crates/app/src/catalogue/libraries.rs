@@ -1,15 +1,17 @@
 //! Libraries: a named root folder of movies, with its ignore patterns.
 
 use super::{CatalogueError, Result, now_ms};
-use crate::db::{Db, Row, Value};
+use crate::catalogue::scans::ScanPhase;
+use crate::db::{Db, JsonText, Param};
+use crate::ids::{LibraryId, ScanId};
 use crate::limits;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
-/// A library as the API shows it (DESIGN §6).
+/// A library as the API shows it (docs/contracts.md, "Library").
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Library {
-    pub id: i64,
+    pub id: LibraryId,
     pub name: String,
     pub path: String,
     pub kind: String,
@@ -55,49 +57,75 @@ fn default_enabled() -> bool {
     true
 }
 
-fn from_row(row: &Row) -> Result<Library> {
-    Ok(Library {
-        id: row.int("id")?,
-        name: row.text("name")?,
-        path: row.text("path")?,
-        kind: row.text("kind")?,
-        enabled: row.bool("enabled")?,
-        ignore_patterns: row.json("ignore_patterns")?,
-    })
+/// A `libraries` row as [`COLUMNS`] selects it.
+#[derive(sqlx::FromRow)]
+struct LibraryRow {
+    id: LibraryId,
+    name: String,
+    path: String,
+    kind: String,
+    enabled: bool,
+    ignore_patterns: JsonText<Vec<String>>,
+}
+
+impl From<LibraryRow> for Library {
+    fn from(row: LibraryRow) -> Library {
+        Library {
+            id: row.id,
+            name: row.name,
+            path: row.path,
+            kind: row.kind,
+            enabled: row.enabled,
+            ignore_patterns: row.ignore_patterns.0,
+        }
+    }
+}
+
+/// A library with the phase of one of its scans.
+#[derive(sqlx::FromRow)]
+struct LibraryOfScan {
+    #[sqlx(flatten)]
+    library: LibraryRow,
+    #[sqlx(try_from = "String")]
+    phase: ScanPhase,
 }
 
 const COLUMNS: &str = "id, name, path, kind, enabled, ignore_patterns";
 
 /// Every library, by id.
 pub async fn list(db: &Db) -> Result<Vec<Library>> {
-    let rows = db.fetch_all(&format!("SELECT {COLUMNS} FROM libraries ORDER BY id"), &[]).await?;
-    rows.iter().map(from_row).collect()
+    let rows = db.fetch_all::<LibraryRow>(&format!("SELECT {COLUMNS} FROM libraries ORDER BY id"), &[]).await?;
+    Ok(rows.into_iter().map(Library::from).collect())
 }
 
 /// One library.
-pub async fn get(db: &Db, id: i64) -> Result<Library> {
-    let row = db.fetch_optional(&format!("SELECT {COLUMNS} FROM libraries WHERE id = $1"), &[id.into()]).await?;
-    row.as_ref().map(from_row).transpose()?.ok_or_else(|| CatalogueError::NotFound(format!("library {id} not found")))
+pub async fn get(db: &Db, id: LibraryId) -> Result<Library> {
+    let row = db
+        .fetch_optional::<LibraryRow>(&format!("SELECT {COLUMNS} FROM libraries WHERE id = $1"), &[id.into()])
+        .await?;
+    row.map(Library::from).ok_or_else(|| CatalogueError::NotFound(format!("library {id} not found")))
 }
 
 /// The library a scan runs over, with the scan's phase: the one read each scan job starts with.
-pub async fn of_scan(db: &Db, scan_id: i64) -> Result<(Library, String)> {
+pub async fn of_scan(db: &Db, scan_id: ScanId) -> Result<(Library, ScanPhase)> {
     let row = db
-        .fetch_optional(
+        .fetch_optional::<LibraryOfScan>(
             "SELECT l.id, l.name, l.path, l.kind, l.enabled, l.ignore_patterns, s.phase \
              FROM scans s JOIN libraries l ON l.id = s.library_id WHERE s.id = $1",
             &[scan_id.into()],
         )
         .await?
         .ok_or_else(|| CatalogueError::NotFound(format!("scan {scan_id} or its library not found")))?;
-    Ok((from_row(&row)?, row.text("phase")?))
+    Ok((row.library.into(), row.phase))
 }
 
 /// The library whose root is exactly this folder, if any.
 pub async fn find_by_path(db: &Db, path: &Path) -> Result<Option<Library>> {
     let path = path.to_string_lossy().into_owned();
-    let row = db.fetch_optional(&format!("SELECT {COLUMNS} FROM libraries WHERE path = $1"), &[path.into()]).await?;
-    row.as_ref().map(from_row).transpose()
+    let row = db
+        .fetch_optional::<LibraryRow>(&format!("SELECT {COLUMNS} FROM libraries WHERE path = $1"), &[path.into()])
+        .await?;
+    Ok(row.map(Library::from))
 }
 
 /// Checks the input and returns the canonical root. `data_dir` is Metarr's own data directory
@@ -106,7 +134,7 @@ pub async fn find_by_path(db: &Db, path: &Path) -> Result<Option<Library>> {
 async fn validate(
     db: &Db,
     input: &LibraryInput,
-    except_id: Option<i64>,
+    except_id: Option<LibraryId>,
     data_dir: Option<&Path>,
 ) -> Result<(String, PathBuf)> {
     let invalid = |err: limits::TextError| CatalogueError::Invalid(err.to_string());
@@ -205,7 +233,7 @@ async fn insert(db: &Db, input: &LibraryInput, data_dir: Option<&Path>) -> Resul
     let now = now_ms();
     let patterns = serde_json::to_string(&input.ignore_patterns).expect("strings always serialise");
     let rows = db
-        .write(
+        .write::<LibraryRow>(
             &format!(
                 "INSERT INTO libraries (name, path, kind, enabled, ignore_patterns, created_at, updated_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING {COLUMNS}"
@@ -227,24 +255,24 @@ async fn insert(db: &Db, input: &LibraryInput, data_dir: Option<&Path>) -> Resul
                 err.into()
             }
         })?;
-    rows.first().map(from_row).transpose()?.ok_or_else(|| CatalogueError::NotFound("library vanished".into()))
+    rows.into_iter().next().map(Library::from).ok_or_else(|| CatalogueError::NotFound("library vanished".into()))
 }
 
 /// Replaces a library's settings, with no data directory to keep apart from (see [`create`]).
-pub async fn update(db: &Db, id: i64, input: &LibraryInput) -> Result<Library> {
+pub async fn update(db: &Db, id: LibraryId, input: &LibraryInput) -> Result<Library> {
     replace(db, id, input, None).await
 }
 
 /// Replaces a library's settings; the new root must stay apart from `data_dir`.
-pub async fn update_apart_from(db: &Db, id: i64, input: &LibraryInput, data_dir: &Path) -> Result<Library> {
+pub async fn update_apart_from(db: &Db, id: LibraryId, input: &LibraryInput, data_dir: &Path) -> Result<Library> {
     replace(db, id, input, Some(data_dir)).await
 }
 
-async fn replace(db: &Db, id: i64, input: &LibraryInput, data_dir: Option<&Path>) -> Result<Library> {
+async fn replace(db: &Db, id: LibraryId, input: &LibraryInput, data_dir: Option<&Path>) -> Result<Library> {
     get(db, id).await?;
     let (name, root) = validate(db, input, Some(id), data_dir).await?;
     let patterns = serde_json::to_string(&input.ignore_patterns).expect("strings always serialise");
-    let params: Vec<Value> = vec![
+    let params: Vec<Param> = vec![
         name.into(),
         root.to_string_lossy().into_owned().into(),
         input.enabled.into(),
@@ -253,7 +281,7 @@ async fn replace(db: &Db, id: i64, input: &LibraryInput, data_dir: Option<&Path>
         id.into(),
     ];
     let rows = db
-        .write(
+        .write::<LibraryRow>(
             &format!(
                 "UPDATE libraries SET name = $1, path = $2, enabled = $3, ignore_patterns = $4, updated_at = $5 \
                  WHERE id = $6 RETURNING {COLUMNS}"
@@ -261,11 +289,14 @@ async fn replace(db: &Db, id: i64, input: &LibraryInput, data_dir: Option<&Path>
             &params,
         )
         .await?;
-    rows.first().map(from_row).transpose()?.ok_or_else(|| CatalogueError::NotFound(format!("library {id} not found")))
+    rows.into_iter()
+        .next()
+        .map(Library::from)
+        .ok_or_else(|| CatalogueError::NotFound(format!("library {id} not found")))
 }
 
 /// Deletes a library and its catalogue rows (never a file on disk).
-pub async fn delete(db: &Db, id: i64) -> Result<()> {
+pub async fn delete(db: &Db, id: LibraryId) -> Result<()> {
     get(db, id).await?;
     let mut tx = db.begin().await?;
     // Children first: SQLite enforces ON DELETE CASCADE only with foreign_keys on.
@@ -286,16 +317,15 @@ pub struct MovieCounts {
 }
 
 /// Movie counts of every library that has movies, by library id (one grouped query).
-pub async fn movie_counts(db: &Db) -> Result<std::collections::HashMap<i64, MovieCounts>> {
-    let rows = db
+pub async fn movie_counts(db: &Db) -> Result<std::collections::HashMap<LibraryId, MovieCounts>> {
+    // PostgreSQL's SUM of integers is numeric: cast it back to the BIGINT both backends decode.
+    let rows: Vec<(LibraryId, i64, i64)> = db
         .fetch_all(
             "SELECT library_id, COUNT(*) AS total, \
-             COALESCE(SUM(CASE WHEN missing THEN 1 ELSE 0 END), 0) AS missing \
+             CAST(COALESCE(SUM(CASE WHEN missing THEN 1 ELSE 0 END), 0) AS BIGINT) AS missing \
              FROM movies GROUP BY library_id",
             &[],
         )
         .await?;
-    rows.iter()
-        .map(|row| Ok((row.int("library_id")?, MovieCounts { total: row.int("total")?, missing: row.int("missing")? })))
-        .collect()
+    Ok(rows.into_iter().map(|(library_id, total, missing)| (library_id, MovieCounts { total, missing })).collect())
 }

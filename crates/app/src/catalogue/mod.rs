@@ -20,6 +20,10 @@ pub enum CatalogueError {
     /// The change conflicts with the current state.
     #[error("{0}")]
     Conflict(String),
+    /// A fault of Metarr's own, not of the input (a blocking task that panicked): answered 500
+    /// and logged, never shown as the caller's mistake.
+    #[error("{0}")]
+    Internal(String),
     /// The database failed.
     #[error(transparent)]
     Db(#[from] DbError),

@@ -3,8 +3,10 @@
 //! A field the user edits is locked: the scanner (and later enrichment) never changes it again.
 
 use super::{CatalogueError, Result, now_ms};
-use crate::db::{Db, Row, Tx, Value};
+use crate::db::{Db, JsonText, Param, Tx};
+use crate::ids::{LibraryId, MovieId, ScanId};
 use crate::limits;
+use metarr_media::FileCategory;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeSet, HashMap};
 
@@ -130,11 +132,11 @@ impl Fields {
     }
 }
 
-/// A movie in a list (DESIGN §6).
+/// A movie in a list (docs/contracts.md, "Movie").
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct MovieSummary {
-    pub id: i64,
-    pub library_id: i64,
+    pub id: MovieId,
+    pub library_id: LibraryId,
     pub title: String,
     pub year: Option<i64>,
     pub tmdb_id: Option<i64>,
@@ -181,7 +183,7 @@ pub struct FileRef {
     pub size: i64,
 }
 
-/// A movie in detail (DESIGN §6).
+/// A movie in detail (docs/contracts.md, "Movie").
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct MovieDetail {
     #[serde(flatten)]
@@ -198,6 +200,9 @@ pub struct MovieDetail {
     pub assets: Vec<AssetRef>,
     pub subtitles: Vec<SubtitleRef>,
     pub streams: serde_json::Value,
+    /// The same stream details, typed, for the web UI (the API shows [`MovieDetail::streams`]).
+    #[serde(skip)]
+    pub stream_details: Option<metarr_probe::StreamDetails>,
     pub unknown_files: Vec<UnknownFile>,
     pub files: Vec<FileRef>,
     pub warnings: Vec<String>,
@@ -207,24 +212,76 @@ const SUMMARY: &str = "id, library_id, title, year, tmdb_id, imdb_id, folder, vi
 const DETAIL: &str = "id, library_id, title, year, tmdb_id, imdb_id, folder, video, missing, original_title, \
     sort_title, plot, outline, tagline, runtime, premiered, genres, locks, warnings";
 
-fn summary_from_row(row: &Row) -> Result<MovieSummary> {
-    Ok(MovieSummary {
-        id: row.int("id")?,
-        library_id: row.int("library_id")?,
-        title: row.text("title")?,
-        year: row.opt_int("year")?,
-        tmdb_id: row.opt_int("tmdb_id")?,
-        imdb_id: row.opt_text("imdb_id")?,
-        folder: row.text("folder")?,
-        video: row.opt_text("video")?,
-        missing: row.bool("missing")?,
-    })
+/// A row of [`SUMMARY`].
+#[derive(sqlx::FromRow)]
+struct SummaryRow {
+    id: MovieId,
+    library_id: LibraryId,
+    title: String,
+    year: Option<i64>,
+    tmdb_id: Option<i64>,
+    imdb_id: Option<String>,
+    folder: String,
+    video: Option<String>,
+    missing: bool,
+}
+
+impl From<SummaryRow> for MovieSummary {
+    fn from(row: SummaryRow) -> MovieSummary {
+        MovieSummary {
+            id: row.id,
+            library_id: row.library_id,
+            title: row.title,
+            year: row.year,
+            tmdb_id: row.tmdb_id,
+            imdb_id: row.imdb_id,
+            folder: row.folder,
+            video: row.video,
+            missing: row.missing,
+        }
+    }
+}
+
+/// A row of [`DETAIL`].
+#[derive(sqlx::FromRow)]
+struct DetailRow {
+    #[sqlx(flatten)]
+    summary: SummaryRow,
+    original_title: Option<String>,
+    sort_title: Option<String>,
+    plot: Option<String>,
+    outline: Option<String>,
+    tagline: Option<String>,
+    runtime: Option<i64>,
+    premiered: Option<String>,
+    genres: JsonText<Vec<String>>,
+    locks: JsonText<Vec<String>>,
+    warnings: JsonText<Vec<String>>,
+}
+
+/// A file of the detail view, with its asset's dimensions.
+#[derive(sqlx::FromRow)]
+struct DetailFileRow {
+    path: String,
+    #[sqlx(try_from = "String")]
+    category: FileCategory,
+    role: Option<String>,
+    slot: Option<String>,
+    slot_index: Option<i64>,
+    language: Option<String>,
+    forced: bool,
+    sdh: bool,
+    size: i64,
+    sha256: Option<String>,
+    streams: Option<String>,
+    width: Option<i64>,
+    height: Option<i64>,
 }
 
 /// Filters for the movie list.
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct MovieFilter {
-    pub library_id: Option<i64>,
+    pub library_id: Option<LibraryId>,
     /// Case-insensitive title search.
     pub q: Option<String>,
     pub missing: Option<bool>,
@@ -237,7 +294,7 @@ pub struct MovieFilter {
 /// A page of movies by title, and how many match in all.
 pub async fn list(db: &Db, filter: &MovieFilter) -> Result<(Vec<MovieSummary>, i64)> {
     let mut conditions = vec!["removed = false".to_owned()];
-    let mut params: Vec<Value> = Vec::new();
+    let mut params: Vec<Param> = Vec::new();
     if let Some(library_id) = filter.library_id {
         params.push(library_id.into());
         conditions.push(format!("library_id = ${}", params.len()));
@@ -258,19 +315,17 @@ pub async fn list(db: &Db, filter: &MovieFilter) -> Result<(Vec<MovieSummary>, i
         None => {}
     }
     let filter_sql = conditions.join(" AND ");
-    let total = db
+    let (total,): (i64,) = db
         .fetch_optional(&format!("SELECT count(*) AS n FROM movies WHERE {filter_sql}"), &params)
         .await?
-        .map(|row| row.int("n"))
-        .transpose()?
-        .unwrap_or(0);
+        .unwrap_or((0,));
     let limit = filter.limit.unwrap_or(50).clamp(1, 500);
     let offset = filter.offset.unwrap_or(0).max(0);
     params.push(limit.into());
     params.push(offset.into());
     let n = params.len();
     let rows = db
-        .fetch_all(
+        .fetch_all::<SummaryRow>(
             &format!(
                 "SELECT {SUMMARY} FROM movies WHERE {filter_sql} ORDER BY lower(title), year, id LIMIT ${} OFFSET ${}",
                 n - 1,
@@ -279,17 +334,17 @@ pub async fn list(db: &Db, filter: &MovieFilter) -> Result<(Vec<MovieSummary>, i
             &params,
         )
         .await?;
-    Ok((rows.iter().map(summary_from_row).collect::<Result<_>>()?, total))
+    Ok((rows.into_iter().map(MovieSummary::from).collect(), total))
 }
 
 /// One movie with its files, streams and assets.
-pub async fn detail(db: &Db, id: i64) -> Result<MovieDetail> {
+pub async fn detail(db: &Db, id: MovieId) -> Result<MovieDetail> {
     let row = db
-        .fetch_optional(&format!("SELECT {DETAIL} FROM movies WHERE id = $1"), &[id.into()])
+        .fetch_optional::<DetailRow>(&format!("SELECT {DETAIL} FROM movies WHERE id = $1"), &[id.into()])
         .await?
         .ok_or_else(|| CatalogueError::NotFound(format!("movie {id} not found")))?;
     let files = db
-        .fetch_all(
+        .fetch_all::<DetailFileRow>(
             "SELECT f.path, f.category, f.role, f.slot, f.slot_index, f.language, f.forced, f.sdh, f.size, f.sha256, \
                  f.streams, a.width, a.height \
              FROM media_files f LEFT JOIN assets a ON a.sha256 = f.sha256 \
@@ -302,64 +357,62 @@ pub async fn detail(db: &Db, id: i64) -> Result<MovieDetail> {
     let mut unknown_files = Vec::new();
     let mut file_refs = Vec::new();
     let mut streams = serde_json::json!({ "video": [], "audio": [], "subtitle": [] });
-    let video = row.opt_text("video")?;
-    for file in &files {
-        let path = file.text("path")?;
-        let category = file.text("category")?;
+    let mut stream_details = None;
+    let video = row.summary.video.clone();
+    for file in files {
+        let path = file.path;
         file_refs.push(FileRef {
             path: path.clone(),
-            category: category.clone(),
-            role: file.opt_text("role")?,
-            size: file.int("size")?,
+            category: file.category.as_str().to_owned(),
+            role: file.role.clone(),
+            size: file.size,
         });
-        match category.as_str() {
-            "artwork" => assets.push(AssetRef {
-                kind: file.opt_text("slot")?.unwrap_or_default(),
-                index: file.opt_int("slot_index")?,
-                sha256: file.opt_text("sha256")?,
-                width: file.opt_int("width")?,
-                height: file.opt_int("height")?,
+        match file.category {
+            FileCategory::Artwork => assets.push(AssetRef {
+                kind: file.slot.unwrap_or_default(),
+                index: file.slot_index,
+                sha256: file.sha256,
+                width: file.width,
+                height: file.height,
                 path,
             }),
-            "subtitle" => subtitles.push(SubtitleRef {
-                path,
-                language: file.opt_text("language")?,
-                forced: file.bool("forced")?,
-                sdh: file.bool("sdh")?,
-            }),
-            "unknown" => {
-                unknown_files.push(UnknownFile { path, size: file.int("size")?, category: file.opt_text("role")? })
+            FileCategory::Subtitle => {
+                subtitles.push(SubtitleRef { path, language: file.language, forced: file.forced, sdh: file.sdh })
             }
-            "video" if Some(&path) == video.as_ref() => {
-                if let Some(text) = file.opt_text("streams")? {
+            FileCategory::Unknown => unknown_files.push(UnknownFile { path, size: file.size, category: file.role }),
+            FileCategory::Video if Some(&path) == video.as_ref() => {
+                if let Some(text) = file.streams {
                     streams = streams_json(&text).unwrap_or(streams);
+                    stream_details = serde_json::from_str(&text).ok();
                 }
             }
             _ => {}
         }
     }
     Ok(MovieDetail {
-        summary: summary_from_row(&row)?,
-        original_title: row.opt_text("original_title")?,
-        sort_title: row.opt_text("sort_title")?,
-        plot: row.opt_text("plot")?,
-        outline: row.opt_text("outline")?,
-        tagline: row.opt_text("tagline")?,
-        runtime: row.opt_int("runtime")?,
-        premiered: row.opt_text("premiered")?,
-        genres: row.json("genres")?,
-        locks: row.json("locks")?,
+        summary: row.summary.into(),
+        original_title: row.original_title,
+        sort_title: row.sort_title,
+        plot: row.plot,
+        outline: row.outline,
+        tagline: row.tagline,
+        runtime: row.runtime,
+        premiered: row.premiered,
+        genres: row.genres.0,
+        locks: row.locks.0,
         assets,
         subtitles,
         streams,
+        stream_details,
         unknown_files,
         files: file_refs,
-        warnings: row.json("warnings")?,
+        warnings: row.warnings.0,
     })
 }
 
-/// Stored stream details in the detail shape of DESIGN §6: `video`, `audio` and `subtitle`
-/// arrays (the prober's model calls the last one `subtitles`), plus the container fields.
+/// Stored stream details in the detail shape (docs/contracts.md, "Movie"): `video`, `audio`
+/// and `subtitle` arrays (the prober's model calls the last one `subtitles`), plus the
+/// container fields.
 fn streams_json(text: &str) -> Option<serde_json::Value> {
     let mut value: serde_json::Value = serde_json::from_str(text).ok()?;
     let object = value.as_object_mut()?;
@@ -372,13 +425,13 @@ fn streams_json(text: &str) -> Option<serde_json::Value> {
     Some(value)
 }
 
-fn field_params(fields: &Fields) -> Vec<(&'static str, Value)> {
-    let text = |column: &'static str, value: &Option<String>| value.clone().map(|v| (column, Value::Text(v)));
-    let int = |column: &'static str, value: Option<i64>| value.map(|v| (column, Value::Int(v)));
+fn field_params(fields: &Fields) -> Vec<(&'static str, Param)> {
+    let text = |column: &'static str, value: &Option<String>| value.clone().map(|v| (column, Param::Text(v)));
+    let int = |column: &'static str, value: Option<i64>| value.map(|v| (column, Param::Int(v)));
     let genres = fields
         .genres
         .as_ref()
-        .map(|g| ("genres", Value::Text(serde_json::to_string(g).expect("strings always serialise"))));
+        .map(|g| ("genres", Param::Text(serde_json::to_string(g).expect("strings always serialise"))));
     [
         text("title", &fields.title),
         text("original_title", &fields.original_title),
@@ -398,16 +451,16 @@ fn field_params(fields: &Fields) -> Vec<(&'static str, Value)> {
     .collect()
 }
 
-async fn locks_of(tx: &mut Tx, id: i64) -> Result<BTreeSet<String>> {
-    let row = tx
+async fn locks_of(tx: &mut Tx, id: MovieId) -> Result<BTreeSet<String>> {
+    let (locks,): (JsonText<BTreeSet<String>>,) = tx
         .fetch_optional("SELECT locks FROM movies WHERE id = $1", &[id.into()])
         .await?
         .ok_or_else(|| CatalogueError::NotFound(format!("movie {id} not found")))?;
-    Ok(row.json("locks")?)
+    Ok(locks.0)
 }
 
 /// A user's edit: sets the fields and locks each of them.
-pub async fn edit(db: &Db, id: i64, fields: &Fields) -> Result<MovieDetail> {
+pub async fn edit(db: &Db, id: MovieId, fields: &Fields) -> Result<MovieDetail> {
     fields.check()?;
     let params = field_params(fields);
     if params.is_empty() {
@@ -436,7 +489,7 @@ pub async fn edit(db: &Db, id: i64, fields: &Fields) -> Result<MovieDetail> {
 }
 
 /// Locks or unlocks one field.
-pub async fn set_lock(db: &Db, id: i64, field: &str, locked: bool) -> Result<Vec<String>> {
+pub async fn set_lock(db: &Db, id: MovieId, field: &str, locked: bool) -> Result<Vec<String>> {
     if !LOCKABLE.contains(&field) {
         return Err(CatalogueError::Invalid(format!(
             "{field:?} cannot be locked; lockable fields: {}",
@@ -475,11 +528,25 @@ pub struct StoredFile {
     pub probed: bool,
 }
 
+/// A row of [`stored_folder`]'s left join: the file columns are null for a movie with no files.
+#[derive(sqlx::FromRow)]
+struct StoredFileRow {
+    movie_id: MovieId,
+    id: Option<i64>,
+    path: Option<String>,
+    size: Option<i64>,
+    mtime: Option<i64>,
+    inode: Option<i64>,
+    sha256: Option<String>,
+    streams: Option<String>,
+    probed_at: Option<i64>,
+}
+
 /// The movie recorded for a folder, with its files by path.
-pub async fn stored_folder(db: &Db, folder: &str) -> Result<Option<(i64, HashMap<String, StoredFile>)>> {
+pub async fn stored_folder(db: &Db, folder: &str) -> Result<Option<(MovieId, HashMap<String, StoredFile>)>> {
     // One read for the movie and its files: the folder's scan job waits on it.
     let rows = db
-        .fetch_all(
+        .fetch_all::<StoredFileRow>(
             "SELECT m.id AS movie_id, f.id, f.path, f.size, f.mtime, f.inode, f.sha256, f.streams, f.probed_at \
              FROM movies m LEFT JOIN media_files f ON f.movie_id = m.id WHERE m.folder = $1",
             &[folder.into()],
@@ -488,22 +555,24 @@ pub async fn stored_folder(db: &Db, folder: &str) -> Result<Option<(i64, HashMap
     let Some(first) = rows.first() else {
         return Ok(None);
     };
-    let movie_id = first.int("movie_id")?;
+    let movie_id = first.movie_id;
     let mut files = HashMap::with_capacity(rows.len());
     for row in rows {
-        if row.opt_int("id")?.is_none() {
+        let (Some(id), Some(path), Some(size), Some(mtime), Some(inode)) =
+            (row.id, row.path, row.size, row.mtime, row.inode)
+        else {
             // The movie has no files (the left join's single empty row).
             continue;
-        }
+        };
         let file = StoredFile {
-            id: row.int("id")?,
-            path: row.text("path")?,
-            size: row.int("size")?,
-            mtime: row.int("mtime")?,
-            inode: row.int("inode")?,
-            sha256: row.opt_text("sha256")?,
-            streams: row.opt_text("streams")?,
-            probed: row.opt_int("probed_at")?.is_some(),
+            id,
+            path,
+            size,
+            mtime,
+            inode,
+            sha256: row.sha256,
+            streams: row.streams,
+            probed: row.probed_at.is_some(),
         };
         files.insert(file.path.clone(), file);
     }
@@ -513,20 +582,20 @@ pub async fn stored_folder(db: &Db, folder: &str) -> Result<Option<(i64, HashMap
 /// Creates the movie of a folder, or updates its unlocked fields. Returns (id, created, changed).
 pub async fn upsert_scanned(
     tx: &mut Tx,
-    library_id: i64,
-    scan_id: i64,
+    library_id: LibraryId,
+    scan_id: ScanId,
     folder: &str,
     video: Option<&str>,
     fields: &Fields,
     warnings: &[String],
-) -> Result<(i64, bool, bool)> {
+) -> Result<(MovieId, bool, bool)> {
     let now = now_ms();
     let warnings_text = serde_json::to_string(warnings).expect("strings always serialise");
     // A first scan creates every movie, so the insert goes first; a folder already recorded
     // makes it do nothing, and the update below (which honours the locks) takes over.
     {
         let mut columns = vec!["library_id", "folder", "video", "warnings", "last_scan_id", "created_at", "updated_at"];
-        let mut values: Vec<Value> = vec![
+        let mut values: Vec<Param> = vec![
             library_id.into(),
             folder.into(),
             video.into(),
@@ -545,7 +614,7 @@ pub async fn upsert_scanned(
             let fallback = std::path::Path::new(folder).file_name().map(|n| n.to_string_lossy().into_owned());
             values.push(fallback.unwrap_or_else(|| folder.to_owned()).into());
         }
-        let row = tx
+        let row: Option<(MovieId,)> = tx
             .fetch_optional(
                 &format!(
                     "INSERT INTO movies ({}) VALUES {} ON CONFLICT (folder) DO NOTHING RETURNING id",
@@ -555,23 +624,21 @@ pub async fn upsert_scanned(
                 &values,
             )
             .await?;
-        if let Some(row) = row {
-            return Ok((row.int("id")?, true, true));
+        if let Some((id,)) = row {
+            return Ok((id, true, true));
         }
     }
-    let existing = tx
+    let (id, JsonText(locks)): (MovieId, JsonText<BTreeSet<String>>) = tx
         .fetch_optional("SELECT id, locks FROM movies WHERE folder = $1", &[folder.into()])
         .await?
         .ok_or_else(|| CatalogueError::NotFound(format!("movie of {folder} vanished")))?;
-    let id = existing.int("id")?;
-    let locks: BTreeSet<String> = existing.json("locks")?;
     let mut sets = vec![
         "video = $1".to_owned(),
         "warnings = $2".to_owned(),
         "missing = false".to_owned(),
         "removed = false".to_owned(),
     ];
-    let mut values: Vec<Value> = vec![video.into(), warnings_text.into()];
+    let mut values: Vec<Param> = vec![video.into(), warnings_text.into()];
     for (column, value) in field_params(fields) {
         if locks.contains(column) {
             continue;
@@ -589,7 +656,7 @@ pub async fn upsert_scanned(
 }
 
 /// Marks a movie as seen by this scan without changing anything else.
-pub async fn touch(tx: &mut Tx, movie_id: i64, scan_id: i64) -> Result<()> {
+pub async fn touch(tx: &mut Tx, movie_id: MovieId, scan_id: ScanId) -> Result<()> {
     tx.execute(
         "UPDATE movies SET last_scan_id = $1, missing = false WHERE id = $2",
         &[scan_id.into(), movie_id.into()],
@@ -599,7 +666,7 @@ pub async fn touch(tx: &mut Tx, movie_id: i64, scan_id: i64) -> Result<()> {
 }
 
 /// Marks the library's movies that this scan did not see as missing. Returns how many.
-pub async fn mark_unseen_missing(tx: &mut Tx, library_id: i64, scan_id: i64) -> Result<i64> {
+pub async fn mark_unseen_missing(tx: &mut Tx, library_id: LibraryId, scan_id: ScanId) -> Result<i64> {
     let changed = tx
         .execute(
             "UPDATE movies SET missing = true, updated_at = $1 \
@@ -615,7 +682,7 @@ pub async fn mark_unseen_missing(tx: &mut Tx, library_id: i64, scan_id: i64) -> 
 #[derive(Debug, Clone, PartialEq)]
 pub struct FileRow {
     pub path: String,
-    pub category: &'static str,
+    pub category: FileCategory,
     pub role: Option<String>,
     pub slot: Option<String>,
     pub slot_index: Option<i64>,
@@ -635,13 +702,13 @@ pub struct FileRow {
 /// gone rows are deleted (the files themselves are never touched).
 pub async fn sync_files(
     tx: &mut Tx,
-    movie_id: i64,
+    movie_id: MovieId,
     files: &[FileRow],
     stored: &HashMap<String, StoredFile>,
 ) -> Result<()> {
     let now = now_ms();
     let present: BTreeSet<&str> = files.iter().map(|f| f.path.as_str()).collect();
-    let gone: Vec<Value> =
+    let gone: Vec<Param> =
         stored.values().filter(|s| !present.contains(s.path.as_str())).map(|s| s.id.into()).collect();
     // Whole statements rather than one per file: on SQLite's single writer each statement is a
     // round trip that every other scan job waits behind.
@@ -661,14 +728,14 @@ pub async fn sync_files(
         })
         .collect();
     for chunk in changed.chunks(ROWS_PER_STATEMENT) {
-        let mut params: Vec<Value> = Vec::with_capacity(chunk.len() * 16);
+        let mut params: Vec<Param> = Vec::with_capacity(chunk.len() * 16);
         let mut rows = Vec::with_capacity(chunk.len());
         for file in chunk {
             let first = params.len() + 1;
             params.extend([
                 movie_id.into(),
                 file.path.clone().into(),
-                file.category.into(),
+                file.category.as_str().into(),
                 file.role.clone().into(),
                 file.slot.clone().into(),
                 file.slot_index.into(),
@@ -680,7 +747,7 @@ pub async fn sync_files(
                 file.inode.into(),
                 file.sha256.clone().into(),
                 file.streams.clone().into(),
-                if file.probed { Value::Int(now) } else { Value::NullInt },
+                if file.probed { Param::Int(now) } else { Param::NullInt },
                 now.into(),
             ]);
             rows.push(placeholders(first, params.len()));
@@ -724,12 +791,12 @@ pub async fn record_assets(tx: &mut Tx, assets: &[AssetRecord]) -> Result<()> {
     let now = now_ms();
     for chunk in assets.chunks(ROWS_PER_STATEMENT) {
         let mut seen = BTreeSet::new();
-        let mut params: Vec<Value> = Vec::with_capacity(chunk.len() * 6);
+        let mut params: Vec<Param> = Vec::with_capacity(chunk.len() * 6);
         let mut rows = Vec::with_capacity(chunk.len());
         for asset in chunk.iter().filter(|a| seen.insert(a.sha256.as_str())) {
             let (width, height) = match asset.dimensions {
-                Some((w, h)) => (Value::Int(i64::from(w)), Value::Int(i64::from(h))),
-                None => (Value::NullInt, Value::NullInt),
+                Some((w, h)) => (Param::Int(i64::from(w)), Param::Int(i64::from(h))),
+                None => (Param::NullInt, Param::NullInt),
             };
             let first = params.len() + 1;
             params.extend([
@@ -751,7 +818,7 @@ pub async fn record_assets(tx: &mut Tx, assets: &[AssetRecord]) -> Result<()> {
             &params,
         )
         .await?;
-        let mut params: Vec<Value> = Vec::with_capacity(chunk.len() * 2);
+        let mut params: Vec<Param> = Vec::with_capacity(chunk.len() * 2);
         let mut rows = Vec::with_capacity(chunk.len());
         for asset in chunk {
             let first = params.len() + 1;
@@ -779,21 +846,40 @@ fn placeholders(first: usize, last: usize) -> String {
 
 /// The extension of a cached asset, if the cache holds it.
 pub async fn asset_ext(db: &Db, sha256: &str) -> Result<Option<String>> {
-    let row = db.fetch_optional("SELECT ext FROM assets WHERE sha256 = $1", &[sha256.into()]).await?;
-    Ok(row.map(|r| r.text("ext")).transpose()?)
+    let row: Option<(String,)> =
+        db.fetch_optional("SELECT ext FROM assets WHERE sha256 = $1", &[sha256.into()]).await?;
+    Ok(row.map(|(ext,)| ext))
 }
 
 /// The stamps of one recorded folder, for telling an unchanged folder without a job.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct FolderStamps {
-    pub movie_id: i64,
+    pub movie_id: MovieId,
     pub missing: bool,
     /// The last scan that saw the movie (touched it or scanned its folder).
-    pub last_scan_id: Option<i64>,
+    pub last_scan_id: Option<ScanId>,
     /// (size, mtime, inode) by path.
     pub files: HashMap<String, (i64, i64, i64)>,
     /// Every artwork file is cached and the main video's stream details were read.
     pub complete: bool,
+}
+
+/// A movie file's stamps, joined with its movie's.
+#[derive(sqlx::FromRow)]
+struct StampRow {
+    movie_id: MovieId,
+    folder: String,
+    video: Option<String>,
+    missing: bool,
+    last_scan_id: Option<ScanId>,
+    path: String,
+    #[sqlx(try_from = "String")]
+    category: FileCategory,
+    size: i64,
+    mtime: i64,
+    inode: i64,
+    sha256: Option<String>,
+    probed_at: Option<i64>,
 }
 
 /// The stamps of the given recorded folders of a library, by folder, in one query.
@@ -802,7 +888,7 @@ pub struct FolderStamps {
 /// library's stamps at once held every row of the query, twice over, at the scan's peak memory.
 pub async fn folder_stamps(
     db: &Db,
-    library_id: i64,
+    library_id: LibraryId,
     folders: &[String],
     need_streams: bool,
 ) -> Result<HashMap<String, FolderStamps>> {
@@ -810,10 +896,10 @@ pub async fn folder_stamps(
     if folders.is_empty() {
         return Ok(stamps);
     }
-    let mut params: Vec<Value> = vec![library_id.into()];
-    params.extend(folders.iter().map(Value::from));
+    let mut params: Vec<Param> = vec![library_id.into()];
+    params.extend(folders.iter().map(Param::from));
     let rows = db
-        .fetch_all(
+        .fetch_all::<StampRow>(
             &format!(
                 "SELECT m.id AS movie_id, m.folder, m.video, m.missing, m.last_scan_id, f.path, f.category, f.size, \
                      f.mtime, f.inode, f.sha256, f.probed_at \
@@ -825,47 +911,42 @@ pub async fn folder_stamps(
         )
         .await?;
     for row in rows {
-        let folder = stamps
-            .entry(row.text("folder")?)
-            .or_insert_with(|| FolderStamps { complete: true, ..FolderStamps::default() });
-        folder.movie_id = row.int("movie_id")?;
-        folder.missing = row.bool("missing")?;
-        folder.last_scan_id = row.opt_int("last_scan_id")?;
-        let path = row.text("path")?;
-        let category = row.text("category")?;
-        if category == "artwork" && row.opt_text("sha256")?.is_none() {
+        let folder = stamps.entry(row.folder).or_insert_with(|| FolderStamps {
+            movie_id: row.movie_id,
+            missing: row.missing,
+            last_scan_id: row.last_scan_id,
+            files: HashMap::new(),
+            complete: true,
+        });
+        if row.category == FileCategory::Artwork && row.sha256.is_none() {
             folder.complete = false;
         }
-        if need_streams
-            && row.opt_text("video")?.as_deref() == Some(path.as_str())
-            && row.opt_int("probed_at")?.is_none()
-        {
+        if need_streams && row.video.as_deref() == Some(row.path.as_str()) && row.probed_at.is_none() {
             folder.complete = false;
         }
-        folder.files.insert(path, (row.int("size")?, row.int("mtime")?, row.int("inode")?));
+        folder.files.insert(row.path, (row.size, row.mtime, row.inode));
     }
     Ok(stamps)
 }
 
 /// The library's present movies whose folder is not among `found` (sorted), read in pages of
 /// ids so that a large library is never held in memory at once.
-pub async fn absent_from(db: &Db, library_id: i64, found: &[String]) -> Result<Vec<i64>> {
+pub async fn absent_from(db: &Db, library_id: LibraryId, found: &[String]) -> Result<Vec<MovieId>> {
     const PAGE: i64 = 1000;
     let mut absent = Vec::new();
     let mut after_id = 0i64;
     loop {
-        let rows = db
+        let rows: Vec<(MovieId, String)> = db
             .fetch_all(
                 "SELECT id, folder FROM movies WHERE library_id = $1 AND missing = false AND removed = false \
                      AND id > $2 ORDER BY id LIMIT $3",
                 &[library_id.into(), after_id.into(), PAGE.into()],
             )
             .await?;
-        for row in &rows {
-            let id = row.int("id")?;
-            after_id = id;
-            if found.binary_search(&row.text("folder")?).is_err() {
-                absent.push(id);
+        for (id, folder) in &rows {
+            after_id = id.get();
+            if found.binary_search(folder).is_err() {
+                absent.push(*id);
             }
         }
         if (rows.len() as i64) < PAGE {
@@ -875,11 +956,11 @@ pub async fn absent_from(db: &Db, library_id: i64, found: &[String]) -> Result<V
 }
 
 /// Marks movies as missing from disk, in batches.
-pub async fn mark_missing(tx: &mut Tx, movie_ids: &[i64]) -> Result<()> {
+pub async fn mark_missing(tx: &mut Tx, movie_ids: &[MovieId]) -> Result<()> {
     let now = now_ms();
     for chunk in movie_ids.chunks(500) {
-        let mut params: Vec<Value> = vec![now.into()];
-        params.extend(chunk.iter().map(|id| Value::Int(*id)));
+        let mut params: Vec<Param> = vec![now.into()];
+        params.extend(chunk.iter().map(|id| Param::from(*id)));
         tx.execute(
             &format!(
                 "UPDATE movies SET missing = true, updated_at = $1 WHERE id IN {}",
@@ -893,10 +974,10 @@ pub async fn mark_missing(tx: &mut Tx, movie_ids: &[i64]) -> Result<()> {
 }
 
 /// Marks movies as seen by a scan, in batches.
-pub async fn touch_many(tx: &mut Tx, movie_ids: &[i64], scan_id: i64) -> Result<()> {
+pub async fn touch_many(tx: &mut Tx, movie_ids: &[MovieId], scan_id: ScanId) -> Result<()> {
     for chunk in movie_ids.chunks(500) {
-        let mut params: Vec<Value> = vec![scan_id.into()];
-        params.extend(chunk.iter().map(|id| Value::Int(*id)));
+        let mut params: Vec<Param> = vec![scan_id.into()];
+        params.extend(chunk.iter().map(|id| Param::from(*id)));
         tx.execute(
             &format!(
                 "UPDATE movies SET last_scan_id = $1, missing = false WHERE id IN {}",
@@ -911,11 +992,11 @@ pub async fn touch_many(tx: &mut Tx, movie_ids: &[i64], scan_id: i64) -> Result<
 
 /// The cached poster of each of the given movies (the first poster slot whose file is in the
 /// cache), by movie id, in one query: a list page asks for its own page's posters only.
-pub async fn posters(db: &Db, movie_ids: &[i64]) -> Result<HashMap<i64, String>> {
-    let mut posters: HashMap<i64, (i64, String)> = HashMap::with_capacity(movie_ids.len());
+pub async fn posters(db: &Db, movie_ids: &[MovieId]) -> Result<HashMap<MovieId, String>> {
+    let mut posters: HashMap<MovieId, (i64, String)> = HashMap::with_capacity(movie_ids.len());
     for chunk in movie_ids.chunks(500) {
-        let params: Vec<Value> = chunk.iter().map(|id| Value::Int(*id)).collect();
-        let rows = db
+        let params: Vec<Param> = chunk.iter().map(|id| Param::from(*id)).collect();
+        let rows: Vec<(MovieId, Option<i64>, String)> = db
             .fetch_all(
                 &format!(
                     "SELECT f.movie_id, f.slot_index, f.sha256 FROM media_files f JOIN assets a ON a.sha256 = f.sha256 \
@@ -925,11 +1006,10 @@ pub async fn posters(db: &Db, movie_ids: &[i64]) -> Result<HashMap<i64, String>>
                 &params,
             )
             .await?;
-        for row in rows {
+        for (movie_id, slot_index, sha256) in rows {
             // `poster.jpg` has no index and comes before `poster1.jpg`.
-            let rank = row.opt_int("slot_index")?.unwrap_or(-1);
-            let sha256 = row.text("sha256")?;
-            let entry = posters.entry(row.int("movie_id")?).or_insert((rank, sha256.clone()));
+            let rank = slot_index.unwrap_or(-1);
+            let entry = posters.entry(movie_id).or_insert((rank, sha256.clone()));
             if rank < entry.0 || (rank == entry.0 && sha256 < entry.1) {
                 *entry = (rank, sha256);
             }
@@ -939,10 +1019,10 @@ pub async fn posters(db: &Db, movie_ids: &[i64]) -> Result<HashMap<i64, String>>
 }
 
 /// When a movie last changed (milliseconds), for telling a page whether it is still current.
-pub async fn updated_at(db: &Db, id: i64) -> Result<i64> {
-    let row = db
+pub async fn updated_at(db: &Db, id: MovieId) -> Result<i64> {
+    let (updated_at,): (i64,) = db
         .fetch_optional("SELECT updated_at FROM movies WHERE id = $1", &[id.into()])
         .await?
         .ok_or_else(|| CatalogueError::NotFound(format!("movie {id} not found")))?;
-    Ok(row.int("updated_at")?)
+    Ok(updated_at)
 }

@@ -5,23 +5,83 @@
 //! completed), so it moves by itself however the jobs interleave, also when some fail.
 
 use super::{CatalogueError, Result, now_ms, time_from_ms};
-use crate::db::{Db, Row, Tx, Value};
+use crate::db::{Db, JsonText, Param, Tx};
+use crate::ids::{LibraryId, ScanId};
 use serde::Serialize;
 
-/// Phases of a scan, in order.
-pub const DISCOVERING: &str = "discovering";
-pub const SCANNING: &str = "scanning";
-pub const CACHING: &str = "caching";
-pub const COMPLETED: &str = "completed";
-pub const FAILED: &str = "failed";
-pub const CANCELLED: &str = "cancelled";
+/// The phases of a scan, in order. Stored as their snake_case names, which a CHECK constraint
+/// on `scans.phase` admits and nothing else (migration 20015).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ScanPhase {
+    Discovering,
+    Scanning,
+    Caching,
+    Completed,
+    Failed,
+    Cancelled,
+}
 
-/// The scan record of DESIGN §6, plus its progress counters.
+impl ScanPhase {
+    /// Every phase, in order.
+    pub const ALL: [ScanPhase; 6] = [
+        ScanPhase::Discovering,
+        ScanPhase::Scanning,
+        ScanPhase::Caching,
+        ScanPhase::Completed,
+        ScanPhase::Failed,
+        ScanPhase::Cancelled,
+    ];
+
+    /// The stored and shown name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ScanPhase::Discovering => "discovering",
+            ScanPhase::Scanning => "scanning",
+            ScanPhase::Caching => "caching",
+            ScanPhase::Completed => "completed",
+            ScanPhase::Failed => "failed",
+            ScanPhase::Cancelled => "cancelled",
+        }
+    }
+
+    /// True for the phases a scan ends in.
+    pub fn is_final(self) -> bool {
+        matches!(self, ScanPhase::Completed | ScanPhase::Failed | ScanPhase::Cancelled)
+    }
+}
+
+impl std::fmt::Display for ScanPhase {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for ScanPhase {
+    type Err = String;
+
+    fn from_str(name: &str) -> std::result::Result<ScanPhase, String> {
+        ScanPhase::ALL
+            .into_iter()
+            .find(|phase| phase.as_str() == name)
+            .ok_or_else(|| format!("unknown scan phase {name:?}"))
+    }
+}
+
+impl TryFrom<String> for ScanPhase {
+    type Error = String;
+
+    fn try_from(name: String) -> std::result::Result<ScanPhase, String> {
+        name.parse()
+    }
+}
+
+/// The scan record of the API (docs/contracts.md, "Scan"), plus its progress counters.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Scan {
-    pub id: i64,
-    pub library_id: i64,
-    pub phase: String,
+    pub id: ScanId,
+    pub library_id: LibraryId,
+    pub phase: ScanPhase,
     pub movies_found: i64,
     pub movies_new: i64,
     pub movies_updated: i64,
@@ -45,41 +105,66 @@ pub struct Scan {
 impl Scan {
     /// True once the scan will not change any more.
     pub fn is_finished(&self) -> bool {
-        is_final(&self.phase)
+        self.phase.is_final()
     }
-}
-
-/// True for the phases a scan ends in.
-pub fn is_final(phase: &str) -> bool {
-    matches!(phase, COMPLETED | FAILED | CANCELLED)
 }
 
 const COLUMNS: &str = "id, library_id, phase, correlation_id, started_at, finished_at, directories_total, \
     directories_scanned, movies_found, movies_new, movies_updated, movies_missing, assets_queued, assets_cached, \
     videos_probed, unknown_files, errors, warnings";
 
-fn from_row(row: &Row) -> Result<Scan> {
-    Ok(Scan {
-        id: row.int("id")?,
-        library_id: row.int("library_id")?,
-        phase: row.text("phase")?,
-        movies_found: row.int("movies_found")?,
-        movies_new: row.int("movies_new")?,
-        movies_updated: row.int("movies_updated")?,
-        movies_missing: row.int("movies_missing")?,
-        assets_queued: row.int("assets_queued")?,
-        assets_cached: row.int("assets_cached")?,
-        unknown_files: row.int("unknown_files")?,
-        errors: row.int("errors")?,
-        warnings: row.json("warnings")?,
-        directories_total: row.int("directories_total")?,
-        directories_scanned: row.int("directories_scanned")?,
-        videos_probed: row.int("videos_probed")?,
-        correlation_id: row.text("correlation_id")?,
-        started_at: time_from_ms(row.int("started_at")?),
-        finished_at: row.opt_int("finished_at")?.map(time_from_ms),
-        just_finished: false,
-    })
+/// A `scans` row as [`COLUMNS`] selects it.
+#[derive(sqlx::FromRow)]
+struct ScanRow {
+    id: ScanId,
+    library_id: LibraryId,
+    #[sqlx(try_from = "String")]
+    phase: ScanPhase,
+    correlation_id: String,
+    started_at: i64,
+    finished_at: Option<i64>,
+    directories_total: i64,
+    directories_scanned: i64,
+    movies_found: i64,
+    movies_new: i64,
+    movies_updated: i64,
+    movies_missing: i64,
+    assets_queued: i64,
+    assets_cached: i64,
+    videos_probed: i64,
+    unknown_files: i64,
+    errors: i64,
+    warnings: JsonText<Vec<String>>,
+}
+
+impl From<ScanRow> for Scan {
+    fn from(row: ScanRow) -> Scan {
+        Scan {
+            id: row.id,
+            library_id: row.library_id,
+            phase: row.phase,
+            movies_found: row.movies_found,
+            movies_new: row.movies_new,
+            movies_updated: row.movies_updated,
+            movies_missing: row.movies_missing,
+            assets_queued: row.assets_queued,
+            assets_cached: row.assets_cached,
+            unknown_files: row.unknown_files,
+            errors: row.errors,
+            warnings: row.warnings.0,
+            directories_total: row.directories_total,
+            directories_scanned: row.directories_scanned,
+            videos_probed: row.videos_probed,
+            correlation_id: row.correlation_id,
+            started_at: time_from_ms(row.started_at),
+            finished_at: row.finished_at.map(time_from_ms),
+            just_finished: false,
+        }
+    }
+}
+
+fn not_found(id: ScanId) -> impl FnOnce() -> CatalogueError {
+    move || CatalogueError::NotFound(format!("scan {id} not found"))
 }
 
 /// Starts a scan of a library, or returns the one already running for it.
@@ -90,11 +175,11 @@ fn from_row(row: &Row) -> Result<Scan> {
 /// active scan is locked, and its phase checked again once locked, by an update that changes
 /// nothing. At most one scan per library is active (a partial unique index), so two jobs
 /// starting a scan at once make one: the second waits for the first's insert and joins it.
-pub async fn start(tx: &mut Tx, library_id: i64) -> Result<(Scan, bool)> {
+pub async fn start(tx: &mut Tx, library_id: LibraryId) -> Result<(Scan, bool)> {
     const ATTEMPTS: usize = 5;
     for _ in 0..ATTEMPTS {
         let active = tx
-            .fetch_optional(
+            .fetch_optional::<ScanRow>(
                 &format!(
                     "UPDATE scans SET phase = phase \
                      WHERE id = (SELECT max(id) FROM scans WHERE library_id = $1 AND phase IN {ACTIVE}) \
@@ -105,11 +190,11 @@ pub async fn start(tx: &mut Tx, library_id: i64) -> Result<(Scan, bool)> {
             )
             .await?;
         if let Some(row) = active {
-            return Ok((from_row(&row)?, false));
+            return Ok((row.into(), false));
         }
         let correlation_id = format!("scan-{}", uuid::Uuid::new_v4().simple());
         let inserted = tx
-            .fetch_optional(
+            .fetch_optional::<ScanRow>(
                 &format!(
                     "INSERT INTO scans (library_id, phase, correlation_id, started_at) \
                      VALUES ($1, 'discovering', $2, $3) \
@@ -120,7 +205,7 @@ pub async fn start(tx: &mut Tx, library_id: i64) -> Result<(Scan, bool)> {
             )
             .await?;
         if let Some(row) = inserted {
-            return Ok((from_row(&row)?, true));
+            return Ok((row.into(), true));
         }
         // Another transaction started one meanwhile, or finished the one found: look again.
     }
@@ -134,20 +219,20 @@ pub async fn start(tx: &mut Tx, library_id: i64) -> Result<(Scan, bool)> {
 const ACTIVE: &str = "('discovering', 'scanning', 'caching')";
 
 /// One scan.
-pub async fn get(db: &Db, id: i64) -> Result<Scan> {
-    let row = db.fetch_optional(&format!("SELECT {COLUMNS} FROM scans WHERE id = $1"), &[id.into()]).await?;
-    row.as_ref().map(from_row).transpose()?.ok_or_else(|| CatalogueError::NotFound(format!("scan {id} not found")))
+pub async fn get(db: &Db, id: ScanId) -> Result<Scan> {
+    let row = db.fetch_optional::<ScanRow>(&format!("SELECT {COLUMNS} FROM scans WHERE id = $1"), &[id.into()]).await?;
+    row.map(Scan::from).ok_or_else(not_found(id))
 }
 
 /// One scan, inside a transaction.
-pub async fn get_in(tx: &mut Tx, id: i64) -> Result<Scan> {
-    let row = tx.fetch_optional(&format!("SELECT {COLUMNS} FROM scans WHERE id = $1"), &[id.into()]).await?;
-    row.as_ref().map(from_row).transpose()?.ok_or_else(|| CatalogueError::NotFound(format!("scan {id} not found")))
+pub async fn get_in(tx: &mut Tx, id: ScanId) -> Result<Scan> {
+    let row = tx.fetch_optional::<ScanRow>(&format!("SELECT {COLUMNS} FROM scans WHERE id = $1"), &[id.into()]).await?;
+    row.map(Scan::from).ok_or_else(not_found(id))
 }
 
 /// Scans, newest first, optionally of one library.
-pub async fn list(db: &Db, library_id: Option<i64>, limit: i64) -> Result<Vec<Scan>> {
-    let rows = match library_id {
+pub async fn list(db: &Db, library_id: Option<LibraryId>, limit: i64) -> Result<Vec<Scan>> {
+    let rows: Vec<ScanRow> = match library_id {
         Some(library_id) => {
             db.fetch_all(
                 &format!("SELECT {COLUMNS} FROM scans WHERE library_id = $1 ORDER BY id DESC LIMIT $2"),
@@ -159,30 +244,30 @@ pub async fn list(db: &Db, library_id: Option<i64>, limit: i64) -> Result<Vec<Sc
             db.fetch_all(&format!("SELECT {COLUMNS} FROM scans ORDER BY id DESC LIMIT $1"), &[limit.into()]).await?
         }
     };
-    rows.iter().map(from_row).collect()
+    Ok(rows.into_iter().map(Scan::from).collect())
 }
 
 /// The latest scan of every library that has one, by library id (one query for a page that
 /// lists all libraries).
-pub async fn latest_per_library(db: &Db) -> Result<std::collections::HashMap<i64, Scan>> {
+pub async fn latest_per_library(db: &Db) -> Result<std::collections::HashMap<LibraryId, Scan>> {
     let rows = db
-        .fetch_all(
+        .fetch_all::<ScanRow>(
             &format!("SELECT {COLUMNS} FROM scans WHERE id IN (SELECT max(id) FROM scans GROUP BY library_id)"),
             &[],
         )
         .await?;
-    rows.iter().map(|row| from_row(row).map(|scan| (scan.library_id, scan))).collect()
+    Ok(rows.into_iter().map(|row| (row.library_id, Scan::from(row))).collect())
 }
 
 /// How many scans there are, optionally of one library (the `total` beside [`list`]).
-pub async fn count(db: &Db, library_id: Option<i64>) -> Result<i64> {
-    let row = match library_id {
+pub async fn count(db: &Db, library_id: Option<LibraryId>) -> Result<i64> {
+    let row: Option<(i64,)> = match library_id {
         Some(library_id) => {
             db.fetch_optional("SELECT count(*) AS n FROM scans WHERE library_id = $1", &[library_id.into()]).await?
         }
         None => db.fetch_optional("SELECT count(*) AS n FROM scans", &[]).await?,
     };
-    Ok(row.map(|row| row.int("n")).transpose()?.unwrap_or(0))
+    Ok(row.map_or(0, |(n,)| n))
 }
 
 /// Additions to a scan's counters.
@@ -213,8 +298,8 @@ const ASSETS_DONE: &str = "assets_cached + $9 + assets_failed + $10 >= assets_qu
 ///
 /// Every scan job ends here, on the hot row of the single writer, so the counters and the
 /// phase move in one statement: the phase is decided from the sums as they will be.
-pub async fn record(tx: &mut Tx, scan_id: i64, counts: &Counts, warnings: &[String]) -> Result<Scan> {
-    let params: Vec<Value> = vec![
+pub async fn record(tx: &mut Tx, scan_id: ScanId, counts: &Counts, warnings: &[String]) -> Result<Scan> {
+    let params: Vec<Param> = vec![
         counts.directories_total.into(),
         counts.directories_scanned.into(),
         counts.directories_failed.into(),
@@ -231,7 +316,7 @@ pub async fn record(tx: &mut Tx, scan_id: i64, counts: &Counts, warnings: &[Stri
         scan_id.into(),
     ];
     let row = tx
-        .fetch_optional(
+        .fetch_optional::<ScanRow>(
             &format!(
                 "UPDATE scans SET directories_total = directories_total + $1, \
                      directories_scanned = directories_scanned + $2, directories_failed = directories_failed + $3, \
@@ -250,11 +335,7 @@ pub async fn record(tx: &mut Tx, scan_id: i64, counts: &Counts, warnings: &[Stri
             &params,
         )
         .await?;
-    let mut scan = row
-        .as_ref()
-        .map(from_row)
-        .transpose()?
-        .ok_or_else(|| CatalogueError::NotFound(format!("scan {scan_id} not found")))?;
+    let mut scan = row.map(Scan::from).ok_or_else(not_found(scan_id))?;
     if !warnings.is_empty() {
         // After the update, which holds the row, so concurrent jobs do not drop each other's.
         let room = 200usize.saturating_sub(scan.warnings.len());
@@ -291,7 +372,7 @@ async fn mark_finished(tx: &mut Tx, scan: &mut Scan) -> Result<()> {
 }
 
 /// Moves the phase on when the counters say the current phase is done.
-pub async fn advance(tx: &mut Tx, scan_id: i64) -> Result<Scan> {
+pub async fn advance(tx: &mut Tx, scan_id: ScanId) -> Result<Scan> {
     // The row is locked by the caller's update (PostgreSQL) or the whole database is (SQLite),
     // so these counters are the latest and no other job advances the phase concurrently.
     tx.execute(
@@ -313,8 +394,8 @@ pub async fn advance(tx: &mut Tx, scan_id: i64) -> Result<Scan> {
 }
 
 /// Sets a phase outright (discovery done, failure, cancellation).
-pub async fn set_phase(tx: &mut Tx, scan_id: i64, phase: &str) -> Result<Scan> {
-    tx.execute("UPDATE scans SET phase = $1 WHERE id = $2", &[phase.into(), scan_id.into()]).await?;
+pub async fn set_phase(tx: &mut Tx, scan_id: ScanId, phase: ScanPhase) -> Result<Scan> {
+    tx.execute("UPDATE scans SET phase = $1 WHERE id = $2", &[phase.as_str().into(), scan_id.into()]).await?;
     advance(tx, scan_id).await
 }
 
@@ -361,17 +442,17 @@ const ITEMS_PER_STATEMENT: usize = 500;
 /// job, or by another job of the scan) is left as it is.
 pub async fn add_items(
     tx: &mut Tx,
-    scan_id: i64,
+    scan_id: ScanId,
     kind: ItemKind,
     paths: &[String],
     state: ItemState,
 ) -> Result<Vec<String>> {
     let mut added = Vec::new();
     for chunk in paths.chunks(ITEMS_PER_STATEMENT) {
-        let mut params: Vec<Value> = vec![scan_id.into(), kind.as_str().into(), state.as_str().into()];
-        params.extend(chunk.iter().map(Value::from));
+        let mut params: Vec<Param> = vec![scan_id.into(), kind.as_str().into(), state.as_str().into()];
+        params.extend(chunk.iter().map(Param::from));
         let rows: Vec<String> = (0..chunk.len()).map(|i| format!("($1, $2, ${}, $3)", i + 4)).collect();
-        let inserted = tx
+        let inserted: Vec<(String,)> = tx
             .fetch_all(
                 &format!(
                     "INSERT INTO scan_items (scan_id, kind, path, state) VALUES {} \
@@ -381,9 +462,7 @@ pub async fn add_items(
                 &params,
             )
             .await?;
-        for row in &inserted {
-            added.push(row.text("path")?);
-        }
+        added.extend(inserted.into_iter().map(|(path,)| path));
     }
     Ok(added)
 }
@@ -392,15 +471,15 @@ pub async fn add_items(
 /// only what it moved, so a job that runs again after its work was committed counts nothing.
 pub async fn settle_items(
     tx: &mut Tx,
-    scan_id: i64,
+    scan_id: ScanId,
     kind: ItemKind,
     paths: &[String],
     state: ItemState,
 ) -> Result<i64> {
     let mut moved = 0;
     for chunk in paths.chunks(ITEMS_PER_STATEMENT) {
-        let mut params: Vec<Value> = vec![scan_id.into(), kind.as_str().into(), state.as_str().into()];
-        params.extend(chunk.iter().map(Value::from));
+        let mut params: Vec<Param> = vec![scan_id.into(), kind.as_str().into(), state.as_str().into()];
+        params.extend(chunk.iter().map(Param::from));
         let list: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 4)).collect();
         moved += tx
             .execute(
@@ -417,7 +496,7 @@ pub async fn settle_items(
 }
 
 /// Removes an item that no job of this scan will settle (its job belongs to someone else).
-pub async fn remove_item(tx: &mut Tx, scan_id: i64, kind: ItemKind, path: &str) -> Result<()> {
+pub async fn remove_item(tx: &mut Tx, scan_id: ScanId, kind: ItemKind, path: &str) -> Result<()> {
     tx.execute(
         "DELETE FROM scan_items WHERE scan_id = $1 AND kind = $2 AND path = $3",
         &[scan_id.into(), kind.as_str().into(), path.into()],
@@ -429,16 +508,16 @@ pub async fn remove_item(tx: &mut Tx, scan_id: i64, kind: ItemKind, path: &str) 
 /// Which of `paths` the scan's ledger already holds (a retried discovery skips them).
 pub async fn known_items(
     db: &Db,
-    scan_id: i64,
+    scan_id: ScanId,
     kind: ItemKind,
     paths: &[String],
 ) -> Result<std::collections::HashSet<String>> {
     let mut known = std::collections::HashSet::new();
     for chunk in paths.chunks(ITEMS_PER_STATEMENT) {
-        let mut params: Vec<Value> = vec![scan_id.into(), kind.as_str().into()];
-        params.extend(chunk.iter().map(Value::from));
+        let mut params: Vec<Param> = vec![scan_id.into(), kind.as_str().into()];
+        params.extend(chunk.iter().map(Param::from));
         let list: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 3)).collect();
-        let rows = db
+        let rows: Vec<(String,)> = db
             .fetch_all(
                 &format!(
                     "SELECT path FROM scan_items WHERE scan_id = $1 AND kind = $2 AND path IN ({})",
@@ -447,9 +526,7 @@ pub async fn known_items(
                 &params,
             )
             .await?;
-        for row in &rows {
-            known.insert(row.text("path")?);
-        }
+        known.extend(rows.into_iter().map(|(path,)| path));
     }
     Ok(known)
 }

@@ -189,7 +189,6 @@ impl CleanupHandler {
 impl Handler for CleanupHandler {
     type Job = ScheduledCleanup;
 
-    #[tracing::instrument(skip_all, fields(job_id = ctx.job().id))]
     async fn run(&self, ctx: JobContext, _job: ScheduledCleanup) -> Result<(), JobError> {
         let pruned = prune_all(&self.db, &self.retention, Utc::now()).await?;
         ctx.progress(100.0, pruned.to_string()).await;

@@ -7,6 +7,7 @@
 
 use crate::catalogue::{CatalogueError, libraries, scans};
 use crate::db::Db;
+use crate::ids::LibraryId;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use metarr_queue::{Handler, JobContext, JobError, JobKind};
@@ -20,7 +21,7 @@ pub const DEFAULT_CRON: &str = "0 */6 * * *";
 /// The name of a library's file-scan schedule: `file-scan:<library id>`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FileScanSchedule {
-    pub library_id: i64,
+    pub library_id: LibraryId,
 }
 
 impl FileScanSchedule {
@@ -28,7 +29,7 @@ impl FileScanSchedule {
     pub const PREFIX: &'static str = "file-scan:";
 
     /// The schedule of one library.
-    pub fn of(library_id: i64) -> FileScanSchedule {
+    pub fn of(library_id: LibraryId) -> FileScanSchedule {
         FileScanSchedule { library_id }
     }
 
@@ -75,7 +76,8 @@ pub struct FileScanHandler {
 impl Handler for FileScanHandler {
     type Job = ScheduledFileScan;
 
-    #[tracing::instrument(skip_all, fields(job_id = ctx.job().id, schedule = job.schedule.as_deref()))]
+    // The job span names the job; this one adds which schedule fired it.
+    #[tracing::instrument(skip_all, fields(schedule = job.schedule.as_deref()))]
     async fn run(&self, ctx: JobContext, job: ScheduledFileScan) -> Result<(), JobError> {
         let name = job.schedule.as_deref().unwrap_or_default();
         let Some(schedule) = FileScanSchedule::parse(name) else {
@@ -108,7 +110,7 @@ impl Handler for FileScanHandler {
         match crate::jobs::scan::start_scan(&self.db, library.id).await {
             Ok(scan) => {
                 ctx.progress(100.0, format!("scan {} of library {} ({})", scan.id, library.id, library.name)).await;
-                tracing::info!(scan_id = scan.id, library_id = library.id, "scheduled scan started");
+                tracing::info!(scan_id = %scan.id, library_id = %library.id, "scheduled scan started");
                 Ok(())
             }
             // Disabled between the read above and the scan's own check: still nothing to do.
@@ -124,10 +126,11 @@ impl Handler for FileScanHandler {
 #[cfg(test)]
 mod tests {
     use super::FileScanSchedule;
+    use crate::ids::LibraryId;
 
     #[test]
     fn schedule_names_round_trip_and_others_are_not_file_scans() {
-        let schedule = FileScanSchedule::of(42);
+        let schedule = FileScanSchedule::of(LibraryId(42));
         assert_eq!(schedule.to_string(), "file-scan:42");
         assert_eq!(FileScanSchedule::parse("file-scan:42"), Some(schedule));
         for other in ["cleanup", "file-scan:", "file-scan:+4", "file-scan:4x", "file-scan:-1", "scan:4"] {

@@ -16,6 +16,62 @@ pub const CLEANUP_SCHEDULE: &str = "cleanup";
 /// Every night at 03:00 server time, when nobody is watching.
 pub const CLEANUP_CRON: &str = "0 3 * * *";
 
+/// What a job kind belongs to, for the rules that treat kinds alike (which failures are
+/// announced) without reading their names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobFamily {
+    /// Reading libraries: discovery, folders, artwork, one movie's folder, scheduled scans.
+    Scan,
+    /// Acting on a Radarr/Sonarr event.
+    Webhook,
+    /// Telling the user (Discord, Pushover, email).
+    Notify,
+    /// Asking a media player to refresh.
+    Player,
+    /// Housekeeping and diagnostics.
+    Maintenance,
+}
+
+/// Every kind this binary runs, with its family: the one list of kinds ([`registry`] registers
+/// exactly these, which debug builds check).
+pub const KINDS: &[(&str, JobFamily)] = {
+    use metarr_queue::JobKind;
+    &[
+        (scan::LibraryScan::KIND, JobFamily::Scan),
+        (scan::DirectoryScan::KIND, JobFamily::Scan),
+        (scan::CacheAsset::KIND, JobFamily::Scan),
+        (webhook::ScanMovie::KIND, JobFamily::Scan),
+        (file_scan::ScheduledFileScan::KIND, JobFamily::Scan),
+        (webhook::WebhookReceived::KIND, JobFamily::Webhook),
+        (notify::NotifyDiscord::KIND, JobFamily::Notify),
+        (notify::NotifyPushover::KIND, JobFamily::Notify),
+        (notify::NotifyEmail::KIND, JobFamily::Notify),
+        (players::NotifyKodi::KIND, JobFamily::Player),
+        (players::NotifyJellyfin::KIND, JobFamily::Player),
+        (players::NotifyPlex::KIND, JobFamily::Player),
+        (cleanup::ScheduledCleanup::KIND, JobFamily::Maintenance),
+        (debug_sleep::DebugSleep::KIND, JobFamily::Maintenance),
+    ]
+};
+
+impl JobFamily {
+    /// The family of a kind; `None` for a kind this binary does not run.
+    pub fn of(kind: &str) -> Option<JobFamily> {
+        KINDS.iter().find(|(name, _)| *name == kind).map(|(_, family)| *family)
+    }
+}
+
+/// `spawn_blocking` inside the current span (a job's): tokio's blocking threads inherit no
+/// span, and what the blocking work logs must still name its job.
+pub(crate) fn spawn_blocking_in_span<F, R>(work: F) -> tokio::task::JoinHandle<R>
+where
+    F: FnOnce() -> R + Send + 'static,
+    R: Send + 'static,
+{
+    let span = tracing::Span::current();
+    tokio::task::spawn_blocking(move || span.in_scope(work))
+}
+
 /// Every handler of the app, configured from settings.
 pub fn registry(retention: cleanup::Retention, scan_services: &std::sync::Arc<scan::ScanServices>) -> Registry {
     use metarr_queue::JobKind;
@@ -40,6 +96,11 @@ pub fn registry(retention: cleanup::Retention, scan_services: &std::sync::Arc<sc
     register_webhooks(&mut registry, scan_services);
     players::register(&mut registry, &scan_services.db);
     registry.on_failed(notify::job_failed_hook(scan_services.db.clone()));
+    debug_assert_eq!(
+        registry.kinds().collect::<std::collections::BTreeSet<_>>(),
+        KINDS.iter().map(|(kind, _)| *kind).collect(),
+        "jobs::KINDS lists every registered kind, and only those"
+    );
     registry
 }
 
@@ -58,4 +119,23 @@ fn register_webhooks(registry: &mut Registry, scan_services: &std::sync::Arc<sca
     registry.register(notify::NotifyHandler::<notify::NotifyDiscord>::new(db.clone(), client.clone()));
     registry.register(notify::NotifyHandler::<notify::NotifyPushover>::new(db.clone(), client));
     registry.register(notify::NotifyHandler::<notify::NotifyEmail>::new(db, metarr_notify::http_client()));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{JobFamily, KINDS};
+
+    #[test]
+    fn kinds_have_one_family_each() {
+        // Player refreshes share the `notify-` prefix with user notifications, yet are apart.
+        assert_eq!(JobFamily::of("notify-discord"), Some(JobFamily::Notify));
+        assert_eq!(JobFamily::of("notify-kodi"), Some(JobFamily::Player));
+        assert_eq!(JobFamily::of("scan-movie"), Some(JobFamily::Scan));
+        assert_eq!(JobFamily::of("webhook-received"), Some(JobFamily::Webhook));
+        assert_eq!(JobFamily::of("notify-somewhere-new"), None, "no prefix rule");
+        let mut names: Vec<&str> = KINDS.iter().map(|(kind, _)| *kind).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), KINDS.len(), "each kind is listed once");
+    }
 }

@@ -8,6 +8,7 @@
 
 use crate::arr::notifications::{self, Service, ServiceConfig};
 use crate::db::{Db, Tx};
+use crate::jobs::JobFamily;
 use async_trait::async_trait;
 use metarr_notify::{EventKind, Notification, SendError};
 use metarr_queue::{Handler, Job, JobContext, JobError, JobId, JobKind, NewJob};
@@ -183,12 +184,13 @@ pub async fn announce(db: &Db, notification: Notification) {
 }
 
 /// The queue's hook for jobs that failed for good: `job_failed` notifications, except for
-/// notification jobs themselves (a broken service would otherwise report itself forever).
+/// notification jobs themselves (a broken service would otherwise report itself forever) and
+/// player refreshes (`notify-kodi|jellyfin|plex`, which were always left out with them).
 pub fn job_failed_hook(db: Db) -> metarr_queue::FailureHook {
     std::sync::Arc::new(move |job: Job| {
         let db = db.clone();
         Box::pin(async move {
-            if job.kind.starts_with("notify-") {
+            if matches!(JobFamily::of(&job.kind), Some(JobFamily::Notify | JobFamily::Player)) {
                 return;
             }
             let notification = Notification {

@@ -7,10 +7,12 @@
 
 use crate::cache;
 use crate::catalogue::movies::{self, Fields, FileRow, StoredFile};
+use crate::catalogue::scans::ScanPhase;
 use crate::catalogue::scans::{self, Counts, ItemKind, ItemState, Scan};
 use crate::catalogue::{CatalogueError, libraries};
 use crate::db::{Db, DbError};
 use crate::events::AppEvents;
+use crate::ids::{LibraryId, MovieId, ScanId};
 use crate::jobs::group_commit::GroupCommit;
 use async_trait::async_trait;
 use metarr_media::{FileKind, FolderScan, IgnoreRules, MediaFile, NfoRole};
@@ -37,13 +39,13 @@ pub struct ScanServices {
     unavailable_warned: AtomicBool,
     /// Compiled ignore rules per library, rebuilt when its patterns change: compiling the
     /// globs costs more than listing a folder.
-    ignore_rules: std::sync::Mutex<HashMap<i64, CompiledRules>>,
+    ignore_rules: std::sync::Mutex<HashMap<LibraryId, CompiledRules>>,
     /// Cached files wait here to be recorded together.
     assets: GroupCommit<AssetWrite>,
     /// What the jobs of each running scan last read about it.
-    contexts: std::sync::Mutex<HashMap<i64, Arc<ScanContext>>>,
+    contexts: std::sync::Mutex<HashMap<ScanId, Arc<ScanContext>>>,
     /// When each running scan's progress was last published, and in which phase.
-    progress: std::sync::Mutex<HashMap<i64, (std::time::Instant, String)>>,
+    progress: std::sync::Mutex<HashMap<ScanId, (std::time::Instant, ScanPhase)>>,
 }
 
 /// How long a scan job trusts what another job of the same scan read about the scan (its
@@ -57,7 +59,7 @@ struct ScanContext {
     read_at: std::time::Instant,
     library: libraries::Library,
     rules: Arc<IgnoreRules>,
-    phase: String,
+    phase: ScanPhase,
 }
 
 impl ScanServices {
@@ -78,7 +80,7 @@ impl ScanServices {
     }
 
     /// The scan's library and phase, read at most once per [`SCAN_CONTEXT_TTL`].
-    async fn context(&self, scan_id: i64) -> Result<Arc<ScanContext>, CatalogueError> {
+    async fn context(&self, scan_id: ScanId) -> Result<Arc<ScanContext>, CatalogueError> {
         if let Some(context) = self.contexts.lock().expect("the context cache is never poisoned").get(&scan_id)
             && context.read_at.elapsed() < SCAN_CONTEXT_TTL
         {
@@ -111,8 +113,8 @@ impl ScanServices {
 /// Phase 1: discovers the movie folders of a library.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct LibraryScan {
-    pub scan_id: i64,
-    pub library_id: i64,
+    pub scan_id: ScanId,
+    pub library_id: LibraryId,
 }
 
 impl JobKind for LibraryScan {
@@ -124,8 +126,8 @@ impl JobKind for LibraryScan {
 /// Phase 2: classifies one movie folder and records it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct DirectoryScan {
-    pub scan_id: i64,
-    pub library_id: i64,
+    pub scan_id: ScanId,
+    pub library_id: LibraryId,
     pub folder: String,
 }
 
@@ -138,7 +140,7 @@ impl JobKind for DirectoryScan {
 /// Phase 3: copies one artwork file into the cache.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CacheAsset {
-    pub scan_id: Option<i64>,
+    pub scan_id: Option<ScanId>,
     pub path: String,
 }
 
@@ -149,7 +151,7 @@ impl JobKind for CacheAsset {
 }
 
 /// Starts a scan of a library (or returns the one already running) and queues its discovery.
-pub async fn start_scan(db: &Db, library_id: i64) -> Result<Scan, CatalogueError> {
+pub async fn start_scan(db: &Db, library_id: LibraryId) -> Result<Scan, CatalogueError> {
     let library = libraries::get(db, library_id).await?;
     if !library.enabled {
         return Err(CatalogueError::Conflict(format!("library {library_id} is disabled; enable it to scan")));
@@ -170,13 +172,13 @@ pub async fn start_scan(db: &Db, library_id: i64) -> Result<Scan, CatalogueError
 }
 
 /// Cancels a running scan: its phase becomes `cancelled` and its queued jobs are cancelled.
-pub async fn cancel_scan(db: &Db, scan_id: i64) -> Result<Scan, CatalogueError> {
+pub async fn cancel_scan(db: &Db, scan_id: ScanId) -> Result<Scan, CatalogueError> {
     let scan = scans::get(db, scan_id).await?;
     if scan.is_finished() {
         return Err(CatalogueError::Conflict(format!("scan {scan_id} is already {}", scan.phase)));
     }
     let mut tx = db.begin().await?;
-    let scan = scans::set_phase(&mut tx, scan_id, scans::CANCELLED).await?;
+    let scan = scans::set_phase(&mut tx, scan_id, ScanPhase::Cancelled).await?;
     tx.commit().await?;
     // Handlers also check the phase, so a job that slips through does nothing.
     for state in [JobState::Pending, JobState::Running] {
@@ -224,14 +226,14 @@ impl ScanServices {
             if scan.is_finished() {
                 last.remove(&scan.id);
             } else if due {
-                last.insert(scan.id, (std::time::Instant::now(), scan.phase.clone()));
+                last.insert(scan.id, (std::time::Instant::now(), scan.phase));
             }
             due
         };
         if due {
             self.events.publish("scan.progress", scan);
         }
-        if scan.just_finished && scan.phase == scans::COMPLETED {
+        if scan.just_finished && scan.phase == ScanPhase::Completed {
             self.events.publish("scan.completed", scan);
         }
     }
@@ -239,14 +241,14 @@ impl ScanServices {
 
 /// After the transaction that finished a scan committed: tell the user, once.
 async fn after_finish(db: &Db, scan: &Scan) {
-    if !scan.just_finished || !matches!(scan.phase.as_str(), scans::COMPLETED | scans::FAILED) {
+    if !scan.just_finished || !matches!(scan.phase, ScanPhase::Completed | ScanPhase::Failed) {
         return;
     }
     let library = libraries::get(db, scan.library_id)
         .await
         .map(|l| l.name)
         .unwrap_or_else(|_| format!("library {}", scan.library_id));
-    let (event, verb) = if scan.phase == scans::COMPLETED {
+    let (event, verb) = if scan.phase == ScanPhase::Completed {
         (metarr_notify::EventKind::ScanCompleted, "completed")
     } else {
         (metarr_notify::EventKind::ScanFailed, "failed")
@@ -272,7 +274,7 @@ async fn after_finish(db: &Db, scan: &Scan) {
 
 /// The item of a scan's ledger that a job settles.
 struct ScanItem<'a> {
-    scan_id: i64,
+    scan_id: ScanId,
     kind: ItemKind,
     path: &'a str,
 }
@@ -309,7 +311,7 @@ async fn count_failure(
                 services.publish(&scan);
                 after_finish(&services.db, &scan).await;
             }
-            Err(err) => tracing::warn!(scan_id = item.scan_id, error = %err, "recording a failed scan job"),
+            Err(err) => tracing::warn!(scan_id = %item.scan_id, error = %err, "recording a failed scan job"),
         }
     }
     JobError::Permanent(error.to_owned())
@@ -332,7 +334,7 @@ impl Handler for LibraryScanHandler {
                     // Discovery is the scan: without it there is nothing to wait for.
                     let failed = async {
                         let mut tx = self.0.db.begin().await?;
-                        let scan = scans::set_phase(&mut tx, job.scan_id, scans::FAILED).await?;
+                        let scan = scans::set_phase(&mut tx, job.scan_id, ScanPhase::Failed).await?;
                         tx.commit().await?;
                         Ok::<_, CatalogueError>(scan)
                     }
@@ -342,7 +344,7 @@ impl Handler for LibraryScanHandler {
                             self.0.publish(&scan);
                             after_finish(&self.0.db, &scan).await;
                         }
-                        Err(err) => tracing::warn!(scan_id = job.scan_id, error = %err, "marking a scan failed"),
+                        Err(err) => tracing::warn!(scan_id = %job.scan_id, error = %err, "marking a scan failed"),
                     }
                 }
                 Err(failure)
@@ -360,15 +362,15 @@ const DISCOVERY_BATCH: usize = 500;
 async fn discover(services: &ScanServices, ctx: &JobContext, job: &LibraryScan) -> Result<(), CatalogueError> {
     let db = &services.db;
     let (library, phase) = libraries::of_scan(db, job.scan_id).await?;
-    if scans::is_final(&phase) {
+    if phase.is_final() {
         return Ok(());
     }
     let rules = services.rules_for(&library)?;
     let root = PathBuf::from(&library.path);
     let (walk_root, walk_rules) = (root.clone(), Arc::clone(&rules));
-    let discovery = tokio::task::spawn_blocking(move || metarr_media::discover(&walk_root, &walk_rules))
+    let discovery = crate::jobs::spawn_blocking_in_span(move || metarr_media::discover(&walk_root, &walk_rules))
         .await
-        .map_err(|e| CatalogueError::Invalid(format!("discovery stopped: {e}")))?;
+        .map_err(|e| CatalogueError::Internal(format!("discovery stopped: {e}")))?;
     if !root.is_dir() {
         return Err(CatalogueError::Invalid(format!("library root {} is not reachable", root.display())));
     }
@@ -391,14 +393,14 @@ async fn discover(services: &ScanServices, ctx: &JobContext, job: &LibraryScan) 
 
     let gone = movies::absent_from(db, job.library_id, &found).await?;
     let mut tx = db.begin().await?;
-    if scans::get_in(&mut tx, job.scan_id).await?.phase != scans::DISCOVERING {
+    if scans::get_in(&mut tx, job.scan_id).await?.phase != ScanPhase::Discovering {
         // Cancelled (or failed) meanwhile: leave its phase alone.
         return Ok(());
     }
     movies::mark_missing(&mut tx, &gone).await?;
     let counts = Counts { movies_missing: gone.len() as i64, errors: refused, ..Counts::default() };
     scans::record(&mut tx, job.scan_id, &counts, &warnings).await?;
-    let scan = scans::set_phase(&mut tx, job.scan_id, scans::SCANNING).await?;
+    let scan = scans::set_phase(&mut tx, job.scan_id, ScanPhase::Scanning).await?;
     tx.commit().await?;
     services.publish(&scan);
     after_finish(&services.db, &scan).await;
@@ -433,16 +435,17 @@ async fn discover_batch(
         return Ok(true);
     }
     let (root, rules) = (root.to_owned(), Arc::clone(rules));
-    let (unchanged, changed) = tokio::task::spawn_blocking(move || split_unchanged(&root, &rules, folders, &stamps))
-        .await
-        .map_err(|e| CatalogueError::Invalid(format!("checking folders stopped: {e}")))?;
+    let (unchanged, changed) =
+        crate::jobs::spawn_blocking_in_span(move || split_unchanged(&root, &rules, folders, &stamps))
+            .await
+            .map_err(|e| CatalogueError::Internal(format!("checking folders stopped: {e}")))?;
     let mut tx = db.begin().await?;
-    if scans::get_in(&mut tx, job.scan_id).await?.phase != scans::DISCOVERING {
+    if scans::get_in(&mut tx, job.scan_id).await?.phase != ScanPhase::Discovering {
         return Ok(false);
     }
     // The ledger decides what is counted: only folders it did not hold yet (another attempt or
     // a `scan-movie` job may have added some since the check above).
-    let (unchanged_ids, unchanged_folders): (Vec<i64>, Vec<String>) = unchanged.into_iter().unzip();
+    let (unchanged_ids, unchanged_folders): (Vec<MovieId>, Vec<String>) = unchanged.into_iter().unzip();
     let newly_seen =
         scans::add_items(&mut tx, job.scan_id, ItemKind::Folder, &unchanged_folders, ItemState::Done).await?;
     movies::touch_many(&mut tx, &unchanged_ids, job.scan_id).await?;
@@ -477,7 +480,7 @@ fn split_unchanged(
     rules: &IgnoreRules,
     folders: Vec<String>,
     stamps: &HashMap<String, movies::FolderStamps>,
-) -> (Vec<(i64, String)>, Vec<String>) {
+) -> (Vec<(MovieId, String)>, Vec<String>) {
     const THREADS: usize = 4;
     let chunk = folders.len().div_ceil(THREADS).max(1);
     std::thread::scope(|scope| {
@@ -549,7 +552,7 @@ fn stamp_matches(file: &MediaFile, stored: Option<&StoredFile>) -> bool {
     })
 }
 
-fn category(kind: &FileKind) -> (&'static str, Option<String>) {
+fn category(kind: &FileKind) -> (metarr_media::FileCategory, Option<String>) {
     let role = match kind {
         FileKind::Video { role, .. } => Some(role.as_str().to_owned()),
         FileKind::Nfo { role } => Some(role.as_str().to_owned()),
@@ -695,7 +698,7 @@ fn read_folder(
 async fn scan_folder(services: &ScanServices, ctx: &JobContext, job: &DirectoryScan) -> Result<(), CatalogueError> {
     let db = &services.db;
     let context = services.context(job.scan_id).await?;
-    if scans::is_final(&context.phase) {
+    if context.phase.is_final() {
         return Ok(());
     }
     let rules = Arc::clone(&context.rules);
@@ -705,12 +708,12 @@ async fn scan_folder(services: &ScanServices, ctx: &JobContext, job: &DirectoryS
     let root = PathBuf::from(&context.library.path);
     let folder_path = PathBuf::from(&job.folder);
     let prober = services.read_streams.then(|| Arc::clone(&services.prober));
-    let (read, stored_files) = tokio::task::spawn_blocking(move || {
+    let (read, stored_files) = crate::jobs::spawn_blocking_in_span(move || {
         let read = read_folder(&root, &folder_path, &rules, &stored_files, is_new, prober.as_deref());
         (read, stored_files)
     })
     .await
-    .map_err(|e| CatalogueError::Invalid(format!("reading the folder stopped: {e}")))?;
+    .map_err(|e| CatalogueError::Internal(format!("reading the folder stopped: {e}")))?;
     let FolderRead { folder, nfo_changed, parsed, mut streams, mut warnings, refused } = match read {
         Ok(read) => read,
         Err(err) => {
@@ -899,21 +902,21 @@ impl Handler for CacheAssetHandler {
 
 /// A cached file waiting to be recorded.
 struct AssetWrite {
-    scan_id: Option<i64>,
+    scan_id: Option<ScanId>,
     record: movies::AssetRecord,
 }
 
 async fn cache_one(services: &ScanServices, job: &CacheAsset) -> Result<(), CatalogueError> {
     if let Some(scan_id) = job.scan_id
-        && services.context(scan_id).await?.phase == scans::CANCELLED
+        && services.context(scan_id).await?.phase == ScanPhase::Cancelled
     {
         return Ok(());
     }
     let cache_root = services.cache_root.clone();
     let source = PathBuf::from(&job.path);
-    let cached = tokio::task::spawn_blocking(move || cache::store_file(&cache_root, &source))
+    let cached = crate::jobs::spawn_blocking_in_span(move || cache::store_file(&cache_root, &source))
         .await
-        .map_err(|e| CatalogueError::Invalid(format!("caching stopped: {e}")))?
+        .map_err(|e| CatalogueError::Internal(format!("caching stopped: {e}")))?
         .map_err(|e| CatalogueError::Invalid(e.to_string()))?;
     let record = movies::AssetRecord {
         file_path: job.path.clone(),
@@ -928,7 +931,7 @@ async fn cache_one(services: &ScanServices, job: &CacheAsset) -> Result<(), Cata
 
 /// Records a batch of cached files and counts them on their scans, in one transaction.
 async fn write_assets(services: &ScanServices, batch: &[AssetWrite]) -> Result<(), CatalogueError> {
-    let mut per_scan: std::collections::BTreeMap<i64, Vec<String>> = std::collections::BTreeMap::new();
+    let mut per_scan: std::collections::BTreeMap<ScanId, Vec<String>> = std::collections::BTreeMap::new();
     for write in batch {
         if let Some(scan_id) = write.scan_id {
             per_scan.entry(scan_id).or_default().push(write.record.file_path.clone());

@@ -28,9 +28,11 @@
 use crate::arr::notifications;
 use crate::arr::payload::{ArrEvent, MovieEssentials, Source};
 use crate::arr::{self, log};
+use crate::catalogue::scans::ScanPhase;
 use crate::catalogue::scans::{self, Counts, ItemKind, ItemState};
 use crate::catalogue::{CatalogueError, libraries, now_ms};
 use crate::db::{Db, Tx};
+use crate::ids::{LibraryId, MovieId};
 use crate::jobs::notify;
 use crate::jobs::scan::{DirectoryScan, DirectoryScanHandler, ScanServices};
 use async_trait::async_trait;
@@ -58,7 +60,7 @@ impl JobKind for WebhookReceived {
 /// Scans one movie folder of a library.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ScanMovie {
-    pub library_id: i64,
+    pub library_id: LibraryId,
     pub folder: String,
 }
 
@@ -69,14 +71,14 @@ impl JobKind for ScanMovie {
 }
 
 /// The `scan-movie` job for a folder, unique per folder.
-pub fn scan_movie_job(library_id: i64, folder: &str) -> NewJob {
+pub fn scan_movie_job(library_id: LibraryId, folder: &str) -> NewJob {
     NewJob::of(&ScanMovie { library_id, folder: folder.to_owned() }).unique_key(format!("scan-movie:{folder}"))
 }
 
 /// Queues a rescan of one movie's folder (`POST /api/v1/movies/{id}/scan` and the movie page's
 /// button): the `scan-movie` job a webhook queues, unique per folder, so that a burst of clicks
 /// or a click during a download's webhook makes one scan.
-pub async fn rescan_movie(db: &Db, movie_id: i64) -> Result<Job, CatalogueError> {
+pub async fn rescan_movie(db: &Db, movie_id: MovieId) -> Result<Job, CatalogueError> {
     let movie = crate::catalogue::movies::detail(db, movie_id).await?.summary;
     let library = libraries::get(db, movie.library_id).await?;
     if !library.enabled {
@@ -118,7 +120,7 @@ impl Handler for ScanMovieHandler {
             }
             if created {
                 // A scan of one folder has no discovery phase.
-                scans::set_phase(&mut tx, scan.id, scans::SCANNING).await?;
+                scans::set_phase(&mut tx, scan.id, ScanPhase::Scanning).await?;
             }
             tx.commit().await?;
             Ok::<_, CatalogueError>(scan.id)
@@ -166,14 +168,167 @@ fn notification(event: EventKind, title: String, message: String, movie: Option<
 
 /// What acting on an event decided, written in one transaction.
 struct Plan {
-    outcome: String,
-    scan: Option<(i64, String)>,
+    outcome: Decided,
+    scan: Option<(LibraryId, String)>,
     notification: Option<Notification>,
 }
 
 impl Plan {
-    fn outcome(outcome: impl Into<String>) -> Plan {
-        Plan { outcome: outcome.into(), scan: None, notification: None }
+    fn outcome(outcome: Decided) -> Plan {
+        Plan { outcome, scan: None, notification: None }
+    }
+}
+
+/// What acting on one event decided, as the webhook log says it: `Display` gives the stored
+/// text, which API clients and the UI read, so it must not change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Decided {
+    /// A `Download` without a path.
+    NoDownloadPath,
+    ScanQueued {
+        folder: String,
+        library: String,
+    },
+    /// The path is in no (enabled) library; the reason says which.
+    NotPlaced {
+        reason: String,
+    },
+    Renamed {
+        updated: u64,
+        files: usize,
+        rescan: Option<Rescan>,
+    },
+    DeletedForUpgrade,
+    NoFilePath,
+    FileGone {
+        path: String,
+        reason: String,
+    },
+    FileNotRecorded {
+        path: String,
+        reason: String,
+    },
+    NoFolderPath,
+    MovieRemoved {
+        folder: String,
+        source: &'static str,
+        files: &'static str,
+    },
+    MovieNotRecorded {
+        folder: String,
+    },
+    Added {
+        title: String,
+        source: &'static str,
+    },
+    Grabbed {
+        title: String,
+        source: &'static str,
+    },
+    ManualInteraction,
+    HealthIssue,
+    HealthRestored,
+    ApplicationUpdate,
+    /// A Sonarr event: recorded only, TV libraries are not supported yet.
+    Sonarr {
+        event_type: String,
+        series_title: Option<String>,
+        summary: String,
+    },
+}
+
+/// Whether a rename's folder is scanned again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Rescan {
+    Queued { folder: String },
+    NotQueued { reason: String },
+}
+
+/// Said of every Sonarr event.
+const TV_UNSUPPORTED: &str = "; TV libraries are not supported yet";
+
+impl Decided {
+    /// True when the text already says that TV libraries are not supported.
+    fn says_tv_unsupported(&self) -> bool {
+        matches!(self, Decided::Sonarr { .. })
+    }
+}
+
+impl std::fmt::Display for Decided {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Decided::NoDownloadPath => f.write_str("the payload names neither movie.folderPath nor movieFile.path"),
+            Decided::ScanQueued { folder, library } => write!(f, "scan of {folder} queued in library {library:?}"),
+            Decided::NotPlaced { reason } => f.write_str(reason),
+            Decided::Renamed { updated, files, rescan } => {
+                write!(f, "{updated} of {files} renamed file path(s) updated")?;
+                match rescan {
+                    Some(Rescan::Queued { folder }) => write!(f, "; rescan of {folder} queued"),
+                    Some(Rescan::NotQueued { reason }) => write!(f, "; no rescan: {reason}"),
+                    None => Ok(()),
+                }
+            }
+            Decided::DeletedForUpgrade => f.write_str("file deleted for upgrade; expecting the new file"),
+            Decided::NoFilePath => f.write_str("the payload names no movieFile.path; nothing to mark"),
+            Decided::FileGone { path, reason } => write!(f, "file {path} marked gone (reason: {reason})"),
+            Decided::FileNotRecorded { path, reason } => {
+                write!(f, "file {path} was not in the catalogue (reason: {reason})")
+            }
+            Decided::NoFolderPath => f.write_str("the payload names no movie.folderPath; nothing to mark"),
+            Decided::MovieRemoved { folder, source, files } => {
+                write!(f, "movie at {folder} marked removed ({source} deleted it {files})")
+            }
+            Decided::MovieNotRecorded { folder } => write!(f, "no movie recorded at {folder}; nothing to mark"),
+            Decided::Added { title, source } => {
+                write!(f, "recorded: {title} added to {source}; nothing to do until it is imported")
+            }
+            Decided::Grabbed { title, source } => {
+                write!(f, "recorded: {source} grabbed {title}; nothing to do until it is imported")
+            }
+            Decided::ManualInteraction => f.write_str("recorded: manual interaction required"),
+            Decided::HealthIssue => f.write_str("recorded: health issue"),
+            Decided::HealthRestored => f.write_str("recorded: health restored"),
+            Decided::ApplicationUpdate => f.write_str("recorded: application update"),
+            Decided::Sonarr { event_type, series_title, summary } => {
+                write!(f, "recorded {event_type}")?;
+                if let Some(title) = series_title {
+                    write!(f, " for {title}")?;
+                }
+                if !summary.is_empty() {
+                    write!(f, " ({summary})")?;
+                }
+                f.write_str(TV_UNSUPPORTED)
+            }
+        }
+    }
+}
+
+/// The webhook log's outcome of an event: what was decided, then what the transaction found
+/// and queued. `Display` gives the stored text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct WebhookOutcome {
+    decided: Decided,
+    /// A Sonarr event whose decision does not say it yet: TV libraries are not supported.
+    tv_unsupported: bool,
+    /// The folder's scan was already queued as this job.
+    scan_already_queued: Option<JobId>,
+    /// The services told, and the event they were told of.
+    notified: Option<(Vec<String>, EventKind)>,
+}
+
+impl std::fmt::Display for WebhookOutcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.decided)?;
+        if self.tv_unsupported {
+            f.write_str(TV_UNSUPPORTED)?;
+        }
+        if let Some(job) = self.scan_already_queued {
+            write!(f, " (a scan of this folder was already queued: job {job})")?;
+        }
+        if let Some((services, event)) = &self.notified {
+            write!(f, "; notifying {} ({event})", services.join(", "))?;
+        }
+        Ok(())
     }
 }
 
@@ -190,26 +345,28 @@ async fn act(db: &Db, job: &Job, received: &WebhookReceived) -> Result<(), Catal
     }
     let plan = plan(&places, &mut tx, source, &received.event).await?;
     let mut job_ids: Vec<JobId> = vec![job.id];
-    let mut outcome = plan.outcome;
-    if received.source == Source::Sonarr && !outcome.contains("TV libraries") {
-        outcome.push_str("; TV libraries are not supported yet");
-    }
+    let mut outcome = WebhookOutcome {
+        tv_unsupported: received.source == Source::Sonarr && !plan.outcome.says_tv_unsupported(),
+        decided: plan.outcome,
+        scan_already_queued: None,
+        notified: None,
+    };
     if let Some((library_id, folder)) = &plan.scan {
         let enqueued = tx.enqueue(scan_movie_job(*library_id, folder).child_of(job)).await?;
         job_ids.push(enqueued.job.id);
         if !enqueued.created {
-            outcome.push_str(&format!(" (a scan of this folder was already queued: job {})", enqueued.job.id));
+            outcome.scan_already_queued = Some(enqueued.job.id);
         }
     }
     if let Some(notification) = &plan.notification {
         let sent = notify::fan_out(&mut tx, &configs, notification, Some(job)).await?;
         if !sent.is_empty() {
-            let names: Vec<&str> = sent.iter().map(|(service, _)| service.as_str()).collect();
-            outcome.push_str(&format!("; notifying {} ({})", names.join(", "), notification.event));
+            let names = sent.iter().map(|(service, _)| service.as_str().to_owned()).collect();
+            outcome.notified = Some((names, notification.event));
         }
         job_ids.extend(sent.iter().map(|(_, id)| *id));
     }
-    log::set_outcome(&mut tx, received.webhook_event_id, &outcome, &job_ids).await?;
+    log::set_outcome(&mut tx, received.webhook_event_id, &outcome.to_string(), &job_ids).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -224,14 +381,19 @@ fn misplaced(movie: &MovieEssentials, source: &str, reason: &str) -> Notificatio
     )
 }
 
-async fn plan(places: &arr::Places, tx: &mut Tx, source: &str, event: &ArrEvent) -> Result<Plan, CatalogueError> {
+async fn plan(
+    places: &arr::Places,
+    tx: &mut Tx,
+    source: &'static str,
+    event: &ArrEvent,
+) -> Result<Plan, CatalogueError> {
     Ok(match event {
         ArrEvent::Download { movie, file_path, is_upgrade } => {
             let (path, is_file) = match (&movie.folder_path, file_path) {
                 (Some(folder), _) => (folder.clone(), false),
                 (None, Some(file)) => (file.clone(), true),
                 (None, None) => {
-                    return Ok(Plan::outcome("the payload names neither movie.folderPath nor movieFile.path"));
+                    return Ok(Plan::outcome(Decided::NoDownloadPath));
                 }
             };
             let resolution = places.resolve(&path, is_file);
@@ -240,7 +402,7 @@ async fn plan(places: &arr::Places, tx: &mut Tx, source: &str, event: &ArrEvent)
                     let event = if *is_upgrade { EventKind::MovieUpgraded } else { EventKind::MovieImported };
                     let verb = if *is_upgrade { "upgraded" } else { "imported" };
                     Plan {
-                        outcome: format!("scan of {folder} queued in library {:?}", library.name),
+                        outcome: Decided::ScanQueued { folder: folder.clone(), library: library.name.clone() },
                         scan: Some((library.id, folder.clone())),
                         notification: Some(notification(
                             event,
@@ -251,7 +413,7 @@ async fn plan(places: &arr::Places, tx: &mut Tx, source: &str, event: &ArrEvent)
                     }
                 }
                 _ => Plan {
-                    outcome: resolution.reason.clone(),
+                    outcome: Decided::NotPlaced { reason: resolution.reason.clone() },
                     scan: None,
                     notification: Some(misplaced(movie, source, &resolution.reason)),
                 },
@@ -277,35 +439,35 @@ async fn plan(places: &arr::Places, tx: &mut Tx, source: &str, event: &ArrEvent)
                 )
                 .await?;
             }
-            let mut plan = Plan {
-                outcome: format!("{updated} of {} renamed file path(s) updated", files.len()),
-                scan: None,
+            let mut scan = None;
+            let folder = movie.folder_path.clone().or_else(|| files.first().map(|file| file.path.clone()));
+            let rescan = folder.map(|path| {
+                let resolution = places.resolve(&path, movie.folder_path.is_none());
+                match (&resolution.library, &resolution.movie_folder) {
+                    (Some(library), Some(folder)) if resolution.is_scannable() => {
+                        scan = Some((library.id, folder.clone()));
+                        Rescan::Queued { folder: folder.clone() }
+                    }
+                    _ => Rescan::NotQueued { reason: resolution.reason.clone() },
+                }
+            });
+            Plan {
+                outcome: Decided::Renamed { updated, files: files.len(), rescan },
+                scan,
                 notification: Some(notification(
                     EventKind::MovieRenamed,
                     format!("{} renamed", titled(movie)),
                     format!("{source} renamed {} file(s) of {}.", files.len(), titled(movie)),
                     Some(movie),
                 )),
-            };
-            let folder = movie.folder_path.clone().or_else(|| files.first().map(|file| file.path.clone()));
-            if let Some(path) = folder {
-                let resolution = places.resolve(&path, movie.folder_path.is_none());
-                match (&resolution.library, &resolution.movie_folder) {
-                    (Some(library), Some(folder)) if resolution.is_scannable() => {
-                        plan.outcome.push_str(&format!("; rescan of {folder} queued"));
-                        plan.scan = Some((library.id, folder.clone()));
-                    }
-                    _ => plan.outcome.push_str(&format!("; no rescan: {}", resolution.reason)),
-                }
             }
-            plan
         }
         ArrEvent::MovieFileDelete { movie, file_path, reason } => {
             if reason.as_deref() == Some("upgrade") {
-                return Ok(Plan::outcome("file deleted for upgrade; expecting the new file"));
+                return Ok(Plan::outcome(Decided::DeletedForUpgrade));
             }
             let Some(file_path) = file_path else {
-                return Ok(Plan::outcome("the payload names no movieFile.path; nothing to mark"));
+                return Ok(Plan::outcome(Decided::NoFilePath));
             };
             let mapped = places.map(file_path);
             // The row goes (the file is gone); the movie stays, without a main video if it was that.
@@ -317,9 +479,9 @@ async fn plan(places: &arr::Places, tx: &mut Tx, source: &str, event: &ArrEvent)
             .await?;
             let reason = reason.clone().unwrap_or_else(|| "unknown".into());
             let outcome = if removed > 0 {
-                format!("file {mapped} marked gone (reason: {reason})")
+                Decided::FileGone { path: mapped.clone(), reason: reason.clone() }
             } else {
-                format!("file {mapped} was not in the catalogue (reason: {reason})")
+                Decided::FileNotRecorded { path: mapped.clone(), reason: reason.clone() }
             };
             Plan {
                 outcome,
@@ -334,7 +496,7 @@ async fn plan(places: &arr::Places, tx: &mut Tx, source: &str, event: &ArrEvent)
         }
         ArrEvent::MovieDelete { movie, deleted_files } => {
             let Some(folder_path) = &movie.folder_path else {
-                return Ok(Plan::outcome("the payload names no movie.folderPath; nothing to mark"));
+                return Ok(Plan::outcome(Decided::NoFolderPath));
             };
             let folder = places.map(folder_path);
             // Soft: the row, its files and its locks stay, so the movie can be restored.
@@ -347,9 +509,9 @@ async fn plan(places: &arr::Places, tx: &mut Tx, source: &str, event: &ArrEvent)
             let files = if *deleted_files { "with its files" } else { "keeping its files" };
             Plan {
                 outcome: if marked > 0 {
-                    format!("movie at {folder} marked removed ({source} deleted it {files})")
+                    Decided::MovieRemoved { folder: folder.clone(), source, files }
                 } else {
-                    format!("no movie recorded at {folder}; nothing to mark")
+                    Decided::MovieNotRecorded { folder: folder.clone() }
                 },
                 scan: None,
                 notification: Some(notification(
@@ -362,15 +524,13 @@ async fn plan(places: &arr::Places, tx: &mut Tx, source: &str, event: &ArrEvent)
         }
         ArrEvent::MovieAdded { movie } => {
             // No notification event covers "added" (nothing is on disk yet): recorded only.
-            Plan::outcome(format!("recorded: {} added to {source}; nothing to do until it is imported", titled(movie)))
+            Plan::outcome(Decided::Added { title: titled(movie), source })
         }
-        ArrEvent::Grab { movie, .. } => {
-            Plan::outcome(format!("recorded: {source} grabbed {}; nothing to do until it is imported", titled(movie)))
-        }
+        ArrEvent::Grab { movie, .. } => Plan::outcome(Decided::Grabbed { title: titled(movie), source }),
         ArrEvent::ManualInteractionRequired { movie, download_title } => {
             let what = movie.as_ref().map(titled).or_else(|| download_title.clone()).unwrap_or_default();
             Plan {
-                outcome: "recorded: manual interaction required".into(),
+                outcome: Decided::ManualInteraction,
                 scan: None,
                 // It needs the user's attention, like a health issue.
                 notification: Some(notification(
@@ -382,7 +542,7 @@ async fn plan(places: &arr::Places, tx: &mut Tx, source: &str, event: &ArrEvent)
             }
         }
         ArrEvent::Health { level, message, .. } => Plan {
-            outcome: "recorded: health issue".into(),
+            outcome: Decided::HealthIssue,
             scan: None,
             notification: Some(notification(
                 EventKind::HealthIssue,
@@ -392,7 +552,7 @@ async fn plan(places: &arr::Places, tx: &mut Tx, source: &str, event: &ArrEvent)
             )),
         },
         ArrEvent::HealthRestored { message, .. } => Plan {
-            outcome: "recorded: health restored".into(),
+            outcome: Decided::HealthRestored,
             scan: None,
             notification: Some(notification(
                 EventKind::HealthRestored,
@@ -402,7 +562,7 @@ async fn plan(places: &arr::Places, tx: &mut Tx, source: &str, event: &ArrEvent)
             )),
         },
         ArrEvent::ApplicationUpdate { message, .. } => Plan {
-            outcome: "recorded: application update".into(),
+            outcome: Decided::ApplicationUpdate,
             scan: None,
             notification: Some(notification(
                 EventKind::ApplicationUpdate,
@@ -411,16 +571,51 @@ async fn plan(places: &arr::Places, tx: &mut Tx, source: &str, event: &ArrEvent)
                 None,
             )),
         },
-        ArrEvent::Sonarr { event_type, series_title, summary } => {
-            let mut outcome = format!("recorded {event_type}");
-            if let Some(title) = series_title {
-                outcome.push_str(&format!(" for {title}"));
-            }
-            if !summary.is_empty() {
-                outcome.push_str(&format!(" ({summary})"));
-            }
-            outcome.push_str("; TV libraries are not supported yet");
-            Plan::outcome(outcome)
-        }
+        ArrEvent::Sonarr { event_type, series_title, summary } => Plan::outcome(Decided::Sonarr {
+            event_type: event_type.clone(),
+            series_title: series_title.clone(),
+            summary: summary.clone(),
+        }),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Decided, Rescan, WebhookOutcome};
+    use metarr_notify::EventKind;
+
+    fn outcome(decided: Decided) -> WebhookOutcome {
+        WebhookOutcome { decided, tv_unsupported: false, scan_already_queued: None, notified: None }
+    }
+
+    // The stored text is read by API clients and the UI: these are the strings written before
+    // the outcome was typed.
+    #[test]
+    fn outcomes_read_as_they_always_have() {
+        let queued = WebhookOutcome {
+            scan_already_queued: Some(7),
+            notified: Some((vec!["discord".into(), "email".into()], EventKind::MovieImported)),
+            ..outcome(Decided::ScanQueued { folder: "/m/Alien (1979)".into(), library: "Movies".into() })
+        };
+        assert_eq!(
+            queued.to_string(),
+            "scan of /m/Alien (1979) queued in library \"Movies\" (a scan of this folder was already queued: job 7); \
+             notifying discord, email (movie_imported)"
+        );
+        let renamed = Decided::Renamed { updated: 1, files: 2, rescan: Some(Rescan::Queued { folder: "/m/A".into() }) };
+        assert_eq!(outcome(renamed).to_string(), "1 of 2 renamed file path(s) updated; rescan of /m/A queued");
+        let renamed = Decided::Renamed { updated: 0, files: 1, rescan: None };
+        assert_eq!(outcome(renamed).to_string(), "0 of 1 renamed file path(s) updated");
+        let health = WebhookOutcome { tv_unsupported: true, ..outcome(Decided::HealthIssue) };
+        assert_eq!(health.to_string(), "recorded: health issue; TV libraries are not supported yet");
+        let sonarr =
+            Decided::Sonarr { event_type: "Grab".into(), series_title: Some("Show".into()), summary: String::new() };
+        assert!(sonarr.says_tv_unsupported(), "a Sonarr event says it once, itself");
+        assert_eq!(outcome(sonarr).to_string(), "recorded Grab for Show; TV libraries are not supported yet");
+        let added = Decided::Added { title: "Alien (1979)".into(), source: "Radarr" };
+        assert_eq!(
+            outcome(added).to_string(),
+            "recorded: Alien (1979) added to Radarr; nothing to do until it is imported"
+        );
+    }
 }

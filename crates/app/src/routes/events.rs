@@ -12,6 +12,7 @@ use metarr_queue::JobEvent;
 use std::time::Duration;
 use tokio::sync::broadcast::{Receiver, error::RecvError};
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
 
 /// How long one message may take to reach a client's socket before the client is dropped.
 pub const SEND_TIMEOUT: Duration = Duration::from_secs(2);
@@ -26,7 +27,11 @@ pub async fn subscribe(State(state): State<AppState>, upgrade: WebSocketUpgrade)
     let events = state.queue.subscribe();
     let app_events = state.events.subscribe();
     let shutdown = state.shutdown.clone();
-    upgrade.on_upgrade(move |socket| forward(socket, events, app_events, shutdown))
+    // The socket lives on after the response: its lines stay in the request's span.
+    let span = tracing::Span::current();
+    // `forward` is called inside it, so that its own span is a child of the request's.
+    upgrade
+        .on_upgrade(move |socket| async move { forward(socket, events, app_events, shutdown).await }.instrument(span))
 }
 
 #[tracing::instrument(skip_all)]
@@ -48,45 +53,33 @@ async fn forward(
                 Some(Ok(Message::Close(_)) | Err(_)) | None => return,
                 Some(Ok(_)) => {}
             },
-            event = app_events.recv() => match event {
-                Ok(text) => {
-                    if !send(&mut socket, text.to_string()).await {
-                        return;
-                    }
-                }
-                Err(RecvError::Lagged(missed)) => {
-                    tracing::info!(missed, "disconnecting an event client that fell behind");
-                    close(&mut socket, CLOSE_TOO_SLOW, "too slow: events were dropped; reconnect").await;
+            event = app_events.recv() => {
+                if !relay(&mut socket, event.map(|text| text.to_string())).await {
                     return;
                 }
-                Err(RecvError::Closed) => {
-                    close(&mut socket, CLOSE_GOING_AWAY, "event stream ended").await;
+            }
+            event = events.recv() => {
+                if !relay(&mut socket, event.map(|event| event.to_message().to_string())).await {
                     return;
                 }
-            },
-            event = events.recv() => match event {
-                Ok(event) => {
-                    let text = event.to_message().to_string();
-                    match tokio::time::timeout(SEND_TIMEOUT, socket.send(Message::Text(text.into()))).await {
-                        Ok(Ok(())) => {}
-                        Ok(Err(_)) => return,
-                        Err(_) => {
-                            // The socket is stuck; a close frame would be stuck too, so just drop it.
-                            tracing::info!("disconnecting an event client that stopped reading");
-                            return;
-                        }
-                    }
-                }
-                Err(RecvError::Lagged(missed)) => {
-                    tracing::info!(missed, "disconnecting an event client that fell behind");
-                    close(&mut socket, CLOSE_TOO_SLOW, "too slow: events were dropped; reconnect").await;
-                    return;
-                }
-                Err(RecvError::Closed) => {
-                    close(&mut socket, CLOSE_GOING_AWAY, "event stream ended").await;
-                    return;
-                }
-            },
+            }
+        }
+    }
+}
+
+/// Passes on what one subscription received; false when the client is dropped (it is gone,
+/// stuck or fell behind) or the stream ended.
+async fn relay(socket: &mut WebSocket, received: Result<String, RecvError>) -> bool {
+    match received {
+        Ok(text) => send(socket, text).await,
+        Err(RecvError::Lagged(missed)) => {
+            tracing::info!(missed, "disconnecting an event client that fell behind");
+            close(socket, CLOSE_TOO_SLOW, "too slow: events were dropped; reconnect").await;
+            false
+        }
+        Err(RecvError::Closed) => {
+            close(socket, CLOSE_GOING_AWAY, "event stream ended").await;
+            false
         }
     }
 }

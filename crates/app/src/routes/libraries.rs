@@ -7,6 +7,7 @@
 use crate::catalogue::libraries::{self, Library, LibraryInput};
 use crate::catalogue::scans::Scan;
 use crate::error::{ApiJson, ApiPath, ApiQuery, AppError, NoQuery};
+use crate::ids::LibraryId;
 use crate::routes::AppState;
 use axum::Json;
 use axum::extract::State;
@@ -40,21 +41,24 @@ pub async fn create(
 }
 
 /// `GET /api/v1/libraries/{id}`
-pub async fn get_one(State(state): State<AppState>, ApiPath(id): ApiPath<i64>) -> Result<Json<Library>, AppError> {
+pub async fn get_one(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<LibraryId>,
+) -> Result<Json<Library>, AppError> {
     Ok(Json(libraries::get(&state.db, id).await?))
 }
 
 /// `PUT /api/v1/libraries/{id}`: replaces the settings with the same body as `POST`.
 pub async fn update(
     State(state): State<AppState>,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<LibraryId>,
     ApiJson(input): ApiJson<LibraryInput>,
 ) -> Result<Json<Library>, AppError> {
     Ok(Json(libraries::update_apart_from(&state.db, id, &input, &state.settings.data_dir).await?))
 }
 
 /// `DELETE /api/v1/libraries/{id}`: forgets the library and its movies; files on disk stay.
-pub async fn delete(State(state): State<AppState>, ApiPath(id): ApiPath<i64>) -> Result<StatusCode, AppError> {
+pub async fn delete(State(state): State<AppState>, ApiPath(id): ApiPath<LibraryId>) -> Result<StatusCode, AppError> {
     libraries::delete(&state.db, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -63,7 +67,7 @@ pub async fn delete(State(state): State<AppState>, ApiPath(id): ApiPath<i64>) ->
 /// library is returned rather than started twice.
 pub async fn scan(
     State(state): State<AppState>,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<LibraryId>,
 ) -> Result<(StatusCode, Json<Scan>), AppError> {
     let scan = crate::jobs::scan::start_scan(&state.db, id).await?;
     Ok((StatusCode::ACCEPTED, Json(scan)))

@@ -20,12 +20,14 @@ pub mod webhooks;
 use crate::error::AppError;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath, OriginalUri, Request};
+use axum::handler::Handler;
 use axum::routing::{get, post, put};
 use metarr_queue::Queue;
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
+use tower_http::classify::{ServerErrorsAsFailures, SharedClassifier};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::trace::TraceLayer;
+use tower_http::trace::{DefaultOnBodyChunk, DefaultOnEos, DefaultOnRequest, DefaultOnResponse, TraceLayer};
 
 /// Largest request body accepted; larger bodies answer 413.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -90,7 +92,7 @@ pub fn app(state: AppState) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), auth::require_api_key));
-    // The trace layer sits on the API router, after routing, so that spans carry `matched_path`.
+    // The trace layer sits on the API and UI routers, after routing, so that spans carry `matched_path`.
     let api = Router::new()
         .route("/health", get(health::health))
         // The *arr receivers check the API key or Basic credentials themselves (see webhooks.rs).
@@ -98,34 +100,45 @@ pub fn app(state: AppState) -> Router {
         .route("/webhooks/sonarr", post(webhooks::sonarr))
         .merge(protected)
         .method_not_allowed_fallback(method_not_allowed)
-        .layer(
-            TraceLayer::new_for_http()
-                // The span names the path without its query: `?apikey=` must never reach the log.
-                .make_span_with(|request: &Request| {
-                    let matched_path = request.extensions().get::<MatchedPath>().map(MatchedPath::as_str);
-                    let request_id =
-                        request.headers().get("x-request-id").and_then(|value| value.to_str().ok()).unwrap_or("");
-                    tracing::info_span!(
-                        "request",
-                        method = %request.method(),
-                        path = original_path(request),
-                        matched_path,
-                        request_id,
-                    )
-                })
-                // 5xx are logged once with their cause by `AppError`; do not log them twice.
-                .on_failure(()),
-        );
+        .layer(request_trace());
 
     Router::new()
         .nest("/api/v1", api)
-        .merge(crate::ui::router(state.clone()))
-        .fallback(not_found)
+        // The web UI's requests get the same span as the API's: a page's log lines carry its request id.
+        .merge(crate::ui::router(state.clone()).layer(request_trace()))
+        // Unknown pages too: the API's unknown paths meet the API router's own fallback.
+        .fallback(not_found.layer(request_trace()))
         .with_state(state)
         .layer(axum::middleware::from_fn(refuse_nul_in_uri))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+}
+
+/// The request trace of the API and the web UI, as a type so both routers can share it.
+type RequestTrace = TraceLayer<
+    SharedClassifier<ServerErrorsAsFailures>,
+    fn(&Request) -> tracing::Span,
+    DefaultOnRequest,
+    DefaultOnResponse,
+    DefaultOnBodyChunk,
+    DefaultOnEos,
+    (),
+>;
+
+/// One span per request, around everything its handler does and logs.
+fn request_trace() -> RequestTrace {
+    TraceLayer::new_for_http()
+        .make_span_with(request_span as fn(&Request) -> tracing::Span)
+        // 5xx are logged once with their cause by `AppError`; do not log them twice.
+        .on_failure(())
+}
+
+/// The span names the path without its query: `?apikey=` must never reach the log.
+fn request_span(request: &Request) -> tracing::Span {
+    let matched_path = request.extensions().get::<MatchedPath>().map(MatchedPath::as_str);
+    let request_id = request.headers().get("x-request-id").and_then(|value| value.to_str().ok()).unwrap_or("");
+    tracing::info_span!("request", method = %request.method(), path = original_path(request), matched_path, request_id)
 }
 
 /// Unknown paths: JSON for API clients, a page for browsers.

@@ -5,6 +5,7 @@
 
 use crate::catalogue::movies::{self, Fields, LOCKABLE, MovieDetail, MovieFilter, MovieSummary};
 use crate::error::{ApiJson, ApiPath, ApiQuery, AppError};
+use crate::ids::MovieId;
 use crate::routes::AppState;
 use axum::Json;
 use axum::extract::State;
@@ -42,8 +43,11 @@ pub async fn list(
     Ok(Json(MovieList { items, total }))
 }
 
-/// `GET /api/v1/movies/{id}`: the detail shape of DESIGN §6.
-pub async fn get_one(State(state): State<AppState>, ApiPath(id): ApiPath<i64>) -> Result<Json<MovieDetail>, AppError> {
+/// `GET /api/v1/movies/{id}`: the detail shape (docs/contracts.md, "Movie").
+pub async fn get_one(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<MovieId>,
+) -> Result<Json<MovieDetail>, AppError> {
     Ok(Json(movies::detail(&state.db, id).await?))
 }
 
@@ -51,7 +55,7 @@ pub async fn get_one(State(state): State<AppState>, ApiPath(id): ApiPath<i64>) -
 /// detail as it is now.
 pub async fn edit(
     State(state): State<AppState>,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<MovieId>,
     ApiJson(body): ApiJson<Map<String, Value>>,
 ) -> Result<Json<MovieDetail>, AppError> {
     let fields = parse_fields(body)?;
@@ -63,7 +67,7 @@ pub async fn edit(
 /// `PUT /api/v1/movies/{id}/locks/{field}`
 pub async fn lock(
     State(state): State<AppState>,
-    ApiPath((id, field)): ApiPath<(i64, String)>,
+    ApiPath((id, field)): ApiPath<(MovieId, String)>,
 ) -> Result<Json<Locks>, AppError> {
     set_lock(&state, id, &field, true).await
 }
@@ -71,12 +75,12 @@ pub async fn lock(
 /// `DELETE /api/v1/movies/{id}/locks/{field}`
 pub async fn unlock(
     State(state): State<AppState>,
-    ApiPath((id, field)): ApiPath<(i64, String)>,
+    ApiPath((id, field)): ApiPath<(MovieId, String)>,
 ) -> Result<Json<Locks>, AppError> {
     set_lock(&state, id, &field, false).await
 }
 
-async fn set_lock(state: &AppState, id: i64, field: &str, locked: bool) -> Result<Json<Locks>, AppError> {
+async fn set_lock(state: &AppState, id: MovieId, field: &str, locked: bool) -> Result<Json<Locks>, AppError> {
     let locks = movies::set_lock(&state.db, id, field, locked).await?;
     Ok(Json(Locks { locks }))
 }
@@ -123,7 +127,7 @@ pub fn is_imdb_id(text: &str) -> bool {
 /// library's running scan, or makes a scan record of its own.
 pub async fn rescan(
     State(state): State<AppState>,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<MovieId>,
 ) -> Result<(axum::http::StatusCode, Json<metarr_queue::Job>), AppError> {
     let job = crate::jobs::webhook::rescan_movie(&state.db, id).await?;
     Ok((axum::http::StatusCode::ACCEPTED, Json(job)))

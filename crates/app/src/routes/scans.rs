@@ -5,6 +5,7 @@
 
 use crate::catalogue::scans::{self, Scan};
 use crate::error::{ApiPath, ApiQuery, AppError};
+use crate::ids::{LibraryId, ScanId};
 use crate::routes::AppState;
 use axum::Json;
 use axum::extract::State;
@@ -19,7 +20,7 @@ pub const MAX_LIMIT: i64 = 500;
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ListParams {
-    library_id: Option<i64>,
+    library_id: Option<LibraryId>,
     limit: Option<i64>,
 }
 
@@ -45,12 +46,12 @@ pub async fn list(
 }
 
 /// `GET /api/v1/scans/{id}`: the phase and counters of one scan.
-pub async fn get_one(State(state): State<AppState>, ApiPath(id): ApiPath<i64>) -> Result<Json<Scan>, AppError> {
+pub async fn get_one(State(state): State<AppState>, ApiPath(id): ApiPath<ScanId>) -> Result<Json<Scan>, AppError> {
     Ok(Json(scans::get(&state.db, id).await?))
 }
 
 /// `POST /api/v1/scans/{id}/cancel`: 200 with the cancelled scan; 409 once it has finished.
-pub async fn cancel(State(state): State<AppState>, ApiPath(id): ApiPath<i64>) -> Result<Json<Scan>, AppError> {
+pub async fn cancel(State(state): State<AppState>, ApiPath(id): ApiPath<ScanId>) -> Result<Json<Scan>, AppError> {
     // `cancel_scan` answers `Conflict` for a finished scan, checked in the same place that cancels.
     Ok(Json(crate::jobs::scan::cancel_scan(&state.db, id).await?))
 }

@@ -23,7 +23,7 @@ pub struct ScheduleView {
     /// When it fires next; `null` when disabled.
     pub next_run_at: Option<DateTime<Utc>>,
     /// The library a `file-scan:<id>` schedule scans; `null` for the other schedules.
-    pub library_id: Option<i64>,
+    pub library_id: Option<crate::ids::LibraryId>,
 }
 
 impl ScheduleView {

@@ -7,6 +7,7 @@ use super::{Ui, UiError, render, render_html, render_with, see_other, when};
 use crate::catalogue::CatalogueError;
 use crate::catalogue::libraries::{self, Library, LibraryInput, MovieCounts};
 use crate::catalogue::scans::{self, Scan};
+use crate::ids::{LibraryId, ScanId};
 use crate::routes::AppState;
 use askama::Template;
 use axum::extract::{Path, State};
@@ -90,7 +91,7 @@ struct LibrariesPage {
 #[template(path = "library_edit.html")]
 struct EditPage {
     ui: Ui,
-    id: i64,
+    id: LibraryId,
     form: LibraryForm,
     error: Option<String>,
 }
@@ -100,7 +101,7 @@ struct EditPage {
 #[template(path = "library_scan.html")]
 pub struct ScanStatus {
     csrf: String,
-    library_id: i64,
+    library_id: LibraryId,
     scan: Option<Scan>,
     started: String,
     finished: String,
@@ -143,7 +144,7 @@ pub async fn create(State(state): State<AppState>, ui: Ui, Form(form): Form<Libr
 }
 
 /// `GET /libraries/{id}`: the edit form.
-pub async fn edit_page(State(state): State<AppState>, ui: Ui, Path(id): Path<i64>) -> Result<Response, UiError> {
+pub async fn edit_page(State(state): State<AppState>, ui: Ui, Path(id): Path<LibraryId>) -> Result<Response, UiError> {
     let library = libraries::get(&state.db, id).await?;
     Ok(render(&EditPage { ui: ui.at("libraries"), id, form: LibraryForm::of(&library), error: None }))
 }
@@ -152,7 +153,7 @@ pub async fn edit_page(State(state): State<AppState>, ui: Ui, Path(id): Path<i64
 pub async fn update(
     State(state): State<AppState>,
     ui: Ui,
-    Path(id): Path<i64>,
+    Path(id): Path<LibraryId>,
     Form(form): Form<LibraryForm>,
 ) -> Result<Response, UiError> {
     match libraries::update_apart_from(&state.db, id, &form.input(), &state.settings.data_dir).await {
@@ -166,31 +167,35 @@ pub async fn update(
 }
 
 /// `POST /libraries/{id}/delete`: forgets the library and its movies; files on disk stay.
-pub async fn delete(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Response, UiError> {
+pub async fn delete(State(state): State<AppState>, Path(id): Path<LibraryId>) -> Result<Response, UiError> {
     libraries::delete(&state.db, id).await?;
     Ok(see_other("/libraries"))
 }
 
 /// `POST /libraries/{id}/scan`: starts a scan (or keeps the running one) and shows its progress.
-pub async fn scan(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Response, UiError> {
+pub async fn scan(State(state): State<AppState>, Path(id): Path<LibraryId>) -> Result<Response, UiError> {
     crate::jobs::scan::start_scan(&state.db, id).await?;
     Ok(see_other("/libraries"))
 }
 
 /// `POST /scans/{id}/cancel`
-pub async fn cancel_scan(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Response, UiError> {
+pub async fn cancel_scan(State(state): State<AppState>, Path(id): Path<ScanId>) -> Result<Response, UiError> {
     crate::jobs::scan::cancel_scan(&state.db, id).await?;
     Ok(see_other("/libraries"))
 }
 
 /// `GET /libraries/{id}/scan-status`: the scan block alone, for live refreshes.
-pub async fn scan_status(State(state): State<AppState>, ui: Ui, Path(id): Path<i64>) -> Result<Response, UiError> {
+pub async fn scan_status(
+    State(state): State<AppState>,
+    ui: Ui,
+    Path(id): Path<LibraryId>,
+) -> Result<Response, UiError> {
     libraries::get(&state.db, id).await?;
     let scan = scans::list(&state.db, Some(id), 1).await?.into_iter().next();
     Ok(render(&scan_block(&ui.csrf, id, scan)))
 }
 
-fn scan_block(csrf: &str, library_id: i64, scan: Option<Scan>) -> ScanStatus {
+fn scan_block(csrf: &str, library_id: LibraryId, scan: Option<Scan>) -> ScanStatus {
     let started = scan.as_ref().map(|scan| when(&scan.started_at)).unwrap_or_default();
     let finished = scan.as_ref().and_then(|scan| scan.finished_at.as_ref()).map(when).unwrap_or_default();
     let running = scan.as_ref().is_some_and(|scan| !scan.is_finished());

@@ -9,6 +9,7 @@
 use super::{Ui, UiError, render, render_html, render_with, see_other, vary_on_htmx, wants_fragment};
 use crate::catalogue::libraries;
 use crate::catalogue::movies::{self, MovieDetail, MovieFilter};
+use crate::ids::{LibraryId, MovieId};
 use crate::routes::AppState;
 use askama::Template;
 use axum::extract::rejection::{FormRejection, QueryRejection};
@@ -17,6 +18,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
+use metarr_probe::StreamDetails;
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use std::collections::HashMap;
@@ -39,7 +41,7 @@ pub fn routes() -> Router<AppState> {
 }
 
 /// A movie id from the URL; anything but a number is the client's mistake, not a missing page.
-fn movie_id(text: &str) -> Result<i64, UiError> {
+fn movie_id(text: &str) -> Result<MovieId, UiError> {
     text.parse().map_err(|_| UiError::BadRequest(format!("a movie id is a number, not {:?}", cut(text, 40))))
 }
 
@@ -70,7 +72,7 @@ pub struct ListQuery {
 #[derive(Debug, Clone, Default, PartialEq)]
 struct Listing {
     q: String,
-    library_id: Option<i64>,
+    library_id: Option<LibraryId>,
     missing: Option<bool>,
     has_warnings: Option<bool>,
     table: bool,
@@ -95,7 +97,7 @@ impl Listing {
         }
         let library_id = match query.library_id.as_deref().map(str::trim).unwrap_or("") {
             "" => None,
-            text => Some(text.parse::<i64>().map_err(|_| {
+            text => Some(text.parse::<LibraryId>().map_err(|_| {
                 UiError::BadRequest(format!("library_id is a library's number, not {:?}", cut(text, 40)))
             })?),
         };
@@ -163,7 +165,7 @@ impl Listing {
 
 /// A movie as the grid and the table show it.
 pub struct MovieCard {
-    pub id: i64,
+    pub id: MovieId,
     pub title: String,
     /// The year, or empty.
     pub year: String,
@@ -176,7 +178,7 @@ pub struct MovieCard {
 
 /// One choice of the library select.
 pub struct LibraryOption {
-    pub id: i64,
+    pub id: LibraryId,
     pub name: String,
     pub selected: bool,
 }
@@ -230,10 +232,10 @@ pub async fn list(
     let Query(query) = query.map_err(|rejection| UiError::BadRequest(rejection.body_text()))?;
     let listing = Listing::parse(&query)?;
     let (items, total) = movies::list(&state.db, &listing.filter()).await?;
-    let ids: Vec<i64> = items.iter().map(|movie| movie.id).collect();
+    let ids: Vec<MovieId> = items.iter().map(|movie| movie.id).collect();
     let mut posters = movies::posters(&state.db, &ids).await?;
     let libraries = libraries::list(&state.db).await?;
-    let library_names: HashMap<i64, &str> =
+    let library_names: HashMap<LibraryId, &str> =
         libraries.iter().map(|library| (library.id, library.name.as_str())).collect();
     let cards = items
         .into_iter()
@@ -414,7 +416,7 @@ impl FieldRow {
 #[derive(Template)]
 #[template(path = "movie_field.html")]
 struct FieldRowView {
-    movie_id: i64,
+    movie_id: MovieId,
     csrf: String,
     row: FieldRow,
     stamp: Option<i64>,
@@ -505,12 +507,12 @@ impl StreamsView {
 #[derive(Template)]
 #[template(path = "movie_live.html")]
 struct MovieLive {
-    movie_id: i64,
+    movie_id: MovieId,
     stamp: i64,
     title: String,
     year: String,
     missing: bool,
-    library_id: i64,
+    library_id: LibraryId,
     library: String,
     folder: String,
     video: String,
@@ -530,7 +532,7 @@ struct MovieLive {
 #[template(path = "movie.html")]
 struct MoviePage {
     ui: Ui,
-    movie_id: i64,
+    movie_id: MovieId,
     title: String,
     error: Option<String>,
     notice: Option<String>,
@@ -560,64 +562,70 @@ fn relative(path: &str, folder: &str) -> String {
         .unwrap_or_else(|_| path.to_owned())
 }
 
-fn stream_line(stream: &Value, keys: &[&str]) -> String {
-    let Some(object) = stream.as_object() else { return stream.to_string() };
-    let mut parts: Vec<String> = Vec::new();
-    let text = |key: &str| match object.get(key) {
-        Some(Value::String(text)) if !text.is_empty() => Some(text.clone()),
-        Some(Value::Number(number)) => Some(number.to_string()),
-        _ => None,
-    };
-    let flag = |key: &str| object.get(key).and_then(Value::as_bool).unwrap_or(false);
-    for key in keys {
-        let part = match *key {
-            "size" => match (text("width"), text("height")) {
-                (Some(width), Some(height)) => Some(format!("{width}×{height}")),
-                _ => None,
-            },
-            "frame_rate" => object.get("frame_rate").and_then(Value::as_f64).map(|rate| format!("{rate:.3} fps")),
-            "bit_depth" => text("bit_depth").map(|depth| format!("{depth}-bit")),
-            "channels" => text("channels").map(|channels| format!("{channels} ch")),
-            "sample_rate" => text("sample_rate").map(|rate| format!("{rate} Hz")),
-            "profile" => text("profile").map(|profile| format!("({profile})")),
-            "title" => text("title").map(|title| format!("“{title}”")),
-            "default" | "forced" => flag(key).then(|| (*key).to_owned()),
-            "hearing_impaired" => flag(key).then(|| "SDH".to_owned()),
-            other => text(other),
-        };
-        parts.extend(part);
-    }
-    parts.join(" · ")
+/// One line of a stream's parts, the empty ones left out.
+fn stream_line(parts: impl IntoIterator<Item = Option<String>>) -> String {
+    parts.into_iter().flatten().filter(|part| !part.is_empty()).collect::<Vec<_>>().join(" · ")
 }
 
-fn streams_view(streams: &Value) -> StreamsView {
-    let lines = |key: &str, keys: &[&str]| -> Vec<String> {
-        streams
-            .get(key)
-            .and_then(Value::as_array)
-            .map(|items| items.iter().map(|stream| stream_line(stream, keys)).collect())
-            .unwrap_or_default()
-    };
-    let container = streams.get("container").and_then(Value::as_str).unwrap_or_default();
-    let duration = streams.get("duration_secs").and_then(Value::as_f64).map(|secs| {
+fn profile(profile: &Option<String>) -> Option<String> {
+    profile.as_ref().map(|profile| format!("({profile})"))
+}
+
+fn title(title: &Option<String>) -> Option<String> {
+    title.as_ref().map(|title| format!("“{title}”"))
+}
+
+fn flag(set: bool, name: &str) -> Option<String> {
+    set.then(|| name.to_owned())
+}
+
+/// The stream details as the movie page shows them, read from the probe crate's own types: a
+/// field renamed there fails to build here rather than leaving an empty cell.
+fn streams_view(details: Option<&StreamDetails>) -> StreamsView {
+    let Some(details) = details else { return StreamsView::default() };
+    let duration = details.duration_secs.map(|secs| {
         let secs = secs.round() as i64;
         format!("{}:{:02}:{:02}", secs / 3600, secs / 60 % 60, secs % 60)
     });
+    let video = details.video.iter().map(|v| {
+        stream_line([
+            Some(v.codec.clone()),
+            profile(&v.profile),
+            Some(format!("{}×{}", v.width, v.height)),
+            v.frame_rate.map(|rate| format!("{rate:.3} fps")),
+            v.bit_depth.map(|depth| format!("{depth}-bit")),
+            Some(v.hdr.as_str().to_owned()),
+            v.color_transfer.clone(),
+            flag(v.default, "default"),
+        ])
+    });
+    let audio = details.audio.iter().map(|a| {
+        stream_line([
+            Some(a.codec.clone()),
+            profile(&a.profile),
+            a.channels.map(|channels| format!("{channels} ch")),
+            a.channel_layout.clone(),
+            a.sample_rate.map(|rate| format!("{rate} Hz")),
+            a.language.clone(),
+            title(&a.title),
+            flag(a.default, "default"),
+        ])
+    });
+    let subtitle = details.subtitles.iter().map(|s| {
+        stream_line([
+            Some(s.codec.clone()),
+            s.language.clone(),
+            title(&s.title),
+            flag(s.forced, "forced"),
+            flag(s.hearing_impaired, "SDH"),
+            flag(s.default, "default"),
+        ])
+    });
     StreamsView {
-        container: [Some(container.to_owned()).filter(|c| !c.is_empty()), duration]
-            .into_iter()
-            .flatten()
-            .collect::<Vec<_>>()
-            .join(" · "),
-        video: lines(
-            "video",
-            &["codec", "profile", "size", "frame_rate", "bit_depth", "hdr", "color_transfer", "default"],
-        ),
-        audio: lines(
-            "audio",
-            &["codec", "profile", "channels", "channel_layout", "sample_rate", "language", "title", "default"],
-        ),
-        subtitle: lines("subtitle", &["codec", "language", "title", "forced", "hearing_impaired", "default"]),
+        container: stream_line([details.container.clone(), duration]),
+        video: video.collect(),
+        audio: audio.collect(),
+        subtitle: subtitle.collect(),
     }
 }
 
@@ -700,7 +708,7 @@ async fn live_block(
                 bytes: file.size,
             })
             .collect(),
-        streams: streams_view(&detail.streams),
+        streams: streams_view(detail.stream_details.as_ref()),
         artwork: artwork
             .into_iter()
             .map(|asset| ArtworkLine {
@@ -746,7 +754,7 @@ async fn live_block(
 async fn movie_page(
     state: &AppState,
     ui: Ui,
-    id: i64,
+    id: MovieId,
     refused: Option<FieldRow>,
     status: StatusCode,
 ) -> Result<Response, UiError> {
@@ -756,7 +764,7 @@ async fn movie_page(
 async fn page_with_notice(
     state: &AppState,
     ui: Ui,
-    id: i64,
+    id: MovieId,
     refused: Option<FieldRow>,
     status: StatusCode,
     notice: Option<String>,
@@ -963,13 +971,14 @@ mod tests {
     fn sizes_and_streams_read_well() {
         assert_eq!(human_size(999), "999 B");
         assert_eq!(human_size(1_450_000_000), "1.4 GB");
-        let streams = serde_json::json!({
+        let streams: StreamDetails = serde_json::from_value(serde_json::json!({
             "container": "mp4", "duration_secs": 3725.2,
-            "video": [{ "codec": "h264", "profile": "High", "width": 1920, "height": 800, "hdr": "sdr", "default": true }],
-            "audio": [{ "codec": "aac", "channels": 2, "language": "eng" }],
-            "subtitle": [{ "codec": "subrip", "language": "fre", "forced": true }],
-        });
-        let view = streams_view(&streams);
+            "video": [{ "index": 0, "codec": "h264", "profile": "High", "width": 1920, "height": 800, "hdr": "sdr", "default": true }],
+            "audio": [{ "index": 1, "codec": "aac", "channels": 2, "language": "eng", "default": false }],
+            "subtitles": [{ "index": 2, "codec": "subrip", "language": "fre", "forced": true, "default": false, "hearing_impaired": false }],
+        }))
+        .expect("stored stream details");
+        let view = streams_view(Some(&streams));
         assert_eq!(view.container, "mp4 · 1:02:05");
         assert_eq!(view.video, vec!["h264 · (High) · 1920×800 · sdr · default"]);
         assert_eq!(view.audio, vec!["aac · 2 ch · eng"]);

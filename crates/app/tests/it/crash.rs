@@ -170,5 +170,6 @@ async fn two_worker_processes_share_ten_thousand_jobs_each_run_once(backend: Bac
     assert!(claimed_twice.is_empty(), "jobs claimed more than once: {claimed_twice:?}");
     assert!(jobs.iter().all(|job| job.state == JobState::Completed && job.last_error.is_none()));
 }
-// Only PostgreSQL relays between processes; SQLite is one process by design (DESIGN §1).
+// Only PostgreSQL relays between processes; SQLite is one process by design (docs/queue.md,
+// "SQLite and PostgreSQL").
 pg_test!(two_worker_processes_share_ten_thousand_jobs_each_run_once);

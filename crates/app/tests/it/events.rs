@@ -145,5 +145,6 @@ async fn events_of_another_process_reach_websocket_clients(backend: Backend) {
     worker.await.expect("worker task").expect("worker stopped cleanly");
     app.stop().await;
 }
-// Only PostgreSQL relays between processes; SQLite is one process by design (DESIGN §1).
+// Only PostgreSQL relays between processes; SQLite is one process by design (docs/queue.md,
+// "SQLite and PostgreSQL").
 pg_test!(events_of_another_process_reach_websocket_clients);

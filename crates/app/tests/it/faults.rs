@@ -54,7 +54,16 @@ async fn catalogue(url: &str) -> Db {
 }
 
 async fn count(db: &Db, sql: &'static str) -> i64 {
-    db.fetch_all(sql, &[]).await.expect("count")[0].int("n").expect("n")
+    db.fetch_all::<(i64,)>(sql, &[]).await.expect("count")[0].0
+}
+
+/// A row of the webhook log, as the burst checks read it.
+#[derive(sqlx::FromRow)]
+struct LoggedWebhook {
+    id: i64,
+    body: String,
+    outcome: String,
+    job_ids: String,
 }
 
 /// The checks every fault scan ends with: it completed once, only when its work was done, with
@@ -279,14 +288,14 @@ async fn assert_burst_processed(server: &Server, database_url: &str, sent: &[Sen
         sent.iter().filter(|s| s.status.is_some_and(|status| (200..300).contains(&status))).collect();
     assert!(!accepted.is_empty(), "some webhooks were accepted: {sent:?}");
     let db = catalogue(database_url).await;
-    let logged = db.fetch_all("SELECT id, body, outcome, job_ids FROM webhook_events", &[]).await.expect("log");
+    let logged: Vec<LoggedWebhook> =
+        db.fetch_all("SELECT id, body, outcome, job_ids FROM webhook_events", &[]).await.expect("log");
     let mut logged_folders: HashMap<String, Vec<i64>> = HashMap::new();
     for row in &logged {
-        let body: Value = serde_json::from_str(&row.text("body").expect("body")).expect("logged JSON");
+        let body: Value = serde_json::from_str(&row.body).expect("logged JSON");
         let folder = body["movie"]["title"].as_str().expect("title").to_owned();
-        logged_folders.entry(folder).or_default().push(row.int("id").expect("id"));
-        let outcome = row.text("outcome").expect("outcome");
-        assert_ne!(outcome, "queued", "webhook {} was never acted on", row.int("id").expect("id"));
+        logged_folders.entry(folder).or_default().push(row.id);
+        assert_ne!(row.outcome, "queued", "webhook {} was never acted on", row.id);
     }
     let doubled: Vec<_> = logged_folders.iter().filter(|(_, ids)| ids.len() > 1).collect();
     assert!(doubled.is_empty(), "webhooks logged more than once: {doubled:?}");
@@ -297,14 +306,14 @@ async fn assert_burst_processed(server: &Server, database_url: &str, sent: &[Sen
     let failed = count(&db, "SELECT count(*) AS n FROM jobs WHERE state IN ('failed', 'cancelled')").await;
     assert_eq!(failed, 0, "no job failed\n{}", server.log_tail());
     // One folder per webhook: a second scan job for a folder means a webhook was acted on twice.
-    let rescanned = db
+    let rescanned: Vec<(Option<String>, i64)> = db
         .fetch_all(
             "SELECT unique_key, count(*) AS n FROM jobs WHERE kind = 'scan-movie' GROUP BY unique_key HAVING count(*) > 1",
             &[],
         )
         .await
         .expect("scan jobs per folder");
-    let rescanned: Vec<String> = rescanned.iter().map(|row| row.text("unique_key").expect("key")).collect();
+    let rescanned: Vec<String> = rescanned.into_iter().map(|(key, _)| key.expect("key")).collect();
     assert!(rescanned.is_empty(), "webhooks acted on twice: {rescanned:?}");
     let (status, scans) = server.get("/scans?limit=100").await;
     assert_eq!(status, 200, "{scans}");
@@ -317,27 +326,20 @@ async fn assert_burst_processed(server: &Server, database_url: &str, sent: &[Sen
     }
     let movies = count(&db, "SELECT count(*) AS n FROM movies").await;
     let folders: Vec<String> = db
-        .fetch_all("SELECT folder FROM movies", &[])
+        .fetch_all::<(String,)>("SELECT folder FROM movies", &[])
         .await
         .expect("movie folders")
-        .iter()
-        .map(|row| row.text("folder").expect("folder"))
+        .into_iter()
+        .map(|(folder,)| folder)
         .collect();
     let without_movie: Vec<String> = logged
         .iter()
         .filter(|row| {
-            let body: Value = serde_json::from_str(&row.text("body").expect("body")).expect("logged JSON");
+            let body: Value = serde_json::from_str(&row.body).expect("logged JSON");
             let name = body["movie"]["title"].as_str().unwrap_or_default().to_owned();
             !folders.iter().any(|folder| folder.ends_with(&format!("/{name}")))
         })
-        .map(|row| {
-            format!(
-                "{}: {} jobs {}",
-                row.int("id").unwrap_or(0),
-                row.text("outcome").unwrap_or_default(),
-                row.text("job_ids").unwrap_or_default()
-            )
-        })
+        .map(|row| format!("{}: {} jobs {}", row.id, row.outcome, row.job_ids))
         .collect();
     assert!(without_movie.is_empty(), "logged webhooks without their movie: {without_movie:?}\n{}", server.log_tail());
     assert_eq!(movies, logged_folders.len() as i64, "one movie per logged webhook");

@@ -156,7 +156,7 @@ async fn existing_libraries_get_their_schedule_on_upgrade(backend: Backend) {
         "DELETE FROM _sqlx_migrations WHERE version = 20008",
     ]);
     for statement in undo {
-        app.db.write(statement, &[]).await.unwrap_or_else(|err| panic!("{statement}: {err}"));
+        app.db.execute(statement, &[]).await.unwrap_or_else(|err| panic!("{statement}: {err}"));
     }
     assert!(schedule(&app, &name).await.is_none());
 
@@ -181,7 +181,7 @@ async fn a_due_slot_scans_once_across_processes(backend: Backend) {
     let hour_ago = chrono::Local::now() - chrono::Duration::hours(1);
     let cron = format!("{} {} * * *", hour_ago.minute(), hour_ago.hour());
     app.db
-        .write(
+        .execute(
             "UPDATE schedules SET cron = $1, updated_at = now() - interval '2 days' WHERE name = $2",
             &[cron.into(), name.clone().into()],
         )
@@ -218,7 +218,7 @@ async fn a_file_scan_job_that_runs_twice_starts_one_scan(backend: Backend) {
     wait_for_scan(&app, scans[0]["id"].as_i64().expect("scan id")).await;
 
     app.db
-        .write(
+        .execute(
             "UPDATE jobs SET state = 'pending', finished_at = NULL, run_at = created_at WHERE id = $1",
             &[job.id.into()],
         )

@@ -47,10 +47,10 @@ async fn concurrent_first_runs_create_exactly_one_account(backend: Backend) {
         }
     }
     assert_eq!(winners.len(), 1, "exactly one first run succeeds: {winners:?}");
-    let rows = app.db.fetch_all("SELECT username FROM ui_users", &[]).await.expect("list accounts");
+    let rows: Vec<(String,)> = app.db.fetch_all("SELECT username FROM ui_users", &[]).await.expect("list accounts");
     assert_eq!(rows.len(), 1, "exactly one account exists");
     let winner = winners[0];
-    assert_eq!(rows[0].text("username").expect("username"), format!("racer{winner}"));
+    assert_eq!(rows[0].0, format!("racer{winner}"));
     for (index, client) in clients.iter().enumerate() {
         let home = client.get("/").await;
         if index == winner {

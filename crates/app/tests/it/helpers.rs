@@ -4,6 +4,7 @@ use metarr::config::Settings;
 use metarr::db::Db;
 use metarr::startup::Application;
 use metarr_queue::{Job, JobState, NewJob, Queue};
+use metarr_testkit::postgres::PgSchema;
 use secrecy::ExposeSecret;
 use serde_json::Value;
 use std::sync::Once;
@@ -21,13 +22,7 @@ macro_rules! app_test {
                 super::$name($crate::helpers::Backend::Sqlite).await;
             }
 
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                // Skips (fails under CI) with a line naming PostgreSQL when it is not configured.
-                if let Some(backend) = $crate::helpers::Backend::postgres() {
-                    super::$name(backend).await;
-                }
-            }
+            postgres_case!($name);
         }
     };
 }
@@ -37,12 +32,19 @@ macro_rules! app_test {
 macro_rules! pg_test {
     ($name:ident) => {
         mod $name {
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                // Skips (fails under CI) with a line naming PostgreSQL when it is not configured.
-                if let Some(backend) = $crate::helpers::Backend::postgres() {
-                    super::$name(backend).await;
-                }
+            postgres_case!($name);
+        }
+    };
+}
+
+/// The PostgreSQL case of [`app_test!`] and [`pg_test!`].
+macro_rules! postgres_case {
+    ($name:ident) => {
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn postgres() {
+            // Skips (fails under CI) with a line naming PostgreSQL when it is not configured.
+            if let Some(backend) = $crate::helpers::Backend::postgres() {
+                super::$name(backend).await;
             }
         }
     };
@@ -73,31 +75,8 @@ fn init_logging() {
     });
 }
 
-/// A PostgreSQL schema owned by one test, dropped when the test ends unless `KEEP_TEST_DB=1`.
-pub struct PgSchema {
-    server_url: String,
-    name: String,
-}
-
-impl PgSchema {
-    pub async fn create(server_url: &str) -> PgSchema {
-        use sqlx::Connection;
-        let name = format!("test_{}", uuid::Uuid::new_v4().simple());
-        let mut connection = sqlx::PgConnection::connect(server_url).await.expect("connect to TEST_DATABASE_URL");
-        sqlx::query(&format!("CREATE SCHEMA {name}")).execute(&mut connection).await.expect("create test schema");
-        connection.close().await.expect("close the connection");
-        PgSchema { server_url: server_url.to_owned(), name }
-    }
-
-    /// The server URL with this schema first on the search path.
-    pub fn url(&self) -> String {
-        let separator = if self.server_url.contains('?') { '&' } else { '?' };
-        format!("{}{separator}options=-c%20search_path%3D{}", self.server_url, self.name)
-    }
-}
-
 /// A database for a test that runs `metarr` processes itself: a SQLite file in `dir`, or a
-/// fresh PostgreSQL schema (dropped with the value).
+/// fresh PostgreSQL schema ([`PgSchema`], dropped with the value).
 pub struct TestDatabase {
     pub url: String,
     _schema: Option<PgSchema>,
@@ -114,28 +93,6 @@ impl TestDatabase {
                 TestDatabase { url: schema.url(), _schema: Some(schema) }
             }
         }
-    }
-}
-
-impl Drop for PgSchema {
-    fn drop(&mut self) {
-        if std::env::var("KEEP_TEST_DB").is_ok_and(|value| value == "1") {
-            return;
-        }
-        let server_url = self.server_url.clone();
-        let name = self.name.clone();
-        // Drop runs inside the test's runtime, which cannot be blocked on; use a thread of our own.
-        let _ = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
-            runtime.block_on(async {
-                use sqlx::Connection;
-                if let Ok(mut connection) = sqlx::PgConnection::connect(&server_url).await {
-                    let _ =
-                        sqlx::query(&format!("DROP SCHEMA IF EXISTS {name} CASCADE")).execute(&mut connection).await;
-                }
-            });
-        })
-        .join();
     }
 }
 

@@ -6,6 +6,7 @@
 use crate::helpers::{Backend, TestApp};
 use crate::webhooks::post_raw;
 use metarr::catalogue::scans;
+use metarr::ids::ScanId;
 use metarr::limits::{MAX_LONG_TEXT_CHARS, MAX_NAME_CHARS};
 use serde_json::{Value, json};
 use std::path::Path;
@@ -105,7 +106,7 @@ async fn a_webhook_with_nul_is_logged_and_refused(backend: Backend) {
 }
 app_test!(a_webhook_with_nul_is_logged_and_refused);
 
-async fn wait_for_scan(app: &TestApp, scan_id: i64) -> scans::Scan {
+async fn wait_for_scan(app: &TestApp, scan_id: ScanId) -> scans::Scan {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     loop {
         let scan = scans::get(&app.db, scan_id).await.expect("scan exists");
@@ -134,7 +135,7 @@ async fn an_nfo_with_nul_and_oversized_fields_is_imported_within_the_limits(back
     assert_eq!(status, 201, "{library}");
     let (status, scan) = app.post(&format!("/libraries/{}/scan", library["id"])).await;
     assert_eq!(status, 202, "{scan}");
-    let scan = wait_for_scan(&app, scan["id"].as_i64().expect("scan id")).await;
+    let scan = wait_for_scan(&app, ScanId(scan["id"].as_i64().expect("scan id"))).await;
     assert_eq!((scan.phase.as_str(), scan.errors), ("completed", 0), "{scan:?}");
 
     let (_, movies) = app.get("/movies").await;
@@ -258,22 +259,22 @@ async fn the_catalogue_refuses_nul_the_same_on_both_backends(backend: Backend) {
     // SQLite would store it and PostgreSQL fail with a 500: neither is asked.
     let err = app
         .db
-        .write(
+        .execute(
             "INSERT INTO path_mappings (remote_path, local_path, created_at, updated_at) VALUES ($1, $2, 0, 0)",
             &["/a\0".into(), "/b".into()],
         )
         .await
         .expect_err("a NUL is refused");
-    assert!(matches!(err, DbError::NulInText { .. }), "{err:?}");
+    assert!(matches!(err, DbError::Db(metarr_db::DbError::NulInText { .. })), "{err:?}");
     assert!(err.is_bad_input());
-    let rows = app.db.fetch_all("SELECT id FROM path_mappings", &[]).await.expect("read");
+    let rows: Vec<(i64,)> = app.db.fetch_all("SELECT id FROM path_mappings", &[]).await.expect("read");
     assert!(rows.is_empty(), "nothing written");
 
     // `jobs.payload` is JSONB on PostgreSQL, which refuses `\u0000` too.
     let mut tx = app.db.begin().await.expect("begin");
     let job = metarr_queue::NewJob::raw("debug-sleep", json!({ "ms": 1, "note": "a\u{0}b" }));
     let err = tx.enqueue(job).await.expect_err("a NUL in a payload is refused");
-    assert!(matches!(err, DbError::NulInText { .. }), "{err:?}");
+    assert!(matches!(err, DbError::Db(metarr_db::DbError::NulInText { .. })), "{err:?}");
     drop(tx);
     let (_, jobs) = app.get("/jobs?kind=debug-sleep").await;
     assert_eq!(jobs["items"], json!([]), "{jobs}");

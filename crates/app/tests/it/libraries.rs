@@ -2,7 +2,8 @@
 //! records (start, list, cancel). A full scan of a real library is tested with the scan pipeline.
 
 use crate::helpers::{Backend, TestApp};
-use metarr::catalogue::scans;
+use metarr::catalogue::scans::{self, ScanPhase};
+use metarr::ids::LibraryId;
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -259,14 +260,14 @@ async fn scans_are_listed_newest_first_and_running_ones_cancel(backend: Backend)
     let mut scan_ids = Vec::new();
     for library_id in [library_ids[0], library_ids[1], library_ids[0]] {
         let mut tx = app.db.begin().await.expect("begin");
-        let (scan, created) = scans::start(&mut tx, library_id).await.expect("scan record");
+        let (scan, created) = scans::start(&mut tx, LibraryId(library_id)).await.expect("scan record");
         assert!(created);
         if scan_ids.is_empty() {
             // Finish the first scan so that the third one of the same library is a new record.
-            scans::set_phase(&mut tx, scan.id, scans::COMPLETED).await.expect("complete");
+            scans::set_phase(&mut tx, scan.id, ScanPhase::Completed).await.expect("complete");
         }
         tx.commit().await.expect("commit");
-        scan_ids.push(scan.id);
+        scan_ids.push(scan.id.get());
     }
 
     let (status, body) = app.get("/scans").await;

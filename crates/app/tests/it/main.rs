@@ -26,6 +26,7 @@ mod notifications;
 mod path_mappings;
 mod players;
 mod real_kodi;
+mod request_trace;
 mod retention;
 mod scan;
 mod scan_names;

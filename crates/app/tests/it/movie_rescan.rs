@@ -5,7 +5,7 @@ use crate::helpers::{Backend, TestApp};
 use crate::scan::{png, wait_for_scan};
 use crate::ui::UiClient;
 use metarr::catalogue::libraries::{self, LibraryInput};
-use metarr::catalogue::scans;
+use metarr::catalogue::scans::{self, ScanPhase};
 use metarr_queue::JobState;
 use serde_json::json;
 use std::time::Duration;
@@ -26,7 +26,7 @@ async fn rescan_reads_one_movie_folder_again(backend: Backend) {
     std::fs::write(folder.join("Heat (1995).nfo"), nfo("Heat")).expect("nfo");
     let library = libraries::create(&app.db, &LibraryInput::movies_at(&root)).await.expect("library");
     let first = metarr::jobs::scan::start_scan(&app.db, library.id).await.expect("scan");
-    assert_eq!(wait_for_scan(&app.db, first.id, Duration::from_secs(60)).await.phase, "completed");
+    assert_eq!(wait_for_scan(&app.db, first.id, Duration::from_secs(60)).await.phase, ScanPhase::Completed);
     let (_, list) = app.get("/movies").await;
     let id = list["items"][0]["id"].as_i64().expect("the movie's id");
 

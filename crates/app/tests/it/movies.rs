@@ -5,6 +5,8 @@ use crate::helpers::{Backend, TestApp};
 use metarr::catalogue::libraries::{self, LibraryInput};
 use metarr::catalogue::movies::{self, Fields, FileRow};
 use metarr::catalogue::scans;
+use metarr::ids::{LibraryId, ScanId};
+use metarr_media::FileCategory;
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -15,8 +17,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 struct Library {
     _dir: TempDir,
     root: PathBuf,
-    id: i64,
-    scan_id: i64,
+    id: LibraryId,
+    scan_id: ScanId,
 }
 
 async fn seed_library(app: &TestApp) -> Library {
@@ -36,7 +38,7 @@ async fn seed_library(app: &TestApp) -> Library {
     Library { _dir: dir, root, id: library.id, scan_id: scan.id }
 }
 
-fn file_row(path: &Path, category: &'static str) -> FileRow {
+fn file_row(path: &Path, category: FileCategory) -> FileRow {
     FileRow {
         path: path.display().to_string(),
         category,
@@ -59,7 +61,7 @@ fn file_row(path: &Path, category: &'static str) -> FileRow {
 async fn seed_movie(app: &TestApp, library: &Library, folder: &str, fields: Fields, files: Vec<FileRow>) -> i64 {
     let folder = library.root.join(folder);
     std::fs::create_dir_all(&folder).expect("movie folder");
-    let video = files.iter().find(|file| file.category == "video").map(|file| file.path.clone());
+    let video = files.iter().find(|file| file.category == FileCategory::Video).map(|file| file.path.clone());
     let mut tx = app.db.begin().await.expect("begin");
     let (id, created, _) = movies::upsert_scanned(
         &mut tx,
@@ -75,7 +77,7 @@ async fn seed_movie(app: &TestApp, library: &Library, folder: &str, fields: Fiel
     assert!(created);
     movies::sync_files(&mut tx, id, &files, &HashMap::new()).await.expect("files recorded");
     tx.commit().await.expect("commit");
-    id
+    id.get()
 }
 
 fn titled(title: &str, year: i64) -> Fields {
@@ -95,7 +97,7 @@ async fn movies_list_filters_searches_and_pages(backend: Backend) {
     let alien = seed_movie(&app, &first, "Alien (1979)", titled("Alien", 1979), Vec::new()).await;
     let other = seed_movie(&app, &second, "Matrix Reloaded", titled("The Matrix Reloaded", 2003), Vec::new()).await;
     app.db
-        .write("UPDATE movies SET missing = $1 WHERE id = $2", &[true.into(), heat.into()])
+        .execute("UPDATE movies SET missing = $1 WHERE id = $2", &[true.into(), heat.into()])
         .await
         .expect("mark missing");
 
@@ -155,14 +157,14 @@ async fn movie_detail_has_files_streams_and_assets(backend: Backend) {
         "audio": [{ "codec": "dts", "channels": 6, "language": "eng" }],
         "subtitle": [],
     });
-    let mut video = file_row(&video_path, "video");
+    let mut video = file_row(&video_path, FileCategory::Video);
     video.streams = Some(streams.to_string());
-    let mut poster = file_row(&poster_path, "artwork");
+    let mut poster = file_row(&poster_path, FileCategory::Artwork);
     poster.slot = Some("poster".into());
-    let mut subtitle = file_row(&subtitle_path, "subtitle");
+    let mut subtitle = file_row(&subtitle_path, FileCategory::Subtitle);
     subtitle.language = Some("en".into());
     subtitle.forced = true;
-    let mut notes = file_row(&notes_path, "unknown");
+    let mut notes = file_row(&notes_path, FileCategory::Unknown);
     notes.role = Some("text".into());
     notes.size = 42;
     let fields = Fields {
@@ -194,7 +196,7 @@ async fn movie_detail_has_files_streams_and_assets(backend: Backend) {
     let (status, detail) = app.get(&format!("/movies/{id}")).await;
     assert_eq!(status, 200, "{detail}");
     assert_eq!(detail["id"], id);
-    assert_eq!(detail["library_id"], library.id);
+    assert_eq!(detail["library_id"], library.id.get());
     assert_eq!(detail["title"], "The Matrix");
     assert_eq!(detail["year"], 1999);
     assert_eq!(detail["tmdb_id"], 603);

@@ -1,5 +1,6 @@
-//! Player groups: CRUD, validation and write-only secrets; the player test endpoint against a
-//! Kodi JSON-RPC stand-in (basic auth, 401, refused port) and a Plex stand-in (token, 401);
+//! Player groups: CRUD, validation and write-only secrets; the player test endpoint against the
+//! Kodi JSON-RPC stand-in of `metarr-testkit` (basic auth, 401, refused port) and a Plex
+//! stand-in (token, 401);
 //! `notify-kodi`, `notify-jellyfin` and `notify-plex` jobs against stand-ins, the Kodi job's
 //! confirmation through a notification socket, and an unmapped folder or a wrong token failing
 //! for good.
@@ -8,154 +9,42 @@ use crate::helpers::{Backend, TestApp};
 use axum::Router;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
-use base64::Engine;
 use metarr_queue::{JobState, NewJob};
+use metarr_testkit::free_port;
+use metarr_testkit::kodi::standin::{KodiStandIn, StoredMovie};
+use metarr_testkit::kodi::{KODI_PASSWORD, KODI_USER};
 use serde_json::{Value, json};
 use std::sync::{Arc, Mutex};
 
-/// What a stand-in received: (method or path, params or body, authorization header).
+/// What the Jellyfin stand-in received: (path, body, authorization header).
 type Received = Arc<Mutex<Vec<(String, Value, String)>>>;
-
-const KODI_USER: &str = "kodi";
-const KODI_PASSWORD: &str = "s3cret-kodi";
-
-/// A Kodi stand-in on 127.0.0.1:0.
-struct KodiStandIn {
-    /// The JSON-RPC web server.
-    port: u16,
-    /// The notification socket (Kodi's raw TCP 9090).
-    tcp_port: u16,
-    /// Every JSON-RPC call over HTTP.
-    received: Received,
-}
 
 /// The movie a scan of "/storage/movies/Alien (1979)/" imports.
 const ALIEN_FILE: &str = "/storage/movies/Alien (1979)/Alien (1979).mkv";
 
-/// A Kodi JSON-RPC stand-in: basic auth `kodi:s3cret-kodi` (401 otherwise), no scan running,
-/// nothing playing, an empty library until a scan of Alien's folder imports it; and a
-/// notification socket that answers pings and sends, for that scan, what a real Kodi 20.1 sent
-/// (`OnScanStarted`, two `OnUpdate`, `OnScanFinished`, compact objects back to back).
+/// The Kodi stand-in of `metarr-testkit` (the one the players' tests check against a real Kodi)
+/// with its notification socket: basic auth `kodi:kodi` (401 otherwise), no scan running,
+/// nothing playing, `/storage/movies/` as its source and an empty library until a scan of
+/// Alien's folder imports the movie on disk there (announced on the socket as a real Kodi
+/// 20.1 does). Keep it alive while the app talks to it.
 async fn kodi_stand_in() -> KodiStandIn {
-    let received: Received = Arc::new(Mutex::new(Vec::new()));
-    let imported = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let (notify, _) = tokio::sync::broadcast::channel::<String>(16);
-    let sink = Arc::clone(&received);
-    let expected =
-        format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("{KODI_USER}:{KODI_PASSWORD}")));
-    let scan_notify = notify.clone();
-    let app = Router::new().route(
-        "/jsonrpc",
-        axum::routing::post(move |headers: HeaderMap, body: axum::body::Bytes| {
-            let sink = Arc::clone(&sink);
-            let expected = expected.clone();
-            let imported = Arc::clone(&imported);
-            let notify = scan_notify.clone();
-            async move {
-                use std::sync::atomic::Ordering;
-                let authorization =
-                    headers.get("authorization").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
-                if authorization != expected {
-                    return (StatusCode::UNAUTHORIZED, "401 Unauthorized").into_response();
-                }
-                let request: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-                let method = request["method"].as_str().unwrap_or_default().to_owned();
-                sink.lock().expect("lock").push((method.clone(), request["params"].clone(), authorization));
-                let result = match method.as_str() {
-                    "JSONRPC.Ping" => json!("pong"),
-                    "JSONRPC.Version" => json!({ "version": { "major": 13, "minor": 5, "patch": 0 } }),
-                    "Application.GetProperties" => json!({ "name": "Kodi", "version": { "major": 21, "minor": 2 } }),
-                    "XBMC.GetInfoBooleans" => json!({ "Library.IsScanningVideo": false }),
-                    "Player.GetActivePlayers" => json!([]),
-                    "VideoLibrary.GetMovies" if imported.load(Ordering::SeqCst) => json!({
-                        "limits": { "start": 0, "end": 1, "total": 1 },
-                        "movies": [{ "movieid": 1, "label": "Alien", "file": ALIEN_FILE, "title": "Alien",
-                                     "imdbnumber": "348", "uniqueid": { "tmdb": "348" }, "art": {} }]
-                    }),
-                    "VideoLibrary.GetMovies" => json!({ "limits": { "start": 0, "end": 0, "total": 0 } }),
-                    "Files.GetDirectory" => json!({ "files": [], "limits": { "start": 0, "end": 0, "total": 0 } }),
-                    "VideoLibrary.Scan" => {
-                        let mut batch = vec![("VideoLibrary.OnScanStarted", Value::Null)];
-                        if request["params"]["directory"] == "/storage/movies/Alien (1979)/" {
-                            imported.store(true, Ordering::SeqCst);
-                            let item = json!({ "id": 1, "type": "movie" });
-                            batch.push(("VideoLibrary.OnUpdate", json!({ "item": item, "transaction": true })));
-                            batch.push((
-                                "VideoLibrary.OnUpdate",
-                                json!({ "added": true, "item": item, "transaction": true }),
-                            ));
-                        }
-                        batch.push(("VideoLibrary.OnScanFinished", Value::Null));
-                        let text: String = batch
-                            .into_iter()
-                            .map(|(method, data)| {
-                                json!({ "jsonrpc": "2.0", "method": method, "params": { "data": data, "sender": "xbmc" } })
-                                    .to_string()
-                            })
-                            .collect();
-                        let _ = notify.send(text);
-                        json!("OK")
-                    }
-                    _ => {
-                        return axum::Json(json!({
-                            "jsonrpc": "2.0", "id": request["id"],
-                            "error": { "code": -32601, "message": "Method not found." }
-                        }))
-                        .into_response();
-                    }
-                };
-                axum::Json(json!({ "jsonrpc": "2.0", "id": request["id"], "result": result })).into_response()
-            }
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let port = listener.local_addr().expect("address").port();
-    tokio::spawn(async move { axum::serve(listener, app).await });
-
-    let socket = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let tcp_port = socket.local_addr().expect("address").port();
-    tokio::spawn(async move {
-        while let Ok((stream, _)) = socket.accept().await {
-            tokio::spawn(serve_notifications(stream, notify.subscribe()));
-        }
-    });
-    KodiStandIn { port, tcp_port, received }
+    let kodi = KodiStandIn::start_with_notifications().await;
+    {
+        let mut state = kodi.state();
+        state.sources = vec!["/storage/movies/".to_owned()];
+        state.on_disk.push(StoredMovie::new(ALIEN_FILE, "Alien"));
+    }
+    kodi
 }
 
-/// One client of the stand-in's notification socket: answers each request (the client's
-/// ping) with "pong" and forwards every batch of notifications.
-async fn serve_notifications(mut stream: tokio::net::TcpStream, mut batches: tokio::sync::broadcast::Receiver<String>) {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut pending = Vec::new();
-    let mut chunk = [0_u8; 4096];
-    loop {
-        tokio::select! {
-            read = stream.read(&mut chunk) => {
-                let Ok(n) = read else { return };
-                if n == 0 {
-                    return;
-                }
-                pending.extend_from_slice(&chunk[..n]);
-                let mut requests = serde_json::Deserializer::from_slice(&pending).into_iter::<Value>();
-                let mut answers = String::new();
-                let mut consumed = 0;
-                while let Some(Ok(request)) = requests.next() {
-                    consumed = requests.byte_offset();
-                    answers.push_str(&json!({ "id": request["id"], "jsonrpc": "2.0", "result": "pong" }).to_string());
-                }
-                pending.drain(..consumed);
-                if stream.write_all(answers.as_bytes()).await.is_err() {
-                    return;
-                }
-            }
-            batch = batches.recv() => {
-                let Ok(batch) = batch else { return };
-                if stream.write_all(batch.as_bytes()).await.is_err() {
-                    return;
-                }
-            }
-        }
-    }
+/// The JSON-RPC calls the stand-in answered: (method, params).
+fn kodi_calls(kodi: &KodiStandIn) -> Vec<(String, Value)> {
+    let state = kodi.state();
+    state
+        .requests
+        .iter()
+        .map(|call| (call["method"].as_str().unwrap_or_default().to_owned(), call["params"].clone()))
+        .collect()
 }
 
 /// A Jellyfin stand-in: public system info, and `POST /Library/Media/Updated` answering 204.
@@ -244,12 +133,6 @@ async fn plex_stand_in() -> (u16, PlexReceived) {
     let port = listener.local_addr().expect("address").port();
     tokio::spawn(async move { axum::serve(listener, app).await });
     (port, received)
-}
-
-/// A port nothing listens on.
-async fn refused_port() -> u16 {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    listener.local_addr().expect("address").port()
 }
 
 async fn create_group(app: &TestApp, kind: &str) -> i64 {
@@ -395,7 +278,7 @@ app_test!(player_groups_crud_validation_and_write_only_secrets);
 async fn player_test_endpoint_tells_ok_401_and_refused_apart(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let kodi = kodi_stand_in().await;
-    let (kodi_port, kodi_tcp_port) = (kodi.port, kodi.tcp_port);
+    let (kodi_port, kodi_tcp_port) = (kodi.port(), kodi.notification_port());
     let group = create_group(&app, "kodi").await;
     let add = |body: Value| {
         let app = &app;
@@ -412,7 +295,7 @@ async fn player_test_endpoint_tells_ok_401_and_refused_apart(backend: Backend) {
     .await;
     let no_socket = add(json!({
         "host": "127.0.0.1", "port": kodi_port, "username": KODI_USER, "password": KODI_PASSWORD,
-        "tcp_port": refused_port().await
+        "tcp_port": free_port()
     }))
     .await;
     let wrong_password = add(json!({
@@ -420,12 +303,12 @@ async fn player_test_endpoint_tells_ok_401_and_refused_apart(backend: Backend) {
         "tcp_port": kodi_tcp_port
     }))
     .await;
-    let refused = add(json!({ "host": "127.0.0.1", "port": refused_port().await })).await;
+    let refused = add(json!({ "host": "127.0.0.1", "port": free_port() })).await;
 
     let (status, body) = app.post(&format!("/players/{good}/test")).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["ok"], true, "{body}");
-    assert_eq!((body["product"].as_str(), body["version"].as_str()), (Some("Kodi"), Some("21.2")), "{body}");
+    assert_eq!((body["product"].as_str(), body["version"].as_str()), (Some("Kodi"), Some("20.1")), "{body}");
     assert_eq!(body["notifications"], true, "{body}");
     assert!(body["message"].as_str().is_some_and(|m| m.contains("refreshes are confirmed")), "{body}");
 
@@ -463,21 +346,20 @@ app_test!(player_test_endpoint_tells_ok_401_and_refused_apart);
 async fn notify_kodi_scans_an_unknown_folder(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let kodi = kodi_stand_in().await;
-    let received = Arc::clone(&kodi.received);
     let group = create_group(&app, "kodi").await;
     // The first player is down: the group falls back to the second.
-    for port in [refused_port().await, kodi.port] {
+    for port in [free_port(), kodi.port()] {
         let (status, body) = app
             .post_json(
                 &format!("/player-groups/{group}/players"),
                 &json!({
                     "host": "127.0.0.1", "port": port, "username": KODI_USER, "password": KODI_PASSWORD,
-                    "tcp_port": kodi.tcp_port
+                    "tcp_port": kodi.notification_port()
                 }),
             )
             .await;
         assert_eq!(status, 201, "{body}");
-        assert_eq!(body["tcp_port"], kodi.tcp_port);
+        assert_eq!(body["tcp_port"], kodi.notification_port());
     }
     let payload = json!({ "group_id": group, "folder": "/data/movies/Alien (1979)", "changed_artwork": false });
     let job = app.queue.enqueue(NewJob::raw("notify-kodi", payload)).await.expect("enqueue").job;
@@ -488,7 +370,7 @@ async fn notify_kodi_scans_an_unknown_folder(backend: Backend) {
     let result = done.progress.and_then(|progress| progress.message).expect("a result message");
     assert!(result.starts_with("scan of /storage/movies/Alien (1979)/ requested; Kodi confirmed movie 1"), "{result}");
 
-    let calls = received.lock().expect("lock").clone();
+    let calls = kodi_calls(&kodi);
     let directory = calls.iter().find(|(method, ..)| method == "Files.GetDirectory").expect("parent listed");
     assert_eq!(directory.1["directory"], "/storage/movies/");
     let scan = calls.iter().find(|(method, ..)| method == "VideoLibrary.Scan").expect("folder scanned");
@@ -539,7 +421,8 @@ app_test!(notify_jellyfin_posts_the_mapped_path_with_the_token);
 
 async fn an_unmapped_folder_fails_permanently(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let KodiStandIn { port: kodi_port, received, .. } = kodi_stand_in().await;
+    let kodi = kodi_stand_in().await;
+    let kodi_port = kodi.port();
     let group = create_group(&app, "kodi").await;
     let (status, body) = app
         .post_json(
@@ -554,14 +437,15 @@ async fn an_unmapped_folder_fails_permanently(backend: Backend) {
     assert_eq!(failed.attempt, 1, "a permanent failure is not retried");
     let error = failed.last_error.expect("an error is recorded");
     assert!(error.contains("no path mapping") && error.contains("/elsewhere/Alien (1979)"), "{error}");
-    assert!(received.lock().expect("lock").is_empty(), "Kodi was not asked anything");
+    assert!(kodi_calls(&kodi).is_empty(), "Kodi was not asked anything");
     app.stop().await;
 }
 app_test!(an_unmapped_folder_fails_permanently);
 
 async fn wrong_credentials_fail_for_good_and_a_dead_group_retries(backend: Backend) {
     let app = TestApp::spawn(backend).await;
-    let kodi_port = kodi_stand_in().await.port;
+    let kodi = kodi_stand_in().await;
+    let kodi_port = kodi.port();
     let wrong = create_group(&app, "kodi").await;
     let (status, body) = app
         .post_json(
@@ -580,10 +464,7 @@ async fn wrong_credentials_fail_for_good_and_a_dead_group_retries(backend: Backe
 
     let dead = create_group(&app, "kodi").await;
     let (status, body) = app
-        .post_json(
-            &format!("/player-groups/{dead}/players"),
-            &json!({ "host": "127.0.0.1", "port": refused_port().await }),
-        )
+        .post_json(&format!("/player-groups/{dead}/players"), &json!({ "host": "127.0.0.1", "port": free_port() }))
         .await;
     assert_eq!(status, 201, "{body}");
     let payload = json!({ "group_id": dead, "folder": "/data/movies/Alien (1979)", "changed_artwork": false });
@@ -715,7 +596,7 @@ async fn notify_plex_refreshes_the_section_holding_the_mapped_folder(backend: Ba
     let (port, received) = plex_stand_in().await;
     let group = create_group(&app, "plex").await;
     // The first player is down: the group falls back to the second.
-    add_plex_player(&app, group, refused_port().await, PLEX_TOKEN).await;
+    add_plex_player(&app, group, free_port(), PLEX_TOKEN).await;
     add_plex_player(&app, group, port, PLEX_TOKEN).await;
 
     let mut tx = app.db.begin().await.expect("begin");

@@ -7,19 +7,18 @@
 //! One test, on SQLite only: both backends would start two Kodis at once (about half a core
 //! each), and the catalogue queries it touches are covered on PostgreSQL elsewhere. Skipped with
 //! a message only when Kodi (or Xvfb, python3, ffmpeg) is missing, and never under `CI=true`.
-//! Kodi and Xvfb are stopped by their process ids.
+//! Kodi and Xvfb are stopped by their process ids (`metarr_testkit::kodi::headless`, the harness
+//! the players' tests use too).
 
 use crate::helpers::{Backend, TestApp};
+use metarr_players::{Endpoint, KodiClient};
 use metarr_queue::{Job, JobState, ListFilter};
+use metarr_testkit::kodi::headless::{HeadlessKodi, ffmpeg, tools_present};
+use metarr_testkit::kodi::{KODI_PASSWORD, KODI_USER};
+use secrecy::SecretString;
 use serde_json::{Value, json};
 use std::path::Path;
 use std::time::Duration;
-
-#[path = "../../../players/tests/it/headless_kodi.rs"]
-#[allow(dead_code, reason = "shared with metarr-players' tests, which use all of it")]
-mod headless_kodi;
-
-use headless_kodi::{HeadlessKodi, KODI_PASSWORD, KODI_USER, ffmpeg, tools_present};
 
 const NFO: &str = r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?>
 <movie>
@@ -130,7 +129,9 @@ async fn real_kodi_shows_the_movie_metarr_scanned() {
     eprintln!("real_kodi (app): notify-kodi result: {result}");
 
     // Confirmed means the movie is in Kodi's library now, under Kodi's path.
-    let client = kodi.client();
+    let endpoint = Endpoint::new("127.0.0.1", kodi.http_port).with_timeout(Duration::from_secs(10));
+    let client = KodiClient::new(endpoint, Some((KODI_USER.to_owned(), SecretString::from(KODI_PASSWORD))))
+        .expect("a client for the real Kodi");
     let movies = client.get_movies_by_path(&kodi_folder).await.expect("GetMovies");
     assert_eq!(movies.len(), 1, "{movies:?}");
     let details = client
@@ -140,7 +141,7 @@ async fn real_kodi_shows_the_movie_metarr_scanned() {
     assert_eq!(details["title"], "The Matrix", "{details}");
     assert_eq!(details["year"], 1999, "{details}");
     assert_eq!(details["uniqueid"], json!({ "tmdb": "603", "imdb": "tt0133093" }), "{details}");
-    // imdbnumber follows the default uniqueid (PEERS §3 gotcha 7).
+    // imdbnumber follows the default uniqueid (docs/peers/kodi.md, "imdbnumber and runtime").
     assert_eq!(details["imdbnumber"], "603", "{details}");
     assert_eq!(details["file"], format!("{kodi_folder}/The Matrix (1999).mp4"), "{details}");
     let poster = details["art"]["poster"].as_str().unwrap_or_default();

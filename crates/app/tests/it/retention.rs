@@ -4,7 +4,7 @@
 use crate::helpers::{Backend, TestApp};
 use crate::ui::UiClient;
 use crate::webhooks::{fixture, post_raw};
-use metarr::db::Value as DbValue;
+use metarr::db::Param;
 use metarr_queue::JobState;
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -15,13 +15,13 @@ fn days_ago_ms(days: i64) -> i64 {
     chrono::Utc::now().timestamp_millis() - days * DAY_MS
 }
 
-async fn sql(app: &TestApp, statement: &str, params: &[DbValue]) {
-    app.db.write(statement, params).await.unwrap_or_else(|err| panic!("{statement}: {err}"));
+async fn sql(app: &TestApp, statement: &str, params: &[Param]) {
+    app.db.execute(statement, params).await.unwrap_or_else(|err| panic!("{statement}: {err}"));
 }
 
 async fn count(app: &TestApp, statement: &str) -> i64 {
-    let row = app.db.fetch_optional(statement, &[]).await.expect("count").expect("one row");
-    row.int("n").expect("n")
+    let (n,) = app.db.fetch_optional::<(i64,)>(statement, &[]).await.expect("count").expect("one row");
+    n
 }
 
 /// A logged webhook (a Radarr "Test" event) through the real endpoint; returns its log id.
@@ -128,8 +128,8 @@ async fn cleanup_prunes_exactly_what_outlived_its_retention(backend: Backend) {
     // Sessions: an expired and a valid one beside the one the first-run setup signed in.
     let ui = UiClient::new(&app);
     ui.set_up("admin", "correct horse battery staple").await;
-    let user = app.db.fetch_optional("SELECT id FROM ui_users", &[]).await.expect("read").expect("the admin");
-    let user_id = user.int("id").expect("id");
+    let (user_id,) =
+        app.db.fetch_optional::<(i64,)>("SELECT id FROM ui_users", &[]).await.expect("read").expect("the admin");
     for (token, expires) in [("expired", days_ago_ms(1)), ("valid", days_ago_ms(-1))] {
         sql(
             &app,
@@ -154,8 +154,8 @@ async fn cleanup_prunes_exactly_what_outlived_its_retention(backend: Backend) {
     for (scan, kept) in [(a_old1, false), (a_old2, false), (a_recent, true), (b_old, false), (b_latest, true)] {
         assert_eq!(exists(&app, &format!("/scans/{scan}")).await, kept, "scan {scan}");
     }
-    let sessions = app.db.fetch_all("SELECT token_hash FROM ui_sessions ORDER BY token_hash", &[]).await.expect("read");
-    let tokens: Vec<String> = sessions.iter().map(|row| row.text("token_hash").expect("token")).collect();
+    let sessions = app.db.fetch_all::<(String,)>("SELECT token_hash FROM ui_sessions ORDER BY token_hash", &[]);
+    let tokens: Vec<String> = sessions.await.expect("read").into_iter().map(|(token,)| token).collect();
     assert_eq!(tokens.len(), 2, "the setup's session and the valid one: {tokens:?}");
     assert!(tokens.contains(&"valid".to_owned()) && !tokens.contains(&"expired".to_owned()), "{tokens:?}");
     assert_eq!(count(&app, "SELECT count(*) AS n FROM movies").await, movies, "missing movies stay");

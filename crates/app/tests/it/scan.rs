@@ -5,8 +5,9 @@ use crate::helpers::{Backend, TestApp};
 use futures::StreamExt;
 use metarr::catalogue::libraries::{self, LibraryInput};
 use metarr::catalogue::movies::{self, Fields, MovieFilter};
-use metarr::catalogue::scans::{self, Scan};
+use metarr::catalogue::scans::{self, Scan, ScanPhase};
 use metarr::db::Db;
+use metarr::ids::{LibraryId, ScanId};
 use std::path::Path;
 use std::time::Duration;
 
@@ -91,7 +92,7 @@ pub(crate) fn link_sample(sample: &Path, folder: &Path, name: &str) {
     std::fs::hard_link(sample, folder.join(name)).expect("link the video");
 }
 
-pub(crate) async fn wait_for_scan(db: &Db, scan_id: i64, timeout: Duration) -> Scan {
+pub(crate) async fn wait_for_scan(db: &Db, scan_id: ScanId, timeout: Duration) -> Scan {
     let deadline = tokio::time::Instant::now() + timeout;
     loop {
         let scan = scans::get(db, scan_id).await.expect("scan exists");
@@ -103,16 +104,16 @@ pub(crate) async fn wait_for_scan(db: &Db, scan_id: i64, timeout: Duration) -> S
     }
 }
 
-async fn scan_once(db: &Db, library_id: i64) -> Scan {
+async fn scan_once(db: &Db, library_id: LibraryId) -> Scan {
     scan_within(db, library_id, Duration::from_secs(60)).await
 }
 
-async fn scan_within(db: &Db, library_id: i64, timeout: Duration) -> Scan {
+async fn scan_within(db: &Db, library_id: LibraryId, timeout: Duration) -> Scan {
     let scan = metarr::jobs::scan::start_scan(db, library_id).await.expect("scan starts");
     wait_for_scan(db, scan.id, timeout).await
 }
 
-async fn movie_by_title(db: &Db, library_id: i64, q: &str) -> movies::MovieDetail {
+async fn movie_by_title(db: &Db, library_id: LibraryId, q: &str) -> movies::MovieDetail {
     let filter = MovieFilter { library_id: Some(library_id), q: Some(q.to_owned()), ..MovieFilter::default() };
     let (items, _) = movies::list(db, &filter).await.expect("list movies");
     let summary = items.first().unwrap_or_else(|| panic!("no movie matching {q:?}"));
@@ -128,7 +129,7 @@ async fn scan_of_a_messy_library_records_everything_and_rescans_cheaply(backend:
     let library = libraries::create(&db, &LibraryInput::movies_at(&root)).await.expect("library created");
 
     let first = scan_once(&db, library.id).await;
-    assert_eq!(first.phase, "completed", "{first:?}");
+    assert_eq!(first.phase, ScanPhase::Completed, "{first:?}");
     assert_eq!(first.movies_found, 6, "Matrix, Avengers, Spirited Away, [REC], Broken, Heat: {first:?}");
     assert_eq!(first.movies_new, 6);
     assert_eq!(first.assets_queued, 3, "poster, fanart, extrafanart");
@@ -160,7 +161,7 @@ async fn scan_of_a_messy_library_records_everything_and_rescans_cheaply(backend:
     assert_eq!(video_streams[0]["codec"], "h264");
     assert_eq!(video_streams[0]["width"], 480);
     assert_eq!(matrix.streams["audio"][0]["codec"], "aac");
-    assert!(matrix.streams["subtitle"].is_array(), "DESIGN §6 names the array `subtitle`: {}", matrix.streams);
+    assert!(matrix.streams["subtitle"].is_array(), "docs/contracts.md names the array `subtitle`: {}", matrix.streams);
 
     let avengers = movie_by_title(&db, library.id, "avengers").await;
     assert_eq!(avengers.summary.tmdb_id, Some(583689), "from the URL-only NFO");
@@ -178,7 +179,7 @@ async fn scan_of_a_messy_library_records_everything_and_rescans_cheaply(backend:
 
     // Nothing changed: nothing is probed, hashed or updated again.
     let second = scan_once(&db, library.id).await;
-    assert_eq!(second.phase, "completed");
+    assert_eq!(second.phase, ScanPhase::Completed);
     assert_eq!((second.movies_found, second.movies_new, second.movies_updated), (6, 0, 0), "{second:?}");
     assert_eq!((second.videos_probed, second.assets_queued), (0, 0), "{second:?}");
 
@@ -286,7 +287,7 @@ async fn scan_progress_and_completion_reach_websocket_clients(backend: Backend) 
         let event: serde_json::Value = serde_json::from_str(&text).expect("JSON");
         match event["type"].as_str() {
             Some("scan.progress") => {
-                assert_eq!(event["data"]["id"], scan.id);
+                assert_eq!(event["data"]["id"], scan.id.get());
                 phases.push(event["data"]["phase"].as_str().expect("phase").to_owned());
             }
             Some("scan.completed") => {
@@ -322,7 +323,7 @@ async fn discovery_in_batches_counts_every_folder_once(backend: Backend) {
     let timeout = Duration::from_secs(300);
 
     let first = scan_within(&db, library.id, timeout).await;
-    assert_eq!(first.phase, "completed", "{first:?}");
+    assert_eq!(first.phase, ScanPhase::Completed, "{first:?}");
     let counted = (first.directories_total, first.directories_scanned, first.movies_found, first.movies_new);
     assert_eq!(counted, (N, N, N, N), "{first:?}");
 
@@ -365,13 +366,13 @@ async fn artwork_of_many_folders_is_cached_and_linked_file_by_file(backend: Back
     let library = libraries::create(&db, &LibraryInput::movies_at(&root)).await.expect("library created");
 
     let scan = scan_within(&db, library.id, Duration::from_secs(300)).await;
-    assert_eq!(scan.phase, "completed", "{scan:?}");
+    assert_eq!(scan.phase, ScanPhase::Completed, "{scan:?}");
     let files = i64::from(2 * N + 2);
     assert_eq!((scan.assets_queued, scan.assets_cached, scan.errors), (files, files, 0), "{scan:?}");
 
     let count = |sql: &'static str| {
         let db = db.clone();
-        async move { db.fetch_all(sql, &[]).await.expect("count")[0].int("n").expect("n") }
+        async move { db.fetch_all::<(i64,)>(sql, &[]).await.expect("count")[0].0 }
     };
     assert_eq!(count("SELECT count(*) AS n FROM media_files WHERE category = 'artwork' AND sha256 IS NULL").await, 0);
     assert_eq!(count("SELECT count(*) AS n FROM assets").await, files - 1, "the twins' poster is cached once");
@@ -389,7 +390,7 @@ async fn artwork_of_many_folders_is_cached_and_linked_file_by_file(backend: Back
         for (name, dimensions) in [("poster.png", Some((1000 + i, 1500))), ("fanart.jpg", None)] {
             let path = folder.join(name);
             let bytes = std::fs::read(&path).expect("library file");
-            let rows = db
+            let rows: Vec<(String, String, Option<i64>, Option<i64>)> = db
                 .fetch_all(
                     "SELECT a.sha256, a.ext, a.width, a.height FROM media_files f JOIN assets a ON a.sha256 = f.sha256 \
                      WHERE f.path = $1",
@@ -397,13 +398,13 @@ async fn artwork_of_many_folders_is_cached_and_linked_file_by_file(backend: Back
                 )
                 .await
                 .expect("asset of the file");
-            let row = rows.first().unwrap_or_else(|| panic!("{} has no asset", path.display()));
-            let sha256 = row.text("sha256").expect("sha256");
+            let (sha256, ext, width, height) =
+                rows.first().cloned().unwrap_or_else(|| panic!("{} has no asset", path.display()));
             assert_eq!(sha256, format!("{:x}", <sha2::Sha256 as sha2::Digest>::digest(&bytes)), "{}", path.display());
-            let width = row.opt_int("width").expect("width").map(|w| u32::try_from(w).expect("width"));
-            let height = row.opt_int("height").expect("height").map(|h| u32::try_from(h).expect("height"));
+            let width = width.map(|w| u32::try_from(w).expect("width"));
+            let height = height.map(|h| u32::try_from(h).expect("height"));
             assert_eq!(width.zip(height), dimensions, "{}", path.display());
-            let cached = metarr::cache::path_for(&cache_root, &sha256, &row.text("ext").expect("ext"));
+            let cached = metarr::cache::path_for(&cache_root, &sha256, &ext);
             assert_eq!(std::fs::read(&cached).expect("cached copy"), bytes);
         }
     }
@@ -442,7 +443,7 @@ async fn scan_progress_events_are_throttled_but_keep_every_phase(backend: Backen
             .expect("message readable");
         let tokio_tungstenite::tungstenite::Message::Text(text) = message else { continue };
         let event: serde_json::Value = serde_json::from_str(&text).expect("JSON");
-        if event["data"]["id"] != scan.id {
+        if event["data"]["id"] != scan.id.get() {
             continue;
         }
         match event["type"].as_str() {

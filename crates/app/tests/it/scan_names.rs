@@ -5,6 +5,7 @@
 use crate::helpers::{Backend, TestApp};
 use crate::scan::{link_sample, sample_beside, wait_for_scan};
 use metarr::catalogue::libraries::{self, LibraryInput};
+use metarr::catalogue::scans::ScanPhase;
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
 use std::time::Duration;
@@ -31,7 +32,7 @@ async fn links_and_bytes_in_names_neither_leak_nor_merge(backend: Backend) {
 
     let started = metarr::jobs::scan::start_scan(&app.db, library.id).await.expect("scan");
     let scan = wait_for_scan(&app.db, started.id, Duration::from_secs(60)).await;
-    assert_eq!(scan.phase, "completed", "{scan:?}");
+    assert_eq!(scan.phase, ScanPhase::Completed, "{scan:?}");
     assert_eq!((scan.movies_found, scan.errors), (2, 2), "{scan:?}");
     for bytes in ["Bad\\xFF (2005)", "Bad\\xFE (2005)"] {
         assert!(

@@ -5,8 +5,9 @@
 use crate::helpers::{Backend, TestApp};
 use crate::scan::{link_sample, png, sample_beside, wait_for_scan};
 use metarr::catalogue::libraries::{self, LibraryInput};
-use metarr::catalogue::scans;
+use metarr::catalogue::scans::{self, ScanPhase};
 use metarr::db::Db;
+use metarr::ids::ScanId;
 use metarr::jobs::scan::{DirectoryScan, LibraryScan};
 use metarr_queue::{JobEventKind, JobKind, JobState, ListFilter, NewJob, Queue};
 use std::path::Path;
@@ -79,7 +80,7 @@ async fn every_scan_job_that_runs_twice_counts_once(backend: Backend) {
     let done = wait_for_scan(&db, scan.id, Duration::from_secs(120)).await;
     let files = i64::from(2 * N);
     let n = i64::from(N);
-    assert_eq!(done.phase, "completed", "{done:?}");
+    assert_eq!(done.phase, ScanPhase::Completed, "{done:?}");
     let counters = |s: &scans::Scan| {
         (
             s.directories_total,
@@ -96,7 +97,7 @@ async fn every_scan_job_that_runs_twice_counts_once(backend: Backend) {
     // Completed means done: every movie and every artwork file is in the catalogue by now.
     let count = |sql: &'static str| {
         let db = db.clone();
-        async move { db.fetch_all(sql, &[]).await.expect("count")[0].int("n").expect("n") }
+        async move { db.fetch_all::<(i64,)>(sql, &[]).await.expect("count")[0].0 }
     };
     assert_eq!(count("SELECT count(*) AS n FROM movies").await, n);
     assert_eq!(
@@ -143,7 +144,7 @@ async fn jobs_left_from_an_earlier_scan_do_not_hold_up_the_next(backend: Backend
     let (_library_dir, library, folders) = library_of(&db, N, false).await;
     let first = metarr::jobs::scan::start_scan(&db, library.id).await.expect("scan starts");
     let first = wait_for_scan(&db, first.id, Duration::from_secs(60)).await;
-    assert_eq!(first.phase, "completed", "{first:?}");
+    assert_eq!(first.phase, ScanPhase::Completed, "{first:?}");
 
     // Jobs of the first scan that hold their keys for an hour more, whatever the key's form.
     let later = chrono::Utc::now() + chrono::Duration::hours(1);
@@ -193,18 +194,88 @@ async fn concurrent_starts_make_one_active_scan(backend: Backend) {
             scan.id
         })
     });
-    let ids: Vec<i64> = futures::future::join_all(starts).await.into_iter().map(|r| r.expect("task")).collect();
+    let ids: Vec<ScanId> = futures::future::join_all(starts).await.into_iter().map(|r| r.expect("task")).collect();
     assert!(ids.iter().all(|id| *id == ids[0]), "several scans: {ids:?}");
-    let active = db
-        .fetch_all(
+    let (active,) = db
+        .fetch_all::<(i64,)>(
             "SELECT count(*) AS n FROM scans WHERE library_id = $1 AND phase IN ('discovering', 'scanning', 'caching')",
             &[library.id.into()],
         )
         .await
-        .expect("count")[0]
-        .int("n")
-        .expect("n");
+        .expect("count")[0];
     assert_eq!(active, 1);
     app.stop().await;
 }
 app_test!(concurrent_starts_make_one_active_scan);
+
+/// Every text of an error's chain, outermost first.
+fn error_chain(err: &dyn std::error::Error) -> String {
+    let mut texts = vec![err.to_string()];
+    let mut source = err.source();
+    while let Some(cause) = source {
+        texts.push(cause.to_string());
+        source = cause.source();
+    }
+    texts.join(": ")
+}
+
+/// The database admits only the phases `ScanPhase` names (migration 20015: a CHECK constraint
+/// on PostgreSQL, triggers raising the same error on SQLite): setting a scan to an unknown
+/// phase fails, through the catalogue or inside a transaction, and the scan keeps its phase.
+async fn the_database_refuses_an_unknown_scan_phase(backend: Backend) {
+    use metarr::db::DbError;
+    let app = TestApp::spawn(backend).await;
+    let library_dir = tempfile::tempdir().expect("library folder");
+    let library = libraries::create(&app.db, &LibraryInput::movies_at(library_dir.path())).await.expect("library");
+    // A scan record made directly, without its jobs, so that it stays in `discovering`.
+    let mut tx = app.db.begin().await.expect("begin");
+    let (scan, created) = scans::start(&mut tx, library.id).await.expect("scan record");
+    tx.commit().await.expect("commit");
+    assert!(created);
+    assert_eq!(scan.phase, ScanPhase::Discovering, "{scan:?}");
+    let stored = |id: ScanId| {
+        let db = app.db.clone();
+        async move {
+            let (phase,) = db
+                .fetch_optional::<(String,)>("SELECT phase FROM scans WHERE id = $1", &[id.into()])
+                .await
+                .expect("read the phase")
+                .expect("the scan exists");
+            phase
+        }
+    };
+
+    let err = app
+        .db
+        .execute("UPDATE scans SET phase = 'bogus' WHERE id = $1", &[scan.id.into()])
+        .await
+        .expect_err("an unknown phase is refused");
+    assert!(matches!(err, DbError::Db(metarr_db::DbError::Sql { .. })), "{err:?}");
+    assert!(!err.is_bad_input() && !err.is_unique_violation(), "{err:?}");
+    let chain = error_chain(&err);
+    assert!(chain.contains("scans_phase_known"), "the constraint is named: {chain}");
+    assert_eq!(stored(scan.id).await, "discovering");
+
+    // The same inside a transaction of other writes.
+    let mut tx = app.db.begin().await.expect("begin");
+    let err = tx
+        .execute("UPDATE scans SET phase = 'bogus' WHERE id = $1", &[scan.id.into()])
+        .await
+        .expect_err("an unknown phase is refused in a transaction");
+    assert!(error_chain(&err).contains("scans_phase_known"), "{err:?}");
+    drop(tx);
+    assert_eq!(stored(scan.id).await, "discovering");
+    let kept = scans::get(&app.db, scan.id).await.expect("the scan still reads");
+    assert_eq!(kept.phase, ScanPhase::Discovering, "{kept:?}");
+
+    // A known phase is still admitted.
+    let changed = app
+        .db
+        .execute("UPDATE scans SET phase = 'cancelled' WHERE id = $1", &[scan.id.into()])
+        .await
+        .expect("a known phase is admitted");
+    assert_eq!(changed, 1);
+    assert_eq!(stored(scan.id).await, "cancelled");
+    app.stop().await;
+}
+app_test!(the_database_refuses_an_unknown_scan_phase);

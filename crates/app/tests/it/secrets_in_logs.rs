@@ -32,7 +32,8 @@ fn assert_no_secret(output: &str) {
     }
 }
 
-fn metarr(dir: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> tokio::process::Command {
+/// A `metarr` command with debug logging, run in `dir` as its data directory.
+pub(crate) fn metarr(dir: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> tokio::process::Command {
     let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_metarr"));
     command
         .args(args)
@@ -46,6 +47,64 @@ fn metarr(dir: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> tokio::
         command.env(name, value);
     }
     command
+}
+
+/// A running `metarr serve` whose log is collected line by line.
+pub(crate) struct Serve {
+    child: tokio::process::Child,
+    log: Arc<Mutex<String>>,
+    reader: tokio::task::JoinHandle<()>,
+    /// The base URL it listens on, from its "HTTP server listening" line.
+    pub address: String,
+}
+
+impl Serve {
+    /// Starts `command` (a `metarr serve`) and waits until it listens.
+    pub(crate) async fn start(mut command: tokio::process::Command) -> Serve {
+        let mut child = command.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("metarr serve starts");
+        let log = Arc::new(Mutex::new(String::new()));
+        let (address_tx, address_rx) = tokio::sync::oneshot::channel();
+        let stderr = child.stderr.take().expect("piped stderr");
+        let reader = tokio::spawn({
+            let log = Arc::clone(&log);
+            async move {
+                let mut address_tx = Some(address_tx);
+                let mut lines = tokio::io::BufReader::new(stderr).lines();
+                while let Ok(Some(line)) = lines.next_line().await {
+                    if line.contains("HTTP server listening")
+                        && let Some(address) = line.split("address=").nth(1)
+                        && let Some(tx) = address_tx.take()
+                    {
+                        let _ = tx.send(address.split_whitespace().next().unwrap_or_default().to_owned());
+                    }
+                    let mut log = log.lock().expect("log");
+                    log.push_str(&line);
+                    log.push('\n');
+                }
+            }
+        });
+        let address = tokio::time::timeout(Duration::from_secs(30), address_rx)
+            .await
+            .unwrap_or_else(|_| panic!("serve did not start:\n{}", log.lock().expect("log")))
+            .expect("address line");
+        Serve { child, log, reader, address }
+    }
+
+    /// Stops the server with SIGTERM and returns its whole log (stderr, then stdout); it must
+    /// stop cleanly.
+    pub(crate) async fn stop(mut self) -> String {
+        let pid = self.child.id().expect("running");
+        let killed = std::process::Command::new("kill").args(["-TERM", &pid.to_string()]).status().expect("kill runs");
+        assert!(killed.success());
+        let status =
+            tokio::time::timeout(Duration::from_secs(30), self.child.wait()).await.expect("stops").expect("status");
+        assert!(status.success(), "{}", self.log.lock().expect("log"));
+        self.reader.await.expect("log reader");
+        let mut stdout = String::new();
+        let mut serve_stdout = self.child.stdout.take().expect("piped stdout");
+        tokio::io::AsyncReadExt::read_to_string(&mut serve_stdout, &mut stdout).await.expect("stdout");
+        format!("{}{stdout}", self.log.lock().expect("log"))
+    }
 }
 
 app_test!(no_secret_reaches_the_log_of_serve_or_migrate);
@@ -72,36 +131,8 @@ async fn no_secret_reaches_the_log_of_serve_or_migrate(backend: Backend) {
     assert_no_secret(&migrate_log);
     assert_no_secret(&String::from_utf8_lossy(&migrate.stdout));
 
-    let mut serve = metarr(dir.path(), &["serve"], &env)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("metarr serve starts");
-    let log = Arc::new(Mutex::new(String::new()));
-    let (address_tx, address_rx) = tokio::sync::oneshot::channel();
-    let stderr = serve.stderr.take().expect("piped stderr");
-    let reader = tokio::spawn({
-        let log = Arc::clone(&log);
-        async move {
-            let mut address_tx = Some(address_tx);
-            let mut lines = tokio::io::BufReader::new(stderr).lines();
-            while let Ok(Some(line)) = lines.next_line().await {
-                if line.contains("HTTP server listening")
-                    && let Some(address) = line.split("address=").nth(1)
-                    && let Some(tx) = address_tx.take()
-                {
-                    let _ = tx.send(address.split_whitespace().next().unwrap_or_default().to_owned());
-                }
-                let mut log = log.lock().expect("log");
-                log.push_str(&line);
-                log.push('\n');
-            }
-        }
-    });
-    let address = tokio::time::timeout(Duration::from_secs(30), address_rx)
-        .await
-        .unwrap_or_else(|_| panic!("serve did not start:\n{}", log.lock().expect("log")))
-        .expect("address line");
+    let serve = Serve::start(metarr(dir.path(), &["serve"], &env)).await;
+    let address = serve.address.clone();
     let client = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().expect("client");
 
     // The key as a header and as `?apikey=`, a wrong key, Basic credentials on a webhook.
@@ -137,16 +168,7 @@ async fn no_secret_reaches_the_log_of_serve_or_migrate(backend: Backend) {
     let answer = response.text().await.expect("test answer");
     assert_no_secret(&answer);
 
-    let pid = serve.id().expect("running");
-    let killed = std::process::Command::new("kill").args(["-TERM", &pid.to_string()]).status().expect("kill runs");
-    assert!(killed.success());
-    let status = tokio::time::timeout(Duration::from_secs(30), serve.wait()).await.expect("stops").expect("status");
-    assert!(status.success(), "{}", log.lock().expect("log"));
-    reader.await.expect("log reader");
-    let mut stdout = String::new();
-    let mut serve_stdout = serve.stdout.take().expect("piped stdout");
-    tokio::io::AsyncReadExt::read_to_string(&mut serve_stdout, &mut stdout).await.expect("stdout");
-    let log = format!("{}{stdout}", log.lock().expect("log"));
+    let log = serve.stop().await;
     assert!(log.contains("database ready"), "{log}");
     if matches!(backend, Backend::Postgres(_)) {
         assert!(log.contains("password=***"), "the URL is shown, redacted: {log}");

@@ -5,8 +5,9 @@
 use crate::helpers::{Backend, TestApp};
 use crate::ui::{Page, UiClient};
 use metarr::catalogue::libraries::{self, LibraryInput};
-use metarr::catalogue::scans;
-use metarr::db::Value;
+use metarr::catalogue::scans::{self, ScanPhase};
+use metarr::db::Param;
+use metarr::ids::LibraryId;
 use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -18,7 +19,7 @@ const SAMPLE_VIDEO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/rada
 struct Library {
     _dir: TempDir,
     root: PathBuf,
-    id: i64,
+    id: LibraryId,
 }
 
 async fn library(app: &TestApp, name: &str) -> Library {
@@ -51,7 +52,7 @@ fn seed(title: &str) -> Seed {
 async fn insert_movies(app: &TestApp, library: &Library, movies: &[Seed]) {
     for (chunk_index, chunk) in movies.chunks(200).enumerate() {
         let mut rows = Vec::new();
-        let mut params: Vec<Value> = Vec::new();
+        let mut params: Vec<Param> = Vec::new();
         for (index, movie) in chunk.iter().enumerate() {
             let first = params.len() + 1;
             rows.push(format!(
@@ -67,18 +68,18 @@ async fn insert_movies(app: &TestApp, library: &Library, movies: &[Seed]) {
             ));
             let folder = library.root.join(format!("movie-{chunk_index}-{index}-{}", params.len()));
             params.extend([
-                Value::from(library.id),
-                Value::from(folder.display().to_string()),
-                Value::from(movie.title.clone()),
-                Value::from(movie.year),
-                Value::from(movie.missing),
-                Value::from(serde_json::to_string(&movie.warnings).expect("warnings")),
-                Value::from(1_700_000_000_000_i64),
-                Value::from(1_700_000_000_000_i64),
+                Param::from(library.id),
+                Param::from(folder.display().to_string()),
+                Param::from(movie.title.clone()),
+                Param::from(movie.year),
+                Param::from(movie.missing),
+                Param::from(serde_json::to_string(&movie.warnings).expect("warnings")),
+                Param::from(1_700_000_000_000_i64),
+                Param::from(1_700_000_000_000_i64),
             ]);
         }
         app.db
-            .write(
+            .execute(
                 &format!(
                     "INSERT INTO movies (library_id, folder, title, year, missing, warnings, created_at, updated_at) \
                      VALUES {}",
@@ -351,13 +352,13 @@ const MATRIX_NFO: &str = r#"<?xml version="1.0" encoding="UTF-8" standalone="yes
 </movie>
 "#;
 
-async fn scan(app: &TestApp, library_id: i64) {
+async fn scan(app: &TestApp, library_id: LibraryId) {
     let started = metarr::jobs::scan::start_scan(&app.db, library_id).await.expect("scan starts");
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         let scan = scans::get(&app.db, started.id).await.expect("scan exists");
         if scan.is_finished() {
-            assert_eq!(scan.phase, "completed", "{scan:?}");
+            assert_eq!(scan.phase, ScanPhase::Completed, "{scan:?}");
             return;
         }
         assert!(Instant::now() < deadline, "scan did not finish: {scan:?}");

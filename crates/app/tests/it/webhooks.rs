@@ -340,13 +340,13 @@ async fn download_into_a_library_scans_the_movie(backend: Backend) {
     let (_, answer) = post_raw(&app, "radarr", fixture("radarr-moviedelete.json")).await;
     let entry = settled(&app, answer["id"].as_i64().expect("id")).await;
     assert!(entry["outcome"].as_str().unwrap_or_default().starts_with(&format!("movie at {folder} marked removed")));
-    let row = app
+    let (removed,) = app
         .db
-        .fetch_optional("SELECT removed FROM movies WHERE id = $1", &[movie_id.into()])
+        .fetch_optional::<(bool,)>("SELECT removed FROM movies WHERE id = $1", &[movie_id.into()])
         .await
         .expect("query")
         .expect("the movie row stays");
-    assert!(row.bool("removed").expect("removed"));
+    assert!(removed);
     app.stop().await;
 }
 app_test!(download_into_a_library_scans_the_movie);

@@ -3,14 +3,15 @@
 use std::time::Duration;
 
 use metarr_players::{Endpoint, KodiClient, PlayerError, try_in_order};
+use metarr_testkit::free_port;
+use metarr_testkit::kodi::standin::KodiStandIn;
 
-use crate::kodi_standin::KodiStandIn;
-use crate::support::{kodi_client, kodi_client_with, refused_port, silent_server};
+use crate::support::{kodi_client, kodi_client_with, silent_server};
 
 #[tokio::test]
 async fn falls_back_to_the_second_player_when_the_first_refuses() {
     let standin = KodiStandIn::start().await;
-    let players = [kodi_client(refused_port().await), kodi_client(standin.port())];
+    let players = [kodi_client(free_port()), kodi_client(standin.port())];
     let answered_by =
         try_in_order(&players, |client| async move { client.ping().await.map(|()| client.endpoint().port) })
             .await
@@ -43,7 +44,7 @@ async fn unauthorized_stops_without_trying_the_next_player() {
 #[tokio::test]
 async fn all_unreachable_returns_the_last_error() {
     let (silent_port, _server) = silent_server().await;
-    let refused = kodi_client(refused_port().await);
+    let refused = kodi_client(free_port());
     let slow = KodiClient::new(Endpoint::new("127.0.0.1", silent_port).with_timeout(Duration::from_millis(200)), None)
         .unwrap();
     let players = [refused, slow];

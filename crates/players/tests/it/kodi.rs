@@ -4,12 +4,14 @@
 use std::time::Duration;
 
 use metarr_players::{Endpoint, KodiClient, PlayerError};
+use metarr_testkit::free_port;
+use metarr_testkit::kodi::KODI_AUTH;
+use metarr_testkit::kodi::standin::{KodiStandIn, StoredMovie, observed_movie_details};
 use serde_json::{Value, json};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
-use crate::kodi_standin::{KODI_AUTH, KodiStandIn, StoredMovie, observed_movie_details};
-use crate::support::{kodi, kodi_client_with, refused_port, silent_server};
+use crate::support::{kodi, kodi_client_with, silent_server};
 
 fn last_request(standin: &KodiStandIn) -> Value {
     standin.state().requests.last().cloned().unwrap()
@@ -275,7 +277,7 @@ async fn an_empty_reply_is_reported_as_such() {
 
 #[tokio::test]
 async fn refused_connection_is_refused() {
-    let port = refused_port().await;
+    let port = free_port();
     let client = kodi_client_with(port, Some(("kodi", "kodi")));
     let err = client.ping().await.unwrap_err();
     assert!(matches!(err, PlayerError::Refused { .. }), "{err:?}");

@@ -1,14 +1,13 @@
 //! Integration tests for metarr-players: the clients against faithful loopback stand-ins
-//! (a Kodi JSON-RPC server with an in-memory library, wiremock for Jellyfin and Plex), the
-//! Kodi refresh strategy and the group fallback.
+//! (the Kodi JSON-RPC server of `metarr_testkit::kodi::standin`, with an in-memory library;
+//! wiremock for Jellyfin and Plex), the Kodi refresh strategy and the group fallback, and a
+//! real headless Kodi (`metarr_testkit::kodi::headless`).
 
 #![allow(clippy::unwrap_used, reason = "a failed unwrap is a clear test failure")]
 
 mod group;
-mod headless_kodi;
 mod jellyfin;
 mod kodi;
-mod kodi_standin;
 mod notifications;
 mod plex;
 mod real_kodi;

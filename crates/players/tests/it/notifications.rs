@@ -9,13 +9,14 @@ use metarr_players::{
     Confirmation, KodiNotification, KodiNotifications, PlayerError, RefreshOptions, RefreshOutcome,
     refresh_movie_folder,
 };
+use metarr_testkit::free_port;
+use metarr_testkit::kodi::standin::{KodiStandIn, StoredMovie};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::time::Instant;
 
-use crate::kodi_standin::{KodiStandIn, StoredMovie};
-use crate::support::{kodi_client, refused_port, silent_server};
+use crate::support::{kodi_client, silent_server};
 
 /// Recorded from a real Kodi 20.1 on port 9090 during a one-movie scan, in its compact form.
 const SCAN_STARTED: &str =
@@ -113,7 +114,7 @@ async fn notifications_are_split_out_of_reads_and_joined_across_reads() {
 
 #[tokio::test]
 async fn a_closed_port_a_silent_server_and_other_products_are_errors() {
-    let refused = refused_port().await;
+    let refused = free_port();
     let err = KodiNotifications::connect("127.0.0.1", refused, Duration::from_secs(2)).await.unwrap_err();
     assert!(matches!(&err, PlayerError::Refused { player } if *player == format!("127.0.0.1:{refused}")), "{err:?}");
 
@@ -260,7 +261,7 @@ async fn without_notifications_in_time_the_refresh_is_unconfirmed_not_failed() {
     assert!(began.elapsed() < Duration::from_secs(3), "the wait is bounded");
 
     // A closed notification port: refreshed as before, unconfirmed.
-    let client = kodi_client(standin.port()).with_notification_port(refused_port().await);
+    let client = kodi_client(standin.port()).with_notification_port(free_port());
     let outcome =
         refresh_movie_folder(&client, "/media/movies/New (2024)", options(Duration::from_secs(5))).await.unwrap();
     let confirmation = outcome.confirmation().unwrap();

@@ -1,9 +1,10 @@
-//! End-to-end checks against a real Kodi (Debian's `kodi` under `Xvfb`, PEERS §3) on free
-//! loopback ports. First every client call and the HTTP layer (401, 415, no answer without
-//! id), confirming the stand-in's shapes; then a real import: an NFO and a poster in a new
-//! folder, `refresh_movie_folder` lists and scans it and Kodi confirms the import on its
-//! notification socket, Kodi shows the NFO's title and uniqueids, and a second refresh with
-//! changed artwork is confirmed too and drops the cached poster.
+//! End-to-end checks against a real Kodi (Debian's `kodi` under `Xvfb`, see docs/peers/kodi.md,
+//! "A real Kodi in tests") on free loopback ports. First every client call and the HTTP
+//! layer (401, 415, no answer without id), confirming the stand-in's shapes; then a real
+//! import: an NFO and a poster in a new folder, `refresh_movie_folder` lists and scans it
+//! and Kodi confirms the import on its notification socket, Kodi shows the NFO's title and
+//! uniqueids, and a second refresh with changed artwork is confirmed too and drops the
+//! cached poster.
 //! Skips with a message when Kodi, Xvfb, python3 or ffmpeg is not installed, except under
 //! `CI=true`, where that fails. Kodi and Xvfb are stopped by their process ids.
 
@@ -12,12 +13,13 @@ use std::time::Duration;
 use metarr_players::{
     Confirmation, KodiNotifications, PlayerError, RefreshOptions, RefreshOutcome, refresh_movie_folder,
 };
+use metarr_testkit::kodi::headless::{HeadlessKodi, eventually, ffmpeg, tools_present};
+use metarr_testkit::kodi::standin::observed_movie_details;
 use secrecy::SecretString;
 use serde_json::json;
 use tokio::time::Instant;
 
-use crate::headless_kodi::{HeadlessKodi, eventually, ffmpeg, tools_present};
-use crate::kodi_standin::observed_movie_details;
+use crate::support::headless_kodi_client;
 
 #[tokio::test]
 #[allow(clippy::print_stderr, reason = "what the real Kodi sent is shown with --no-capture")]
@@ -30,7 +32,7 @@ async fn real_kodi_answers_like_the_standin() {
     std::fs::create_dir_all(media.join("New (2024)")).unwrap();
     let mut kodi = HeadlessKodi::start(&media).await;
     let port = kodi.http_port;
-    let client = kodi.client();
+    let client = headless_kodi_client(&kodi);
     let endpoint = client.endpoint().clone();
 
     let version = client.version().await.unwrap();

@@ -3,8 +3,8 @@
 //! Kodi scans or plays, and drop stale textures when artwork changed.
 
 use metarr_players::{BusyReason, Confirmation, PlayerError, RefreshOptions, RefreshOutcome, refresh_movie_folder};
+use metarr_testkit::kodi::standin::{StoredMovie, observed_movie_details};
 
-use crate::kodi_standin::{StoredMovie, observed_movie_details};
 use crate::support::{kodi, kodi_client_with};
 
 const OBSERVED_FOLDER: &str = "/media/movies/Big Buck Test (2008)";

@@ -7,6 +7,7 @@ use crate::error::Result;
 use crate::job::{Enqueued, Job, JobId, JobState, NewJob, Progress};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use metarr_db::{Database, Tx};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -14,23 +15,7 @@ use std::time::Duration;
 pub mod postgres;
 pub mod sqlite;
 
-/// Which database a store runs on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Backend {
-    Sqlite,
-    Postgres,
-}
-
-impl Backend {
-    /// `sqlite` or `postgres`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Backend::Sqlite => "sqlite",
-            Backend::Postgres => "postgres",
-        }
-    }
-}
+pub use metarr_db::Backend;
 
 /// The end of one attempt, as the runner decided it.
 #[derive(Debug, Clone, PartialEq)]
@@ -143,12 +128,14 @@ pub trait Store: Send + Sync + 'static {
     /// Which database this is.
     fn backend(&self) -> Backend;
 
-    /// The concrete store, so the application can share its connections
-    /// (downcast to [`sqlite::SqliteStore`] or [`postgres::PgStore`]).
-    fn as_any(&self) -> &dyn std::any::Any;
+    /// The database underneath, whose connections the catalogue shares.
+    fn database(&self) -> &Database;
 
-    /// Applies the queue's migrations.
-    async fn migrate(&self) -> Result<()>;
+    /// Applies the migrations of every crate (the queue's and the catalogue's live together in
+    /// `metarr-db`).
+    async fn migrate(&self) -> Result<()> {
+        Ok(self.database().migrate().await?)
+    }
 
     /// The clock leases and schedules are measured against (the database's on PostgreSQL).
     async fn now(&self) -> Result<DateTime<Utc>>;
@@ -240,15 +227,23 @@ pub enum Signal {
 
 /// Opens the store a database URL names: `sqlite:…` or `postgres://…` / `postgresql://…`.
 pub async fn open(database_url: &str) -> Result<std::sync::Arc<dyn Store>> {
-    if database_url.starts_with("postgres://") || database_url.starts_with("postgresql://") {
-        Ok(std::sync::Arc::new(postgres::PgStore::connect(database_url).await?))
-    } else if database_url.starts_with("sqlite:") {
-        Ok(std::sync::Arc::new(sqlite::SqliteStore::open(database_url).await?))
-    } else {
-        Err(crate::error::QueueError::Invalid(format!(
-            "database URL must start with sqlite: or postgres:// (got {:?})",
-            database_url.split(':').next().unwrap_or_default()
-        )))
+    for_database(Database::connect(database_url).await?).await
+}
+
+/// The queue's store over a database.
+pub async fn for_database(database: Database) -> Result<std::sync::Arc<dyn Store>> {
+    Ok(match database {
+        Database::Sqlite(sqlite) => std::sync::Arc::new(sqlite::SqliteStore::new(sqlite)),
+        Database::Postgres(postgres) => std::sync::Arc::new(postgres::PgStore::new(postgres)),
+    })
+}
+
+/// Enqueues a job inside a caller's write transaction, atomically with the caller's other
+/// writes. The job becomes visible on commit; announce it then with [`crate::Queue::announce`].
+pub async fn enqueue_in(tx: &mut Tx, job: NewJob) -> Result<Enqueued> {
+    match tx {
+        Tx::Sqlite(tx) => sqlite::enqueue_with(tx, job).await,
+        Tx::Postgres(tx) => postgres::enqueue_with(tx, job).await,
     }
 }
 

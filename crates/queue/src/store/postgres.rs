@@ -13,7 +13,8 @@ use crate::job::{Enqueued, Job, JobId, JobState, NewJob, Progress};
 use async_trait::async_trait;
 use chrono::{DateTime, Timelike, Utc};
 use futures::stream::BoxStream;
-use sqlx::postgres::{PgListener, PgPool, PgPoolOptions, PgRow};
+use metarr_db::{Database, PgDatabase};
+use sqlx::postgres::{PgListener, PgPool, PgRow};
 use sqlx::{Postgres, QueryBuilder, Row};
 use std::str::FromStr;
 use std::time::Duration;
@@ -35,40 +36,21 @@ enum KindsParam {
 /// A queue in a PostgreSQL schema.
 pub struct PgStore {
     pool: PgPool,
+    database: Database,
     jobs_channel: String,
     events_channel: String,
 }
 
 impl PgStore {
-    /// Connects; the schema is the connection's current schema (set `search_path` in the URL's
-    /// `options` to use another than `public`).
-    pub async fn connect(url: &str) -> Result<PgStore> {
-        let pool = PgPoolOptions::new()
-            .max_connections(16)
-            .min_connections(1)
-            .acquire_timeout(Duration::from_secs(10))
-            .connect(url)
-            .await
-            .map_err(QueueError::db("connecting to PostgreSQL"))?;
-        PgStore::from_pool(pool).await
-    }
-
-    /// A store over an existing pool.
-    pub async fn from_pool(pool: PgPool) -> Result<PgStore> {
-        let schema: String = sqlx::query_scalar("SELECT current_schema()")
-            .fetch_one(&pool)
-            .await
-            .map_err(QueueError::db("reading the current schema"))?;
-        Ok(PgStore {
-            pool,
+    /// The queue over a PostgreSQL database, in its current schema.
+    pub fn new(postgres: PgDatabase) -> PgStore {
+        let schema = postgres.schema();
+        PgStore {
+            pool: postgres.pool().clone(),
             jobs_channel: format!("{schema}_metarr_jobs"),
             events_channel: format!("{schema}_metarr_events"),
-        })
-    }
-
-    /// The pool, for the catalogue's queries in the same database.
-    pub fn pool(&self) -> &PgPool {
-        &self.pool
+            database: Database::Postgres(postgres),
+        }
     }
 }
 
@@ -185,23 +167,17 @@ async fn insert_one(conn: &mut sqlx::PgConnection, job: NewJob) -> Result<Enqueu
             return Ok(Enqueued { job: job_from_row(&existing)?, created: false });
         }
     }
-    Err(QueueError::Invalid(format!("unique key {:?} kept changing hands; enqueue again", job.unique_key)))
+    Err(QueueError::Internal(format!("unique key {:?} kept changing hands; enqueue again", job.unique_key)))
 }
 
 #[async_trait]
 impl Store for PgStore {
-    fn as_any(&self) -> &dyn std::any::Any {
-        self
+    fn database(&self) -> &Database {
+        &self.database
     }
 
     fn backend(&self) -> Backend {
         Backend::Postgres
-    }
-
-    async fn migrate(&self) -> Result<()> {
-        let mut migrator = sqlx::migrate!("./migrations/postgres");
-        migrator.set_ignore_missing(true);
-        migrator.run(&self.pool).await.map_err(|source| QueueError::Migrate { backend: "postgres", source })
     }
 
     async fn now(&self) -> Result<DateTime<Utc>> {
@@ -240,7 +216,7 @@ impl Store for PgStore {
             let mut rows = rows;
             rows.sort_unstable_by_key(|(id, _)| *id);
             if rows.len() != jobs.len() {
-                return Err(QueueError::Invalid(format!("bulk insert stored {} of {} jobs", rows.len(), jobs.len())));
+                return Err(QueueError::Internal(format!("bulk insert stored {} of {} jobs", rows.len(), jobs.len())));
             }
             out.extend(
                 rows.into_iter()
@@ -638,7 +614,7 @@ impl Store for PgStore {
                 // The connection dropped; the next call reconnects and re-listens.
                 Ok(None) => Signal::Reconnected,
                 Err(err) => {
-                    tracing::warn!(error = %err, "queue listener failed; reconnecting");
+                    tracing::warn!(error = %metarr_errors::Chain(&err), "queue listener failed; reconnecting");
                     tokio::time::sleep(Duration::from_secs(1)).await;
                     Signal::Reconnected
                 }

@@ -1,8 +1,7 @@
-//! The SQLite store: WAL, one writer connection taking `BEGIN IMMEDIATE`, and a read pool.
+//! The SQLite store: claims and acknowledgements through the database's one writer.
 //!
-//! One writer serialises every write in this process, which is what SQLite does anyway; taking
-//! the write lock up front (`IMMEDIATE`) means a transaction never fails half-way on a lock
-//! upgrade when a second process shares the file. Times are integer milliseconds (UTC).
+//! Connections (the writer taking `BEGIN IMMEDIATE`, the read pool) come from `metarr-db`.
+//! Times are integer milliseconds (UTC).
 
 use super::{
     Backend, ClaimRequest, Finish, HeartbeatReport, JobPage, Lease, ListFilter, Outcome, Schedule, Signal, Stats, Store,
@@ -12,10 +11,9 @@ use crate::job::{Enqueued, Job, JobId, JobState, NewJob, Progress};
 use async_trait::async_trait;
 use chrono::{DateTime, TimeZone, Utc};
 use futures::stream::BoxStream;
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
-};
-use sqlx::{ConnectOptions, QueryBuilder, Row, SqliteConnection};
+use metarr_db::{Database, SqliteDatabase};
+use sqlx::sqlite::{SqlitePool, SqliteRow};
+use sqlx::{QueryBuilder, Row, SqliteConnection};
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -28,89 +26,22 @@ const INSERT_CHUNK: usize = 10_000;
 
 /// A queue in one SQLite file.
 pub struct SqliteStore {
-    /// A pool of exactly one connection: the pool's queue is the writer lock, and a
-    /// transaction from it owns the connection (`Transaction<'static>`), so the catalogue can
-    /// hold one across awaits.
-    writer: SqlitePool,
-    readers: SqlitePool,
-    checkpoints: tokio::task::JoinHandle<()>,
-}
-
-impl Drop for SqliteStore {
-    fn drop(&mut self) {
-        self.checkpoints.abort();
-    }
-}
-
-/// How long a statement waits for another process's write lock before it fails with "database
-/// is locked". Another process (a backup, the `sqlite3` shell, a second `metarr` on the file)
-/// may hold the lock for many seconds; a job's write that gives up fails the job's attempt, so
-/// wait well past that. Kept under the writer pool's acquire timeout, so that writes queued
-/// behind a waiting one get their turn instead of failing first.
-const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// How long a write waits for this process's writer connection.
-const WRITER_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(60);
-
-/// How often the WAL is checkpointed in the background.
-const CHECKPOINT_INTERVAL: Duration = Duration::from_secs(2);
-
-async fn checkpoint_loop(mut conn: SqliteConnection) {
-    let mut interval = tokio::time::interval(CHECKPOINT_INTERVAL);
-    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        interval.tick().await;
-        // PASSIVE never waits for readers or the writer; what it cannot copy now waits for the next round.
-        if let Err(err) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&mut conn).await {
-            tracing::debug!(error = %err, "background WAL checkpoint");
-        }
-    }
+    sqlite: SqliteDatabase,
+    database: Database,
 }
 
 impl SqliteStore {
-    /// Opens (creating if needed) the database a `sqlite:` URL names.
-    pub async fn open(url: &str) -> Result<SqliteStore> {
-        let options = SqliteConnectOptions::from_str(url)
-            .map_err(QueueError::db("parsing the SQLite URL"))?
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
-            .busy_timeout(BUSY_TIMEOUT)
-            .pragma("temp_store", "memory")
-            .pragma("cache_size", "-4000");
-        // Checkpoints copy the WAL into the database file and fsync it: keep them off the
-        // writer's hot path (a checkpoint inside a commit is a multi-millisecond stall) and
-        // run them from a connection of their own in the background instead.
-        let writer = SqlitePoolOptions::new()
-            .max_connections(1)
-            .min_connections(1)
-            .test_before_acquire(false)
-            .idle_timeout(None)
-            .max_lifetime(None)
-            .acquire_timeout(WRITER_ACQUIRE_TIMEOUT)
-            .connect_with(options.clone().pragma("wal_autocheckpoint", "20000"))
-            .await
-            .map_err(QueueError::db("opening the SQLite writer"))?;
-        let checkpointer = options.connect().await.map_err(QueueError::db("opening the SQLite checkpointer"))?;
-        let checkpoints = tokio::spawn(checkpoint_loop(checkpointer));
-        let readers = SqlitePoolOptions::new()
-            .max_connections(3)
-            .min_connections(0)
-            .connect_with(options.read_only(true))
-            .await
-            .map_err(QueueError::db("opening the SQLite read pool"))?;
-        Ok(SqliteStore { writer, readers, checkpoints })
+    /// The queue over an open SQLite database.
+    pub fn new(sqlite: SqliteDatabase) -> SqliteStore {
+        SqliteStore { database: Database::Sqlite(sqlite.clone()), sqlite }
     }
 
-    /// The writer (a pool of one connection), for the catalogue's writes in the same database.
-    /// Begin its transactions with `BEGIN IMMEDIATE`.
-    pub fn writer(&self) -> &SqlitePool {
-        &self.writer
+    fn writer(&self) -> &SqlitePool {
+        self.sqlite.writer()
     }
 
-    /// The read pool.
-    pub fn readers(&self) -> &SqlitePool {
-        &self.readers
+    fn readers(&self) -> &SqlitePool {
+        self.sqlite.readers()
     }
 }
 
@@ -257,20 +188,12 @@ async fn insert_one(conn: &mut SqliteConnection, job: NewJob, now: i64) -> Resul
 
 #[async_trait]
 impl Store for SqliteStore {
-    fn as_any(&self) -> &dyn std::any::Any {
-        self
+    fn database(&self) -> &Database {
+        &self.database
     }
 
     fn backend(&self) -> Backend {
         Backend::Sqlite
-    }
-
-    async fn migrate(&self) -> Result<()> {
-        let mut conn = self.writer.acquire().await.map_err(QueueError::db("acquiring the SQLite writer"))?;
-        let mut migrator = sqlx::migrate!("./migrations/sqlite");
-        // The application keeps its own migrations in the same table, numbered apart.
-        migrator.set_ignore_missing(true);
-        migrator.run_direct(&mut *conn).await.map_err(|source| QueueError::Migrate { backend: "sqlite", source })
     }
 
     async fn now(&self) -> Result<DateTime<Utc>> {
@@ -279,7 +202,8 @@ impl Store for SqliteStore {
 
     async fn enqueue(&self, jobs: Vec<NewJob>) -> Result<Vec<Enqueued>> {
         let now = now_ms();
-        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await.map_err(QueueError::db("beginning an enqueue"))?;
+        let mut tx =
+            self.writer().begin_with("BEGIN IMMEDIATE").await.map_err(QueueError::db("beginning an enqueue"))?;
         let mut out = Vec::with_capacity(jobs.len());
         if jobs.len() > 1 && jobs.iter().all(|job| job.unique_key.is_none()) {
             // Bulk path: one statement per chunk; without unique keys every row is inserted, in
@@ -300,7 +224,7 @@ impl Store for SqliteStore {
                 .map_err(QueueError::db("bulk-inserting jobs"))?;
                 ids.sort_unstable();
                 if ids.len() != chunk.len() {
-                    return Err(QueueError::Invalid(format!(
+                    return Err(QueueError::Internal(format!(
                         "bulk insert stored {} of {} jobs",
                         ids.len(),
                         chunk.len()
@@ -329,7 +253,7 @@ impl Store for SqliteStore {
     // BEGIN/COMMIT pair costs more than an UPDATE that finds nothing.
     async fn claim_each(&self, requests: &[ClaimRequest<'_>]) -> Result<Vec<Vec<Job>>> {
         let now = now_ms();
-        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await.map_err(QueueError::db("beginning a claim"))?;
+        let mut tx = self.writer().begin_with("BEGIN IMMEDIATE").await.map_err(QueueError::db("beginning a claim"))?;
         let mut out = Vec::with_capacity(requests.len());
         for request in requests {
             // One kind walks its own index; several walk the shared one in claim order.
@@ -371,8 +295,11 @@ impl Store for SqliteStore {
         let now = now_ms();
         let completed =
             leases_json(finishes.iter().filter(|f| f.outcome == Outcome::Completed).map(|f| (f.id, f.attempt)));
-        let mut tx =
-            self.writer.begin_with("BEGIN IMMEDIATE").await.map_err(QueueError::db("beginning an acknowledgement"))?;
+        let mut tx = self
+            .writer()
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(QueueError::db("beginning an acknowledgement"))?;
         let mut applied: Vec<JobId> = sqlx::query_scalar(
             "UPDATE jobs SET state = 'completed', finished_at = ?, locked_by = NULL, lease_expires_at = NULL \
              WHERE state = 'running' AND locked_by = ? \
@@ -427,7 +354,7 @@ impl Store for SqliteStore {
         let now = now_ms();
         let held = leases_json(leases.iter().map(|l| (l.id, l.attempt)));
         let mut tx =
-            self.writer.begin_with("BEGIN IMMEDIATE").await.map_err(QueueError::db("beginning a heartbeat"))?;
+            self.writer().begin_with("BEGIN IMMEDIATE").await.map_err(QueueError::db("beginning a heartbeat"))?;
         let rows = sqlx::query(
             "UPDATE jobs SET lease_expires_at = ? \
              WHERE state = 'running' AND locked_by = ? \
@@ -454,7 +381,7 @@ impl Store for SqliteStore {
 
     async fn rescue_expired(&self) -> Result<Vec<Job>> {
         let now = now_ms();
-        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await.map_err(QueueError::db("beginning a rescue"))?;
+        let mut tx = self.writer().begin_with("BEGIN IMMEDIATE").await.map_err(QueueError::db("beginning a rescue"))?;
         let rows = sqlx::query(&format!(
             "UPDATE jobs SET \
                  state = CASE WHEN cancel_requested THEN 'cancelled' WHEN attempt >= max_attempts THEN 'failed' ELSE 'pending' END, \
@@ -484,7 +411,7 @@ impl Store for SqliteStore {
         .bind(lease.id)
         .bind(lease.attempt)
         .bind(worker_id)
-        .execute(&self.writer)
+        .execute(self.writer())
         .await
         .map_err(QueueError::db("recording progress"))?;
         Ok(done.rows_affected() == 1)
@@ -499,7 +426,7 @@ impl Store for SqliteStore {
                 "SELECT min(run_at) FROM jobs INDEXED BY jobs_claim_kind WHERE state = 'pending' AND kind = ?",
             )
             .bind(kind)
-            .fetch_one(&self.readers)
+            .fetch_one(self.readers())
             .await
             .map_err(QueueError::db("finding the next due job"))?;
             next = match (next, first) {
@@ -513,7 +440,7 @@ impl Store for SqliteStore {
     async fn get(&self, id: JobId) -> Result<Option<Job>> {
         let row = sqlx::query(&format!("SELECT {COLUMNS} FROM jobs WHERE id = ?"))
             .bind(id)
-            .fetch_optional(&self.readers)
+            .fetch_optional(self.readers())
             .await
             .map_err(QueueError::db("reading a job"))?;
         row.as_ref().map(job_from_row).transpose()
@@ -523,7 +450,7 @@ impl Store for SqliteStore {
         let ids = serde_json::to_string(ids).expect("integers always serialise");
         let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM jobs WHERE id IN (SELECT value FROM json_each(?))"))
             .bind(ids)
-            .fetch_all(&self.readers)
+            .fetch_all(self.readers())
             .await
             .map_err(QueueError::db("reading jobs"))?;
         jobs_from_rows(&rows)
@@ -545,7 +472,7 @@ impl Store for SqliteStore {
         }
         let limit = filter.limit.max(1);
         query.push(" ORDER BY id DESC LIMIT ").push_bind(i64::try_from(limit.saturating_add(1)).unwrap_or(i64::MAX));
-        let rows = query.build().fetch_all(&self.readers).await.map_err(QueueError::db("listing jobs"))?;
+        let rows = query.build().fetch_all(self.readers()).await.map_err(QueueError::db("listing jobs"))?;
         let mut items = jobs_from_rows(&rows)?;
         let next_before_id = if items.len() > limit {
             items.truncate(limit);
@@ -558,7 +485,7 @@ impl Store for SqliteStore {
 
     async fn cancel(&self, id: JobId) -> Result<Job> {
         let now = now_ms();
-        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await.map_err(QueueError::db("beginning a cancel"))?;
+        let mut tx = self.writer().begin_with("BEGIN IMMEDIATE").await.map_err(QueueError::db("beginning a cancel"))?;
         let row = sqlx::query(&format!(
             "UPDATE jobs SET \
                  state = CASE WHEN state = 'pending' THEN 'cancelled' ELSE state END, \
@@ -589,7 +516,7 @@ impl Store for SqliteStore {
 
     async fn retry(&self, id: JobId) -> Result<Job> {
         let now = now_ms();
-        let mut tx = self.writer.begin_with("BEGIN IMMEDIATE").await.map_err(QueueError::db("beginning a retry"))?;
+        let mut tx = self.writer().begin_with("BEGIN IMMEDIATE").await.map_err(QueueError::db("beginning a retry"))?;
         let current: Option<(String, Option<String>)> =
             sqlx::query_as("SELECT state, unique_key FROM jobs WHERE id = ?")
                 .bind(id)
@@ -636,7 +563,7 @@ impl Store for SqliteStore {
             )
             .bind(millis(before))
             .bind(super::DELETE_BATCH)
-            .execute(&self.writer)
+            .execute(self.writer())
             .await
             .map_err(QueueError::db("deleting finished jobs"))?;
             deleted += done.rows_affected();
@@ -650,7 +577,7 @@ impl Store for SqliteStore {
     async fn stats(&self) -> Result<Stats> {
         let rows: Vec<(String, String, i64)> =
             sqlx::query_as("SELECT state, kind, count(*) FROM jobs GROUP BY state, kind")
-                .fetch_all(&self.readers)
+                .fetch_all(self.readers())
                 .await
                 .map_err(QueueError::db("counting jobs"))?;
         let now = now_ms();
@@ -660,7 +587,7 @@ impl Store for SqliteStore {
         )
         .bind(now - 60_000)
         .bind(now - 3_600_000)
-        .fetch_one(&self.readers)
+        .fetch_one(self.readers())
         .await
         .map_err(QueueError::db("measuring throughput"))?;
         Ok(super::stats_from_counts(rows, minute, hour))
@@ -676,7 +603,7 @@ impl Store for SqliteStore {
         .bind(cron)
         .bind(enabled)
         .bind(now_ms())
-        .execute(&self.writer)
+        .execute(self.writer())
         .await
         .map_err(QueueError::db("registering a schedule"))?;
         Ok(())
@@ -684,7 +611,7 @@ impl Store for SqliteStore {
 
     async fn schedules(&self) -> Result<Vec<Schedule>> {
         let rows = sqlx::query("SELECT * FROM schedules ORDER BY name")
-            .fetch_all(&self.readers)
+            .fetch_all(self.readers())
             .await
             .map_err(QueueError::db("listing schedules"))?;
         Ok(rows.iter().map(schedule_from_row).collect())
@@ -696,7 +623,7 @@ impl Store for SqliteStore {
             .bind(enabled)
             .bind(now_ms())
             .bind(name)
-            .fetch_optional(&self.writer)
+            .fetch_optional(self.writer())
             .await
             .map_err(QueueError::db("updating a schedule"))?;
         row.as_ref().map(schedule_from_row).ok_or_else(|| QueueError::ScheduleNotFound(name.to_owned()))
@@ -705,7 +632,7 @@ impl Store for SqliteStore {
     async fn fire_schedule(&self, name: &str, slot: DateTime<Utc>, job: NewJob) -> Result<Option<Enqueued>> {
         let now = now_ms();
         let mut tx =
-            self.writer.begin_with("BEGIN IMMEDIATE").await.map_err(QueueError::db("beginning a schedule slot"))?;
+            self.writer().begin_with("BEGIN IMMEDIATE").await.map_err(QueueError::db("beginning a schedule slot"))?;
         let claimed = sqlx::query(
             "UPDATE schedules SET last_slot = ? WHERE name = ? AND enabled AND (last_slot IS NULL OR last_slot < ?)",
         )

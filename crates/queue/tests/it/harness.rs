@@ -1,9 +1,11 @@
 //! Test databases on both backends, the `db_test!` macro, and small helpers shared by the suite.
 //!
-//! SQLite runs in a file inside a `TempDir`; PostgreSQL runs in a fresh `test_<uuid>` schema of the
-//! server `TEST_DATABASE_URL` names, dropped afterwards unless `KEEP_TEST_DB=1`.
+//! SQLite runs in a file inside a `TempDir`; PostgreSQL runs in a fresh schema of the server
+//! `TEST_DATABASE_URL` names ([`metarr_testkit::postgres::PgSchema`]), dropped afterwards unless
+//! `KEEP_TEST_DB=1`.
 
 use metarr_queue::{Backend, JobId, JobKind, JobState, Queue, Store};
+use metarr_testkit::postgres::PgSchema;
 use sqlx::Connection;
 use std::future::Future;
 use std::sync::{Arc, Once};
@@ -28,12 +30,7 @@ macro_rules! db_test {
                 $body
             }
 
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                // Skips (fails under CI) with a line naming PostgreSQL when it is not configured.
-                let Some($db) = $crate::harness::TestDb::postgres().await else { return };
-                $body
-            }
+            postgres_case!($db $body);
         }
     };
 }
@@ -46,12 +43,19 @@ macro_rules! pg_test {
             #[allow(unused_imports)]
             use super::*;
 
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                // Skips (fails under CI) with a line naming PostgreSQL when it is not configured.
-                let Some($db) = $crate::harness::TestDb::postgres().await else { return };
-                $body
-            }
+            postgres_case!($db $body);
+        }
+    };
+}
+
+/// The PostgreSQL case of [`db_test!`] and [`pg_test!`].
+macro_rules! postgres_case {
+    ($db:ident $body:block) => {
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn postgres() {
+            // Skips (fails under CI) with a line naming PostgreSQL when it is not configured.
+            let Some($db) = $crate::harness::TestDb::postgres().await else { return };
+            $body
         }
     };
 }
@@ -77,8 +81,8 @@ pub struct TestDb {
     /// The URL the store opens.
     url: String,
     _dir: Option<tempfile::TempDir>,
-    /// PostgreSQL: the server URL and the schema to drop.
-    pg: Option<(String, String)>,
+    /// PostgreSQL: the test's schema, dropped with the value.
+    _schema: Option<PgSchema>,
 }
 
 impl TestDb {
@@ -87,20 +91,15 @@ impl TestDb {
         init_logging();
         let dir = tempfile::TempDir::new().expect("creating a temporary directory");
         let url = format!("sqlite://{}", dir.path().join("queue.db").display());
-        TestDb { backend: Backend::Sqlite, url, _dir: Some(dir), pg: None }
+        TestDb { backend: Backend::Sqlite, url, _dir: Some(dir), _schema: None }
     }
 
     /// A fresh schema on the server `TEST_DATABASE_URL` names, or `None` when it is not set.
     pub async fn postgres() -> Option<TestDb> {
         init_logging();
-        let server = metarr_testkit::database_url()?;
-        let schema = format!("test_{}", uuid::Uuid::new_v4().simple());
-        let mut conn = sqlx::PgConnection::connect(&server).await.expect("connecting to TEST_DATABASE_URL");
-        sqlx::query(&format!("CREATE SCHEMA {schema}")).execute(&mut conn).await.expect("creating a test schema");
-        conn.close().await.expect("closing the admin connection");
-        let separator = if server.contains('?') { '&' } else { '?' };
-        let url = format!("{server}{separator}options=-c%20search_path%3D{schema}");
-        Some(TestDb { backend: Backend::Postgres, url, _dir: None, pg: Some((server, schema)) })
+        let schema = PgSchema::create(&metarr_testkit::database_url()?).await;
+        let url = schema.url();
+        Some(TestDb { backend: Backend::Postgres, url, _dir: None, _schema: Some(schema) })
     }
 
     /// The URL a store opens.
@@ -141,29 +140,6 @@ impl TestDb {
         match self.backend {
             Backend::Sqlite => format!("(CAST(strftime('%s', 'now') AS INTEGER) - {seconds}) * 1000"),
             Backend::Postgres => format!("now() - interval '{seconds} seconds'"),
-        }
-    }
-}
-
-impl Drop for TestDb {
-    fn drop(&mut self) {
-        let Some((server, schema)) = self.pg.take() else { return };
-        if std::env::var_os("KEEP_TEST_DB").is_some_and(|v| v == "1") {
-            return;
-        }
-        // Drop runs inside the test's runtime, which cannot block on itself: use a thread of our own.
-        let dropped = std::thread::spawn(move || {
-            let runtime =
-                tokio::runtime::Builder::new_current_thread().enable_all().build().expect("building a cleanup runtime");
-            runtime.block_on(async {
-                let mut conn = sqlx::PgConnection::connect(&server).await?;
-                sqlx::query(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE")).execute(&mut conn).await?;
-                conn.close().await
-            })
-        })
-        .join();
-        if !matches!(dropped, Ok(Ok(()))) && !std::thread::panicking() {
-            panic!("dropping the test schema failed: {dropped:?}");
         }
     }
 }

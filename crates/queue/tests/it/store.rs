@@ -3,7 +3,7 @@
 use crate::harness::{claim, finish, now_ms};
 use chrono::Utc;
 use metarr_queue::store::{Lease, Outcome};
-use metarr_queue::{JobState, NewJob, QueueError, Store};
+use metarr_queue::{JobState, NewJob, QueueError};
 use serde_json::json;
 use std::collections::HashSet;
 use std::time::Duration;
@@ -493,30 +493,18 @@ async fn enqueue_in_transaction(
     job: NewJob,
     commit: bool,
 ) -> (metarr_queue::Queue, metarr_queue::Enqueued) {
-    use metarr_queue::store::{postgres, sqlite};
-    if db.url().starts_with("sqlite:") {
-        let store = std::sync::Arc::new(sqlite::SqliteStore::open(db.url()).await.expect("open"));
-        store.migrate().await.expect("migrate");
-        let mut tx = store.writer().begin_with("BEGIN IMMEDIATE").await.expect("begin");
-        let enqueued = sqlite::enqueue_with(&mut tx, job).await.expect("enqueue_with");
-        if commit {
-            tx.commit().await.expect("commit")
-        } else {
-            tx.rollback().await.expect("rollback")
-        }
-        (metarr_queue::Queue::new(store), enqueued)
+    // The caller's transaction is the database's own, as the catalogue's is.
+    let database = metarr_db::Database::connect(db.url()).await.expect("open");
+    database.migrate().await.expect("migrate");
+    let mut tx = database.begin().await.expect("begin");
+    let enqueued = metarr_queue::store::enqueue_in(&mut tx, job).await.expect("enqueue_in");
+    if commit {
+        tx.commit().await.expect("commit");
     } else {
-        let store = std::sync::Arc::new(postgres::PgStore::connect(db.url()).await.expect("connect"));
-        store.migrate().await.expect("migrate");
-        let mut tx = store.pool().begin().await.expect("begin");
-        let enqueued = postgres::enqueue_with(&mut tx, job).await.expect("enqueue_with");
-        if commit {
-            tx.commit().await.expect("commit")
-        } else {
-            tx.rollback().await.expect("rollback")
-        }
-        (metarr_queue::Queue::new(store), enqueued)
+        // Dropping an uncommitted transaction rolls it back.
+        drop(tx);
     }
+    (metarr_queue::Queue::new(metarr_queue::store::for_database(database).await.expect("store")), enqueued)
 }
 
 db_test!(
@@ -536,10 +524,10 @@ db_test!(
         assert_eq!(duplicate.job.id, committed.job.id);
         let mut bad = NewJob::raw("tx", json!({}));
         bad.priority = 0;
-        let store = metarr_queue::store::sqlite::SqliteStore::open("sqlite::memory:").await.expect("open");
-        store.migrate().await.expect("migrate");
-        let mut tx = store.writer().begin_with("BEGIN IMMEDIATE").await.expect("begin");
-        assert!(matches!(metarr_queue::store::sqlite::enqueue_with(&mut tx, bad).await, Err(QueueError::Invalid(_))), "validated like enqueue");
+        let database = metarr_db::Database::connect("sqlite::memory:").await.expect("open");
+        database.migrate().await.expect("migrate");
+        let mut tx = database.begin().await.expect("begin");
+        assert!(matches!(metarr_queue::store::enqueue_in(&mut tx, bad).await, Err(QueueError::Invalid(_))), "validated like enqueue");
     }
 );
 
@@ -559,7 +547,8 @@ async fn open_rejects_unknown_database_urls() {
     for url in ["mysql://localhost/metarr", "metarr.db", ""] {
         let err = metarr_queue::store::open(url).await.err().expect("not a queue URL");
         assert!(
-            matches!(err, QueueError::Invalid(ref m) if m.contains("sqlite:") && m.contains("postgres://")),
+            matches!(err, QueueError::Db(metarr_db::DbError::UnknownUrl { .. }))
+                && err.to_string().contains("postgres://"),
             "{url}: {err}"
         );
     }

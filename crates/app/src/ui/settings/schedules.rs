@@ -4,6 +4,7 @@
 
 use super::{MAX_NAME, too_long};
 use crate::catalogue::libraries;
+use crate::ids::LibraryId;
 use crate::jobs::file_scan::FileScanSchedule;
 use crate::routes::AppState;
 use crate::ui::{Ui, UiError, render_with, see_other, when};
@@ -39,12 +40,12 @@ pub struct ScheduleCard {
     pub last_run: String,
     pub last_job_id: Option<i64>,
     /// The library a file-scan schedule scans: its id and name.
-    pub library: Option<(i64, String)>,
+    pub library: Option<(LibraryId, String)>,
     pub error: Option<String>,
 }
 
 impl ScheduleCard {
-    fn of(schedule: Schedule, library_names: &HashMap<i64, String>) -> ScheduleCard {
+    fn of(schedule: Schedule, library_names: &HashMap<LibraryId, String>) -> ScheduleCard {
         let next_run = if schedule.enabled {
             metarr_queue::schedule::parse(&schedule.cron)
                 .ok()
@@ -102,7 +103,7 @@ async fn render_page(
     refused: Option<(&str, ScheduleForm, String)>,
     status: StatusCode,
 ) -> Result<Response, UiError> {
-    let library_names: HashMap<i64, String> =
+    let library_names: HashMap<LibraryId, String> =
         libraries::list(&state.db).await?.into_iter().map(|library| (library.id, library.name)).collect();
     let mut schedules: Vec<ScheduleCard> =
         state.queue.schedules().await?.into_iter().map(|schedule| ScheduleCard::of(schedule, &library_names)).collect();

@@ -1,22 +1,24 @@
-//! A real headless Kodi for end-to-end tests (PEERS §3): Debian's `kodi` under `Xvfb`, its
+//! A real headless Kodi for end-to-end tests (docs/peers/kodi.md, "A real Kodi in tests"): Debian's `kodi` under `Xvfb`, its
 //! web server and notification socket on free loopback ports, a home in a temporary folder,
 //! and one video source. Kodi and Xvfb are stopped by their process ids.
 //!
-//! Shared by the integration tests of `metarr-players` and of the app (which includes this
-//! file with `#[path]`), so both drive Kodi the same way.
+//! Used by the integration tests of `metarr-players` and of the app, so both drive Kodi the
+//! same way. It speaks JSON-RPC by hand ([`HeadlessKodi::call`]) rather than through
+//! `metarr_players::KodiClient`, so that the testkit depends on no crate it helps test; the
+//! tests make their client from [`HeadlessKodi::http_port`], [`HeadlessKodi::tcp_port`] and
+//! the credentials in [`crate::kodi`].
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use metarr_players::{Endpoint, KodiClient};
-use secrecy::SecretString;
-use serde_json::json;
+use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+use super::{KODI_AUTH, KODI_PASSWORD, KODI_USER};
+
+/// Where Debian installs Kodi's binary.
 pub const KODI_BIN: &str = "/usr/lib/x86_64-linux-gnu/kodi/kodi.bin";
-/// The web server's credentials (PEERS §3).
-pub const KODI_USER: &str = "kodi";
-pub const KODI_PASSWORD: &str = "kodi";
 
 /// Kills the child by its pid when dropped, however the test ends.
 pub struct Process(pub Child);
@@ -28,10 +30,6 @@ impl Drop for Process {
     }
 }
 
-fn runs(tool: &str, arg: &str) -> bool {
-    Command::new(tool).arg(arg).stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok()
-}
-
 /// Whether Kodi, Xvfb and the `extra` tools (each run with `-version`/`--version`) are
 /// installed. When something is missing the test is skipped with a message naming it,
 /// except under `CI=true`, where a missing tool fails the test: CI installs them all.
@@ -40,27 +38,22 @@ pub fn tools_present(test: &str, extra: &[(&str, &str)]) -> bool {
     if !Path::new(KODI_BIN).exists() {
         missing.push("kodi");
     }
-    if !runs("Xvfb", "-help") {
+    if !crate::runs("Xvfb", "-help") {
         missing.push("Xvfb");
     }
     for (tool, arg) in extra {
-        if !runs(tool, arg) {
+        if !crate::runs(tool, arg) {
             missing.push(tool);
         }
     }
     if missing.is_empty() {
         return true;
     }
-    metarr_testkit::require(
+    crate::require(
         false,
         &format!("{} (for {test})", missing.join(", ")),
         "Debian: apt-get install -y --no-install-recommends kodi xvfb xauth ffmpeg python3",
     )
-}
-
-/// A TCP port nobody listens on right now.
-pub fn free_tcp_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").expect("bind a TCP port").local_addr().expect("address").port()
 }
 
 /// A UDP port nobody uses right now (Kodi's event server).
@@ -83,7 +76,7 @@ pub struct HeadlessKodi {
     pub source: String,
     /// Held until Kodi is gone: one real Kodi at a time on the machine, under nextest (its
     /// `real-kodi` group) and under `cargo test` (threads) alike.
-    _one_at_a_time: metarr_testkit::Exclusive,
+    _one_at_a_time: crate::Exclusive,
 }
 
 impl HeadlessKodi {
@@ -91,14 +84,14 @@ impl HeadlessKodi {
     /// notification socket on another, nothing on fixed ports), makes `source` Kodi's one
     /// video source, starts Xvfb and Kodi and waits until Kodi answers.
     pub async fn start(source: &Path) -> HeadlessKodi {
-        let one_at_a_time = tokio::task::spawn_blocking(|| metarr_testkit::exclusive("real-kodi"))
+        let one_at_a_time = tokio::task::spawn_blocking(|| crate::exclusive("real-kodi"))
             .await
             .expect("waiting for the real-Kodi lock");
         let home = tempfile::tempdir().expect("Kodi's home");
         let userdata = home.path().join(".kodi/userdata");
         std::fs::create_dir_all(&userdata).expect("userdata");
-        let http_port = free_tcp_port();
-        let tcp_port = free_tcp_port();
+        let http_port = crate::free_port();
+        let tcp_port = crate::free_port();
         let event_port = free_udp_port();
         // services.esenabled ("allow remote control from applications on this system")
         // starts the JSON-RPC TCP server with the event server; both get free ports so
@@ -152,12 +145,11 @@ impl HeadlessKodi {
         kodi
     }
 
-    /// A client for the web server with the notification port set.
-    pub fn client(&self) -> KodiClient {
-        let endpoint = Endpoint::new("127.0.0.1", self.http_port).with_timeout(Duration::from_secs(10));
-        KodiClient::new(endpoint, Some((KODI_USER.to_owned(), SecretString::from(KODI_PASSWORD))))
-            .expect("Kodi client")
-            .with_notification_port(self.tcp_port)
+    /// One JSON-RPC call to the web server with the test credentials: the `result`, or why
+    /// there is none (no connection, no answer within 10 s, an HTTP status other than 200, a
+    /// JSON-RPC error).
+    pub async fn call(&self, method: &str, params: Value) -> Result<Value, String> {
+        json_rpc(self.http_port, method, params).await
     }
 
     /// Starts Kodi and waits up to 90 s for its first answer (7–8 s on an idle machine).
@@ -171,20 +163,18 @@ impl HeadlessKodi {
             .spawn()
             .expect("start Kodi");
         let mut process = Process(child);
-        let client = self.client();
         let deadline = Instant::now() + Duration::from_secs(90);
         loop {
-            match client.ping().await {
-                Ok(()) => break,
-                Err(err) => {
-                    assert!(
-                        process.0.try_wait().expect("Kodi's status").is_none(),
-                        "Kodi exited early; last error: {err}"
-                    );
-                    assert!(Instant::now() < deadline, "Kodi did not answer within 90 s: {err}");
-                    tokio::time::sleep(Duration::from_millis(500)).await;
-                }
+            let answer = self.call("JSONRPC.Ping", json!({})).await;
+            if answer.as_ref().is_ok_and(|result| result == "pong") {
+                break;
             }
+            assert!(
+                process.0.try_wait().expect("Kodi's status").is_none(),
+                "Kodi exited early; last answer: {answer:?}"
+            );
+            assert!(Instant::now() < deadline, "Kodi did not answer within 90 s: {answer:?}");
+            tokio::time::sleep(Duration::from_millis(500)).await;
         }
         self.kodi = Some(process);
     }
@@ -193,7 +183,7 @@ impl HeadlessKodi {
     /// by its pid if it lingers.
     pub async fn quit(&mut self) {
         let Some(mut process) = self.kodi.take() else { return };
-        let _ = self.client().call("Application.Quit", json!({})).await;
+        let _ = self.call("Application.Quit", json!({})).await;
         let deadline = Instant::now() + Duration::from_secs(15);
         while process.0.try_wait().expect("Kodi's status").is_none() && Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(200)).await;
@@ -203,7 +193,7 @@ impl HeadlessKodi {
 
     /// Gives the source the "movies" content type with the bundled local-only scraper, so
     /// that scans import NFOs and local artwork without network. No JSON-RPC call does
-    /// that, so the path row goes into Kodi's database while Kodi is stopped (PEERS §3),
+    /// that, so the path row goes into Kodi's database while Kodi is stopped (docs/peers/kodi.md),
     /// with python3's sqlite3 module; Kodi is restarted afterwards.
     pub async fn make_source_a_movie_library(&mut self) {
         self.quit().await;
@@ -281,4 +271,37 @@ pub fn ffmpeg(input: &[&str], output: &Path) {
     let status =
         Command::new("ffmpeg").args(["-loglevel", "error", "-y"]).args(input).arg(output).status().expect("run ffmpeg");
     assert!(status.success(), "ffmpeg failed for {}", output.display());
+}
+
+/// One JSON-RPC call over HTTP/1.1 to `127.0.0.1:port`, written by hand: Basic auth with the
+/// test credentials, one request per connection.
+async fn json_rpc(port: u16, method: &str, params: Value) -> Result<Value, String> {
+    let body = json!({ "jsonrpc": "2.0", "method": method, "params": params, "id": 1 }).to_string();
+    let request = format!(
+        "POST /jsonrpc HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAuthorization: {KODI_AUTH}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let exchange = async {
+        let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port)).await?;
+        stream.write_all(request.as_bytes()).await?;
+        let mut response = Vec::new();
+        stream.read_to_end(&mut response).await?;
+        Ok::<_, std::io::Error>(response)
+    };
+    let response = tokio::time::timeout(Duration::from_secs(10), exchange)
+        .await
+        .map_err(|_| format!("{method}: no answer within 10 s"))?
+        .map_err(|err| format!("{method}: {err}"))?;
+    let response = String::from_utf8_lossy(&response);
+    let (head, body) = response.split_once("\r\n\r\n").ok_or_else(|| format!("{method}: not HTTP: {response:?}"))?;
+    let status = head.lines().next().unwrap_or_default();
+    if status.split(' ').nth(1) != Some("200") {
+        return Err(format!("{method}: {status}"));
+    }
+    let answer: Value = serde_json::from_str(body).map_err(|err| format!("{method}: {err} in {body:?}"))?;
+    match answer.get("error") {
+        Some(error) => Err(format!("{method}: {error}")),
+        None => Ok(answer["result"].clone()),
+    }
 }

@@ -11,6 +11,9 @@
 //! refresh (`OnScanStarted`, `OnUpdate`, `OnScanFinished`; `OnRemove`, `OnUpdate`), as
 //! compact JSON objects back to back without delimiter, deliberately cut mid-object across
 //! two writes.
+//!
+//! Used by the integration tests of `metarr-players` (every client call and the refresh
+//! strategy) and of the app (the player test endpoint and the `notify-kodi` job).
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
@@ -19,17 +22,18 @@ use serde_json::{Map, Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
-/// `Authorization` for kodi:kodi, the credentials of PEERS §3.
-pub const KODI_AUTH: &str = "Basic a29kaTprb2Rp";
+use super::KODI_AUTH;
 
 /// The recorded errors of a real Kodi 20.1.
 pub fn observed_errors() -> Value {
-    serde_json::from_str(include_str!("../data/observed-http-errors.json")).unwrap()
+    serde_json::from_str(include_str!("../../data/kodi/observed-http-errors.json"))
+        .expect("the recorded errors are JSON")
 }
 
 /// The recorded `GetMovieDetails` answer of a real Kodi 20.1.
 pub fn observed_movie_details() -> Value {
-    let answer: Value = serde_json::from_str(include_str!("../data/observed-getmoviedetails-kodi20.1.json")).unwrap();
+    let answer: Value = serde_json::from_str(include_str!("../../data/kodi/observed-getmoviedetails-kodi20.1.json"))
+        .expect("the recorded answer is JSON");
     answer["result"]["moviedetails"].clone()
 }
 
@@ -64,12 +68,12 @@ impl StoredMovie {
         let details = observed_movie_details();
         Self {
             movieid: 0,
-            file: details["file"].as_str().unwrap().to_owned(),
-            title: details["title"].as_str().unwrap().to_owned(),
-            imdbnumber: details["imdbnumber"].as_str().unwrap().to_owned(),
+            file: details["file"].as_str().expect("a recorded file").to_owned(),
+            title: details["title"].as_str().expect("a recorded title").to_owned(),
+            imdbnumber: details["imdbnumber"].as_str().expect("a recorded imdbnumber").to_owned(),
             uniqueid: details["uniqueid"].clone(),
             art: details["art"].clone(),
-            extra: details.as_object().unwrap().clone(),
+            extra: details.as_object().expect("recorded details").clone(),
         }
     }
 
@@ -137,7 +141,6 @@ pub struct KodiState {
 }
 
 impl KodiState {
-    /// Adds a movie to the library and returns its id.
     /// Adds a movie to the library and returns its id: one more than the highest id in
     /// use, as SQLite assigns Kodi's `idMovie` (so a refreshed movie keeps its id when it
     /// had the highest one, and gets a new one otherwise; both seen on the real Kodi).
@@ -187,6 +190,8 @@ impl KodiState {
     }
 }
 
+/// A running stand-in: its web server's address and its state; its server tasks stop when it
+/// is dropped, so keep it alive while a client talks to it.
 pub struct KodiStandIn {
     pub addr: SocketAddr,
     pub state: Arc<Mutex<KodiState>>,
@@ -205,9 +210,10 @@ impl Drop for KodiStandIn {
 }
 
 impl KodiStandIn {
+    /// The stand-in's web server on a free loopback port, with `/media/movies/` as its source.
     pub async fn start() -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("binding the stand-in's web server");
+        let addr = listener.local_addr().expect("the web server's address");
         let state =
             Arc::new(Mutex::new(KodiState { sources: vec!["/media/movies/".to_owned()], ..KodiState::default() }));
         let task_state = Arc::clone(&state);
@@ -222,8 +228,8 @@ impl KodiStandIn {
     /// The stand-in with its notification socket on another free port.
     pub async fn start_with_notifications() -> Self {
         let mut standin = Self::start().await;
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let port = listener.local_addr().unwrap().port();
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("binding the notification socket");
+        let port = listener.local_addr().expect("the notification socket's address").port();
         let (notify, _) = tokio::sync::broadcast::channel(64);
         standin.state().notify = Some(notify.clone());
         let task = tokio::spawn(async move {
@@ -235,6 +241,7 @@ impl KodiStandIn {
         standin
     }
 
+    /// The web server's port.
     pub fn port(&self) -> u16 {
         self.addr.port()
     }
@@ -244,8 +251,9 @@ impl KodiStandIn {
         self.notifications.as_ref().expect("started with notifications").0
     }
 
+    /// The state, to set up a test or to see what the stand-in received.
     pub fn state(&self) -> std::sync::MutexGuard<'_, KodiState> {
-        self.state.lock().unwrap()
+        self.state.lock().expect("the stand-in's state")
     }
 }
 
@@ -365,11 +373,11 @@ async fn serve_notifications(mut stream: TcpStream, mut batches: tokio::sync::br
 async fn serve_connection(mut stream: TcpStream, state: Arc<Mutex<KodiState>>) {
     let state_handle = Arc::clone(&state);
     let Some(request) = read_request(&mut stream).await else { return };
-    if state.lock().unwrap().hang {
+    if state.lock().expect("the stand-in's state").hang {
         // Hold the connection open without answering.
         std::future::pending::<()>().await;
     }
-    if state.lock().unwrap().empty_replies {
+    if state.lock().expect("the stand-in's state").empty_replies {
         return;
     }
     if request.method != "POST" || request.target != "/jsonrpc" {
@@ -394,11 +402,11 @@ async fn serve_connection(mut stream: TcpStream, state: Arc<Mutex<KodiState>>) {
     };
     let Some(id) = call.get("id").cloned() else {
         // Kodi treats a request without id as a notification and closes the connection
-        // without any HTTP answer (PEERS §3 gotcha 6).
+        // without any HTTP answer (docs/peers/kodi.md, "Requests without an id").
         return;
     };
     let answer = {
-        let mut state = state.lock().unwrap();
+        let mut state = state.lock().expect("the stand-in's state");
         state.requests.push(call.clone());
         let answer = match dispatch(&mut state, &call) {
             Ok(result) => json!({ "id": id, "jsonrpc": "2.0", "result": result }),
@@ -409,7 +417,7 @@ async fn serve_connection(mut stream: TcpStream, state: Arc<Mutex<KodiState>>) {
             let state = Arc::clone(&state_handle);
             tokio::spawn(async move {
                 tokio::time::sleep(delay).await;
-                let mut state = state.lock().unwrap();
+                let mut state = state.lock().expect("the stand-in's state");
                 let movieid = state.add_movie(movie);
                 state.send_notifications(&KodiState::added_notifications(movieid, false));
             });
