@@ -692,7 +692,10 @@ db_test!(
 
 db_test!(
     async fn zero_intervals_do_not_stop_the_heartbeat_or_maintenance(db) {
-        // A job longer than its lease completes once: the heartbeat still renews it.
+        // A job longer than its lease completes once: the heartbeat still renews it. The lease
+        // is a second, not less: with every queue test running at once on two cores and a build
+        // beside them, a 10 ms heartbeat on PostgreSQL was once held up past a 300 ms lease,
+        // which tests the machine's load rather than the zero intervals.
         let queue = db.queue().await;
         let invocations = Invocations::default();
         let mut registry = Registry::new();
@@ -700,13 +703,13 @@ db_test!(
         registry.register(handler(move |ctx, _job: Quick| {
             record(&seen, &ctx);
             async {
-                tokio::time::sleep(Duration::from_millis(700)).await;
+                tokio::time::sleep(Duration::from_millis(2_500)).await;
                 Ok(())
             }
             .boxed()
         }));
         let config = metarr_queue::WorkerConfig {
-            lease: Duration::from_millis(300),
+            lease: Duration::from_secs(1),
             heartbeat: Duration::ZERO,
             poll_interval: Duration::ZERO,
             maintenance_interval: Duration::ZERO,
