@@ -24,7 +24,7 @@ pub enum KeySource {
 /// A problem reading or writing the key file.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiKeyError {
-    #[error("{operation} API key file {}: {source}", path.display())]
+    #[error("{operation} API key file {}", path.display())]
     Io {
         operation: &'static str,
         path: PathBuf,

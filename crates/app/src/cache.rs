@@ -13,13 +13,13 @@ use std::path::{Path, PathBuf};
 /// An error while caching a file.
 #[derive(Debug, thiserror::Error)]
 pub enum CacheError {
-    #[error("reading {path}: {source}")]
+    #[error("reading {path}")]
     Read {
         path: PathBuf,
         #[source]
         source: std::io::Error,
     },
-    #[error("writing into the cache at {path}: {source}")]
+    #[error("writing into the cache at {path}")]
     Write {
         path: PathBuf,
         #[source]

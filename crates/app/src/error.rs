@@ -209,3 +209,37 @@ fn query_fields<T: serde::de::DeserializeOwned>() -> Option<&'static [&'static s
 #[derive(Debug, axum::extract::FromRequestParts)]
 #[from_request(via(axum::extract::Path), rejection(AppError))]
 pub struct ApiPath<T>(pub T);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn status(err: impl Into<AppError>) -> StatusCode {
+        err.into().status_and_code().0
+    }
+
+    #[test]
+    fn metarrs_own_faults_are_500_and_the_callers_are_4xx() {
+        assert_eq!(
+            status(QueueError::Internal("unique key kept changing hands".into())),
+            StatusCode::INTERNAL_SERVER_ERROR
+        );
+        assert_eq!(status(CatalogueError::Internal("a task panicked".into())), StatusCode::INTERNAL_SERVER_ERROR);
+        let sql = metarr_db::DbError::Sql { operation: "reading", source: sqlx::Error::PoolTimedOut };
+        assert_eq!(status(CatalogueError::Db(crate::db::DbError::Db(sql))), StatusCode::INTERNAL_SERVER_ERROR);
+        let nul = metarr_db::DbError::NulInText { operation: "writing" };
+        assert_eq!(status(QueueError::Db(nul)), StatusCode::BAD_REQUEST);
+        let nul = metarr_db::DbError::NulInText { operation: "writing" };
+        assert_eq!(status(CatalogueError::Db(crate::db::DbError::Db(nul))), StatusCode::BAD_REQUEST);
+        assert_eq!(status(QueueError::Invalid("priority 0 is outside 1–10".into())), StatusCode::BAD_REQUEST);
+    }
+
+    #[test]
+    fn an_internal_error_keeps_each_cause_once() {
+        let sql = metarr_db::DbError::Sql { operation: "reading", source: sqlx::Error::PoolTimedOut };
+        let AppError::Internal(line) = AppError::from(CatalogueError::Db(crate::db::DbError::Db(sql))) else {
+            panic!("a database failure is internal");
+        };
+        assert_eq!(line, format!("reading: {}", sqlx::Error::PoolTimedOut));
+    }
+}

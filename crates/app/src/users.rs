@@ -121,7 +121,7 @@ pub async fn verify(db: &Db, username: &str, password: &str) -> Result<Option<Us
             .is_ok_and(|hash| Argon2::default().verify_password(password.as_bytes(), &hash).is_ok())
     })
     .await
-    .map_err(|err| CatalogueError::Invalid(format!("password check failed: {err}")))?;
+    .map_err(|err| CatalogueError::Internal(format!("password check failed: {err}")))?;
     Ok(user.filter(|_| matches))
 }
 
@@ -172,8 +172,8 @@ async fn hash_password(password: String) -> Result<String> {
         Argon2::default().hash_password(password.as_bytes()).map(|hash| hash.to_string())
     })
     .await
-    .map_err(|err| CatalogueError::Invalid(format!("password hashing failed: {err}")))?
-    .map_err(|err| CatalogueError::Invalid(format!("password hashing failed: {err}")))
+    .map_err(|err| CatalogueError::Internal(format!("password hashing failed: {err}")))?
+    .map_err(|err| CatalogueError::Internal(format!("password hashing failed: {err}")))
 }
 
 fn dummy_hash() -> &'static str {

@@ -29,7 +29,7 @@ pub const DEFAULT_IGNORED_NAMES: &[&str] = &[
 
 /// A user ignore pattern that is not a valid glob.
 #[derive(Debug, thiserror::Error)]
-#[error("invalid ignore pattern {pattern:?}: {source}")]
+#[error("invalid ignore pattern {pattern:?}")]
 pub struct IgnorePatternError {
     /// The pattern as the user wrote it.
     pub pattern: String,

@@ -183,7 +183,7 @@ async fn validate(
         )));
     }
     metarr_media::IgnoreRules::new(&input.ignore_patterns)
-        .map_err(|err| CatalogueError::Invalid(format!("ignore_patterns: {err}")))?;
+        .map_err(|err| CatalogueError::Invalid(format!("ignore_patterns: {}", metarr_errors::Chain(&err))))?;
     for other in list(db).await? {
         if Some(other.id) == except_id {
             continue;

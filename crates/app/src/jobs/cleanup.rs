@@ -109,7 +109,7 @@ impl fmt::Display for Pruned {
 
 /// Pruning a table failed part way; the batches before stay deleted.
 #[derive(Debug, thiserror::Error)]
-#[error("pruning {table} after {deleted} rows: {source}")]
+#[error("pruning {table} after {deleted} rows")]
 pub struct PruneError {
     table: String,
     deleted: u64,

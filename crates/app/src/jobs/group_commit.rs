@@ -60,7 +60,7 @@ impl<T: Send> GroupCommit<T> {
                 }
             }
             Err(err) => {
-                tracing::debug!(items = items.len(), error = %err, "a batched write failed; writing its items one by one");
+                tracing::debug!(items = items.len(), error = %metarr_errors::Chain(&err), "a batched write failed; writing its items one by one");
                 for (item, reply) in items.iter().zip(replies) {
                     let _ = reply.send(write(context, std::slice::from_ref(item)).await);
                 }

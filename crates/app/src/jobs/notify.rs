@@ -179,7 +179,7 @@ pub async fn announce(db: &Db, notification: Notification) {
     }
     .await;
     if let Err(err) = result {
-        tracing::warn!(event = notification.event.as_str(), error = %err, "queueing user notifications");
+        tracing::warn!(event = notification.event.as_str(), error = %metarr_errors::Chain(&err), "queueing user notifications");
     }
 }
 

@@ -103,8 +103,10 @@ impl ScanServices {
         {
             return Ok(Arc::clone(rules));
         }
-        let rules =
-            Arc::new(IgnoreRules::new(&library.ignore_patterns).map_err(|e| CatalogueError::Invalid(e.to_string()))?);
+        let rules = Arc::new(
+            IgnoreRules::new(&library.ignore_patterns)
+                .map_err(|e| CatalogueError::Invalid(metarr_errors::chain(&e)))?,
+        );
         cache.insert(library.id, (library.ignore_patterns.clone(), Arc::clone(&rules)));
         Ok(rules)
     }
@@ -311,7 +313,9 @@ async fn count_failure(
                 services.publish(&scan);
                 after_finish(&services.db, &scan).await;
             }
-            Err(err) => tracing::warn!(scan_id = %item.scan_id, error = %err, "recording a failed scan job"),
+            Err(err) => {
+                tracing::warn!(scan_id = %item.scan_id, error = %metarr_errors::Chain(&err), "recording a failed scan job")
+            }
         }
     }
     JobError::Permanent(error.to_owned())
@@ -344,7 +348,9 @@ impl Handler for LibraryScanHandler {
                             self.0.publish(&scan);
                             after_finish(&self.0.db, &scan).await;
                         }
-                        Err(err) => tracing::warn!(scan_id = %job.scan_id, error = %err, "marking a scan failed"),
+                        Err(err) => {
+                            tracing::warn!(scan_id = %job.scan_id, error = %metarr_errors::Chain(&err), "marking a scan failed")
+                        }
                     }
                 }
                 Err(failure)
@@ -917,7 +923,7 @@ async fn cache_one(services: &ScanServices, job: &CacheAsset) -> Result<(), Cata
     let cached = crate::jobs::spawn_blocking_in_span(move || cache::store_file(&cache_root, &source))
         .await
         .map_err(|e| CatalogueError::Internal(format!("caching stopped: {e}")))?
-        .map_err(|e| CatalogueError::Invalid(e.to_string()))?;
+        .map_err(|e| CatalogueError::Invalid(metarr_errors::chain(&e)))?;
     let record = movies::AssetRecord {
         file_path: job.path.clone(),
         sha256: cached.sha256,

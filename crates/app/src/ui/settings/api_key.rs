@@ -84,7 +84,7 @@ pub async fn regenerate(State(state): State<AppState>, ui: Ui) -> Result<Respons
     let (key, path) = tokio::task::spawn_blocking(move || crate::api_key::regenerate(&data_dir))
         .await
         .map_err(|err| UiError::Internal(format!("regenerating the API key: {err}")))?
-        .map_err(|err| UiError::Internal(err.to_string()))?;
+        .map_err(|err| UiError::Internal(metarr_errors::chain(&err)))?;
     crate::telemetry::register_secrets([key.expose_secret()]);
     state.api_key.replace(key);
     tracing::info!(path = %path.display(), "generated a new API key from the web UI; clients using the old one must be updated");
