@@ -957,32 +957,22 @@ pub async fn absent_from(db: &Db, library_id: LibraryId, found: &[String]) -> Re
 
 /// Marks movies as missing from disk, in batches.
 pub async fn mark_missing(tx: &mut Tx, movie_ids: &[MovieId]) -> Result<()> {
-    let now = now_ms();
-    for chunk in movie_ids.chunks(500) {
-        let mut params: Vec<Param> = vec![now.into()];
-        params.extend(chunk.iter().map(|id| Param::from(*id)));
-        tx.execute(
-            &format!(
-                "UPDATE movies SET missing = true, updated_at = $1 WHERE id IN {}",
-                placeholders(2, chunk.len() + 1)
-            ),
-            &params,
-        )
-        .await?;
-    }
-    Ok(())
+    set_in_batches(tx, "missing = true, updated_at = $1", now_ms().into(), movie_ids).await
 }
 
 /// Marks movies as seen by a scan, in batches.
 pub async fn touch_many(tx: &mut Tx, movie_ids: &[MovieId], scan_id: ScanId) -> Result<()> {
+    set_in_batches(tx, "last_scan_id = $1, missing = false", scan_id.into(), movie_ids).await
+}
+
+/// Sets `assignments`, in which `$1` is `value`, on the given movies, 500 per statement: no
+/// statement nears the backends' limits on parameters, however many movies a scan touches.
+async fn set_in_batches(tx: &mut Tx, assignments: &str, value: Param, movie_ids: &[MovieId]) -> Result<()> {
     for chunk in movie_ids.chunks(500) {
-        let mut params: Vec<Param> = vec![scan_id.into()];
+        let mut params: Vec<Param> = vec![value.clone()];
         params.extend(chunk.iter().map(|id| Param::from(*id)));
         tx.execute(
-            &format!(
-                "UPDATE movies SET last_scan_id = $1, missing = false WHERE id IN {}",
-                placeholders(2, chunk.len() + 1)
-            ),
+            &format!("UPDATE movies SET {assignments} WHERE id IN {}", placeholders(2, chunk.len() + 1)),
             &params,
         )
         .await?;

@@ -7,19 +7,14 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
-use metarr_queue::{Job, JobId, Schedule};
+use metarr_queue::{Job, Schedule};
 use serde::{Deserialize, Serialize};
 
-/// A schedule as the API shows it.
+/// A schedule as the API shows it: the stored schedule's fields, then the two below.
 #[derive(Debug, Serialize)]
 pub struct ScheduleView {
-    pub name: String,
-    pub kind: String,
-    pub cron: String,
-    pub enabled: bool,
-    pub last_slot: Option<DateTime<Utc>>,
-    pub last_job_id: Option<JobId>,
-    pub updated_at: DateTime<Utc>,
+    #[serde(flatten)]
+    pub schedule: Schedule,
     /// When it fires next; `null` when disabled.
     pub next_run_at: Option<DateTime<Utc>>,
     /// The library a `file-scan:<id>` schedule scans; `null` for the other schedules.
@@ -35,17 +30,8 @@ impl ScheduleView {
         } else {
             None
         };
-        ScheduleView {
-            library_id: FileScanSchedule::parse(&schedule.name).map(|of| of.library_id),
-            name: schedule.name,
-            kind: schedule.kind,
-            cron: schedule.cron,
-            enabled: schedule.enabled,
-            last_slot: schedule.last_slot,
-            last_job_id: schedule.last_job_id,
-            updated_at: schedule.updated_at,
-            next_run_at,
-        }
+        let library_id = FileScanSchedule::parse(&schedule.name).map(|of| of.library_id);
+        ScheduleView { schedule, next_run_at, library_id }
     }
 }
 

@@ -12,6 +12,7 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+mod common;
 pub mod postgres;
 pub mod sqlite;
 

@@ -5,23 +5,19 @@
 //! Notification channels are named after the current schema so that installations (and test
 //! schemas) sharing one server never wake each other.
 
+use super::common::{self, COLUMNS, JobRow, ScheduleRow, duration_ms};
 use super::{
     Backend, ClaimRequest, Finish, HeartbeatReport, JobPage, Lease, ListFilter, Outcome, Schedule, Signal, Stats, Store,
 };
 use crate::error::{QueueError, Result};
-use crate::job::{Enqueued, Job, JobId, JobState, NewJob, Progress};
+use crate::job::{Enqueued, Job, JobId, NewJob, Progress};
 use async_trait::async_trait;
 use chrono::{DateTime, Timelike, Utc};
 use futures::stream::BoxStream;
 use metarr_db::{Database, PgDatabase};
 use sqlx::postgres::{PgListener, PgPool, PgRow};
-use sqlx::{Postgres, QueryBuilder, Row};
-use std::str::FromStr;
+use sqlx::{FromRow, Postgres};
 use std::time::Duration;
-
-const COLUMNS: &str = "id, kind, state, priority, payload, attempt, max_attempts, run_at, created_at, started_at, \
-    finished_at, progress_percent, progress_message, last_error, parent_id, correlation_id, unique_key, locked_by, \
-    lease_expires_at, cancel_requested";
 
 const COMPLETE_JOBS: &str = "UPDATE jobs SET state = 'completed', finished_at = now(), locked_by = NULL, \
     lease_expires_at = NULL FROM unnest($1::int8[], $2::int4[]) AS t(id, attempt) \
@@ -54,10 +50,6 @@ impl PgStore {
     }
 }
 
-fn millis(d: Duration) -> i64 {
-    i64::try_from(d.as_millis()).unwrap_or(i64::MAX / 4)
-}
-
 /// A time as PostgreSQL stores it: `timestamptz` keeps microseconds.
 fn stored_precision(t: DateTime<Utc>) -> DateTime<Utc> {
     let nanos = t.timestamp_subsec_nanos();
@@ -65,94 +57,29 @@ fn stored_precision(t: DateTime<Utc>) -> DateTime<Utc> {
 }
 
 fn job_from_row(row: &PgRow) -> Result<Job> {
-    let id: i64 = row.get("id");
-    let state: String = row.get("state");
-    let state =
-        JobState::from_str(&state).map_err(|e| QueueError::Corrupt { id, column: "state", reason: e.to_string() })?;
-    let percent: Option<f32> = row.get("progress_percent");
-    Ok(Job {
-        id,
-        kind: row.get("kind"),
-        state,
-        priority: row.get("priority"),
-        attempt: row.get("attempt"),
-        max_attempts: row.get("max_attempts"),
-        run_at: row.get("run_at"),
-        created_at: row.get("created_at"),
-        started_at: row.get("started_at"),
-        finished_at: row.get("finished_at"),
-        progress: percent.map(|percent| Progress { percent, message: row.get("progress_message") }),
-        last_error: row.get("last_error"),
-        payload: row.get("payload"),
-        parent_id: row.get("parent_id"),
-        correlation_id: row.get("correlation_id"),
-        unique_key: row.get("unique_key"),
-        locked_by: row.get("locked_by"),
-        lease_expires_at: row.get("lease_expires_at"),
-        cancel_requested: row.get("cancel_requested"),
-    })
+    let row = JobRow::<DateTime<Utc>, serde_json::Value>::from_row(row).map_err(QueueError::db("decoding a job"))?;
+    // `timestamptz` and JSONB decode to the job's own types: nothing to convert, nothing to fail.
+    row.into_job(|time| time, Ok::<_, std::convert::Infallible>)
 }
 
 fn jobs_from_rows(rows: &[PgRow]) -> Result<Vec<Job>> {
     rows.iter().map(job_from_row).collect()
 }
 
-fn schedule_from_row(row: &PgRow) -> Schedule {
-    Schedule {
-        name: row.get("name"),
-        kind: row.get("kind"),
-        cron: row.get("cron"),
-        enabled: row.get("enabled"),
-        last_slot: row.get("last_slot"),
-        last_job_id: row.get("last_job_id"),
-        updated_at: row.get("updated_at"),
-    }
-}
-
-fn inserted(id: JobId, created_at: DateTime<Utc>, job: NewJob) -> Job {
-    Job {
-        id,
-        kind: job.kind,
-        state: JobState::Pending,
-        priority: job.priority,
-        attempt: 0,
-        max_attempts: job.max_attempts,
-        run_at: job.run_at.map_or(created_at, stored_precision),
-        created_at,
-        started_at: None,
-        finished_at: None,
-        progress: None,
-        last_error: None,
-        payload: job.payload,
-        parent_id: job.parent_id,
-        correlation_id: job.correlation_id,
-        unique_key: job.unique_key,
-        locked_by: None,
-        lease_expires_at: None,
-        cancel_requested: false,
-    }
-}
-
 async fn insert_one(conn: &mut sqlx::PgConnection, job: NewJob) -> Result<Enqueued> {
     // A competing insert can hold the key and then finish between our two statements: try again.
     for _ in 0..5 {
-        let row = sqlx::query(&format!(
+        // Numbered as `common::bind_new_job` binds them.
+        let insert = format!(
             "INSERT INTO jobs (kind, priority, payload, max_attempts, run_at, parent_id, correlation_id, unique_key) \
              VALUES ($1, $2, $3, $4, COALESCE($5, now()), $6, $7, $8) \
              ON CONFLICT (unique_key) WHERE unique_key IS NOT NULL AND state IN ('pending', 'running') DO NOTHING \
              RETURNING {COLUMNS}"
-        ))
-        .bind(&job.kind)
-        .bind(job.priority)
-        .bind(&job.payload)
-        .bind(job.max_attempts)
-        .bind(job.run_at)
-        .bind(job.parent_id)
-        .bind(&job.correlation_id)
-        .bind(&job.unique_key)
-        .fetch_optional(&mut *conn)
-        .await
-        .map_err(QueueError::db("inserting a job"))?;
+        );
+        let row = common::bind_new_job(sqlx::query(&insert), &job, &job.payload, job.run_at)
+            .fetch_optional(&mut *conn)
+            .await
+            .map_err(QueueError::db("inserting a job"))?;
         if let Some(row) = row {
             return Ok(Enqueued { job: job_from_row(&row)?, created: true });
         }
@@ -218,11 +145,10 @@ impl Store for PgStore {
             if rows.len() != jobs.len() {
                 return Err(QueueError::Internal(format!("bulk insert stored {} of {} jobs", rows.len(), jobs.len())));
             }
-            out.extend(
-                rows.into_iter()
-                    .zip(jobs)
-                    .map(|((id, created_at), job)| Enqueued { job: inserted(id, created_at, job), created: true }),
-            );
+            out.extend(rows.into_iter().zip(jobs).map(|((id, created_at), job)| {
+                let run_at = job.run_at.map_or(created_at, stored_precision);
+                Enqueued { job: common::inserted(id, job, run_at, created_at), created: true }
+            }));
         } else {
             for job in jobs {
                 out.push(insert_one(&mut tx, job).await?);
@@ -246,7 +172,7 @@ impl Store for PgStore {
         let rows = query
             .bind(i64::try_from(request.limit).unwrap_or(i64::MAX))
             .bind(request.worker_id)
-            .bind(millis(request.lease))
+            .bind(duration_ms(request.lease))
             .fetch_all(&self.pool)
             .await
             .map_err(QueueError::db("claiming jobs"))?;
@@ -281,31 +207,17 @@ impl Store for PgStore {
                 .map_err(QueueError::db("completing jobs"))?
         };
         for finish in finishes.iter().filter(|f| f.outcome != Outcome::Completed) {
-            let (state, finished, delay, attempt_delta, error): (&str, bool, Option<i64>, i32, Option<&str>) =
-                match &finish.outcome {
-                    Outcome::Completed => unreachable!("completions were applied above"),
-                    Outcome::Retry { delay, error } => ("pending", false, Some(millis(*delay)), 0, Some(error)),
-                    Outcome::Failed { error } => ("failed", true, None, 0, Some(error)),
-                    Outcome::Snooze { delay } => ("pending", false, Some(millis(*delay)), -1, None),
-                    Outcome::Cancelled { reason } => ("cancelled", true, None, 0, Some(reason)),
-                };
-            let done = sqlx::query(
+            // Numbered as `common::bind_outcome` binds them.
+            let outcome = sqlx::query(
                 "UPDATE jobs SET state = $1, finished_at = CASE WHEN $2 THEN now() END, \
                      run_at = COALESCE(now() + $3 * interval '1 millisecond', run_at), attempt = attempt + $4, \
                      last_error = COALESCE($5, last_error), locked_by = NULL, lease_expires_at = NULL \
                  WHERE id = $6 AND attempt = $7 AND state = 'running' AND locked_by = $8",
-            )
-            .bind(state)
-            .bind(finished)
-            .bind(delay)
-            .bind(attempt_delta)
-            .bind(error)
-            .bind(finish.id)
-            .bind(finish.attempt)
-            .bind(worker_id)
-            .execute(&mut *tx)
-            .await
-            .map_err(QueueError::db("recording a job outcome"))?;
+            );
+            let done = common::bind_outcome(outcome, finish, worker_id)
+                .execute(&mut *tx)
+                .await
+                .map_err(QueueError::db("recording a job outcome"))?;
             if done.rows_affected() == 1 {
                 applied.push(finish.id);
             }
@@ -322,7 +234,7 @@ impl Store for PgStore {
              WHERE jobs.id = t.id AND jobs.attempt = t.attempt AND jobs.state = 'running' AND jobs.locked_by = $4 \
              RETURNING jobs.id, jobs.cancel_requested",
         )
-        .bind(millis(lease))
+        .bind(duration_ms(lease))
         .bind(&ids)
         .bind(&attempts)
         .bind(worker_id)
@@ -401,30 +313,9 @@ impl Store for PgStore {
     }
 
     async fn list(&self, filter: &ListFilter) -> Result<JobPage> {
-        let mut query: QueryBuilder<'_, Postgres> = QueryBuilder::new(format!("SELECT {COLUMNS} FROM jobs WHERE true"));
-        if let Some(state) = filter.state {
-            query.push(" AND state = ").push_bind(state.as_str());
-        }
-        if let Some(kind) = &filter.kind {
-            query.push(" AND kind = ").push_bind(kind.clone());
-        }
-        if let Some(correlation_id) = &filter.correlation_id {
-            query.push(" AND correlation_id = ").push_bind(correlation_id.clone());
-        }
-        if let Some(before) = filter.before_id {
-            query.push(" AND id < ").push_bind(before);
-        }
-        let limit = filter.limit.max(1);
-        query.push(" ORDER BY id DESC LIMIT ").push_bind(i64::try_from(limit.saturating_add(1)).unwrap_or(i64::MAX));
+        let mut query = common::list_query::<Postgres>(filter);
         let rows = query.build().fetch_all(&self.pool).await.map_err(QueueError::db("listing jobs"))?;
-        let mut items = jobs_from_rows(&rows)?;
-        let next_before_id = if items.len() > limit {
-            items.truncate(limit);
-            items.last().map(|job| job.id)
-        } else {
-            None
-        };
-        Ok(JobPage { items, next_before_id })
+        Ok(common::page(jobs_from_rows(&rows)?, filter))
     }
 
     async fn cancel(&self, id: JobId) -> Result<Job> {
@@ -448,7 +339,7 @@ impl Store for PgStore {
                     .fetch_optional(&self.pool)
                     .await
                     .map_err(QueueError::db("reading a job's state"))?;
-                Err(super::sqlite::invalid_transition(id, state, "cancel"))
+                Err(common::invalid_transition(id, state, "cancel"))
             }
         }
     }
@@ -461,10 +352,7 @@ impl Store for PgStore {
                 .fetch_optional(&mut *tx)
                 .await
                 .map_err(QueueError::db("reading a job's state"))?;
-        let Some((state, unique_key)) = current else { return Err(QueueError::NotFound(id)) };
-        if state != "failed" && state != "cancelled" {
-            return Err(super::sqlite::invalid_transition(id, Some(state), "retry"));
-        }
+        let unique_key = common::retryable(id, current)?;
         if let Some(key) = &unique_key {
             let holder: Option<i64> =
                 sqlx::query_scalar("SELECT id FROM jobs WHERE unique_key = $1 AND state IN ('pending', 'running')")
@@ -547,23 +435,24 @@ impl Store for PgStore {
     }
 
     async fn schedules(&self) -> Result<Vec<Schedule>> {
-        let rows = sqlx::query("SELECT * FROM schedules ORDER BY name")
+        let rows: Vec<ScheduleRow<DateTime<Utc>>> = sqlx::query_as("SELECT * FROM schedules ORDER BY name")
             .fetch_all(&self.pool)
             .await
             .map_err(QueueError::db("listing schedules"))?;
-        Ok(rows.iter().map(schedule_from_row).collect())
+        Ok(rows.into_iter().map(|row| row.into_schedule(|time| time)).collect())
     }
 
     async fn update_schedule(&self, name: &str, cron: &str, enabled: bool) -> Result<Schedule> {
-        let row =
-            sqlx::query("UPDATE schedules SET cron = $1, enabled = $2, updated_at = now() WHERE name = $3 RETURNING *")
-                .bind(cron)
-                .bind(enabled)
-                .bind(name)
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(QueueError::db("updating a schedule"))?;
-        row.as_ref().map(schedule_from_row).ok_or_else(|| QueueError::ScheduleNotFound(name.to_owned()))
+        let row: Option<ScheduleRow<DateTime<Utc>>> = sqlx::query_as(
+            "UPDATE schedules SET cron = $1, enabled = $2, updated_at = now() WHERE name = $3 RETURNING *",
+        )
+        .bind(cron)
+        .bind(enabled)
+        .bind(name)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(QueueError::db("updating a schedule"))?;
+        row.map(|row| row.into_schedule(|time| time)).ok_or_else(|| QueueError::ScheduleNotFound(name.to_owned()))
     }
 
     async fn fire_schedule(&self, name: &str, slot: DateTime<Utc>, job: NewJob) -> Result<Option<Enqueued>> {

@@ -3,23 +3,19 @@
 //! Connections (the writer taking `BEGIN IMMEDIATE`, the read pool) come from `metarr-db`.
 //! Times are integer milliseconds (UTC).
 
+use super::common::{self, COLUMNS, JobRow, ScheduleRow, duration_ms};
 use super::{
     Backend, ClaimRequest, Finish, HeartbeatReport, JobPage, Lease, ListFilter, Outcome, Schedule, Signal, Stats, Store,
 };
 use crate::error::{QueueError, Result};
-use crate::job::{Enqueued, Job, JobId, JobState, NewJob, Progress};
+use crate::job::{Enqueued, Job, JobId, NewJob, Progress};
 use async_trait::async_trait;
 use chrono::{DateTime, TimeZone, Utc};
 use futures::stream::BoxStream;
 use metarr_db::{Database, SqliteDatabase};
 use sqlx::sqlite::{SqlitePool, SqliteRow};
-use sqlx::{QueryBuilder, Row, SqliteConnection};
-use std::str::FromStr;
+use sqlx::{FromRow, Row, Sqlite, SqliteConnection};
 use std::time::Duration;
-
-const COLUMNS: &str = "id, kind, state, priority, payload, attempt, max_attempts, run_at, created_at, started_at, \
-    finished_at, progress_percent, progress_message, last_error, parent_id, correlation_id, unique_key, locked_by, \
-    lease_expires_at, cancel_requested";
 
 /// Jobs inserted by one statement; keeps the bound JSON a few megabytes at most.
 const INSERT_CHUNK: usize = 10_000;
@@ -57,59 +53,13 @@ fn now_ms() -> i64 {
     Utc::now().timestamp_millis()
 }
 
-fn duration_ms(d: Duration) -> i64 {
-    i64::try_from(d.as_millis()).unwrap_or(i64::MAX / 4)
-}
-
 fn job_from_row(row: &SqliteRow) -> Result<Job> {
-    let id: i64 = row.get("id");
-    let state: String = row.get("state");
-    let state =
-        JobState::from_str(&state).map_err(|e| QueueError::Corrupt { id, column: "state", reason: e.to_string() })?;
-    let payload: String = row.get("payload");
-    let payload = serde_json::from_str(&payload).map_err(|e| QueueError::Corrupt {
-        id,
-        column: "payload",
-        reason: e.to_string(),
-    })?;
-    let percent: Option<f64> = row.get("progress_percent");
-    Ok(Job {
-        id,
-        kind: row.get("kind"),
-        state,
-        priority: row.get("priority"),
-        attempt: row.get("attempt"),
-        max_attempts: row.get("max_attempts"),
-        run_at: from_millis(row.get("run_at")),
-        created_at: from_millis(row.get("created_at")),
-        started_at: row.get::<Option<i64>, _>("started_at").map(from_millis),
-        finished_at: row.get::<Option<i64>, _>("finished_at").map(from_millis),
-        progress: percent.map(|percent| Progress { percent: percent as f32, message: row.get("progress_message") }),
-        last_error: row.get("last_error"),
-        payload,
-        parent_id: row.get("parent_id"),
-        correlation_id: row.get("correlation_id"),
-        unique_key: row.get("unique_key"),
-        locked_by: row.get("locked_by"),
-        lease_expires_at: row.get::<Option<i64>, _>("lease_expires_at").map(from_millis),
-        cancel_requested: row.get("cancel_requested"),
-    })
+    let row = JobRow::<i64, String>::from_row(row).map_err(QueueError::db("decoding a job"))?;
+    row.into_job(from_millis, |payload: String| serde_json::from_str(&payload))
 }
 
 fn jobs_from_rows(rows: &[SqliteRow]) -> Result<Vec<Job>> {
     rows.iter().map(job_from_row).collect()
-}
-
-fn schedule_from_row(row: &SqliteRow) -> Schedule {
-    Schedule {
-        name: row.get("name"),
-        kind: row.get("kind"),
-        cron: row.get("cron"),
-        enabled: row.get("enabled"),
-        last_slot: row.get::<Option<i64>, _>("last_slot").map(from_millis),
-        last_job_id: row.get("last_job_id"),
-        updated_at: from_millis(row.get("updated_at")),
-    }
 }
 
 fn leases_json(leases: impl Iterator<Item = (JobId, i32)>) -> String {
@@ -132,48 +82,23 @@ fn new_job_json(job: &NewJob, now: i64) -> serde_json::Value {
 
 /// The job as inserted, without reading it back.
 fn inserted(id: JobId, job: NewJob, now: i64) -> Job {
-    Job {
-        id,
-        kind: job.kind,
-        state: JobState::Pending,
-        priority: job.priority,
-        attempt: 0,
-        max_attempts: job.max_attempts,
-        run_at: from_millis(job.run_at.map_or(now, millis)),
-        created_at: from_millis(now),
-        started_at: None,
-        finished_at: None,
-        progress: None,
-        last_error: None,
-        payload: job.payload,
-        parent_id: job.parent_id,
-        correlation_id: job.correlation_id,
-        unique_key: job.unique_key,
-        locked_by: None,
-        lease_expires_at: None,
-        cancel_requested: false,
-    }
+    let run_at = from_millis(job.run_at.map_or(now, millis));
+    common::inserted(id, job, run_at, from_millis(now))
 }
 
 async fn insert_one(conn: &mut SqliteConnection, job: NewJob, now: i64) -> Result<Enqueued> {
-    let row = sqlx::query(&format!(
+    // Numbered as `common::bind_new_job` binds them, with `created_at` last.
+    let insert = format!(
         "INSERT INTO jobs (kind, priority, payload, max_attempts, run_at, created_at, parent_id, correlation_id, unique_key) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?9, ?6, ?7, ?8) \
          ON CONFLICT (unique_key) WHERE unique_key IS NOT NULL AND state IN ('pending', 'running') DO NOTHING \
          RETURNING {COLUMNS}"
-    ))
-    .bind(&job.kind)
-    .bind(job.priority)
-    .bind(job.payload.to_string())
-    .bind(job.max_attempts)
-    .bind(job.run_at.map_or(now, millis))
-    .bind(now)
-    .bind(job.parent_id)
-    .bind(&job.correlation_id)
-    .bind(&job.unique_key)
-    .fetch_optional(&mut *conn)
-    .await
-    .map_err(QueueError::db("inserting a job"))?;
+    );
+    let row = common::bind_new_job(sqlx::query(&insert), &job, job.payload.to_string(), job.run_at.map_or(now, millis))
+        .bind(now)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(QueueError::db("inserting a job"))?;
     if let Some(row) = row {
         return Ok(Enqueued { job: job_from_row(&row)?, created: true });
     }
@@ -313,35 +238,17 @@ impl Store for SqliteStore {
         .await
         .map_err(QueueError::db("completing jobs"))?;
         for finish in finishes.iter().filter(|f| f.outcome != Outcome::Completed) {
-            let (state, finished_at, run_at, attempt_delta, error): (
-                &str,
-                Option<i64>,
-                Option<i64>,
-                i32,
-                Option<&str>,
-            ) = match &finish.outcome {
-                Outcome::Completed => unreachable!("completions were applied above"),
-                Outcome::Retry { delay, error } => ("pending", None, Some(now + duration_ms(*delay)), 0, Some(error)),
-                Outcome::Failed { error } => ("failed", Some(now), None, 0, Some(error)),
-                Outcome::Snooze { delay } => ("pending", None, Some(now + duration_ms(*delay)), -1, None),
-                Outcome::Cancelled { reason } => ("cancelled", Some(now), None, 0, Some(reason)),
-            };
-            let done = sqlx::query(
-                "UPDATE jobs SET state = ?, finished_at = ?, run_at = COALESCE(?, run_at), attempt = attempt + ?, \
-                     last_error = COALESCE(?, last_error), locked_by = NULL, lease_expires_at = NULL \
-                 WHERE id = ? AND attempt = ? AND state = 'running' AND locked_by = ?",
-            )
-            .bind(state)
-            .bind(finished_at)
-            .bind(run_at)
-            .bind(attempt_delta)
-            .bind(error)
-            .bind(finish.id)
-            .bind(finish.attempt)
-            .bind(worker_id)
-            .execute(&mut *tx)
-            .await
-            .map_err(QueueError::db("recording a job outcome"))?;
+            // Numbered as `common::bind_outcome` binds them, with the time now last.
+            let outcome = sqlx::query(
+                "UPDATE jobs SET state = ?1, finished_at = CASE WHEN ?2 THEN ?9 END, run_at = COALESCE(?9 + ?3, run_at), \
+                     attempt = attempt + ?4, last_error = COALESCE(?5, last_error), locked_by = NULL, lease_expires_at = NULL \
+                 WHERE id = ?6 AND attempt = ?7 AND state = 'running' AND locked_by = ?8",
+            );
+            let done = common::bind_outcome(outcome, finish, worker_id)
+                .bind(now)
+                .execute(&mut *tx)
+                .await
+                .map_err(QueueError::db("recording a job outcome"))?;
             if done.rows_affected() == 1 {
                 applied.push(finish.id);
             }
@@ -457,30 +364,9 @@ impl Store for SqliteStore {
     }
 
     async fn list(&self, filter: &ListFilter) -> Result<JobPage> {
-        let mut query = QueryBuilder::new(format!("SELECT {COLUMNS} FROM jobs WHERE 1 = 1"));
-        if let Some(state) = filter.state {
-            query.push(" AND state = ").push_bind(state.as_str());
-        }
-        if let Some(kind) = &filter.kind {
-            query.push(" AND kind = ").push_bind(kind.clone());
-        }
-        if let Some(correlation_id) = &filter.correlation_id {
-            query.push(" AND correlation_id = ").push_bind(correlation_id.clone());
-        }
-        if let Some(before) = filter.before_id {
-            query.push(" AND id < ").push_bind(before);
-        }
-        let limit = filter.limit.max(1);
-        query.push(" ORDER BY id DESC LIMIT ").push_bind(i64::try_from(limit.saturating_add(1)).unwrap_or(i64::MAX));
+        let mut query = common::list_query::<Sqlite>(filter);
         let rows = query.build().fetch_all(self.readers()).await.map_err(QueueError::db("listing jobs"))?;
-        let mut items = jobs_from_rows(&rows)?;
-        let next_before_id = if items.len() > limit {
-            items.truncate(limit);
-            items.last().map(|job| job.id)
-        } else {
-            None
-        };
-        Ok(JobPage { items, next_before_id })
+        Ok(common::page(jobs_from_rows(&rows)?, filter))
     }
 
     async fn cancel(&self, id: JobId) -> Result<Job> {
@@ -507,7 +393,7 @@ impl Store for SqliteStore {
                     .fetch_optional(&mut *tx)
                     .await
                     .map_err(QueueError::db("reading a job's state"))?;
-                Err(invalid_transition(id, state, "cancel"))
+                Err(common::invalid_transition(id, state, "cancel"))
             }
         };
         tx.commit().await.map_err(QueueError::db("committing a cancel"))?;
@@ -523,11 +409,7 @@ impl Store for SqliteStore {
                 .fetch_optional(&mut *tx)
                 .await
                 .map_err(QueueError::db("reading a job's state"))?;
-        let Some((state, unique_key)) = current else { return Err(QueueError::NotFound(id)) };
-        if state != "failed" && state != "cancelled" {
-            return Err(invalid_transition(id, Some(state), "retry"));
-        }
-        if let Some(key) = unique_key {
+        if let Some(key) = common::retryable(id, current)? {
             let holder: Option<i64> =
                 sqlx::query_scalar("SELECT id FROM jobs WHERE unique_key = ? AND state IN ('pending', 'running')")
                     .bind(&key)
@@ -610,23 +492,24 @@ impl Store for SqliteStore {
     }
 
     async fn schedules(&self) -> Result<Vec<Schedule>> {
-        let rows = sqlx::query("SELECT * FROM schedules ORDER BY name")
+        let rows: Vec<ScheduleRow<i64>> = sqlx::query_as("SELECT * FROM schedules ORDER BY name")
             .fetch_all(self.readers())
             .await
             .map_err(QueueError::db("listing schedules"))?;
-        Ok(rows.iter().map(schedule_from_row).collect())
+        Ok(rows.into_iter().map(|row| row.into_schedule(from_millis)).collect())
     }
 
     async fn update_schedule(&self, name: &str, cron: &str, enabled: bool) -> Result<Schedule> {
-        let row = sqlx::query("UPDATE schedules SET cron = ?, enabled = ?, updated_at = ? WHERE name = ? RETURNING *")
-            .bind(cron)
-            .bind(enabled)
-            .bind(now_ms())
-            .bind(name)
-            .fetch_optional(self.writer())
-            .await
-            .map_err(QueueError::db("updating a schedule"))?;
-        row.as_ref().map(schedule_from_row).ok_or_else(|| QueueError::ScheduleNotFound(name.to_owned()))
+        let row: Option<ScheduleRow<i64>> =
+            sqlx::query_as("UPDATE schedules SET cron = ?, enabled = ?, updated_at = ? WHERE name = ? RETURNING *")
+                .bind(cron)
+                .bind(enabled)
+                .bind(now_ms())
+                .bind(name)
+                .fetch_optional(self.writer())
+                .await
+                .map_err(QueueError::db("updating a schedule"))?;
+        row.map(|row| row.into_schedule(from_millis)).ok_or_else(|| QueueError::ScheduleNotFound(name.to_owned()))
     }
 
     async fn fire_schedule(&self, name: &str, slot: DateTime<Utc>, job: NewJob) -> Result<Option<Enqueued>> {
@@ -662,13 +545,6 @@ impl Store for SqliteStore {
 
     async fn subscribe(&self) -> Result<Option<BoxStream<'static, Signal>>> {
         Ok(None)
-    }
-}
-
-pub(super) fn invalid_transition(id: JobId, state: Option<String>, operation: &'static str) -> QueueError {
-    match state.as_deref().map(JobState::from_str) {
-        Some(Ok(state)) => QueueError::InvalidTransition { id, state, operation },
-        _ => QueueError::NotFound(id),
     }
 }
 
