@@ -132,8 +132,8 @@ impl Fields {
     }
 }
 
-/// A movie in a list (docs/contracts.md, "Movie").
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// A movie in a list (docs/contracts.md, "Movie"), also a row of [`SUMMARY`].
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
 pub struct MovieSummary {
     pub id: MovieId,
     pub library_id: LibraryId,
@@ -212,41 +212,11 @@ const SUMMARY: &str = "id, library_id, title, year, tmdb_id, imdb_id, folder, vi
 const DETAIL: &str = "id, library_id, title, year, tmdb_id, imdb_id, folder, video, missing, original_title, \
     sort_title, plot, outline, tagline, runtime, premiered, genres, locks, warnings";
 
-/// A row of [`SUMMARY`].
-#[derive(sqlx::FromRow)]
-struct SummaryRow {
-    id: MovieId,
-    library_id: LibraryId,
-    title: String,
-    year: Option<i64>,
-    tmdb_id: Option<i64>,
-    imdb_id: Option<String>,
-    folder: String,
-    video: Option<String>,
-    missing: bool,
-}
-
-impl From<SummaryRow> for MovieSummary {
-    fn from(row: SummaryRow) -> MovieSummary {
-        MovieSummary {
-            id: row.id,
-            library_id: row.library_id,
-            title: row.title,
-            year: row.year,
-            tmdb_id: row.tmdb_id,
-            imdb_id: row.imdb_id,
-            folder: row.folder,
-            video: row.video,
-            missing: row.missing,
-        }
-    }
-}
-
 /// A row of [`DETAIL`].
 #[derive(sqlx::FromRow)]
 struct DetailRow {
     #[sqlx(flatten)]
-    summary: SummaryRow,
+    summary: MovieSummary,
     original_title: Option<String>,
     sort_title: Option<String>,
     plot: Option<String>,
@@ -325,7 +295,7 @@ pub async fn list(db: &Db, filter: &MovieFilter) -> Result<(Vec<MovieSummary>, i
     params.push(offset.into());
     let n = params.len();
     let rows = db
-        .fetch_all::<SummaryRow>(
+        .fetch_all::<MovieSummary>(
             &format!(
                 "SELECT {SUMMARY} FROM movies WHERE {filter_sql} ORDER BY lower(title), year, id LIMIT ${} OFFSET ${}",
                 n - 1,
@@ -334,7 +304,7 @@ pub async fn list(db: &Db, filter: &MovieFilter) -> Result<(Vec<MovieSummary>, i
             &params,
         )
         .await?;
-    Ok((rows.into_iter().map(MovieSummary::from).collect(), total))
+    Ok((rows, total))
 }
 
 /// One movie with its files, streams and assets.
@@ -390,7 +360,7 @@ pub async fn detail(db: &Db, id: MovieId) -> Result<MovieDetail> {
         }
     }
     Ok(MovieDetail {
-        summary: row.summary.into(),
+        summary: row.summary,
         original_title: row.original_title,
         sort_title: row.sort_title,
         plot: row.plot,
