@@ -10,21 +10,93 @@ use metarr_media::FileCategory;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeSet, HashMap};
 
-/// Fields a user can edit and lock.
-pub const LOCKABLE: &[&str] = &[
-    "title",
-    "original_title",
-    "sort_title",
-    "year",
-    "tmdb_id",
-    "imdb_id",
-    "plot",
-    "outline",
-    "tagline",
-    "runtime",
-    "premiered",
-    "genres",
-];
+/// The fields of a movie a user can edit and lock: one list for the API, the web UI, the locks
+/// and the SQL columns. Each name is the JSON key, the column and the stored lock at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum MovieField {
+    Title,
+    OriginalTitle,
+    SortTitle,
+    Year,
+    TmdbId,
+    ImdbId,
+    Plot,
+    Outline,
+    Tagline,
+    Runtime,
+    Premiered,
+    Genres,
+}
+
+impl MovieField {
+    /// Every field, in the order messages list them.
+    pub const ALL: [MovieField; 12] = [
+        MovieField::Title,
+        MovieField::OriginalTitle,
+        MovieField::SortTitle,
+        MovieField::Year,
+        MovieField::TmdbId,
+        MovieField::ImdbId,
+        MovieField::Plot,
+        MovieField::Outline,
+        MovieField::Tagline,
+        MovieField::Runtime,
+        MovieField::Premiered,
+        MovieField::Genres,
+    ];
+
+    /// The JSON key, column and lock name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MovieField::Title => "title",
+            MovieField::OriginalTitle => "original_title",
+            MovieField::SortTitle => "sort_title",
+            MovieField::Year => "year",
+            MovieField::TmdbId => "tmdb_id",
+            MovieField::ImdbId => "imdb_id",
+            MovieField::Plot => "plot",
+            MovieField::Outline => "outline",
+            MovieField::Tagline => "tagline",
+            MovieField::Runtime => "runtime",
+            MovieField::Premiered => "premiered",
+            MovieField::Genres => "genres",
+        }
+    }
+
+    /// How people read the field's name.
+    pub fn label(self) -> &'static str {
+        match self {
+            MovieField::Title => "Title",
+            MovieField::OriginalTitle => "Original title",
+            MovieField::SortTitle => "Sort title",
+            MovieField::Year => "Year",
+            MovieField::TmdbId => "TMDB id",
+            MovieField::ImdbId => "IMDb id",
+            MovieField::Plot => "Plot",
+            MovieField::Outline => "Outline",
+            MovieField::Tagline => "Tagline",
+            MovieField::Runtime => "Runtime (minutes)",
+            MovieField::Premiered => "Premiered",
+            MovieField::Genres => "Genres",
+        }
+    }
+
+    /// The field a name stands for.
+    pub fn parse(name: &str) -> Option<MovieField> {
+        MovieField::ALL.into_iter().find(|field| field.as_str() == name)
+    }
+
+    /// Every name, comma separated, for messages that list the fields.
+    pub fn names() -> String {
+        MovieField::ALL.map(MovieField::as_str).join(", ")
+    }
+}
+
+impl std::fmt::Display for MovieField {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 
 /// The metadata fields of a movie, as the scanner or a user sets them.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -47,23 +119,23 @@ impl Fields {
     /// The text fields with the rule each follows (genres apart: a list).
     fn texts_mut(&mut self) -> [(&'static str, &mut Option<String>, limits::TextRule); 8] {
         [
-            ("title", &mut self.title, limits::TEXT),
-            ("original_title", &mut self.original_title, limits::TEXT),
-            ("sort_title", &mut self.sort_title, limits::TEXT),
-            ("imdb_id", &mut self.imdb_id, limits::TEXT),
-            ("plot", &mut self.plot, limits::LONG_TEXT),
-            ("outline", &mut self.outline, limits::LONG_TEXT),
-            ("tagline", &mut self.tagline, limits::TEXT),
-            ("premiered", &mut self.premiered, limits::TEXT),
+            (MovieField::Title.as_str(), &mut self.title, limits::TEXT),
+            (MovieField::OriginalTitle.as_str(), &mut self.original_title, limits::TEXT),
+            (MovieField::SortTitle.as_str(), &mut self.sort_title, limits::TEXT),
+            (MovieField::ImdbId.as_str(), &mut self.imdb_id, limits::TEXT),
+            (MovieField::Plot.as_str(), &mut self.plot, limits::LONG_TEXT),
+            (MovieField::Outline.as_str(), &mut self.outline, limits::LONG_TEXT),
+            (MovieField::Tagline.as_str(), &mut self.tagline, limits::TEXT),
+            (MovieField::Premiered.as_str(), &mut self.premiered, limits::TEXT),
         ]
     }
 
     /// The numbers with their sane ranges.
     fn numbers_mut(&mut self) -> [(&'static str, &mut Option<i64>, std::ops::RangeInclusive<i64>); 3] {
         [
-            ("year", &mut self.year, limits::YEARS),
-            ("tmdb_id", &mut self.tmdb_id, limits::TMDB_IDS),
-            ("runtime", &mut self.runtime, limits::RUNTIME_MINUTES),
+            (MovieField::Year.as_str(), &mut self.year, limits::YEARS),
+            (MovieField::TmdbId.as_str(), &mut self.tmdb_id, limits::TMDB_IDS),
+            (MovieField::Runtime.as_str(), &mut self.runtime, limits::RUNTIME_MINUTES),
         ]
     }
 
@@ -395,25 +467,25 @@ fn streams_json(text: &str) -> Option<serde_json::Value> {
     Some(value)
 }
 
-fn field_params(fields: &Fields) -> Vec<(&'static str, Param)> {
-    let text = |column: &'static str, value: &Option<String>| value.clone().map(|v| (column, Param::Text(v)));
-    let int = |column: &'static str, value: Option<i64>| value.map(|v| (column, Param::Int(v)));
+fn field_params(fields: &Fields) -> Vec<(MovieField, Param)> {
+    let text = |field: MovieField, value: &Option<String>| value.clone().map(|v| (field, Param::Text(v)));
+    let int = |field: MovieField, value: Option<i64>| value.map(|v| (field, Param::Int(v)));
     let genres = fields
         .genres
         .as_ref()
-        .map(|g| ("genres", Param::Text(serde_json::to_string(g).expect("strings always serialise"))));
+        .map(|g| (MovieField::Genres, Param::Text(serde_json::to_string(g).expect("strings always serialise"))));
     [
-        text("title", &fields.title),
-        text("original_title", &fields.original_title),
-        text("sort_title", &fields.sort_title),
-        int("year", fields.year),
-        int("tmdb_id", fields.tmdb_id),
-        text("imdb_id", &fields.imdb_id),
-        text("plot", &fields.plot),
-        text("outline", &fields.outline),
-        text("tagline", &fields.tagline),
-        int("runtime", fields.runtime),
-        text("premiered", &fields.premiered),
+        text(MovieField::Title, &fields.title),
+        text(MovieField::OriginalTitle, &fields.original_title),
+        text(MovieField::SortTitle, &fields.sort_title),
+        int(MovieField::Year, fields.year),
+        int(MovieField::TmdbId, fields.tmdb_id),
+        text(MovieField::ImdbId, &fields.imdb_id),
+        text(MovieField::Plot, &fields.plot),
+        text(MovieField::Outline, &fields.outline),
+        text(MovieField::Tagline, &fields.tagline),
+        int(MovieField::Runtime, fields.runtime),
+        text(MovieField::Premiered, &fields.premiered),
         genres,
     ]
     .into_iter()
@@ -434,7 +506,7 @@ pub async fn edit(db: &Db, id: MovieId, fields: &Fields) -> Result<MovieDetail> 
     fields.check()?;
     let params = field_params(fields);
     if params.is_empty() {
-        return Err(CatalogueError::Invalid(format!("nothing to change: give one or more of {}", LOCKABLE.join(", "))));
+        return Err(CatalogueError::Invalid(format!("nothing to change: give one or more of {}", MovieField::names())));
     }
     if fields.title.as_deref().is_some_and(|t| t.trim().is_empty()) {
         return Err(CatalogueError::Invalid("title must not be empty".into()));
@@ -443,10 +515,10 @@ pub async fn edit(db: &Db, id: MovieId, fields: &Fields) -> Result<MovieDetail> 
     let mut locks = locks_of(&mut tx, id).await?;
     let mut sets = Vec::new();
     let mut values = Vec::new();
-    for (column, value) in params {
+    for (field, value) in params {
         values.push(value);
-        sets.push(format!("{column} = ${}", values.len()));
-        locks.insert(column.to_owned());
+        sets.push(format!("{field} = ${}", values.len()));
+        locks.insert(field.as_str().to_owned());
     }
     values.push(serde_json::to_string(&locks).expect("strings always serialise").into());
     sets.push(format!("locks = ${}", values.len()));
@@ -460,18 +532,18 @@ pub async fn edit(db: &Db, id: MovieId, fields: &Fields) -> Result<MovieDetail> 
 
 /// Locks or unlocks one field.
 pub async fn set_lock(db: &Db, id: MovieId, field: &str, locked: bool) -> Result<Vec<String>> {
-    if !LOCKABLE.contains(&field) {
+    let Some(field) = MovieField::parse(field) else {
         return Err(CatalogueError::Invalid(format!(
             "{field:?} cannot be locked; lockable fields: {}",
-            LOCKABLE.join(", ")
+            MovieField::names()
         )));
-    }
+    };
     let mut tx = db.begin().await?;
     let mut locks = locks_of(&mut tx, id).await?;
     if locked {
-        locks.insert(field.to_owned());
+        locks.insert(field.as_str().to_owned());
     } else {
-        locks.remove(field);
+        locks.remove(field.as_str());
     }
     let text = serde_json::to_string(&locks).expect("strings always serialise");
     tx.execute(
@@ -575,12 +647,12 @@ pub async fn upsert_scanned(
             now.into(),
         ];
         let title_given = fields.title.is_some();
-        for (column, value) in field_params(fields) {
-            columns.push(column);
+        for (field, value) in field_params(fields) {
+            columns.push(field.as_str());
             values.push(value);
         }
         if !title_given {
-            columns.push("title");
+            columns.push(MovieField::Title.as_str());
             let fallback = std::path::Path::new(folder).file_name().map(|n| n.to_string_lossy().into_owned());
             values.push(fallback.unwrap_or_else(|| folder.to_owned()).into());
         }
@@ -609,12 +681,12 @@ pub async fn upsert_scanned(
         "removed = false".to_owned(),
     ];
     let mut values: Vec<Param> = vec![video.into(), warnings_text.into()];
-    for (column, value) in field_params(fields) {
-        if locks.contains(column) {
+    for (field, value) in field_params(fields) {
+        if locks.contains(field.as_str()) {
             continue;
         }
         values.push(value);
-        sets.push(format!("{column} = ${}", values.len()));
+        sets.push(format!("{field} = ${}", values.len()));
     }
     values.push(scan_id.into());
     sets.push(format!("last_scan_id = ${}", values.len()));

@@ -3,7 +3,7 @@
 //! A lock keeps the user's value from being overwritten by a later scan or enrichment; the
 //! repository (`catalogue::movies`) applies it, these handlers only check what the client sent.
 
-use crate::catalogue::movies::{self, Fields, LOCKABLE, MovieDetail, MovieFilter, MovieSummary};
+use crate::catalogue::movies::{self, Fields, MovieDetail, MovieField, MovieFilter, MovieSummary};
 use crate::error::{ApiJson, ApiPath, ApiQuery, AppError};
 use crate::ids::MovieId;
 use crate::routes::AppState;
@@ -93,10 +93,10 @@ pub use crate::limits::{MAX_GENRES, MAX_LONG_TEXT_CHARS, MAX_TEXT_CHARS};
 /// [`Fields::check`]'s, which the NFO import fits to as well.
 pub fn parse_fields(body: Map<String, Value>) -> Result<Fields, AppError> {
     for (name, value) in &body {
-        if !LOCKABLE.contains(&name.as_str()) {
+        if MovieField::parse(name).is_none() {
             return Err(AppError::BadRequest(format!(
                 "unknown field {name:?}; editable fields: {}",
-                LOCKABLE.join(", ")
+                MovieField::names()
             )));
         }
         // `Fields` reads a null as "not given", which would silently ignore the edit; the

@@ -8,7 +8,7 @@
 
 use super::{Ui, UiError, render, render_html, render_with, see_other, vary_on_htmx, wants_fragment};
 use crate::catalogue::libraries;
-use crate::catalogue::movies::{self, MovieDetail, MovieFilter};
+use crate::catalogue::movies::{self, MovieDetail, MovieField, MovieFilter};
 use crate::ids::{LibraryId, MovieId};
 use crate::routes::AppState;
 use askama::Template;
@@ -301,27 +301,28 @@ enum Kind {
     List,
 }
 
-/// A field's name, label and form kind.
-type FieldSpec = (&'static str, &'static str, Kind);
+/// A field and its form kind.
+type FieldSpec = (MovieField, Kind);
 
-/// The editable fields in the order the page shows them, with their labels.
+/// The editable fields in the order the page shows them (labels are the field's own).
 const FIELDS: &[FieldSpec] = &[
-    ("title", "Title", Kind::Line),
-    ("original_title", "Original title", Kind::Line),
-    ("sort_title", "Sort title", Kind::Line),
-    ("year", "Year", Kind::Integer),
-    ("tagline", "Tagline", Kind::Line),
-    ("outline", "Outline", Kind::Text),
-    ("plot", "Plot", Kind::Text),
-    ("runtime", "Runtime (minutes)", Kind::Integer),
-    ("premiered", "Premiered", Kind::Line),
-    ("genres", "Genres", Kind::List),
-    ("tmdb_id", "TMDB id", Kind::Integer),
-    ("imdb_id", "IMDb id", Kind::Line),
+    (MovieField::Title, Kind::Line),
+    (MovieField::OriginalTitle, Kind::Line),
+    (MovieField::SortTitle, Kind::Line),
+    (MovieField::Year, Kind::Integer),
+    (MovieField::Tagline, Kind::Line),
+    (MovieField::Outline, Kind::Text),
+    (MovieField::Plot, Kind::Text),
+    (MovieField::Runtime, Kind::Integer),
+    (MovieField::Premiered, Kind::Line),
+    (MovieField::Genres, Kind::List),
+    (MovieField::TmdbId, Kind::Integer),
+    (MovieField::ImdbId, Kind::Line),
 ];
 
 fn field_spec(name: &str) -> Option<FieldSpec> {
-    FIELDS.iter().copied().find(|(field, _, _)| *field == name)
+    let field = MovieField::parse(name)?;
+    FIELDS.iter().copied().find(|(shown, _)| *shown == field)
 }
 
 /// A form's text as the JSON value the API would receive for the field, so that
@@ -364,36 +365,36 @@ pub struct FieldRow {
 }
 
 impl FieldRow {
-    fn of(detail: &MovieDetail, name: &'static str, label: &'static str, kind: Kind) -> FieldRow {
+    fn of(detail: &MovieDetail, field: MovieField, kind: Kind) -> FieldRow {
         let text = |value: &Option<String>| value.clone().unwrap_or_default();
         let number = |value: Option<i64>| value.map(|value| value.to_string()).unwrap_or_default();
-        let (display, input, link) = match name {
-            "title" => (detail.summary.title.clone(), detail.summary.title.clone(), None),
-            "original_title" => (text(&detail.original_title), text(&detail.original_title), None),
-            "sort_title" => (text(&detail.sort_title), text(&detail.sort_title), None),
-            "year" => (number(detail.summary.year), number(detail.summary.year), None),
-            "tagline" => (text(&detail.tagline), text(&detail.tagline), None),
-            "outline" => (text(&detail.outline), text(&detail.outline), None),
-            "plot" => (text(&detail.plot), text(&detail.plot), None),
-            "runtime" => (
+        let (display, input, link) = match field {
+            MovieField::Title => (detail.summary.title.clone(), detail.summary.title.clone(), None),
+            MovieField::OriginalTitle => (text(&detail.original_title), text(&detail.original_title), None),
+            MovieField::SortTitle => (text(&detail.sort_title), text(&detail.sort_title), None),
+            MovieField::Year => (number(detail.summary.year), number(detail.summary.year), None),
+            MovieField::Tagline => (text(&detail.tagline), text(&detail.tagline), None),
+            MovieField::Outline => (text(&detail.outline), text(&detail.outline), None),
+            MovieField::Plot => (text(&detail.plot), text(&detail.plot), None),
+            MovieField::Runtime => (
                 detail.runtime.map(|minutes| format!("{minutes} min")).unwrap_or_default(),
                 number(detail.runtime),
                 None,
             ),
-            "premiered" => (text(&detail.premiered), text(&detail.premiered), None),
-            "genres" => (detail.genres.join(", "), detail.genres.join(", "), None),
-            "tmdb_id" => {
+            MovieField::Premiered => (text(&detail.premiered), text(&detail.premiered), None),
+            MovieField::Genres => (detail.genres.join(", "), detail.genres.join(", "), None),
+            MovieField::TmdbId => {
                 let link = detail.summary.tmdb_id.map(|id| format!("https://www.themoviedb.org/movie/{id}"));
                 (number(detail.summary.tmdb_id), number(detail.summary.tmdb_id), link)
             }
-            "imdb_id" => {
+            MovieField::ImdbId => {
                 let imdb_id = text(&detail.summary.imdb_id);
                 let link = crate::routes::movies::is_imdb_id(&imdb_id)
                     .then(|| format!("https://www.imdb.com/title/{imdb_id}/"));
                 (imdb_id.clone(), imdb_id, link)
             }
-            _ => (String::new(), String::new(), None),
         };
+        let (name, label) = (field.as_str(), field.label());
         FieldRow {
             name,
             label,
@@ -447,9 +448,9 @@ async fn changed_row(
     detail: &MovieDetail,
     field: FieldSpec,
 ) -> Result<Response, UiError> {
-    let (name, label, kind) = field;
+    let (field, kind) = field;
     let stamp = Some(movies::updated_at(&state.db, detail.summary.id).await?);
-    let row = FieldRow::of(detail, name, label, kind);
+    let row = FieldRow::of(detail, field, kind);
     Ok(render(&FieldRowView { movie_id: detail.summary.id, csrf, row, stamp, heading: Some(Heading::of(detail)) }))
 }
 
@@ -644,8 +645,8 @@ fn image(assets: &[movies::AssetRef], kind: &str) -> Option<Image> {
 fn field_rows(detail: &MovieDetail, csrf: &str) -> Result<Vec<String>, UiError> {
     FIELDS
         .iter()
-        .map(|(name, label, kind)| {
-            let row = FieldRow::of(detail, name, label, *kind);
+        .map(|(field, kind)| {
+            let row = FieldRow::of(detail, *field, *kind);
             render_html(&FieldRowView {
                 movie_id: detail.summary.id,
                 csrf: csrf.to_owned(),
@@ -668,7 +669,7 @@ async fn live_block(
     let folder = detail.summary.folder.clone();
     let mut fields = field_rows(detail, csrf)?;
     if let Some(row) = refused
-        && let Some(index) = FIELDS.iter().position(|(name, _, _)| *name == row.name)
+        && let Some(index) = FIELDS.iter().position(|(field, _)| field.as_str() == row.name)
     {
         fields[index] = render_html(&FieldRowView {
             movie_id: detail.summary.id,
@@ -838,13 +839,14 @@ pub async fn save_field(
 ) -> Result<Response, UiError> {
     let id = movie_id(&id)?;
     let Form(form) = form.map_err(|rejection| UiError::BadRequest(rejection.body_text()))?;
-    let Some((name, label, kind)) = field_spec(&field) else {
+    let Some((shown, kind)) = field_spec(&field) else {
         // The API's own check words the refusal (and lists the editable fields).
         let body = Map::from_iter([(field.clone(), Value::String(form.value))]);
         return Err(crate::routes::movies::parse_fields(body)
             .err()
             .map_or_else(|| UiError::BadRequest(format!("{field:?} cannot be edited here")), UiError::from));
     };
+    let (name, label) = (shown.as_str(), shown.label());
     let checked = form_value(label, kind, &form.value).and_then(|value| {
         crate::routes::movies::parse_fields(Map::from_iter([(name.to_owned(), value)])).map_err(UiError::from)
     });
@@ -856,13 +858,13 @@ pub async fn save_field(
         Ok(detail) => {
             state.events.publish("movie.updated", &detail.summary);
             if wants_fragment(&headers) {
-                return changed_row(&state, ui.csrf, &detail, (name, label, kind)).await;
+                return changed_row(&state, ui.csrf, &detail, (shown, kind)).await;
             }
             Ok(see_other(&format!("/movies/{id}#field-{name}")))
         }
         Err(UiError::BadRequest(message)) => {
             let detail = movies::detail(&state.db, id).await?;
-            let mut row = FieldRow::of(&detail, name, label, kind);
+            let mut row = FieldRow::of(&detail, shown, kind);
             row.input = form.value;
             row.error = Some(message);
             row.open = true;
@@ -905,30 +907,28 @@ async fn set_lock(
 ) -> Result<Response, UiError> {
     let id = movie_id(id)?;
     movies::set_lock(&state.db, id, field, locked).await?;
-    let Some((name, label, kind)) = field_spec(field) else {
+    let Some((shown, kind)) = field_spec(field) else {
         // Lockable but not shown on the page (none today): the page is still right.
         return Ok(see_other(&format!("/movies/{id}")));
     };
     if wants_fragment(headers) {
         let detail = movies::detail(&state.db, id).await?;
-        return changed_row(state, ui.csrf, &detail, (name, label, kind)).await;
+        return changed_row(state, ui.csrf, &detail, (shown, kind)).await;
     }
-    Ok(see_other(&format!("/movies/{id}#field-{name}")))
+    Ok(see_other(&format!("/movies/{id}#field-{shown}")))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::catalogue::movies::LOCKABLE;
 
     #[test]
     fn every_lockable_field_has_a_row_and_no_other() {
-        let shown: Vec<&str> = FIELDS.iter().map(|(name, _, _)| *name).collect();
-        let mut lockable = LOCKABLE.to_vec();
-        let mut sorted = shown.clone();
+        let mut shown: Vec<MovieField> = FIELDS.iter().map(|(field, _)| *field).collect();
+        shown.sort_unstable();
+        let mut lockable = MovieField::ALL.to_vec();
         lockable.sort_unstable();
-        sorted.sort_unstable();
-        assert_eq!(sorted, lockable);
+        assert_eq!(shown, lockable);
     }
 
     #[test]
