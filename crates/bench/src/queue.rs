@@ -2,7 +2,7 @@
 
 use crate::Figure;
 use anyhow::Context;
-use metarr_queue::{Handler, JobContext, JobError, JobKind, NewJob, Queue, Registry, Worker, WorkerConfig};
+use metarr_queue::{Handler, JobContext, JobError, NewJob, Queue, Registry, Worker, WorkerConfig, job_kind};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -79,9 +79,7 @@ struct Noop {
     t: u64,
 }
 
-impl JobKind for Noop {
-    const KIND: &'static str = "bench-noop";
-}
+job_kind!(Noop = "bench-noop");
 
 struct NoopHandler {
     done: Arc<AtomicU64>,

@@ -93,7 +93,7 @@ impl JobContext {
             }
             Ok(false) => {}
             Err(err) => {
-                tracing::debug!(job_id = self.job.id, error = %metarr_errors::Chain(&err), "recording progress")
+                tracing::debug!(job_id = self.job.id.get(), error = %metarr_errors::Chain(&err), "recording progress")
             }
         }
     }

@@ -5,8 +5,39 @@ use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use std::fmt;
 use std::str::FromStr;
 
-/// A job's database id. Ids only grow, so they double as a stable paging cursor.
-pub type JobId = i64;
+/// A job's database id. Ids only grow, so they double as a stable paging cursor. A number in
+/// JSON and in SQL, as it always was; a type of its own so that no other id is taken for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, sqlx::Type)]
+#[serde(transparent)]
+#[sqlx(transparent)]
+pub struct JobId(pub i64);
+
+impl JobId {
+    /// The number underneath.
+    pub fn get(self) -> i64 {
+        self.0
+    }
+}
+
+impl fmt::Display for JobId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl From<JobId> for metarr_db::Param {
+    fn from(id: JobId) -> metarr_db::Param {
+        metarr_db::Param::Int(id.0)
+    }
+}
+
+impl FromStr for JobId {
+    type Err = std::num::ParseIntError;
+
+    fn from_str(text: &str) -> Result<JobId, Self::Err> {
+        text.parse().map(JobId)
+    }
+}
 
 /// Lowest (most urgent) priority.
 pub const PRIORITY_HIGHEST: i16 = 1;
@@ -127,6 +158,20 @@ pub trait JobKind: Serialize + DeserializeOwned + Send + Sync + 'static {
     const MAX_ATTEMPTS: i32 = 5;
     /// 1 runs first, 10 last.
     const PRIORITY: i16 = PRIORITY_DEFAULT;
+}
+
+/// Declares a payload type a job kind, its policy on one line:
+/// `job_kind!(ScanMovie = "scan-movie", attempts: 3, priority: 1);`. Attempts and priority may be
+/// left out for the defaults, so that the kinds of a crate read as a table.
+#[macro_export]
+macro_rules! job_kind {
+    ($ty:ty = $kind:literal $(, attempts: $attempts:literal)? $(, priority: $priority:literal)? $(,)?) => {
+        impl $crate::JobKind for $ty {
+            const KIND: &'static str = $kind;
+            $(const MAX_ATTEMPTS: i32 = $attempts;)?
+            $(const PRIORITY: i16 = $priority;)?
+        }
+    };
 }
 
 /// A job to enqueue.

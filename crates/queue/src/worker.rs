@@ -115,7 +115,7 @@ struct Ack {
 fn job_span(job: &Job) -> tracing::Span {
     tracing::info_span!(
         "job",
-        id = job.id,
+        id = job.id.get(),
         kind = %job.kind,
         attempt = job.attempt,
         correlation_id = job.correlation_id.as_deref().map(tracing::field::display),

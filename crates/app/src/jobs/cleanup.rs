@@ -10,7 +10,7 @@ use crate::config::Settings;
 use crate::db::{Db, DbError};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use metarr_queue::{Handler, JobContext, JobError, JobKind};
+use metarr_queue::{Handler, JobContext, JobError, job_kind};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -27,11 +27,7 @@ pub struct ScheduledCleanup {
     pub slot: Option<DateTime<Utc>>,
 }
 
-impl JobKind for ScheduledCleanup {
-    const KIND: &'static str = "scheduled-cleanup";
-    const MAX_ATTEMPTS: i32 = 3;
-    const PRIORITY: i16 = 8;
-}
+job_kind!(ScheduledCleanup = "scheduled-cleanup", attempts: 3, priority: 8);
 
 /// How long each kind of record is kept.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

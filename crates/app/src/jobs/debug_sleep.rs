@@ -4,7 +4,7 @@
 //! touches nothing. Enqueue it with a payload `{"ms": 250}`; `ms = 0` makes a no-op job.
 
 use async_trait::async_trait;
-use metarr_queue::{Handler, JobContext, JobError, JobKind};
+use metarr_queue::{Handler, JobContext, JobError, job_kind};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
@@ -15,9 +15,7 @@ pub struct DebugSleep {
     pub ms: u64,
 }
 
-impl JobKind for DebugSleep {
-    const KIND: &'static str = "debug-sleep";
-}
+job_kind!(DebugSleep = "debug-sleep");
 
 /// Sleeps, unless cancelled first.
 #[derive(Debug, Clone, Copy, Default)]

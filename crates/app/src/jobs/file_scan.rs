@@ -10,7 +10,7 @@ use crate::db::Db;
 use crate::ids::LibraryId;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use metarr_queue::{Handler, JobContext, JobError, JobKind};
+use metarr_queue::{Handler, JobContext, JobError, job_kind};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -60,11 +60,7 @@ pub struct ScheduledFileScan {
     pub slot: Option<DateTime<Utc>>,
 }
 
-impl JobKind for ScheduledFileScan {
-    const KIND: &'static str = "scheduled-file-scan";
-    const MAX_ATTEMPTS: i32 = 3;
-    const PRIORITY: i16 = 8;
-}
+job_kind!(ScheduledFileScan = "scheduled-file-scan", attempts: 3, priority: 8);
 
 /// Starts a scan of the schedule's library, unless the library is disabled or gone.
 #[derive(Clone)]

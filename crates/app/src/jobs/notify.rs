@@ -11,7 +11,7 @@ use crate::db::{Db, Tx};
 use crate::jobs::JobFamily;
 use async_trait::async_trait;
 use metarr_notify::{EventKind, Notification, SendError};
-use metarr_queue::{Handler, Job, JobContext, JobError, JobId, JobKind, NewJob};
+use metarr_queue::{Handler, Job, JobContext, JobError, JobId, JobKind, NewJob, job_kind};
 use serde::{Deserialize, Serialize};
 use std::marker::PhantomData;
 
@@ -30,23 +30,11 @@ pub struct NotifyPushover(pub Notification);
 #[serde(transparent)]
 pub struct NotifyEmail(pub Notification);
 
-impl JobKind for NotifyDiscord {
-    const KIND: &'static str = "notify-discord";
-    const MAX_ATTEMPTS: i32 = 5;
-    const PRIORITY: i16 = 5;
-}
+job_kind!(NotifyDiscord = "notify-discord", attempts: 5, priority: 5);
 
-impl JobKind for NotifyPushover {
-    const KIND: &'static str = "notify-pushover";
-    const MAX_ATTEMPTS: i32 = 5;
-    const PRIORITY: i16 = 5;
-}
+job_kind!(NotifyPushover = "notify-pushover", attempts: 5, priority: 5);
 
-impl JobKind for NotifyEmail {
-    const KIND: &'static str = "notify-email";
-    const MAX_ATTEMPTS: i32 = 5;
-    const PRIORITY: i16 = 5;
-}
+job_kind!(NotifyEmail = "notify-email", attempts: 5, priority: 5);
 
 /// A notification job kind: which service it sends to.
 pub trait NotifyKind: JobKind {

@@ -19,7 +19,7 @@ use crate::db::{Db, Tx};
 use crate::players::{self, GroupKind, PlayerGroup};
 use async_trait::async_trait;
 use metarr_players::{PlayerError, RefreshOptions, RefreshOutcome, map_path, refresh_movie_folder, try_in_order};
-use metarr_queue::{Handler, JobContext, JobError, JobId, JobKind, NewJob};
+use metarr_queue::{Handler, JobContext, JobError, JobId, JobKind, NewJob, job_kind};
 use serde::{Deserialize, Serialize};
 use std::marker::PhantomData;
 use std::time::Duration;
@@ -59,23 +59,11 @@ pub struct NotifyJellyfin(pub PlayerRefresh);
 #[serde(transparent)]
 pub struct NotifyPlex(pub PlayerRefresh);
 
-impl JobKind for NotifyKodi {
-    const KIND: &'static str = "notify-kodi";
-    const MAX_ATTEMPTS: i32 = 8;
-    const PRIORITY: i16 = 5;
-}
+job_kind!(NotifyKodi = "notify-kodi", attempts: 8, priority: 5);
 
-impl JobKind for NotifyJellyfin {
-    const KIND: &'static str = "notify-jellyfin";
-    const MAX_ATTEMPTS: i32 = 8;
-    const PRIORITY: i16 = 5;
-}
+job_kind!(NotifyJellyfin = "notify-jellyfin", attempts: 8, priority: 5);
 
-impl JobKind for NotifyPlex {
-    const KIND: &'static str = "notify-plex";
-    const MAX_ATTEMPTS: i32 = 8;
-    const PRIORITY: i16 = 5;
-}
+job_kind!(NotifyPlex = "notify-plex", attempts: 8, priority: 5);
 
 /// A player refresh job kind: which group kind it serves.
 pub trait PlayerKind: JobKind {

@@ -17,7 +17,7 @@ use crate::jobs::group_commit::GroupCommit;
 use async_trait::async_trait;
 use metarr_media::{FileKind, FolderScan, IgnoreRules, MediaFile, NfoRole};
 use metarr_probe::Prober;
-use metarr_queue::{Handler, JobContext, JobError, JobKind, JobState, ListFilter, NewJob};
+use metarr_queue::{Handler, JobContext, JobError, JobKind, JobState, ListFilter, NewJob, job_kind};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -119,11 +119,7 @@ pub struct LibraryScan {
     pub library_id: LibraryId,
 }
 
-impl JobKind for LibraryScan {
-    const KIND: &'static str = "library-scan";
-    const MAX_ATTEMPTS: i32 = 3;
-    const PRIORITY: i16 = 3;
-}
+job_kind!(LibraryScan = "library-scan", attempts: 3, priority: 3);
 
 /// Phase 2: classifies one movie folder and records it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -133,11 +129,7 @@ pub struct DirectoryScan {
     pub folder: String,
 }
 
-impl JobKind for DirectoryScan {
-    const KIND: &'static str = "directory-scan";
-    const MAX_ATTEMPTS: i32 = 3;
-    const PRIORITY: i16 = 4;
-}
+job_kind!(DirectoryScan = "directory-scan", attempts: 3, priority: 4);
 
 /// Phase 3: copies one artwork file into the cache.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -146,11 +138,7 @@ pub struct CacheAsset {
     pub path: String,
 }
 
-impl JobKind for CacheAsset {
-    const KIND: &'static str = "cache-asset";
-    const MAX_ATTEMPTS: i32 = 3;
-    const PRIORITY: i16 = 6;
-}
+job_kind!(CacheAsset = "cache-asset", attempts: 3, priority: 6);
 
 /// Starts a scan of a library (or returns the one already running) and queues its discovery.
 pub async fn start_scan(db: &Db, library_id: LibraryId) -> Result<Scan, CatalogueError> {

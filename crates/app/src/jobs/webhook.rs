@@ -37,7 +37,7 @@ use crate::jobs::notify;
 use crate::jobs::scan::{DirectoryScan, DirectoryScanHandler, ScanServices};
 use async_trait::async_trait;
 use metarr_notify::{EventKind, MovieInfo, Notification};
-use metarr_queue::{Handler, Job, JobContext, JobError, JobId, JobKind, NewJob};
+use metarr_queue::{Handler, Job, JobContext, JobError, JobId, NewJob, job_kind};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
@@ -50,12 +50,8 @@ pub struct WebhookReceived {
     pub event: ArrEvent,
 }
 
-impl JobKind for WebhookReceived {
-    const KIND: &'static str = "webhook-received";
-    const MAX_ATTEMPTS: i32 = 5;
-    // A webhook is a user-visible change that just happened: it goes before everything else.
-    const PRIORITY: i16 = 1;
-}
+// A webhook is a user-visible change that just happened: it goes before everything else.
+job_kind!(WebhookReceived = "webhook-received", attempts: 5, priority: 1);
 
 /// Scans one movie folder of a library.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -64,11 +60,7 @@ pub struct ScanMovie {
     pub folder: String,
 }
 
-impl JobKind for ScanMovie {
-    const KIND: &'static str = "scan-movie";
-    const MAX_ATTEMPTS: i32 = 3;
-    const PRIORITY: i16 = 1;
-}
+job_kind!(ScanMovie = "scan-movie", attempts: 3, priority: 1);
 
 /// The `scan-movie` job for a folder, unique per folder.
 pub fn scan_movie_job(library_id: LibraryId, folder: &str) -> NewJob {
@@ -593,7 +585,7 @@ mod tests {
     #[test]
     fn outcomes_read_as_they_always_have() {
         let queued = WebhookOutcome {
-            scan_already_queued: Some(7),
+            scan_already_queued: Some(metarr_queue::JobId(7)),
             notified: Some((vec!["discord".into(), "email".into()], EventKind::MovieImported)),
             ..outcome(Decided::ScanQueued { folder: "/m/Alien (1979)".into(), library: "Movies".into() })
         };

@@ -40,7 +40,7 @@ fn decode_cursor(cursor: &str) -> Result<JobId, AppError> {
     cursor
         .parse::<JobId>()
         .ok()
-        .filter(|id| *id > 0)
+        .filter(|id| id.get() > 0)
         .ok_or_else(|| AppError::BadRequest(format!("malformed cursor {cursor:?}; pass next_cursor unchanged")))
 }
 
@@ -163,11 +163,14 @@ mod tests {
         assert!(matches!(params.into_filter(), Err(AppError::BadRequest(_))));
         let params = ListParams { cursor: Some("x1".into()), ..ListParams::default() };
         assert!(matches!(params.into_filter(), Err(AppError::BadRequest(_))));
-        let params =
-            ListParams { state: Some("failed".into()), cursor: Some(encode_cursor(42)), ..ListParams::default() };
+        let params = ListParams {
+            state: Some("failed".into()),
+            cursor: Some(encode_cursor(JobId(42))),
+            ..ListParams::default()
+        };
         let filter = params.into_filter().expect("valid");
         assert_eq!(filter.state, Some(JobState::Failed));
-        assert_eq!(filter.before_id, Some(42));
+        assert_eq!(filter.before_id, Some(JobId(42)));
         assert_eq!(filter.limit, DEFAULT_LIMIT);
     }
 }

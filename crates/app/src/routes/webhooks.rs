@@ -113,7 +113,7 @@ struct Accepted {
     id: i64,
     event_type: Option<String>,
     outcome: String,
-    job_ids: Vec<i64>,
+    job_ids: Vec<metarr_queue::JobId>,
 }
 
 /// A request to record: when, from whom, what it was, how it was answered, its raw body.
@@ -132,7 +132,7 @@ async fn record(
     state: &AppState,
     entry: Entry<'_>,
     job: Option<(WebhookReceivedDraft, &str)>,
-) -> Result<(i64, Vec<i64>), AppError> {
+) -> Result<(i64, Vec<metarr_queue::JobId>), AppError> {
     // Stored as text, lossily: a body that is not UTF-8 is still worth seeing, and a NUL byte
     // (which PostgreSQL cannot store) becomes U+FFFD, so that every request is logged whatever
     // its bytes. The outcome says when the stored copy differs from what was received.

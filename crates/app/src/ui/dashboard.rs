@@ -33,7 +33,7 @@ struct DashboardPage {
 
 /// A job as the dashboard lists it.
 pub struct JobLine {
-    pub id: i64,
+    pub id: metarr_queue::JobId,
     pub kind: String,
     pub percent: u32,
     pub message: String,

@@ -61,13 +61,14 @@ impl Filters {
                 "kind" => filters.kind = value.to_owned(),
                 "correlation_id" => filters.correlation_id = value.to_owned(),
                 "before" => {
-                    filters.before =
-                        match value {
-                            "" => None,
-                            before => Some(before.parse::<JobId>().ok().filter(|id| *id > 0).ok_or_else(|| {
+                    filters.before = match value {
+                        "" => None,
+                        before => {
+                            Some(before.parse::<JobId>().ok().filter(|id| id.get() > 0).ok_or_else(|| {
                                 UiError::BadRequest(format!("before must be a job id, got {before:?}"))
-                            })?),
+                            })?)
                         }
+                    }
                 }
                 _ => {}
             }
@@ -520,9 +521,9 @@ mod tests {
         assert_eq!(filters.state, Some(JobState::Failed));
         assert_eq!(filters.kind, "scan movie");
         assert_eq!(filters.correlation_id, "a&b");
-        assert_eq!(filters.before, Some(42));
+        assert_eq!(filters.before, Some(JobId(42)));
         assert_eq!(filters.href(filters.state, None), "/jobs?state=failed&kind=scan+movie&correlation_id=a%26b");
-        assert_eq!(Filters::default().href(None, Some(7)), "/jobs?before=7");
+        assert_eq!(Filters::default().href(None, Some(JobId(7))), "/jobs?before=7");
         assert_eq!(Filters::default().href(None, None), "/jobs");
         let all = Filters::parse("state=all&kind=&before=").expect("valid");
         assert_eq!((all.state, all.kind.as_str(), all.before), (None, "", None));

@@ -95,7 +95,7 @@ async fn kill_dash_nine_mid_jobs_loses_nothing(backend: Backend) {
         .expect("list running")
         .items
         .into_iter()
-        .map(|job| job.id)
+        .map(|job| job.id.get())
         .collect();
     assert!(!orphaned.is_empty(), "jobs were running when the worker died");
 
@@ -110,7 +110,7 @@ async fn kill_dash_nine_mid_jobs_loses_nothing(backend: Backend) {
     assert_eq!(jobs.len() as i64, JOBS, "no job lost or duplicated");
     for job in &jobs {
         assert_eq!(job.state, JobState::Completed, "job {} ended {}", job.id, job.state);
-        if orphaned.contains(&job.id) {
+        if orphaned.contains(&job.id.get()) {
             assert!(job.attempt >= 2, "orphaned job {} ran again after the kill", job.id);
             let error = job.last_error.as_deref().unwrap_or_default();
             assert!(error.contains("lease expired"), "job {}: {error}", job.id);
@@ -166,7 +166,7 @@ async fn two_worker_processes_share_ten_thousand_jobs_each_run_once(backend: Bac
     let jobs = all_jobs(&queue).await;
     assert_eq!(jobs.len() as i64, JOBS);
     // A handler only runs after a claim, and every claim counts an attempt.
-    let claimed_twice: Vec<i64> = jobs.iter().filter(|job| job.attempt != 1).map(|job| job.id).collect();
+    let claimed_twice: Vec<i64> = jobs.iter().filter(|job| job.attempt != 1).map(|job| job.id.get()).collect();
     assert!(claimed_twice.is_empty(), "jobs claimed more than once: {claimed_twice:?}");
     assert!(jobs.iter().all(|job| job.state == JobState::Completed && job.last_error.is_none()));
 }

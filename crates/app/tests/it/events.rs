@@ -24,7 +24,7 @@ async fn websocket_receives_the_life_cycle_of_a_job(backend: Backend) {
             continue;
         };
         let event: Value = serde_json::from_str(&text).expect("JSON message");
-        if event["data"]["id"] == job.id {
+        if event["data"]["id"] == job.id.get() {
             assert!(event["type"].is_string() && event["data"]["kind"] == "debug-sleep", "{event}");
             seen.push(event["type"].as_str().expect("type").to_owned());
         }
@@ -136,7 +136,7 @@ async fn events_of_another_process_reach_websocket_clients(backend: Backend) {
             continue;
         };
         let event: Value = serde_json::from_str(&text).expect("JSON message");
-        if event["data"]["id"] == job.id {
+        if event["data"]["id"] == job.id.get() {
             seen.push(event["type"].as_str().expect("type").to_owned());
         }
     }

@@ -2,11 +2,11 @@
 //! and switched off through the API and the settings page, run to a completed scan, skipped for
 //! a disabled library, deleted with their library, and given to existing libraries on upgrade.
 
-use crate::helpers::{Backend, TestApp};
+use crate::helpers::{Backend, TestApp, job_id};
 use crate::retention::wait_for_scan;
 use crate::ui::UiClient;
 use metarr::jobs::file_scan::DEFAULT_CRON;
-use metarr_queue::JobState;
+use metarr_queue::{JobId, JobState};
 use serde_json::{Value, json};
 
 /// A library folder with one movie folder, created through the API; returns the library's id.
@@ -30,7 +30,7 @@ async fn run(app: &TestApp, name: &str) -> metarr_queue::Job {
     let (status, job) = app.post(&format!("/schedules/{name}/run")).await;
     assert_eq!(status, 202, "{job}");
     assert_eq!(job["kind"], "scheduled-file-scan");
-    app.wait_for_state(job["id"].as_i64().expect("job id"), JobState::Completed).await
+    app.wait_for_state(job_id(&job["id"]), JobState::Completed).await
 }
 
 async fn scans_of(app: &TestApp, library_id: i64) -> Vec<Value> {
@@ -122,7 +122,7 @@ async fn file_scan_schedules_are_edited_on_the_settings_page(backend: Backend) {
 
     let page = ui.post_form(&format!("/settings/schedules/{name}/run"), &[]).await;
     assert_eq!(page.status, 303, "{}", page.body);
-    let job_id: i64 = page
+    let job_id: JobId = page
         .location
         .as_deref()
         .and_then(|location| location.strip_prefix("/settings/schedules?job="))
@@ -197,7 +197,7 @@ async fn a_due_slot_scans_once_across_processes(backend: Backend) {
     assert_eq!(jobs.len(), 1, "one slot, one job: {jobs:?}");
     assert_eq!(jobs[0]["payload"]["schedule"], name.as_str());
     assert!(jobs[0]["payload"]["slot"].is_string(), "{:?}", jobs[0]);
-    app.wait_for_state(jobs[0]["id"].as_i64().expect("job id"), JobState::Completed).await;
+    app.wait_for_state(job_id(&jobs[0]["id"]), JobState::Completed).await;
     let scans = scans_of(&app, id).await;
     assert_eq!(scans.len(), 1, "{scans:?}");
     assert_eq!(wait_for_scan(&app, scans[0]["id"].as_i64().expect("scan id")).await["phase"], "completed");

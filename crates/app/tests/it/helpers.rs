@@ -3,7 +3,7 @@
 use metarr::config::Settings;
 use metarr::db::Db;
 use metarr::startup::Application;
-use metarr_queue::{Job, JobState, NewJob, Queue};
+use metarr_queue::{Job, JobId, JobState, NewJob, Queue};
 use metarr_testkit::postgres::PgSchema;
 use secrecy::ExposeSecret;
 use serde_json::Value;
@@ -210,7 +210,7 @@ impl TestApp {
     }
 
     /// Waits until a job reaches `state`; panics after 20 s.
-    pub async fn wait_for_state(&self, id: i64, state: JobState) -> Job {
+    pub async fn wait_for_state(&self, id: JobId, state: JobState) -> Job {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
         loop {
             let job = self.queue.get(id).await.expect("job exists");
@@ -242,4 +242,9 @@ impl Drop for TestApp {
     fn drop(&mut self) {
         self.shutdown.cancel();
     }
+}
+
+/// A job id as the API answers it: a JSON number.
+pub fn job_id(value: &Value) -> JobId {
+    JobId(value.as_i64().unwrap_or_else(|| panic!("a job id, not {value}")))
 }

@@ -1,15 +1,15 @@
 //! The jobs API: filters, cursor paging, one job, retry, cancel, clear, statistics, bad input.
 
-use crate::helpers::{Backend, TestApp};
-use metarr_queue::{JobState, NewJob};
+use crate::helpers::{Backend, TestApp, job_id};
+use metarr_queue::{JobId, JobState, NewJob};
 use serde_json::{Value, json};
 
-fn ids(body: &Value) -> Vec<i64> {
-    body["items"].as_array().expect("items array").iter().map(|job| job["id"].as_i64().expect("id")).collect()
+fn ids(body: &Value) -> Vec<JobId> {
+    body["items"].as_array().expect("items array").iter().map(|job| job_id(&job["id"])).collect()
 }
 
 /// Jobs of a kind no worker handles stay pending, which makes lists deterministic.
-async fn enqueue_idle(app: &TestApp, kind: &str, correlation_id: Option<&str>) -> i64 {
+async fn enqueue_idle(app: &TestApp, kind: &str, correlation_id: Option<&str>) -> JobId {
     let mut job = NewJob::raw(kind, json!({ "n": 1 }));
     if let Some(id) = correlation_id {
         job = job.correlation_id(id);
@@ -28,7 +28,7 @@ async fn list_filters_and_pages_newest_first(backend: Backend) {
 
     let (status, body) = app.get("/jobs?kind=test-alpha&limit=3").await;
     assert_eq!(status, 200, "{body}");
-    let mut newest_first: Vec<i64> = alpha.iter().rev().copied().collect();
+    let mut newest_first: Vec<JobId> = alpha.iter().rev().copied().collect();
     assert_eq!(ids(&body), newest_first[..3].to_vec());
     let job = &body["items"][0];
     for field in [
@@ -75,7 +75,7 @@ async fn list_filters_and_pages_newest_first(backend: Backend) {
     assert_eq!(ids(&body), vec![beta]);
     assert!(body["next_cursor"].is_null(), "{body}");
     let (_, body) = app.get("/jobs?kind=test-beta&state=completed").await;
-    assert_eq!(ids(&body), Vec::<i64>::new());
+    assert_eq!(ids(&body), Vec::<JobId>::new());
     app.stop().await;
 }
 app_test!(list_filters_and_pages_newest_first);
@@ -85,7 +85,7 @@ async fn get_one_job_or_404(backend: Backend) {
     let id = enqueue_idle(&app, "test-alpha", Some("corr-1")).await;
     let (status, body) = app.get(&format!("/jobs/{id}")).await;
     assert_eq!(status, 200, "{body}");
-    assert_eq!(body["id"], id);
+    assert_eq!(body["id"], id.get());
     assert_eq!(body["kind"], "test-alpha");
     assert_eq!(body["correlation_id"], "corr-1");
     assert_eq!(body["payload"], json!({ "n": 1 }));

@@ -1,7 +1,7 @@
 //! Rescanning one movie: `POST /api/v1/movies/{id}/scan` and the movie page's button read the
 //! folder again now, as a Radarr webhook would, and refuse what they cannot do.
 
-use crate::helpers::{Backend, TestApp};
+use crate::helpers::{Backend, TestApp, job_id};
 use crate::scan::{png, wait_for_scan};
 use crate::ui::UiClient;
 use metarr::catalogue::libraries::{self, LibraryInput};
@@ -37,7 +37,7 @@ async fn rescan_reads_one_movie_folder_again(backend: Backend) {
     assert_eq!(status, 202, "{job}");
     assert_eq!(job["kind"], "scan-movie");
     assert_eq!(job["payload"]["folder"], folder.display().to_string());
-    let job_id = job["id"].as_i64().expect("job id");
+    let job_id = job_id(&job["id"]);
     app.wait_for_state(job_id, JobState::Completed).await;
     let (_, movie) = app.get(&format!("/movies/{id}")).await;
     assert_eq!(movie["title"], "Heat (Director's Definitive Edition)", "{movie}");
@@ -91,7 +91,7 @@ async fn the_movie_page_has_a_rescan_button(backend: Backend) {
     assert_eq!(page.status, 200, "{}", page.body);
     assert!(page.body.contains("id=\"movie-notice\""), "{}", page.body);
     let (_, jobs) = app.get("/jobs?kind=scan-movie").await;
-    let job_id = jobs["items"][0]["id"].as_i64().expect("the queued job");
+    let job_id = job_id(&jobs["items"][0]["id"]);
     app.wait_for_state(job_id, JobState::Completed).await;
     let (_, movie) = app.get(&format!("/movies/{id}")).await;
     assert_eq!(movie["title"], json!("Ronin, again"));

@@ -1,7 +1,7 @@
 //! User-notification settings (secrets write-only), test sends, and the fan-out from a Radarr
 //! Download to a local stand-in for Discord's webhook endpoint.
 
-use crate::helpers::{Backend, TestApp};
+use crate::helpers::{Backend, TestApp, job_id};
 use crate::webhooks::{fixture, library_and_mapping, library_with_movie, post_raw, settled};
 use axum::Router;
 use axum::http::{HeaderMap, StatusCode};
@@ -240,7 +240,7 @@ async fn notify_jobs_retry_on_5xx_and_snooze_on_429(backend: Backend) {
 
         let (_, answer) = post_raw(&app, "radarr", fixture("radarr-health.json")).await;
         let entry = settled(&app, answer["id"].as_i64().expect("id")).await;
-        let job_id = entry["job_ids"][1].as_i64().expect("a notify-discord job");
+        let job_id = job_id(&entry["job_ids"][1]);
         let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
         let job = loop {
             let job = app.queue.get(job_id).await.expect("job");

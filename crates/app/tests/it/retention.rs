@@ -1,7 +1,7 @@
 //! Retention through the `cleanup` schedule: old jobs, webhook log entries, finished scans
 //! (each library's latest stays) and expired UI sessions go; recent ones and movies stay.
 
-use crate::helpers::{Backend, TestApp};
+use crate::helpers::{Backend, TestApp, job_id};
 use crate::ui::UiClient;
 use crate::webhooks::{fixture, post_raw};
 use metarr::db::Param;
@@ -56,7 +56,7 @@ pub async fn wait_for_scan(app: &TestApp, id: i64) -> Value {
 async fn run_cleanup(app: &TestApp) -> metarr_queue::Job {
     let (status, job) = app.post("/schedules/cleanup/run").await;
     assert_eq!(status, 202, "{job}");
-    app.wait_for_state(job["id"].as_i64().expect("job id"), JobState::Completed).await
+    app.wait_for_state(job_id(&job["id"]), JobState::Completed).await
 }
 
 async fn exists(app: &TestApp, path: &str) -> bool {
@@ -90,7 +90,7 @@ async fn cleanup_prunes_exactly_what_outlived_its_retention(backend: Backend) {
     let new_job = app.enqueue_sleep(0).await;
     app.wait_for_state(old_job.id, JobState::Completed).await;
     app.wait_for_state(new_job.id, JobState::Completed).await;
-    age_job(&app, &backend, old_job.id, 31).await;
+    age_job(&app, &backend, old_job.id.get(), 31).await;
 
     // Webhook log: 10 days here.
     let old_event = logged_webhook(&app).await;

@@ -1,6 +1,6 @@
 //! The schedules API: list with next run, update, invalid cron, run now.
 
-use crate::helpers::{Backend, TestApp};
+use crate::helpers::{Backend, TestApp, job_id};
 use metarr_queue::JobState;
 use serde_json::json;
 
@@ -69,7 +69,7 @@ async fn run_now_enqueues_a_cleanup_job_that_keeps_recent_jobs(backend: Backend)
     let (status, body) = app.post("/schedules/cleanup/run").await;
     assert_eq!(status, 202, "{body}");
     assert_eq!(body["kind"], "scheduled-cleanup");
-    let id = body["id"].as_i64().expect("job id");
+    let id = job_id(&body["id"]);
     app.wait_for_state(id, JobState::Completed).await;
     let (status, _) = app.get(&format!("/jobs/{}", recent.id)).await;
     assert_eq!(status, 200, "a job finished seconds ago is within the 30-day retention");

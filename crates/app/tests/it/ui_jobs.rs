@@ -4,12 +4,12 @@
 
 use crate::helpers::{Backend, TestApp};
 use crate::ui::{Page, UiClient};
-use metarr_queue::{JobEventKind, JobState, NewJob};
+use metarr_queue::{JobEventKind, JobId, JobState, NewJob};
 use serde_json::{Value, json};
 use std::time::Duration;
 
 /// Jobs of a kind no worker handles stay pending, which keeps lists deterministic.
-async fn enqueue_idle(app: &TestApp, kind: &str, correlation_id: Option<&str>) -> i64 {
+async fn enqueue_idle(app: &TestApp, kind: &str, correlation_id: Option<&str>) -> JobId {
     let mut job = NewJob::raw(kind, json!({ "n": 1 }));
     if let Some(id) = correlation_id {
         job = job.correlation_id(id);
@@ -18,13 +18,13 @@ async fn enqueue_idle(app: &TestApp, kind: &str, correlation_id: Option<&str>) -
 }
 
 /// A `debug-sleep` job whose `ms` does not decode fails at once, for good.
-async fn failed_sleep(app: &TestApp, ms: Value) -> i64 {
+async fn failed_sleep(app: &TestApp, ms: Value) -> JobId {
     let job = app.queue.enqueue(NewJob::raw("debug-sleep", json!({ "ms": ms }))).await.expect("enqueue").job;
     app.wait_for_state(job.id, JobState::Failed).await.id
 }
 
 /// The job ids of the table rows in a page, top to bottom.
-fn row_ids(body: &str) -> Vec<i64> {
+fn row_ids(body: &str) -> Vec<JobId> {
     body.split("<tr data-job-id=\"")
         .skip(1)
         .map(|rest| rest.split('"').next().and_then(|id| id.parse().ok()).expect("a numeric row id"))
@@ -47,7 +47,7 @@ fn link(body: &str, element_id: &str) -> Option<String> {
     Some(text(href))
 }
 
-async fn api_state(app: &TestApp, id: i64) -> String {
+async fn api_state(app: &TestApp, id: JobId) -> String {
     let (status, body) = app.get(&format!("/jobs/{id}")).await;
     assert_eq!(status, 200, "{body}");
     body["state"].as_str().expect("a state").to_owned()
@@ -103,7 +103,7 @@ async fn jobs_list_filters_by_state_kind_and_correlation(backend: Backend) {
     let page = ui.get("/jobs?state=completed&kind=debug-sleep").await;
     assert_eq!(row_ids(&page.body), vec![done]);
     let page = ui.get("/jobs?state=completed&kind=test-alpha").await;
-    assert_eq!(row_ids(&page.body), Vec::<i64>::new());
+    assert_eq!(row_ids(&page.body), Vec::<JobId>::new());
     assert!(page.body.contains("No job matches these filters."));
     let page = ui.get("/jobs?correlation_id=batch-7").await;
     assert_eq!(row_ids(&page.body), vec![beta, alpha_one]);
@@ -145,7 +145,7 @@ async fn jobs_list_pages_older_and_newest_with_before(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let ui = UiClient::new(&app);
     let jobs: Vec<NewJob> = (0..70).map(|n| NewJob::raw("test-page", json!({ "n": n }))).collect();
-    let mut ids: Vec<i64> = app.queue.enqueue_many(jobs).await.expect("enqueue").iter().map(|e| e.job.id).collect();
+    let mut ids: Vec<JobId> = app.queue.enqueue_many(jobs).await.expect("enqueue").iter().map(|e| e.job.id).collect();
     ids.sort_unstable_by(|a, b| b.cmp(a));
     enqueue_idle(&app, "test-other", None).await;
 

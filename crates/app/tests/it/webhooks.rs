@@ -2,8 +2,8 @@
 //! hostile input, authentication, a Download that lands in a library and is scanned, and a
 //! burst of 1,000 webhooks for 50 folders.
 
-use crate::helpers::{Backend, TestApp};
-use metarr_queue::{JobState, ListFilter};
+use crate::helpers::{Backend, TestApp, job_id};
+use metarr_queue::{JobId, JobState, ListFilter};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -92,7 +92,7 @@ async fn every_fixture_is_accepted_and_logged(backend: Backend) {
             assert!(job_ids.is_empty(), "{name}: a test creates no job");
         } else {
             // The webhook-received job, which completed.
-            let job = app.queue.get(job_ids[0].as_i64().expect("job id")).await.expect("job");
+            let job = app.queue.get(job_id(&job_ids[0])).await.expect("job");
             assert_eq!(job.kind, "webhook-received", "{name}");
         }
     }
@@ -267,9 +267,9 @@ async fn basic_auth_is_refused_when_not_configured(backend: Backend) {
 }
 app_test!(basic_auth_is_refused_when_not_configured);
 
-async fn scan_movie_job(app: &TestApp, entry: &Value) -> i64 {
+async fn scan_movie_job(app: &TestApp, entry: &Value) -> JobId {
     for id in entry["job_ids"].as_array().expect("job ids") {
-        let job = app.queue.get(id.as_i64().expect("id")).await.expect("job");
+        let job = app.queue.get(job_id(id)).await.expect("job");
         if job.kind == "scan-movie" {
             return job.id;
         }
@@ -470,7 +470,7 @@ async fn a_webhook_job_that_runs_twice_acts_once(backend: Backend) {
     let received = entry["job_ids"]
         .as_array()
         .and_then(|ids| ids.first())
-        .and_then(Value::as_i64)
+        .map(job_id)
         .expect("the webhook-received job comes first");
     let received = app.queue.get(received).await.expect("job");
     assert_eq!(received.kind, "webhook-received");

@@ -162,7 +162,7 @@ where
     Option<&'q str>: Encode<'q, DB> + Type<DB>,
     i16: Encode<'q, DB> + Type<DB>,
     i32: Encode<'q, DB> + Type<DB>,
-    Option<i64>: Encode<'q, DB> + Type<DB>,
+    Option<JobId>: Encode<'q, DB> + Type<DB>,
 {
     query
         .bind(job.kind.as_str())
@@ -341,7 +341,7 @@ mod tests {
         assert_eq!(duration_ms(Duration::MAX), i64::MAX / 4);
     }
 
-    fn job(id: JobId) -> Job {
+    fn job(id: i64) -> Job {
         let new = NewJob {
             kind: "k".into(),
             payload: serde_json::Value::Null,
@@ -352,20 +352,20 @@ mod tests {
             parent_id: None,
             correlation_id: None,
         };
-        inserted(id, new, DateTime::default(), DateTime::default())
+        inserted(JobId(id), new, DateTime::default(), DateTime::default())
     }
 
     #[test]
     fn the_extra_row_is_cut_and_names_the_next_page() {
         let filter = ListFilter { limit: 2, ..ListFilter::default() };
         let full = page(vec![job(9), job(8), job(7)], &filter);
-        assert_eq!(full.items.iter().map(|job| job.id).collect::<Vec<_>>(), [9, 8]);
-        assert_eq!(full.next_before_id, Some(8));
+        assert_eq!(full.items.iter().map(|job| job.id.get()).collect::<Vec<_>>(), [9, 8]);
+        assert_eq!(full.next_before_id, Some(JobId(8)));
         let last = page(vec![job(6), job(5)], &filter);
         assert_eq!(last.items.len(), 2);
         assert_eq!(last.next_before_id, None);
         // A limit of 0 still pages, one job at a time.
         let one = page(vec![job(4), job(3)], &ListFilter::default());
-        assert_eq!((one.items.len(), one.next_before_id), (1, Some(4)));
+        assert_eq!((one.items.len(), one.next_before_id), (1, Some(JobId(4))));
     }
 }

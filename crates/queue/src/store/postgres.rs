@@ -123,7 +123,7 @@ impl Store for PgStore {
         if jobs.len() > 1 && jobs.iter().all(|job| job.unique_key.is_none()) {
             // Bulk path: without unique keys every row is inserted in ordinality order, so the
             // ascending new ids map back onto the inputs one to one.
-            let rows: Vec<(i64, DateTime<Utc>)> = sqlx::query_as(
+            let rows: Vec<(JobId, DateTime<Utc>)> = sqlx::query_as(
                 "INSERT INTO jobs (kind, priority, payload, max_attempts, run_at, parent_id, correlation_id) \
                  SELECT kind, priority, payload::jsonb, max_attempts, COALESCE(run_at, now()), parent_id, correlation_id \
                  FROM unnest($1::text[], $2::int2[], $3::text[], $4::int4[], $5::timestamptz[], $6::int8[], $7::text[]) \
@@ -354,7 +354,7 @@ impl Store for PgStore {
                 .map_err(QueueError::db("reading a job's state"))?;
         let unique_key = common::retryable(id, current)?;
         if let Some(key) = &unique_key {
-            let holder: Option<i64> =
+            let holder: Option<JobId> =
                 sqlx::query_scalar("SELECT id FROM jobs WHERE unique_key = $1 AND state IN ('pending', 'running')")
                     .bind(key)
                     .fetch_optional(&mut *tx)
@@ -375,7 +375,7 @@ impl Store for PgStore {
         .map_err(|err| match (&err, &unique_key) {
             // Another process enqueued the key between the check and the update.
             (sqlx::Error::Database(db), Some(key)) if db.is_unique_violation() => {
-                QueueError::UniqueConflict { id, existing: 0, key: key.clone() }
+                QueueError::UniqueConflict { id, existing: JobId(0), key: key.clone() }
             }
             _ => QueueError::Database { operation: "retrying a job", source: err },
         })?;

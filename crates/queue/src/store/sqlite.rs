@@ -137,7 +137,7 @@ impl Store for SqliteStore {
             while jobs.peek().is_some() {
                 let chunk: Vec<NewJob> = jobs.by_ref().take(INSERT_CHUNK).collect();
                 let array = serde_json::Value::Array(chunk.iter().map(|job| new_job_json(job, now)).collect());
-                let mut ids: Vec<i64> = sqlx::query_scalar(
+                let mut ids: Vec<JobId> = sqlx::query_scalar(
                     "INSERT INTO jobs (kind, priority, payload, max_attempts, run_at, created_at, parent_id, correlation_id, unique_key) \
                      SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, ?, value ->> 5, value ->> 6, value ->> 7 \
                      FROM json_each(?) ORDER BY key RETURNING id",
@@ -410,7 +410,7 @@ impl Store for SqliteStore {
                 .await
                 .map_err(QueueError::db("reading a job's state"))?;
         if let Some(key) = common::retryable(id, current)? {
-            let holder: Option<i64> =
+            let holder: Option<JobId> =
                 sqlx::query_scalar("SELECT id FROM jobs WHERE unique_key = ? AND state IN ('pending', 'running')")
                     .bind(&key)
                     .fetch_optional(&mut *tx)

@@ -75,7 +75,7 @@ db_test!(
         assert!(seen[2].job.finished_at.is_some());
         assert_eq!(seen[2].job.correlation_id.as_deref(), Some("c1"));
         let message = seen[2].to_message();
-        assert_eq!((message["type"].as_str(), message["data"]["id"].as_i64()), (Some("job.completed"), Some(ok.id)));
+        assert_eq!((message["type"].as_str(), message["data"]["id"].as_i64()), (Some("job.completed"), Some(ok.id.get())));
         assert_eq!(message["data"]["state"], "completed");
 
         let failing = queue.enqueue(NewJob::of(&Evented(json!({ "mode": "fail" })))).await.expect("enqueue").job;

@@ -1,6 +1,7 @@
 //! The management API: cancel, retry, not-found cases, list filters and paging, pruning, statistics.
 
 use crate::harness::{claim, finish, now_ms};
+use metarr_queue::JobId;
 use metarr_queue::store::Outcome;
 use metarr_queue::{JobState, ListFilter, NewJob, QueueError};
 use serde_json::json;
@@ -33,10 +34,10 @@ db_test!(
         assert!(finish(&queue, "w1", running.id, 1, Outcome::Completed).await);
         let err = queue.cancel(running.id).await.expect_err("cancel a completed job");
         assert!(matches!(err, QueueError::InvalidTransition { state: JobState::Completed, .. }), "{err}");
-        let err = queue.cancel(999_999).await.expect_err("cancel an unknown job");
-        assert!(matches!(err, QueueError::NotFound(999_999)), "{err}");
-        let err = queue.get(999_999).await.expect_err("get an unknown job");
-        assert!(matches!(err, QueueError::NotFound(999_999)), "{err}");
+        let err = queue.cancel(JobId(999_999)).await.expect_err("cancel an unknown job");
+        assert!(matches!(err, QueueError::NotFound(JobId(999_999))), "{err}");
+        let err = queue.get(JobId(999_999)).await.expect_err("get an unknown job");
+        assert!(matches!(err, QueueError::NotFound(JobId(999_999))), "{err}");
     }
 );
 
@@ -68,8 +69,8 @@ db_test!(
         assert!(finish(&queue, "w1", failed.id, 1, Outcome::Completed).await);
         let err = queue.retry(failed.id).await.expect_err("retry a completed job");
         assert!(matches!(err, QueueError::InvalidTransition { state: JobState::Completed, .. }), "{err}");
-        let err = queue.retry(999_999).await.expect_err("retry an unknown job");
-        assert!(matches!(err, QueueError::NotFound(999_999)), "{err}");
+        let err = queue.retry(JobId(999_999)).await.expect_err("retry an unknown job");
+        assert!(matches!(err, QueueError::NotFound(JobId(999_999))), "{err}");
     }
 );
 
@@ -108,7 +109,7 @@ db_test!(
         // Some running, one failed.
         let running = claim(&queue, "w1", &["refresh"], 3, LONG).await;
         assert!(finish(&queue, "w1", running[0].id, 1, Outcome::Failed { error: "x".into() }).await);
-        let all_ids: Vec<i64> = jobs.iter().map(|j| j.id).rev().collect();
+        let all_ids: Vec<JobId> = jobs.iter().map(|j| j.id).rev().collect();
 
         let mut seen = Vec::new();
         let mut filter = ListFilter { limit: 5, ..ListFilter::default() };
@@ -132,17 +133,17 @@ db_test!(
         let zero = queue.list(&ListFilter { limit: 0, ..ListFilter::default() }).await.expect("list");
         assert_eq!(zero.items.len(), 1, "a zero limit lists one job");
 
-        let check = |filter: ListFilter, expected: Vec<i64>| {
+        let check = |filter: ListFilter, expected: Vec<JobId>| {
             let queue = queue.clone();
             async move {
                 let page = queue.list(&ListFilter { limit: 100, ..filter.clone() }).await.expect("list");
                 assert_eq!(page.items.iter().map(|j| j.id).collect::<Vec<_>>(), expected, "{filter:?}");
             }
         };
-        let newest_first = |pred: &dyn Fn(&metarr_queue::Job) -> bool| -> Vec<i64> {
+        let newest_first = |pred: &dyn Fn(&metarr_queue::Job) -> bool| -> Vec<JobId> {
             jobs.iter().rev().filter(|j| pred(j)).map(|j| j.id).collect()
         };
-        let running_ids: HashSet<i64> = running[1..].iter().map(|j| j.id).collect();
+        let running_ids: HashSet<JobId> = running[1..].iter().map(|j| j.id).collect();
         check(ListFilter { kind: Some("scan".into()), ..Default::default() }, newest_first(&|j| j.kind == "scan")).await;
         check(
             ListFilter { correlation_id: Some("hook-a".into()), ..Default::default() },
@@ -174,7 +175,7 @@ db_test!(
 db_test!(
     async fn delete_finished_before_prunes_old_finished_jobs_only(db) {
         let queue = db.queue().await;
-        let ids: Vec<i64> = queue
+        let ids: Vec<JobId> = queue
             .enqueue_many((0..6).map(|i| NewJob::raw("prune", json!({ "i": i }))).collect())
             .await
             .expect("enqueue")

@@ -2,6 +2,7 @@
 
 use crate::harness::{claim, finish, now_ms};
 use chrono::Utc;
+use metarr_queue::JobId;
 use metarr_queue::store::{Lease, Outcome};
 use metarr_queue::{JobState, NewJob, QueueError};
 use serde_json::json;
@@ -72,11 +73,11 @@ db_test!(
             .collect();
         let enqueued = queue.enqueue_many(jobs.clone()).await.expect("bulk enqueue");
         assert_eq!(enqueued.len(), jobs.len());
-        let ids: Vec<i64> = enqueued.iter().map(|e| e.job.id).collect();
+        let ids: Vec<JobId> = enqueued.iter().map(|e| e.job.id).collect();
         assert_eq!(ids.iter().collect::<HashSet<_>>().len(), ids.len(), "ids are distinct");
         assert!(ids.windows(2).all(|w| w[0] < w[1]), "ids ascend in input order");
         let stored = queue.store().get_many(&ids).await.expect("get_many");
-        let stored: std::collections::HashMap<i64, metarr_queue::Job> = stored.into_iter().map(|j| (j.id, j)).collect();
+        let stored: std::collections::HashMap<JobId, metarr_queue::Job> = stored.into_iter().map(|j| (j.id, j)).collect();
         for (i, (input, out)) in jobs.iter().zip(&enqueued).enumerate() {
             assert!(out.created);
             let job = stored.get(&out.job.id).expect("every returned id is stored");
@@ -263,7 +264,7 @@ db_test!(
             results.push(result.expect("task").expect("enqueue"));
         }
         assert_eq!(results.iter().filter(|e| e.created).count(), 1, "exactly one enqueue created the job");
-        let ids: HashSet<i64> = results.iter().map(|e| e.job.id).collect();
+        let ids: HashSet<JobId> = results.iter().map(|e| e.job.id).collect();
         assert_eq!(ids.len(), 1, "every enqueue returned the same job");
         let stats = queues[0].stats().await.expect("stats");
         assert_eq!(stats.states["pending"], 1);
@@ -332,7 +333,7 @@ db_test!(
     async fn heartbeat_renews_and_reports_lost_leases_and_cancel_requests(db) {
         let queue = db.queue().await;
         let jobs = queue.enqueue_many((0..3).map(|i| NewJob::raw("beat", json!({ "i": i }))).collect()).await.expect("enqueue");
-        let ids: Vec<i64> = jobs.iter().map(|e| e.job.id).collect();
+        let ids: Vec<JobId> = jobs.iter().map(|e| e.job.id).collect();
         let claimed = claim(&queue, "w1", &["beat"], 2, Duration::from_millis(300)).await;
         let held: Vec<Lease> = claimed.iter().map(|j| Lease { id: j.id, attempt: j.attempt }).collect();
         let report = queue.store().heartbeat("w1", &held, Duration::from_secs(20)).await.expect("heartbeat");
@@ -355,7 +356,7 @@ db_test!(
         let report = queue.store().heartbeat("w2", &held, Duration::from_secs(20)).await.expect("heartbeat");
         let mut lost = report.lost.clone();
         lost.sort_unstable();
-        let mut expected: Vec<i64> = held.iter().map(|l| l.id).collect();
+        let mut expected: Vec<JobId> = held.iter().map(|l| l.id).collect();
         expected.sort_unstable();
         assert_eq!(lost, expected, "another worker's heartbeat renews nothing");
     }
@@ -412,7 +413,7 @@ db_test!(
 db_test!(
     async fn finish_outcomes_retry_fail_snooze_cancel(db) {
         let queue = db.queue().await;
-        let ids: Vec<i64> = queue
+        let ids: Vec<JobId> = queue
             .enqueue_many((0..4).map(|i| NewJob::raw("outcome", json!({ "i": i })).max_attempts(3)).collect())
             .await
             .expect("enqueue")
@@ -464,7 +465,7 @@ db_test!(
 db_test!(
     async fn batched_finish_applies_mixed_outcomes_and_rejects_only_stale_ones(db) {
         let queue = db.queue().await;
-        let ids: Vec<i64> = queue
+        let ids: Vec<JobId> = queue
             .enqueue_many((0..5).map(|i| NewJob::raw("mixed", json!({ "i": i }))).collect())
             .await
             .expect("enqueue")

@@ -2,6 +2,7 @@
 
 use crate::harness::{Gauge, Invocations, RunningWorker, fast_config, handler, record, wait_for, wait_for_state};
 use futures::FutureExt;
+use metarr_queue::JobId;
 use metarr_queue::{BreakerPolicy, JobError, JobState, KindOptions, NewJob, Registry, RetryPolicy};
 use serde_json::json;
 use std::sync::Arc;
@@ -38,7 +39,7 @@ db_test!(
             record(&seen, &ctx);
             async { Ok(()) }.boxed()
         }));
-        let ids: Vec<i64> = queue
+        let ids: Vec<JobId> = queue
             .enqueue_many((0..20).map(|i| NewJob::of(&Quick(json!({ "i": i })))).collect())
             .await
             .expect("enqueue")
@@ -250,7 +251,7 @@ db_test!(
             breaker: BreakerPolicy { failure_threshold: 3, cool_down: Duration::from_secs(30) },
             ..fast_config()
         };
-        let ids: Vec<i64> = queue
+        let ids: Vec<JobId> = queue
             .enqueue_many((0..6).map(|i| NewJob::of(&Provider(json!({ "i": i })))).collect())
             .await
             .expect("enqueue")

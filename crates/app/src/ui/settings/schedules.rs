@@ -38,7 +38,7 @@ pub struct ScheduleCard {
     pub next_run: String,
     /// The last slot that fired, formatted; empty when it never fired.
     pub last_run: String,
-    pub last_job_id: Option<i64>,
+    pub last_job_id: Option<metarr_queue::JobId>,
     /// The library a file-scan schedule scans: its id and name.
     pub library: Option<(LibraryId, String)>,
     pub error: Option<String>,
