@@ -12,6 +12,7 @@
 //!
 //! The native readers read headers and the first packets only (see `native`); the codec
 //! configuration records and first packets are parsed in `codec`.
+#![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 mod codec;
