@@ -20,19 +20,26 @@
 #![warn(missing_docs)]
 
 mod error;
+mod fanart;
 mod gate;
 mod ids;
 mod language;
+mod lenient;
+mod omdb;
 mod outcome;
 mod provider;
 mod redact;
 mod retry_after;
 mod settings;
+pub mod tmdb;
+mod transport;
 
 pub use error::{ProviderError, RateLimitKind, TransientReason};
+pub use fanart::{DiscType, FanartArtType, FanartClient, FanartImage, FanartMovie};
 pub use gate::{Gate, RateLimiter, Refusal, Ungated};
 pub use ids::{CollectionId, ImdbId, InvalidImdbId, MovieRef, TmdbId};
 pub use language::{ArtLanguage, InvalidLanguage, Language};
+pub use omdb::{OmdbClient, OmdbKind, OmdbMovie, OmdbRating, RatingSource};
 pub use outcome::{Fetched, Outcome, Validators};
 pub use provider::{Provider, UnknownProvider};
 pub use redact::RedactedUrl;
@@ -41,3 +48,5 @@ pub use settings::{
     FANART_BASE_URL, FanartSettings, OMDB_BASE_URL, OmdbSettings, ProvidersSettings, TMDB_BASE_URL,
     TMDB_IMAGE_BASE_URL, TmdbSettings,
 };
+pub use tmdb::{TmdbAuthKind, TmdbClient};
+pub use transport::MAX_BODY_BYTES;
