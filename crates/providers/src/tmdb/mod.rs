@@ -129,6 +129,8 @@ pub struct TmdbClient {
     image_base_url: String,
     auth_kind: TmdbAuthKind,
     key: SecretString,
+    /// The `Authorization` header of a v4 token, built once.
+    headers: HeaderMap,
 }
 
 impl std::fmt::Debug for TmdbClient {
@@ -153,10 +155,15 @@ impl TmdbClient {
         let base_url = base_url(provider, "base_url", &settings.base_url)?;
         base_url_check(&settings.image_base_url)?;
         let auth_kind = TmdbAuthKind::of(key.expose_secret());
+        let mut headers = HeaderMap::new();
+        if auth_kind == TmdbAuthKind::ReadAccessToken {
+            let bearer = format!("Bearer {}", key.expose_secret().trim());
+            headers.insert(header::AUTHORIZATION, secret_header(provider, "api_key", &bearer)?);
+        }
         let gate = Arc::new(RateLimiter::per_second(settings.requests_per_second));
         let transport = Transport::new(provider, settings.timeout(), gate, vec![key.clone()]);
         let image_base_url = settings.image_base_url.trim().trim_end_matches('/').to_owned();
-        Ok(TmdbClient { transport, base_url, image_base_url, auth_kind, key })
+        Ok(TmdbClient { transport, base_url, image_base_url, auth_kind, key, headers })
     }
 
     /// The same client behind another gate (the app's cross-process limit, or
@@ -290,20 +297,13 @@ impl TmdbClient {
         validators: &Validators,
     ) -> Result<Outcome<T>, ProviderError> {
         let mut url = url_with_path(&self.base_url, path);
-        let mut headers = HeaderMap::new();
-        match self.auth_kind {
-            TmdbAuthKind::ApiKey => {
-                url.query_pairs_mut().append_pair("api_key", self.key.expose_secret().trim());
-            }
-            TmdbAuthKind::ReadAccessToken => {
-                let bearer = format!("Bearer {}", self.key.expose_secret().trim());
-                headers.insert(header::AUTHORIZATION, secret_header(Provider::Tmdb, "api_key", &bearer)?);
-            }
+        if self.auth_kind == TmdbAuthKind::ApiKey {
+            url.query_pairs_mut().append_pair("api_key", self.key.expose_secret().trim());
         }
         if !query.is_empty() {
             url.query_pairs_mut().extend_pairs(query);
         }
-        let answer: Answer = self.transport.get(url, headers, validators).await?;
+        let answer: Answer = self.transport.get(url, self.headers.clone(), validators).await?;
         self.transport.classify(answer, error_message)
     }
 }
