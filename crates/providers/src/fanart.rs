@@ -3,7 +3,6 @@
 //! Wire format and traps: docs/peers/providers.md, "Fanart.tv".
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use reqwest::Url;
 use reqwest::header::{HeaderMap, HeaderName};
@@ -11,7 +10,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Deserializer};
 
 use crate::error::ProviderError;
-use crate::gate::{Gate, RateLimiter};
+use crate::gate::Gate;
 use crate::ids::{ImdbId, MovieRef, TmdbId};
 use crate::language::ArtLanguage;
 use crate::lenient::{count, imdb_id, non_empty_string, null_as_default, optional_number, tmdb_id};
@@ -213,24 +212,20 @@ fn error_message(body: &[u8]) -> Option<String> {
     (error.status == "error").then(|| error.error_message.unwrap_or_else(|| "error".to_owned()))
 }
 
-/// A Fanart.tv v3 client for movies.
+/// A Fanart.tv v3 client for movies. Its `Debug` shows no key: the headers holding them are
+/// marked sensitive.
+#[derive(Debug)]
 pub struct FanartClient {
     transport: Transport,
     base_url: Url,
     headers: HeaderMap,
 }
 
-impl std::fmt::Debug for FanartClient {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // The keys are deliberately left out.
-        f.debug_struct("FanartClient").field("base_url", &self.base_url.as_str()).finish_non_exhaustive()
-    }
-}
-
 impl FanartClient {
-    /// A client for `settings`, paced by an in-process [`RateLimiter`] until
-    /// [`with_gate`](Self::with_gate) replaces it. Fails without a project key.
-    pub fn new(settings: &FanartSettings) -> Result<Self, ProviderError> {
+    /// A client for `settings` whose requests pass `gate` (the app's cross-process limit, an
+    /// in-process [`RateLimiter`](crate::RateLimiter), or [`Ungated`](crate::Ungated)). Fails
+    /// without a project key.
+    pub fn new(settings: &FanartSettings, gate: Arc<dyn Gate>) -> Result<Self, ProviderError> {
         let provider = Provider::Fanart;
         let api_key = settings.api_key.clone().ok_or(ProviderError::NotConfigured { provider })?;
         let base_url = base_url(provider, "base_url", &settings.base_url)?;
@@ -245,23 +240,8 @@ impl FanartClient {
             );
             secrets.push(client_key.clone());
         }
-        let gate = Arc::new(RateLimiter::per_second(settings.requests_per_second));
         let transport = Transport::new(provider, settings.timeout(), gate, secrets);
         Ok(FanartClient { transport, base_url, headers })
-    }
-
-    /// The same client behind another gate.
-    #[must_use]
-    pub fn with_gate(mut self, gate: Arc<dyn Gate>) -> Self {
-        self.transport.set_gate(gate);
-        self
-    }
-
-    /// The same client with another request timeout.
-    #[must_use]
-    pub fn with_timeout(mut self, timeout: Duration) -> Self {
-        self.transport.set_timeout(timeout);
-        self
     }
 
     /// `GET /movies/{id}` with the `api-key` (and `client-key`) headers. A film Fanart.tv

@@ -7,8 +7,9 @@
 //! ([`ProviderError::retry_after`]), or retry with backoff (everything else, such as a 5xx,
 //! a timeout or an answer that cannot be decoded).
 //!
-//! The crate holds no database and no cache: requests pass a [`Gate`] (an in-process
-//! [`RateLimiter`] by default; the app puts its cross-process limit and quota there), and
+//! The crate holds no database and no cache: each client is made with the [`Gate`] its
+//! requests pass (the app's cross-process limit and quota, an in-process [`RateLimiter`], or
+//! [`Ungated`]), and
 //! answers carry their body and `ETag`/`Last-Modified` so the app can keep a response cache
 //! and send conditional requests ([`Validators`]).
 //!

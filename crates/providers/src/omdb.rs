@@ -6,7 +6,6 @@
 //! with HTTP 200, so the body decides before the status does.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use chrono::NaiveDate;
 use reqwest::Url;
@@ -15,7 +14,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
 use crate::error::{ProviderError, RateLimitKind};
-use crate::gate::{Gate, RateLimiter};
+use crate::gate::Gate;
 use crate::ids::ImdbId;
 use crate::outcome::{Outcome, Validators};
 use crate::provider::Provider;
@@ -301,47 +300,27 @@ fn error_kind(message: &str) -> ErrorKind {
     }
 }
 
-/// An OMDb client.
+/// An OMDb client. Its `Debug` shows no key.
+#[derive(Debug)]
 pub struct OmdbClient {
     transport: Transport,
     base_url: Url,
     key: SecretString,
 }
 
-impl std::fmt::Debug for OmdbClient {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // The key is deliberately left out.
-        f.debug_struct("OmdbClient").field("base_url", &self.base_url.as_str()).finish_non_exhaustive()
-    }
-}
-
 impl OmdbClient {
-    /// A client for `settings`, paced by an in-process [`RateLimiter`] until
-    /// [`with_gate`](Self::with_gate) replaces it. Fails without a key.
+    /// A client for `settings` whose requests pass `gate` (the app's cross-process limit, an
+    /// in-process [`RateLimiter`](crate::RateLimiter), or [`Ungated`](crate::Ungated)). Fails
+    /// without a key.
     ///
     /// The daily quota is not counted here: it must hold across processes and restarts, so
     /// the app counts it in its gate.
-    pub fn new(settings: &OmdbSettings) -> Result<Self, ProviderError> {
+    pub fn new(settings: &OmdbSettings, gate: Arc<dyn Gate>) -> Result<Self, ProviderError> {
         let provider = Provider::Omdb;
         let key = settings.api_key.clone().ok_or(ProviderError::NotConfigured { provider })?;
         let base_url = base_url(provider, "base_url", &settings.base_url)?;
-        let gate = Arc::new(RateLimiter::per_second(settings.requests_per_second));
         let transport = Transport::new(provider, settings.timeout(), gate, vec![key.clone()]);
         Ok(OmdbClient { transport, base_url, key })
-    }
-
-    /// The same client behind another gate.
-    #[must_use]
-    pub fn with_gate(mut self, gate: Arc<dyn Gate>) -> Self {
-        self.transport.set_gate(gate);
-        self
-    }
-
-    /// The same client with another request timeout.
-    #[must_use]
-    pub fn with_timeout(mut self, timeout: Duration) -> Self {
-        self.transport.set_timeout(timeout);
-        self
     }
 
     /// `GET /?apikey=…&i={imdb_id}`.

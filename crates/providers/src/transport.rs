@@ -38,6 +38,16 @@ pub(crate) struct Transport {
     secrets: Vec<SecretString>,
 }
 
+impl std::fmt::Debug for Transport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The keys are deliberately left out, and a gate need not be printable.
+        f.debug_struct("Transport")
+            .field("provider", &self.provider)
+            .field("timeout", &self.timeout)
+            .finish_non_exhaustive()
+    }
+}
+
 /// An answer as received.
 pub(crate) struct Answer {
     pub(crate) status: StatusCode,
@@ -54,14 +64,6 @@ impl Transport {
             .build()
             .expect("the client config is static and rustls needs no system setup, so building cannot fail");
         Transport { provider, http, gate, timeout, secrets }
-    }
-
-    pub(crate) fn set_gate(&mut self, gate: Arc<dyn Gate>) {
-        self.gate = gate;
-    }
-
-    pub(crate) fn set_timeout(&mut self, timeout: Duration) {
-        self.timeout = timeout;
     }
 
     /// Sends `GET url` with `headers` and the conditional headers of `validators`, after

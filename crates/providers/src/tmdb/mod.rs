@@ -6,7 +6,6 @@
 mod types;
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use chrono::NaiveDate;
 use reqwest::Url;
@@ -22,7 +21,7 @@ pub use types::{
 };
 
 use crate::error::ProviderError;
-use crate::gate::{Gate, RateLimiter};
+use crate::gate::Gate;
 use crate::ids::{CollectionId, ImdbId, TmdbId};
 use crate::language::Language;
 use crate::outcome::{Outcome, Validators};
@@ -122,7 +121,9 @@ pub struct ChangesQuery {
     pub page: Option<u32>,
 }
 
-/// A TMDB v3 client.
+/// A TMDB v3 client. Its `Debug` shows no key: the key is a secret and the bearer header is
+/// marked sensitive.
+#[derive(Debug)]
 pub struct TmdbClient {
     transport: Transport,
     base_url: Url,
@@ -133,23 +134,13 @@ pub struct TmdbClient {
     headers: HeaderMap,
 }
 
-impl std::fmt::Debug for TmdbClient {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // The key is deliberately left out.
-        f.debug_struct("TmdbClient")
-            .field("base_url", &self.base_url.as_str())
-            .field("auth_kind", &self.auth_kind)
-            .finish_non_exhaustive()
-    }
-}
-
 impl TmdbClient {
-    /// A client for `settings`, paced by an in-process [`RateLimiter`] at the configured
-    /// requests per second until [`with_gate`](Self::with_gate) replaces it.
+    /// A client for `settings` whose requests pass `gate` (the app's cross-process limit, an
+    /// in-process [`RateLimiter`](crate::RateLimiter), or [`Ungated`](crate::Ungated)).
     ///
     /// Fails with [`ProviderError::NotConfigured`] without a key, and with
     /// [`ProviderError::Config`] for a base URL that is not http(s).
-    pub fn new(settings: &TmdbSettings) -> Result<Self, ProviderError> {
+    pub fn new(settings: &TmdbSettings, gate: Arc<dyn Gate>) -> Result<Self, ProviderError> {
         let provider = Provider::Tmdb;
         let key = settings.api_key.clone().ok_or(ProviderError::NotConfigured { provider })?;
         let base_url = base_url(provider, "base_url", &settings.base_url)?;
@@ -160,25 +151,9 @@ impl TmdbClient {
             let bearer = format!("Bearer {}", key.expose_secret().trim());
             headers.insert(header::AUTHORIZATION, secret_header(provider, "api_key", &bearer)?);
         }
-        let gate = Arc::new(RateLimiter::per_second(settings.requests_per_second));
         let transport = Transport::new(provider, settings.timeout(), gate, vec![key.clone()]);
         let image_base_url = settings.image_base_url.trim().trim_end_matches('/').to_owned();
         Ok(TmdbClient { transport, base_url, image_base_url, auth_kind, key, headers })
-    }
-
-    /// The same client behind another gate (the app's cross-process limit, or
-    /// [`Ungated`](crate::Ungated)).
-    #[must_use]
-    pub fn with_gate(mut self, gate: Arc<dyn Gate>) -> Self {
-        self.transport.set_gate(gate);
-        self
-    }
-
-    /// The same client with another request timeout.
-    #[must_use]
-    pub fn with_timeout(mut self, timeout: Duration) -> Self {
-        self.transport.set_timeout(timeout);
-        self
     }
 
     /// How the configured key is sent.

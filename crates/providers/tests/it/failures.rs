@@ -2,19 +2,21 @@
 //! broken connections, bodies that are empty, garbage, cut off, of the wrong shape or too
 //! large, the gate in front of requests, and keys kept out of errors and logs.
 
+use std::num::NonZeroU64;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use metarr_providers::{
-    Gate, ImdbId, Language, MAX_BODY_BYTES, MovieRef, Outcome, Provider, ProviderError, RateLimitKind, Refusal, TmdbId,
-    TransientReason, Validators,
+    Gate, ImdbId, Language, MAX_BODY_BYTES, MovieRef, Outcome, Provider, ProviderError, RateLimitKind, Refusal,
+    TmdbClient, TmdbId, TmdbSettings, TransientReason, Ungated, Validators,
 };
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use crate::support::{
-    CapturedLogs, TMDB_KEY, assert_no_secret, assert_no_secret_in, closed_port, fanart, omdb, raw_server, tmdb, tmdb_at,
+    CapturedLogs, TMDB_KEY, assert_no_secret, assert_no_secret_in, closed_port, fanart, fanart_behind, omdb,
+    omdb_behind, raw_server, tmdb, tmdb_at, tmdb_at_behind, tmdb_settings,
 };
 
 async fn movie_550(
@@ -44,14 +46,15 @@ fn invalid_detail(err: &ProviderError) -> String {
 #[tokio::test]
 async fn an_answer_slower_than_the_timeout_is_transient() {
     let server = serving(ResponseTemplate::new(200).set_body_string("{}").set_delay(Duration::from_secs(30))).await;
-    let client = tmdb(&server).with_timeout(Duration::from_millis(300));
+    let settings = TmdbSettings { timeout_secs: NonZeroU64::MIN, ..tmdb_settings(&server, TMDB_KEY) };
+    let client = TmdbClient::new(&settings, Arc::new(Ungated)).unwrap();
 
     let started = Instant::now();
     let err = movie_550(&client).await.unwrap_err();
     assert!(started.elapsed() < Duration::from_secs(10), "the timeout did not bite: {:?}", started.elapsed());
     let ProviderError::Transient { reason, .. } = &err else { panic!("expected Transient, got {err:?}") };
-    assert_eq!(*reason, TransientReason::Timeout(Duration::from_millis(300)));
-    assert!(err.to_string().contains("no complete answer within 300 ms"), "{err}");
+    assert_eq!(*reason, TransientReason::Timeout(Duration::from_secs(1)));
+    assert!(err.to_string().contains("no complete answer within 1000 ms"), "{err}");
     assert_no_secret(&err, Provider::Tmdb);
 }
 
@@ -170,9 +173,9 @@ async fn every_request_passes_the_gate_with_its_provider() {
     Mock::given(method("GET")).respond_with(ResponseTemplate::new(503)).mount(&server).await;
     let gate = Arc::new(RecordingGate::default());
 
-    let tmdb = tmdb_at(&format!("{}/3", server.uri())).with_gate(gate.clone());
-    let fanart = fanart(&server).with_gate(gate.clone());
-    let omdb = omdb(&server).with_gate(gate.clone());
+    let tmdb = tmdb_at_behind(&format!("{}/3", server.uri()), gate.clone());
+    let fanart = fanart_behind(&server, gate.clone());
+    let omdb = omdb_behind(&server, gate.clone());
     let _ = movie_550(&tmdb).await;
     let _ = tmdb.configuration(&Validators::NONE).await;
     let _ = fanart.movie(&MovieRef::Tmdb(TmdbId(550)), &Validators::NONE).await;
@@ -187,7 +190,7 @@ async fn a_refusing_gate_sends_nothing_and_snoozes() {
     let server = serving(ResponseTemplate::new(200)).await;
     let gate = Arc::new(RecordingGate { refuse: Some(Duration::from_secs(3600)), ..RecordingGate::default() });
 
-    let err = movie_550(&tmdb(&server).with_gate(gate)).await.unwrap_err();
+    let err = movie_550(&tmdb_at_behind(&format!("{}/3", server.uri()), gate)).await.unwrap_err();
     assert!(matches!(err, ProviderError::RateLimited { kind: RateLimitKind::Local, .. }), "{err:?}");
     assert_eq!(err.retry_after(), Some(Duration::from_secs(3600)));
     assert_no_secret(&err, Provider::Tmdb);
@@ -195,7 +198,7 @@ async fn a_refusing_gate_sends_nothing_and_snoozes() {
 }
 
 #[tokio::test]
-async fn clients_without_a_gate_are_paced_by_their_own_limiter() {
+async fn a_client_behind_a_rate_limiter_is_paced() {
     // Two requests at 2 per second: the second waits half a second. Real time, since the
     // stand-in is real; the bound is loose so that a slow machine cannot fail it.
     let server = serving(
@@ -204,7 +207,8 @@ async fn clients_without_a_gate_are_paced_by_their_own_limiter() {
     .await;
     let mut settings = crate::support::tmdb_settings(&server, TMDB_KEY);
     settings.requests_per_second = std::num::NonZeroU32::new(2).unwrap();
-    let client = metarr_providers::TmdbClient::new(&settings).unwrap();
+    let limiter = metarr_providers::RateLimiter::per_second(settings.requests_per_second);
+    let client = TmdbClient::new(&settings, Arc::new(limiter)).unwrap();
 
     let started = Instant::now();
     assert!(movie_550(&client).await.unwrap().is_not_found());

@@ -48,7 +48,7 @@ async fn asks_by_imdb_id_and_leaves_out_a_missing_client_key() {
     let server = MockServer::start().await;
     serve(&server, "/v3/movies/tt0137523", art_550()).await;
 
-    let client = FanartClient::new(&fanart_settings(&server, false)).unwrap().with_gate(Arc::new(Ungated));
+    let client = FanartClient::new(&fanart_settings(&server, false), Arc::new(Ungated)).unwrap();
     let imdb_id = ImdbId::parse("tt0137523").unwrap();
     client.movie(&MovieRef::from(imdb_id), &Validators::NONE).await.unwrap().found().unwrap();
 
@@ -208,7 +208,7 @@ async fn no_project_key_means_not_configured() {
     let server = MockServer::start().await;
     let mut settings = fanart_settings(&server, true);
     settings.api_key = None;
-    let err = FanartClient::new(&settings).unwrap_err();
+    let err = FanartClient::new(&settings, Arc::new(Ungated)).unwrap_err();
     assert!(matches!(err, ProviderError::NotConfigured { provider: Provider::Fanart }), "{err:?}");
     assert!(err.to_string().contains("providers.fanart.api_key"), "{err}");
 }

@@ -4,7 +4,8 @@
 use std::sync::{Arc, Mutex};
 
 use metarr_providers::{
-    FanartClient, FanartSettings, OmdbClient, OmdbSettings, Provider, ProviderError, TmdbClient, TmdbSettings, Ungated,
+    FanartClient, FanartSettings, Gate, OmdbClient, OmdbSettings, Provider, ProviderError, TmdbClient, TmdbSettings,
+    Ungated,
 };
 use secrecy::SecretString;
 use serde_json::Value;
@@ -70,17 +71,22 @@ pub(crate) fn tmdb(server: &MockServer) -> TmdbClient {
 
 /// A TMDB client for `server` with `key` and no rate limit.
 pub(crate) fn tmdb_with(server: &MockServer, key: &str) -> TmdbClient {
-    TmdbClient::new(&tmdb_settings(server, key)).unwrap().with_gate(Arc::new(Ungated))
+    TmdbClient::new(&tmdb_settings(server, key), Arc::new(Ungated)).unwrap()
 }
 
 /// A TMDB client for a base URL that is not a wiremock server.
 pub(crate) fn tmdb_at(base_url: &str) -> TmdbClient {
+    tmdb_at_behind(base_url, Arc::new(Ungated))
+}
+
+/// A TMDB client for a base URL whose requests pass `gate`.
+pub(crate) fn tmdb_at_behind(base_url: &str, gate: Arc<dyn Gate>) -> TmdbClient {
     let settings = TmdbSettings {
         api_key: Some(SecretString::from(TMDB_KEY.to_owned())),
         base_url: base_url.to_owned(),
         ..TmdbSettings::default()
     };
-    TmdbClient::new(&settings).unwrap().with_gate(Arc::new(Ungated))
+    TmdbClient::new(&settings, gate).unwrap()
 }
 
 /// Fanart.tv settings for a stand-in at `server`, which serves it under `/v3`.
@@ -95,17 +101,27 @@ pub(crate) fn fanart_settings(server: &MockServer, client_key: bool) -> FanartSe
 
 /// A Fanart.tv client for `server` with both keys and no rate limit.
 pub(crate) fn fanart(server: &MockServer) -> FanartClient {
-    FanartClient::new(&fanart_settings(server, true)).unwrap().with_gate(Arc::new(Ungated))
+    fanart_behind(server, Arc::new(Ungated))
+}
+
+/// A Fanart.tv client for `server` with both keys, whose requests pass `gate`.
+pub(crate) fn fanart_behind(server: &MockServer, gate: Arc<dyn Gate>) -> FanartClient {
+    FanartClient::new(&fanart_settings(server, true), gate).unwrap()
 }
 
 /// An OMDb client for `server` and no rate limit.
 pub(crate) fn omdb(server: &MockServer) -> OmdbClient {
+    omdb_behind(server, Arc::new(Ungated))
+}
+
+/// An OMDb client for `server` whose requests pass `gate`.
+pub(crate) fn omdb_behind(server: &MockServer, gate: Arc<dyn Gate>) -> OmdbClient {
     let settings = OmdbSettings {
         api_key: Some(SecretString::from(OMDB_KEY.to_owned())),
         base_url: server.uri(),
         ..OmdbSettings::default()
     };
-    OmdbClient::new(&settings).unwrap().with_gate(Arc::new(Ungated))
+    OmdbClient::new(&settings, gate).unwrap()
 }
 
 /// The one request the stand-in received, after checking what every request carries.

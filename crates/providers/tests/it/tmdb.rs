@@ -2,6 +2,7 @@
 //! requests with a v3 key and a v4 token, every answer type decoded, and TMDB's own
 //! error bodies sorted into outcomes.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::NaiveDate;
@@ -11,7 +12,7 @@ use metarr_providers::tmdb::{
 };
 use metarr_providers::{
     ArtLanguage, CollectionId, DEFAULT_RETRY_AFTER, ImdbId, Language, Outcome, Provider, ProviderError, RateLimitKind,
-    TmdbAuthKind, TmdbClient, TmdbId, TransientReason, Validators,
+    TmdbAuthKind, TmdbClient, TmdbId, TransientReason, Ungated, Validators,
 };
 use serde_json::Value;
 use wiremock::matchers::{method, path};
@@ -372,7 +373,7 @@ async fn configuration_and_image_urls() {
     );
     let mut settings = tmdb_settings(&server, TMDB_KEY);
     settings.image_base_url = "http://images.local/t/p/".to_owned();
-    let custom = TmdbClient::new(&settings).unwrap();
+    let custom = TmdbClient::new(&settings, Arc::new(Ungated)).unwrap();
     assert_eq!(custom.image_url("original", "/a.png"), "http://images.local/t/p/original/a.png");
 }
 
@@ -531,18 +532,18 @@ async fn no_key_means_not_configured_and_a_bad_base_url_names_its_setting() {
     let server = MockServer::start().await;
     let mut settings = tmdb_settings(&server, TMDB_KEY);
     settings.api_key = None;
-    let err = TmdbClient::new(&settings).unwrap_err();
+    let err = TmdbClient::new(&settings, Arc::new(Ungated)).unwrap_err();
     assert!(matches!(err, ProviderError::NotConfigured { provider: Provider::Tmdb }), "{err:?}");
     assert!(err.is_permanent());
 
     let mut settings = tmdb_settings(&server, TMDB_KEY);
     settings.base_url = "api.themoviedb.org/3".to_owned();
-    let err = TmdbClient::new(&settings).unwrap_err();
+    let err = TmdbClient::new(&settings, Arc::new(Ungated)).unwrap_err();
     assert!(err.to_string().contains("providers.tmdb.base_url"), "{err}");
 
     let mut settings = tmdb_settings(&server, TMDB_KEY);
     settings.image_base_url = "not a url".to_owned();
-    let err = TmdbClient::new(&settings).unwrap_err();
+    let err = TmdbClient::new(&settings, Arc::new(Ungated)).unwrap_err();
     assert!(err.to_string().contains("providers.tmdb.image_base_url"), "{err}");
 }
 
