@@ -23,6 +23,7 @@
 mod error;
 mod fanart;
 mod gate;
+pub mod identify;
 mod ids;
 mod language;
 mod lenient;
@@ -38,6 +39,7 @@ mod transport;
 pub use error::{ProviderError, RateLimitKind, TransientReason};
 pub use fanart::{DiscType, FanartArtType, FanartClient, FanartImage, FanartMovie};
 pub use gate::{Gate, RateLimiter, Refusal, Ungated};
+pub use identify::{MatchCandidate, MatchDecision, MatchQuery};
 pub use ids::{CollectionId, ImdbId, InvalidImdbId, MovieRef, TmdbId};
 pub use language::{ArtLanguage, InvalidLanguage, Language};
 pub use omdb::{OmdbClient, OmdbKind, OmdbMovie, OmdbRating, RatingSource};

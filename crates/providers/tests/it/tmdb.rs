@@ -556,3 +556,20 @@ fn appended_parts_without_id_decode_like_the_standalone_answers() {
     let standalone: Images = serde_json::from_str(&data("tmdb/movie-images.json")).unwrap();
     assert_eq!(movie.images.as_ref(), Some(&standalone));
 }
+
+#[test]
+fn a_real_search_answer_identifies_the_folder_it_was_made_for() {
+    use metarr_providers::identify::{MatchDecision, MatchQuery, decide};
+    let search: Page<MovieSummary> = serde_json::from_str(&data("tmdb/search-movie.json")).unwrap();
+    // The folder `RRRrrrr!!! (2004)`, as a scan reads it.
+    let folder = MatchQuery { title: "RRRrrrr".to_owned(), original_title: None, year: Some(2004) };
+    let MatchDecision::Identified(found) = decide(&folder, &search.results) else {
+        panic!("one result with the same title and year is a match");
+    };
+    assert_eq!((found.tmdb_id, found.year), (TmdbId(21778), Some(2004)));
+    // Ten years off, the same title is offered, not chosen.
+    let elsewhere = MatchQuery { year: Some(2014), ..folder };
+    assert!(
+        matches!(decide(&elsewhere, &search.results), MatchDecision::Ambiguous(candidates) if candidates.len() == 1)
+    );
+}
