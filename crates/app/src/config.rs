@@ -7,6 +7,7 @@
 use figment::providers::Format;
 use figment::value::{Dict, Map, Value};
 use figment::{Figment, Metadata, Profile, Provider};
+use metarr_providers::ProvidersSettings;
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -52,6 +53,9 @@ pub struct Settings {
     pub webhook_password: Option<SecretString>,
     /// How the HTTP server treats its connections.
     pub http: HttpSettings,
+    /// TMDB, Fanart.tv and OMDb: keys, addresses, limits and the metadata language. Read and
+    /// checked here; enrichment, which will use them, is being built.
+    pub providers: ProvidersSettings,
 }
 
 /// Limits of the HTTP server, which protect it from clients that hold connections open.
@@ -147,6 +151,13 @@ impl Settings {
         let mut secrets = self.database_url.secrets();
         secrets.extend(self.api_key.iter().map(|key| key.expose_secret().to_owned()));
         secrets.extend(self.webhook_password.iter().map(|password| password.expose_secret().to_owned()));
+        let providers = &self.providers;
+        secrets.extend(
+            [&providers.tmdb.api_key, &providers.fanart.api_key, &providers.fanart.client_key, &providers.omdb.api_key]
+                .into_iter()
+                .flatten()
+                .map(|key| key.expose_secret().to_owned()),
+        );
         secrets
     }
 }
@@ -166,6 +177,7 @@ impl fmt::Debug for Settings {
             .field("webhook_username", &self.webhook_username)
             .field("webhook_password", &self.webhook_password.as_ref().map(|_| "[REDACTED]"))
             .field("http", &self.http)
+            .field("providers", &self.providers)
             .finish()
     }
 }
@@ -198,6 +210,9 @@ struct RawSettings {
     webhook_username: Option<String>,
     webhook_password: Option<String>,
     http: RawHttp,
+    /// Its own type checks every key and value, with defaults for what is left out.
+    #[serde(default)]
+    providers: ProvidersSettings,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -341,7 +356,10 @@ impl Settings {
                 err.into_iter()
                     .map(|err| {
                         let mut keys = err.path.clone();
-                        if let figment::error::Kind::UnknownField(field, _) = &err.kind {
+                        // Figment's path ends at the unknown field in nested sections but not at the top.
+                        if let figment::error::Kind::UnknownField(field, _) = &err.kind
+                            && keys.last() != Some(field)
+                        {
                             keys.push(field.clone());
                         }
                         // Errors without a key (a TOML syntax error) carry the location themselves.
@@ -463,6 +481,7 @@ impl Settings {
                     header_timeout: Duration::from_secs(raw.http.header_timeout_secs),
                     max_connections: raw.http.max_connections,
                 },
+                providers: raw.providers,
             }),
             _ => Err(ConfigError::Invalid(problems)),
         }
@@ -496,6 +515,61 @@ mod tests {
         assert!(settings.api_key.is_none());
         assert_eq!(settings.http.header_timeout, Duration::from_secs(10));
         assert_eq!(settings.http.max_connections, 1024);
+    }
+
+    #[test]
+    fn providers_default_to_no_keys_and_the_documented_limits() {
+        let providers = load(&[]).expect("defaults are valid").providers;
+        assert_eq!(providers.language.as_str(), "en-US");
+        assert!(
+            providers.tmdb.api_key.is_none() && providers.fanart.api_key.is_none() && providers.omdb.api_key.is_none()
+        );
+        assert_eq!(providers.tmdb.base_url, "https://api.themoviedb.org/3");
+        assert_eq!(providers.tmdb.image_base_url, "https://image.tmdb.org/t/p");
+        assert_eq!(providers.fanart.base_url, "https://webservice.fanart.tv/v3");
+        assert_eq!(providers.omdb.base_url, "https://www.omdbapi.com");
+        assert_eq!(providers.omdb.daily_quota.map(|quota| quota.get()), Some(1000));
+        assert_eq!(providers.tmdb.daily_quota, None);
+    }
+
+    #[test]
+    fn providers_come_from_the_environment_and_their_keys_are_secrets() {
+        let settings = load(&[
+            ("METARR_PROVIDERS__LANGUAGE", "fr-CA"),
+            ("METARR_PROVIDERS__TMDB__API_KEY", "tmdb-key-0123456789"),
+            ("METARR_PROVIDERS__TMDB__BASE_URL", "http://127.0.0.1:9/3"),
+            ("METARR_PROVIDERS__FANART__API_KEY", "fanart-key-0123456789"),
+            ("METARR_PROVIDERS__FANART__REQUESTS_PER_SECOND", "2"),
+            ("METARR_PROVIDERS__OMDB__API_KEY", "omdb-key-0123456789"),
+            ("METARR_PROVIDERS__OMDB__DAILY_QUOTA", "100000"),
+        ])
+        .expect("valid providers");
+        let providers = &settings.providers;
+        assert_eq!(providers.language.as_str(), "fr-CA");
+        assert_eq!(providers.tmdb.base_url, "http://127.0.0.1:9/3");
+        assert_eq!(providers.fanart.requests_per_second.get(), 2);
+        assert_eq!(providers.omdb.daily_quota.map(|quota| quota.get()), Some(100_000));
+        let secrets = settings.secrets();
+        let debug = format!("{settings:?}");
+        for key in ["tmdb-key-0123456789", "fanart-key-0123456789", "omdb-key-0123456789"] {
+            assert!(secrets.iter().any(|secret| secret == key), "{key} is scrubbed from the logs");
+            assert!(!debug.contains(key), "{key} shows in {debug}");
+        }
+    }
+
+    #[test]
+    fn bad_provider_settings_name_their_variable() {
+        for (name, value) in [
+            ("METARR_PROVIDERS__TMDB__REQUESTS_PER_SECOND", "0"),
+            ("METARR_PROVIDERS__OMDB__DAILY_QUOTA", "lots"),
+            ("METARR_PROVIDERS__TMDB__APIKEY", "misspelt"),
+            ("METARR_PROVIDERS__LANGUAGE", "not a language"),
+            // An unknown key inside any section is named once (it was `…__CONCURENCY__CONCURENCY`).
+            ("METARR_WORKER__CONCURENCY", "4"),
+        ] {
+            let err = load(&[(name, value)]).expect_err(name).to_string();
+            assert!(err.starts_with(&format!("{name}: ")), "{name}: {err}");
+        }
     }
 
     #[test]
