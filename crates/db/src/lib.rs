@@ -8,6 +8,7 @@
 //! the catalogue's from 20001), applied together by [`Database::migrate`].
 
 mod error;
+mod id;
 mod json;
 mod postgres;
 mod query;

@@ -5,38 +5,11 @@ use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use std::fmt;
 use std::str::FromStr;
 
-/// A job's database id. Ids only grow, so they double as a stable paging cursor. A number in
-/// JSON and in SQL, as it always was; a type of its own so that no other id is taken for it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, sqlx::Type)]
-#[serde(transparent)]
-#[sqlx(transparent)]
-pub struct JobId(pub i64);
-
-impl JobId {
-    /// The number underneath.
-    pub fn get(self) -> i64 {
-        self.0
-    }
-}
-
-impl fmt::Display for JobId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.fmt(f)
-    }
-}
-
-impl From<JobId> for metarr_db::Param {
-    fn from(id: JobId) -> metarr_db::Param {
-        metarr_db::Param::Int(id.0)
-    }
-}
-
-impl FromStr for JobId {
-    type Err = std::num::ParseIntError;
-
-    fn from_str(text: &str) -> Result<JobId, Self::Err> {
-        text.parse().map(JobId)
-    }
+metarr_db::id_type! {
+    /// A job's database id. Ids only grow, so they double as a stable paging cursor. A number
+    /// in JSON and in SQL, as it always was; a type of its own so that no other id is taken for
+    /// it.
+    JobId;
 }
 
 /// Lowest (most urgent) priority.
