@@ -47,11 +47,12 @@ pub fn external_id(url: &str) -> Option<ExternalId> {
     None
 }
 
-/// Whether `value` is an IMDb title id: `tt` and 5 to 10 digits (they have 7 or 8 today).
+/// Whether `value` is an IMDb title id: `tt` and 7 to 10 digits (they have 7 or 8 today, and
+/// shorter ones were always zero-padded to 7). The one rule for every crate that reads one.
 pub fn is_imdb_id(value: &str) -> bool {
     value
         .strip_prefix("tt")
-        .is_some_and(|digits| (5..=10).contains(&digits.len()) && digits.bytes().all(|byte| byte.is_ascii_digit()))
+        .is_some_and(|digits| (7..=10).contains(&digits.len()) && digits.bytes().all(|byte| byte.is_ascii_digit()))
 }
 
 #[cfg(test)]

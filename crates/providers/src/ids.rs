@@ -42,13 +42,15 @@ pub struct ImdbId(String);
 pub struct InvalidImdbId(pub String);
 
 impl ImdbId {
-    /// Parses `tt` + 7 or more ASCII digits; surrounding whitespace is ignored.
+    /// Parses an id by [`metarr_nfo::is_imdb_id`]'s rule (`tt` + 7 to 10 ASCII digits);
+    /// surrounding whitespace is ignored.
     pub fn parse(text: &str) -> Result<Self, InvalidImdbId> {
         let trimmed = text.trim();
-        let valid = trimmed
-            .strip_prefix("tt")
-            .is_some_and(|digits| digits.len() >= 7 && digits.bytes().all(|byte| byte.is_ascii_digit()));
-        if valid { Ok(ImdbId(trimmed.to_owned())) } else { Err(InvalidImdbId(text.to_owned())) }
+        if metarr_nfo::is_imdb_id(trimmed) {
+            Ok(ImdbId(trimmed.to_owned()))
+        } else {
+            Err(InvalidImdbId(text.to_owned()))
+        }
     }
 
     /// The id as text.

@@ -111,15 +111,10 @@ pub fn parse_fields(body: Map<String, Value>) -> Result<Fields, AppError> {
     let fields: Fields =
         serde_json::from_value(Value::Object(body)).map_err(|err| AppError::BadRequest(err.to_string()))?;
     fields.check()?;
-    if let Some(imdb_id) = fields.imdb_id.as_deref().filter(|imdb_id| !is_imdb_id(imdb_id)) {
+    if let Some(imdb_id) = fields.imdb_id.as_deref().filter(|imdb_id| !metarr_nfo::is_imdb_id(imdb_id)) {
         return Err(AppError::BadRequest(format!("imdb_id {imdb_id:?} must look like \"tt0133093\"")));
     }
     Ok(fields)
-}
-
-/// `tt` followed by digits, as IMDb numbers titles.
-pub fn is_imdb_id(text: &str) -> bool {
-    text.strip_prefix("tt").is_some_and(|digits| !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// `POST /api/v1/movies/{id}/scan`: rescans the movie's folder now (202 with the queued
@@ -174,9 +169,9 @@ mod tests {
 
     #[test]
     fn imdb_ids_are_tt_and_digits() {
-        assert!(is_imdb_id("tt0133093"));
-        assert!(!is_imdb_id("tt"));
-        assert!(!is_imdb_id("nm0000206"));
-        assert!(!is_imdb_id("tt01a"));
+        assert!(metarr_nfo::is_imdb_id("tt0133093"));
+        assert!(!metarr_nfo::is_imdb_id("tt"));
+        assert!(!metarr_nfo::is_imdb_id("nm0000206"));
+        assert!(!metarr_nfo::is_imdb_id("tt01a"));
     }
 }

@@ -389,8 +389,7 @@ impl FieldRow {
             }
             MovieField::ImdbId => {
                 let imdb_id = text(&detail.summary.imdb_id);
-                let link = crate::routes::movies::is_imdb_id(&imdb_id)
-                    .then(|| format!("https://www.imdb.com/title/{imdb_id}/"));
+                let link = metarr_nfo::is_imdb_id(&imdb_id).then(|| format!("https://www.imdb.com/title/{imdb_id}/"));
                 (imdb_id.clone(), imdb_id, link)
             }
         };
