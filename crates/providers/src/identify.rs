@@ -18,9 +18,6 @@
 
 use std::collections::HashSet;
 
-use chrono::Datelike;
-
-use crate::ids::TmdbId;
 use crate::tmdb::MovieSummary;
 
 /// The lowest confidence that may identify a film without asking the user.
@@ -47,18 +44,8 @@ pub struct MatchQuery {
 /// A search result with how well it matches the query.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MatchCandidate {
-    /// The film.
-    pub tmdb_id: TmdbId,
-    /// Its title.
-    pub title: String,
-    /// Its original title.
-    pub original_title: Option<String>,
-    /// The year of its release date.
-    pub year: Option<i32>,
-    /// Its plot, for the user choosing among candidates.
-    pub overview: Option<String>,
-    /// TMDB's popularity, which orders results of equal confidence.
-    pub popularity: f64,
+    /// The film as the search gave it (title, year, plot for the user choosing among them).
+    pub film: MovieSummary,
     /// From 0 to 1.
     pub confidence: f64,
 }
@@ -83,21 +70,13 @@ pub fn rank<'a>(query: &MatchQuery, results: impl IntoIterator<Item = &'a MovieS
     let mut candidates: Vec<MatchCandidate> = results
         .into_iter()
         .filter(|result| seen.insert(result.id))
-        .map(|result| MatchCandidate {
-            tmdb_id: result.id,
-            title: result.title.clone(),
-            original_title: result.original_title.clone(),
-            year: result.release_date.map(|date| date.year()),
-            overview: result.overview.clone(),
-            popularity: result.popularity,
-            confidence: confidence(query, result),
-        })
+        .map(|result| MatchCandidate { film: result.clone(), confidence: confidence(query, result) })
         .collect();
     candidates.sort_by(|a, b| {
         b.confidence
             .total_cmp(&a.confidence)
-            .then(b.popularity.total_cmp(&a.popularity))
-            .then(a.tmdb_id.0.cmp(&b.tmdb_id.0))
+            .then(b.film.popularity.total_cmp(&a.film.popularity))
+            .then(a.film.id.cmp(&b.film.id))
     });
     candidates
 }
@@ -125,7 +104,7 @@ pub fn confidence(query: &MatchQuery, result: &MovieSummary) -> f64 {
         .flatten()
         .flat_map(|asked| offered.iter().flatten().map(move |offered| title_similarity(asked, offered)))
         .fold(0.0, f64::max);
-    let year = match (query.year, result.release_date.map(|date| date.year())) {
+    let year = match (query.year, result.year()) {
         (None, _) => 0.5,
         (Some(_), None) => 0.3,
         (Some(asked), Some(released)) => match (asked - released).abs() {
@@ -184,6 +163,7 @@ pub fn fold(title: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ids::TmdbId;
     use chrono::NaiveDate;
 
     fn film(id: u32, title: &str, year: Option<i32>, popularity: f64) -> MovieSummary {
@@ -220,7 +200,7 @@ mod tests {
 
     fn identified(decision: &MatchDecision) -> Option<u32> {
         match decision {
-            MatchDecision::Identified(candidate) => Some(candidate.tmdb_id.0),
+            MatchDecision::Identified(candidate) => Some(candidate.film.id.0),
             _ => None,
         }
     }
@@ -239,7 +219,7 @@ mod tests {
             panic!("two films are called Dune");
         };
         // Equal confidence: the more popular first; the sequel below both.
-        let ids: Vec<u32> = candidates.iter().map(|candidate| candidate.tmdb_id.0).collect();
+        let ids: Vec<u32> = candidates.iter().map(|candidate| candidate.film.id.0).collect();
         assert_eq!(ids[..2], [438631, 841]);
         assert!(candidates[2].confidence < candidates[1].confidence);
     }

@@ -566,7 +566,7 @@ fn a_real_search_answer_identifies_the_folder_it_was_made_for() {
     let MatchDecision::Identified(found) = decide(&folder, &search.results) else {
         panic!("one result with the same title and year is a match");
     };
-    assert_eq!((found.tmdb_id, found.year), (TmdbId(21778), Some(2004)));
+    assert_eq!((found.film.id, found.film.year()), (TmdbId(21778), Some(2004)));
     // Ten years off, the same title is offered, not chosen.
     let elsewhere = MatchQuery { year: Some(2014), ..folder };
     assert!(
