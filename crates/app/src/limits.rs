@@ -23,6 +23,8 @@ pub const MAX_TEXT_CHARS: usize = 1_000;
 pub const MAX_LONG_TEXT_CHARS: usize = 10_000;
 /// Most genres a movie may have.
 pub const MAX_GENRES: usize = 100;
+/// Most cast members a movie keeps (TMDB lists a few hundred for the largest ensembles).
+pub const MAX_CAST: usize = 500;
 
 /// Years a movie can have: the first films are from 1888, and nothing is planned past 2100.
 pub const YEARS: RangeInclusive<i64> = 1870..=2100;

@@ -3,6 +3,7 @@
 //! Each function is one or a few statements through [`crate::db`], identical on both backends.
 
 pub mod libraries;
+pub mod metadata;
 pub mod movies;
 pub mod scans;
 

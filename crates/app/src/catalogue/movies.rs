@@ -2,207 +2,16 @@
 //!
 //! A field the user edits is locked: the scanner (and later enrichment) never changes it again.
 
+use super::metadata::layered;
+pub use super::metadata::{
+    Actor, CountryCertification, FieldSource, FieldSources, Fields, MovieField, MovieSet, Rating, UniqueId,
+};
 use super::{CatalogueError, Result, now_ms};
 use crate::db::{Db, JsonText, Param, Tx};
 use crate::ids::{LibraryId, MovieId, ScanId};
-use crate::limits;
 use metarr_media::FileCategory;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeSet, HashMap};
-
-/// The fields of a movie a user can edit and lock: one list for the API, the web UI, the locks
-/// and the SQL columns. Each name is the JSON key, the column and the stored lock at once.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum MovieField {
-    Title,
-    OriginalTitle,
-    SortTitle,
-    Year,
-    TmdbId,
-    ImdbId,
-    Plot,
-    Outline,
-    Tagline,
-    Runtime,
-    Premiered,
-    Genres,
-}
-
-impl MovieField {
-    /// Every field, in the order messages list them.
-    pub const ALL: [MovieField; 12] = [
-        MovieField::Title,
-        MovieField::OriginalTitle,
-        MovieField::SortTitle,
-        MovieField::Year,
-        MovieField::TmdbId,
-        MovieField::ImdbId,
-        MovieField::Plot,
-        MovieField::Outline,
-        MovieField::Tagline,
-        MovieField::Runtime,
-        MovieField::Premiered,
-        MovieField::Genres,
-    ];
-
-    /// The JSON key, column and lock name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            MovieField::Title => "title",
-            MovieField::OriginalTitle => "original_title",
-            MovieField::SortTitle => "sort_title",
-            MovieField::Year => "year",
-            MovieField::TmdbId => "tmdb_id",
-            MovieField::ImdbId => "imdb_id",
-            MovieField::Plot => "plot",
-            MovieField::Outline => "outline",
-            MovieField::Tagline => "tagline",
-            MovieField::Runtime => "runtime",
-            MovieField::Premiered => "premiered",
-            MovieField::Genres => "genres",
-        }
-    }
-
-    /// How people read the field's name.
-    pub fn label(self) -> &'static str {
-        match self {
-            MovieField::Title => "Title",
-            MovieField::OriginalTitle => "Original title",
-            MovieField::SortTitle => "Sort title",
-            MovieField::Year => "Year",
-            MovieField::TmdbId => "TMDB id",
-            MovieField::ImdbId => "IMDb id",
-            MovieField::Plot => "Plot",
-            MovieField::Outline => "Outline",
-            MovieField::Tagline => "Tagline",
-            MovieField::Runtime => "Runtime (minutes)",
-            MovieField::Premiered => "Premiered",
-            MovieField::Genres => "Genres",
-        }
-    }
-
-    /// The field a name stands for.
-    pub fn parse(name: &str) -> Option<MovieField> {
-        MovieField::ALL.into_iter().find(|field| field.as_str() == name)
-    }
-
-    /// Every name, comma separated, for messages that list the fields.
-    pub fn names() -> String {
-        MovieField::ALL.map(MovieField::as_str).join(", ")
-    }
-}
-
-impl std::fmt::Display for MovieField {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// The metadata fields of a movie, as the scanner or a user sets them.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Fields {
-    pub title: Option<String>,
-    pub original_title: Option<String>,
-    pub sort_title: Option<String>,
-    pub year: Option<i64>,
-    pub tmdb_id: Option<i64>,
-    pub imdb_id: Option<String>,
-    pub plot: Option<String>,
-    pub outline: Option<String>,
-    pub tagline: Option<String>,
-    pub runtime: Option<i64>,
-    pub premiered: Option<String>,
-    pub genres: Option<Vec<String>>,
-}
-
-impl Fields {
-    /// The text fields with the rule each follows (genres apart: a list).
-    fn texts_mut(&mut self) -> [(&'static str, &mut Option<String>, limits::TextRule); 8] {
-        [
-            (MovieField::Title.as_str(), &mut self.title, limits::TEXT),
-            (MovieField::OriginalTitle.as_str(), &mut self.original_title, limits::TEXT),
-            (MovieField::SortTitle.as_str(), &mut self.sort_title, limits::TEXT),
-            (MovieField::ImdbId.as_str(), &mut self.imdb_id, limits::TEXT),
-            (MovieField::Plot.as_str(), &mut self.plot, limits::LONG_TEXT),
-            (MovieField::Outline.as_str(), &mut self.outline, limits::LONG_TEXT),
-            (MovieField::Tagline.as_str(), &mut self.tagline, limits::TEXT),
-            (MovieField::Premiered.as_str(), &mut self.premiered, limits::TEXT),
-        ]
-    }
-
-    /// The numbers with their sane ranges.
-    fn numbers_mut(&mut self) -> [(&'static str, &mut Option<i64>, std::ops::RangeInclusive<i64>); 3] {
-        [
-            (MovieField::Year.as_str(), &mut self.year, limits::YEARS),
-            (MovieField::TmdbId.as_str(), &mut self.tmdb_id, limits::TMDB_IDS),
-            (MovieField::Runtime.as_str(), &mut self.runtime, limits::RUNTIME_MINUTES),
-        ]
-    }
-
-    /// Checks a user's values against [`crate::limits`]; the message names the first field at
-    /// fault. The PATCH route, the web UI's forms and [`edit`] all call it.
-    pub fn check(&self) -> Result<()> {
-        let invalid = |message: String| CatalogueError::Invalid(message);
-        // The messages clients already know for the commonest mistakes, then the ranges.
-        if let Some(tmdb_id) = self.tmdb_id.filter(|tmdb_id| *tmdb_id <= 0) {
-            return Err(invalid(format!("tmdb_id must be a positive integer, got {tmdb_id}")));
-        }
-        if let Some(runtime) = self.runtime.filter(|runtime| *runtime < 0) {
-            return Err(invalid(format!("runtime must not be negative, got {runtime}")));
-        }
-        let mut fields = self.clone();
-        for (name, value, rule) in fields.texts_mut() {
-            if let Some(text) = value.as_deref() {
-                rule.check(name, text).map_err(|err| invalid(err.to_string()))?;
-            }
-        }
-        for (name, value, range) in fields.numbers_mut() {
-            if let Some(number) = *value {
-                limits::check_range(name, number, &range).map_err(invalid)?;
-            }
-        }
-        if let Some(genres) = &self.genres {
-            if genres.len() > limits::MAX_GENRES {
-                return Err(invalid(format!("genres: {} given, at most {}", genres.len(), limits::MAX_GENRES)));
-            }
-            for genre in genres {
-                limits::TEXT.check("genres", genre).map_err(|err| invalid(err.to_string()))?;
-            }
-        }
-        Ok(())
-    }
-
-    /// Makes imported values (an NFO's) fit the same limits a user's must: control characters
-    /// are dropped, long text is cut at a character boundary and out-of-range numbers are
-    /// dropped. Returns a warning naming the field (and the original length) for each change.
-    pub fn fit_for_import(&mut self) -> Vec<String> {
-        let mut warnings = Vec::new();
-        for (name, value, rule) in self.texts_mut() {
-            if let Some(text) = value.take() {
-                *value = Some(rule.fit(name, text, &mut warnings)).filter(|text| !text.trim().is_empty());
-            }
-        }
-        for (name, value, range) in self.numbers_mut() {
-            if let Some(number) = value.filter(|number| !range.contains(number)) {
-                warnings.push(format!("{name}: {number} is outside {}–{}; ignored", range.start(), range.end()));
-                *value = None;
-            }
-        }
-        if let Some(genres) = self.genres.take() {
-            if genres.len() > limits::MAX_GENRES {
-                warnings.push(format!("genres: {} given, the first {} kept", genres.len(), limits::MAX_GENRES));
-            }
-            let kept: Vec<String> = genres
-                .into_iter()
-                .take(limits::MAX_GENRES)
-                .map(|genre| limits::TEXT.fit("genres", genre, &mut warnings))
-                .filter(|genre| !genre.trim().is_empty())
-                .collect();
-            self.genres = Some(kept).filter(|kept| !kept.is_empty());
-        }
-        warnings
-    }
-}
 
 /// A movie in a list (docs/contracts.md, "Movie"), also a row of [`SUMMARY`].
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
@@ -255,6 +64,56 @@ pub struct FileRef {
     pub size: i64,
 }
 
+/// Whether a movie's provider ids are known (`identification` in the detail JSON).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Identification {
+    /// Ids known and confirmed by the provider.
+    Identified,
+    /// The search found no clear match: the user picks one of the candidates.
+    NeedsIdentification,
+    /// The provider knows no such film.
+    NotFound,
+}
+
+impl Identification {
+    /// The stored and shown name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Identification::Identified => "identified",
+            Identification::NeedsIdentification => "needs_identification",
+            Identification::NotFound => "not_found",
+        }
+    }
+
+    /// The state a name stands for.
+    pub fn parse(name: &str) -> Option<Identification> {
+        [Identification::Identified, Identification::NeedsIdentification, Identification::NotFound]
+            .into_iter()
+            .find(|state| state.as_str() == name)
+    }
+}
+
+impl TryFrom<String> for Identification {
+    type Error = String;
+
+    fn try_from(name: String) -> std::result::Result<Self, Self::Error> {
+        Identification::parse(&name).ok_or_else(|| format!("unknown identification state {name:?}"))
+    }
+}
+
+/// A film the search offered for a movie it could not identify alone.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MatchCandidate {
+    pub tmdb_id: i64,
+    pub title: String,
+    pub original_title: Option<String>,
+    pub year: Option<i64>,
+    pub overview: Option<String>,
+    /// 0 to 1: how well title and year agree.
+    pub confidence: f64,
+}
+
 /// A movie in detail (docs/contracts.md, "Movie").
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct MovieDetail {
@@ -267,7 +126,30 @@ pub struct MovieDetail {
     pub tagline: Option<String>,
     pub runtime: Option<i64>,
     pub premiered: Option<String>,
+    /// The same date as `premiered`, under the name other tools use.
+    pub release_date: Option<String>,
     pub genres: Vec<String>,
+    /// The configured country's certification (the NFO's `mpaa`).
+    pub certification: Option<String>,
+    pub certifications: Vec<CountryCertification>,
+    pub ratings: Vec<Rating>,
+    pub user_rating: Option<i64>,
+    pub top250: Option<i64>,
+    pub uniqueids: Vec<UniqueId>,
+    pub studios: Vec<String>,
+    pub countries: Vec<String>,
+    pub tags: Vec<String>,
+    pub set: Option<MovieSet>,
+    pub directors: Vec<String>,
+    pub writers: Vec<String>,
+    pub actors: Vec<Actor>,
+    pub trailer: Option<String>,
+    pub date_added: Option<String>,
+    pub identification: Option<Identification>,
+    /// The candidates offered while `identification` is `needs_identification`.
+    pub match_candidates: Vec<MatchCandidate>,
+    pub enriched_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub field_sources: FieldSources,
     pub locks: Vec<String>,
     pub assets: Vec<AssetRef>,
     pub subtitles: Vec<SubtitleRef>,
@@ -282,7 +164,9 @@ pub struct MovieDetail {
 
 const SUMMARY: &str = "id, library_id, title, year, tmdb_id, imdb_id, folder, video, missing";
 const DETAIL: &str = "id, library_id, title, year, tmdb_id, imdb_id, folder, video, missing, original_title, \
-    sort_title, plot, outline, tagline, runtime, premiered, genres, locks, warnings";
+    sort_title, plot, outline, tagline, runtime, premiered, genres, certification, certifications, ratings, \
+    user_rating, top250, uniqueids, studios, countries, tags, collection, directors, writers, actors, trailer, \
+    date_added, identification, match_candidates, enriched_at, field_sources, locks, warnings";
 
 /// A row of [`DETAIL`].
 #[derive(sqlx::FromRow)]
@@ -297,8 +181,39 @@ struct DetailRow {
     runtime: Option<i64>,
     premiered: Option<String>,
     genres: JsonText<Vec<String>>,
+    certification: Option<String>,
+    certifications: JsonText<Vec<CountryCertification>>,
+    ratings: JsonText<Vec<Rating>>,
+    user_rating: Option<i64>,
+    top250: Option<i64>,
+    uniqueids: JsonText<Vec<UniqueId>>,
+    studios: JsonText<Vec<String>>,
+    countries: JsonText<Vec<String>>,
+    tags: JsonText<Vec<String>>,
+    collection: Option<JsonText<MovieSet>>,
+    directors: JsonText<Vec<String>>,
+    writers: JsonText<Vec<String>>,
+    actors: JsonText<Vec<Actor>>,
+    trailer: Option<String>,
+    date_added: Option<String>,
+    #[sqlx(try_from = "Option<String>")]
+    identification: IdentificationColumn,
+    match_candidates: JsonText<Vec<MatchCandidate>>,
+    enriched_at: Option<i64>,
+    field_sources: JsonText<FieldSources>,
     locks: JsonText<Vec<String>>,
     warnings: JsonText<Vec<String>>,
+}
+
+/// The nullable `identification` column, decoded.
+struct IdentificationColumn(Option<Identification>);
+
+impl TryFrom<Option<String>> for IdentificationColumn {
+    type Error = String;
+
+    fn try_from(name: Option<String>) -> std::result::Result<Self, Self::Error> {
+        name.map(Identification::try_from).transpose().map(IdentificationColumn)
+    }
 }
 
 /// A file of the detail view, with its asset's dimensions.
@@ -439,8 +354,28 @@ pub async fn detail(db: &Db, id: MovieId) -> Result<MovieDetail> {
         outline: row.outline,
         tagline: row.tagline,
         runtime: row.runtime,
+        release_date: row.premiered.clone(),
         premiered: row.premiered,
         genres: row.genres.0,
+        certification: row.certification,
+        certifications: row.certifications.0,
+        ratings: row.ratings.0,
+        user_rating: row.user_rating,
+        top250: row.top250,
+        uniqueids: row.uniqueids.0,
+        studios: row.studios.0,
+        countries: row.countries.0,
+        tags: row.tags.0,
+        set: row.collection.map(|set| set.0),
+        directors: row.directors.0,
+        writers: row.writers.0,
+        actors: row.actors.0,
+        trailer: row.trailer,
+        date_added: row.date_added,
+        identification: row.identification.0,
+        match_candidates: row.match_candidates.0,
+        enriched_at: row.enriched_at.map(super::time_from_ms),
+        field_sources: row.field_sources.0,
         locks: row.locks.0,
         assets,
         subtitles,
@@ -467,30 +402,74 @@ fn streams_json(text: &str) -> Option<serde_json::Value> {
     Some(value)
 }
 
-fn field_params(fields: &Fields) -> Vec<(MovieField, Param)> {
-    let text = |field: MovieField, value: &Option<String>| value.clone().map(|v| (field, Param::Text(v)));
-    let int = |field: MovieField, value: Option<i64>| value.map(|v| (field, Param::Int(v)));
-    let genres = fields
-        .genres
-        .as_ref()
-        .map(|g| (MovieField::Genres, Param::Text(serde_json::to_string(g).expect("strings always serialise"))));
-    [
-        text(MovieField::Title, &fields.title),
-        text(MovieField::OriginalTitle, &fields.original_title),
-        text(MovieField::SortTitle, &fields.sort_title),
-        int(MovieField::Year, fields.year),
-        int(MovieField::TmdbId, fields.tmdb_id),
-        text(MovieField::ImdbId, &fields.imdb_id),
-        text(MovieField::Plot, &fields.plot),
-        text(MovieField::Outline, &fields.outline),
-        text(MovieField::Tagline, &fields.tagline),
-        int(MovieField::Runtime, fields.runtime),
-        text(MovieField::Premiered, &fields.premiered),
-        genres,
-    ]
-    .into_iter()
-    .flatten()
-    .collect()
+/// What decides whether a field may be written: its lock, its value's source, and whether
+/// the movie's library prefers provider metadata over the NFO's.
+struct WriteRules {
+    locks: BTreeSet<String>,
+    sources: FieldSources,
+    prefer_provider: bool,
+}
+
+async fn write_rules(tx: &mut Tx, id: MovieId) -> Result<WriteRules> {
+    let (JsonText(locks), JsonText(sources), prefer_provider): (
+        JsonText<BTreeSet<String>>,
+        JsonText<FieldSources>,
+        bool,
+    ) = tx
+        .fetch_optional(
+            "SELECT m.locks, m.field_sources, l.prefer_provider_metadata \
+             FROM movies m JOIN libraries l ON l.id = m.library_id WHERE m.id = $1",
+            &[id.into()],
+        )
+        .await?
+        .ok_or_else(|| CatalogueError::NotFound(format!("movie {id} not found")))?;
+    Ok(WriteRules { locks, sources, prefer_provider })
+}
+
+/// Writes the fields the layers give (the first layer giving a field supplies it), each only
+/// where its lock and [`FieldSource::may_replace`] allow, and records their sources; `extra`
+/// assignments (with their parameters numbered after the fields') are written in the same
+/// statement. Returns the fields written.
+async fn apply_layers(
+    tx: &mut Tx,
+    id: MovieId,
+    layers: &[(&Fields, FieldSource)],
+    extra: (&[&str], Vec<Param>),
+) -> Result<Vec<MovieField>> {
+    let mut rules = write_rules(tx, id).await?;
+    let (extra_sets, mut values) = extra;
+    let mut sets: Vec<String> = extra_sets.iter().map(|set| (*set).to_owned()).collect();
+    let mut written = Vec::new();
+    for (field, value, source) in layered(layers) {
+        let current = rules.sources.get(&field).copied();
+        // A lock keeps everyone's values out but the user's own.
+        let locked = source != FieldSource::User && rules.locks.contains(field.as_str());
+        if locked || !source.may_replace(current, rules.prefer_provider) {
+            continue;
+        }
+        values.push(value);
+        sets.push(format!("{} = ${}", field.column(), values.len()));
+        rules.sources.insert(field, source);
+        written.push(field);
+    }
+    if !written.is_empty() {
+        values.push(serde_json::to_string(&rules.sources).expect("sources always serialise").into());
+        sets.push(format!("field_sources = ${}", values.len()));
+    }
+    if sets.is_empty() {
+        return Ok(written);
+    }
+    values.push(now_ms().into());
+    sets.push(format!("updated_at = ${}", values.len()));
+    values.push(id.into());
+    tx.execute(&format!("UPDATE movies SET {} WHERE id = ${}", sets.join(", "), values.len()), &values).await?;
+    Ok(written)
+}
+
+/// Writes values from the Radarr webhook or a provider (`source`) to a movie, honouring locks
+/// and the source rule, in the caller's transaction. Returns the fields written.
+pub async fn apply_fields(tx: &mut Tx, id: MovieId, layers: &[(&Fields, FieldSource)]) -> Result<Vec<MovieField>> {
+    apply_layers(tx, id, layers, (&[], Vec::new())).await
 }
 
 async fn locks_of(tx: &mut Tx, id: MovieId) -> Result<BTreeSet<String>> {
@@ -504,8 +483,8 @@ async fn locks_of(tx: &mut Tx, id: MovieId) -> Result<BTreeSet<String>> {
 /// A user's edit: sets the fields and locks each of them.
 pub async fn edit(db: &Db, id: MovieId, fields: &Fields) -> Result<MovieDetail> {
     fields.check()?;
-    let params = field_params(fields);
-    if params.is_empty() {
+    let given: Vec<MovieField> = fields.values().into_iter().map(|(field, _)| field).collect();
+    if given.is_empty() {
         return Err(CatalogueError::Invalid(format!("nothing to change: give one or more of {}", MovieField::names())));
     }
     if fields.title.as_deref().is_some_and(|t| t.trim().is_empty()) {
@@ -513,19 +492,13 @@ pub async fn edit(db: &Db, id: MovieId, fields: &Fields) -> Result<MovieDetail> 
     }
     let mut tx = db.begin().await?;
     let mut locks = locks_of(&mut tx, id).await?;
-    let mut sets = Vec::new();
-    let mut values = Vec::new();
-    for (field, value) in params {
-        values.push(value);
-        sets.push(format!("{field} = ${}", values.len()));
-        locks.insert(field.as_str().to_owned());
-    }
-    values.push(serde_json::to_string(&locks).expect("strings always serialise").into());
-    sets.push(format!("locks = ${}", values.len()));
-    values.push(now_ms().into());
-    sets.push(format!("updated_at = ${}", values.len()));
-    values.push(id.into());
-    tx.execute(&format!("UPDATE movies SET {} WHERE id = ${}", sets.join(", "), values.len()), &values).await?;
+    apply_layers(&mut tx, id, &[(fields, FieldSource::User)], (&[], Vec::new())).await?;
+    locks.extend(given.iter().map(|field| field.as_str().to_owned()));
+    tx.execute(
+        "UPDATE movies SET locks = $1 WHERE id = $2",
+        &[serde_json::to_string(&locks).expect("strings always serialise").into(), id.into()],
+    )
+    .await?;
     tx.commit().await?;
     detail(db, id).await
 }
@@ -621,20 +594,22 @@ pub async fn stored_folder(db: &Db, folder: &str) -> Result<Option<(MovieId, Has
     Ok(Some((movie_id, files)))
 }
 
-/// Creates the movie of a folder, or updates its unlocked fields. Returns (id, created, changed).
+/// Creates the movie of a folder, or updates its fields where locks and sources allow (see
+/// [`FieldSource::may_replace`]): `layers` are the NFO's values, then the folder name's.
+/// Returns (id, created, changed).
 pub async fn upsert_scanned(
     tx: &mut Tx,
     library_id: LibraryId,
     scan_id: ScanId,
     folder: &str,
     video: Option<&str>,
-    fields: &Fields,
+    layers: &[(&Fields, FieldSource)],
     warnings: &[String],
 ) -> Result<(MovieId, bool, bool)> {
     let now = now_ms();
     let warnings_text = serde_json::to_string(warnings).expect("strings always serialise");
     // A first scan creates every movie, so the insert goes first; a folder already recorded
-    // makes it do nothing, and the update below (which honours the locks) takes over.
+    // makes it do nothing, and the update below (which honours locks and sources) takes over.
     {
         let mut columns = vec!["library_id", "folder", "video", "warnings", "last_scan_id", "created_at", "updated_at"];
         let mut values: Vec<Param> = vec![
@@ -646,16 +621,20 @@ pub async fn upsert_scanned(
             now.into(),
             now.into(),
         ];
-        let title_given = fields.title.is_some();
-        for (field, value) in field_params(fields) {
-            columns.push(field.as_str());
+        let mut sources = FieldSources::new();
+        for (field, value, source) in layered(layers) {
+            columns.push(field.column());
             values.push(value);
+            sources.insert(field, source);
         }
-        if !title_given {
-            columns.push(MovieField::Title.as_str());
+        if let std::collections::btree_map::Entry::Vacant(title) = sources.entry(MovieField::Title) {
+            columns.push(MovieField::Title.column());
             let fallback = std::path::Path::new(folder).file_name().map(|n| n.to_string_lossy().into_owned());
             values.push(fallback.unwrap_or_else(|| folder.to_owned()).into());
+            title.insert(FieldSource::Folder);
         }
+        columns.push("field_sources");
+        values.push(serde_json::to_string(&sources).expect("sources always serialise").into());
         let row: Option<(MovieId,)> = tx
             .fetch_optional(
                 &format!(
@@ -670,30 +649,13 @@ pub async fn upsert_scanned(
             return Ok((id, true, true));
         }
     }
-    let (id, JsonText(locks)): (MovieId, JsonText<BTreeSet<String>>) = tx
-        .fetch_optional("SELECT id, locks FROM movies WHERE folder = $1", &[folder.into()])
+    let (id,): (MovieId,) = tx
+        .fetch_optional("SELECT id FROM movies WHERE folder = $1", &[folder.into()])
         .await?
         .ok_or_else(|| CatalogueError::NotFound(format!("movie of {folder} vanished")))?;
-    let mut sets = vec![
-        "video = $1".to_owned(),
-        "warnings = $2".to_owned(),
-        "missing = false".to_owned(),
-        "removed = false".to_owned(),
-    ];
-    let mut values: Vec<Param> = vec![video.into(), warnings_text.into()];
-    for (field, value) in field_params(fields) {
-        if locks.contains(field.as_str()) {
-            continue;
-        }
-        values.push(value);
-        sets.push(format!("{field} = ${}", values.len()));
-    }
-    values.push(scan_id.into());
-    sets.push(format!("last_scan_id = ${}", values.len()));
-    values.push(now.into());
-    sets.push(format!("updated_at = ${}", values.len()));
-    values.push(id.into());
-    tx.execute(&format!("UPDATE movies SET {} WHERE id = ${}", sets.join(", "), values.len()), &values).await?;
+    let sets = ["video = $1", "warnings = $2", "missing = false", "removed = false", "last_scan_id = $3"];
+    let values: Vec<Param> = vec![video.into(), warnings_text.into(), scan_id.into()];
+    apply_layers(tx, id, layers, (&sets, values)).await?;
     Ok((id, false, true))
 }
 

@@ -6,7 +6,7 @@
 //! Library files are only ever read.
 
 use crate::cache;
-use crate::catalogue::movies::{self, Fields, FileRow, StoredFile};
+use crate::catalogue::movies::{self, FieldSource, Fields, FileRow, StoredFile};
 use crate::catalogue::scans::ScanPhase;
 use crate::catalogue::scans::{self, Counts, ItemKind, ItemState, Scan};
 use crate::catalogue::{CatalogueError, libraries};
@@ -567,40 +567,109 @@ fn main_nfo(folder: &FolderScan) -> Option<&MediaFile> {
         .find_map(|wanted| folder.files.iter().find(|f| matches!(&f.kind, FileKind::Nfo { role } if *role == wanted)))
 }
 
-/// The movie's fields from its NFO, completed from the folder's name. Both are text from
-/// outside: they are fitted to the limits a user's edit must meet (see `Fields::fit_for_import`),
-/// and every change is added to `warnings`.
-fn fields_from(folder: &FolderScan, nfo: Option<&metarr_nfo::Parsed>, warnings: &mut Vec<String>) -> Fields {
+/// The movie's fields from its NFO, and from the folder's name (which only fills what nothing
+/// else gives: see `FieldSource::may_replace`). Both are text from outside: they are fitted to
+/// the limits a user's edit must meet (see `Fields::fit_for_import`), and every change is
+/// added to `warnings`.
+fn fields_from(folder: &FolderScan, nfo: Option<&metarr_nfo::Parsed>, warnings: &mut Vec<String>) -> (Fields, Fields) {
     let identity = &folder.identity;
-    let mut fields = Fields::default();
-    if let Some(parsed) = nfo {
-        let n = &parsed.nfo;
-        fields.title = n.title.clone().filter(|t| !t.trim().is_empty());
-        fields.original_title = n.original_title.clone();
-        fields.sort_title = n.sort_title.clone();
-        fields.year = n.year.or_else(|| n.premiered.as_deref().and_then(|p| p.get(..4)).and_then(|y| y.parse().ok()));
-        fields.tmdb_id = n.tmdb_id();
-        fields.imdb_id = n.imdb_id();
-        fields.plot = n.plot.clone();
-        fields.outline = n.outline.clone();
-        fields.tagline = n.tagline.clone();
-        fields.runtime = n.runtime;
-        fields.premiered = n.premiered.clone();
-        if !n.genres.is_empty() {
-            fields.genres = Some(n.genres.clone());
-        }
-        // Fitted before the folder's name fills the gaps, so that a dropped NFO value (a year
-        // of -5) gives way to the name's.
-        warnings.extend(fields.fit_for_import());
+    let mut from_nfo = nfo.map(|parsed| nfo_fields(&parsed.nfo)).unwrap_or_default();
+    warnings.extend(from_nfo.fit_for_import());
+    let mut from_name = Fields {
+        title: Some(identity.title.clone()).filter(|title| !title.is_empty()),
+        year: identity.year.map(i64::from),
+        tmdb_id: identity.tmdb_id,
+        imdb_id: identity.imdb_id.clone(),
+        ..Fields::default()
+    };
+    warnings.extend(from_name.fit_for_import());
+    (from_nfo, from_name)
+}
+
+/// Everything a movie NFO says that the catalogue keeps.
+fn nfo_fields(n: &metarr_nfo::MovieNfo) -> Fields {
+    use movies::{Actor, MovieSet, Rating, UniqueId};
+    let list = |values: &[String]| Some(values.to_vec()).filter(|values| !values.is_empty());
+    let ratings: Vec<Rating> = n
+        .ratings
+        .iter()
+        .filter_map(|rating| {
+            Some(Rating {
+                // Kodi calls the legacy top-level `<rating>` "default".
+                source: rating.name.clone().unwrap_or_else(|| "default".to_owned()),
+                value: rating.value?,
+                max: rating.max.unwrap_or(10.0),
+                votes: rating.votes,
+                default: rating.default,
+            })
+        })
+        .collect();
+    let uniqueids: Vec<UniqueId> = n
+        .unique_ids
+        .iter()
+        .map(|id| UniqueId {
+            kind: id.id_type.clone().unwrap_or_else(|| "unknown".to_owned()),
+            value: id.value.trim().to_owned(),
+            default: id.default,
+        })
+        .collect();
+    let set = n.set.as_ref().and_then(|set| {
+        Some(MovieSet {
+            name: set.name.clone()?,
+            overview: set.overview.clone(),
+            tmdb_collection_id: set
+                .attributes
+                .iter()
+                .find(|attr| attr.name.eq_ignore_ascii_case("tmdbcolid"))
+                .and_then(|attr| attr.value.trim().parse().ok()),
+        })
+    });
+    let actors: Vec<Actor> = n
+        .actors
+        .iter()
+        .filter_map(|actor| {
+            Some(Actor {
+                name: actor.name.clone()?,
+                role: actor.role.clone(),
+                order: actor.order,
+                tmdb_id: None,
+                // A headshot is kept only as a provider's URL, never as a path of some server.
+                profile: actor
+                    .thumb
+                    .clone()
+                    .filter(|thumb| thumb.starts_with("https://") || thumb.starts_with("http://")),
+            })
+        })
+        .collect();
+    Fields {
+        title: n.title.clone().filter(|t| !t.trim().is_empty()),
+        original_title: n.original_title.clone(),
+        sort_title: n.sort_title.clone(),
+        year: n.year.or_else(|| n.premiered.as_deref().and_then(|p| p.get(..4)).and_then(|y| y.parse().ok())),
+        tmdb_id: n.tmdb_id(),
+        imdb_id: n.imdb_id(),
+        plot: n.plot.clone(),
+        outline: n.outline.clone(),
+        tagline: n.tagline.clone(),
+        runtime: n.runtime,
+        premiered: n.premiered.clone(),
+        genres: list(&n.genres),
+        certification: n.mpaa.clone(),
+        certifications: None,
+        ratings: Some(ratings).filter(|ratings| !ratings.is_empty()),
+        user_rating: n.user_rating,
+        top250: n.top250,
+        uniqueids: Some(uniqueids).filter(|ids| !ids.is_empty()),
+        studios: list(&n.studios),
+        countries: list(&n.countries),
+        tags: list(&n.tags),
+        set,
+        directors: list(&n.directors),
+        writers: list(&n.credits),
+        actors: Some(actors).filter(|actors| !actors.is_empty()),
+        trailer: n.trailer.clone(),
+        date_added: n.date_added.clone(),
     }
-    if fields.title.is_none() && !identity.title.is_empty() {
-        fields.title = Some(identity.title.clone());
-    }
-    fields.year = fields.year.or(identity.year.map(i64::from));
-    fields.tmdb_id = fields.tmdb_id.or(identity.tmdb_id);
-    fields.imdb_id = fields.imdb_id.clone().or_else(|| identity.imdb_id.clone());
-    warnings.extend(fields.fit_for_import());
-    fields
 }
 
 /// What reading a folder off the disk gave: its files, its NFO when that needs parsing, and
@@ -813,10 +882,10 @@ async fn scan_folder(services: &ScanServices, ctx: &JobContext, job: &DirectoryS
     let counted =
         scans::settle_items(&mut tx, job.scan_id, ItemKind::Folder, &folder_item, ItemState::Done).await? == 1;
     if any_change || !to_cache.is_empty() {
-        let fields = if is_new || parsed.is_some() {
+        let (from_nfo, from_name) = if is_new || parsed.is_some() {
             fields_from(&folder, parsed.as_ref(), &mut warnings)
         } else {
-            Fields::default()
+            (Fields::default(), Fields::default())
         };
         let video = main_video.map(|v| v.path.to_string_lossy().into_owned());
         let (movie_id, created, _) = movies::upsert_scanned(
@@ -825,7 +894,7 @@ async fn scan_folder(services: &ScanServices, ctx: &JobContext, job: &DirectoryS
             job.scan_id,
             &job.folder,
             video.as_deref(),
-            &fields,
+            &[(&from_nfo, FieldSource::Nfo), (&from_name, FieldSource::Folder)],
             &warnings,
         )
         .await?;

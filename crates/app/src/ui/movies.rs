@@ -299,6 +299,8 @@ enum Kind {
     Text,
     Integer,
     List,
+    /// Structured values (ratings, ids, the cast…), edited as the JSON the API takes.
+    Json,
 }
 
 /// A field and its form kind.
@@ -318,6 +320,21 @@ const FIELDS: &[FieldSpec] = &[
     (MovieField::Genres, Kind::List),
     (MovieField::TmdbId, Kind::Integer),
     (MovieField::ImdbId, Kind::Line),
+    (MovieField::Certification, Kind::Line),
+    (MovieField::Certifications, Kind::Json),
+    (MovieField::Ratings, Kind::Json),
+    (MovieField::UserRating, Kind::Integer),
+    (MovieField::Top250, Kind::Integer),
+    (MovieField::UniqueIds, Kind::Json),
+    (MovieField::Set, Kind::Json),
+    (MovieField::Studios, Kind::List),
+    (MovieField::Countries, Kind::List),
+    (MovieField::Tags, Kind::List),
+    (MovieField::Directors, Kind::List),
+    (MovieField::Writers, Kind::List),
+    (MovieField::Actors, Kind::Json),
+    (MovieField::Trailer, Kind::Line),
+    (MovieField::DateAdded, Kind::Line),
 ];
 
 fn field_spec(name: &str) -> Option<FieldSpec> {
@@ -342,7 +359,44 @@ fn form_value(label: &str, kind: Kind, text: &str) -> Result<Value, UiError> {
                 .map(|item| Value::String(item.to_owned()))
                 .collect(),
         )),
+        Kind::Json => serde_json::from_str(text.trim())
+            .map_err(|err| UiError::BadRequest(format!("{label} must be JSON as the API takes it: {err}"))),
     }
+}
+
+/// A list as its edit form shows it: nothing when empty.
+fn json_or_empty<T: serde::Serialize>(list: &[T]) -> String {
+    if list.is_empty() { String::new() } else { pretty(&list) }
+}
+
+/// A structured value as its edit form shows it.
+fn pretty(value: &impl serde::Serialize) -> String {
+    serde_json::to_string_pretty(value).expect("metadata values always serialise")
+}
+
+/// Ratings as people read them: `imdb 8.7/10 (2,009,000 votes)`.
+fn ratings_text(ratings: &[movies::Rating]) -> String {
+    ratings
+        .iter()
+        .map(|rating| {
+            let votes = rating.votes.map(|votes| format!(" ({votes} votes)")).unwrap_or_default();
+            let default = if rating.default { ", default" } else { "" };
+            format!("{} {}/{}{votes}{default}", rating.source, rating.value, rating.max)
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// The cast as people read it: `Keanu Reeves as Neo, …`.
+fn cast_text(actors: &[movies::Actor]) -> String {
+    actors
+        .iter()
+        .map(|actor| match &actor.role {
+            Some(role) if !role.is_empty() => format!("{} as {role}", actor.name),
+            _ => actor.name.clone(),
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// One field's row: what it shows, what its form holds, whether it is locked.
@@ -356,6 +410,8 @@ pub struct FieldRow {
     pub multiline: bool,
     pub numeric: bool,
     pub hint: &'static str,
+    /// Where the value came from (`nfo`, `tmdb`, `user`…); empty when unset.
+    pub source: &'static str,
     pub locked: bool,
     /// A link for ids (opened by the user only; the page loads nothing from elsewhere).
     pub link: Option<String>,
@@ -392,6 +448,35 @@ impl FieldRow {
                 let link = metarr_nfo::is_imdb_id(&imdb_id).then(|| format!("https://www.imdb.com/title/{imdb_id}/"));
                 (imdb_id.clone(), imdb_id, link)
             }
+            MovieField::Certification => (text(&detail.certification), text(&detail.certification), None),
+            MovieField::Certifications => {
+                let shown: Vec<String> =
+                    detail.certifications.iter().map(|c| format!("{}: {}", c.country, c.certification)).collect();
+                (shown.join(", "), json_or_empty(&detail.certifications), None)
+            }
+            MovieField::Ratings => (ratings_text(&detail.ratings), json_or_empty(&detail.ratings), None),
+            MovieField::UserRating => (number(detail.user_rating), number(detail.user_rating), None),
+            MovieField::Top250 => (number(detail.top250), number(detail.top250), None),
+            MovieField::UniqueIds => {
+                let shown: Vec<String> =
+                    detail.uniqueids.iter().map(|id| format!("{}: {}", id.kind, id.value)).collect();
+                (shown.join(", "), json_or_empty(&detail.uniqueids), None)
+            }
+            MovieField::Set => match &detail.set {
+                Some(set) => {
+                    let link = set.tmdb_collection_id.map(|id| format!("https://www.themoviedb.org/collection/{id}"));
+                    (set.name.clone(), pretty(set), link)
+                }
+                None => (String::new(), String::new(), None),
+            },
+            MovieField::Studios => (detail.studios.join(", "), detail.studios.join(", "), None),
+            MovieField::Countries => (detail.countries.join(", "), detail.countries.join(", "), None),
+            MovieField::Tags => (detail.tags.join(", "), detail.tags.join(", "), None),
+            MovieField::Directors => (detail.directors.join(", "), detail.directors.join(", "), None),
+            MovieField::Writers => (detail.writers.join(", "), detail.writers.join(", "), None),
+            MovieField::Actors => (cast_text(&detail.actors), json_or_empty(&detail.actors), None),
+            MovieField::Trailer => (text(&detail.trailer), text(&detail.trailer), None),
+            MovieField::DateAdded => (text(&detail.date_added), text(&detail.date_added), None),
         };
         let (name, label) = (field.as_str(), field.label());
         FieldRow {
@@ -399,9 +484,14 @@ impl FieldRow {
             label,
             display,
             input,
-            multiline: kind == Kind::Text,
+            multiline: matches!(kind, Kind::Text | Kind::Json),
             numeric: kind == Kind::Integer,
-            hint: if kind == Kind::List { "separate them with commas" } else { "" },
+            hint: match kind {
+                Kind::List => "separate them with commas",
+                Kind::Json => "JSON, as the API takes it",
+                _ => "",
+            },
+            source: detail.field_sources.get(&field).map(|source| source.as_str()).unwrap_or_default(),
             locked: detail.locks.iter().any(|lock| lock == name),
             link,
             error: None,

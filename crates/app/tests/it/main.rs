@@ -20,6 +20,7 @@ mod hardening_http;
 mod hostile_text;
 mod jobs;
 mod libraries;
+mod metadata;
 mod movie_rescan;
 mod movies;
 mod notifications;

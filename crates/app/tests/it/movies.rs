@@ -3,7 +3,7 @@
 
 use crate::helpers::{Backend, TestApp};
 use metarr::catalogue::libraries::{self, LibraryInput};
-use metarr::catalogue::movies::{self, Fields, FileRow};
+use metarr::catalogue::movies::{self, FieldSource, Fields, FileRow};
 use metarr::catalogue::scans;
 use metarr::ids::{LibraryId, ScanId};
 use metarr_media::FileCategory;
@@ -69,7 +69,7 @@ async fn seed_movie(app: &TestApp, library: &Library, folder: &str, fields: Fiel
         library.scan_id,
         &folder.display().to_string(),
         video.as_deref(),
-        &fields,
+        &[(&fields, FieldSource::Nfo)],
         &["NFO truncated at line 3".to_owned()],
     )
     .await
@@ -272,7 +272,9 @@ async fn patch_edits_fields_and_locks_each_one(backend: Backend) {
     let mut tx = app.db.begin().await.expect("begin");
     let folder = library.root.join("Heat (1995)").display().to_string();
     let rescanned = Fields { title: Some("Heat".into()), plot: Some("From the NFO.".into()), ..titled("Heat", 1995) };
-    movies::upsert_scanned(&mut tx, library.id, library.scan_id, &folder, None, &rescanned, &[]).await.expect("rescan");
+    movies::upsert_scanned(&mut tx, library.id, library.scan_id, &folder, None, &[(&rescanned, FieldSource::Nfo)], &[])
+        .await
+        .expect("rescan");
     tx.commit().await.expect("commit");
     let (_, fetched) = app.get(&format!("/movies/{id}")).await;
     assert_eq!(fetched["title"], "Heat (Director's Cut)");
