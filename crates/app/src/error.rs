@@ -33,6 +33,10 @@ pub enum AppError {
     /// The request body is larger than the server accepts.
     #[error("{0}")]
     PayloadTooLarge(String),
+    /// A provider Metarr asked on the caller's behalf failed or refused; the message says
+    /// which and why (never with a key).
+    #[error("{0}")]
+    Upstream(String),
     /// Metarr failed; the message is logged, never shown.
     #[error("{0}")]
     Internal(String),
@@ -48,6 +52,7 @@ impl AppError {
             AppError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             AppError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
             AppError::PayloadTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
+            AppError::Upstream(_) => (StatusCode::BAD_GATEWAY, "provider_error"),
             AppError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }
@@ -69,6 +74,17 @@ impl IntoResponse for AppError {
             other => other.to_string(),
         };
         (status, Json(json!({ "error": { "code": code, "message": message } }))).into_response()
+    }
+}
+
+impl From<crate::enrich::EnrichError> for AppError {
+    fn from(err: crate::enrich::EnrichError) -> AppError {
+        use crate::enrich::EnrichError;
+        match err {
+            EnrichError::NotConfigured { .. } => AppError::Conflict(err.to_string()),
+            EnrichError::Provider { .. } | EnrichError::Call { .. } => AppError::Upstream(metarr_errors::chain(&err)),
+            EnrichError::Catalogue(err) => err.into(),
+        }
     }
 }
 

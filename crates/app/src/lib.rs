@@ -10,6 +10,7 @@ pub mod catalogue;
 pub mod cli;
 pub mod config;
 pub mod db;
+pub mod enrich;
 pub mod error;
 pub mod events;
 pub mod ids;

@@ -165,11 +165,18 @@ impl Application {
             metarr_probe::Prober::new(metarr_probe::ProbeConfig::default()),
             true,
         ));
-        let worker = Worker::new(
-            self.queue.clone(),
-            jobs::registry(jobs::cleanup::Retention::of(&self.settings), &scan_services),
-            worker_config,
-        );
+        // One gate for every provider request of this process; the database makes the
+        // limits and the quota hold across processes.
+        let gate: Arc<dyn metarr_providers::Gate> = Arc::new(metarr_providers::Ungated);
+        let enrich_services = Arc::new(crate::enrich::EnrichServices::new(
+            self.db.clone(),
+            self.events.clone(),
+            self.settings.providers.clone(),
+            gate,
+        ));
+        let mut registry = jobs::registry(jobs::cleanup::Retention::of(&self.settings), &scan_services);
+        jobs::register_enrichment(&mut registry, &enrich_services);
+        let worker = Worker::new(self.queue.clone(), registry, worker_config);
         tracing::info!(worker_id = worker.id(), concurrency = self.settings.worker.concurrency, "worker started");
         let worker_task = tokio::spawn(worker.run(self.shutdown.clone()));
 
@@ -183,6 +190,7 @@ impl Application {
                     api_key: self.api_key.clone(),
                     shutdown: self.shutdown.clone(),
                     sign_in_limits: Arc::default(),
+                    enrich: Arc::clone(&enrich_services),
                 };
                 tracing::info!(address = %format!("http://{}", listener.local_addr()?), "HTTP server listening");
                 http::serve(

@@ -83,6 +83,8 @@ async fn measure(bench_db: &BenchDb) -> anyhow::Result<()> {
             kind: "movies".into(),
             enabled: true,
             ignore_patterns: vec![],
+            prefer_provider_metadata: false,
+            auto_enrich: None,
         },
     )
     .await?;

@@ -29,6 +29,7 @@ pub enum Param {
     NullInt,
     NullText,
     NullReal,
+    NullBool,
 }
 
 macro_rules! param_from {
@@ -55,6 +56,7 @@ param_from! {
     Option<f64> => |v| v.map_or(Param::NullReal, Param::Real);
     Option<String> => |v| v.map_or(Param::NullText, Param::Text);
     Option<&str> => |v| v.map_or(Param::NullText, |v| Param::Text(v.to_owned()));
+    Option<bool> => |v| v.map_or(Param::NullBool, Param::Bool);
 }
 
 /// Refuses a text parameter holding U+0000 before either backend sees it: the one place where
@@ -87,6 +89,7 @@ macro_rules! bind_all {
                 Param::NullInt => query.bind(None::<i64>),
                 Param::NullText => query.bind(None::<String>),
                 Param::NullReal => query.bind(None::<f64>),
+                Param::NullBool => query.bind(None::<bool>),
             };
         }
         query

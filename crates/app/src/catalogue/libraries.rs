@@ -17,6 +17,10 @@ pub struct Library {
     pub kind: String,
     pub enabled: bool,
     pub ignore_patterns: Vec<String>,
+    /// Provider values replace the NFO's (never a locked field's).
+    pub prefer_provider_metadata: bool,
+    /// Whether scans enrich their movies; `null`: when a TMDB key is configured.
+    pub auto_enrich: Option<bool>,
 }
 
 /// What a client sends to create or replace a library.
@@ -34,6 +38,12 @@ pub struct LibraryInput {
     /// ignores (NAS metadata, recycle bins, hidden files, samples) always apply.
     #[serde(default)]
     pub ignore_patterns: Vec<String>,
+    /// Off by default: the NFO's values are the user's.
+    #[serde(default)]
+    pub prefer_provider_metadata: bool,
+    /// `null` (the default): scans enrich when a TMDB key is configured.
+    #[serde(default)]
+    pub auto_enrich: Option<bool>,
 }
 
 impl LibraryInput {
@@ -45,6 +55,8 @@ impl LibraryInput {
             kind: default_kind(),
             enabled: default_enabled(),
             ignore_patterns: Vec::new(),
+            prefer_provider_metadata: false,
+            auto_enrich: None,
         }
     }
 }
@@ -66,6 +78,8 @@ struct LibraryRow {
     kind: String,
     enabled: bool,
     ignore_patterns: JsonText<Vec<String>>,
+    prefer_provider_metadata: bool,
+    auto_enrich: Option<bool>,
 }
 
 impl From<LibraryRow> for Library {
@@ -77,6 +91,8 @@ impl From<LibraryRow> for Library {
             kind: row.kind,
             enabled: row.enabled,
             ignore_patterns: row.ignore_patterns.0,
+            prefer_provider_metadata: row.prefer_provider_metadata,
+            auto_enrich: row.auto_enrich,
         }
     }
 }
@@ -90,7 +106,7 @@ struct LibraryOfScan {
     phase: ScanPhase,
 }
 
-const COLUMNS: &str = "id, name, path, kind, enabled, ignore_patterns";
+const COLUMNS: &str = "id, name, path, kind, enabled, ignore_patterns, prefer_provider_metadata, auto_enrich";
 
 /// Every library, by id.
 pub async fn list(db: &Db) -> Result<Vec<Library>> {
@@ -110,7 +126,8 @@ pub async fn get(db: &Db, id: LibraryId) -> Result<Library> {
 pub async fn of_scan(db: &Db, scan_id: ScanId) -> Result<(Library, ScanPhase)> {
     let row = db
         .fetch_optional::<LibraryOfScan>(
-            "SELECT l.id, l.name, l.path, l.kind, l.enabled, l.ignore_patterns, s.phase \
+            "SELECT l.id, l.name, l.path, l.kind, l.enabled, l.ignore_patterns, l.prefer_provider_metadata, \
+                 l.auto_enrich, s.phase \
              FROM scans s JOIN libraries l ON l.id = s.library_id WHERE s.id = $1",
             &[scan_id.into()],
         )
@@ -235,8 +252,9 @@ async fn insert(db: &Db, input: &LibraryInput, data_dir: Option<&Path>) -> Resul
     let rows = db
         .write::<LibraryRow>(
             &format!(
-                "INSERT INTO libraries (name, path, kind, enabled, ignore_patterns, created_at, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING {COLUMNS}"
+                "INSERT INTO libraries (name, path, kind, enabled, ignore_patterns, created_at, updated_at, \
+                     prefer_provider_metadata, auto_enrich) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8) RETURNING {COLUMNS}"
             ),
             &[
                 name.into(),
@@ -245,6 +263,8 @@ async fn insert(db: &Db, input: &LibraryInput, data_dir: Option<&Path>) -> Resul
                 input.enabled.into(),
                 patterns.into(),
                 now.into(),
+                input.prefer_provider_metadata.into(),
+                input.auto_enrich.into(),
             ],
         )
         .await
@@ -279,11 +299,14 @@ async fn replace(db: &Db, id: LibraryId, input: &LibraryInput, data_dir: Option<
         patterns.into(),
         now_ms().into(),
         id.into(),
+        input.prefer_provider_metadata.into(),
+        input.auto_enrich.into(),
     ];
     let rows = db
         .write::<LibraryRow>(
             &format!(
-                "UPDATE libraries SET name = $1, path = $2, enabled = $3, ignore_patterns = $4, updated_at = $5 \
+                "UPDATE libraries SET name = $1, path = $2, enabled = $3, ignore_patterns = $4, updated_at = $5, \
+                     prefer_provider_metadata = $7, auto_enrich = $8 \
                  WHERE id = $6 RETURNING {COLUMNS}"
             ),
             &params,

@@ -244,6 +244,8 @@ pub struct MovieFilter {
     pub missing: Option<bool>,
     /// Movies whose last scan left warnings (`true`) or none (`false`).
     pub has_warnings: Option<bool>,
+    /// `identified`, `needs_identification` or `not_found`.
+    pub identification: Option<Identification>,
     pub limit: Option<i64>,
     pub offset: Option<i64>,
 }
@@ -270,6 +272,10 @@ pub async fn list(db: &Db, filter: &MovieFilter) -> Result<(Vec<MovieSummary>, i
         Some(true) => conditions.push("warnings <> '[]'".to_owned()),
         Some(false) => conditions.push("warnings = '[]'".to_owned()),
         None => {}
+    }
+    if let Some(state) = filter.identification {
+        params.push(state.as_str().into());
+        conditions.push(format!("identification = ${}", params.len()));
     }
     let filter_sql = conditions.join(" AND ");
     let (total,): (i64,) = db
@@ -957,6 +963,33 @@ pub async fn absent_from(db: &Db, library_id: LibraryId, found: &[String]) -> Re
             return Ok(absent);
         }
     }
+}
+
+/// The library's present movies, by id.
+pub async fn present_ids(db: &Db, library_id: LibraryId) -> Result<Vec<MovieId>> {
+    let rows: Vec<(MovieId,)> = db
+        .fetch_all(
+            "SELECT id FROM movies WHERE library_id = $1 AND missing = false AND removed = false ORDER BY id",
+            &[library_id.into()],
+        )
+        .await?;
+    Ok(rows.into_iter().map(|(id,)| id).collect())
+}
+
+/// Which of `ids` are movies (not removed).
+pub async fn existing(db: &Db, ids: &[MovieId]) -> Result<BTreeSet<MovieId>> {
+    let mut known = BTreeSet::new();
+    for chunk in ids.chunks(500) {
+        let params: Vec<Param> = chunk.iter().map(|id| Param::from(*id)).collect();
+        let rows: Vec<(MovieId,)> = db
+            .fetch_all(
+                &format!("SELECT id FROM movies WHERE removed = false AND id IN {}", placeholders(1, chunk.len())),
+                &params,
+            )
+            .await?;
+        known.extend(rows.into_iter().map(|(id,)| id));
+    }
+    Ok(known)
 }
 
 /// Marks movies as missing from disk, in batches.

@@ -2,6 +2,7 @@
 
 pub mod cleanup;
 pub mod debug_sleep;
+pub mod enrich;
 pub mod file_scan;
 mod group_commit;
 pub mod notify;
@@ -30,6 +31,8 @@ pub enum JobFamily {
     Player,
     /// Housekeeping and diagnostics.
     Maintenance,
+    /// Describing movies from the metadata providers.
+    Enrich,
 }
 
 /// Every kind this binary runs, with its family: the one list of kinds ([`registry`] registers
@@ -49,6 +52,8 @@ pub const KINDS: &[(&str, JobFamily)] = {
         (players::NotifyKodi::KIND, JobFamily::Player),
         (players::NotifyJellyfin::KIND, JobFamily::Player),
         (players::NotifyPlex::KIND, JobFamily::Player),
+        (enrich::EnrichMetadata::KIND, JobFamily::Enrich),
+        (enrich::EnrichRatings::KIND, JobFamily::Enrich),
         (cleanup::ScheduledCleanup::KIND, JobFamily::Maintenance),
         (debug_sleep::DebugSleep::KIND, JobFamily::Maintenance),
     ]
@@ -96,12 +101,19 @@ pub fn registry(retention: cleanup::Retention, scan_services: &std::sync::Arc<sc
     register_webhooks(&mut registry, scan_services);
     players::register(&mut registry, &scan_services.db);
     registry.on_failed(notify::job_failed_hook(scan_services.db.clone()));
+    registry
+}
+
+/// The enrichment kinds, over the process's provider services. With [`registry`], every kind
+/// of [`KINDS`] is registered (debug builds check it).
+pub fn register_enrichment(registry: &mut Registry, services: &std::sync::Arc<crate::enrich::EnrichServices>) {
+    registry.register(enrich::EnrichMetadataHandler(std::sync::Arc::clone(services)));
+    registry.register(enrich::EnrichRatingsHandler(std::sync::Arc::clone(services)));
     debug_assert_eq!(
         registry.kinds().collect::<std::collections::BTreeSet<_>>(),
         KINDS.iter().map(|(kind, _)| *kind).collect(),
         "jobs::KINDS lists every registered kind, and only those"
     );
-    registry
 }
 
 /// The webhook and user-notification kinds (`webhook-received`, `scan-movie`, `notify-*`).

@@ -13,6 +13,7 @@ pub mod movies;
 pub mod notifications;
 pub mod path_mappings;
 pub mod players;
+pub mod providers;
 pub mod scans;
 pub mod schedules;
 pub mod webhooks;
@@ -48,6 +49,8 @@ pub struct AppState {
     pub shutdown: CancellationToken,
     /// Failed web UI sign-ins per client address and account.
     pub sign_in_limits: Arc<crate::ui::sign_in_limit::SignInLimits>,
+    /// Enrichment: provider settings and clients, identification.
+    pub enrich: Arc<crate::enrich::EnrichServices>,
 }
 
 /// The whole HTTP application.
@@ -72,6 +75,13 @@ pub fn app(state: AppState) -> Router {
         .route("/movies/{id}", get(movies::get_one).patch(movies::edit))
         .route("/movies/{id}/locks/{field}", put(movies::lock).delete(movies::unlock))
         .route("/movies/{id}/scan", post(movies::rescan))
+        .route("/movies/{id}/enrich", post(movies::enrich))
+        .route("/movies/{id}/matches", get(movies::matches))
+        .route("/movies/{id}/identify", post(movies::identify))
+        .route("/enrich", post(movies::enrich_bulk))
+        .route("/providers", get(providers::list))
+        .route("/providers/{name}", get(providers::get_one).put(providers::update))
+        .route("/providers/{name}/test", post(providers::test))
         .route("/assets/{sha256}", get(assets::get_one))
         .route("/webhooks/events", get(webhooks::list))
         .route("/webhooks/events/{id}", get(webhooks::get_one))

@@ -9,7 +9,7 @@ use crate::ids::MovieId;
 use crate::routes::AppState;
 use axum::Json;
 use axum::extract::State;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 /// Largest page a client may ask for.
@@ -126,6 +126,149 @@ pub async fn rescan(
 ) -> Result<(axum::http::StatusCode, Json<metarr_queue::Job>), AppError> {
     let job = crate::jobs::webhook::rescan_movie(&state.db, id).await?;
     Ok((axum::http::StatusCode::ACCEPTED, Json(job)))
+}
+
+/// `POST /api/v1/movies/{id}/enrich`: identifies the movie and fills it from the providers
+/// (202 with the queued `enrich-metadata` job, or the one already queued for the movie).
+pub async fn enrich(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<MovieId>,
+) -> Result<(axum::http::StatusCode, Json<metarr_queue::Job>), AppError> {
+    require_tmdb(&state).await?;
+    movies::detail(&state.db, id).await?;
+    let enqueued = state.queue.enqueue(crate::jobs::enrich::enrich_job(id)).await?;
+    Ok((axum::http::StatusCode::ACCEPTED, Json(enqueued.job)))
+}
+
+async fn require_tmdb(state: &AppState) -> Result<(), AppError> {
+    state.enrich.reload().await?;
+    if !state.enrich.tmdb_configured() {
+        return Err(crate::enrich::EnrichError::NotConfigured { provider: metarr_providers::Provider::Tmdb }.into());
+    }
+    Ok(())
+}
+
+/// `?q=&year=` of the match search.
+#[derive(Debug, Deserialize)]
+pub struct MatchQuery {
+    pub q: Option<String>,
+    pub year: Option<i32>,
+}
+
+/// `{ "items": [...], "total": N }`: search candidates, best first.
+#[derive(Debug, Serialize)]
+pub struct MatchList {
+    pub items: Vec<movies::MatchCandidate>,
+    pub total: usize,
+}
+
+/// `GET /api/v1/movies/{id}/matches?q=&year=`: TMDB's candidates for the movie (its own title
+/// and year unless `q` and `year` say otherwise), with their confidence.
+pub async fn matches(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<MovieId>,
+    ApiQuery(query): ApiQuery<MatchQuery>,
+) -> Result<Json<MatchList>, AppError> {
+    require_tmdb(&state).await?;
+    let detail = movies::detail(&state.db, id).await?;
+    let title = query.q.as_deref().map(str::trim).filter(|q| !q.is_empty()).map(str::to_owned);
+    if let Some(title) = &title {
+        crate::limits::TEXT.check("q", title).map_err(|err| AppError::BadRequest(err.to_string()))?;
+    }
+    if let Some(year) = query.year {
+        crate::limits::check_range("year", i64::from(year), &crate::limits::YEARS).map_err(AppError::BadRequest)?;
+    }
+    let search = metarr_providers::MatchQuery {
+        original_title: if title.is_some() { None } else { detail.original_title.clone() },
+        title: title.unwrap_or_else(|| detail.summary.title.clone()),
+        year: query.year.or_else(|| detail.summary.year.and_then(|year| i32::try_from(year).ok())),
+    };
+    let ranked = state.enrich.search(id, &search).await?;
+    let mut items = crate::enrich::candidates_of(&ranked);
+    items.truncate(metarr_providers::identify::MAX_CANDIDATES * 2);
+    Ok(Json(MatchList { total: items.len(), items }))
+}
+
+/// `{ "tmdb_id": 603 }` or `{ "imdb_id": "tt0133093" }`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IdentifyInput {
+    pub tmdb_id: Option<i64>,
+    pub imdb_id: Option<String>,
+}
+
+/// `POST /api/v1/movies/{id}/identify`: the user's pick. The id is locked and the movie is
+/// enriched at once; answers the detail as it is now.
+pub async fn identify(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<MovieId>,
+    ApiJson(input): ApiJson<IdentifyInput>,
+) -> Result<Json<MovieDetail>, AppError> {
+    let pick = match (input.tmdb_id, input.imdb_id) {
+        (Some(tmdb_id), None) if crate::limits::TMDB_IDS.contains(&tmdb_id) => crate::enrich::Pick::Tmdb(tmdb_id),
+        (None, Some(imdb_id)) if metarr_nfo::is_imdb_id(&imdb_id) => crate::enrich::Pick::Imdb(imdb_id),
+        (Some(tmdb_id), None) => {
+            return Err(AppError::BadRequest(format!("tmdb_id must be a positive integer, got {tmdb_id}")));
+        }
+        (None, Some(imdb_id)) => {
+            return Err(AppError::BadRequest(format!("imdb_id {imdb_id:?} must look like \"tt0133093\"")));
+        }
+        _ => return Err(AppError::BadRequest("give exactly one of tmdb_id and imdb_id".into())),
+    };
+    require_tmdb(&state).await?;
+    movies::detail(&state.db, id).await?;
+    state.enrich.enrich(id, Some(pick)).await?;
+    Ok(Json(movies::detail(&state.db, id).await?))
+}
+
+/// `{ "library_id": 1 }` or `{ "movie_ids": [1, 2] }`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BulkEnrichInput {
+    pub library_id: Option<crate::ids::LibraryId>,
+    pub movie_ids: Option<Vec<MovieId>>,
+}
+
+/// How many movies a bulk request may name one by one.
+pub const MAX_BULK_IDS: usize = 10_000;
+
+/// What a bulk enrichment queued.
+#[derive(Debug, Serialize)]
+pub struct BulkEnriched {
+    /// Movies with a new job.
+    pub queued: u64,
+    /// Movies whose job was already queued.
+    pub already_queued: u64,
+}
+
+/// `POST /api/v1/enrich`: queues `enrich-metadata` for a library's present movies or for the
+/// given ones (202). Each job announces `movie.updated` when it is done.
+pub async fn enrich_bulk(
+    State(state): State<AppState>,
+    ApiJson(input): ApiJson<BulkEnrichInput>,
+) -> Result<(axum::http::StatusCode, Json<BulkEnriched>), AppError> {
+    let ids = match (input.library_id, input.movie_ids) {
+        (Some(library_id), None) => {
+            crate::catalogue::libraries::get(&state.db, library_id).await?;
+            movies::present_ids(&state.db, library_id).await?
+        }
+        (None, Some(ids)) if ids.is_empty() => return Err(AppError::BadRequest("movie_ids is empty".into())),
+        (None, Some(ids)) if ids.len() > MAX_BULK_IDS => {
+            return Err(AppError::BadRequest(format!("movie_ids: {} given, at most {MAX_BULK_IDS}", ids.len())));
+        }
+        (None, Some(ids)) => {
+            let known = movies::existing(&state.db, &ids).await?;
+            if let Some(unknown) = ids.iter().find(|id| !known.contains(id)) {
+                return Err(AppError::NotFound(format!("movie {unknown} not found")));
+            }
+            ids
+        }
+        _ => return Err(AppError::BadRequest("give exactly one of library_id and movie_ids".into())),
+    };
+    require_tmdb(&state).await?;
+    let (queued, already_queued) =
+        crate::jobs::enrich::enqueue_many(&state.db, &ids).await.map_err(crate::catalogue::CatalogueError::from)?;
+    Ok((axum::http::StatusCode::ACCEPTED, Json(BulkEnriched { queued, already_queued })))
 }
 
 #[cfg(test)]

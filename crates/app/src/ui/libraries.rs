@@ -48,6 +48,11 @@ pub struct LibraryForm {
     pub ignore_patterns: String,
     /// A checkbox: present when ticked.
     pub enabled: Option<String>,
+    /// A checkbox: provider values replace the NFO's.
+    pub prefer_provider_metadata: Option<String>,
+    /// `""` (when a TMDB key is set), `on` or `off`.
+    #[serde(default)]
+    pub auto_enrich: String,
 }
 
 impl LibraryForm {
@@ -57,6 +62,12 @@ impl LibraryForm {
             path: library.path.clone(),
             ignore_patterns: library.ignore_patterns.join("\n"),
             enabled: library.enabled.then(|| "on".to_owned()),
+            prefer_provider_metadata: library.prefer_provider_metadata.then(|| "on".to_owned()),
+            auto_enrich: match library.auto_enrich {
+                Some(true) => "on".to_owned(),
+                Some(false) => "off".to_owned(),
+                None => String::new(),
+            },
         }
     }
 
@@ -74,6 +85,12 @@ impl LibraryForm {
                 .filter(|line| !line.is_empty())
                 .map(str::to_owned)
                 .collect(),
+            prefer_provider_metadata: self.prefer_provider_metadata.is_some(),
+            auto_enrich: match self.auto_enrich.trim() {
+                "on" => Some(true),
+                "off" => Some(false),
+                _ => None,
+            },
         }
     }
 }

@@ -133,6 +133,9 @@ pub enum UiError {
     Conflict(String),
     #[error("{0}")]
     Forbidden(String),
+    /// A provider failed; the message (without keys) is shown.
+    #[error("{0}")]
+    Upstream(String),
     #[error("{0}")]
     Internal(String),
 }
@@ -145,6 +148,7 @@ impl From<AppError> for UiError {
             AppError::Conflict(message) => UiError::Conflict(message),
             AppError::Unauthorized => UiError::Forbidden("sign in first".into()),
             AppError::MethodNotAllowed => UiError::BadRequest("method not allowed".into()),
+            AppError::Upstream(message) => UiError::Upstream(message),
             AppError::Internal(message) => UiError::Internal(message),
         }
     }
@@ -177,6 +181,7 @@ impl IntoResponse for UiError {
             UiError::NotFound(message) => (StatusCode::NOT_FOUND, message.as_str()),
             UiError::Conflict(message) => (StatusCode::CONFLICT, message.as_str()),
             UiError::Forbidden(message) => (StatusCode::FORBIDDEN, message.as_str()),
+            UiError::Upstream(message) => (StatusCode::BAD_GATEWAY, message.as_str()),
             UiError::Internal(cause) => {
                 tracing::error!(error = %cause, "UI request failed");
                 (StatusCode::INTERNAL_SERVER_ERROR, "Metarr failed; the cause is in its log.")

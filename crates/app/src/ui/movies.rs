@@ -64,6 +64,7 @@ pub struct ListQuery {
     library_id: Option<String>,
     missing: Option<String>,
     has_warnings: Option<String>,
+    identification: Option<String>,
     view: Option<String>,
     page: Option<String>,
 }
@@ -75,6 +76,7 @@ struct Listing {
     library_id: Option<LibraryId>,
     missing: Option<bool>,
     has_warnings: Option<bool>,
+    identification: Option<movies::Identification>,
     table: bool,
     page: i64,
 }
@@ -114,9 +116,19 @@ impl Listing {
                 .filter(|page| (1..=i64::MAX / PAGE_SIZE).contains(page))
                 .ok_or_else(|| UiError::BadRequest(format!("page is a number from 1, not {:?}", cut(text, 40))))?,
         };
+        let identification = match query.identification.as_deref().map(str::trim).unwrap_or("") {
+            "" | "any" => None,
+            text => Some(movies::Identification::parse(text).ok_or_else(|| {
+                UiError::BadRequest(format!(
+                    "identification is identified, needs_identification or not_found, not {:?}",
+                    cut(text, 40)
+                ))
+            })?),
+        };
         Ok(Listing {
             q,
             library_id,
+            identification,
             missing: tri_state("missing", query.missing.as_deref())?,
             has_warnings: tri_state("has_warnings", query.has_warnings.as_deref())?,
             table,
@@ -130,6 +142,7 @@ impl Listing {
             q: (!self.q.is_empty()).then(|| self.q.clone()),
             missing: self.missing,
             has_warnings: self.has_warnings,
+            identification: self.identification,
             limit: Some(PAGE_SIZE),
             offset: Some((self.page - 1) * PAGE_SIZE),
         }
@@ -149,6 +162,9 @@ impl Listing {
         }
         if let Some(has_warnings) = self.has_warnings {
             query.append_pair("has_warnings", if has_warnings { "true" } else { "false" });
+        }
+        if let Some(state) = self.identification {
+            query.append_pair("identification", state.as_str());
         }
         if table {
             query.append_pair("view", "table");
@@ -208,6 +224,7 @@ struct MoviesPage {
     libraries: Vec<LibraryOption>,
     missing: &'static str,
     has_warnings: &'static str,
+    identification: &'static str,
     view: &'static str,
     results: String,
 }
@@ -260,7 +277,8 @@ pub async fn list(
         filtered: !listing.q.is_empty()
             || listing.library_id.is_some()
             || listing.missing.is_some()
-            || listing.has_warnings.is_some(),
+            || listing.has_warnings.is_some()
+            || listing.identification.is_some(),
         grid_href: listing.href(false, page),
         table_href: listing.href(true, page),
         previous_href: (page > 1).then(|| listing.href(listing.table, (page - 1).min(pages))),
@@ -283,6 +301,7 @@ pub async fn list(
             .collect(),
         missing: tri_value(listing.missing),
         has_warnings: tri_value(listing.has_warnings),
+        identification: listing.identification.map(movies::Identification::as_str).unwrap_or_default(),
         view: if listing.table { "table" } else { "grid" },
         results: render_html(&results)?,
     };
@@ -1027,18 +1046,26 @@ mod tests {
             library_id: Some("3".into()),
             missing: Some("".into()),
             has_warnings: Some("true".into()),
+            identification: Some("needs_identification".into()),
             view: Some("table".into()),
             page: Some("2".into()),
         };
         let listing = Listing::parse(&query).expect("valid");
-        assert_eq!(listing.href(true, 3), "/movies?q=heat+%26+dust&library_id=3&has_warnings=true&view=table&page=3");
-        assert_eq!(listing.href(false, 1), "/movies?q=heat+%26+dust&library_id=3&has_warnings=true");
+        assert_eq!(
+            listing.href(true, 3),
+            "/movies?q=heat+%26+dust&library_id=3&has_warnings=true&identification=needs_identification&view=table&page=3"
+        );
+        assert_eq!(
+            listing.href(false, 1),
+            "/movies?q=heat+%26+dust&library_id=3&has_warnings=true&identification=needs_identification"
+        );
         assert_eq!(listing.filter().offset, Some(PAGE_SIZE));
         for bad in [
             ListQuery { page: Some("0".into()), ..ListQuery::default() },
             ListQuery { page: Some("x".into()), ..ListQuery::default() },
             ListQuery { library_id: Some("one".into()), ..ListQuery::default() },
             ListQuery { missing: Some("maybe".into()), ..ListQuery::default() },
+            ListQuery { identification: Some("perhaps".into()), ..ListQuery::default() },
             ListQuery { view: Some("cards".into()), ..ListQuery::default() },
         ] {
             assert!(Listing::parse(&bad).is_err(), "{bad:?}");

@@ -12,6 +12,7 @@ mod helpers;
 mod auth;
 mod cli;
 mod crash;
+mod enrich;
 mod events;
 mod faults;
 mod faults_support;

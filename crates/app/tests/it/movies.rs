@@ -30,6 +30,8 @@ async fn seed_library(app: &TestApp) -> Library {
         kind: "movies".into(),
         enabled: true,
         ignore_patterns: Vec::new(),
+        prefer_provider_metadata: false,
+        auto_enrich: None,
     };
     let library = libraries::create(&app.db, &input).await.expect("library created");
     let mut tx = app.db.begin().await.expect("begin");

@@ -31,6 +31,8 @@ async fn library(app: &TestApp, name: &str) -> Library {
         kind: "movies".into(),
         enabled: true,
         ignore_patterns: Vec::new(),
+        prefer_provider_metadata: false,
+        auto_enrich: None,
     };
     let record = libraries::create(&app.db, &input).await.expect("library created");
     Library { _dir: dir, root, id: record.id }

@@ -1,0 +1,523 @@
+//! Enrichment: identifying a movie at TMDB and filling its fields from TMDB and OMDb, within
+//! each provider's budget, never over a lock, and over the NFO's values only when the library
+//! prefers provider metadata (`FieldSource::may_replace`).
+//!
+//! Identification takes the ids in the order the user can trust them: a locked id, Radarr's,
+//! the NFO's, the folder name's (all stored as the movie's `tmdb_id`/`imdb_id` with their
+//! source), then a TMDB search by title and year whose result is taken only when one film
+//! clearly wins (`metarr_providers::identify`); otherwise the movie is `needs_identification`
+//! with its candidates, and nothing is guessed.
+
+pub mod stored;
+pub mod tmdb_fields;
+
+use crate::catalogue::movies::{
+    self, FieldSource, FieldSources, Fields, Identification, MatchCandidate, MovieField, Rating,
+};
+use crate::catalogue::{CatalogueError, now_ms};
+use crate::db::{Db, DbError, JsonText, Param, Tx};
+use crate::events::AppEvents;
+use crate::ids::MovieId;
+use metarr_providers::identify::{MatchDecision, MatchQuery};
+use metarr_providers::tmdb::MovieSearch;
+use metarr_providers::{
+    FanartClient, Gate, ImdbId, Language, MovieRef, OmdbClient, Outcome, Provider, ProviderError, ProvidersSettings,
+    TmdbClient, TmdbId, Validators,
+};
+use serde::de::DeserializeOwned;
+use std::future::Future;
+use std::sync::{Arc, RwLock};
+
+/// Enrichment that could not be done.
+#[derive(Debug, thiserror::Error)]
+pub enum EnrichError {
+    /// The provider is not configured (no key).
+    #[error("{provider} has no API key; set one in Settings › Providers or providers.{provider}.api_key")]
+    NotConfigured { provider: Provider },
+    /// The provider failed or refused (the error says whether to retry, snooze or give up).
+    #[error("enriching movie {movie_id}")]
+    Provider {
+        movie_id: MovieId,
+        #[source]
+        error: ProviderError,
+    },
+    /// A provider failed a test call or a search the user asked for.
+    #[error("asking {provider}")]
+    Call {
+        provider: Provider,
+        #[source]
+        error: ProviderError,
+    },
+    /// The catalogue failed.
+    #[error(transparent)]
+    Catalogue(#[from] CatalogueError),
+}
+
+impl From<DbError> for EnrichError {
+    fn from(error: DbError) -> Self {
+        EnrichError::Catalogue(error.into())
+    }
+}
+
+/// How an enrichment ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Enriched {
+    /// Identified and filled: the fields written.
+    Filled { tmdb_id: i64, written: Vec<MovieField> },
+    /// The search was not conclusive: the user picks among the candidates.
+    NeedsIdentification { candidates: usize },
+    /// TMDB knows no such film.
+    NotFound,
+}
+
+/// The provider clients, rebuilt when the settings change.
+struct Clients {
+    tmdb: Option<Arc<TmdbClient>>,
+    fanart: Option<Arc<FanartClient>>,
+    omdb: Option<Arc<OmdbClient>>,
+}
+
+/// What enrichment jobs and routes share: the catalogue, the providers' settings and clients,
+/// the gate every request passes (the cross-process limit and quota) and the response cache.
+pub struct EnrichServices {
+    pub db: Db,
+    pub events: AppEvents,
+    gate: Arc<dyn Gate>,
+    /// The configuration file's and environment's settings, under the stored ones.
+    config: ProvidersSettings,
+    settings: RwLock<ProvidersSettings>,
+    clients: RwLock<Arc<Clients>>,
+    /// When the stored settings were last read.
+    reloaded: std::sync::Mutex<Option<std::time::Instant>>,
+}
+
+/// How long a process trusts the stored provider settings it read: a key set through another
+/// process's API reaches this one's jobs within this time.
+const RELOAD_EVERY: std::time::Duration = std::time::Duration::from_secs(10);
+
+impl EnrichServices {
+    /// Services over the configured `settings`, whose requests pass `gate`; the settings stored
+    /// at run time apply over them from the first [`EnrichServices::reload`].
+    pub fn new(db: Db, events: AppEvents, settings: ProvidersSettings, gate: Arc<dyn Gate>) -> EnrichServices {
+        let clients = RwLock::new(Arc::new(build_clients(&settings, &gate)));
+        EnrichServices {
+            db,
+            events,
+            gate,
+            config: settings.clone(),
+            settings: RwLock::new(settings),
+            clients,
+            reloaded: std::sync::Mutex::new(None),
+        }
+    }
+
+    /// Reads the stored settings again and rebuilds the clients.
+    pub async fn reload(&self) -> Result<(), EnrichError> {
+        let settings = stored::effective(&self.db, &self.config).await?;
+        self.set_settings(settings);
+        *self.reloaded.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(std::time::Instant::now());
+        Ok(())
+    }
+
+    /// [`EnrichServices::reload`] when the last read is older than [`RELOAD_EVERY`].
+    async fn reload_if_stale(&self) -> Result<(), EnrichError> {
+        let fresh = self
+            .reloaded
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .is_some_and(|at| at.elapsed() < RELOAD_EVERY);
+        if fresh { Ok(()) } else { self.reload().await }
+    }
+
+    /// The settings in force.
+    pub fn settings(&self) -> ProvidersSettings {
+        self.settings.read().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+    }
+
+    /// Replaces the settings (a key set at run time) and rebuilds the clients.
+    pub fn set_settings(&self, settings: ProvidersSettings) {
+        let clients = Arc::new(build_clients(&settings, &self.gate));
+        *self.clients.write().unwrap_or_else(std::sync::PoisonError::into_inner) = clients;
+        *self.settings.write().unwrap_or_else(std::sync::PoisonError::into_inner) = settings;
+    }
+
+    fn clients(&self) -> Arc<Clients> {
+        Arc::clone(&self.clients.read().unwrap_or_else(std::sync::PoisonError::into_inner))
+    }
+
+    /// Whether TMDB, without which nothing is identified, has a key.
+    pub fn tmdb_configured(&self) -> bool {
+        self.clients().tmdb.is_some()
+    }
+
+    /// Whether OMDb has a key.
+    pub fn omdb_configured(&self) -> bool {
+        self.clients().omdb.is_some()
+    }
+
+    fn tmdb(&self) -> Result<Arc<TmdbClient>, EnrichError> {
+        self.clients().tmdb.clone().ok_or(EnrichError::NotConfigured { provider: Provider::Tmdb })
+    }
+
+    fn omdb(&self) -> Result<Arc<OmdbClient>, EnrichError> {
+        self.clients().omdb.clone().ok_or(EnrichError::NotConfigured { provider: Provider::Omdb })
+    }
+
+    /// One provider call through the response cache: `key` names the answer (no secret in
+    /// it). `None` when the provider does not know the thing asked for.
+    async fn fetch<T, F, Fut>(&self, movie_id: MovieId, _key: &str, call: F) -> Result<Option<T>, EnrichError>
+    where
+        T: DeserializeOwned + Send,
+        F: FnOnce(Validators) -> Fut + Send,
+        Fut: Future<Output = Result<Outcome<T>, ProviderError>> + Send,
+    {
+        match call(Validators::NONE).await {
+            Ok(Outcome::Found(fetched)) => Ok(Some(fetched.value)),
+            Ok(Outcome::NotFound | Outcome::NotModified(_)) => Ok(None),
+            Err(error) => Err(EnrichError::Provider { movie_id, error }),
+        }
+    }
+
+    /// One cheap call with the saved key, bypassing the cache: TMDB's configuration, The
+    /// Matrix at Fanart.tv and OMDb. Says what it found.
+    pub async fn test(&self, provider: Provider) -> Result<String, EnrichError> {
+        let clients = self.clients();
+        let not_configured = EnrichError::NotConfigured { provider };
+        let failed = |error: ProviderError| EnrichError::Call { provider, error };
+        let name = provider.display_name();
+        match provider {
+            Provider::Tmdb => {
+                let client = clients.tmdb.as_ref().ok_or(not_configured)?;
+                client.configuration(&Validators::NONE).await.map_err(failed)?;
+                Ok(format!("{name} answered; the key works"))
+            }
+            Provider::Fanart => {
+                let client = clients.fanart.as_ref().ok_or(not_configured)?;
+                client.movie(&MovieRef::Tmdb(TmdbId(603)), &Validators::NONE).await.map_err(failed)?;
+                Ok(format!("{name} answered; the key works"))
+            }
+            Provider::Omdb => {
+                let client = clients.omdb.as_ref().ok_or(not_configured)?;
+                let matrix = ImdbId::parse("tt0133093").expect("a valid IMDb id");
+                client.movie(&matrix, &Validators::NONE).await.map_err(failed)?;
+                Ok(format!("{name} answered; the key works"))
+            }
+        }
+    }
+
+    /// The TMDB search candidates for a title and year, best first (the Identify dialog).
+    pub async fn search(
+        &self,
+        movie_id: MovieId,
+        query: &MatchQuery,
+    ) -> Result<Vec<metarr_providers::MatchCandidate>, EnrichError> {
+        let results = self.search_results(movie_id, query).await?;
+        Ok(metarr_providers::identify::rank(query, &results))
+    }
+
+    /// The results of the searches for a query: by title with its year, by title alone
+    /// (which finds a year off by one), and by the original title when it differs.
+    async fn search_results(
+        &self,
+        movie_id: MovieId,
+        query: &MatchQuery,
+    ) -> Result<Vec<metarr_providers::tmdb::MovieSummary>, EnrichError> {
+        let tmdb = self.tmdb()?;
+        let language = self.settings().language;
+        let mut searches = Vec::new();
+        if let Some(year) = query.year {
+            searches.push(MovieSearch::new(query.title.clone()).year(year).language(language.clone()));
+        }
+        searches.push(MovieSearch::new(query.title.clone()).language(language.clone()));
+        if let Some(original) = query.original_title.as_ref().filter(|original| **original != query.title) {
+            searches.push(MovieSearch::new(original.clone()).language(language.clone()));
+        }
+        let mut results = Vec::new();
+        for (index, search) in searches.into_iter().enumerate() {
+            let key = format!("tmdb:search:{}:{:?}:{}", search.query, search.year, language.as_str());
+            let client = Arc::clone(&tmdb);
+            let page = self
+                .fetch(movie_id, &key, |validators| async move { client.search_movies(&search, &validators).await })
+                .await?;
+            results.extend(page.map(|page| page.results).unwrap_or_default());
+            // A search with the year that already names one film clearly needs no other.
+            if index == 0
+                && query.year.is_some()
+                && matches!(metarr_providers::identify::decide(query, &results), MatchDecision::Identified(_))
+            {
+                break;
+            }
+        }
+        Ok(results)
+    }
+
+    /// Identifies and fills one movie from TMDB (`pick`: the user's choice, which is locked),
+    /// and queues its OMDb ratings. Writes in one transaction; announces `movie.updated`.
+    pub async fn enrich(&self, movie_id: MovieId, pick: Option<Pick>) -> Result<Enriched, EnrichError> {
+        self.reload_if_stale().await?;
+        let tmdb = self.tmdb()?;
+        let settings = self.settings();
+        let language = settings.language.clone();
+        if let Some(pick) = &pick {
+            movies::edit(&self.db, movie_id, &pick.fields()).await?;
+        }
+        let target = Target::read(&self.db, movie_id).await?;
+        let tmdb_id = match target.tmdb_id {
+            Some(id) => Some(id),
+            None => match self.identify(&target, &tmdb, &language).await? {
+                Identity::Known(id) => Some(id),
+                Identity::Ambiguous(candidates) => {
+                    let count = candidates.len();
+                    self.record_identification(movie_id, Identification::NeedsIdentification, &candidates).await?;
+                    return Ok(Enriched::NeedsIdentification { candidates: count });
+                }
+                Identity::Unknown => None,
+            },
+        };
+        let Some(tmdb_id) = tmdb_id.and_then(|id| u32::try_from(id).ok()).map(TmdbId) else {
+            self.record_identification(movie_id, Identification::NotFound, &[]).await?;
+            return Ok(Enriched::NotFound);
+        };
+        let key = format!("tmdb:movie:{tmdb_id}:{}", language.as_str());
+        let client = Arc::clone(&tmdb);
+        let lang = language.clone();
+        let Some(details) = self
+            .fetch(movie_id, &key, |validators| async move { client.movie(tmdb_id, &lang, &validators).await })
+            .await?
+        else {
+            self.record_identification(movie_id, Identification::NotFound, &[]).await?;
+            return Ok(Enriched::NotFound);
+        };
+        // The set's overview comes with the collection, which many films share (cached).
+        let collection = match (&details.belongs_to_collection, target.set_locked) {
+            (Some(reference), false) => {
+                let key = format!("tmdb:collection:{}:{}", reference.id, language.as_str());
+                let (client, lang, id) = (Arc::clone(&tmdb), language.clone(), reference.id);
+                match self.fetch(movie_id, &key, |v| async move { client.collection(id, &lang, &v).await }).await {
+                    Ok(collection) => collection,
+                    // The overview is a nicety: the film's own fields are not held back for it.
+                    Err(err) => {
+                        tracing::warn!(error = %metarr_errors::chain(&err), "collection overview unavailable");
+                        None
+                    }
+                }
+            }
+            _ => None,
+        };
+        let mut fields = tmdb_fields::from_tmdb(&details, collection.as_ref(), &country_of(&language), &tmdb);
+        warn_fitted(movie_id, fields.fit_for_import());
+        if let Some(ratings) = fields.ratings.take() {
+            fields.ratings = Some(tmdb_fields::merge_ratings(&target.ratings, ratings));
+        }
+        let mut tx = self.db.begin().await?;
+        let written = movies::apply_fields(&mut tx, movie_id, &[(&fields, FieldSource::Tmdb)]).await?;
+        mark_enriched(&mut tx, movie_id).await?;
+        if self.omdb_configured() {
+            tx.enqueue(crate::jobs::enrich::ratings_job(movie_id)).await?;
+        }
+        tx.commit().await?;
+        self.announce(movie_id).await;
+        Ok(Enriched::Filled { tmdb_id: i64::from(tmdb_id.0), written })
+    }
+
+    /// Fills a movie's ratings from OMDb (by its IMDb id), beside the ratings of other sources.
+    /// Returns whether OMDb knew the film.
+    pub async fn enrich_ratings(&self, movie_id: MovieId) -> Result<bool, EnrichError> {
+        self.reload_if_stale().await?;
+        let omdb = self.omdb()?;
+        let target = Target::read(&self.db, movie_id).await?;
+        let Some(imdb_id) = target.imdb_id.as_deref().and_then(|id| ImdbId::parse(id).ok()) else {
+            return Ok(false);
+        };
+        let key = format!("omdb:movie:{}", imdb_id.as_str());
+        let Some(movie) =
+            self.fetch(movie_id, &key, |validators| async move { omdb.movie(&imdb_id, &validators).await }).await?
+        else {
+            return Ok(false);
+        };
+        let ratings = tmdb_fields::omdb_ratings(&movie);
+        if ratings.is_empty() {
+            return Ok(true);
+        }
+        let mut fields =
+            Fields { ratings: Some(tmdb_fields::merge_ratings(&target.ratings, ratings)), ..Fields::default() };
+        warn_fitted(movie_id, fields.fit_for_import());
+        let mut tx = self.db.begin().await?;
+        movies::apply_fields(&mut tx, movie_id, &[(&fields, FieldSource::Omdb)]).await?;
+        tx.commit().await?;
+        self.announce(movie_id).await;
+        Ok(true)
+    }
+
+    async fn identify(&self, target: &Target, tmdb: &TmdbClient, language: &Language) -> Result<Identity, EnrichError> {
+        let movie_id = target.id;
+        if let Some(imdb_id) = target.imdb_id.as_deref().and_then(|id| ImdbId::parse(id).ok()) {
+            let key = format!("tmdb:find:{}", imdb_id.as_str());
+            let found = self
+                .fetch(movie_id, &key, |validators| async move {
+                    tmdb.find_by_imdb_id(&imdb_id, language, &validators).await
+                })
+                .await?;
+            if let Some(movie) = found.as_ref().and_then(|found| found.movie()) {
+                return Ok(Identity::Known(i64::from(movie.id.0)));
+            }
+        }
+        let query = MatchQuery {
+            title: target.title.clone(),
+            original_title: target.original_title.clone(),
+            year: target.year.and_then(|year| i32::try_from(year).ok()),
+        };
+        let results = self.search_results(movie_id, &query).await?;
+        Ok(match metarr_providers::identify::decide(&query, &results) {
+            MatchDecision::Identified(candidate) => Identity::Known(i64::from(candidate.film.id.0)),
+            MatchDecision::Ambiguous(candidates) => Identity::Ambiguous(candidates.iter().map(candidate_of).collect()),
+            MatchDecision::NotFound => Identity::Unknown,
+        })
+    }
+
+    async fn record_identification(
+        &self,
+        movie_id: MovieId,
+        state: Identification,
+        candidates: &[MatchCandidate],
+    ) -> Result<(), EnrichError> {
+        let text = serde_json::to_string(candidates).expect("candidates always serialise");
+        self.db
+            .execute(
+                "UPDATE movies SET identification = $1, match_candidates = $2, enriched_at = $3, updated_at = $3 \
+                 WHERE id = $4",
+                &[state.as_str().into(), text.into(), now_ms().into(), movie_id.into()],
+            )
+            .await?;
+        self.announce(movie_id).await;
+        Ok(())
+    }
+
+    /// `movie.updated` with the movie's list shape; a movie deleted meanwhile is not announced.
+    async fn announce(&self, movie_id: MovieId) {
+        if let Ok(detail) = movies::detail(&self.db, movie_id).await {
+            self.events.publish("movie.updated", &detail.summary);
+        }
+    }
+}
+
+/// The user's choice in the Identify dialog.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Pick {
+    Tmdb(i64),
+    Imdb(String),
+}
+
+impl Pick {
+    /// The id as an edit, which locks it; the other id is left for TMDB to fill.
+    fn fields(&self) -> Fields {
+        match self {
+            Pick::Tmdb(id) => Fields { tmdb_id: Some(*id), ..Fields::default() },
+            Pick::Imdb(id) => Fields { imdb_id: Some(id.clone()), ..Fields::default() },
+        }
+    }
+}
+
+enum Identity {
+    Known(i64),
+    Ambiguous(Vec<MatchCandidate>),
+    Unknown,
+}
+
+fn candidate_of(candidate: &metarr_providers::MatchCandidate) -> MatchCandidate {
+    let film = &candidate.film;
+    MatchCandidate {
+        tmdb_id: i64::from(film.id.0),
+        title: film.title.clone(),
+        original_title: film.original_title.clone().filter(|title| *title != film.title),
+        year: film.year().map(i64::from),
+        overview: film.overview.clone().filter(|text| !text.is_empty()),
+        confidence: (candidate.confidence * 1000.0).round() / 1000.0,
+    }
+}
+
+/// The candidates of a search, in the shape the API shows.
+pub fn candidates_of(candidates: &[metarr_providers::MatchCandidate]) -> Vec<MatchCandidate> {
+    candidates.iter().map(candidate_of).collect()
+}
+
+/// The country whose certification is shown: the language's region, else the US (TMDB's
+/// most complete, and Kodi's default).
+fn country_of(language: &Language) -> String {
+    language.as_str().split_once('-').map_or_else(|| "US".to_owned(), |(_, region)| region.to_owned())
+}
+
+fn warn_fitted(movie_id: MovieId, warnings: Vec<String>) {
+    for warning in warnings {
+        tracing::info!(movie_id = %movie_id, "provider value fitted: {warning}");
+    }
+}
+
+async fn mark_enriched(tx: &mut Tx, movie_id: MovieId) -> Result<(), EnrichError> {
+    let now = now_ms();
+    tx.execute(
+        "UPDATE movies SET identification = 'identified', match_candidates = '[]', enriched_at = $1, updated_at = $1 \
+         WHERE id = $2",
+        &[Param::Int(now), movie_id.into()],
+    )
+    .await?;
+    Ok(())
+}
+
+/// What enrichment reads of a movie before it calls anyone.
+struct Target {
+    id: MovieId,
+    title: String,
+    original_title: Option<String>,
+    year: Option<i64>,
+    tmdb_id: Option<i64>,
+    imdb_id: Option<String>,
+    ratings: Vec<Rating>,
+    set_locked: bool,
+}
+
+impl Target {
+    async fn read(db: &Db, id: MovieId) -> Result<Target, EnrichError> {
+        type Row = (
+            String,
+            Option<String>,
+            Option<i64>,
+            Option<i64>,
+            Option<String>,
+            JsonText<Vec<Rating>>,
+            JsonText<Vec<String>>,
+            JsonText<FieldSources>,
+        );
+        let (title, original_title, year, tmdb_id, imdb_id, JsonText(ratings), JsonText(locks), _sources): Row = db
+            .fetch_optional(
+                "SELECT title, original_title, year, tmdb_id, imdb_id, ratings, locks, field_sources \
+                 FROM movies WHERE id = $1 AND removed = false",
+                &[id.into()],
+            )
+            .await?
+            .ok_or_else(|| CatalogueError::NotFound(format!("movie {id} not found")))?;
+        let set_locked = locks.iter().any(|lock| lock == MovieField::Set.as_str());
+        Ok(Target { id, title, original_title, year, tmdb_id, imdb_id, ratings, set_locked })
+    }
+}
+
+/// A client, or `None` without a key; settings the client refuses are logged (start-up checked
+/// them already, so only a run-time change can get here).
+fn client_or_log<C>(provider: Provider, result: Result<C, ProviderError>) -> Option<Arc<C>> {
+    match result {
+        Ok(client) => Some(Arc::new(client)),
+        Err(ProviderError::NotConfigured { .. }) => None,
+        Err(err) => {
+            tracing::error!(%provider, error = %metarr_errors::chain(&err), "provider settings refused");
+            None
+        }
+    }
+}
+
+fn build_clients(settings: &ProvidersSettings, gate: &Arc<dyn Gate>) -> Clients {
+    Clients {
+        tmdb: client_or_log(Provider::Tmdb, TmdbClient::new(&settings.tmdb, Arc::clone(gate))),
+        fanart: client_or_log(Provider::Fanart, FanartClient::new(&settings.fanart, Arc::clone(gate))),
+        omdb: client_or_log(Provider::Omdb, OmdbClient::new(&settings.omdb, Arc::clone(gate))),
+    }
+}

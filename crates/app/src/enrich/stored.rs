@@ -1,0 +1,210 @@
+//! Provider settings set at run time (API and web UI) over the configuration's: keys
+//! (write-only), their removal, and the limits. Every process reads them from the database, so a
+//! key set through one process's API reaches the workers of all.
+
+use crate::catalogue::{CatalogueError, Result, now_ms};
+use crate::db::{Db, Param};
+use crate::secret::SecretInput;
+use metarr_providers::{Provider, ProvidersSettings};
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+use std::num::NonZeroU32;
+
+/// A change to one provider's settings (`PUT /api/v1/providers/{name}`): what is absent stays.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProviderInput {
+    /// `"set"` or absent keeps, `null` or `""` removes (also a configured key), text replaces.
+    #[serde(default)]
+    pub api_key: SecretInput,
+    pub requests_per_second: Option<u32>,
+    /// Requests per UTC day; 0 for none.
+    pub daily_quota: Option<u32>,
+}
+
+/// The most requests per second a user may configure (no provider allows more).
+const MAX_REQUESTS_PER_SECOND: u32 = 1_000;
+/// The largest daily quota a user may configure.
+const MAX_DAILY_QUOTA: u32 = 10_000_000;
+
+impl ProviderInput {
+    /// Checks the values; the message names the field.
+    pub fn check(&self) -> Result<()> {
+        if let Some(rate) = self.requests_per_second.filter(|rate| !(1..=MAX_REQUESTS_PER_SECOND).contains(rate)) {
+            return Err(CatalogueError::Invalid(format!(
+                "requests_per_second must be from 1 to {MAX_REQUESTS_PER_SECOND}, got {rate}"
+            )));
+        }
+        if let Some(quota) = self.daily_quota.filter(|quota| *quota > MAX_DAILY_QUOTA) {
+            return Err(CatalogueError::Invalid(format!(
+                "daily_quota must be from 0 (none) to {MAX_DAILY_QUOTA}, got {quota}"
+            )));
+        }
+        if let SecretInput::Set(key) = &self.api_key {
+            crate::limits::SECRET.check("api_key", key).map_err(|err| CatalogueError::Invalid(err.to_string()))?;
+            if key.trim().is_empty() || key.chars().any(char::is_whitespace) {
+                return Err(CatalogueError::Invalid("api_key must not contain spaces".into()));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A provider's row.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+struct Row {
+    provider: String,
+    key_state: String,
+    api_key: Option<String>,
+    requests_per_second: Option<i64>,
+    daily_quota: Option<i64>,
+}
+
+/// The configuration with the stored settings applied over it.
+pub async fn effective(db: &Db, config: &ProvidersSettings) -> Result<ProvidersSettings> {
+    let rows: Vec<Row> = db
+        .fetch_all("SELECT provider, key_state, api_key, requests_per_second, daily_quota FROM provider_settings", &[])
+        .await?;
+    let mut settings = config.clone();
+    for row in rows {
+        let Ok(provider) = row.provider.parse::<Provider>() else { continue };
+        let key = match row.key_state.as_str() {
+            "set" => Some(row.api_key.map(SecretString::from)),
+            "cleared" => Some(None),
+            _ => None,
+        };
+        let rate = row.requests_per_second.and_then(|rate| u32::try_from(rate).ok()).and_then(NonZeroU32::new);
+        let quota = row.daily_quota.map(|quota| u32::try_from(quota).ok().and_then(NonZeroU32::new));
+        match provider {
+            Provider::Tmdb => apply(
+                &mut settings.tmdb.api_key,
+                &mut settings.tmdb.requests_per_second,
+                &mut settings.tmdb.daily_quota,
+                key,
+                rate,
+                quota,
+            ),
+            Provider::Fanart => apply(
+                &mut settings.fanart.api_key,
+                &mut settings.fanart.requests_per_second,
+                &mut settings.fanart.daily_quota,
+                key,
+                rate,
+                quota,
+            ),
+            Provider::Omdb => apply(
+                &mut settings.omdb.api_key,
+                &mut settings.omdb.requests_per_second,
+                &mut settings.omdb.daily_quota,
+                key,
+                rate,
+                quota,
+            ),
+        }
+    }
+    Ok(settings)
+}
+
+fn apply(
+    api_key: &mut Option<SecretString>,
+    requests_per_second: &mut NonZeroU32,
+    daily_quota: &mut Option<NonZeroU32>,
+    key: Option<Option<SecretString>>,
+    rate: Option<NonZeroU32>,
+    quota: Option<Option<NonZeroU32>>,
+) {
+    if let Some(key) = key {
+        *api_key = key;
+    }
+    if let Some(rate) = rate {
+        *requests_per_second = rate;
+    }
+    if let Some(quota) = quota {
+        *daily_quota = quota;
+    }
+}
+
+/// Stores a change. A new key is registered with the log scrubber before it is stored, so it
+/// never reaches a log line.
+pub async fn save(db: &Db, provider: Provider, input: ProviderInput) -> Result<()> {
+    input.check()?;
+    let (key_state, api_key): (Option<&str>, Option<String>) = match input.api_key {
+        SecretInput::Keep => (None, None),
+        SecretInput::Clear => (Some("cleared"), None),
+        SecretInput::Set(key) => {
+            crate::telemetry::register_secrets([key.as_str()]);
+            (Some("set"), Some(key))
+        }
+    };
+    let params: Vec<Param> = vec![
+        provider.as_str().into(),
+        key_state.unwrap_or("config").into(),
+        api_key.into(),
+        input.requests_per_second.map(i64::from).into(),
+        input.daily_quota.map(i64::from).into(),
+        now_ms().into(),
+        key_state.is_some().into(),
+    ];
+    db.execute(
+        "INSERT INTO provider_settings (provider, key_state, api_key, requests_per_second, daily_quota, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6) \
+         ON CONFLICT (provider) DO UPDATE SET \
+             key_state = CASE WHEN $7 THEN excluded.key_state ELSE provider_settings.key_state END, \
+             api_key = CASE WHEN $7 THEN excluded.api_key ELSE provider_settings.api_key END, \
+             requests_per_second = coalesce(excluded.requests_per_second, provider_settings.requests_per_second), \
+             daily_quota = coalesce(excluded.daily_quota, provider_settings.daily_quota), \
+             updated_at = excluded.updated_at",
+        &params,
+    )
+    .await?;
+    Ok(())
+}
+
+/// The keys stored at run time, for the log scrubber at start-up.
+pub async fn stored_keys(db: &Db) -> Result<Vec<String>> {
+    let rows: Vec<(String,)> =
+        db.fetch_all("SELECT api_key FROM provider_settings WHERE api_key IS NOT NULL", &[]).await?;
+    Ok(rows.into_iter().map(|(key,)| key).collect())
+}
+
+/// One provider as the API shows it: the key only as `"set"` or `null`.
+#[derive(Debug, Clone, Serialize)]
+pub struct ProviderView {
+    pub name: Provider,
+    pub display_name: &'static str,
+    pub api_key: Option<&'static str>,
+    pub base_url: String,
+    pub requests_per_second: u32,
+    pub daily_quota: Option<u32>,
+}
+
+/// Every provider as the API shows it.
+pub fn views(settings: &ProvidersSettings) -> Vec<ProviderView> {
+    let set = |key: &Option<SecretString>| key.as_ref().map(|_| "set");
+    vec![
+        ProviderView {
+            name: Provider::Tmdb,
+            display_name: Provider::Tmdb.display_name(),
+            api_key: set(&settings.tmdb.api_key),
+            base_url: settings.tmdb.base_url.clone(),
+            requests_per_second: settings.tmdb.requests_per_second.get(),
+            daily_quota: settings.tmdb.daily_quota.map(NonZeroU32::get),
+        },
+        ProviderView {
+            name: Provider::Fanart,
+            display_name: Provider::Fanart.display_name(),
+            api_key: set(&settings.fanart.api_key),
+            base_url: settings.fanart.base_url.clone(),
+            requests_per_second: settings.fanart.requests_per_second.get(),
+            daily_quota: settings.fanart.daily_quota.map(NonZeroU32::get),
+        },
+        ProviderView {
+            name: Provider::Omdb,
+            display_name: Provider::Omdb.display_name(),
+            api_key: set(&settings.omdb.api_key),
+            base_url: settings.omdb.base_url.clone(),
+            requests_per_second: settings.omdb.requests_per_second.get(),
+            daily_quota: settings.omdb.daily_quota.map(NonZeroU32::get),
+        },
+    ]
+}

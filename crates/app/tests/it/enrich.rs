@@ -1,0 +1,420 @@
+//! Enrichment against local stand-ins speaking TMDB's and OMDb's wire formats: identification
+//! (ids, search, ambiguity), what is filled and from where, locks and NFO values kept, the
+//! Identify and bulk routes, and provider failures turned into snoozes or clear failures.
+
+use crate::helpers::{Backend, TestApp, job_id};
+use crate::scan::wait_for_scan;
+use metarr::catalogue::libraries::{self, LibraryInput};
+use metarr::catalogue::scans::ScanPhase;
+use metarr_queue::JobState;
+use serde_json::{Value, json};
+use std::path::Path;
+use std::time::Duration;
+use wiremock::matchers::{method, path, query_param};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+const TMDB_KEY: &str = "0123456789abcdef0123456789abcdef";
+const OMDB_KEY: &str = "omdbkey1";
+const SAMPLE_VIDEO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/radarr-H264_sample.mp4");
+
+fn data(name: &str) -> Value {
+    let path = format!("{}/tests/data/providers/{name}", env!("CARGO_MANIFEST_DIR"));
+    serde_json::from_str(&std::fs::read_to_string(&path).expect("test data")).expect("JSON")
+}
+
+/// TMDB's `/movie/550` with every part appended, from the real captures.
+pub fn fight_club() -> Value {
+    let mut movie = data("movie-details.json");
+    for (name, file) in [
+        ("credits", "movie-credits.json"),
+        ("external_ids", "movie-external-ids.json"),
+        ("release_dates", "movie-release-dates.json"),
+        ("keywords", "constructed-movie-keywords.json"),
+        ("videos", "movie-videos.json"),
+    ] {
+        let mut part = data(file);
+        part.as_object_mut().expect("object").remove("id");
+        movie.as_object_mut().expect("object").insert(name.to_owned(), part);
+    }
+    movie
+}
+
+/// A TMDB search result.
+pub fn result(id: u32, title: &str, date: &str, popularity: f64) -> Value {
+    json!({ "adult": false, "backdrop_path": null, "genre_ids": [18], "id": id, "original_language": "en",
+            "original_title": title, "overview": format!("{title}, the film."), "popularity": popularity,
+            "poster_path": null, "release_date": date, "title": title, "video": false,
+            "vote_average": 7.0, "vote_count": 100 })
+}
+
+pub fn page(results: Vec<Value>) -> Value {
+    let total = results.len();
+    json!({ "page": 1, "results": results, "total_pages": 1, "total_results": total })
+}
+
+/// Stand-ins for TMDB (under `/3`) and OMDb, and the environment pointing Metarr at them.
+pub struct Providers {
+    pub tmdb: MockServer,
+    pub omdb: MockServer,
+}
+
+impl Providers {
+    pub async fn start() -> Providers {
+        Providers { tmdb: MockServer::start().await, omdb: MockServer::start().await }
+    }
+
+    pub fn env(&self) -> Vec<(String, String)> {
+        vec![
+            ("METARR_PROVIDERS__TMDB__API_KEY".into(), TMDB_KEY.into()),
+            ("METARR_PROVIDERS__TMDB__BASE_URL".into(), format!("{}/3", self.tmdb.uri())),
+            ("METARR_PROVIDERS__OMDB__API_KEY".into(), OMDB_KEY.into()),
+            ("METARR_PROVIDERS__OMDB__BASE_URL".into(), self.omdb.uri()),
+        ]
+    }
+
+    /// Fight Club at TMDB (by id and by search) and at OMDb.
+    pub async fn serve_fight_club(&self) {
+        Mock::given(method("GET"))
+            .and(path("/3/movie/550"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(fight_club()))
+            .mount(&self.tmdb)
+            .await;
+        Mock::given(method("GET"))
+            .and(path("/3/search/movie"))
+            .and(query_param("query", "Fight Club"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(page(vec![
+                result(550, "Fight Club", "1999-10-15", 60.0),
+                result(345_922, "Fight Club: Members Only", "2006-02-17", 1.5),
+            ])))
+            .mount(&self.tmdb)
+            .await;
+        Mock::given(method("GET"))
+            .and(query_param("i", "tt0137523"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(data("constructed-tt0137523.json")))
+            .mount(&self.omdb)
+            .await;
+    }
+
+    /// Requests TMDB received whose path is `path`.
+    pub async fn tmdb_calls(&self, path: &str) -> usize {
+        let requests = self.tmdb.received_requests().await.unwrap_or_default();
+        requests.iter().filter(|request| request.url.path() == path).count()
+    }
+}
+
+pub async fn spawn(backend: Backend, providers: &Providers) -> TestApp {
+    let env = providers.env();
+    let pairs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    TestApp::spawn_with(backend, &pairs).await
+}
+
+/// One folder per (name, NFO) with a video, scanned; the ids of the movies by folder order.
+pub async fn scan_folders(app: &TestApp, root: &Path, folders: &[(&str, Option<&str>)]) -> Vec<i64> {
+    for (name, nfo) in folders {
+        let folder = root.join(name);
+        std::fs::create_dir_all(&folder).expect("movie folder");
+        std::fs::copy(SAMPLE_VIDEO, folder.join(format!("{name}.mp4"))).expect("video");
+        if let Some(nfo) = nfo {
+            std::fs::write(folder.join(format!("{name}.nfo")), nfo).expect("nfo");
+        }
+    }
+    let mut input = LibraryInput::movies_at(root);
+    input.auto_enrich = Some(false);
+    let library = libraries::create(&app.db, &input).await.expect("library");
+    let scan = metarr::jobs::scan::start_scan(&app.db, library.id).await.expect("scan");
+    assert_eq!(wait_for_scan(&app.db, scan.id, Duration::from_secs(60)).await.phase, ScanPhase::Completed);
+    let mut ids = Vec::new();
+    for (name, _) in folders {
+        let (_, list) = app.get("/movies?limit=500").await;
+        let folder = root.join(name).display().to_string();
+        let movie = list["items"].as_array().expect("items").iter().find(|m| m["folder"] == folder.as_str()).cloned();
+        ids.push(movie.expect("the folder's movie")["id"].as_i64().expect("id"));
+    }
+    ids
+}
+
+/// Enriches a movie through the API and waits for its job (and the ratings job it queues).
+pub async fn enrich(app: &TestApp, id: i64) -> Value {
+    let (status, job) = app.post(&format!("/movies/{id}/enrich")).await;
+    assert_eq!(status, 202, "{job}");
+    assert_eq!(job["kind"], "enrich-metadata");
+    let done = app.wait_for_state(job_id(&job["id"]), JobState::Completed).await;
+    assert_eq!(done.state, JobState::Completed);
+    wait_for_kind(app, "enrich-ratings").await;
+    let (_, movie) = app.get(&format!("/movies/{id}")).await;
+    movie
+}
+
+/// Waits until no job of `kind` is pending or running.
+async fn wait_for_kind(app: &TestApp, kind: &str) {
+    for _ in 0..600 {
+        let (_, pending) = app.get(&format!("/jobs?kind={kind}&state=pending")).await;
+        let (_, running) = app.get(&format!("/jobs?kind={kind}&state=running")).await;
+        if pending["items"].as_array().is_some_and(Vec::is_empty)
+            && running["items"].as_array().is_some_and(Vec::is_empty)
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("{kind} jobs did not finish");
+}
+
+async fn a_movie_without_an_nfo_is_identified_and_filled(backend: Backend) {
+    let providers = Providers::start().await;
+    providers.serve_fight_club().await;
+    let app = spawn(backend, &providers).await;
+    let dir = tempfile::tempdir().expect("library");
+    let root = std::fs::canonicalize(dir.path()).expect("canonical");
+    let ids = scan_folders(&app, &root, &[("Fight Club (1999)", None)]).await;
+    let movie = enrich(&app, ids[0]).await;
+
+    assert_eq!(movie["identification"], "identified", "{movie}");
+    assert_eq!(movie["tmdb_id"], 550);
+    assert_eq!(movie["imdb_id"], "tt0137523");
+    assert!(movie["plot"].as_str().is_some_and(|plot| plot.contains("insomniac")), "{}", movie["plot"]);
+    assert_eq!(movie["runtime"], 139);
+    assert_eq!(movie["release_date"], "1999-10-15");
+    assert_eq!(movie["certification"], "R");
+    assert!(movie["certifications"].as_array().is_some_and(|list| list.len() > 5));
+    let brad = movie["actors"].as_array().expect("actors").iter().find(|a| a["name"] == "Brad Pitt").cloned();
+    let brad = brad.expect("Brad Pitt in the cast");
+    assert_eq!(brad["role"], "Tyler Durden");
+    assert_eq!(brad["tmdb_id"], 287);
+    assert!(brad["profile"].as_str().is_some_and(|url| url.starts_with("https://image.tmdb.org/t/p/w185/")));
+    assert_eq!(movie["directors"], json!(["David Fincher"]));
+    assert!(movie["writers"].as_array().is_some_and(|w| w.contains(&json!("Jim Uhls"))), "{}", movie["writers"]);
+    assert!(movie["studios"].as_array().is_some_and(|s| !s.is_empty()));
+    assert!(movie["trailer"].as_str().is_some_and(|url| url.starts_with("https://www.youtube.com/watch?v=")));
+    let sources: Vec<&str> =
+        movie["ratings"].as_array().expect("ratings").iter().filter_map(|r| r["source"].as_str()).collect();
+    assert!(sources.contains(&"themoviedb") && sources.contains(&"imdb"), "{sources:?}");
+    assert!(sources.contains(&"tomatometerallcritics") && sources.contains(&"metacritic"), "{sources:?}");
+    let defaults = movie["ratings"].as_array().expect("ratings").iter().filter(|r| r["default"] == true).count();
+    assert_eq!(defaults, 1);
+    assert_eq!(movie["field_sources"]["plot"], "tmdb");
+    assert_eq!(movie["field_sources"]["actors"], "tmdb");
+    assert_eq!(movie["field_sources"]["title"], "tmdb", "the folder's guess gives way");
+    assert!(movie["enriched_at"].is_string());
+    assert_eq!(providers.tmdb_calls("/3/movie/550").await, 1, "one call with every part appended");
+    app.stop().await;
+}
+app_test!(a_movie_without_an_nfo_is_identified_and_filled);
+
+async fn nfo_values_and_locks_are_kept(backend: Backend) {
+    let providers = Providers::start().await;
+    providers.serve_fight_club().await;
+    let app = spawn(backend, &providers).await;
+    let dir = tempfile::tempdir().expect("library");
+    let root = std::fs::canonicalize(dir.path()).expect("canonical");
+    let nfo = "<movie><title>Fight Club</title><plot>My own plot.</plot><year>1999</year>\
+               <uniqueid type=\"tmdb\" default=\"true\">550</uniqueid></movie>";
+    let ids = scan_folders(&app, &root, &[("Fight Club (1999)", Some(nfo))]).await;
+    let id = ids[0];
+    let (status, _) = app.patch_json(&format!("/movies/{id}"), &json!({ "tagline": "Mine, locked." })).await;
+    assert_eq!(status, 200);
+
+    let movie = enrich(&app, id).await;
+    assert_eq!(movie["plot"], "My own plot.", "the NFO's value stays");
+    assert_eq!(movie["field_sources"]["plot"], "nfo");
+    assert_eq!(movie["tagline"], "Mine, locked.");
+    assert_eq!(movie["field_sources"]["tagline"], "user");
+    assert_eq!(movie["runtime"], 139, "empty fields are filled");
+    assert_eq!(providers.tmdb_calls("/3/search/movie").await, 0, "the NFO's id needs no search");
+
+    // The library prefers provider metadata: the NFO's plot gives way, the lock still holds.
+    let library_id = movie["library_id"].as_i64().expect("library id");
+    app.db
+        .execute("UPDATE libraries SET prefer_provider_metadata = true WHERE id = $1", &[library_id.into()])
+        .await
+        .expect("prefer providers");
+    let movie = enrich(&app, id).await;
+    assert!(movie["plot"].as_str().is_some_and(|plot| plot.contains("insomniac")), "{}", movie["plot"]);
+    assert_eq!(movie["field_sources"]["plot"], "tmdb");
+    assert_eq!(movie["tagline"], "Mine, locked.");
+
+    // A rescan of the unchanged folder changes nothing; the NFO does not take back a provider's
+    // value while providers are preferred.
+    let (status, job) = app.post(&format!("/movies/{id}/scan")).await;
+    assert_eq!(status, 202);
+    app.wait_for_state(job_id(&job["id"]), JobState::Completed).await;
+    let (_, after) = app.get(&format!("/movies/{id}")).await;
+    assert_eq!(after["plot"], movie["plot"]);
+    app.stop().await;
+}
+app_test!(nfo_values_and_locks_are_kept);
+
+async fn an_ambiguous_search_asks_the_user(backend: Backend) {
+    let providers = Providers::start().await;
+    providers.serve_fight_club().await;
+    // Two films called Dune, and no year to tell them apart.
+    Mock::given(method("GET"))
+        .and(path("/3/search/movie"))
+        .and(query_param("query", "Dune"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(page(vec![
+            result(438_631, "Dune", "2021-09-15", 300.0),
+            result(841, "Dune", "1984-12-14", 40.0),
+        ])))
+        .mount(&providers.tmdb)
+        .await;
+    let app = spawn(backend, &providers).await;
+    let dir = tempfile::tempdir().expect("library");
+    let root = std::fs::canonicalize(dir.path()).expect("canonical");
+    let ids = scan_folders(&app, &root, &[("Dune", None)]).await;
+    let id = ids[0];
+    let (status, job) = app.post(&format!("/movies/{id}/enrich")).await;
+    assert_eq!(status, 202);
+    app.wait_for_state(job_id(&job["id"]), JobState::Completed).await;
+    let (_, movie) = app.get(&format!("/movies/{id}")).await;
+    assert_eq!(movie["identification"], "needs_identification", "{movie}");
+    assert_eq!(movie["tmdb_id"], Value::Null, "nothing guessed");
+    let candidates: Vec<i64> = movie["match_candidates"]
+        .as_array()
+        .expect("candidates")
+        .iter()
+        .filter_map(|c| c["tmdb_id"].as_i64())
+        .collect();
+    assert_eq!(candidates, [438_631, 841]);
+    let (_, listed) = app.get("/movies?identification=needs_identification").await;
+    assert_eq!(listed["total"], 1);
+    let (status, _) = app.get("/movies?identification=maybe").await;
+    assert_eq!(status, 400);
+
+    // The search the Identify dialog shows.
+    let (status, matches) = app.get(&format!("/movies/{id}/matches?q=Dune&year=1984")).await;
+    assert_eq!(status, 200, "{matches}");
+    assert_eq!(matches["items"][0]["tmdb_id"], 841, "the year decides: {matches}");
+    assert_eq!(matches["items"][0]["year"], 1984);
+
+    // The user picks The Matrix's neighbour… Fight Club, by TMDB id: locked, enriched at once.
+    let (status, movie) = app.post_json(&format!("/movies/{id}/identify"), &json!({ "tmdb_id": 550 })).await;
+    assert_eq!(status, 200, "{movie}");
+    assert_eq!(movie["identification"], "identified");
+    assert_eq!(movie["title"], "Fight Club");
+    assert!(movie["locks"].as_array().expect("locks").contains(&json!("tmdb_id")));
+    assert_eq!(movie["match_candidates"], json!([]));
+
+    for (body, expected) in [
+        (json!({}), "exactly one"),
+        (json!({ "tmdb_id": 550, "imdb_id": "tt0137523" }), "exactly one"),
+        (json!({ "tmdb_id": -3 }), "tmdb_id"),
+        (json!({ "imdb_id": "0137523" }), "imdb_id"),
+        (json!({ "tmdb": 550 }), "unknown field"),
+    ] {
+        let (status, answer) = app.post_json(&format!("/movies/{id}/identify"), &body).await;
+        assert_eq!(status, 400, "{body} → {answer}");
+        assert!(answer["error"]["message"].as_str().is_some_and(|m| m.contains(expected)), "{body} → {answer}");
+    }
+    let (status, _) = app.post_json("/movies/999999/identify", &json!({ "tmdb_id": 550 })).await;
+    assert_eq!(status, 404);
+    app.stop().await;
+}
+app_test!(an_ambiguous_search_asks_the_user);
+
+async fn provider_failures_snooze_or_fail_clearly(backend: Backend) {
+    let providers = Providers::start().await;
+    Mock::given(method("GET"))
+        .and(path("/3/movie/550"))
+        .respond_with(ResponseTemplate::new(429).insert_header("Retry-After", "120").set_body_json(
+            json!({ "status_code": 25, "status_message": "Your request count is over the allowed limit." }),
+        ))
+        .mount(&providers.tmdb)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/3/movie/551"))
+        .respond_with(ResponseTemplate::new(401).set_body_json(
+            json!({ "status_code": 7, "status_message": "Invalid API key: You must be granted a valid key.", "success": false }),
+        ))
+        .mount(&providers.tmdb)
+        .await;
+    let app = spawn(backend, &providers).await;
+    let dir = tempfile::tempdir().expect("library");
+    let root = std::fs::canonicalize(dir.path()).expect("canonical");
+    let ids = scan_folders(&app, &root, &[("Fight Club {tmdb-550}", None), ("Poseidon {tmdb-551}", None)]).await;
+
+    // 429 with Retry-After: the job waits two minutes, holding no worker.
+    let (_, job) = app.post(&format!("/movies/{}/enrich", ids[0])).await;
+    let id = job_id(&job["id"]);
+    let mut snoozed = None;
+    for _ in 0..400 {
+        let (_, now) = app.get(&format!("/jobs/{id}")).await;
+        // A snooze gives the attempt back: the job is pending again, due later.
+        let due_later = now["run_at"]
+            .as_str()
+            .and_then(|at| chrono::DateTime::parse_from_rfc3339(at).ok())
+            .is_some_and(|at| at.signed_duration_since(chrono::Utc::now()).num_seconds() > 60);
+        if now["state"] == "pending" && due_later {
+            assert_eq!(now["attempt"], 0, "a snooze is not a failed attempt: {now}");
+            snoozed = Some(now);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    let snoozed = snoozed.expect("the job is snoozed");
+    let run_at = chrono::DateTime::parse_from_rfc3339(snoozed["run_at"].as_str().expect("run_at")).expect("time");
+    let wait = run_at.signed_duration_since(chrono::Utc::now()).num_seconds();
+    assert!((100..=125).contains(&wait), "snoozed for the Retry-After: {wait} s, {snoozed}");
+
+    // 401: failed at once, saying which key to fix, and never showing it.
+    let (_, job) = app.post(&format!("/movies/{}/enrich", ids[1])).await;
+    let failed = app.wait_for_state(job_id(&job["id"]), JobState::Failed).await;
+    let error = failed.last_error.unwrap_or_default();
+    assert!(error.contains("TMDB") || error.contains("tmdb"), "{error}");
+    assert!(error.contains("key"), "{error}");
+    assert!(!error.contains(TMDB_KEY), "{error}");
+    assert_eq!(failed.attempt, 1, "a bad key is not retried");
+    app.stop().await;
+}
+app_test!(provider_failures_snooze_or_fail_clearly);
+
+async fn provider_settings_are_write_only_and_checked(backend: Backend) {
+    let providers = Providers::start().await;
+    Mock::given(method("GET"))
+        .and(path("/3/configuration"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "images": { "base_url": "http://image.tmdb.org/t/p/",
+            "secure_base_url": "https://image.tmdb.org/t/p/", "backdrop_sizes": [], "logo_sizes": [], "poster_sizes": [],
+            "profile_sizes": [], "still_sizes": [] }, "change_keys": [] })))
+        .mount(&providers.tmdb)
+        .await;
+    let app =
+        TestApp::spawn_with(backend, &[("METARR_PROVIDERS__TMDB__BASE_URL", &format!("{}/3", providers.tmdb.uri()))])
+            .await;
+    let (status, list) = app.get("/providers").await;
+    assert_eq!(status, 200, "{list}");
+    assert_eq!(list["total"], 3);
+    assert_eq!(list["items"][0]["name"], "tmdb");
+    assert_eq!(list["items"][0]["api_key"], Value::Null);
+    assert_eq!(list["language"], "en-US");
+    let (status, answer) = app.post("/movies/1/enrich").await;
+    assert_eq!(status, 409, "no key, no enrichment: {answer}");
+    assert!(answer["error"]["message"].as_str().is_some_and(|m| m.contains("TMDB") || m.contains("tmdb")));
+
+    let (status, view) =
+        app.put_json("/providers/tmdb", &json!({ "api_key": TMDB_KEY, "requests_per_second": 20 })).await;
+    assert_eq!(status, 200, "{view}");
+    assert_eq!(view["api_key"], "set");
+    assert_eq!(view["requests_per_second"], 20);
+    assert!(!view.to_string().contains(TMDB_KEY));
+    let (_, test) = app.post("/providers/tmdb/test").await;
+    assert_eq!(test["ok"], true, "{test}");
+    let (_, test) = app.post("/providers/omdb/test").await;
+    assert_eq!(test["ok"], false, "{test}");
+
+    for (name, body, status) in [
+        ("tmdb", json!({ "requests_per_second": 0 }), 400),
+        ("tmdb", json!({ "requests_per_second": 5000 }), 400),
+        ("tmdb", json!({ "api_key": "has spaces in it" }), 400),
+        ("tmdb", json!({ "daily_quota": -1 }), 400),
+        ("tmdb", json!({ "colour": "blue" }), 400),
+        ("imdb", json!({}), 404),
+    ] {
+        let (answered, answer) = app.put_json(&format!("/providers/{name}"), &body).await;
+        assert_eq!(answered, status, "{name} {body} → {answer}");
+    }
+    let (status, view) = app.put_json("/providers/tmdb", &json!({ "api_key": null })).await;
+    assert_eq!(status, 200);
+    assert_eq!(view["api_key"], Value::Null);
+    assert_eq!(view["requests_per_second"], 20, "the limit stays");
+    app.stop().await;
+}
+app_test!(provider_settings_are_write_only_and_checked);
