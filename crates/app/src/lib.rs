@@ -16,6 +16,7 @@ pub mod ids;
 pub mod jobs;
 pub mod limits;
 pub mod players;
+pub mod provider_budget;
 pub mod routes;
 pub mod scan_cli;
 pub mod secret;
