@@ -1,17 +1,18 @@
-//! The providers' budgets, which must hold across processes sharing the database: the rate
-//! limit and the daily quota of `DbGate` with two independent connections (each its own pool
-//! and, on SQLite, its own writer, as two processes have), and a provider's `Retry-After`, with
-//! a real OMDb client against a local stand-in.
+//! The providers' budgets and response cache, which must hold across processes sharing the
+//! database: the rate limit and the daily quota of `DbGate` with two independent connections
+//! (each its own pool and, on SQLite, its own writer, as two processes have), a provider's
+//! `Retry-After`, and `ResponseCache` with a real OMDb client against a local stand-in.
 
 use crate::helpers::{Backend, TestDatabase};
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use metarr::db::Db;
+use metarr::db::{Db, Param};
 use metarr::provider_budget::DbGate;
+use metarr::provider_cache::{CacheSource, Cached, ResponseCache};
 use metarr_providers::{
-    Gate, ImdbId, OmdbClient, OmdbSettings, Provider, ProviderError, ProvidersSettings, RateLimitKind,
-    until_next_utc_midnight,
+    Gate, ImdbId, OmdbClient, OmdbMovie, OmdbSettings, Provider, ProviderError, ProvidersSettings, RateLimitKind,
+    Ungated, until_next_utc_midnight,
 };
 use metarr_queue::Queue;
 use secrecy::SecretString;
@@ -289,4 +290,126 @@ async fn a_providers_retry_after_refuses_every_process_until_then(backend: Backe
     first.before_request(Provider::Tmdb).await.expect("let through once the block ended");
     let usage = first.usage(Provider::Tmdb).await.expect("usage");
     assert_eq!((usage.used_today, usage.blocked_until_ms), (1, None));
+}
+
+/// A cache and a client against the stand-in, with no gate.
+async fn cache_setup(backend: &Backend) -> (SharedDatabase, Db, ResponseCache, OmdbStandIn, Arc<OmdbClient>) {
+    let shared = SharedDatabase::create(backend).await;
+    let db = shared.connect().await;
+    let cache = ResponseCache::new(db.clone(), metarr::provider_cache::DEFAULT_TTL);
+    let (stand_in, base_url) = OmdbStandIn::start().await;
+    let client = client(&settings(&base_url, 1000, None), Arc::new(Ungated));
+    (shared, db, cache, stand_in, client)
+}
+
+async fn fetch(cache: &ResponseCache, client: &OmdbClient, id: &str) -> Result<Cached<OmdbMovie>, String> {
+    let key = format!("omdb:movie:{id}");
+    cache
+        .fetch(&key, |validators| async move { client.movie(&imdb(id), &validators).await })
+        .await
+        .map_err(|err| metarr_errors::chain(&err))
+}
+
+async fn sql(db: &Db, statement: &str, params: &[Param]) {
+    db.execute(statement, params).await.unwrap_or_else(|err| panic!("{statement}: {err}"));
+}
+
+app_test!(a_cached_response_is_used_without_a_call_within_the_ttl);
+async fn a_cached_response_is_used_without_a_call_within_the_ttl(backend: Backend) {
+    let (_shared, _db, cache, stand_in, client) = cache_setup(&backend).await;
+    let first = fetch(&cache, &client, MATRIX).await.expect("fetched");
+    assert_eq!(first.source, CacheSource::Fetched);
+    assert!(first.made_call());
+    assert_eq!(stand_in.calls(), 1);
+
+    let second = fetch(&cache, &client, MATRIX).await.expect("from the cache");
+    assert_eq!(second.source, CacheSource::Stored);
+    assert!(!second.made_call());
+    assert_eq!(second.value, first.value);
+    assert_eq!(second.value.and_then(|movie| movie.title).as_deref(), Some("The Matrix"));
+    assert_eq!(stand_in.calls(), 1, "no call within the TTL");
+
+    assert!(cache.invalidate(&format!("omdb:movie:{MATRIX}")).await.expect("invalidated"));
+    assert_eq!(fetch(&cache, &client, MATRIX).await.expect("fetched").source, CacheSource::Fetched);
+    assert_eq!(stand_in.calls(), 2, "an invalidated entry is fetched again");
+}
+
+app_test!(a_stale_response_is_revalidated_and_kept_on_not_modified);
+async fn a_stale_response_is_revalidated_and_kept_on_not_modified(backend: Backend) {
+    let (_shared, db, cache, stand_in, client) = cache_setup(&backend).await;
+    let first = fetch(&cache, &client, MATRIX).await.expect("fetched");
+    // Fetched eight days ago: past the seven-day TTL.
+    let eight_days_ago = chrono::Utc::now().timestamp_millis() - 8 * 86_400_000;
+    sql(&db, "UPDATE provider_responses SET fetched_at = $1", &[Param::Int(eight_days_ago)]).await;
+
+    let revalidated = fetch(&cache, &client, MATRIX).await.expect("revalidated");
+    assert_eq!(revalidated.source, CacheSource::Revalidated);
+    assert_eq!(revalidated.value, first.value, "the stored body is kept");
+    let seen = stand_in.seen();
+    assert_eq!(seen.len(), 2);
+    assert_eq!(seen[0].if_none_match, None, "the first request is unconditional");
+    assert_eq!(seen[1].if_none_match.as_deref(), Some(MATRIX_ETAG), "the stale one sends its ETag");
+
+    // Revalidation starts a new TTL.
+    assert_eq!(fetch(&cache, &client, MATRIX).await.expect("from the cache").source, CacheSource::Stored);
+    assert_eq!(stand_in.calls(), 2);
+
+    // Old entries go with the purge, recent ones stay.
+    assert_eq!(cache.purge_older_than(2).await.expect("purged"), 0);
+    sql(&db, "UPDATE provider_responses SET fetched_at = 0", &[]).await;
+    assert_eq!(cache.purge_older_than(2).await.expect("purged"), 1);
+    assert_eq!(fetch(&cache, &client, MATRIX).await.expect("fetched").source, CacheSource::Fetched);
+}
+
+app_test!(not_found_is_cached_like_an_answer);
+async fn not_found_is_cached_like_an_answer(backend: Backend) {
+    let (_shared, _db, cache, stand_in, client) = cache_setup(&backend).await;
+    let first = fetch(&cache, &client, UNKNOWN).await.expect("an answer");
+    assert_eq!((first.value, first.source), (None, CacheSource::Fetched));
+    let second = fetch(&cache, &client, UNKNOWN).await.expect("an answer");
+    assert_eq!((second.value, second.source), (None, CacheSource::Stored));
+    assert_eq!(stand_in.calls(), 1, "not found is remembered for the TTL");
+}
+
+app_test!(a_stored_body_that_no_longer_decodes_is_a_miss);
+async fn a_stored_body_that_no_longer_decodes_is_a_miss(backend: Backend) {
+    let (_shared, db, cache, stand_in, client) = cache_setup(&backend).await;
+    fetch(&cache, &client, MATRIX).await.expect("fetched");
+    // What an older Metarr, or a damaged row, may have left: not JSON, or JSON of another shape.
+    for body in ["{\"Title\": \"cut off", "\"a string, not an object\""] {
+        sql(&db, "UPDATE provider_responses SET body = $1", &[Param::from(body)]).await;
+        let refetched = fetch(&cache, &client, MATRIX).await.expect("fetched again");
+        assert_eq!(refetched.source, CacheSource::Fetched, "{body}");
+        assert_eq!(refetched.value.and_then(|movie| movie.title).as_deref(), Some("The Matrix"));
+        assert_eq!(
+            stand_in.seen().last().map(|seen| seen.if_none_match.clone()),
+            Some(None),
+            "an undecodable body is not revalidated, it is fetched"
+        );
+    }
+    assert_eq!(stand_in.calls(), 3);
+    assert_eq!(fetch(&cache, &client, MATRIX).await.expect("from the cache").source, CacheSource::Stored);
+}
+
+app_test!(a_failed_call_returns_the_provider_error_and_stores_nothing);
+async fn a_failed_call_returns_the_provider_error_and_stores_nothing(backend: Backend) {
+    let (_shared, _db, cache, stand_in, client) = cache_setup(&backend).await;
+    let key = format!("omdb:movie:{THROTTLED}");
+    for calls in 1..=2 {
+        let err = cache
+            .fetch(&key, |validators| {
+                let client = &client;
+                async move { client.movie(&imdb(THROTTLED), &validators).await }
+            })
+            .await
+            .expect_err("the provider refused");
+        assert_eq!(err.retry_after(), Some(Duration::from_secs(120)), "{err}");
+        assert!(
+            matches!(err.provider_error(), Some(ProviderError::RateLimited { kind: RateLimitKind::Throttled, .. })),
+            "{err}"
+        );
+        assert!(metarr_errors::chain(&err).starts_with(&format!("fetching {key}: OMDb")), "{err}");
+        assert_eq!(stand_in.calls(), calls, "a failure is not cached");
+    }
+    assert!(stand_in.seen().iter().all(|seen| seen.imdb_id == THROTTLED));
 }
