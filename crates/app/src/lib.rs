@@ -17,6 +17,8 @@ pub mod ids;
 pub mod jobs;
 pub mod limits;
 pub mod players;
+pub mod provider_budget;
+pub mod provider_cache;
 pub mod routes;
 pub mod scan_cli;
 pub mod secret;

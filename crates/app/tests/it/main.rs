@@ -27,6 +27,7 @@ mod movies;
 mod notifications;
 mod path_mappings;
 mod players;
+mod provider_budget;
 mod real_kodi;
 mod request_trace;
 mod retention;
