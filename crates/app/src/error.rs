@@ -84,6 +84,7 @@ impl From<crate::enrich::EnrichError> for AppError {
             EnrichError::NotConfigured { .. } => AppError::Conflict(err.to_string()),
             EnrichError::Provider { .. } | EnrichError::Call { .. } => AppError::Upstream(metarr_errors::chain(&err)),
             EnrichError::Catalogue(err) => err.into(),
+            EnrichError::Cache(_) | EnrichError::Budget(_) => AppError::internal(&err),
         }
     }
 }

@@ -165,14 +165,11 @@ impl Application {
             metarr_probe::Prober::new(metarr_probe::ProbeConfig::default()),
             true,
         ));
-        // One gate for every provider request of this process; the database makes the
-        // limits and the quota hold across processes.
-        let gate: Arc<dyn metarr_providers::Gate> = Arc::new(metarr_providers::Ungated);
         let enrich_services = Arc::new(crate::enrich::EnrichServices::new(
             self.db.clone(),
             self.events.clone(),
             self.settings.providers.clone(),
-            gate,
+            crate::provider_cache::DEFAULT_TTL,
         ));
         let mut registry = jobs::registry(jobs::cleanup::Retention::of(&self.settings), &scan_services);
         jobs::register_enrichment(&mut registry, &enrich_services);

@@ -18,11 +18,13 @@ use crate::catalogue::{CatalogueError, now_ms};
 use crate::db::{Db, DbError, JsonText, Param, Tx};
 use crate::events::AppEvents;
 use crate::ids::MovieId;
+use crate::provider_budget::{DbGate, ProviderUsage};
+use crate::provider_cache::{CacheError, ResponseCache};
 use metarr_providers::identify::{MatchDecision, MatchQuery};
 use metarr_providers::tmdb::MovieSearch;
 use metarr_providers::{
     FanartClient, Gate, ImdbId, Language, MovieRef, OmdbClient, Outcome, Provider, ProviderError, ProvidersSettings,
-    TmdbClient, TmdbId, Validators,
+    RateLimitKind, TmdbClient, TmdbId, Validators,
 };
 use serde::de::DeserializeOwned;
 use std::future::Future;
@@ -48,6 +50,12 @@ pub enum EnrichError {
         #[source]
         error: ProviderError,
     },
+    /// The response cache failed (its database).
+    #[error(transparent)]
+    Cache(CacheError),
+    /// The providers' budget could not be read.
+    #[error(transparent)]
+    Budget(crate::provider_budget::BudgetError),
     /// The catalogue failed.
     #[error(transparent)]
     Catalogue(#[from] CatalogueError),
@@ -82,7 +90,10 @@ struct Clients {
 pub struct EnrichServices {
     pub db: Db,
     pub events: AppEvents,
+    /// The cross-process limits and quotas every request passes.
+    budget: Arc<DbGate>,
     gate: Arc<dyn Gate>,
+    cache: ResponseCache,
     /// The configuration file's and environment's settings, under the stored ones.
     config: ProvidersSettings,
     settings: RwLock<ProvidersSettings>,
@@ -96,13 +107,18 @@ pub struct EnrichServices {
 const RELOAD_EVERY: std::time::Duration = std::time::Duration::from_secs(10);
 
 impl EnrichServices {
-    /// Services over the configured `settings`, whose requests pass `gate`; the settings stored
-    /// at run time apply over them from the first [`EnrichServices::reload`].
-    pub fn new(db: Db, events: AppEvents, settings: ProvidersSettings, gate: Arc<dyn Gate>) -> EnrichServices {
+    /// Services over the configured `settings`; every request passes the database's budget
+    /// (rate limit, `Retry-After` and quota across processes) and the response cache (`ttl`).
+    /// The settings stored at run time apply from the first [`EnrichServices::reload`].
+    pub fn new(db: Db, events: AppEvents, settings: ProvidersSettings, ttl: std::time::Duration) -> EnrichServices {
+        let budget = Arc::new(DbGate::new(db.clone(), &settings));
+        let gate: Arc<dyn Gate> = Arc::clone(&budget) as Arc<dyn Gate>;
         let clients = RwLock::new(Arc::new(build_clients(&settings, &gate)));
         EnrichServices {
+            cache: ResponseCache::new(db.clone(), ttl),
             db,
             events,
+            budget,
             gate,
             config: settings.clone(),
             settings: RwLock::new(settings),
@@ -136,6 +152,9 @@ impl EnrichServices {
 
     /// Replaces the settings (a key set at run time) and rebuilds the clients.
     pub fn set_settings(&self, settings: ProvidersSettings) {
+        self.budget.set_limits(Provider::Tmdb, settings.tmdb.requests_per_second, settings.tmdb.daily_quota);
+        self.budget.set_limits(Provider::Fanart, settings.fanart.requests_per_second, settings.fanart.daily_quota);
+        self.budget.set_limits(Provider::Omdb, settings.omdb.requests_per_second, settings.omdb.daily_quota);
         let clients = Arc::new(build_clients(&settings, &self.gate));
         *self.clients.write().unwrap_or_else(std::sync::PoisonError::into_inner) = clients;
         *self.settings.write().unwrap_or_else(std::sync::PoisonError::into_inner) = settings;
@@ -165,17 +184,35 @@ impl EnrichServices {
 
     /// One provider call through the response cache: `key` names the answer (no secret in
     /// it). `None` when the provider does not know the thing asked for.
-    async fn fetch<T, F, Fut>(&self, movie_id: MovieId, _key: &str, call: F) -> Result<Option<T>, EnrichError>
+    async fn fetch<T, F, Fut>(&self, movie_id: MovieId, key: &str, call: F) -> Result<Option<T>, EnrichError>
     where
         T: DeserializeOwned + Send,
         F: FnOnce(Validators) -> Fut + Send,
         Fut: Future<Output = Result<Outcome<T>, ProviderError>> + Send,
     {
-        match call(Validators::NONE).await {
-            Ok(Outcome::Found(fetched)) => Ok(Some(fetched.value)),
-            Ok(Outcome::NotFound | Outcome::NotModified(_)) => Ok(None),
-            Err(error) => Err(EnrichError::Provider { movie_id, error }),
+        match self.cache.fetch(key, call).await {
+            Ok(cached) => Ok(cached.value),
+            Err(CacheError::Provider { source: error, .. }) => {
+                // A provider's own "slow down" holds every process back until it says, not
+                // only this job.
+                if let ProviderError::RateLimited { provider, retry_after, kind: RateLimitKind::Throttled, .. } = &error
+                    && let Err(err) = self.budget.note_retry_after(*provider, *retry_after).await
+                {
+                    tracing::warn!(error = %metarr_errors::chain(&err), "could not record the provider's Retry-After");
+                }
+                Err(EnrichError::Provider { movie_id, error })
+            }
+            Err(other) => Err(EnrichError::Cache(other)),
         }
+    }
+
+    /// Calls used today, quota and block of each provider.
+    pub async fn usage(&self) -> Result<Vec<ProviderUsage>, EnrichError> {
+        let mut usage = Vec::new();
+        for provider in Provider::ALL {
+            usage.push(self.budget.usage(provider).await.map_err(EnrichError::Budget)?);
+        }
+        Ok(usage)
     }
 
     /// One cheap call with the saved key, bypassing the cache: TMDB's configuration, The

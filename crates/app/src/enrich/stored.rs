@@ -176,9 +176,29 @@ pub struct ProviderView {
     pub base_url: String,
     pub requests_per_second: u32,
     pub daily_quota: Option<u32>,
+    /// Requests sent today (UTC), by every process.
+    pub used_today: i64,
+    /// Until when the provider asked Metarr to wait, if it did.
+    pub blocked_until: Option<chrono::DateTime<chrono::Utc>>,
 }
 
-/// Every provider as the API shows it.
+/// Every provider as the API shows it, with today's usage.
+pub fn views_with_usage(
+    settings: &ProvidersSettings,
+    usage: &[crate::provider_budget::ProviderUsage],
+) -> Vec<ProviderView> {
+    let mut views = views(settings);
+    for view in &mut views {
+        if let Some(used) = usage.iter().find(|used| used.provider == view.name) {
+            view.used_today = i64::try_from(used.used_today).unwrap_or(i64::MAX);
+            view.blocked_until =
+                used.blocked_until_ms.filter(|until| *until > now_ms()).map(crate::catalogue::time_from_ms);
+        }
+    }
+    views
+}
+
+/// Every provider as the API shows it (usage not read).
 pub fn views(settings: &ProvidersSettings) -> Vec<ProviderView> {
     let set = |key: &Option<SecretString>| key.as_ref().map(|_| "set");
     vec![
@@ -189,6 +209,8 @@ pub fn views(settings: &ProvidersSettings) -> Vec<ProviderView> {
             base_url: settings.tmdb.base_url.clone(),
             requests_per_second: settings.tmdb.requests_per_second.get(),
             daily_quota: settings.tmdb.daily_quota.map(NonZeroU32::get),
+            used_today: 0,
+            blocked_until: None,
         },
         ProviderView {
             name: Provider::Fanart,
@@ -197,6 +219,8 @@ pub fn views(settings: &ProvidersSettings) -> Vec<ProviderView> {
             base_url: settings.fanart.base_url.clone(),
             requests_per_second: settings.fanart.requests_per_second.get(),
             daily_quota: settings.fanart.daily_quota.map(NonZeroU32::get),
+            used_today: 0,
+            blocked_until: None,
         },
         ProviderView {
             name: Provider::Omdb,
@@ -205,6 +229,8 @@ pub fn views(settings: &ProvidersSettings) -> Vec<ProviderView> {
             base_url: settings.omdb.base_url.clone(),
             requests_per_second: settings.omdb.requests_per_second.get(),
             daily_quota: settings.omdb.daily_quota.map(NonZeroU32::get),
+            used_today: 0,
+            blocked_until: None,
         },
     ]
 }

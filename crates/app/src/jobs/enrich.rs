@@ -80,7 +80,7 @@ fn job_error(error: EnrichError) -> JobError {
             // The movie went away since the job was queued: nothing to describe.
             JobError::Permanent(message.clone())
         }
-        EnrichError::Catalogue(_) => JobError::retryable(error),
+        EnrichError::Catalogue(_) | EnrichError::Cache(_) | EnrichError::Budget(_) => JobError::retryable(error),
     }
 }
 

@@ -28,7 +28,8 @@ pub async fn list(
 ) -> Result<Json<ProviderList>, AppError> {
     state.enrich.reload().await?;
     let settings = state.enrich.settings();
-    let items = stored::views(&settings);
+    let usage = state.enrich.usage().await?;
+    let items = stored::views_with_usage(&settings, &usage);
     Ok(Json(ProviderList { total: items.len(), items, language: settings.language.as_str().to_owned() }))
 }
 
@@ -39,7 +40,9 @@ pub async fn get_one(
 ) -> Result<Json<ProviderView>, AppError> {
     let provider = provider(&name)?;
     state.enrich.reload().await?;
-    let view = stored::views(&state.enrich.settings()).into_iter().find(|view| view.name == provider);
+    let usage = state.enrich.usage().await?;
+    let view =
+        stored::views_with_usage(&state.enrich.settings(), &usage).into_iter().find(|view| view.name == provider);
     view.map(Json).ok_or_else(|| AppError::NotFound(format!("no provider {name:?}")))
 }
 

@@ -197,9 +197,108 @@ async fn a_movie_without_an_nfo_is_identified_and_filled(backend: Backend) {
     assert_eq!(movie["field_sources"]["title"], "tmdb", "the folder's guess gives way");
     assert!(movie["enriched_at"].is_string());
     assert_eq!(providers.tmdb_calls("/3/movie/550").await, 1, "one call with every part appended");
+    assert_eq!(providers.omdb.received_requests().await.unwrap_or_default().len(), 1);
+
+    // Within the cache's lifetime, enriching again asks no provider anything, and changes nothing.
+    let tmdb_before = providers.tmdb.received_requests().await.unwrap_or_default().len();
+    let again = enrich(&app, ids[0]).await;
+    assert_eq!(providers.tmdb.received_requests().await.unwrap_or_default().len(), tmdb_before);
+    assert_eq!(providers.omdb.received_requests().await.unwrap_or_default().len(), 1);
+    assert_eq!(again["actors"], movie["actors"]);
+    assert_eq!(again["ratings"], movie["ratings"]);
+    let (_, list) = app.get("/providers").await;
+    let used: Vec<i64> =
+        list["items"].as_array().expect("items").iter().filter_map(|p| p["used_today"].as_i64()).collect();
+    assert_eq!(used, [i64::try_from(tmdb_before).expect("small"), 0, 1], "tmdb, fanart, omdb: {list}");
     app.stop().await;
 }
 app_test!(a_movie_without_an_nfo_is_identified_and_filled);
+
+async fn a_spent_omdb_quota_waits_for_the_reset_and_tmdb_goes_on(backend: Backend) {
+    let providers = Providers::start().await;
+    providers.serve_fight_club().await;
+    // A second film, with its own IMDb id, at both providers.
+    let mut other = fight_club();
+    other["id"] = json!(551);
+    other["imdb_id"] = json!("tt0000551");
+    other["external_ids"]["imdb_id"] = json!("tt0000551");
+    other["title"] = json!("The Other Film");
+    Mock::given(method("GET"))
+        .and(path("/3/movie/551"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(other))
+        .mount(&providers.tmdb)
+        .await;
+    let mut omdb_other = data("constructed-tt0137523.json");
+    omdb_other["imdbID"] = json!("tt0000551");
+    Mock::given(method("GET"))
+        .and(query_param("i", "tt0000551"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(omdb_other))
+        .mount(&providers.omdb)
+        .await;
+    let app = spawn(backend, &providers).await;
+    let (status, _) = app.put_json("/providers/omdb", &json!({ "daily_quota": 1 })).await;
+    assert_eq!(status, 200);
+    let dir = tempfile::tempdir().expect("library");
+    let root = std::fs::canonicalize(dir.path()).expect("canonical");
+    let ids = scan_folders(&app, &root, &[("Fight Club {tmdb-550}", None), ("Other {tmdb-551}", None)]).await;
+    let first = enrich(&app, ids[0]).await;
+    assert!(first["ratings"].as_array().is_some_and(|r| r.iter().any(|r| r["source"] == "imdb")));
+
+    // The quota is spent: TMDB's part of the second film is done, its ratings job waits.
+    let (_, job) = app.post(&format!("/movies/{}/enrich", ids[1])).await;
+    app.wait_for_state(job_id(&job["id"]), JobState::Completed).await;
+    let (_, second) = app.get(&format!("/movies/{}", ids[1])).await;
+    assert_eq!(second["title"], "The Other Film");
+    let ratings_job = wait_for_snoozed(&app, "enrich-ratings").await;
+    let run_at = chrono::DateTime::parse_from_rfc3339(ratings_job["run_at"].as_str().expect("run_at")).expect("time");
+    let midnight =
+        (chrono::Utc::now() + chrono::Duration::days(1)).date_naive().and_hms_opt(0, 0, 0).expect("midnight");
+    let off = (run_at.naive_utc() - midnight).num_seconds().abs();
+    assert!(off <= 5, "snoozed until the next UTC midnight: {run_at}");
+    assert_eq!(providers.omdb.received_requests().await.unwrap_or_default().len(), 1, "no call beyond the quota");
+    let (_, list) = app.get("/providers").await;
+    assert_eq!(list["items"][2]["used_today"], 1);
+
+    // The day turns (as far as the database and the queue can tell): the ratings fill in by themselves.
+    app.db
+        .execute("UPDATE provider_budgets SET usage_day = usage_day - 1 WHERE provider = 'omdb'", &[])
+        .await
+        .expect("yesterday's count");
+    make_due(&app, &ratings_job).await;
+    wait_for_kind(&app, "enrich-ratings").await;
+    let (_, second) = app.get(&format!("/movies/{}", ids[1])).await;
+    assert!(second["ratings"].as_array().is_some_and(|r| r.iter().any(|r| r["source"] == "imdb")), "{second}");
+    app.stop().await;
+}
+app_test!(a_spent_omdb_quota_waits_for_the_reset_and_tmdb_goes_on);
+
+/// Makes a snoozed job due now (the queue keeps `run_at` as milliseconds on SQLite and as a
+/// timestamp on PostgreSQL).
+async fn make_due(app: &TestApp, job: &Value) {
+    let id = job["id"].as_i64().expect("job id");
+    let postgres = app.db.execute("UPDATE jobs SET run_at = now() WHERE id = $1", &[id.into()]).await;
+    if postgres.is_err() {
+        app.db.execute("UPDATE jobs SET run_at = 0 WHERE id = $1", &[id.into()]).await.expect("due now");
+    }
+}
+
+/// The pending job of `kind` once it is due later than a minute from now (snoozed).
+async fn wait_for_snoozed(app: &TestApp, kind: &str) -> Value {
+    for _ in 0..400 {
+        let (_, pending) = app.get(&format!("/jobs?kind={kind}&state=pending")).await;
+        if let Some(job) = pending["items"].as_array().and_then(|items| items.first()) {
+            let later = job["run_at"]
+                .as_str()
+                .and_then(|at| chrono::DateTime::parse_from_rfc3339(at).ok())
+                .is_some_and(|at| at.signed_duration_since(chrono::Utc::now()).num_seconds() > 60);
+            if later {
+                return job.clone();
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("no snoozed {kind} job");
+}
 
 async fn nfo_values_and_locks_are_kept(backend: Backend) {
     let providers = Providers::start().await;
@@ -332,6 +431,14 @@ async fn provider_failures_snooze_or_fail_clearly(backend: Backend) {
     let root = std::fs::canonicalize(dir.path()).expect("canonical");
     let ids = scan_folders(&app, &root, &[("Fight Club {tmdb-550}", None), ("Poseidon {tmdb-551}", None)]).await;
 
+    // 401: failed at once, saying which key to fix, and never showing it.
+    let (_, job) = app.post(&format!("/movies/{}/enrich", ids[1])).await;
+    let failed = app.wait_for_state(job_id(&job["id"]), JobState::Failed).await;
+    let error = failed.last_error.unwrap_or_default();
+    assert!(error.contains("TMDB") || error.contains("tmdb"), "{error}");
+    assert!(error.contains("key"), "{error}");
+    assert!(!error.contains(TMDB_KEY), "{error}");
+    assert_eq!(failed.attempt, 1, "a bad key is not retried");
     // 429 with Retry-After: the job waits two minutes, holding no worker.
     let (_, job) = app.post(&format!("/movies/{}/enrich", ids[0])).await;
     let id = job_id(&job["id"]);
@@ -355,14 +462,14 @@ async fn provider_failures_snooze_or_fail_clearly(backend: Backend) {
     let wait = run_at.signed_duration_since(chrono::Utc::now()).num_seconds();
     assert!((100..=125).contains(&wait), "snoozed for the Retry-After: {wait} s, {snoozed}");
 
-    // 401: failed at once, saying which key to fix, and never showing it.
+    // TMDB asked to wait: every TMDB request waits with it, in every process, without a call.
+    let before = providers.tmdb.received_requests().await.unwrap_or_default().len();
     let (_, job) = app.post(&format!("/movies/{}/enrich", ids[1])).await;
-    let failed = app.wait_for_state(job_id(&job["id"]), JobState::Failed).await;
-    let error = failed.last_error.unwrap_or_default();
-    assert!(error.contains("TMDB") || error.contains("tmdb"), "{error}");
-    assert!(error.contains("key"), "{error}");
-    assert!(!error.contains(TMDB_KEY), "{error}");
-    assert_eq!(failed.attempt, 1, "a bad key is not retried");
+    let held = wait_for_snoozed(&app, "enrich-metadata").await;
+    assert!(held["id"] == job["id"] || held["kind"] == "enrich-metadata", "{held}");
+    assert_eq!(providers.tmdb.received_requests().await.unwrap_or_default().len(), before);
+    let (_, list) = app.get("/providers").await;
+    assert!(list["items"][0]["blocked_until"].is_string(), "{list}");
     app.stop().await;
 }
 app_test!(provider_failures_snooze_or_fail_clearly);
