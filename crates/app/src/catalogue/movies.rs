@@ -976,6 +976,19 @@ pub async fn present_ids(db: &Db, library_id: LibraryId) -> Result<Vec<MovieId>>
     Ok(rows.into_iter().map(|(id,)| id).collect())
 }
 
+/// A page of a library's present movies that were never enriched and wait for no user
+/// choice, by id after `after`.
+pub async fn to_enrich(db: &Db, library_id: LibraryId, after: i64, limit: i64) -> Result<Vec<MovieId>> {
+    let rows: Vec<(MovieId,)> = db
+        .fetch_all(
+            "SELECT id FROM movies WHERE library_id = $1 AND missing = false AND removed = false \
+                 AND enriched_at IS NULL AND identification IS NULL AND id > $2 ORDER BY id LIMIT $3",
+            &[library_id.into(), after.into(), limit.into()],
+        )
+        .await?;
+    Ok(rows.into_iter().map(|(id,)| id).collect())
+}
+
 /// Which of `ids` are movies (not removed).
 pub async fn existing(db: &Db, ids: &[MovieId]) -> Result<BTreeSet<MovieId>> {
     let mut known = BTreeSet::new();

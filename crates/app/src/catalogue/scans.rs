@@ -17,6 +17,8 @@ pub enum ScanPhase {
     Discovering,
     Scanning,
     Caching,
+    /// Describing the scan's new movies from the providers (when the scan enriches).
+    Enriching,
     Completed,
     Failed,
     Cancelled,
@@ -24,10 +26,11 @@ pub enum ScanPhase {
 
 impl ScanPhase {
     /// Every phase, in order.
-    pub const ALL: [ScanPhase; 6] = [
+    pub const ALL: [ScanPhase; 7] = [
         ScanPhase::Discovering,
         ScanPhase::Scanning,
         ScanPhase::Caching,
+        ScanPhase::Enriching,
         ScanPhase::Completed,
         ScanPhase::Failed,
         ScanPhase::Cancelled,
@@ -39,6 +42,7 @@ impl ScanPhase {
             ScanPhase::Discovering => "discovering",
             ScanPhase::Scanning => "scanning",
             ScanPhase::Caching => "caching",
+            ScanPhase::Enriching => "enriching",
             ScanPhase::Completed => "completed",
             ScanPhase::Failed => "failed",
             ScanPhase::Cancelled => "cancelled",
@@ -94,6 +98,11 @@ pub struct Scan {
     pub directories_total: i64,
     pub directories_scanned: i64,
     pub videos_probed: i64,
+    pub enrichment_queued: i64,
+    pub enrichment_completed: i64,
+    /// Every movie to enrich is queued (the enriching phase ends when they are all done).
+    #[serde(skip)]
+    pub enrichment_listed: bool,
     pub correlation_id: String,
     pub started_at: chrono::DateTime<chrono::Utc>,
     pub finished_at: Option<chrono::DateTime<chrono::Utc>>,
@@ -111,7 +120,7 @@ impl Scan {
 
 const COLUMNS: &str = "id, library_id, phase, correlation_id, started_at, finished_at, directories_total, \
     directories_scanned, movies_found, movies_new, movies_updated, movies_missing, assets_queued, assets_cached, \
-    videos_probed, unknown_files, errors, warnings";
+    videos_probed, unknown_files, errors, warnings, enrichment_queued, enrichment_completed, enrichment_listed";
 
 /// A `scans` row as [`COLUMNS`] selects it.
 #[derive(sqlx::FromRow)]
@@ -135,6 +144,9 @@ struct ScanRow {
     unknown_files: i64,
     errors: i64,
     warnings: JsonText<Vec<String>>,
+    enrichment_queued: i64,
+    enrichment_completed: i64,
+    enrichment_listed: bool,
 }
 
 impl From<ScanRow> for Scan {
@@ -155,6 +167,9 @@ impl From<ScanRow> for Scan {
             directories_total: row.directories_total,
             directories_scanned: row.directories_scanned,
             videos_probed: row.videos_probed,
+            enrichment_queued: row.enrichment_queued,
+            enrichment_completed: row.enrichment_completed,
+            enrichment_listed: row.enrichment_listed,
             correlation_id: row.correlation_id,
             started_at: time_from_ms(row.started_at),
             finished_at: row.finished_at.map(time_from_ms),
@@ -196,12 +211,13 @@ pub async fn start(tx: &mut Tx, library_id: LibraryId) -> Result<(Scan, bool)> {
         let inserted = tx
             .fetch_optional::<ScanRow>(
                 &format!(
-                    "INSERT INTO scans (library_id, phase, correlation_id, started_at) \
-                     VALUES ($1, 'discovering', $2, $3) \
+                    "INSERT INTO scans (library_id, phase, correlation_id, started_at, enrich_after) \
+                     VALUES ($1, 'discovering', $2, $3, \
+                         (SELECT coalesce(auto_enrich, $4) AND $4 FROM libraries WHERE id = $1)) \
                      ON CONFLICT (library_id) WHERE phase IN {ACTIVE} DO NOTHING \
                      RETURNING {COLUMNS}"
                 ),
-                &[library_id.into(), correlation_id.into(), now_ms().into()],
+                &[library_id.into(), correlation_id.into(), now_ms().into(), crate::enrich::tmdb_configured().into()],
             )
             .await?;
         if let Some(row) = inserted {
@@ -286,12 +302,18 @@ pub struct Counts {
     pub videos_probed: i64,
     pub unknown_files: i64,
     pub errors: i64,
+    pub enrichment_queued: i64,
+    pub enrichment_completed: i64,
 }
 
 /// Whether every queued folder has been scanned, with `$1`..`$3` added to the counters.
 const FOLDERS_DONE: &str = "directories_scanned + $2 + directories_failed + $3 >= directories_total + $1";
 /// Whether every queued asset has been cached, with `$8`..`$10` added to the counters.
 const ASSETS_DONE: &str = "assets_cached + $9 + assets_failed + $10 >= assets_queued + $8";
+/// Whether every movie the scan queued for enrichment is done, with `$15` and `$16` added.
+const ENRICHMENT_DONE: &str = "enrichment_listed AND enrichment_completed + $16 >= enrichment_queued + $15";
+/// Where a scan goes once its files are read and cached: enriching when it enriches.
+const AFTER_CACHING: &str = "CASE WHEN enrich_after THEN 'enriching' ELSE 'completed' END";
 
 /// Adds to the counters, appends warnings (the first 200 are kept), and advances the phase.
 /// Returns the scan as it is now.
@@ -314,6 +336,8 @@ pub async fn record(tx: &mut Tx, scan_id: ScanId, counts: &Counts, warnings: &[S
         counts.unknown_files.into(),
         counts.errors.into(),
         scan_id.into(),
+        counts.enrichment_queued.into(),
+        counts.enrichment_completed.into(),
     ];
     let row = tx
         .fetch_optional::<ScanRow>(
@@ -325,10 +349,13 @@ pub async fn record(tx: &mut Tx, scan_id: ScanId, counts: &Counts, warnings: &[S
                      assets_queued = assets_queued + $8, assets_cached = assets_cached + $9, \
                      assets_failed = assets_failed + $10, videos_probed = videos_probed + $11, \
                      unknown_files = unknown_files + $12, errors = errors + $13, \
+                     enrichment_queued = enrichment_queued + $15, \
+                     enrichment_completed = enrichment_completed + $16, \
                      phase = CASE \
-                         WHEN phase = 'scanning' AND {FOLDERS_DONE} AND {ASSETS_DONE} THEN 'completed' \
+                         WHEN phase = 'scanning' AND {FOLDERS_DONE} AND {ASSETS_DONE} THEN {AFTER_CACHING} \
                          WHEN phase = 'scanning' AND {FOLDERS_DONE} THEN 'caching' \
-                         WHEN phase = 'caching' AND {ASSETS_DONE} THEN 'completed' \
+                         WHEN phase = 'caching' AND {ASSETS_DONE} THEN {AFTER_CACHING} \
+                         WHEN phase = 'enriching' AND {ENRICHMENT_DONE} THEN 'completed' \
                          ELSE phase END \
                  WHERE id = $14 RETURNING {COLUMNS}"
             ),
@@ -348,7 +375,17 @@ pub async fn record(tx: &mut Tx, scan_id: ScanId, counts: &Counts, warnings: &[S
     if scan.is_finished() && scan.finished_at.is_none() {
         mark_finished(tx, &mut scan).await?;
     }
+    start_enriching(tx, &scan).await?;
     Ok(scan)
+}
+
+/// Queues the listing of a scan's movies to enrich when it has reached `enriching` and they
+/// are not listed yet (unique per scan, so every job that sees the phase may ask).
+async fn start_enriching(tx: &mut Tx, scan: &Scan) -> Result<()> {
+    if scan.phase == ScanPhase::Enriching && !scan.enrichment_listed {
+        tx.enqueue(crate::jobs::enrich::scan_enrich_job(scan)).await?;
+    }
+    Ok(())
 }
 
 /// Stamps a scan that just reached a final phase, once: `just_finished` tells the caller that
@@ -378,9 +415,11 @@ pub async fn advance(tx: &mut Tx, scan_id: ScanId) -> Result<Scan> {
     tx.execute(
         "UPDATE scans SET phase = CASE \
              WHEN phase = 'scanning' AND directories_scanned + directories_failed >= directories_total \
-                  AND assets_cached + assets_failed >= assets_queued THEN 'completed' \
+                  AND assets_cached + assets_failed >= assets_queued THEN CASE WHEN enrich_after THEN 'enriching' ELSE 'completed' END \
              WHEN phase = 'scanning' AND directories_scanned + directories_failed >= directories_total THEN 'caching' \
-             WHEN phase = 'caching' AND assets_cached + assets_failed >= assets_queued THEN 'completed' \
+             WHEN phase = 'caching' AND assets_cached + assets_failed >= assets_queued \
+                  THEN CASE WHEN enrich_after THEN 'enriching' ELSE 'completed' END \
+             WHEN phase = 'enriching' AND enrichment_listed AND enrichment_completed >= enrichment_queued THEN 'completed' \
              ELSE phase END \
          WHERE id = $1",
         &[scan_id.into()],
@@ -390,6 +429,7 @@ pub async fn advance(tx: &mut Tx, scan_id: ScanId) -> Result<Scan> {
     if scan.is_finished() && scan.finished_at.is_none() {
         mark_finished(tx, &mut scan).await?;
     }
+    start_enriching(tx, &scan).await?;
     Ok(scan)
 }
 
@@ -404,6 +444,8 @@ pub async fn set_phase(tx: &mut Tx, scan_id: ScanId, phase: ScanPhase) -> Result
 pub enum ItemKind {
     Folder,
     Asset,
+    /// A movie to enrich (its id as the path).
+    Enrichment,
 }
 
 impl ItemKind {
@@ -411,6 +453,7 @@ impl ItemKind {
         match self {
             ItemKind::Folder => "folder",
             ItemKind::Asset => "asset",
+            ItemKind::Enrichment => "enrichment",
         }
     }
 }

@@ -8,8 +8,11 @@
 //! backs off. Each job names its provider, so the queue's circuit breaker opens for a
 //! provider that keeps failing.
 
+use crate::catalogue::CatalogueError;
+use crate::catalogue::movies;
+use crate::catalogue::scans::{self, Counts, ItemKind, ItemState, Scan, ScanPhase};
 use crate::enrich::{EnrichError, EnrichServices};
-use crate::ids::MovieId;
+use crate::ids::{LibraryId, MovieId, ScanId};
 use async_trait::async_trait;
 use metarr_providers::Provider;
 use metarr_queue::{Handler, JobContext, JobError, NewJob, job_kind};
@@ -20,6 +23,9 @@ use std::sync::Arc;
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct EnrichMetadata {
     pub movie_id: MovieId,
+    /// The scan that queued it, which counts it once done.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scan_id: Option<ScanId>,
 }
 
 // After scans (1–6) and webhooks: what is on disk is recorded first, then described.
@@ -35,7 +41,109 @@ job_kind!(EnrichRatings = "enrich-ratings", attempts: 5, priority: 7);
 
 /// The `enrich-metadata` job of a movie, unique per movie.
 pub fn enrich_job(movie_id: MovieId) -> NewJob {
-    NewJob::of(&EnrichMetadata { movie_id }).unique_key(format!("enrich-metadata:{movie_id}"))
+    NewJob::of(&EnrichMetadata { movie_id, scan_id: None }).unique_key(format!("enrich-metadata:{movie_id}"))
+}
+
+/// Lists a scan's movies to enrich and queues their jobs.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ScanEnrich {
+    pub scan_id: ScanId,
+    pub library_id: LibraryId,
+}
+
+job_kind!(ScanEnrich = "scan-enrich", attempts: 5, priority: 3);
+
+/// The `scan-enrich` job of a scan that reached `enriching`, unique per scan.
+pub fn scan_enrich_job(scan: &Scan) -> NewJob {
+    NewJob::of(&ScanEnrich { scan_id: scan.id, library_id: scan.library_id })
+        .unique_key(format!("scan-enrich:{}", scan.id))
+        .correlation_id(scan.correlation_id.clone())
+}
+
+/// Runs `scan-enrich`: the library's movies never enriched (nor waiting for the user to
+/// identify them), 500 at a time, each counted once on the scan through its ledger.
+pub struct ScanEnrichHandler(pub Arc<EnrichServices>);
+
+#[async_trait]
+impl Handler for ScanEnrichHandler {
+    type Job = ScanEnrich;
+
+    async fn run(&self, ctx: JobContext, job: ScanEnrich) -> Result<(), JobError> {
+        let db = &self.0.db;
+        let scan = scans::get(db, job.scan_id).await.map_err(JobError::retryable)?;
+        if scan.phase != ScanPhase::Enriching {
+            return Ok(());
+        }
+        let mut after = 0i64;
+        loop {
+            let ids = movies::to_enrich(db, job.library_id, after, 500).await.map_err(JobError::retryable)?;
+            let Some(last) = ids.last() else { break };
+            after = last.get();
+            let listed = async {
+                let mut tx = db.begin().await?;
+                let keys: Vec<String> = ids.iter().map(ToString::to_string).collect();
+                let new =
+                    scans::add_items(&mut tx, job.scan_id, ItemKind::Enrichment, &keys, ItemState::Queued).await?;
+                let mut queued = 0;
+                for key in new {
+                    let Ok(movie_id) = key.parse::<MovieId>() else { continue };
+                    let next = NewJob::of(&EnrichMetadata { movie_id, scan_id: Some(job.scan_id) })
+                        .unique_key(format!("enrich-metadata:{movie_id}"))
+                        .child_of(ctx.job());
+                    if tx.enqueue(next).await?.created {
+                        queued += 1;
+                    } else {
+                        // Already queued by someone else: it will not count on this scan.
+                        scans::remove_item(&mut tx, job.scan_id, ItemKind::Enrichment, &key).await?;
+                    }
+                }
+                let counts = Counts { enrichment_queued: queued, ..Counts::default() };
+                scans::record(&mut tx, job.scan_id, &counts, &[]).await?;
+                tx.commit().await?;
+                Ok::<_, CatalogueError>(())
+            }
+            .await;
+            listed.map_err(JobError::retryable)?;
+        }
+        let finished = async {
+            let mut tx = db.begin().await?;
+            tx.execute("UPDATE scans SET enrichment_listed = true WHERE id = $1", &[job.scan_id.into()]).await?;
+            let scan = scans::advance(&mut tx, job.scan_id).await?;
+            tx.commit().await?;
+            Ok::<_, CatalogueError>(scan)
+        }
+        .await
+        .map_err(JobError::retryable)?;
+        self.0.events.publish(if finished.is_finished() { "scan.completed" } else { "scan.progress" }, &finished);
+        crate::jobs::scan::after_finish(db, &finished).await;
+        Ok(())
+    }
+}
+
+/// Counts a scan's enrichment as done (once, through its ledger item).
+async fn count_on_scan(services: &EnrichServices, scan_id: ScanId, movie_id: MovieId, state: ItemState) {
+    let counted = async {
+        let mut tx = services.db.begin().await?;
+        let key = [movie_id.to_string()];
+        if scans::settle_items(&mut tx, scan_id, ItemKind::Enrichment, &key, state).await? == 0 {
+            return Ok(None);
+        }
+        let counts =
+            Counts { enrichment_completed: 1, errors: i64::from(state == ItemState::Failed), ..Counts::default() };
+        let scan = scans::record(&mut tx, scan_id, &counts, &[]).await?;
+        tx.commit().await?;
+        Ok::<_, CatalogueError>(Some(scan))
+    }
+    .await;
+    match counted {
+        Ok(Some(scan)) if scan.is_finished() => {
+            services.events.publish("scan.completed", &scan);
+            crate::jobs::scan::after_finish(&services.db, &scan).await;
+        }
+        Ok(Some(scan)) => services.events.publish("scan.progress", &scan),
+        Ok(None) => {}
+        Err(err) => tracing::warn!(%scan_id, error = %metarr_errors::Chain(&err), "counting an enrichment on its scan"),
+    }
 }
 
 /// The `enrich-ratings` job of a movie, unique per movie.
@@ -91,10 +199,26 @@ pub struct EnrichMetadataHandler(pub Arc<EnrichServices>);
 impl Handler for EnrichMetadataHandler {
     type Job = EnrichMetadata;
 
-    async fn run(&self, _ctx: JobContext, job: EnrichMetadata) -> Result<(), JobError> {
-        let enriched = self.0.enrich(job.movie_id, None).await.map_err(job_error)?;
-        tracing::info!(movie_id = %job.movie_id, outcome = ?enriched, "enriched");
-        Ok(())
+    async fn run(&self, ctx: JobContext, job: EnrichMetadata) -> Result<(), JobError> {
+        match self.0.enrich(job.movie_id, None).await.map_err(job_error) {
+            Ok(enriched) => {
+                tracing::info!(movie_id = %job.movie_id, outcome = ?enriched, "enriched");
+                if let Some(scan_id) = job.scan_id {
+                    count_on_scan(&self.0, scan_id, job.movie_id, ItemState::Done).await;
+                }
+                Ok(())
+            }
+            Err(error) => {
+                // The scan waits for its enrichments: the last failed attempt counts as done
+                // (with an error), a snooze never does.
+                let last = matches!(error, JobError::Permanent(_))
+                    || (matches!(error, JobError::Retryable(_)) && ctx.job().attempt >= ctx.job().max_attempts);
+                if let (Some(scan_id), true) = (job.scan_id, last) {
+                    count_on_scan(&self.0, scan_id, job.movie_id, ItemState::Failed).await;
+                }
+                Err(error)
+            }
+        }
     }
 
     fn service(&self, _job: &EnrichMetadata) -> Option<String> {

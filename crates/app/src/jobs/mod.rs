@@ -54,6 +54,7 @@ pub const KINDS: &[(&str, JobFamily)] = {
         (players::NotifyPlex::KIND, JobFamily::Player),
         (enrich::EnrichMetadata::KIND, JobFamily::Enrich),
         (enrich::EnrichRatings::KIND, JobFamily::Enrich),
+        (enrich::ScanEnrich::KIND, JobFamily::Enrich),
         (cleanup::ScheduledCleanup::KIND, JobFamily::Maintenance),
         (debug_sleep::DebugSleep::KIND, JobFamily::Maintenance),
     ]
@@ -109,6 +110,7 @@ pub fn registry(retention: cleanup::Retention, scan_services: &std::sync::Arc<sc
 pub fn register_enrichment(registry: &mut Registry, services: &std::sync::Arc<crate::enrich::EnrichServices>) {
     registry.register(enrich::EnrichMetadataHandler(std::sync::Arc::clone(services)));
     registry.register(enrich::EnrichRatingsHandler(std::sync::Arc::clone(services)));
+    registry.register(enrich::ScanEnrichHandler(std::sync::Arc::clone(services)));
     debug_assert_eq!(
         registry.kinds().collect::<std::collections::BTreeSet<_>>(),
         KINDS.iter().map(|(kind, _)| *kind).collect(),

@@ -230,7 +230,7 @@ impl ScanServices {
 }
 
 /// After the transaction that finished a scan committed: tell the user, once.
-async fn after_finish(db: &Db, scan: &Scan) {
+pub(crate) async fn after_finish(db: &Db, scan: &Scan) {
     if !scan.just_finished || !matches!(scan.phase, ScanPhase::Completed | ScanPhase::Failed) {
         return;
     }

@@ -58,13 +58,35 @@ job_kind!(WebhookReceived = "webhook-received", attempts: 5, priority: 1);
 pub struct ScanMovie {
     pub library_id: LibraryId,
     pub folder: String,
+    /// Radarr's ids of the movie (a `Download`): they name the file Radarr manages, so they
+    /// reach the movie (source `radarr`) and enrichment needs no search.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tmdb_id: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub imdb_id: Option<String>,
+    /// Enrich the movie right after the scan (a `Download`).
+    #[serde(default)]
+    pub enrich: bool,
 }
 
 job_kind!(ScanMovie = "scan-movie", attempts: 3, priority: 1);
 
 /// The `scan-movie` job for a folder, unique per folder.
 pub fn scan_movie_job(library_id: LibraryId, folder: &str) -> NewJob {
-    NewJob::of(&ScanMovie { library_id, folder: folder.to_owned() }).unique_key(format!("scan-movie:{folder}"))
+    let job = ScanMovie { library_id, folder: folder.to_owned(), tmdb_id: None, imdb_id: None, enrich: false };
+    NewJob::of(&job).unique_key(format!("scan-movie:{folder}"))
+}
+
+/// The `scan-movie` job of a Radarr `Download`: with Radarr's ids, and enrichment after.
+fn download_scan_job(library_id: LibraryId, folder: &str, movie: &MovieEssentials) -> NewJob {
+    let job = ScanMovie {
+        library_id,
+        folder: folder.to_owned(),
+        tmdb_id: movie.tmdb_id.filter(|id| crate::limits::TMDB_IDS.contains(id)),
+        imdb_id: movie.imdb_id.clone().filter(|id| metarr_nfo::is_imdb_id(id)),
+        enrich: true,
+    };
+    NewJob::of(&job).unique_key(format!("scan-movie:{folder}"))
 }
 
 /// Queues a rescan of one movie's folder (`POST /api/v1/movies/{id}/scan` and the movie page's
@@ -119,9 +141,35 @@ impl Handler for ScanMovieHandler {
         }
         .await;
         let scan_id = begun.map_err(JobError::retryable)?;
-        let directory = DirectoryScan { scan_id, library_id: job.library_id, folder: job.folder };
-        DirectoryScanHandler(Arc::clone(&self.0)).run(ctx, directory).await
+        let directory = DirectoryScan { scan_id, library_id: job.library_id, folder: job.folder.clone() };
+        DirectoryScanHandler(Arc::clone(&self.0)).run(ctx, directory).await?;
+        after_download_scan(db, &job, library.auto_enrich).await.map_err(JobError::retryable)
     }
+}
+
+/// After a `Download`'s scan: Radarr's ids reach the movie (they replace anything but a
+/// user's value or lock), and the movie is enriched right away when the library enriches.
+/// Both are idempotent: the ids are the same on a rerun, and the enrichment job is unique.
+async fn after_download_scan(db: &Db, job: &ScanMovie, auto_enrich: Option<bool>) -> Result<(), CatalogueError> {
+    if job.tmdb_id.is_none() && job.imdb_id.is_none() && !job.enrich {
+        return Ok(());
+    }
+    let Some((movie_id, _)) = crate::catalogue::movies::stored_folder(db, &job.folder).await? else {
+        return Ok(());
+    };
+    let mut tx = db.begin().await?;
+    let ids = crate::catalogue::movies::Fields {
+        tmdb_id: job.tmdb_id,
+        imdb_id: job.imdb_id.clone(),
+        ..crate::catalogue::movies::Fields::default()
+    };
+    crate::catalogue::movies::apply_fields(&mut tx, movie_id, &[(&ids, crate::catalogue::movies::FieldSource::Radarr)])
+        .await?;
+    if job.enrich && auto_enrich.unwrap_or(true) && crate::enrich::tmdb_configured() {
+        tx.enqueue(crate::jobs::enrich::enrich_job(movie_id)).await?;
+    }
+    tx.commit().await?;
+    Ok(())
 }
 
 /// Runs `webhook-received`.
@@ -162,12 +210,14 @@ fn notification(event: EventKind, title: String, message: String, movie: Option<
 struct Plan {
     outcome: Decided,
     scan: Option<(LibraryId, String)>,
+    /// The movie of a `Download`, whose ids go with its scan.
+    downloaded: Option<MovieEssentials>,
     notification: Option<Notification>,
 }
 
 impl Plan {
     fn outcome(outcome: Decided) -> Plan {
-        Plan { outcome, scan: None, notification: None }
+        Plan { outcome, scan: None, downloaded: None, notification: None }
     }
 }
 
@@ -344,7 +394,11 @@ async fn act(db: &Db, job: &Job, received: &WebhookReceived) -> Result<(), Catal
         notified: None,
     };
     if let Some((library_id, folder)) = &plan.scan {
-        let enqueued = tx.enqueue(scan_movie_job(*library_id, folder).child_of(job)).await?;
+        let scan = match &plan.downloaded {
+            Some(movie) => download_scan_job(*library_id, folder, movie),
+            None => scan_movie_job(*library_id, folder),
+        };
+        let enqueued = tx.enqueue(scan.child_of(job)).await?;
         job_ids.push(enqueued.job.id);
         if !enqueued.created {
             outcome.scan_already_queued = Some(enqueued.job.id);
@@ -396,6 +450,7 @@ async fn plan(
                     Plan {
                         outcome: Decided::ScanQueued { folder: folder.clone(), library: library.name.clone() },
                         scan: Some((library.id, folder.clone())),
+                        downloaded: Some(movie.clone()),
                         notification: Some(notification(
                             event,
                             format!("{} {verb}", titled(movie)),
@@ -407,6 +462,7 @@ async fn plan(
                 _ => Plan {
                     outcome: Decided::NotPlaced { reason: resolution.reason.clone() },
                     scan: None,
+                    downloaded: None,
                     notification: Some(misplaced(movie, source, &resolution.reason)),
                 },
             }
@@ -446,6 +502,7 @@ async fn plan(
             Plan {
                 outcome: Decided::Renamed { updated, files: files.len(), rescan },
                 scan,
+                downloaded: None,
                 notification: Some(notification(
                     EventKind::MovieRenamed,
                     format!("{} renamed", titled(movie)),
@@ -478,6 +535,7 @@ async fn plan(
             Plan {
                 outcome,
                 scan: None,
+                downloaded: None,
                 notification: Some(notification(
                     EventKind::MovieDeleted,
                     format!("File of {} deleted", titled(movie)),
@@ -506,6 +564,7 @@ async fn plan(
                     Decided::MovieNotRecorded { folder: folder.clone() }
                 },
                 scan: None,
+                downloaded: None,
                 notification: Some(notification(
                     EventKind::MovieDeleted,
                     format!("{} deleted", titled(movie)),
@@ -524,6 +583,7 @@ async fn plan(
             Plan {
                 outcome: Decided::ManualInteraction,
                 scan: None,
+                downloaded: None,
                 // It needs the user's attention, like a health issue.
                 notification: Some(notification(
                     EventKind::HealthIssue,
@@ -536,6 +596,7 @@ async fn plan(
         ArrEvent::Health { level, message, .. } => Plan {
             outcome: Decided::HealthIssue,
             scan: None,
+            downloaded: None,
             notification: Some(notification(
                 EventKind::HealthIssue,
                 format!("{source} health issue ({})", level.as_deref().unwrap_or("unknown")),
@@ -546,6 +607,7 @@ async fn plan(
         ArrEvent::HealthRestored { message, .. } => Plan {
             outcome: Decided::HealthRestored,
             scan: None,
+            downloaded: None,
             notification: Some(notification(
                 EventKind::HealthRestored,
                 format!("{source} health restored"),
@@ -556,6 +618,7 @@ async fn plan(
         ArrEvent::ApplicationUpdate { message, .. } => Plan {
             outcome: Decided::ApplicationUpdate,
             scan: None,
+            downloaded: None,
             notification: Some(notification(
                 EventKind::ApplicationUpdate,
                 format!("{source} updated"),

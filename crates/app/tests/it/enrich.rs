@@ -525,3 +525,85 @@ async fn provider_settings_are_write_only_and_checked(backend: Backend) {
     app.stop().await;
 }
 app_test!(provider_settings_are_write_only_and_checked);
+
+async fn a_radarr_download_brings_its_ids_and_enriches_the_movie(backend: Backend) {
+    let providers = Providers::start().await;
+    let mut bunny = fight_club();
+    bunny["id"] = json!(10378);
+    bunny["imdb_id"] = json!("tt1254207");
+    bunny["external_ids"]["imdb_id"] = json!("tt1254207");
+    bunny["title"] = json!("Big Buck Bunny");
+    bunny["original_title"] = json!("Big Buck Bunny");
+    Mock::given(method("GET"))
+        .and(path("/3/movie/10378"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(bunny))
+        .mount(&providers.tmdb)
+        .await;
+    let app = spawn(backend, &providers).await;
+    let dir = tempfile::tempdir().expect("library");
+    let root = std::fs::canonicalize(dir.path()).expect("canonical").join("Movies");
+    // A film Radarr just imported: a video, no NFO, a folder name without ids.
+    let folder = root.join("Big Buck Bunny (2008)");
+    std::fs::create_dir_all(&folder).expect("folder");
+    std::fs::copy(SAMPLE_VIDEO, folder.join("Big Buck Bunny (2008) Bluray-1080p.mp4")).expect("video");
+    crate::webhooks::library_and_mapping(&app, &root).await;
+    let (status, answer) =
+        crate::webhooks::post_raw(&app, "radarr", crate::webhooks::fixture("radarr-download-upgrade.json")).await;
+    assert_eq!(status, 202, "{answer}");
+    crate::webhooks::settled(&app, answer["id"].as_i64().expect("id")).await;
+    wait_for_kind(&app, "scan-movie").await;
+    wait_for_kind(&app, "enrich-metadata").await;
+    let (_, list) = app.get("/movies").await;
+    let id = list["items"][0]["id"].as_i64().expect("the movie");
+    let (_, movie) = app.get(&format!("/movies/{id}")).await;
+    assert_eq!(movie["tmdb_id"], 10378, "{movie}");
+    assert_eq!(movie["imdb_id"], "tt1254207");
+    assert_eq!(movie["field_sources"]["tmdb_id"], "radarr");
+    assert_eq!(movie["identification"], "identified");
+    assert!(movie["actors"].as_array().is_some_and(|actors| !actors.is_empty()));
+    assert_eq!(providers.tmdb_calls("/3/search/movie").await, 0, "Radarr's id needs no search");
+    assert_eq!(providers.tmdb_calls("/3/movie/10378").await, 1);
+    app.stop().await;
+}
+app_test!(a_radarr_download_brings_its_ids_and_enriches_the_movie);
+
+async fn a_library_scan_enriches_its_new_movies_before_it_completes(backend: Backend) {
+    let providers = Providers::start().await;
+    providers.serve_fight_club().await;
+    Mock::given(method("GET"))
+        .and(path("/3/search/movie"))
+        .and(query_param("query", "Dune"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(page(vec![
+            result(438_631, "Dune", "2021-09-15", 300.0),
+            result(841, "Dune", "1984-12-14", 40.0),
+        ])))
+        .mount(&providers.tmdb)
+        .await;
+    let app = spawn(backend, &providers).await;
+    let dir = tempfile::tempdir().expect("library");
+    let root = std::fs::canonicalize(dir.path()).expect("canonical");
+    for name in ["Fight Club (1999) {tmdb-550}", "Dune"] {
+        let folder = root.join(name);
+        std::fs::create_dir_all(&folder).expect("folder");
+        std::fs::copy(SAMPLE_VIDEO, folder.join(format!("{name}.mp4"))).expect("video");
+    }
+    // auto_enrich unset: the scan enriches because TMDB has a key.
+    let library = libraries::create(&app.db, &LibraryInput::movies_at(&root)).await.expect("library");
+    let scan = metarr::jobs::scan::start_scan(&app.db, library.id).await.expect("scan");
+    let done = wait_for_scan(&app.db, scan.id, Duration::from_secs(60)).await;
+    assert_eq!(done.phase, ScanPhase::Completed, "{done:?}");
+    assert_eq!((done.enrichment_queued, done.enrichment_completed), (2, 2), "{done:?}");
+    let (_, identified) = app.get("/movies?identification=identified").await;
+    assert_eq!(identified["total"], 1);
+    let (_, waiting) = app.get("/movies?identification=needs_identification").await;
+    assert_eq!(waiting["total"], 1);
+
+    // A rescan enriches nothing again: the one needs the user, the other is done.
+    let again = metarr::jobs::scan::start_scan(&app.db, library.id).await.expect("scan");
+    let done = wait_for_scan(&app.db, again.id, Duration::from_secs(60)).await;
+    assert_eq!(done.phase, ScanPhase::Completed);
+    assert_eq!((done.enrichment_queued, done.enrichment_completed), (0, 0), "{done:?}");
+    assert_eq!(providers.tmdb_calls("/3/movie/550").await, 1);
+    app.stop().await;
+}
+app_test!(a_library_scan_enriches_its_new_movies_before_it_completes);

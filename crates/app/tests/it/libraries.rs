@@ -38,7 +38,8 @@ async fn library_crud_happy_path(backend: Backend) {
     let id = created["id"].as_i64().expect("library id");
     assert_eq!(
         created,
-        json!({ "id": id, "name": "Movies", "path": movies, "kind": "movies", "enabled": true, "ignore_patterns": [] })
+        json!({ "id": id, "name": "Movies", "path": movies, "kind": "movies", "enabled": true, "ignore_patterns": [],
+                "prefer_provider_metadata": false, "auto_enrich": null })
     );
 
     let (status, body) = app.get("/libraries").await;

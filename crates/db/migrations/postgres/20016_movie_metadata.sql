@@ -52,7 +52,14 @@ ALTER TABLE libraries
 -- Scans gain the `enriching` phase and its counters.
 ALTER TABLE scans
     ADD COLUMN enrichment_queued BIGINT NOT NULL DEFAULT 0,
-    ADD COLUMN enrichment_completed BIGINT NOT NULL DEFAULT 0;
+    ADD COLUMN enrichment_completed BIGINT NOT NULL DEFAULT 0,
+    -- Decided when the scan starts (the library's auto_enrich, else whether TMDB has a key).
+    ADD COLUMN enrich_after BOOLEAN NOT NULL DEFAULT FALSE,
+    -- Every movie to enrich has been queued (and counted in enrichment_queued).
+    ADD COLUMN enrichment_listed BOOLEAN NOT NULL DEFAULT FALSE;
+-- The ledger counts enrichments too (items keyed by movie id).
+ALTER TABLE scan_items DROP CONSTRAINT scan_items_kind_check;
+ALTER TABLE scan_items ADD CONSTRAINT scan_items_kind_check CHECK (kind IN ('folder', 'asset', 'enrichment'));
 ALTER TABLE scans DROP CONSTRAINT scans_phase_known;
 ALTER TABLE scans ADD CONSTRAINT scans_phase_known
     CHECK (phase IN ('discovering', 'scanning', 'caching', 'enriching', 'completed', 'failed', 'cancelled'));

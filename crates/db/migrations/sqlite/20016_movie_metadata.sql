@@ -51,6 +51,22 @@ ALTER TABLE libraries ADD COLUMN auto_enrich BOOLEAN;
 -- Scans gain the `enriching` phase and its counters.
 ALTER TABLE scans ADD COLUMN enrichment_queued INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE scans ADD COLUMN enrichment_completed INTEGER NOT NULL DEFAULT 0;
+-- Decided when the scan starts (the library's auto_enrich, else whether TMDB has a key).
+ALTER TABLE scans ADD COLUMN enrich_after BOOLEAN NOT NULL DEFAULT FALSE;
+-- Every movie to enrich has been queued (and counted in enrichment_queued).
+ALTER TABLE scans ADD COLUMN enrichment_listed BOOLEAN NOT NULL DEFAULT FALSE;
+-- The ledger counts enrichments too (items keyed by movie id). SQLite cannot change a CHECK in
+-- place; the ledger holds only running scans' items, so it is rebuilt.
+CREATE TABLE scan_items_new (
+    scan_id BIGINT NOT NULL REFERENCES scans (id) ON DELETE CASCADE,
+    kind    TEXT   NOT NULL CHECK (kind IN ('folder', 'asset', 'enrichment')),
+    path    TEXT   NOT NULL,
+    state   TEXT   NOT NULL CHECK (state IN ('queued', 'done', 'failed')),
+    PRIMARY KEY (scan_id, kind, path)
+);
+INSERT INTO scan_items_new SELECT scan_id, kind, path, state FROM scan_items;
+DROP TABLE scan_items;
+ALTER TABLE scan_items_new RENAME TO scan_items;
 DROP TRIGGER scans_phase_known_insert;
 DROP TRIGGER scans_phase_known_update;
 CREATE TRIGGER scans_phase_known_insert BEFORE INSERT ON scans
