@@ -25,18 +25,36 @@ pub const OMDB_BASE_URL: &str = "https://www.omdbapi.com";
 const DEFAULT_TIMEOUT_SECS: u64 = 15;
 
 /// Every provider's settings, and the language Metarr asks for.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ProvidersSettings {
     /// The metadata language (`en-US` by default); see [`Language::fallback_chain`] for the
     /// order in which languages are tried.
     pub language: Language,
+    /// Movies enriched longer ago than this many days are checked again by the daily
+    /// provider update (30 by default).
+    pub refresh_after_days: NonZeroU32,
+    /// How long a provider's answer is reused without asking again, in days (7 by default).
+    pub cache_ttl_days: NonZeroU32,
     /// TMDB.
     pub tmdb: TmdbSettings,
     /// Fanart.tv.
     pub fanart: FanartSettings,
     /// OMDb.
     pub omdb: OmdbSettings,
+}
+
+impl Default for ProvidersSettings {
+    fn default() -> Self {
+        ProvidersSettings {
+            language: Language::default(),
+            refresh_after_days: NonZeroU32::new(30).expect("30 is not zero"),
+            cache_ttl_days: NonZeroU32::new(7).expect("7 is not zero"),
+            tmdb: TmdbSettings::default(),
+            fanart: FanartSettings::default(),
+            omdb: OmdbSettings::default(),
+        }
+    }
 }
 
 /// TMDB's settings.
