@@ -1,7 +1,7 @@
 //! Enrichment in the web UI against the TMDB and OMDb stand-ins of `enrich.rs`: the movie
-//! page's "Refresh metadata" button and identification state, and the Identify section from a
-//! movie that needs identification to an identified one, with every state-changing form refused
-//! without its token.
+//! page's "Refresh metadata" button and identification state, the Identify section from a
+//! movie that needs identification to an identified one, and Settings › Providers (keys
+//! write-only, limits checked, Test), with every state-changing form refused without its token.
 
 use crate::enrich::{Providers, page, result, scan_folders, spawn};
 use crate::helpers::{Backend, TestApp, job_id};
@@ -10,6 +10,9 @@ use metarr_queue::JobState;
 use serde_json::json;
 use wiremock::matchers::{method, path, query_param};
 use wiremock::{Mock, ResponseTemplate};
+
+/// A TMDB v3 key of this test's own, to look for in pages that must never show it.
+const UI_TMDB_KEY: &str = "fedcba9876543210fedcba9876543210";
 
 /// The page's text with the entities askama writes for quotes and ampersands decoded.
 fn unescaped(page: &Page) -> String {
@@ -152,5 +155,115 @@ async fn identify_picks_one_of_the_candidates(backend: Backend) {
     assert_eq!((movie["identification"].clone(), movie["tmdb_id"].clone()), (json!("identified"), json!(550)));
     let bad = ui.post_form(&format!("/movies/{id}/identify"), &[("tmdb_id", "-4")]).await;
     assert_eq!(bad.status, 400, "{}", bad.body);
+    app.stop().await;
+}
+
+app_test!(providers_page_saves_keys_write_only_checks_limits_and_tests);
+async fn providers_page_saves_keys_write_only_checks_limits_and_tests(backend: Backend) {
+    let providers = Providers::start().await;
+    Mock::given(method("GET"))
+        .and(path("/3/configuration"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({ "images": {
+            "base_url": "http://image.tmdb.org/t/p/", "secure_base_url": "https://image.tmdb.org/t/p/",
+            "backdrop_sizes": [], "logo_sizes": [], "poster_sizes": [], "profile_sizes": [], "still_sizes": [] },
+            "change_keys": [] })))
+        .mount(&providers.tmdb)
+        .await;
+    // TMDB's address only: no key until the page sets one.
+    let tmdb_url = format!("{}/3", providers.tmdb.uri());
+    let app = TestApp::spawn_with(backend, &[("METARR_PROVIDERS__TMDB__BASE_URL", &tmdb_url)]).await;
+    let dir = tempfile::tempdir().expect("library");
+    let root = std::fs::canonicalize(dir.path()).expect("canonical");
+    let id = scan_folders(&app, &root, &[("Fight Club (1999)", None)]).await[0];
+    let ui = UiClient::new(&app);
+
+    // Without a TMDB key the Refresh button says what to do.
+    let no_key = ui.post_form(&format!("/movies/{id}/enrich"), &[]).await;
+    assert_eq!(no_key.status, 409, "{}", no_key.body);
+    assert!(element(&no_key, "movie-error", "</p>").contains("Settings › Providers"), "{}", no_key.body);
+
+    let index = ui.get("/settings").await;
+    assert!(index.body.contains("href=\"/settings/providers\""), "the settings index links the page");
+    let empty = ui.get("/settings/providers").await;
+    assert_eq!(empty.status, 200, "{}", empty.body);
+    assert!(empty.body.contains("href=\"/settings/providers\" aria-current=\"page\""), "the current entry");
+    for name in ["tmdb", "fanart", "omdb"] {
+        assert!(element(&empty, &format!("{name}-key-state"), "</span>").contains("not set"), "{name}");
+        assert!(empty.body.contains(&format!("action=\"/settings/providers/{name}/test\"")), "{name}'s Test");
+    }
+    assert!(element(&empty, "providers-language", "</dd>").contains("en-US"));
+    assert!(element(&empty, "tmdb-usage", "</dl>").contains("Calls today</dt><dd>0"), "{}", empty.body);
+    assert_nothing_from_elsewhere(&empty);
+
+    // Refused limits: the reason and the typed values, nothing stored.
+    for (rate, quota, reason) in [
+        ("0", "", "requests_per_second must be from 1 to"),
+        ("fast", "", "requests_per_second must be a whole number"),
+        ("5", "-3", "daily_quota must be a whole number"),
+        ("5", "99999999999", "daily_quota"),
+    ] {
+        let page = ui
+            .post_form(
+                "/settings/providers/tmdb",
+                &[("api_key", ""), ("requests_per_second", rate), ("daily_quota", quota)],
+            )
+            .await;
+        assert_eq!(page.status, 400, "{rate}/{quota}: {}", page.body);
+        assert!(element(&page, "tmdb-error", "</p>").contains(reason), "{reason}: {}", page.body);
+        assert!(page.body.contains(&format!("value=\"{rate}\"")), "the typed rate is kept");
+    }
+    let bad_key = ui.post_form("/settings/providers/tmdb", &[("api_key", "has spaces in it")]).await;
+    assert_eq!(bad_key.status, 400, "{}", bad_key.body);
+    assert!(!bad_key.body.contains("has spaces in it"), "a typed key is never shown back");
+    let (_, view) = app.get("/providers/tmdb").await;
+    assert_eq!(view["api_key"], serde_json::Value::Null, "nothing stored: {view}");
+
+    // Without the token nothing is stored.
+    let refused = ui.post_raw("/settings/providers/tmdb", &[("api_key", UI_TMDB_KEY)]).await;
+    assert_eq!(refused.status, 403, "{}", refused.body);
+    let refused = ui.post_raw("/settings/providers/tmdb/test", &[]).await;
+    assert_eq!(refused.status, 403, "{}", refused.body);
+    assert_eq!(app.get("/providers/tmdb").await.1["api_key"], serde_json::Value::Null);
+
+    let saved = ui
+        .post_form(
+            "/settings/providers/tmdb",
+            &[("api_key", UI_TMDB_KEY), ("requests_per_second", "20"), ("daily_quota", "5000")],
+        )
+        .await;
+    assert_eq!((saved.status, saved.location.as_deref()), (303, Some("/settings/providers?saved=tmdb#provider-tmdb")));
+    let page = ui.get("/settings/providers?saved=tmdb").await;
+    assert!(element(&page, "saved-notice", "</p>").contains("TMDB"), "{}", page.body);
+    assert!(element(&page, "tmdb-key-state", "</span>").contains("(set"), "{}", page.body);
+    assert!(!page.body.contains(UI_TMDB_KEY), "the key is never shown");
+    assert!(page.body.contains("id=\"tmdb-rate\" name=\"requests_per_second\" inputmode=\"numeric\" value=\"20\""));
+    assert!(element(&page, "tmdb-usage", "</dl>").contains(" of 5000"), "{}", page.body);
+    let (_, view) = app.get("/providers/tmdb").await;
+    assert_eq!((view["api_key"].clone(), view["requests_per_second"].clone()), (json!("set"), json!(20)));
+
+    // Test: htmx gets the result slot; a plain form the page with it.
+    let tested = ui.htmx_post("/settings/providers/tmdb/test", &[]).await;
+    assert_eq!(tested.status, 200, "{}", tested.body);
+    assert!(tested.body.contains("data-test-ok=\"true\""), "{}", tested.body);
+    assert!(tested.body.contains("id=\"provider-tmdb-test\""));
+    let tested = ui.post_form("/settings/providers/omdb/test", &[]).await;
+    assert_eq!(tested.status, 200, "{}", tested.body);
+    assert!(element(&tested, "provider-omdb-test", "</div>").contains("data-test-ok=\"false\""), "no OMDb key");
+
+    // An empty key field keeps the key; the box removes it.
+    let kept = ui.post_form("/settings/providers/tmdb", &[("api_key", ""), ("requests_per_second", "20")]).await;
+    assert_eq!(kept.status, 303, "{}", kept.body);
+    assert_eq!(app.get("/providers/tmdb").await.1["api_key"], "set");
+    let removed = ui
+        .post_form(
+            "/settings/providers/tmdb",
+            &[("api_key", ""), ("clear_api_key", "on"), ("requests_per_second", "20")],
+        )
+        .await;
+    assert_eq!(removed.status, 303, "{}", removed.body);
+    let (_, view) = app.get("/providers/tmdb").await;
+    assert_eq!(view["api_key"], serde_json::Value::Null, "{view}");
+    assert_eq!(view["requests_per_second"], 20, "the limit stays");
+    assert_eq!(ui.post_form("/settings/providers/imdb", &[]).await.status, 404);
     app.stop().await;
 }
