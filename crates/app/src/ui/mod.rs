@@ -8,6 +8,7 @@
 
 pub mod assets;
 pub mod dashboard;
+pub mod enrich;
 pub mod jobs;
 pub mod libraries;
 pub mod movies;
@@ -36,6 +37,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/logout", post(session::logout))
         .merge(libraries::routes())
         .merge(movies::routes())
+        .merge(enrich::routes())
         .merge(jobs::routes())
         .merge(settings::routes())
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), session::require_user));

@@ -41,7 +41,7 @@ pub fn routes() -> Router<AppState> {
 }
 
 /// A movie id from the URL; anything but a number is the client's mistake, not a missing page.
-fn movie_id(text: &str) -> Result<MovieId, UiError> {
+pub(super) fn movie_id(text: &str) -> Result<MovieId, UiError> {
     text.parse().map_err(|_| UiError::BadRequest(format!("a movie id is a number, not {:?}", cut(text, 40))))
 }
 
@@ -618,6 +618,13 @@ impl StreamsView {
 struct MovieLive {
     movie_id: MovieId,
     stamp: i64,
+    /// The identification state's label and badge class.
+    identification: &'static str,
+    identification_class: &'static str,
+    /// When the providers last filled the movie, or empty.
+    enriched_at: String,
+    /// The rendered Identify section.
+    identify: String,
     title: String,
     year: String,
     missing: bool,
@@ -772,6 +779,7 @@ async fn live_block(
     detail: &MovieDetail,
     stamp: i64,
     refused: Option<FieldRow>,
+    identify: Option<super::enrich::IdentifyView>,
 ) -> Result<MovieLive, UiError> {
     let library = libraries::get(&state.db, detail.summary.library_id).await?;
     let folder = detail.summary.folder.clone();
@@ -790,9 +798,15 @@ async fn live_block(
     let mut artwork: Vec<&movies::AssetRef> = detail.assets.iter().collect();
     artwork
         .sort_by(|a, b| (a.kind.as_str(), a.index, a.path.as_str()).cmp(&(b.kind.as_str(), b.index, b.path.as_str())));
+    let identify = identify.unwrap_or_else(|| super::enrich::IdentifyView::of(detail, csrf)).html()?;
+    let (identification, identification_class) = super::enrich::state_badge(detail);
     Ok(MovieLive {
         movie_id: detail.summary.id,
         stamp,
+        identification,
+        identification_class,
+        enriched_at: detail.enriched_at.as_ref().map(super::when).unwrap_or_default(),
+        identify,
         title: detail.summary.title.clone(),
         year: detail.summary.year.map(|year| year.to_string()).unwrap_or_default(),
         missing: detail.summary.missing,
@@ -867,22 +881,40 @@ async fn movie_page(
     refused: Option<FieldRow>,
     status: StatusCode,
 ) -> Result<Response, UiError> {
-    page_with_notice(state, ui, id, refused, status, None).await
+    page_with(state, ui, id, status, Extras { refused, ..Extras::default() }).await
 }
 
-async fn page_with_notice(
+/// What a movie page shows besides the stored movie: a refused edit, a notice, an error, and
+/// the Identify section as a search or a pick left it.
+#[derive(Default)]
+pub(super) struct Extras {
+    pub refused: Option<FieldRow>,
+    pub notice: Option<String>,
+    pub error: Option<String>,
+    pub identify: Option<super::enrich::IdentifyView>,
+}
+
+pub(super) async fn page_with(
     state: &AppState,
     ui: Ui,
     id: MovieId,
-    refused: Option<FieldRow>,
     status: StatusCode,
-    notice: Option<String>,
+    extras: Extras,
 ) -> Result<Response, UiError> {
     let detail = movies::detail(&state.db, id).await?;
-    let error = refused.as_ref().and_then(|row| row.error.as_ref()).map(|error| format!("Not saved: {error}"));
+    let refused_error =
+        extras.refused.as_ref().and_then(|row| row.error.as_ref()).map(|error| format!("Not saved: {error}"));
+    let error = refused_error.or(extras.error);
     let stamp = movies::updated_at(&state.db, id).await?;
-    let live = render_html(&live_block(state, &ui.csrf, &detail, stamp, refused).await?)?;
-    let page = MoviePage { ui: ui.at("movies"), movie_id: id, title: detail.summary.title, error, notice, live };
+    let live = render_html(&live_block(state, &ui.csrf, &detail, stamp, extras.refused, extras.identify).await?)?;
+    let page = MoviePage {
+        ui: ui.at("movies"),
+        movie_id: id,
+        title: detail.summary.title,
+        error,
+        notice: extras.notice,
+        live,
+    };
     Ok(render_with(status, &page))
 }
 
@@ -899,7 +931,7 @@ pub async fn rescan(State(state): State<AppState>, ui: Ui, Path(id): Path<String
     let id = movie_id(&id)?;
     let job = crate::jobs::webhook::rescan_movie(&state.db, id).await?;
     let notice = format!("Rescan queued (job {}): this page updates when the folder has been read.", job.id);
-    page_with_notice(&state, ui, id, None, StatusCode::OK, Some(notice)).await
+    page_with(&state, ui, id, StatusCode::OK, Extras { notice: Some(notice), ..Extras::default() }).await
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -924,7 +956,7 @@ pub async fn live(
         return Ok(StatusCode::NO_CONTENT.into_response());
     }
     let detail = movies::detail(&state.db, id).await?;
-    Ok(render(&live_block(&state, &ui.csrf, &detail, current, None).await?))
+    Ok(render(&live_block(&state, &ui.csrf, &detail, current, None, None).await?))
 }
 
 /// The edit form: the new value as text.

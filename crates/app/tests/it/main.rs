@@ -38,6 +38,7 @@ mod schedules;
 mod secrets_in_logs;
 mod ui;
 mod ui_browser;
+mod ui_enrich;
 mod ui_jobs;
 mod ui_movies;
 mod ui_settings;

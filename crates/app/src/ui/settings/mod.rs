@@ -9,6 +9,7 @@ mod api_key;
 mod notifications;
 mod path_mappings;
 mod players;
+mod providers;
 mod schedules;
 
 use super::{Ui, render};
@@ -31,6 +32,7 @@ pub fn routes() -> Router<AppState> {
         .merge(path_mappings::routes())
         .merge(players::routes())
         .merge(notifications::routes())
+        .merge(providers::routes())
         .merge(schedules::routes())
         .merge(api_key::routes())
 }
