@@ -85,6 +85,15 @@ impl Application {
             .ensure_schedule(jobs::CLEANUP_SCHEDULE, jobs::cleanup::ScheduledCleanup::KIND, jobs::CLEANUP_CRON, true)
             .await
             .context("registering the cleanup schedule")?;
+        queue
+            .ensure_schedule(
+                jobs::enrich::PROVIDER_UPDATE_SCHEDULE,
+                jobs::enrich::ScheduledProviderUpdate::KIND,
+                jobs::enrich::PROVIDER_UPDATE_CRON,
+                true,
+            )
+            .await
+            .context("registering the provider-update schedule")?;
 
         let db = Db::new(&queue);
         db.migrate().await.context("migrating the catalogue")?;
@@ -169,7 +178,7 @@ impl Application {
             self.db.clone(),
             self.events.clone(),
             self.settings.providers.clone(),
-            crate::provider_cache::DEFAULT_TTL,
+            std::time::Duration::from_secs(u64::from(self.settings.providers.cache_ttl_days.get()) * 86_400),
         ));
         let mut registry = jobs::registry(jobs::cleanup::Retention::of(&self.settings), &scan_services);
         jobs::register_enrichment(&mut registry, &enrich_services);

@@ -989,6 +989,29 @@ pub async fn to_enrich(db: &Db, library_id: LibraryId, after: i64, limit: i64) -
     Ok(rows.into_iter().map(|(id,)| id).collect())
 }
 
+/// Identified movies enriched before `before` (milliseconds), oldest first: (id, TMDB id,
+/// enriched at).
+pub async fn stale_enrichments(db: &Db, before: i64) -> Result<Vec<(MovieId, i64, i64)>> {
+    Ok(db
+        .fetch_all(
+            "SELECT id, tmdb_id, enriched_at FROM movies \
+             WHERE identification = 'identified' AND tmdb_id IS NOT NULL AND enriched_at < $1 AND removed = false \
+             ORDER BY enriched_at, id",
+            &[before.into()],
+        )
+        .await?)
+}
+
+/// Marks movies checked against the providers at `at` without a change (their `enriched_at`).
+pub async fn mark_checked(db: &Db, ids: &[MovieId], at: i64) -> Result<()> {
+    for chunk in ids.chunks(500) {
+        let mut tx = db.begin().await?;
+        set_in_batches(&mut tx, "enriched_at = $1", at.into(), chunk).await?;
+        tx.commit().await?;
+    }
+    Ok(())
+}
+
 /// Which of `ids` are movies (not removed).
 pub async fn existing(db: &Db, ids: &[MovieId]) -> Result<BTreeSet<MovieId>> {
     let mut known = BTreeSet::new();

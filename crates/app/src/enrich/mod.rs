@@ -218,6 +218,65 @@ impl EnrichServices {
         }
     }
 
+    /// The daily provider update: movies enriched longer ago than `refresh_after_days` are
+    /// enriched again when TMDB's change list names them since then, oldest first, and are
+    /// marked checked without a call when it does not. The change list is read in 14-day
+    /// windows (TMDB's largest), so 10,000 unchanged movies cost a few pages, not 10,000 calls.
+    /// Returns (movies checked, movies queued for enrichment, change-list calls).
+    pub async fn provider_update(&self) -> Result<(u64, u64, u64), EnrichError> {
+        self.reload_if_stale().await?;
+        let tmdb = self.tmdb()?;
+        let settings = self.settings();
+        let now = now_ms();
+        let cutoff = now - i64::from(settings.refresh_after_days.get()) * 86_400_000;
+        let stale = movies::stale_enrichments(&self.db, cutoff).await?;
+        let Some(oldest) = stale.iter().map(|(_, _, enriched_at)| *enriched_at).min() else {
+            return Ok((0, 0, 0));
+        };
+        // Beyond a year back, reading the change list costs more than enriching again.
+        let horizon = now - 365 * 86_400_000;
+        let today = chrono::Utc::now().date_naive();
+        let mut start = crate::catalogue::time_from_ms(oldest.max(horizon)).date_naive();
+        let mut changed = std::collections::HashSet::new();
+        let mut calls = 0u64;
+        while start <= today {
+            let end = (start + chrono::Duration::days(13)).min(today);
+            let mut page = 1u32;
+            loop {
+                let query = metarr_providers::tmdb::ChangesQuery {
+                    start_date: Some(start),
+                    end_date: Some(end),
+                    page: Some(page),
+                };
+                calls += 1;
+                let answer = tmdb
+                    .movie_changes(&query, &Validators::NONE)
+                    .await
+                    .map_err(|error| EnrichError::Call { provider: Provider::Tmdb, error })?;
+                let Some(fetched) = answer.found() else { break };
+                changed.extend(fetched.value.results.iter().map(|movie| i64::from(movie.id.0)));
+                if page >= fetched.value.total_pages.min(500) {
+                    break;
+                }
+                page += 1;
+            }
+            start = end + chrono::Duration::days(1);
+        }
+        let language = settings.language.as_str().to_owned();
+        let (mut refresh, mut unchanged) = (Vec::new(), Vec::new());
+        for (movie_id, tmdb_id, enriched_at) in &stale {
+            if changed.contains(tmdb_id) || *enriched_at < horizon {
+                self.cache.invalidate(&format!("tmdb:movie:{tmdb_id}:{language}")).await.map_err(EnrichError::Cache)?;
+                refresh.push(*movie_id);
+            } else {
+                unchanged.push(*movie_id);
+            }
+        }
+        movies::mark_checked(&self.db, &unchanged, now).await?;
+        let (queued, _) = crate::jobs::enrich::enqueue_many(&self.db, &refresh).await?;
+        Ok((stale.len() as u64, queued, calls))
+    }
+
     /// Calls used today, quota and block of each provider.
     pub async fn usage(&self) -> Result<Vec<ProviderUsage>, EnrichError> {
         let mut usage = Vec::new();

@@ -120,6 +120,38 @@ impl Handler for ScanEnrichHandler {
     }
 }
 
+/// The `provider-update` schedule's job: see [`EnrichServices::provider_update`].
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ScheduledProviderUpdate {}
+
+job_kind!(ScheduledProviderUpdate = "scheduled-provider-update", attempts: 3, priority: 8);
+
+/// The schedule's name and default time (daily, at 04:00 server time).
+pub const PROVIDER_UPDATE_SCHEDULE: &str = "provider-update";
+pub const PROVIDER_UPDATE_CRON: &str = "0 4 * * *";
+
+/// Runs `scheduled-provider-update`.
+pub struct ProviderUpdateHandler(pub Arc<EnrichServices>);
+
+#[async_trait]
+impl Handler for ProviderUpdateHandler {
+    type Job = ScheduledProviderUpdate;
+
+    async fn run(&self, _ctx: JobContext, _job: ScheduledProviderUpdate) -> Result<(), JobError> {
+        if !self.0.tmdb_configured() {
+            // Nothing to update from; not a failure the user must see every day.
+            return Ok(());
+        }
+        let (checked, queued, calls) = self.0.provider_update().await.map_err(job_error)?;
+        tracing::info!(checked, queued, change_list_calls = calls, "provider update");
+        Ok(())
+    }
+
+    fn service(&self, _job: &ScheduledProviderUpdate) -> Option<String> {
+        Some(Provider::Tmdb.to_string())
+    }
+}
+
 /// Counts a scan's enrichment as done (once, through its ledger item).
 async fn count_on_scan(services: &EnrichServices, scan_id: ScanId, movie_id: MovieId, state: ItemState) {
     let counted = async {

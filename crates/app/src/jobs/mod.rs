@@ -55,6 +55,7 @@ pub const KINDS: &[(&str, JobFamily)] = {
         (enrich::EnrichMetadata::KIND, JobFamily::Enrich),
         (enrich::EnrichRatings::KIND, JobFamily::Enrich),
         (enrich::ScanEnrich::KIND, JobFamily::Enrich),
+        (enrich::ScheduledProviderUpdate::KIND, JobFamily::Enrich),
         (cleanup::ScheduledCleanup::KIND, JobFamily::Maintenance),
         (debug_sleep::DebugSleep::KIND, JobFamily::Maintenance),
     ]
@@ -111,6 +112,10 @@ pub fn register_enrichment(registry: &mut Registry, services: &std::sync::Arc<cr
     registry.register(enrich::EnrichMetadataHandler(std::sync::Arc::clone(services)));
     registry.register(enrich::EnrichRatingsHandler(std::sync::Arc::clone(services)));
     registry.register(enrich::ScanEnrichHandler(std::sync::Arc::clone(services)));
+    registry.register_with(
+        enrich::ProviderUpdateHandler(std::sync::Arc::clone(services)),
+        KindOptions { concurrency: Some(1), ..KindOptions::default() },
+    );
     debug_assert_eq!(
         registry.kinds().collect::<std::collections::BTreeSet<_>>(),
         KINDS.iter().map(|(kind, _)| *kind).collect(),

@@ -607,3 +607,56 @@ async fn a_library_scan_enriches_its_new_movies_before_it_completes(backend: Bac
     app.stop().await;
 }
 app_test!(a_library_scan_enriches_its_new_movies_before_it_completes);
+
+async fn the_provider_update_refreshes_only_what_tmdb_changed(backend: Backend) {
+    let providers = Providers::start().await;
+    providers.serve_fight_club().await;
+    let mut other = fight_club();
+    other["id"] = json!(551);
+    other["imdb_id"] = json!("tt0000551");
+    other["external_ids"]["imdb_id"] = json!("tt0000551");
+    other["title"] = json!("The Other Film");
+    Mock::given(method("GET"))
+        .and(path("/3/movie/551"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(other))
+        .mount(&providers.tmdb)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/3/movie/changes"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!({ "page": 1, "results": [{ "id": 550, "adult": false }, { "id": 99999, "adult": null }],
+                    "total_pages": 1, "total_results": 2 }),
+        ))
+        .mount(&providers.tmdb)
+        .await;
+    let app = spawn(backend, &providers).await;
+    let dir = tempfile::tempdir().expect("library");
+    let root = std::fs::canonicalize(dir.path()).expect("canonical");
+    let ids = scan_folders(&app, &root, &[("Fight Club {tmdb-550}", None), ("Other {tmdb-551}", None)]).await;
+    enrich(&app, ids[0]).await;
+    enrich(&app, ids[1]).await;
+    // Both were enriched 40 days ago, as far as the catalogue knows.
+    let long_ago = chrono::Utc::now().timestamp_millis() - 40 * 86_400_000;
+    app.db.execute("UPDATE movies SET enriched_at = $1", &[long_ago.into()]).await.expect("age");
+
+    let (status, job) = app.post("/schedules/provider-update/run").await;
+    assert_eq!(status, 202, "{job}");
+    app.wait_for_state(job_id(&job["id"]), JobState::Completed).await;
+    wait_for_kind(&app, "enrich-metadata").await;
+    assert_eq!(providers.tmdb_calls("/3/movie/550").await, 2, "changed at TMDB: enriched again, past the cache");
+    assert_eq!(providers.tmdb_calls("/3/movie/551").await, 1, "unchanged: no call");
+    // 40 days of changes in 14-day windows.
+    assert_eq!(providers.tmdb_calls("/3/movie/changes").await, 3);
+    for id in ids {
+        let (_, movie) = app.get(&format!("/movies/{id}")).await;
+        let at =
+            chrono::DateTime::parse_from_rfc3339(movie["enriched_at"].as_str().expect("enriched_at")).expect("time");
+        assert!(chrono::Utc::now().signed_duration_since(at).num_minutes() < 5, "checked now: {movie}");
+    }
+    // Nothing is stale any more: the next run asks nothing.
+    let (_, job) = app.post("/schedules/provider-update/run").await;
+    app.wait_for_state(job_id(&job["id"]), JobState::Completed).await;
+    assert_eq!(providers.tmdb_calls("/3/movie/changes").await, 3);
+    app.stop().await;
+}
+app_test!(the_provider_update_refreshes_only_what_tmdb_changed);
