@@ -8,7 +8,18 @@ use std::collections::HashSet;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-fn spawn_worker(dir: &std::path::Path, database_url: &str, lease_secs: &str) -> Child {
+/// A `metarr worker` process on `database_url`.
+pub fn spawn_worker(dir: &std::path::Path, database_url: &str, lease_secs: &str) -> Child {
+    spawn_worker_with(dir, database_url, lease_secs, &[])
+}
+
+/// A `metarr worker` process with extra environment variables.
+pub fn spawn_worker_with(
+    dir: &std::path::Path,
+    database_url: &str,
+    lease_secs: &str,
+    env: &[(String, String)],
+) -> Child {
     Command::new(env!("CARGO_BIN_EXE_metarr"))
         .arg("worker")
         .current_dir(dir)
@@ -16,6 +27,7 @@ fn spawn_worker(dir: &std::path::Path, database_url: &str, lease_secs: &str) -> 
         .env("METARR_DATABASE_URL", database_url)
         .env("METARR_WORKER__LEASE_SECS", lease_secs)
         .env("METARR_WORKER__SHUTDOWN_GRACE_SECS", "5")
+        .envs(env.iter().map(|(key, value)| (key.as_str(), value.as_str())))
         .env_remove("METARR_CONFIG")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -23,7 +35,8 @@ fn spawn_worker(dir: &std::path::Path, database_url: &str, lease_secs: &str) -> 
         .expect("metarr worker starts")
 }
 
-fn migrate(dir: &std::path::Path, database_url: &str) {
+/// Runs `metarr migrate`.
+pub fn migrate(dir: &std::path::Path, database_url: &str) {
     let status = Command::new(env!("CARGO_BIN_EXE_metarr"))
         .arg("migrate")
         .current_dir(dir)

@@ -660,3 +660,107 @@ async fn the_provider_update_refreshes_only_what_tmdb_changed(backend: Backend) 
     app.stop().await;
 }
 app_test!(the_provider_update_refreshes_only_what_tmdb_changed);
+
+/// Records when each request arrived, and answers with Fight Club.
+struct Recorder {
+    arrivals: std::sync::Arc<std::sync::Mutex<Vec<std::time::Instant>>>,
+    body: Value,
+}
+
+impl wiremock::Respond for Recorder {
+    fn respond(&self, _request: &wiremock::Request) -> ResponseTemplate {
+        self.arrivals.lock().expect("arrivals").push(std::time::Instant::now());
+        ResponseTemplate::new(200).set_body_json(self.body.clone())
+    }
+}
+
+async fn two_worker_processes_stay_under_one_rate_limit(backend: Backend) {
+    const MOVIES: usize = 40;
+    const PER_SECOND: usize = 8;
+    let tmdb = MockServer::start().await;
+    let arrivals = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    Mock::given(method("GET"))
+        .and(wiremock::matchers::path_regex(r"^/3/movie/\d+$"))
+        .respond_with(Recorder { arrivals: std::sync::Arc::clone(&arrivals), body: fight_club() })
+        .mount(&tmdb)
+        .await;
+    let dir = tempfile::tempdir().expect("data");
+    let database = crate::helpers::TestDatabase::create(&backend, dir.path()).await;
+    crate::crash::migrate(dir.path(), &database.url);
+    let queue = metarr_queue::Queue::connect(&database.url).await.expect("queue");
+    let db = metarr::db::Db::new(&queue);
+    let root = dir.path().join("Movies");
+    std::fs::create_dir_all(&root).expect("library root");
+    let library = libraries::create(&db, &LibraryInput::movies_at(&root)).await.expect("library");
+    let scan = {
+        let mut tx = db.begin().await.expect("begin");
+        let (scan, _) = metarr::catalogue::scans::start(&mut tx, library.id).await.expect("scan");
+        tx.commit().await.expect("commit");
+        scan
+    };
+    let mut ids = Vec::new();
+    for index in 0..MOVIES {
+        let fields = metarr::catalogue::movies::Fields {
+            title: Some(format!("Film {index}")),
+            tmdb_id: Some(1000 + index as i64),
+            ..Default::default()
+        };
+        let mut tx = db.begin().await.expect("begin");
+        let folder = root.join(format!("Film {index}")).display().to_string();
+        let layers = [(&fields, metarr::catalogue::movies::FieldSource::Folder)];
+        let (id, _, _) =
+            metarr::catalogue::movies::upsert_scanned(&mut tx, library.id, scan.id, &folder, None, &layers, &[])
+                .await
+                .expect("movie");
+        tx.commit().await.expect("commit");
+        ids.push(id);
+    }
+    let env: Vec<(String, String)> = vec![
+        ("METARR_PROVIDERS__TMDB__API_KEY".into(), TMDB_KEY.into()),
+        ("METARR_PROVIDERS__TMDB__BASE_URL".into(), format!("{}/3", tmdb.uri())),
+        ("METARR_PROVIDERS__TMDB__REQUESTS_PER_SECOND".into(), PER_SECOND.to_string()),
+    ];
+    let mut workers = [
+        crate::crash::spawn_worker_with(dir.path(), &database.url, "30", &env),
+        crate::crash::spawn_worker_with(dir.path(), &database.url, "30", &env),
+    ];
+    let started = std::time::Instant::now();
+    metarr::jobs::enrich::enqueue_many(&db, &ids).await.expect("enqueue");
+    let deadline = started + Duration::from_secs(90);
+    let mut runners = std::collections::HashSet::new();
+    loop {
+        let running = queue
+            .list(&metarr_queue::ListFilter { state: Some(JobState::Running), limit: 500, ..Default::default() })
+            .await
+            .expect("jobs");
+        runners.extend(running.items.into_iter().filter_map(|job| job.locked_by));
+        let done = queue.stats().await.expect("stats").states.get("completed").copied().unwrap_or(0);
+        if done >= MOVIES as i64 {
+            break;
+        }
+        if std::time::Instant::now() > deadline {
+            for worker in &mut workers {
+                let _ = worker.kill();
+            }
+            panic!("only {done} of {MOVIES} enrichments completed");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    for worker in &mut workers {
+        let _ = worker.kill();
+        let _ = worker.wait();
+    }
+    let mut times = arrivals.lock().expect("arrivals").clone();
+    times.sort();
+    assert_eq!(times.len(), MOVIES, "one request per movie");
+    // No one-second window holds more than the limit, whichever process sent them.
+    for (index, at) in times.iter().enumerate().skip(PER_SECOND) {
+        let gap = at.duration_since(times[index - PER_SECOND]);
+        assert!(gap >= Duration::from_millis(990), "{} requests within {gap:?}", PER_SECOND + 1);
+    }
+    let span = times.last().expect("last").duration_since(times[0]);
+    assert!(span >= Duration::from_millis((MOVIES as u64 - 1) * 1000 / PER_SECOND as u64 - 100), "{span:?}");
+    // Both processes took part.
+    assert_eq!(runners.len(), 2, "both workers held enrichments: {runners:?}");
+}
+app_test!(two_worker_processes_stay_under_one_rate_limit);
