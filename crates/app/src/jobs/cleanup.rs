@@ -187,6 +187,13 @@ impl Handler for CleanupHandler {
 
     async fn run(&self, ctx: JobContext, _job: ScheduledCleanup) -> Result<(), JobError> {
         let pruned = prune_all(&self.db, &self.retention, Utc::now()).await?;
+        // Provider answers nobody asked for again in four of the cache's lifetimes (searches
+        // for titles since renamed, films since deleted) would otherwise stay for ever.
+        let cache = crate::provider_cache::ResponseCache::new(self.db.clone(), crate::provider_cache::DEFAULT_TTL);
+        match cache.purge_older_than(4).await {
+            Ok(purged) => tracing::info!(provider_responses = purged, "pruned old provider answers"),
+            Err(err) => tracing::warn!(error = %metarr_errors::Chain(&err), "pruning old provider answers"),
+        }
         ctx.progress(100.0, pruned.to_string()).await;
         tracing::info!(
             jobs = pruned.jobs,
