@@ -413,6 +413,25 @@ impl EnrichServices {
             _ => None,
         };
         let mut fields = tmdb_fields::from_tmdb(&details, collection.as_ref(), &country_of(&language), &tmdb);
+        // TMDB answers an untranslated plot with "": the next language of the fallback chain
+        // (fr-CA → fr → en → the original) fills it (and the tagline, when that one has it),
+        // one call per language only while the plot is missing. Many films have no tagline in
+        // any language, so a missing tagline alone costs no call.
+        for code in language.fallback_chain(details.original_language.as_deref()).into_iter().skip(1) {
+            if fields.plot.is_some() {
+                break;
+            }
+            let Ok(fallback) = Language::parse(&code) else { continue };
+            let key = format!("tmdb:movie:{tmdb_id}:{}", fallback.as_str());
+            let client = Arc::clone(&tmdb);
+            let Some(other) =
+                self.fetch(movie_id, &key, |v| async move { client.movie(tmdb_id, &fallback, &v).await }).await?
+            else {
+                break;
+            };
+            fields.plot = fields.plot.or(other.overview.filter(|text| !text.trim().is_empty()));
+            fields.tagline = fields.tagline.or(other.tagline.filter(|text| !text.trim().is_empty()));
+        }
         warn_fitted(movie_id, fields.fit_for_import());
         if let Some(ratings) = fields.ratings.take() {
             fields.ratings = Some(tmdb_fields::merge_ratings(&target.ratings, ratings));

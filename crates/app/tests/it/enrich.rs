@@ -764,3 +764,40 @@ async fn two_worker_processes_stay_under_one_rate_limit(backend: Backend) {
     assert_eq!(runners.len(), 2, "both workers held enrichments: {runners:?}");
 }
 app_test!(two_worker_processes_stay_under_one_rate_limit);
+
+async fn an_untranslated_plot_falls_back_along_the_language_chain(backend: Backend) {
+    let providers = Providers::start().await;
+    let mut french = fight_club();
+    french["overview"] = json!("");
+    french["tagline"] = json!("");
+    Mock::given(method("GET"))
+        .and(path("/3/movie/550"))
+        .and(query_param("language", "fr-CA"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(french.clone()))
+        .mount(&providers.tmdb)
+        .await;
+    let mut plain_french = french;
+    plain_french["overview"] = json!("Un employé de bureau insomniaque…");
+    Mock::given(method("GET"))
+        .and(path("/3/movie/550"))
+        .and(query_param("language", "fr"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(plain_french))
+        .mount(&providers.tmdb)
+        .await;
+    let mut env = providers.env();
+    env.push(("METARR_PROVIDERS__LANGUAGE".into(), "fr-CA".into()));
+    env.retain(|(key, _)| !key.starts_with("METARR_PROVIDERS__OMDB"));
+    let pairs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let app = TestApp::spawn_with(backend, &pairs).await;
+    let dir = tempfile::tempdir().expect("library");
+    let root = std::fs::canonicalize(dir.path()).expect("canonical");
+    let ids = scan_folders(&app, &root, &[("Fight Club {tmdb-550}", None)]).await;
+    let (_, job) = app.post(&format!("/movies/{}/enrich", ids[0])).await;
+    app.wait_for_state(job_id(&job["id"]), JobState::Completed).await;
+    let (_, movie) = app.get(&format!("/movies/{}", ids[0])).await;
+    assert_eq!(movie["plot"], "Un employé de bureau insomniaque…", "{movie}");
+    assert_eq!(movie["tagline"], Value::Null, "no language had one");
+    assert_eq!(providers.tmdb_calls("/3/movie/550").await, 2, "fr-CA, then fr; English was not needed");
+    app.stop().await;
+}
+app_test!(an_untranslated_plot_falls_back_along_the_language_chain);
