@@ -1012,6 +1012,46 @@ pub async fn mark_checked(db: &Db, ids: &[MovieId], at: i64) -> Result<()> {
     Ok(())
 }
 
+/// How far enrichment has got, for the dashboard.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EnrichmentCounts {
+    pub identified: i64,
+    pub needs_identification: i64,
+    pub not_found: i64,
+    pub not_enriched: i64,
+    /// `enrich-metadata` jobs waiting or running.
+    pub queued: i64,
+}
+
+/// The present movies by identification state, and the enrichments queued.
+pub async fn enrichment_counts(db: &Db) -> Result<EnrichmentCounts> {
+    let rows: Vec<(Option<String>, i64)> = db
+        .fetch_all(
+            "SELECT identification, count(*) FROM movies WHERE removed = false AND missing = false \
+             GROUP BY identification",
+            &[],
+        )
+        .await?;
+    let mut counts = EnrichmentCounts::default();
+    for (state, count) in rows {
+        match state.as_deref().and_then(Identification::parse) {
+            Some(Identification::Identified) => counts.identified = count,
+            Some(Identification::NeedsIdentification) => counts.needs_identification = count,
+            Some(Identification::NotFound) => counts.not_found = count,
+            None => counts.not_enriched += count,
+        }
+    }
+    let (queued,): (i64,) = db
+        .fetch_optional(
+            "SELECT count(*) FROM jobs WHERE kind = 'enrich-metadata' AND state IN ('pending', 'running')",
+            &[],
+        )
+        .await?
+        .unwrap_or((0,));
+    counts.queued = queued;
+    Ok(counts)
+}
+
 /// Which of `ids` are movies (not removed).
 pub async fn existing(db: &Db, ids: &[MovieId]) -> Result<BTreeSet<MovieId>> {
     let mut known = BTreeSet::new();

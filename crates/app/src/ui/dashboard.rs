@@ -29,6 +29,7 @@ struct DashboardPage {
     /// The rendered running-jobs block.
     running: String,
     failures: Vec<JobLine>,
+    enrichment: crate::catalogue::movies::EnrichmentCounts,
 }
 
 /// A job as the dashboard lists it.
@@ -89,6 +90,7 @@ pub async fn page(State(state): State<AppState>, ui: Ui) -> Result<Response, UiE
         completed_last_hour: stats.completed_last_hour,
         running: render_html(&running_jobs(&state).await?)?,
         failures,
+        enrichment: crate::catalogue::movies::enrichment_counts(&state.db).await?,
     }))
 }
 

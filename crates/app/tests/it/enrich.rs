@@ -597,6 +597,12 @@ async fn a_library_scan_enriches_its_new_movies_before_it_completes(backend: Bac
     assert_eq!(identified["total"], 1);
     let (_, waiting) = app.get("/movies?identification=needs_identification").await;
     assert_eq!(waiting["total"], 1);
+    // The dashboard says so (a loopback visitor needs no sign-in).
+    let page = reqwest::get(format!("{}/", app.address)).await.expect("dashboard").text().await.expect("html");
+    let counts = page.split("id=\"enrichment-counts\"").nth(1).expect("the enrichment block");
+    let block = counts.split("</section>").next().unwrap_or_default();
+    assert!(block.contains("need you to identify them</span><strong>1</strong>"), "{block}");
+    assert!(block.contains("identified</span><strong>1</strong>"), "{block}");
 
     // A rescan enriches nothing again: the one needs the user, the other is done.
     let again = metarr::jobs::scan::start_scan(&app.db, library.id).await.expect("scan");
