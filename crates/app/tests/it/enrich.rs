@@ -384,6 +384,11 @@ async fn an_ambiguous_search_asks_the_user(backend: Backend) {
     assert_eq!(status, 200, "{matches}");
     assert_eq!(matches["items"][0]["tmdb_id"], 841, "the year decides: {matches}");
     assert_eq!(matches["items"][0]["year"], 1984);
+    let long = "x".repeat(2_000);
+    for query in [format!("q={long}"), "year=abc".into(), "year=99999".into(), "colour=blue".into()] {
+        let (status, answer) = app.get(&format!("/movies/{id}/matches?{query}")).await;
+        assert_eq!(status, 400, "{query} → {answer}");
+    }
 
     // The user picks The Matrix's neighbour… Fight Club, by TMDB id: locked, enriched at once.
     let (status, movie) = app.post_json(&format!("/movies/{id}/identify"), &json!({ "tmdb_id": 550 })).await;
@@ -807,3 +812,37 @@ async fn an_untranslated_plot_falls_back_along_the_language_chain(backend: Backe
     app.stop().await;
 }
 app_test!(an_untranslated_plot_falls_back_along_the_language_chain);
+
+async fn bulk_enrichment_queues_each_movie_once_and_refuses_clearly(backend: Backend) {
+    let providers = Providers::start().await;
+    providers.serve_fight_club().await;
+    let app = spawn(backend, &providers).await;
+    let dir = tempfile::tempdir().expect("library");
+    let root = std::fs::canonicalize(dir.path()).expect("canonical");
+    let ids =
+        scan_folders(&app, &root, &[("Fight Club {tmdb-550}", None), ("Fight Club Again {tmdb-550}", None)]).await;
+    let (_, first) = app.get(&format!("/movies/{}", ids[0])).await;
+    let library_id = first["library_id"].as_i64().expect("library");
+
+    let (status, answer) = app.post_json("/enrich", &json!({ "library_id": library_id })).await;
+    assert_eq!(status, 202, "{answer}");
+    assert_eq!(answer["queued"].as_u64().unwrap_or(0) + answer["already_queued"].as_u64().unwrap_or(0), 2);
+    wait_for_kind(&app, "enrich-metadata").await;
+    let (_, identified) = app.get("/movies?identification=identified").await;
+    assert_eq!(identified["total"], 2);
+
+    for (body, status) in [
+        (json!({}), 400),
+        (json!({ "library_id": library_id, "movie_ids": [ids[0]] }), 400),
+        (json!({ "movie_ids": [] }), 400),
+        (json!({ "movie_ids": [ids[0], 987_654] }), 404),
+        (json!({ "library_id": 987_654 }), 404),
+        (json!({ "movie_ids": "all" }), 400),
+        (json!({ "movie_ids": vec![1; 10_001] }), 400),
+    ] {
+        let (answered, answer) = app.post_json("/enrich", &body).await;
+        assert_eq!(answered, status, "{body} → {answer}");
+    }
+    app.stop().await;
+}
+app_test!(bulk_enrichment_queues_each_movie_once_and_refuses_clearly);
