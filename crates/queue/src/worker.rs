@@ -365,11 +365,27 @@ async fn claim_batch(
     }
     let results = shared.queue.store().claim_each(&requests).await?;
     let mut claimed = Vec::new();
+    let mut unlimited_came_back_short = false;
     for (request, jobs) in requests.iter().zip(results) {
         if jobs.len() < request.limit {
             known_empty.extend(request.kinds.iter().cloned());
+            unlimited_came_back_short |= request.kinds == unlimited.as_slice();
         }
         claimed.extend(jobs);
+    }
+    // Slots planned for limited kinds that had nothing due go to the others now: when the
+    // limited kinds' rooms add up to the free slots or more, the others were planned none, and
+    // waiting for the next round would plan them none again.
+    let spare = free - claimed.len();
+    if spare > 0 && !unlimited.is_empty() && !unlimited_came_back_short {
+        let request = ClaimRequest { worker_id, kinds: &unlimited, limit: spare, lease };
+        let results = shared.queue.store().claim_each(std::slice::from_ref(&request)).await?;
+        for jobs in results {
+            if jobs.len() < spare {
+                known_empty.extend(unlimited.iter().cloned());
+            }
+            claimed.extend(jobs);
+        }
     }
     Ok(claimed)
 }

@@ -200,37 +200,23 @@ pub fn views_with_usage(
 
 /// Every provider as the API shows it (usage not read).
 pub fn views(settings: &ProvidersSettings) -> Vec<ProviderView> {
-    let set = |key: &Option<SecretString>| key.as_ref().map(|_| "set");
+    let view =
+        |name: Provider, key: &Option<SecretString>, base_url: &str, rate: NonZeroU32, quota: Option<NonZeroU32>| {
+            ProviderView {
+                name,
+                display_name: name.display_name(),
+                api_key: key.as_ref().map(|_| "set"),
+                base_url: base_url.to_owned(),
+                requests_per_second: rate.get(),
+                daily_quota: quota.map(NonZeroU32::get),
+                used_today: 0,
+                blocked_until: None,
+            }
+        };
+    let (tmdb, fanart, omdb) = (&settings.tmdb, &settings.fanart, &settings.omdb);
     vec![
-        ProviderView {
-            name: Provider::Tmdb,
-            display_name: Provider::Tmdb.display_name(),
-            api_key: set(&settings.tmdb.api_key),
-            base_url: settings.tmdb.base_url.clone(),
-            requests_per_second: settings.tmdb.requests_per_second.get(),
-            daily_quota: settings.tmdb.daily_quota.map(NonZeroU32::get),
-            used_today: 0,
-            blocked_until: None,
-        },
-        ProviderView {
-            name: Provider::Fanart,
-            display_name: Provider::Fanart.display_name(),
-            api_key: set(&settings.fanart.api_key),
-            base_url: settings.fanart.base_url.clone(),
-            requests_per_second: settings.fanart.requests_per_second.get(),
-            daily_quota: settings.fanart.daily_quota.map(NonZeroU32::get),
-            used_today: 0,
-            blocked_until: None,
-        },
-        ProviderView {
-            name: Provider::Omdb,
-            display_name: Provider::Omdb.display_name(),
-            api_key: set(&settings.omdb.api_key),
-            base_url: settings.omdb.base_url.clone(),
-            requests_per_second: settings.omdb.requests_per_second.get(),
-            daily_quota: settings.omdb.daily_quota.map(NonZeroU32::get),
-            used_today: 0,
-            blocked_until: None,
-        },
+        view(Provider::Tmdb, &tmdb.api_key, &tmdb.base_url, tmdb.requests_per_second, tmdb.daily_quota),
+        view(Provider::Fanart, &fanart.api_key, &fanart.base_url, fanart.requests_per_second, fanart.daily_quota),
+        view(Provider::Omdb, &omdb.api_key, &omdb.base_url, omdb.requests_per_second, omdb.daily_quota),
     ]
 }

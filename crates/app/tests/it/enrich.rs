@@ -95,6 +95,33 @@ impl Providers {
             .await;
     }
 
+    /// Two films called Dune (2021 and 1984) for a search by that title.
+    pub async fn serve_two_dunes(&self) {
+        Mock::given(method("GET"))
+            .and(path("/3/search/movie"))
+            .and(query_param("query", "Dune"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(page(vec![
+                result(438_631, "Dune", "2021-09-15", 300.0),
+                result(841, "Dune", "1984-12-14", 40.0),
+            ])))
+            .mount(&self.tmdb)
+            .await;
+    }
+
+    /// A second film at TMDB, 551 ("The Other Film", tt0000551), with Fight Club's parts.
+    pub async fn serve_other_film(&self) {
+        let mut other = fight_club();
+        other["id"] = json!(551);
+        other["imdb_id"] = json!("tt0000551");
+        other["external_ids"]["imdb_id"] = json!("tt0000551");
+        other["title"] = json!("The Other Film");
+        Mock::given(method("GET"))
+            .and(path("/3/movie/551"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(other))
+            .mount(&self.tmdb)
+            .await;
+    }
+
     /// Requests TMDB received whose path is `path`.
     pub async fn tmdb_calls(&self, path: &str) -> usize {
         let requests = self.tmdb.received_requests().await.unwrap_or_default();
@@ -218,16 +245,7 @@ async fn a_spent_omdb_quota_waits_for_the_reset_and_tmdb_goes_on(backend: Backen
     let providers = Providers::start().await;
     providers.serve_fight_club().await;
     // A second film, with its own IMDb id, at both providers.
-    let mut other = fight_club();
-    other["id"] = json!(551);
-    other["imdb_id"] = json!("tt0000551");
-    other["external_ids"]["imdb_id"] = json!("tt0000551");
-    other["title"] = json!("The Other Film");
-    Mock::given(method("GET"))
-        .and(path("/3/movie/551"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(other))
-        .mount(&providers.tmdb)
-        .await;
+    providers.serve_other_film().await;
     let mut omdb_other = data("constructed-tt0137523.json");
     omdb_other["imdbID"] = json!("tt0000551");
     Mock::given(method("GET"))
@@ -347,15 +365,7 @@ async fn an_ambiguous_search_asks_the_user(backend: Backend) {
     let providers = Providers::start().await;
     providers.serve_fight_club().await;
     // Two films called Dune, and no year to tell them apart.
-    Mock::given(method("GET"))
-        .and(path("/3/search/movie"))
-        .and(query_param("query", "Dune"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(page(vec![
-            result(438_631, "Dune", "2021-09-15", 300.0),
-            result(841, "Dune", "1984-12-14", 40.0),
-        ])))
-        .mount(&providers.tmdb)
-        .await;
+    providers.serve_two_dunes().await;
     let app = spawn(backend, &providers).await;
     let dir = tempfile::tempdir().expect("library");
     let root = std::fs::canonicalize(dir.path()).expect("canonical");
@@ -575,15 +585,7 @@ app_test!(a_radarr_download_brings_its_ids_and_enriches_the_movie);
 async fn a_library_scan_enriches_its_new_movies_before_it_completes(backend: Backend) {
     let providers = Providers::start().await;
     providers.serve_fight_club().await;
-    Mock::given(method("GET"))
-        .and(path("/3/search/movie"))
-        .and(query_param("query", "Dune"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(page(vec![
-            result(438_631, "Dune", "2021-09-15", 300.0),
-            result(841, "Dune", "1984-12-14", 40.0),
-        ])))
-        .mount(&providers.tmdb)
-        .await;
+    providers.serve_two_dunes().await;
     let app = spawn(backend, &providers).await;
     let dir = tempfile::tempdir().expect("library");
     let root = std::fs::canonicalize(dir.path()).expect("canonical");
@@ -622,16 +624,7 @@ app_test!(a_library_scan_enriches_its_new_movies_before_it_completes);
 async fn the_provider_update_refreshes_only_what_tmdb_changed(backend: Backend) {
     let providers = Providers::start().await;
     providers.serve_fight_club().await;
-    let mut other = fight_club();
-    other["id"] = json!(551);
-    other["imdb_id"] = json!("tt0000551");
-    other["external_ids"]["imdb_id"] = json!("tt0000551");
-    other["title"] = json!("The Other Film");
-    Mock::given(method("GET"))
-        .and(path("/3/movie/551"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(other))
-        .mount(&providers.tmdb)
-        .await;
+    providers.serve_other_film().await;
     Mock::given(method("GET"))
         .and(path("/3/movie/changes"))
         .respond_with(ResponseTemplate::new(200).set_body_json(

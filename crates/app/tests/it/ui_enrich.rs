@@ -3,7 +3,7 @@
 //! movie that needs identification to an identified one, and Settings › Providers (keys
 //! write-only, limits checked, Test), with every state-changing form refused without its token.
 
-use crate::enrich::{Providers, page, result, scan_folders, spawn};
+use crate::enrich::{Providers, scan_folders, spawn};
 use crate::helpers::{Backend, TestApp, job_id};
 use crate::ui::{Page, UiClient};
 use metarr_queue::JobState;
@@ -86,15 +86,7 @@ async fn identify_picks_one_of_the_candidates(backend: Backend) {
     let providers = Providers::start().await;
     providers.serve_fight_club().await;
     // Two films called Dune, and no year to tell them apart.
-    Mock::given(method("GET"))
-        .and(path("/3/search/movie"))
-        .and(query_param("query", "Dune"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(page(vec![
-            result(438_631, "Dune", "2021-09-15", 300.0),
-            result(841, "Dune", "1984-12-14", 40.0),
-        ])))
-        .mount(&providers.tmdb)
-        .await;
+    providers.serve_two_dunes().await;
     // TMDB fails for another title: the page says so, without the key.
     Mock::given(method("GET"))
         .and(path("/3/search/movie"))

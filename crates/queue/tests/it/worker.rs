@@ -234,6 +234,28 @@ db_test!(
 );
 
 db_test!(
+    async fn limited_kinds_with_more_room_than_the_worker_never_starve_the_others(db) {
+        // The app's scan kinds together allow more jobs than a worker has slots (32 per core);
+        // with none of them queued, every slot must still go to the unlimited kinds.
+        let queue = db.queue().await;
+        let mut registry = Registry::new();
+        registry.register_with(
+            handler(|_ctx, _job: Limited| async { Ok(()) }.boxed()),
+            KindOptions { concurrency: Some(8), ..KindOptions::default() },
+        );
+        registry.register(handler(|_ctx, _job: Unlimited| async { Ok(()) }.boxed()));
+        let jobs: Vec<NewJob> = (0..20).map(|i| NewJob::of(&Unlimited(json!({ "i": i })))).collect();
+        queue.enqueue_many(jobs).await.expect("enqueue");
+        let worker = RunningWorker::start(&queue, registry, metarr_queue::WorkerConfig { concurrency: 4, ..fast_config() });
+        wait_for(Duration::from_secs(20), "the unlimited jobs to complete", || async {
+            (crate::harness::count_in(&queue, JobState::Completed).await == 20).then_some(())
+        })
+        .await;
+        worker.stop(WAIT).await;
+    }
+);
+
+db_test!(
     async fn an_open_circuit_snoozes_jobs_instead_of_failing_them(db) {
         let queue = db.queue().await;
         let calls = Arc::new(AtomicUsize::new(0));
