@@ -37,7 +37,9 @@ pub struct EnrichRatings {
     pub movie_id: MovieId,
 }
 
-job_kind!(EnrichRatings = "enrich-ratings", attempts: 5, priority: 7);
+// Ahead of `enrich-metadata`, which queues it: OMDb works beside TMDB instead of after the
+// last of a library's TMDB calls, so a bulk enrichment takes the slower provider's time, not both.
+job_kind!(EnrichRatings = "enrich-ratings", attempts: 5, priority: 6);
 
 /// The `enrich-metadata` job of a movie, unique per movie.
 pub fn enrich_job(movie_id: MovieId) -> NewJob {
