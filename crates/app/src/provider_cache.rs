@@ -187,6 +187,15 @@ impl ResponseCache {
         }
     }
 
+    /// The stored answer under `key` when it is still fresh (`Some(None)`: fresh "not found"),
+    /// without calling anyone; `None` when a fetch would have to call.
+    pub async fn fresh<T: DeserializeOwned>(&self, key: &str) -> Result<Option<Option<T>>, CacheError> {
+        Ok(match self.stored::<T>(key).await? {
+            Stored::Fresh(value) => Some(value),
+            Stored::Stale { .. } => None,
+        })
+    }
+
     /// Forgets `key`, so the next fetch calls the provider. Answers whether it was cached.
     pub async fn invalidate(&self, key: &str) -> Result<bool, CacheError> {
         let deleted = self

@@ -335,15 +335,7 @@ async fn measure(backend: &'static str, url: &str) -> anyhow::Result<()> {
     let mut registry = metarr::jobs::registry(metarr::jobs::cleanup::Retention::default(), &scan_services);
     metarr::jobs::register_enrichment(&mut registry, &enrich_services);
     // No scheduler: a library's file-scan schedule firing mid-run would scan on top of the run.
-    // The worker plans every kind with a concurrency limit at its full room before the
-    // unlimited kinds (enrichment among them) get any slot, even when those kinds have no job,
-    // so a worker whose concurrency is at most the sum of those limits never claims an
-    // enrichment job (on two cores: 16 folder scans + 32 assets + 16 movie scans + 2 + 1 = 67).
-    // The worker gets CONCURRENCY slots beyond that sum.
-    let scan_limits = metarr::jobs::scan::limits();
-    let folder_limit = scan_limits.get("directory-scan").copied().unwrap_or(0);
-    let limited = scan_limits.values().sum::<usize>() + folder_limit + 1;
-    let config = WorkerConfig { concurrency: CONCURRENCY + limited, run_scheduler: false, ..WorkerConfig::default() };
+    let config = WorkerConfig { concurrency: CONCURRENCY, run_scheduler: false, ..WorkerConfig::default() };
     let worker = tokio::spawn(Worker::new(queue.clone(), registry, config).run(shutdown.clone()));
 
     let result = async {

@@ -436,11 +436,34 @@ impl EnrichServices {
         if let Some(ratings) = fields.ratings.take() {
             fields.ratings = Some(tmdb_fields::merge_ratings(&target.ratings, ratings));
         }
+        // OMDb's answer still in the cache joins now; otherwise its own job asks OMDb, so that
+        // a spent quota holds back only the ratings.
+        let imdb_id = fields.imdb_id.clone().or_else(|| target.imdb_id.clone());
+        let cached_ratings = match imdb_id.as_deref().filter(|_| self.omdb_configured()) {
+            Some(imdb_id) => self
+                .cache
+                .fresh::<metarr_providers::OmdbMovie>(&format!("omdb:movie:{imdb_id}"))
+                .await
+                .map_err(EnrichError::Cache)?
+                .map(|movie| movie.map(|movie| tmdb_fields::omdb_ratings(&movie)).unwrap_or_default()),
+            None => None,
+        };
         let mut tx = self.db.begin().await?;
-        let written = movies::apply_fields(&mut tx, movie_id, &[(&fields, FieldSource::Tmdb)]).await?;
+        let mut written = movies::apply_fields(&mut tx, movie_id, &[(&fields, FieldSource::Tmdb)]).await?;
         mark_enriched(&mut tx, movie_id).await?;
-        if self.omdb_configured() {
-            tx.enqueue(crate::jobs::enrich::ratings_job(movie_id)).await?;
+        match cached_ratings {
+            Some(ratings) if !ratings.is_empty() => {
+                let current = fields.ratings.as_deref().unwrap_or(&target.ratings);
+                let mut omdb =
+                    Fields { ratings: Some(tmdb_fields::merge_ratings(current, ratings)), ..Fields::default() };
+                warn_fitted(movie_id, omdb.fit_for_import());
+                written.extend(movies::apply_fields(&mut tx, movie_id, &[(&omdb, FieldSource::Omdb)]).await?);
+            }
+            Some(_) => {}
+            None if self.omdb_configured() && imdb_id.is_some() => {
+                tx.enqueue(crate::jobs::enrich::ratings_job(movie_id)).await?;
+            }
+            None => {}
         }
         tx.commit().await?;
         self.announce(movie_id).await;

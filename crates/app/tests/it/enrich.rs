@@ -120,6 +120,13 @@ impl Providers {
             .respond_with(ResponseTemplate::new(200).set_body_json(other))
             .mount(&self.tmdb)
             .await;
+        let mut omdb_other = data("constructed-tt0137523.json");
+        omdb_other["imdbID"] = json!("tt0000551");
+        Mock::given(method("GET"))
+            .and(query_param("i", "tt0000551"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(omdb_other))
+            .mount(&self.omdb)
+            .await;
     }
 
     /// Requests TMDB received whose path is `path`.
@@ -246,13 +253,6 @@ async fn a_spent_omdb_quota_waits_for_the_reset_and_tmdb_goes_on(backend: Backen
     providers.serve_fight_club().await;
     // A second film, with its own IMDb id, at both providers.
     providers.serve_other_film().await;
-    let mut omdb_other = data("constructed-tt0137523.json");
-    omdb_other["imdbID"] = json!("tt0000551");
-    Mock::given(method("GET"))
-        .and(query_param("i", "tt0000551"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(omdb_other))
-        .mount(&providers.omdb)
-        .await;
     let app = spawn(backend, &providers).await;
     let (status, _) = app.put_json("/providers/omdb", &json!({ "daily_quota": 1 })).await;
     assert_eq!(status, 200);
@@ -723,6 +723,8 @@ async fn two_worker_processes_stay_under_one_rate_limit(backend: Backend) {
         ("METARR_PROVIDERS__TMDB__API_KEY".into(), TMDB_KEY.into()),
         ("METARR_PROVIDERS__TMDB__BASE_URL".into(), format!("{}/3", tmdb.uri())),
         ("METARR_PROVIDERS__TMDB__REQUESTS_PER_SECOND".into(), PER_SECOND.to_string()),
+        // Fewer slots than movies, so that neither process takes every job at once.
+        ("METARR_WORKER__CONCURRENCY".into(), "8".into()),
     ];
     let mut workers = [
         crate::crash::spawn_worker_with(dir.path(), &database.url, "30", &env),
