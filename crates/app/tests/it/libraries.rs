@@ -55,7 +55,8 @@ async fn library_crud_happy_path(backend: Backend) {
     let (status, updated) = app
         .put_json(
             &format!("/libraries/{id}"),
-            &json!({ "name": "Films", "path": moved, "enabled": false, "ignore_patterns": ["*.part", "Extras/**"] }),
+            &json!({ "name": "Films", "path": moved, "enabled": false, "ignore_patterns": ["*.part", "Extras/**"],
+                     "prefer_provider_metadata": true, "auto_enrich": false }),
         )
         .await;
     assert_eq!(status, 200, "{updated}");
@@ -63,7 +64,7 @@ async fn library_crud_happy_path(backend: Backend) {
         updated,
         json!({
             "id": id, "name": "Films", "path": moved, "kind": "movies", "enabled": false,
-            "ignore_patterns": ["*.part", "Extras/**"],
+            "ignore_patterns": ["*.part", "Extras/**"], "prefer_provider_metadata": true, "auto_enrich": false,
         })
     );
     let (_, body) = app.get(&format!("/libraries/{id}")).await;
