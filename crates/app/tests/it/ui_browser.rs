@@ -367,7 +367,7 @@ async fn movies(s: &Session, app: &TestApp) {
     s.shot("movies").await;
     // Searching narrows the results as one types (htmx), and the address follows.
     s.fill("#q", "ron").await;
-    s.wait_for_path("/movies?q=ron&library_id=&missing=&has_warnings=&view=grid").await;
+    s.wait_for_path("/movies?q=ron&library_id=&missing=&has_warnings=&identification=&view=grid").await;
     let results = s.find("#movie-results").await.text().await.expect("results");
     assert!(results.contains("Ronin") && !results.contains("Heat"), "{results}");
     s.goto("/movies?view=table").await;
