@@ -7,6 +7,9 @@
 //! that no two movies share a response. They record when every request arrived, so the suite
 //! can say how many requests went beyond a provider's limit in any one-second window and where
 //! the cold run's time went.
+//!
+//! Last, the daily provider update runs over 10,000 movies enriched 40 days ago, 50 of which
+//! the TMDB stand-in's change list names: `provider_update_calls` counts what it asked.
 
 use crate::Figure;
 use anyhow::Context;
@@ -43,6 +46,9 @@ const LATENCY: Duration = Duration::from_millis(20);
 /// Enough jobs at once that the limits, not the worker, hold the run back: at 50 requests per
 /// second and 20 ms each, one provider keeps about one request in flight.
 const CONCURRENCY: usize = 64;
+/// Movies in the provider update's catalogue, and how many of them TMDB reports changed.
+const UPDATE_MOVIES: usize = 10_000;
+const CHANGED: usize = 50;
 /// The first TMDB id; movie `i` is `FIRST_TMDB_ID + i`.
 const FIRST_TMDB_ID: u32 = 10_000;
 
@@ -165,6 +171,15 @@ async fn answer_tmdb_other(State(state): State<Arc<StandIns>>) -> Response {
     tmdb_not_found().await
 }
 
+/// TMDB's change list: the first [`CHANGED`] movies changed, on one page.
+async fn answer_tmdb_changes(State(state): State<Arc<StandIns>>) -> Response {
+    state.tmdb.record();
+    tokio::time::sleep(LATENCY).await;
+    let results: Vec<Value> =
+        (0..CHANGED).map(|index| json!({ "id": FIRST_TMDB_ID + index as u32, "adult": false })).collect();
+    Json(json!({ "page": 1, "results": results, "total_pages": 1, "total_results": CHANGED })).into_response()
+}
+
 async fn tmdb_not_found() -> Response {
     let body = json!({ "success": false, "status_code": 34,
                        "status_message": "The resource you requested could not be found." });
@@ -203,6 +218,7 @@ async fn start_stand_ins(
     shutdown: &CancellationToken,
 ) -> anyhow::Result<metarr_providers::ProvidersSettings> {
     let tmdb = axum::Router::new()
+        .route("/3/movie/changes", get(answer_tmdb_changes))
         .route("/3/movie/{id}", get(answer_tmdb_movie))
         .fallback(answer_tmdb_other)
         .with_state(Arc::clone(state));
@@ -262,7 +278,7 @@ fn count(counts: &HashMap<String, i64>, state: &str) -> i64 {
 
 /// Waits until every `enrich-metadata` job is finished (beyond `finished_before`) and no
 /// `enrich-ratings` job is pending or running; fails when any failed.
-async fn wait_for_enrichment(queue: &Queue, finished_before: i64) -> anyhow::Result<()> {
+async fn wait_for_enrichment(queue: &Queue, finished_before: i64, expected: usize) -> anyhow::Result<()> {
     let trace = std::env::var_os("BENCH_TRACE").is_some();
     let started = Instant::now();
     let mut last = Instant::now();
@@ -276,7 +292,7 @@ async fn wait_for_enrichment(queue: &Queue, finished_before: i64) -> anyhow::Res
             let line = format!("{:6.1}s metadata {metadata:?} ratings {ratings:?}", started.elapsed().as_secs_f64());
             let _ = std::io::Write::write_all(&mut std::io::stderr(), format!("{line}\n").as_bytes());
         }
-        if finished >= MOVIES as i64 && ratings_open == 0 {
+        if finished >= expected as i64 && ratings_open == 0 {
             let failed = count(&metadata, "failed") + count(&ratings, "failed");
             anyhow::ensure!(failed == 0, "{failed} enrichment jobs failed");
             return Ok(());
@@ -344,7 +360,7 @@ async fn measure(backend: &'static str, url: &str) -> anyhow::Result<()> {
         let started = Instant::now();
         let (queued, _) = metarr::jobs::enrich::enqueue_many(&db, &ids).await?;
         anyhow::ensure!(queued == MOVIES as u64, "queued {queued} of {MOVIES}");
-        wait_for_enrichment(&queue, 0).await?;
+        wait_for_enrichment(&queue, 0, MOVIES).await?;
         let cold = started.elapsed().as_secs_f64();
 
         let tmdb = stand_ins.tmdb.snapshot();
@@ -381,19 +397,78 @@ async fn measure(backend: &'static str, url: &str) -> anyhow::Result<()> {
         let started = Instant::now();
         let (queued, _) = metarr::jobs::enrich::enqueue_many(&db, &ids).await?;
         anyhow::ensure!(queued == MOVIES as u64, "queued {queued} of {MOVIES} again");
-        wait_for_enrichment(&queue, finished_before).await?;
+        wait_for_enrichment(&queue, finished_before, MOVIES).await?;
         let warm = started.elapsed().as_secs_f64();
         let calls_after =
             stand_ins.tmdb.snapshot().len() + stand_ins.omdb.snapshot().len() + stand_ins.fanart.snapshot().len();
         Figure::new("enrich", "enrich_warm", backend, warm, "s").print();
         Figure::new("enrich", "enrich_warm_provider_calls", backend, (calls_after - calls_before) as f64, "calls")
             .print();
+
+        // The daily provider update over 10,000 movies enriched 40 days ago, 50 of which TMDB
+        // reports changed: the 1,000 enriched above and 9,000 more recorded as enriched.
+        let library_id = movies::detail(&db, ids[0]).await?.summary.library_id;
+        add_enriched(&db, library_id, UPDATE_MOVIES - MOVIES).await?;
+        let long_ago = chrono::Utc::now().timestamp_millis() - 40 * 86_400_000;
+        db.execute("UPDATE movies SET enriched_at = $1", &[long_ago.into()]).await?;
+        let metadata = job_counts(&queue, EnrichMetadata::KIND).await?;
+        let finished_before = count(&metadata, "completed") + count(&metadata, "failed");
+        let calls_before = stand_ins.tmdb.snapshot().len() + stand_ins.omdb.snapshot().len();
+        let started = Instant::now();
+        let (checked, queued, _) = enrich_services.provider_update().await?;
+        anyhow::ensure!(checked == UPDATE_MOVIES as u64, "checked {checked} of {UPDATE_MOVIES}");
+        anyhow::ensure!(queued == CHANGED as u64, "queued {queued}, {CHANGED} changed");
+        wait_for_enrichment(&queue, finished_before, CHANGED).await?;
+        let update = started.elapsed().as_secs_f64();
+        let calls = stand_ins.tmdb.snapshot().len() + stand_ins.omdb.snapshot().len() - calls_before;
+        Figure::new("enrich", "provider_update_calls", backend, calls as f64, "calls").print();
+        Figure::new("enrich", "provider_update", backend, update, "s").print();
         Ok::<_, anyhow::Error>(())
     }
     .await;
     shutdown.cancel();
     worker.await.context("worker task")?.context("worker")?;
     result
+}
+
+/// Records `count` more movies as identified and enriched (ids after the generated ones), in
+/// batches: the provider update reads them as it would a large library's.
+async fn add_enriched(db: &Db, library_id: metarr::ids::LibraryId, count: usize) -> anyhow::Result<()> {
+    let now = chrono::Utc::now().timestamp_millis();
+    for batch in (0..count).collect::<Vec<_>>().chunks(500) {
+        let mut params: Vec<metarr::db::Param> = Vec::with_capacity(batch.len() * 5);
+        let mut rows = Vec::with_capacity(batch.len());
+        for index in batch {
+            let tmdb_id = i64::from(FIRST_TMDB_ID) + (MOVIES + index) as i64;
+            let first = params.len() + 1;
+            params.extend([
+                library_id.into(),
+                format!("/bench/recorded/{tmdb_id}").into(),
+                title_of(u32::try_from(tmdb_id).unwrap_or(0)).into(),
+                tmdb_id.into(),
+                now.into(),
+            ]);
+            rows.push(format!(
+                "(${first}, ${}, ${}, ${}, 'identified', ${}, ${}, ${})",
+                first + 1,
+                first + 2,
+                first + 3,
+                first + 4,
+                first + 4,
+                first + 4
+            ));
+        }
+        db.execute(
+            &format!(
+                "INSERT INTO movies (library_id, folder, title, tmdb_id, identification, enriched_at, created_at, \
+                     updated_at) VALUES {}",
+                rows.join(", ")
+            ),
+            &params,
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 pub(crate) async fn run(backends: &[String]) -> anyhow::Result<()> {
