@@ -11,9 +11,7 @@
 pub mod stored;
 pub mod tmdb_fields;
 
-use crate::catalogue::movies::{
-    self, FieldSource, FieldSources, Fields, Identification, MatchCandidate, MovieField, Rating,
-};
+use crate::catalogue::movies::{self, FieldSource, Fields, Identification, MatchCandidate, MovieField, Rating};
 use crate::catalogue::{CatalogueError, now_ms};
 use crate::db::{Db, DbError, JsonText, Param, Tx};
 use crate::events::AppEvents;
@@ -147,7 +145,7 @@ impl EnrichServices {
     }
 
     /// [`EnrichServices::reload`] when the last read is older than [`RELOAD_EVERY`].
-    async fn reload_if_stale(&self) -> Result<(), EnrichError> {
+    pub async fn reload_if_stale(&self) -> Result<(), EnrichError> {
         let fresh = self
             .reloaded
             .lock()
@@ -636,11 +634,10 @@ impl Target {
             Option<String>,
             JsonText<Vec<Rating>>,
             JsonText<Vec<String>>,
-            JsonText<FieldSources>,
         );
-        let (title, original_title, year, tmdb_id, imdb_id, JsonText(ratings), JsonText(locks), _sources): Row = db
+        let (title, original_title, year, tmdb_id, imdb_id, JsonText(ratings), JsonText(locks)): Row = db
             .fetch_optional(
-                "SELECT title, original_title, year, tmdb_id, imdb_id, ratings, locks, field_sources \
+                "SELECT title, original_title, year, tmdb_id, imdb_id, ratings, locks \
                  FROM movies WHERE id = $1 AND removed = false",
                 &[id.into()],
             )

@@ -75,52 +75,38 @@ pub async fn effective(db: &Db, config: &ProvidersSettings) -> Result<ProvidersS
         };
         let rate = row.requests_per_second.and_then(|rate| u32::try_from(rate).ok()).and_then(NonZeroU32::new);
         let quota = row.daily_quota.map(|quota| u32::try_from(quota).ok().and_then(NonZeroU32::new));
-        match provider {
-            Provider::Tmdb => apply(
-                &mut settings.tmdb.api_key,
-                &mut settings.tmdb.requests_per_second,
-                &mut settings.tmdb.daily_quota,
-                key,
-                rate,
-                quota,
-            ),
-            Provider::Fanart => apply(
-                &mut settings.fanart.api_key,
-                &mut settings.fanart.requests_per_second,
-                &mut settings.fanart.daily_quota,
-                key,
-                rate,
-                quota,
-            ),
-            Provider::Omdb => apply(
-                &mut settings.omdb.api_key,
-                &mut settings.omdb.requests_per_second,
-                &mut settings.omdb.daily_quota,
-                key,
-                rate,
-                quota,
-            ),
+        let (api_key, requests_per_second, daily_quota) = parts_mut(&mut settings, provider);
+        if let Some(key) = key {
+            *api_key = key;
+        }
+        if let Some(rate) = rate {
+            *requests_per_second = rate;
+        }
+        if let Some(quota) = quota {
+            *daily_quota = quota;
         }
     }
     Ok(settings)
 }
 
-fn apply(
-    api_key: &mut Option<SecretString>,
-    requests_per_second: &mut NonZeroU32,
-    daily_quota: &mut Option<NonZeroU32>,
-    key: Option<Option<SecretString>>,
-    rate: Option<NonZeroU32>,
-    quota: Option<Option<NonZeroU32>>,
-) {
-    if let Some(key) = key {
-        *api_key = key;
-    }
-    if let Some(rate) = rate {
-        *requests_per_second = rate;
-    }
-    if let Some(quota) = quota {
-        *daily_quota = quota;
+/// The key, rate and quota of one provider's settings, which each provider's own struct holds.
+fn parts_mut(
+    settings: &mut ProvidersSettings,
+    provider: Provider,
+) -> (&mut Option<SecretString>, &mut NonZeroU32, &mut Option<NonZeroU32>) {
+    match provider {
+        Provider::Tmdb => {
+            let tmdb = &mut settings.tmdb;
+            (&mut tmdb.api_key, &mut tmdb.requests_per_second, &mut tmdb.daily_quota)
+        }
+        Provider::Fanart => {
+            let fanart = &mut settings.fanart;
+            (&mut fanart.api_key, &mut fanart.requests_per_second, &mut fanart.daily_quota)
+        }
+        Provider::Omdb => {
+            let omdb = &mut settings.omdb;
+            (&mut omdb.api_key, &mut omdb.requests_per_second, &mut omdb.daily_quota)
+        }
     }
 }
 

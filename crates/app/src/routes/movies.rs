@@ -141,7 +141,7 @@ pub async fn enrich(
 }
 
 async fn require_tmdb(state: &AppState) -> Result<(), AppError> {
-    state.enrich.reload().await?;
+    state.enrich.reload_if_stale().await?;
     if !state.enrich.tmdb_configured() {
         return Err(crate::enrich::EnrichError::NotConfigured { provider: metarr_providers::Provider::Tmdb }.into());
     }

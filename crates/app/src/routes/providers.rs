@@ -26,7 +26,7 @@ pub async fn list(
     State(state): State<AppState>,
     ApiQuery(NoQuery {}): ApiQuery<NoQuery>,
 ) -> Result<Json<ProviderList>, AppError> {
-    state.enrich.reload().await?;
+    state.enrich.reload_if_stale().await?;
     let settings = state.enrich.settings();
     let usage = state.enrich.usage().await?;
     let items = stored::views_with_usage(&settings, &usage);
@@ -39,7 +39,7 @@ pub async fn get_one(
     ApiPath(name): ApiPath<String>,
 ) -> Result<Json<ProviderView>, AppError> {
     let provider = provider(&name)?;
-    state.enrich.reload().await?;
+    state.enrich.reload_if_stale().await?;
     let usage = state.enrich.usage().await?;
     let view =
         stored::views_with_usage(&state.enrich.settings(), &usage).into_iter().find(|view| view.name == provider);
@@ -70,7 +70,7 @@ pub struct TestResult {
 /// `POST /api/v1/providers/{name}/test`: one cheap call with the saved key.
 pub async fn test(State(state): State<AppState>, ApiPath(name): ApiPath<String>) -> Result<Json<TestResult>, AppError> {
     let provider = provider(&name)?;
-    state.enrich.reload().await?;
+    state.enrich.reload_if_stale().await?;
     let result = match state.enrich.test(provider).await {
         Ok(message) => TestResult { ok: true, message },
         Err(err) => TestResult { ok: false, message: metarr_errors::chain(&err) },
