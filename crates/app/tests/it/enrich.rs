@@ -826,6 +826,12 @@ async fn bulk_enrichment_queues_each_movie_once_and_refuses_clearly(backend: Bac
     let (_, identified) = app.get("/movies?identification=identified").await;
     assert_eq!(identified["total"], 2);
 
+    for (path, status) in [("/movies/987654/enrich", 404), ("/movies/x/enrich", 400)] {
+        let (answered, answer) = app.post(path).await;
+        assert_eq!(answered, status, "{path} → {answer}");
+    }
+    let (status, _) = app.get("/movies/987654/matches?q=Dune").await;
+    assert_eq!(status, 404);
     for (body, status) in [
         (json!({}), 400),
         (json!({ "library_id": library_id, "movie_ids": [ids[0]] }), 400),
