@@ -1,0 +1,11 @@
+//! Artwork for Metarr: the slots a media item has, how candidate images are scored and ranked,
+//! and checking, fingerprinting and previewing image bytes within fixed bounds.
+//!
+//! Pure and synchronous: no I/O beyond the bytes handed in, so callers decide where the CPU
+//! work runs (decoding a large poster takes tens of milliseconds). The design and the numbers
+//! are in docs/artwork-scoring.md.
+#![warn(missing_docs)]
+
+pub mod slot;
+
+pub use crate::slot::{LimitError, Slot, SlotLimits, UnknownSlot};
