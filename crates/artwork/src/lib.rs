@@ -6,6 +6,8 @@
 //! are in docs/artwork-scoring.md.
 #![warn(missing_docs)]
 
+pub mod score;
 pub mod slot;
 
+pub use crate::score::{ArtLanguage, Candidate, RankKey, Score, Source, rank, score};
 pub use crate::slot::{LimitError, Slot, SlotLimits, UnknownSlot};

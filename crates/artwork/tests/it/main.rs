@@ -1,0 +1,6 @@
+//! Integration tests for metarr-artwork: image checks against real encoded bytes made in the
+//! test, near-duplicate detection, previews, and properties of the score.
+
+#![allow(clippy::unwrap_used, reason = "a failed unwrap is a clear test failure")]
+
+mod score_props;
