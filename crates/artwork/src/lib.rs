@@ -6,8 +6,15 @@
 //! are in docs/artwork-scoring.md.
 #![warn(missing_docs)]
 
+pub mod image;
+pub mod sample;
 pub mod score;
+mod shrink;
 pub mod slot;
 
+pub use crate::image::{
+    Fingerprint, Format, ImageError, MAX_PIXELS, NEAR_DUPLICATE, PHash, PREVIEW_WIDTH, inspect, inspect_with_preview,
+    is_near_duplicate, phash, preview,
+};
 pub use crate::score::{ArtLanguage, Candidate, RankKey, Score, Source, rank, score};
 pub use crate::slot::{LimitError, Slot, SlotLimits, UnknownSlot};

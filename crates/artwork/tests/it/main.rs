@@ -3,4 +3,9 @@
 
 #![allow(clippy::unwrap_used, reason = "a failed unwrap is a clear test failure")]
 
+mod checks;
+mod duplicates;
+mod measure;
+mod previews;
 mod score_props;
+mod support;
