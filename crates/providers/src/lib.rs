@@ -25,6 +25,7 @@ mod fanart;
 mod gate;
 pub mod identify;
 mod ids;
+mod images;
 mod language;
 mod lenient;
 mod omdb;
@@ -41,6 +42,7 @@ pub use fanart::{DiscType, FanartArtType, FanartClient, FanartImage, FanartMovie
 pub use gate::{Gate, RateLimiter, Refusal, Ungated};
 pub use identify::{MatchCandidate, MatchDecision, MatchQuery};
 pub use ids::{CollectionId, ImdbId, InvalidImdbId, MovieRef, TmdbId};
+pub use images::{ImageClient, MAX_IMAGE_BYTES};
 pub use language::{ArtLanguage, InvalidLanguage, Language};
 pub use omdb::{OmdbClient, OmdbKind, OmdbMovie, OmdbRating, RatingSource};
 pub use outcome::{Fetched, Outcome, Validators};

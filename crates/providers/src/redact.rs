@@ -45,6 +45,12 @@ impl RedactedUrl {
         RedactedUrl(redacted.into())
     }
 
+    /// Stands for text that is not a URL Metarr fetches: none of it is kept, since it could
+    /// hold anything.
+    pub(crate) fn not_fetchable() -> Self {
+        RedactedUrl("(not an http(s) URL)".to_owned())
+    }
+
     /// The redacted URL as text.
     pub fn as_str(&self) -> &str {
         &self.0

@@ -74,6 +74,18 @@ impl Transport {
         headers: HeaderMap,
         validators: &Validators,
     ) -> Result<Answer, ProviderError> {
+        self.get_bounded(url, headers, validators, "application/json", MAX_BODY_BYTES).await
+    }
+
+    /// [`Transport::get`] asking for `accept` and reading at most `max_bytes`.
+    pub(crate) async fn get_bounded(
+        &self,
+        url: Url,
+        headers: HeaderMap,
+        validators: &Validators,
+        accept: &'static str,
+        max_bytes: usize,
+    ) -> Result<Answer, ProviderError> {
         let redacted = RedactedUrl::new(&url);
         if let Err(refusal) = self.gate.before_request(self.provider).await {
             return Err(ProviderError::RateLimited {
@@ -89,7 +101,7 @@ impl Transport {
             .get(url)
             .timeout(self.timeout)
             .headers(headers)
-            .header(header::ACCEPT, HeaderValue::from_static("application/json"));
+            .header(header::ACCEPT, HeaderValue::from_static(accept));
         // A validator that is not a valid header value cannot have come from a header;
         // leaving it out only makes the request unconditional.
         if let Some(etag) = validators.etag.as_deref().and_then(|etag| HeaderValue::from_str(etag).ok()) {
@@ -105,14 +117,17 @@ impl Transport {
         let headers = response.headers().clone();
 
         if let Some(length) = response.content_length()
-            && length > MAX_BODY_BYTES as u64
+            && length > max_bytes as u64
         {
-            return Err(self.too_large(&redacted, &format!("it announces {length} bytes")));
+            return Err(self.too_large(&redacted, max_bytes, &format!("it announces {length} bytes")));
         }
-        let mut body = Vec::new();
+        // Sized from the announced length where there is one: growing by doubling would hold up
+        // to twice a large image's size.
+        let announced = response.content_length().and_then(|length| usize::try_from(length).ok()).unwrap_or(0);
+        let mut body = Vec::with_capacity(announced.min(max_bytes));
         while let Some(chunk) = response.chunk().await.map_err(|err| self.transport_error(&redacted, err))? {
-            if body.len() + chunk.len() > MAX_BODY_BYTES {
-                return Err(self.too_large(&redacted, "it went on past that"));
+            if body.len() + chunk.len() > max_bytes {
+                return Err(self.too_large(&redacted, max_bytes, "it went on past that"));
             }
             body.extend_from_slice(&chunk);
         }
@@ -227,10 +242,10 @@ impl Transport {
         ProviderError::InvalidResponse { provider: self.provider, url, detail, source }
     }
 
-    fn too_large(&self, url: &RedactedUrl, how: &str) -> ProviderError {
+    fn too_large(&self, url: &RedactedUrl, max_bytes: usize, how: &str) -> ProviderError {
         self.invalid(
             url.clone(),
-            format!("the body is larger than the {} MiB Metarr reads ({how})", MAX_BODY_BYTES / (1024 * 1024)),
+            format!("the body is larger than the {} MiB Metarr reads ({how})", max_bytes / (1024 * 1024)),
             None,
         )
     }
@@ -249,6 +264,11 @@ impl Transport {
             TransientReason::Other
         };
         ProviderError::Transient { provider: self.provider, url: url.clone(), reason, source: Some(err) }
+    }
+
+    /// The provider this transport speaks to.
+    pub(crate) fn provider(&self) -> Provider {
+        self.provider
     }
 
     /// `text` without any of the client's keys, and at most [`MESSAGE_MAX_CHARS`] long.

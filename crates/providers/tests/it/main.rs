@@ -7,6 +7,7 @@
 
 mod failures;
 mod fanart;
+mod images;
 mod omdb;
 mod support;
 mod tmdb;
