@@ -148,6 +148,26 @@ fn store_once(cache_root: &Path, source: &Path) -> Result<Option<Cached>, CacheE
     persist(temp, target, Cached { sha256, ext, size, copied: true, dimensions }).map(Some)
 }
 
+/// Puts bytes already in memory (a downloaded or uploaded image, checked by the caller) into
+/// the cache under their hash, as `ext` (blocking; run it off the async executor). Bytes
+/// already cached are not written again.
+pub fn store_bytes(cache_root: &Path, bytes: &[u8], ext: &str) -> Result<Cached, CacheError> {
+    let sha256 = format!("{:x}", Sha256::digest(bytes));
+    let ext = Path::new("x").with_extension(ext);
+    let ext = clean_ext(&ext);
+    let size = bytes.len() as u64;
+    let dimensions = metarr_media::image_dimensions_from_bytes(bytes);
+    let target = path_for(cache_root, &sha256, &ext);
+    if target.exists() {
+        return Ok(Cached { sha256, ext, size, copied: false, dimensions });
+    }
+    let parent = target.parent().expect("cache paths always have a parent");
+    std::fs::create_dir_all(parent).map_err(|e| CacheError::Write { path: parent.to_owned(), source: e })?;
+    let mut temp = Pending::create_in(parent).map_err(|e| CacheError::Write { path: parent.to_owned(), source: e })?;
+    temp.write_all(bytes).map_err(|e| CacheError::Write { path: target.clone(), source: e })?;
+    persist(temp, target, Cached { sha256, ext, size, copied: true, dimensions })
+}
+
 /// What tells a rewritten file from the one that was hashed: its length and modification time.
 fn stamp(file: &std::fs::File) -> std::io::Result<(u64, Option<std::time::SystemTime>)> {
     let metadata = file.metadata()?;
@@ -191,7 +211,6 @@ impl Pending {
         }
     }
 
-    #[cfg(test)]
     fn write_all(&mut self, bytes: &[u8]) -> std::io::Result<()> {
         use std::io::Write;
         match self {

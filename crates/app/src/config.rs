@@ -56,6 +56,25 @@ pub struct Settings {
     /// TMDB, Fanart.tv and OMDb: keys, addresses, limits and the metadata language. Read and
     /// checked here; enrichment, which will use them, is being built.
     pub providers: ProvidersSettings,
+    /// Artwork selection: how many images each slot holds, how many downloads run at once.
+    pub artwork: ArtworkSettings,
+}
+
+/// Artwork selection (`artwork.*`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ArtworkSettings {
+    /// Images per slot (`artwork.limits.fanart = 5`); a slot left out keeps its default
+    /// (poster 1, fanart 3, every other slot 1); 0 turns a slot off. Libraries override them.
+    pub limits: metarr_artwork::SlotLimits,
+    /// Downloads at once per provider, inside its rate limit.
+    pub download_concurrency: usize,
+}
+
+impl Default for ArtworkSettings {
+    fn default() -> Self {
+        ArtworkSettings { limits: metarr_artwork::SlotLimits::default(), download_concurrency: 4 }
+    }
 }
 
 /// Limits of the HTTP server, which protect it from clients that hold connections open.
@@ -213,6 +232,8 @@ struct RawSettings {
     /// Its own type checks every key and value, with defaults for what is left out.
     #[serde(default)]
     providers: ProvidersSettings,
+    #[serde(default)]
+    artwork: ArtworkSettings,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -460,6 +481,17 @@ impl Settings {
             }
         }
 
+        if let Err(err) = raw.artwork.limits.validate() {
+            problems.push(format!("{}: {err}", name("artwork.limits")));
+        }
+        if !(1..=32).contains(&raw.artwork.download_concurrency) {
+            problems.push(format!(
+                "{}: {} is outside 1–32",
+                name("artwork.download_concurrency"),
+                raw.artwork.download_concurrency
+            ));
+        }
+
         match (bind, auth_required, database_url) {
             (Ok(bind), Ok(auth_required), Ok(database_url)) if problems.is_empty() => Ok(Settings {
                 bind,
@@ -482,6 +514,7 @@ impl Settings {
                     max_connections: raw.http.max_connections,
                 },
                 providers: raw.providers,
+                artwork: raw.artwork,
             }),
             _ => Err(ConfigError::Invalid(problems)),
         }

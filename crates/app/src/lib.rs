@@ -5,6 +5,7 @@
 
 pub mod api_key;
 pub mod arr;
+pub mod artwork;
 pub mod cache;
 pub mod catalogue;
 pub mod cli;

@@ -180,8 +180,16 @@ impl Application {
             self.settings.providers.clone(),
             std::time::Duration::from_secs(u64::from(self.settings.providers.cache_ttl_days.get()) * 86_400),
         ));
+        enrich_services.set_artwork_limits(self.settings.artwork.limits.clone());
+        let artwork_services = Arc::new(crate::artwork::ArtworkServices::new(
+            self.db.clone(),
+            self.events.clone(),
+            Arc::clone(&enrich_services),
+            &self.settings.data_dir,
+            &self.settings.artwork,
+        ));
         let mut registry = jobs::registry(jobs::cleanup::Retention::of(&self.settings), &scan_services);
-        jobs::register_enrichment(&mut registry, &enrich_services);
+        jobs::register_enrichment(&mut registry, &enrich_services, &artwork_services);
         let worker = Worker::new(self.queue.clone(), registry, worker_config);
         tracing::info!(worker_id = worker.id(), concurrency = self.settings.worker.concurrency, "worker started");
         let worker_task = tokio::spawn(worker.run(self.shutdown.clone()));
@@ -197,6 +205,7 @@ impl Application {
                     shutdown: self.shutdown.clone(),
                     sign_in_limits: Arc::default(),
                     enrich: Arc::clone(&enrich_services),
+                    artwork: Arc::clone(&artwork_services),
                 };
                 tracing::info!(address = %format!("http://{}", listener.local_addr()?), "HTTP server listening");
                 http::serve(

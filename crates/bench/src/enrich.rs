@@ -347,9 +347,22 @@ async fn measure(backend: &'static str, url: &str) -> anyhow::Result<()> {
     let scan_services =
         Arc::new(ScanServices::new(db.clone(), events.clone(), data.path().join("cache"), prober, false));
     let ttl = Duration::from_secs(7 * 24 * 60 * 60);
-    let enrich_services = Arc::new(EnrichServices::new(db.clone(), events, settings, ttl));
+    let enrich_services = Arc::new(EnrichServices::new(db.clone(), events.clone(), settings, ttl));
+    // Metadata only: artwork has its own suite (`bench/run artwork`).
+    let mut no_artwork = metarr::config::ArtworkSettings::default();
+    for slot in metarr_artwork::Slot::ALL {
+        no_artwork.limits.set(slot, 0);
+    }
+    enrich_services.set_artwork_limits(no_artwork.limits.clone());
+    let artwork_services = Arc::new(metarr::artwork::ArtworkServices::new(
+        db.clone(),
+        events,
+        Arc::clone(&enrich_services),
+        data.path(),
+        &no_artwork,
+    ));
     let mut registry = metarr::jobs::registry(metarr::jobs::cleanup::Retention::default(), &scan_services);
-    metarr::jobs::register_enrichment(&mut registry, &enrich_services);
+    metarr::jobs::register_enrichment(&mut registry, &enrich_services, &artwork_services);
     // No scheduler: a library's file-scan schedule firing mid-run would scan on top of the run.
     let config = WorkerConfig { concurrency: CONCURRENCY, run_scheduler: false, ..WorkerConfig::default() };
     let worker = tokio::spawn(Worker::new(queue.clone(), registry, config).run(shutdown.clone()));

@@ -85,6 +85,7 @@ async fn measure(bench_db: &BenchDb) -> anyhow::Result<()> {
             ignore_patterns: vec![],
             prefer_provider_metadata: false,
             auto_enrich: None,
+            artwork_limits: Default::default(),
         },
     )
     .await?;

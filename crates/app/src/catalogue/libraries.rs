@@ -21,6 +21,8 @@ pub struct Library {
     pub prefer_provider_metadata: bool,
     /// Whether scans enrich their movies; `null`: when a TMDB key is configured.
     pub auto_enrich: Option<bool>,
+    /// Images per artwork slot over the configured limits (`{"fanart": 5}`); 0 turns a slot off.
+    pub artwork_limits: metarr_artwork::SlotLimits,
 }
 
 /// What a client sends to create or replace a library.
@@ -44,6 +46,9 @@ pub struct LibraryInput {
     /// `null` (the default): scans enrich when a TMDB key is configured.
     #[serde(default)]
     pub auto_enrich: Option<bool>,
+    /// Slots left out keep the configured limits.
+    #[serde(default)]
+    pub artwork_limits: metarr_artwork::SlotLimits,
 }
 
 impl LibraryInput {
@@ -57,6 +62,7 @@ impl LibraryInput {
             ignore_patterns: Vec::new(),
             prefer_provider_metadata: false,
             auto_enrich: None,
+            artwork_limits: metarr_artwork::SlotLimits::default(),
         }
     }
 }
@@ -80,6 +86,7 @@ struct LibraryRow {
     ignore_patterns: JsonText<Vec<String>>,
     prefer_provider_metadata: bool,
     auto_enrich: Option<bool>,
+    artwork_limits: JsonText<metarr_artwork::SlotLimits>,
 }
 
 impl From<LibraryRow> for Library {
@@ -93,6 +100,7 @@ impl From<LibraryRow> for Library {
             ignore_patterns: row.ignore_patterns.0,
             prefer_provider_metadata: row.prefer_provider_metadata,
             auto_enrich: row.auto_enrich,
+            artwork_limits: row.artwork_limits.0,
         }
     }
 }
@@ -106,7 +114,8 @@ struct LibraryOfScan {
     phase: ScanPhase,
 }
 
-const COLUMNS: &str = "id, name, path, kind, enabled, ignore_patterns, prefer_provider_metadata, auto_enrich";
+const COLUMNS: &str =
+    "id, name, path, kind, enabled, ignore_patterns, prefer_provider_metadata, auto_enrich, artwork_limits";
 
 /// Every library, by id.
 pub async fn list(db: &Db) -> Result<Vec<Library>> {
@@ -127,7 +136,7 @@ pub async fn of_scan(db: &Db, scan_id: ScanId) -> Result<(Library, ScanPhase)> {
     let row = db
         .fetch_optional::<LibraryOfScan>(
             "SELECT l.id, l.name, l.path, l.kind, l.enabled, l.ignore_patterns, l.prefer_provider_metadata, \
-                 l.auto_enrich, s.phase \
+                 l.auto_enrich, l.artwork_limits, s.phase \
              FROM scans s JOIN libraries l ON l.id = s.library_id WHERE s.id = $1",
             &[scan_id.into()],
         )
@@ -162,6 +171,7 @@ async fn validate(
     for pattern in &input.ignore_patterns {
         limits::PATH.check("ignore_patterns", pattern).map_err(invalid)?;
     }
+    input.artwork_limits.validate().map_err(|err| CatalogueError::Invalid(format!("artwork_limits: {err}")))?;
     if input.kind != "movies" {
         return Err(CatalogueError::Invalid(format!("kind {:?} is not supported (only \"movies\")", input.kind)));
     }
@@ -249,12 +259,13 @@ async fn insert(db: &Db, input: &LibraryInput, data_dir: Option<&Path>) -> Resul
     let (name, root) = validate(db, input, None, data_dir).await?;
     let now = now_ms();
     let patterns = serde_json::to_string(&input.ignore_patterns).expect("strings always serialise");
+    let limits_text = serde_json::to_string(&input.artwork_limits).expect("limits always serialise");
     let rows = db
         .write::<LibraryRow>(
             &format!(
                 "INSERT INTO libraries (name, path, kind, enabled, ignore_patterns, created_at, updated_at, \
-                     prefer_provider_metadata, auto_enrich) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8) RETURNING {COLUMNS}"
+                     prefer_provider_metadata, auto_enrich, artwork_limits) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8, $9) RETURNING {COLUMNS}"
             ),
             &[
                 name.into(),
@@ -265,6 +276,7 @@ async fn insert(db: &Db, input: &LibraryInput, data_dir: Option<&Path>) -> Resul
                 now.into(),
                 input.prefer_provider_metadata.into(),
                 input.auto_enrich.into(),
+                limits_text.into(),
             ],
         )
         .await
@@ -301,12 +313,13 @@ async fn replace(db: &Db, id: LibraryId, input: &LibraryInput, data_dir: Option<
         id.into(),
         input.prefer_provider_metadata.into(),
         input.auto_enrich.into(),
+        serde_json::to_string(&input.artwork_limits).expect("limits always serialise").into(),
     ];
     let rows = db
         .write::<LibraryRow>(
             &format!(
                 "UPDATE libraries SET name = $1, path = $2, enabled = $3, ignore_patterns = $4, updated_at = $5, \
-                     prefer_provider_metadata = $7, auto_enrich = $8 \
+                     prefer_provider_metadata = $7, auto_enrich = $8, artwork_limits = $9 \
                  WHERE id = $6 RETURNING {COLUMNS}"
             ),
             &params,

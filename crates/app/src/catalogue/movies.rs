@@ -854,6 +854,21 @@ fn placeholders(first: usize, last: usize) -> String {
     format!("({})", list.join(", "))
 }
 
+/// Records one cached file (a downloaded or uploaded image) in `assets`, once.
+pub async fn record_asset(db: &Db, sha256: &str, ext: &str, size: u64, dimensions: Option<(u32, u32)>) -> Result<()> {
+    let (width, height) = match dimensions {
+        Some((w, h)) => (Param::Int(i64::from(w)), Param::Int(i64::from(h))),
+        None => (Param::NullInt, Param::NullInt),
+    };
+    db.execute(
+        "INSERT INTO assets (sha256, ext, size, width, height, created_at) VALUES ($1, $2, $3, $4, $5, $6) \
+         ON CONFLICT (sha256) DO NOTHING",
+        &[sha256.into(), ext.into(), size.into(), width, height, now_ms().into()],
+    )
+    .await?;
+    Ok(())
+}
+
 /// The extension of a cached asset, if the cache holds it.
 pub async fn asset_ext(db: &Db, sha256: &str) -> Result<Option<String>> {
     let row: Option<(String,)> =
@@ -1093,8 +1108,8 @@ async fn set_in_batches(tx: &mut Tx, assignments: &str, value: Param, movie_ids:
     Ok(())
 }
 
-/// The cached poster of each of the given movies (the first poster slot whose file is in the
-/// cache), by movie id, in one query: a list page asks for its own page's posters only.
+/// The cached poster of each of the given movies (the selected one, else the first poster slot
+/// whose file is in the cache), by movie id, in one query: a list page asks for its own page's posters only.
 pub async fn posters(db: &Db, movie_ids: &[MovieId]) -> Result<HashMap<MovieId, String>> {
     let mut posters: HashMap<MovieId, (i64, String)> = HashMap::with_capacity(movie_ids.len());
     for chunk in movie_ids.chunks(500) {
@@ -1118,7 +1133,10 @@ pub async fn posters(db: &Db, movie_ids: &[MovieId]) -> Result<HashMap<MovieId, 
             }
         }
     }
-    Ok(posters.into_iter().map(|(id, (_, sha256))| (id, sha256)).collect())
+    let mut posters: HashMap<MovieId, String> = posters.into_iter().map(|(id, (_, sha256))| (id, sha256)).collect();
+    // The poster selected for the movie wins over the folder's file.
+    posters.extend(crate::artwork::repo::selected_posters(db, movie_ids).await?);
+    Ok(posters)
 }
 
 /// When a movie last changed (milliseconds), for telling a page whether it is still current.

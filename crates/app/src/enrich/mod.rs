@@ -98,6 +98,9 @@ pub struct EnrichServices {
     clients: RwLock<Arc<Clients>>,
     /// When the stored settings were last read.
     reloaded: std::sync::Mutex<Option<std::time::Instant>>,
+    /// The configured artwork limits: enrichment queues artwork selection for a movie whose
+    /// library leaves a slot on.
+    artwork_limits: RwLock<metarr_artwork::SlotLimits>,
 }
 
 /// Whether this process has a TMDB key, for the scans it starts (`scans.enrich_after`): set
@@ -133,7 +136,23 @@ impl EnrichServices {
             settings: RwLock::new(settings),
             clients,
             reloaded: std::sync::Mutex::new(None),
+            artwork_limits: RwLock::new(metarr_artwork::SlotLimits::default()),
         }
+    }
+
+    /// Sets the configured artwork limits (`artwork.limits`); all 0 turns artwork off.
+    pub fn set_artwork_limits(&self, limits: metarr_artwork::SlotLimits) {
+        *self.artwork_limits.write().unwrap_or_else(std::sync::PoisonError::into_inner) = limits;
+    }
+
+    /// Whether a library with these limits over the configured ones selects any artwork.
+    fn artwork_enabled(&self, library_limits: &metarr_artwork::SlotLimits) -> bool {
+        let limits = self
+            .artwork_limits
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .with_overrides(library_limits);
+        metarr_artwork::Slot::ALL.iter().any(|slot| limits.get(*slot) > 0)
     }
 
     /// Reads the stored settings again and rebuilds the clients.
@@ -214,6 +233,48 @@ impl EnrichServices {
             }
             Err(other) => Err(EnrichError::Cache(other)),
         }
+    }
+
+    /// The gate every provider request passes (image downloads too).
+    pub fn gate(&self) -> Arc<dyn Gate> {
+        Arc::clone(&self.gate)
+    }
+
+    /// The images TMDB offers for a film, from its details (the response cache holds them
+    /// after enrichment, so this makes no call then). `None` without a TMDB key or when TMDB
+    /// does not know the film.
+    pub async fn tmdb_offers(
+        &self,
+        movie_id: MovieId,
+        tmdb_id: i64,
+    ) -> Result<Option<Vec<crate::artwork::offers::Offer>>, EnrichError> {
+        let Some(tmdb) = self.clients().tmdb.clone() else { return Ok(None) };
+        let Some(id) = u32::try_from(tmdb_id).ok().map(TmdbId) else { return Ok(None) };
+        let language = self.settings().language;
+        let key = format!("tmdb:movie:{id}:{}", language.as_str());
+        let client = Arc::clone(&tmdb);
+        let details = self
+            .fetch(movie_id, &key, |validators| async move { client.movie(id, &language, &validators).await })
+            .await?;
+        Ok(details.map(|details| {
+            details.images.as_ref().map(|images| crate::artwork::offers::from_tmdb(images, &tmdb)).unwrap_or_default()
+        }))
+    }
+
+    /// What Fanart.tv offers for a film (through the response cache). `None` without a key
+    /// or when Fanart.tv has no art for it.
+    pub async fn fanart_offers(
+        &self,
+        movie_id: MovieId,
+        tmdb_id: i64,
+    ) -> Result<Option<Vec<crate::artwork::offers::Offer>>, EnrichError> {
+        let Some(fanart) = self.clients().fanart.clone() else { return Ok(None) };
+        let Some(id) = u32::try_from(tmdb_id).ok().map(TmdbId) else { return Ok(None) };
+        let key = format!("fanart:movie:{id}");
+        let movie = self
+            .fetch(movie_id, &key, |validators| async move { fanart.movie(&MovieRef::Tmdb(id), &validators).await })
+            .await?;
+        Ok(movie.map(|movie| crate::artwork::offers::from_fanart(&movie)))
     }
 
     /// The daily provider update: movies enriched longer ago than `refresh_after_days` are
@@ -463,6 +524,13 @@ impl EnrichServices {
             }
             None => {}
         }
+        if self.artwork_enabled(&target.artwork_limits) {
+            // Candidates are refreshed with each enrichment; TMDB's are in the response cache now.
+            tx.enqueue(crate::jobs::artwork::select_job(movie_id)).await?;
+            if fields.actors.as_ref().is_some_and(|actors| actors.iter().any(|actor| actor.profile.is_some())) {
+                tx.enqueue(crate::jobs::artwork::headshots_job(movie_id)).await?;
+            }
+        }
         tx.commit().await?;
         self.announce(movie_id).await;
         Ok(Enriched::Filled { tmdb_id: i64::from(tmdb_id.0), written })
@@ -622,6 +690,7 @@ struct Target {
     imdb_id: Option<String>,
     ratings: Vec<Rating>,
     set_locked: bool,
+    artwork_limits: metarr_artwork::SlotLimits,
 }
 
 impl Target {
@@ -634,17 +703,27 @@ impl Target {
             Option<String>,
             JsonText<Vec<Rating>>,
             JsonText<Vec<String>>,
+            JsonText<metarr_artwork::SlotLimits>,
         );
-        let (title, original_title, year, tmdb_id, imdb_id, JsonText(ratings), JsonText(locks)): Row = db
+        let (
+            title,
+            original_title,
+            year,
+            tmdb_id,
+            imdb_id,
+            JsonText(ratings),
+            JsonText(locks),
+            JsonText(artwork_limits),
+        ): Row = db
             .fetch_optional(
-                "SELECT title, original_title, year, tmdb_id, imdb_id, ratings, locks \
-                 FROM movies WHERE id = $1 AND removed = false",
+                "SELECT m.title, m.original_title, m.year, m.tmdb_id, m.imdb_id, m.ratings, m.locks, l.artwork_limits \
+                 FROM movies m JOIN libraries l ON l.id = m.library_id WHERE m.id = $1 AND m.removed = false",
                 &[id.into()],
             )
             .await?
             .ok_or_else(|| CatalogueError::NotFound(format!("movie {id} not found")))?;
         let set_locked = locks.iter().any(|lock| lock == MovieField::Set.as_str());
-        Ok(Target { id, title, original_title, year, tmdb_id, imdb_id, ratings, set_locked })
+        Ok(Target { id, title, original_title, year, tmdb_id, imdb_id, ratings, set_locked, artwork_limits })
     }
 }
 

@@ -66,6 +66,12 @@ pub async fn effective(db: &Db, config: &ProvidersSettings) -> Result<ProvidersS
         .fetch_all("SELECT provider, key_state, api_key, requests_per_second, daily_quota FROM provider_settings", &[])
         .await?;
     let mut settings = config.clone();
+    let language: Option<(String,)> =
+        db.fetch_optional("SELECT language FROM provider_language WHERE id = 1", &[]).await?;
+    // Stored only after parsing, so a row that does not parse was written by hand: ignored.
+    if let Some(language) = language.and_then(|(text,)| metarr_providers::Language::parse(&text).ok()) {
+        settings.language = language;
+    }
     for row in rows {
         let Ok(provider) = row.provider.parse::<Provider>() else { continue };
         let key = match row.key_state.as_str() {
@@ -143,6 +149,34 @@ pub async fn save(db: &Db, provider: Provider, input: ProviderInput) -> Result<(
         &params,
     )
     .await?;
+    Ok(())
+}
+
+/// `PUT /api/v1/providers`: the metadata language (`"fr-CA"`), or `null` for the configured one.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LanguageInput {
+    pub language: Option<String>,
+}
+
+/// Stores the metadata language every process asks providers for (or removes it, so the
+/// configured one applies). A text that is not `xx` or `xx-YY` is refused, naming the field.
+pub async fn save_language(db: &Db, input: &LanguageInput) -> Result<()> {
+    match input.language.as_deref().map(str::trim).filter(|text| !text.is_empty()) {
+        Some(text) => {
+            let language = metarr_providers::Language::parse(text)
+                .map_err(|err| CatalogueError::Invalid(format!("language: {err}")))?;
+            db.execute(
+                "INSERT INTO provider_language (id, language, updated_at) VALUES (1, $1, $2) \
+                 ON CONFLICT (id) DO UPDATE SET language = excluded.language, updated_at = excluded.updated_at",
+                &[language.as_str().into(), now_ms().into()],
+            )
+            .await?;
+        }
+        None => {
+            db.execute("DELETE FROM provider_language", &[]).await?;
+        }
+    }
     Ok(())
 }
 

@@ -1,5 +1,6 @@
 //! The job kinds this binary runs, and the registry that hands them to the worker.
 
+pub mod artwork;
 pub mod cleanup;
 pub mod debug_sleep;
 pub mod enrich;
@@ -56,6 +57,8 @@ pub const KINDS: &[(&str, JobFamily)] = {
         (enrich::EnrichRatings::KIND, JobFamily::Enrich),
         (enrich::ScanEnrich::KIND, JobFamily::Enrich),
         (enrich::ScheduledProviderUpdate::KIND, JobFamily::Enrich),
+        (artwork::SelectArtwork::KIND, JobFamily::Enrich),
+        (artwork::CacheHeadshots::KIND, JobFamily::Enrich),
         (cleanup::ScheduledCleanup::KIND, JobFamily::Maintenance),
         (debug_sleep::DebugSleep::KIND, JobFamily::Maintenance),
     ]
@@ -106,9 +109,15 @@ pub fn registry(retention: cleanup::Retention, scan_services: &std::sync::Arc<sc
     registry
 }
 
-/// The enrichment kinds, over the process's provider services. With [`registry`], every kind
-/// of [`KINDS`] is registered (debug builds check it).
-pub fn register_enrichment(registry: &mut Registry, services: &std::sync::Arc<crate::enrich::EnrichServices>) {
+/// The enrichment and artwork kinds, over the process's provider services. With [`registry`],
+/// every kind of [`KINDS`] is registered (debug builds check it).
+pub fn register_enrichment(
+    registry: &mut Registry,
+    services: &std::sync::Arc<crate::enrich::EnrichServices>,
+    artwork: &std::sync::Arc<crate::artwork::ArtworkServices>,
+) {
+    registry.register(artwork::SelectArtworkHandler(std::sync::Arc::clone(artwork)));
+    registry.register(artwork::CacheHeadshotsHandler(std::sync::Arc::clone(artwork)));
     registry.register(enrich::EnrichMetadataHandler(std::sync::Arc::clone(services)));
     registry.register(enrich::EnrichRatingsHandler(std::sync::Arc::clone(services)));
     registry.register(enrich::ScanEnrichHandler(std::sync::Arc::clone(services)));

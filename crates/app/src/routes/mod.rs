@@ -3,6 +3,7 @@
 //! Every `/api/v1` route except `GET /api/v1/health` and the two *arr webhook receivers (which
 //! also accept HTTP Basic credentials, checking them themselves) sits behind the API key middleware.
 
+pub mod artwork;
 pub mod assets;
 pub mod auth;
 pub mod events;
@@ -51,6 +52,8 @@ pub struct AppState {
     pub sign_in_limits: Arc<crate::ui::sign_in_limit::SignInLimits>,
     /// Enrichment: provider settings and clients, identification.
     pub enrich: Arc<crate::enrich::EnrichServices>,
+    /// Artwork candidates, selection, uploads and previews.
+    pub artwork: Arc<crate::artwork::ArtworkServices>,
 }
 
 /// The whole HTTP application.
@@ -79,7 +82,18 @@ pub fn app(state: AppState) -> Router {
         .route("/movies/{id}/matches", get(movies::matches))
         .route("/movies/{id}/identify", post(movies::identify))
         .route("/enrich", post(movies::enrich_bulk))
-        .route("/providers", get(providers::list))
+        .route("/movies/{id}/artwork", get(artwork::get_movie_artwork))
+        .route("/movies/{id}/artwork/refresh", post(artwork::refresh))
+        .route("/movies/{id}/artwork/{slot}", put(artwork::choose))
+        .route(
+            "/movies/{id}/artwork/{slot}/upload",
+            post(artwork::upload).layer(DefaultBodyLimit::max(artwork::MAX_UPLOAD_BYTES + 64 * 1024)),
+        )
+        .route("/artwork-candidates/{id}/block", post(artwork::block))
+        .route("/artwork-candidates/{id}/unblock", post(artwork::unblock))
+        .route("/artwork-candidates/{id}/preview", get(artwork::preview))
+        .route("/people/{id}/image", get(artwork::headshot))
+        .route("/providers", get(providers::list).put(providers::update_all))
         .route("/providers/{name}", get(providers::get_one).put(providers::update))
         .route("/providers/{name}/test", post(providers::test))
         .route("/assets/{sha256}", get(assets::get_one))

@@ -81,7 +81,10 @@ pub async fn unlock(
 }
 
 async fn set_lock(state: &AppState, id: MovieId, field: &str, locked: bool) -> Result<Json<Locks>, AppError> {
-    let locks = movies::set_lock(&state.db, id, field, locked).await?;
+    let locks = match field.strip_prefix("artwork.") {
+        Some(slot) => crate::routes::artwork::set_slot_lock(state, id, slot, locked).await?,
+        None => movies::set_lock(&state.db, id, field, locked).await?,
+    };
     Ok(Json(Locks { locks }))
 }
 

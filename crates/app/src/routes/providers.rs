@@ -33,6 +33,20 @@ pub async fn list(
     Ok(Json(ProviderList { total: items.len(), items, language: settings.language.as_str().to_owned() }))
 }
 
+/// `PUT /api/v1/providers`: `{"language": "fr-CA"}` sets the metadata language for every
+/// process (`null` returns to `providers.language`); answers the list.
+pub async fn update_all(
+    State(state): State<AppState>,
+    ApiJson(input): ApiJson<stored::LanguageInput>,
+) -> Result<Json<ProviderList>, AppError> {
+    stored::save_language(&state.db, &input).await?;
+    state.enrich.reload().await?;
+    let settings = state.enrich.settings();
+    let usage = state.enrich.usage().await?;
+    let items = stored::views_with_usage(&settings, &usage);
+    Ok(Json(ProviderList { total: items.len(), items, language: settings.language.as_str().to_owned() }))
+}
+
 /// `GET /api/v1/providers/{name}`
 pub async fn get_one(
     State(state): State<AppState>,

@@ -53,6 +53,9 @@ pub struct LibraryForm {
     /// `""` (when a TMDB key is set), `on` or `off`.
     #[serde(default)]
     pub auto_enrich: String,
+    /// `fanart=5, keyart=0`: the slots whose limit differs from the configured one.
+    #[serde(default)]
+    pub artwork_limits: String,
 }
 
 impl LibraryForm {
@@ -68,12 +71,17 @@ impl LibraryForm {
                 Some(false) => "off".to_owned(),
                 None => String::new(),
             },
+            artwork_limits: metarr_artwork::Slot::ALL
+                .into_iter()
+                .filter_map(|slot| library.artwork_limits.explicit(slot).map(|limit| format!("{slot}={limit}")))
+                .collect::<Vec<_>>()
+                .join(", "),
         }
     }
 
-    fn input(&self) -> LibraryInput {
+    fn input(&self) -> Result<LibraryInput, CatalogueError> {
         let name = self.name.trim();
-        LibraryInput {
+        Ok(LibraryInput {
             name: (!name.is_empty()).then(|| name.to_owned()),
             path: self.path.trim().to_owned(),
             kind: "movies".to_owned(),
@@ -91,8 +99,28 @@ impl LibraryForm {
                 "off" => Some(false),
                 _ => None,
             },
-        }
+            artwork_limits: parse_limits(&self.artwork_limits)?,
+        })
     }
+}
+
+/// `fanart=5, keyart=0` (commas, spaces or new lines between) as slot limits.
+fn parse_limits(text: &str) -> Result<metarr_artwork::SlotLimits, CatalogueError> {
+    let mut limits = metarr_artwork::SlotLimits::default();
+    for pair in text.split([',', ' ', '\n', '\r', ';']).filter(|pair| !pair.trim().is_empty()) {
+        let invalid = || {
+            CatalogueError::Invalid(format!(
+                "artwork limits: {:?} is not slot=number (slots: {})",
+                pair.trim().chars().take(40).collect::<String>(),
+                metarr_artwork::Slot::ALL.map(metarr_artwork::Slot::as_str).join(", ")
+            ))
+        };
+        let (slot, limit) = pair.split_once('=').ok_or_else(invalid)?;
+        let slot: metarr_artwork::Slot = slot.trim().parse().map_err(|_| invalid())?;
+        let limit: u32 = limit.trim().parse().map_err(|_| invalid())?;
+        limits.set(slot, limit);
+    }
+    Ok(limits)
 }
 
 #[derive(Template)]
@@ -151,7 +179,8 @@ async fn page(
 
 /// `POST /libraries`: adds a library; a refused path shows the form again with the reason.
 pub async fn create(State(state): State<AppState>, ui: Ui, Form(form): Form<LibraryForm>) -> Result<Response, UiError> {
-    match libraries::create_apart_from(&state.db, &form.input(), &state.settings.data_dir).await {
+    let created = async { libraries::create_apart_from(&state.db, &form.input()?, &state.settings.data_dir).await };
+    match created.await {
         Ok(_) => Ok(see_other("/libraries")),
         Err(CatalogueError::Invalid(message) | CatalogueError::Conflict(message)) => {
             page(&state, ui, form, Some(message), StatusCode::BAD_REQUEST).await
@@ -173,7 +202,8 @@ pub async fn update(
     Path(id): Path<LibraryId>,
     Form(form): Form<LibraryForm>,
 ) -> Result<Response, UiError> {
-    match libraries::update_apart_from(&state.db, id, &form.input(), &state.settings.data_dir).await {
+    let updated = async { libraries::update_apart_from(&state.db, id, &form.input()?, &state.settings.data_dir).await };
+    match updated.await {
         Ok(_) => Ok(see_other("/libraries")),
         Err(CatalogueError::Invalid(message) | CatalogueError::Conflict(message)) => Ok(render_with(
             StatusCode::BAD_REQUEST,

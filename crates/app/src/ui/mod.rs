@@ -6,6 +6,7 @@
 //! makes the same requests without a full reload, and `app.js` turns WebSocket events into htmx
 //! refreshes of the parts of a page that show live state.
 
+pub mod artwork;
 pub mod assets;
 pub mod dashboard;
 pub mod enrich;
@@ -37,6 +38,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/logout", post(session::logout))
         .merge(libraries::routes())
         .merge(movies::routes())
+        .merge(artwork::routes())
         .merge(enrich::routes())
         .merge(jobs::routes())
         .merge(settings::routes())

@@ -597,6 +597,23 @@ pub struct UnknownLine {
     pub size: String,
 }
 
+/// One artwork slot on the movie page.
+pub struct SlotLine {
+    pub name: &'static str,
+    pub limit: u32,
+    pub locked: bool,
+    /// The selected images' hashes, in order.
+    pub images: Vec<String>,
+    pub candidates: usize,
+}
+
+/// One cast member on the movie page.
+pub struct CastLine {
+    pub name: String,
+    pub role: String,
+    pub headshot: Option<String>,
+}
+
 /// The streams of the main video, one line of text per stream.
 #[derive(Default)]
 pub struct StreamsView {
@@ -634,6 +651,10 @@ struct MovieLive {
     video: String,
     poster: Option<Image>,
     fanart: Option<Image>,
+    /// The artwork slots with their selected images.
+    slots: Vec<SlotLine>,
+    /// The billed cast with their cached headshots.
+    cast: Vec<CastLine>,
     locked: usize,
     fields: Vec<String>,
     files: Vec<FileLine>,
@@ -800,6 +821,39 @@ async fn live_block(
         .sort_by(|a, b| (a.kind.as_str(), a.index, a.path.as_str()).cmp(&(b.kind.as_str(), b.index, b.path.as_str())));
     let identify = identify.unwrap_or_else(|| super::enrich::IdentifyView::of(detail, csrf)).html()?;
     let (identification, identification_class) = super::enrich::state_badge(detail);
+    let slots = crate::routes::artwork::view(state, detail.summary.id).await?.slots;
+    let selected_image = |slot: metarr_artwork::Slot| {
+        slots.iter().find(|view| view.slot == slot).and_then(|view| view.selected.first()).and_then(|first| {
+            Some(Image {
+                sha256: first.candidate.sha256.clone()?,
+                width: first.candidate.width.map(i64::from),
+                height: first.candidate.height.map(i64::from),
+            })
+        })
+    };
+    let poster = selected_image(metarr_artwork::Slot::Poster).or_else(|| image(&detail.assets, "poster"));
+    let fanart = selected_image(metarr_artwork::Slot::Fanart).or_else(|| image(&detail.assets, "fanart"));
+    let billed: Vec<&movies::Actor> = detail.actors.iter().take(crate::artwork::headshots::ACTORS_PER_MOVIE).collect();
+    let people: Vec<i64> = billed.iter().filter_map(|actor| actor.tmdb_id).collect();
+    let headshots = crate::artwork::headshots::cached(&state.db, &people).await?;
+    let cast = billed
+        .into_iter()
+        .map(|actor| CastLine {
+            name: actor.name.clone(),
+            role: actor.role.clone().unwrap_or_default(),
+            headshot: actor.tmdb_id.and_then(|id| headshots.get(&id).cloned()),
+        })
+        .collect();
+    let slots = slots
+        .iter()
+        .map(|view| SlotLine {
+            name: view.slot.as_str(),
+            limit: view.limit,
+            locked: view.locked,
+            images: view.selected.iter().filter_map(|c| c.candidate.sha256.clone()).collect(),
+            candidates: view.candidates.len(),
+        })
+        .collect();
     Ok(MovieLive {
         movie_id: detail.summary.id,
         stamp,
@@ -813,8 +867,10 @@ async fn live_block(
         library_id: library.id,
         library: library.name,
         video: detail.summary.video.as_deref().map(|video| relative(video, &folder)).unwrap_or_default(),
-        poster: image(&detail.assets, "poster"),
-        fanart: image(&detail.assets, "fanart"),
+        poster,
+        fanart,
+        slots,
+        cast,
         locked: detail.locks.len(),
         fields,
         files: detail

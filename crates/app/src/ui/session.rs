@@ -53,7 +53,7 @@ pub async fn identify(State(state): State<AppState>, request: Request, next: Nex
         if !same_origin(&parts.headers) {
             return UiError::Forbidden("this request came from another site and was refused".into()).into_response();
         }
-        let (echoed, rebuilt) = match echoed_token(&parts.headers, body).await {
+        let (echoed, rebuilt) = match echoed_token(&parts.headers, parts.uri.query(), body).await {
             Ok(found) => found,
             Err(response) => return response,
         };
@@ -301,9 +301,21 @@ fn same_origin(headers: &HeaderMap) -> bool {
 
 /// The token echoed by the request: the header, or the `csrf` field of a form body (which is read
 /// and put back for the handler).
-async fn echoed_token(headers: &HeaderMap, body: Body) -> Result<(Option<String>, Body), Response> {
+async fn echoed_token(
+    headers: &HeaderMap,
+    query: Option<&str>,
+    body: Body,
+) -> Result<(Option<String>, Body), Response> {
     if let Some(token) = headers.get(CSRF_HEADER).and_then(|value| value.to_str().ok()) {
         return Ok((Some(token.to_owned()), body));
+    }
+    // A file upload's body is multipart and may be large: its form carries the token in its
+    // action's query instead, which the request trace never records.
+    if let Some(query) = query.filter(|_| is_multipart(headers)) {
+        let token = form_urlencoded::parse(query.as_bytes())
+            .find(|(name, _)| name == CSRF_FIELD)
+            .map(|(_, value)| value.into_owned());
+        return Ok((token, body));
     }
     let is_form = headers
         .get(header::CONTENT_TYPE)
@@ -318,6 +330,13 @@ async fn echoed_token(headers: &HeaderMap, body: Body) -> Result<(Option<String>
     let token =
         form_urlencoded::parse(&bytes).find(|(name, _)| name == CSRF_FIELD).map(|(_, value)| value.into_owned());
     Ok((token, Body::from(bytes)))
+}
+
+fn is_multipart(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.starts_with("multipart/form-data"))
 }
 
 /// One cookie's value from the `Cookie` headers.

@@ -537,6 +537,25 @@ async fn provider_settings_are_write_only_and_checked(backend: Backend) {
     assert_eq!(status, 200);
     assert_eq!(view["api_key"], Value::Null);
     assert_eq!(view["requests_per_second"], 20, "the limit stays");
+
+    // The metadata language is set at run time, checked, and returned to the configured one.
+    let (status, list) = app.put_json("/providers", &json!({ "language": "fr_ca" })).await;
+    assert_eq!(status, 200, "{list}");
+    assert_eq!(list["language"], "fr-CA", "normalised");
+    for bad in [
+        json!({ "language": "french" }),
+        json!({ "language": "fr-CAN" }),
+        json!({ "language": 5 }),
+        json!({ "lang": "fr" }),
+    ] {
+        let (status, answer) = app.put_json("/providers", &bad).await;
+        assert_eq!(status, 400, "{bad}: {answer}");
+    }
+    let (_, list) = app.get("/providers").await;
+    assert_eq!(list["language"], "fr-CA", "refused changes changed nothing");
+    let (status, list) = app.put_json("/providers", &json!({ "language": null })).await;
+    assert_eq!(status, 200);
+    assert_eq!(list["language"], "en-US");
     app.stop().await;
 }
 app_test!(provider_settings_are_write_only_and_checked);
@@ -719,13 +738,16 @@ async fn two_worker_processes_stay_under_one_rate_limit(backend: Backend) {
         tx.commit().await.expect("commit");
         ids.push(id);
     }
-    let env: Vec<(String, String)> = vec![
+    let env: Vec<(String, String)> = [
         ("METARR_PROVIDERS__TMDB__API_KEY".into(), TMDB_KEY.into()),
         ("METARR_PROVIDERS__TMDB__BASE_URL".into(), format!("{}/3", tmdb.uri())),
         ("METARR_PROVIDERS__TMDB__REQUESTS_PER_SECOND".into(), PER_SECOND.to_string()),
         // Fewer slots than movies, so that neither process takes every job at once.
         ("METARR_WORKER__CONCURRENCY".into(), "8".into()),
-    ];
+    ]
+    .into_iter()
+    .chain(crate::helpers::no_artwork())
+    .collect();
     let mut workers = [
         crate::crash::spawn_worker_with(dir.path(), &database.url, "30", &env),
         crate::crash::spawn_worker_with(dir.path(), &database.url, "30", &env),
@@ -791,10 +813,12 @@ async fn an_untranslated_plot_falls_back_along_the_language_chain(backend: Backe
         .mount(&providers.tmdb)
         .await;
     let mut env = providers.env();
-    env.push(("METARR_PROVIDERS__LANGUAGE".into(), "fr-CA".into()));
     env.retain(|(key, _)| !key.starts_with("METARR_PROVIDERS__OMDB"));
     let pairs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let app = TestApp::spawn_with(backend, &pairs).await;
+    // Set at run time, as Settings › Providers does: the worker asks in it from then on.
+    let (status, list) = app.put_json("/providers", &json!({ "language": "fr-CA" })).await;
+    assert_eq!(status, 200, "{list}");
     let dir = tempfile::tempdir().expect("library");
     let root = std::fs::canonicalize(dir.path()).expect("canonical");
     let ids = scan_folders(&app, &root, &[("Fight Club {tmdb-550}", None)]).await;

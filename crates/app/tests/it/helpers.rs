@@ -113,6 +113,14 @@ pub struct TestApp {
     _schema: Option<PgSchema>,
 }
 
+/// The environment that turns every artwork slot off (no image is ever downloaded).
+pub fn no_artwork() -> Vec<(String, String)> {
+    metarr_artwork::Slot::ALL
+        .into_iter()
+        .map(|slot| (format!("METARR_ARTWORK__LIMITS__{}", slot.as_str().to_ascii_uppercase()), "0".to_owned()))
+        .collect()
+}
+
 impl TestApp {
     /// Starts the app on `127.0.0.1:0` with default settings.
     pub async fn spawn(backend: Backend) -> TestApp {
@@ -135,6 +143,11 @@ impl TestApp {
         ];
         if let Some(schema) = &schema {
             env.push(("METARR_DATABASE_URL".to_owned(), schema.url()));
+        }
+        // Artwork downloads images from TMDB's image server: without a stand-in for it, a test
+        // runs with every slot off, so that nothing ever reaches the internet.
+        if !extra_env.iter().any(|(name, _)| *name == "METARR_PROVIDERS__TMDB__IMAGE_BASE_URL") {
+            env.extend(no_artwork());
         }
         env.extend(extra_env.iter().map(|(name, value)| ((*name).to_owned(), (*value).to_owned())));
         let settings = Settings::load_from(None, env).expect("test settings are valid");

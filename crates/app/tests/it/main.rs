@@ -9,6 +9,7 @@
 #[macro_use]
 mod helpers;
 
+mod artwork;
 mod auth;
 mod cli;
 mod crash;
@@ -37,6 +38,7 @@ mod scan_rerun;
 mod schedules;
 mod secrets_in_logs;
 mod ui;
+mod ui_artwork;
 mod ui_browser;
 mod ui_enrich;
 mod ui_jobs;

@@ -32,6 +32,7 @@ async fn seed_library(app: &TestApp) -> Library {
         ignore_patterns: Vec::new(),
         prefer_provider_metadata: false,
         auto_enrich: None,
+        artwork_limits: Default::default(),
     };
     let library = libraries::create(&app.db, &input).await.expect("library created");
     let mut tx = app.db.begin().await.expect("begin");

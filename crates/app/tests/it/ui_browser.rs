@@ -486,3 +486,56 @@ async fn settings_pages(s: &Session) {
         s.shot(name).await;
     }
 }
+
+/// The artwork picker in a real browser: from the movie page to the poster slot's picker, a
+/// click on another candidate's "Use this", and the movie page showing that poster.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_picker_changes_a_movies_poster() {
+    let Some(driver) = Driver::start() else { return };
+    let stand = crate::artwork::Stand::start(&[]).await;
+    let app = crate::artwork::spawn(Backend::Sqlite, &stand).await;
+    let (_dir, id) = crate::artwork::one_movie(&app).await;
+    crate::artwork::enrich_with_artwork(&app, id).await;
+    let (_, artwork) = app.get(&format!("/movies/{id}/artwork")).await;
+    let posters = crate::artwork::slot(&artwork, "poster");
+    let before = posters["selected"][0]["sha256"].as_str().expect("a selected poster").to_owned();
+    let french = crate::artwork::candidate_by_url(posters, "/poster-fr.jpg")["id"].as_i64().expect("id");
+    let profile = tempfile::tempdir().expect("browser profile");
+    // A loopback visitor is let in without signing in (the default).
+    let session =
+        Session { client: driver.browser(profile.path()).await, base: app.address.clone(), shots: screenshot_dir() };
+
+    let outcome = tokio::time::timeout(Duration::from_secs(120), async {
+        session.goto(&format!("/movies/{id}")).await;
+        let poster = session.find("img.movie-poster").await;
+        assert_eq!(poster.attr("src").await.expect("src").as_deref(), Some(format!("/artwork/{before}").as_str()));
+        session.find("#choose-poster").await.click().await.expect("open the picker");
+        session.wait_for_path(&format!("/movies/{id}/artwork/poster")).await;
+        session.find(&format!("#candidate-{french} img")).await;
+        session.shot("artwork-picker").await;
+        session.find(&format!("#select-{french}")).await.click().await.expect("use the French poster");
+        session.find("#slot-locked").await;
+        session.goto(&format!("/movies/{id}")).await;
+        let (_, artwork) = app.get(&format!("/movies/{id}/artwork")).await;
+        let after =
+            crate::artwork::slot(&artwork, "poster")["selected"][0]["sha256"].as_str().expect("poster").to_owned();
+        assert_ne!(after, before);
+        let poster = session.find(&format!("img.movie-poster[src='/artwork/{after}']")).await;
+        // The browser drew it: the image loaded from Metarr.
+        let loaded = session
+            .client
+            .execute(
+                "return arguments[0].complete && arguments[0].naturalWidth > 0",
+                vec![serde_json::to_value(&poster).expect("element")],
+            )
+            .await
+            .expect("script");
+        assert_eq!(loaded, serde_json::json!(true));
+        session.shot("artwork-poster-changed").await;
+    })
+    .await;
+    let _ = session.client.clone().close().await;
+    app.stop().await;
+    drop(driver);
+    outcome.expect("the picker walk-through finished within 2 minutes");
+}

@@ -183,7 +183,16 @@ async fn providers_page_saves_keys_write_only_checks_limits_and_tests(backend: B
         assert!(element(&empty, &format!("{name}-key-state"), "</span>").contains("not set"), "{name}");
         assert!(empty.body.contains(&format!("action=\"/settings/providers/{name}/test\"")), "{name}'s Test");
     }
-    assert!(element(&empty, "providers-language", "</dd>").contains("en-US"));
+    assert!(element(&empty, "providers-language", ">").contains("value=\"en-US\""), "{}", empty.body);
+    let refused = ui.post_form("/settings/providers-language", &[("language", "klingon")]).await;
+    assert_eq!(refused.status, 400, "{}", refused.body);
+    assert!(element(&refused, "language-error", "</p>").contains("language"), "{}", refused.body);
+    let saved = ui.post_form("/settings/providers-language", &[("language", "de-AT")]).await;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    assert!(element(&ui.get("/settings/providers").await, "providers-language", ">").contains("value=\"de-AT\""));
+    let (_, list) = app.get("/providers").await;
+    assert_eq!(list["language"], "de-AT");
+    assert_eq!(ui.post_form("/settings/providers-language", &[("language", "")]).await.status, 303);
     assert!(element(&empty, "tmdb-usage", "</dl>").contains("Calls today</dt><dd>0"), "{}", empty.body);
     assert_nothing_from_elsewhere(&empty);
 

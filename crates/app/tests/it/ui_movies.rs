@@ -33,6 +33,7 @@ async fn library(app: &TestApp, name: &str) -> Library {
         ignore_patterns: Vec::new(),
         prefer_provider_metadata: false,
         auto_enrich: None,
+        artwork_limits: Default::default(),
     };
     let record = libraries::create(&app.db, &input).await.expect("library created");
     Library { _dir: dir, root, id: record.id }

@@ -26,6 +26,7 @@ const PAGE: &str = "/settings/providers";
 pub(super) fn routes() -> Router<AppState> {
     Router::new()
         .route(PAGE, get(page))
+        .route("/settings/providers-language", post(save_language))
         .route("/settings/providers/{name}", post(save))
         .route("/settings/providers/{name}/test", post(test))
 }
@@ -72,8 +73,10 @@ struct ProvidersPage {
     ui: Ui,
     section: &'static str,
     providers: Vec<ProviderCard>,
-    /// The metadata language, from the configuration (`providers.language`).
+    /// The metadata language in force (stored at run time, else `providers.language`).
     language: String,
+    /// Why the language typed was refused.
+    language_error: Option<String>,
     /// The provider just saved, named for the notice.
     saved: Option<&'static str>,
 }
@@ -87,6 +90,8 @@ pub struct SavedQuery {
 enum Override {
     Refused(Fields, String),
     Tested(TestResult),
+    /// The language typed, and why it was refused.
+    Language(String, String),
 }
 
 async fn render_page(
@@ -113,7 +118,12 @@ async fn render_page(
         }
         providers.push(card);
     }
-    let page = ProvidersPage { ui: ui.at("settings"), section: "providers", providers, language: list.language, saved };
+    let (language, language_error) = match changed {
+        Some((_, Override::Language(typed, error))) => (typed, Some(error)),
+        _ => (list.language, None),
+    };
+    let page =
+        ProvidersPage { ui: ui.at("settings"), section: "providers", providers, language, language_error, saved };
     Ok(render_with(status, &page))
 }
 
@@ -121,9 +131,40 @@ fn provider(name: &str) -> Result<Provider, UiError> {
     name.parse::<Provider>().map_err(|err| UiError::NotFound(err.to_string()))
 }
 
+/// The language form.
+#[derive(Debug, Deserialize)]
+pub struct LanguageForm {
+    #[serde(default)]
+    language: String,
+}
+
+/// `POST /settings/providers-language`: an empty field returns to the configured language.
+pub async fn save_language(
+    State(state): State<AppState>,
+    ui: Ui,
+    Form(form): Form<LanguageForm>,
+) -> Result<Response, UiError> {
+    let input = crate::enrich::stored::LanguageInput { language: Some(form.language.clone()) };
+    match crate::enrich::stored::save_language(&state.db, &input).await {
+        Ok(()) => {
+            state.enrich.reload().await.map_err(AppError::from)?;
+            Ok(see_other(&format!("{PAGE}?saved=language")))
+        }
+        Err(crate::catalogue::CatalogueError::Invalid(message)) => {
+            let typed: String = form.language.chars().take(40).collect();
+            let changed = Some((Provider::Tmdb, Override::Language(typed, message)));
+            render_page(&state, ui, None, changed, StatusCode::BAD_REQUEST).await
+        }
+        Err(err) => Err(err.into()),
+    }
+}
+
 /// `GET /settings/providers`
 pub async fn page(State(state): State<AppState>, ui: Ui, Query(query): Query<SavedQuery>) -> Result<Response, UiError> {
-    let saved = query.saved.as_deref().and_then(|name| name.parse::<Provider>().ok()).map(Provider::display_name);
+    let saved = match query.saved.as_deref() {
+        Some("language") => Some("Language"),
+        other => other.and_then(|name| name.parse::<Provider>().ok()).map(Provider::display_name),
+    };
     render_page(&state, ui, saved, None, StatusCode::OK).await
 }
 
