@@ -3,6 +3,7 @@
 //! Figures are `{"suite","name","backend","value","unit"}` objects so that scripts can compare
 //! runs. Run it through `bench/run`, which builds in release mode.
 
+mod artwork;
 mod enrich;
 mod queue;
 mod scan;
@@ -60,7 +61,7 @@ pub(crate) fn postgres_url() -> String {
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let Some(suite) = args.first() else {
-        bail!("usage: bench/run <suite> [sqlite|postgres]  (suites: queue, scan, webhook, enrich)")
+        bail!("usage: bench/run <suite> [sqlite|postgres]  (suites: queue, scan, webhook, enrich, artwork)")
     };
     let backends: Vec<String> = match args.get(1) {
         Some(backend) => vec![backend.clone()],
@@ -73,6 +74,7 @@ fn main() -> anyhow::Result<()> {
         "scan-child" => runtime.block_on(scan::child(&args[1..])),
         "webhook" => runtime.block_on(webhook::run(&backends)),
         "enrich" => runtime.block_on(enrich::run(&backends)),
-        other => bail!("unknown suite {other:?} (suites: queue, scan, webhook, enrich)"),
+        "artwork" => runtime.block_on(artwork::run(&backends)),
+        other => bail!("unknown suite {other:?} (suites: queue, scan, webhook, enrich, artwork)"),
     }
 }
