@@ -64,19 +64,7 @@ impl ArtworkServices {
             Err(ArtworkError::Image(err)) => return record_failed(&self.db, person_id, url, &err.to_string()).await,
             Err(err) => return Err(err),
         };
-        let ext = fingerprint.format.ext().to_owned();
-        let cache_root = self.cache_root.clone();
-        let cached = crate::jobs::spawn_blocking_in_span(move || crate::cache::store_bytes(&cache_root, &bytes, &ext))
-            .await
-            .map_err(|err| CatalogueError::Internal(format!("caching an image panicked: {err}")))??;
-        crate::catalogue::movies::record_asset(
-            &self.db,
-            &cached.sha256,
-            &cached.ext,
-            cached.size,
-            Some((fingerprint.width, fingerprint.height)),
-        )
-        .await?;
+        let cached = self.keep(bytes, &fingerprint).await?;
         self.db
             .execute(
                 "INSERT INTO person_images (tmdb_person_id, url, sha256, ext, failed, updated_at) \

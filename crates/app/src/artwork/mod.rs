@@ -420,19 +420,7 @@ impl ArtworkServices {
             }
             Err(err) => return Err(err),
         };
-        let ext = fingerprint.format.ext().to_owned();
-        let cache_root = self.cache_root.clone();
-        let cached = crate::jobs::spawn_blocking_in_span(move || cache::store_bytes(&cache_root, &bytes, &ext))
-            .await
-            .map_err(|err| CatalogueError::Internal(format!("caching an image panicked: {err}")))??;
-        crate::catalogue::movies::record_asset(
-            &self.db,
-            &cached.sha256,
-            &cached.ext,
-            cached.size,
-            Some((fingerprint.width, fingerprint.height)),
-        )
-        .await?;
+        let cached = self.keep(bytes, &fingerprint).await?;
         let mut measured_candidate = candidate.clone();
         measured_candidate.sha256 = Some(cached.sha256.clone());
         measured_candidate.ext = Some(cached.ext.clone());
@@ -468,6 +456,22 @@ impl ArtworkServices {
             .await
             .map_err(|err| CatalogueError::Internal(format!("checking an image: {err}")))?;
         Ok((result?, bytes))
+    }
+
+    /// Puts checked image bytes into the content-addressed cache and records them as an asset.
+    async fn keep(
+        &self,
+        bytes: Vec<u8>,
+        fingerprint: &metarr_artwork::Fingerprint,
+    ) -> Result<cache::Cached, ArtworkError> {
+        let ext = fingerprint.format.ext().to_owned();
+        let cache_root = self.cache_root.clone();
+        let cached = crate::jobs::spawn_blocking_in_span(move || cache::store_bytes(&cache_root, &bytes, &ext))
+            .await
+            .map_err(|err| CatalogueError::Internal(format!("caching an image panicked: {err}")))??;
+        let dimensions = Some((fingerprint.width, fingerprint.height));
+        crate::catalogue::movies::record_asset(&self.db, &cached.sha256, &cached.ext, cached.size, dimensions).await?;
+        Ok(cached)
     }
 
     /// The permits a candidate's download, check and caching take: its provider's.
@@ -559,19 +563,7 @@ impl ArtworkServices {
     pub async fn upload(&self, movie_id: MovieId, slot: Slot, bytes: Vec<u8>) -> Result<i64, ArtworkError> {
         let slots = self.movie_slots(movie_id).await?;
         let (fingerprint, bytes) = self.fingerprint(bytes).await?;
-        let ext = fingerprint.format.ext().to_owned();
-        let cache_root = self.cache_root.clone();
-        let cached = crate::jobs::spawn_blocking_in_span(move || cache::store_bytes(&cache_root, &bytes, &ext))
-            .await
-            .map_err(|err| CatalogueError::Internal(format!("caching an image panicked: {err}")))??;
-        crate::catalogue::movies::record_asset(
-            &self.db,
-            &cached.sha256,
-            &cached.ext,
-            cached.size,
-            Some((fingerprint.width, fingerprint.height)),
-        )
-        .await?;
+        let cached = self.keep(bytes, &fingerprint).await?;
         let preferred = self.preferred_language();
         let score = score_of(
             slot,

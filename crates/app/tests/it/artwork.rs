@@ -201,19 +201,9 @@ pub async fn spawn(backend: Backend, stand: &Stand) -> TestApp {
     TestApp::spawn_with(backend, &pairs).await
 }
 
-/// Waits until no job of `kind` is pending or running (a failed or retried one included).
+/// Waits until no job of `kind` is pending or running.
 pub async fn settle(app: &TestApp, kind: &str) {
-    for _ in 0..1200 {
-        let (_, pending) = app.get(&format!("/jobs?kind={kind}&state=pending")).await;
-        let (_, running) = app.get(&format!("/jobs?kind={kind}&state=running")).await;
-        if pending["items"].as_array().is_some_and(Vec::is_empty)
-            && running["items"].as_array().is_some_and(Vec::is_empty)
-        {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("{kind} jobs did not finish");
+    crate::enrich::wait_for_kind(app, kind).await;
 }
 
 /// Enriches a movie and waits for its artwork and headshots.

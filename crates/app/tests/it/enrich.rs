@@ -180,8 +180,8 @@ pub async fn enrich(app: &TestApp, id: i64) -> Value {
 }
 
 /// Waits until no job of `kind` is pending or running.
-async fn wait_for_kind(app: &TestApp, kind: &str) {
-    for _ in 0..600 {
+pub async fn wait_for_kind(app: &TestApp, kind: &str) {
+    for _ in 0..1200 {
         let (_, pending) = app.get(&format!("/jobs?kind={kind}&state=pending")).await;
         let (_, running) = app.get(&format!("/jobs?kind={kind}&state=running")).await;
         if pending["items"].as_array().is_some_and(Vec::is_empty)

@@ -39,7 +39,7 @@ async fn library_crud_happy_path(backend: Backend) {
     assert_eq!(
         created,
         json!({ "id": id, "name": "Movies", "path": movies, "kind": "movies", "enabled": true, "ignore_patterns": [],
-                "prefer_provider_metadata": false, "auto_enrich": null })
+                "prefer_provider_metadata": false, "auto_enrich": null, "artwork_limits": {} })
     );
 
     let (status, body) = app.get("/libraries").await;
@@ -56,7 +56,7 @@ async fn library_crud_happy_path(backend: Backend) {
         .put_json(
             &format!("/libraries/{id}"),
             &json!({ "name": "Films", "path": moved, "enabled": false, "ignore_patterns": ["*.part", "Extras/**"],
-                     "prefer_provider_metadata": true, "auto_enrich": false }),
+                     "prefer_provider_metadata": true, "auto_enrich": false, "artwork_limits": { "fanart": 5 } }),
         )
         .await;
     assert_eq!(status, 200, "{updated}");
@@ -65,6 +65,7 @@ async fn library_crud_happy_path(backend: Backend) {
         json!({
             "id": id, "name": "Films", "path": moved, "kind": "movies", "enabled": false,
             "ignore_patterns": ["*.part", "Extras/**"], "prefer_provider_metadata": true, "auto_enrich": false,
+            "artwork_limits": { "fanart": 5 },
         })
     );
     let (_, body) = app.get(&format!("/libraries/{id}")).await;
