@@ -1,4 +1,4 @@
-//! Kodi movie NFO model and lenient parser.
+//! Kodi movie NFO model, lenient parser and writer.
 //!
 //! [`parse`] turns the bytes of a `.nfo` file into a [`MovieNfo`], the [`NfoWarning`]s met on
 //! the way and the [`NfoKind`] of file it was. It never fails and never panics: NFOs are
@@ -41,6 +41,15 @@
 //!   200,000 elements and 10,000 syntax errors are read at most, and at most 200 warnings are
 //!   kept; reaching a limit is a warning, and what was read so far is kept.
 //!
+//! # Writing
+//!
+//! [`write_movie`] writes a [`MovieNfo`] back as a UTF-8 Kodi (v20+) movie NFO: a `<movie>`
+//! root in Kodi's element order, then every element of [`MovieNfo::unknown`] unchanged, so
+//! other tools' data survives a rewrite. [`WriteOptions::jellyfin_locks`] adds Jellyfin's
+//! `<lockdata>`/`<lockedfields>`. Parsing the output gives the same model back, apart from
+//! what the `write` module documents it normalises (the root, URLs outside the XML, blank
+//! text, characters XML forbids). Like parsing, writing does no IO: it returns a `String`.
+//!
 //! Identity helpers [`MovieNfo::tmdb_id`] and [`MovieNfo::imdb_id`] resolve ids from
 //! `<uniqueid>`, the legacy `<id>`, `<tmdbid>`/`<imdbid>` and URLs; their module documents the
 //! order.
@@ -54,6 +63,7 @@ mod model;
 mod movie;
 mod tree;
 mod warning;
+mod write;
 
 pub use links::{external_id, is_imdb_id};
 pub use model::{
@@ -62,6 +72,7 @@ pub use model::{
 };
 pub use movie::parse_decimal;
 pub use warning::{NfoWarning, Position, WarningKind};
+pub use write::{JellyfinLocks, WriteOptions, write_movie};
 
 use warning::Collector;
 

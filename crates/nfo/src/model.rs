@@ -406,6 +406,12 @@ fn escape_into(text: &str, in_attribute: bool, out: &mut String) {
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
             '"' if in_attribute => out.push_str("&quot;"),
+            // Readers turn raw tabs and line breaks in attribute values into spaces.
+            '\t' if in_attribute => out.push_str("&#9;"),
+            '\n' if in_attribute => out.push_str("&#10;"),
+            '\r' if in_attribute => out.push_str("&#13;"),
+            // Parsed elements never hold these, but hand-built ones might, and XML forbids them.
+            _ if crate::write::is_forbidden(ch) => {}
             _ => out.push(ch),
         }
     }
