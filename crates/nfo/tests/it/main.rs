@@ -1,8 +1,9 @@
-//! Integration tests for `metarr-nfo`: real fixtures, hostile inputs and a mutation loop.
+//! Integration tests for `metarr-nfo`: real fixtures, hostile inputs, a mutation loop and the writer.
 
 mod fixtures;
 mod hostile;
 mod robustness;
+mod write;
 
 use std::path::PathBuf;
 
