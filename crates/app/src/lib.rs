@@ -20,6 +20,7 @@ pub mod limits;
 pub mod players;
 pub mod provider_budget;
 pub mod provider_cache;
+pub mod publish;
 pub mod routes;
 pub mod scan_cli;
 pub mod secret;

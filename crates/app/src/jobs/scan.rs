@@ -587,7 +587,7 @@ fn fields_from(folder: &FolderScan, nfo: Option<&metarr_nfo::Parsed>, warnings: 
 }
 
 /// Everything a movie NFO says that the catalogue keeps.
-fn nfo_fields(n: &metarr_nfo::MovieNfo) -> Fields {
+pub(crate) fn nfo_fields(n: &metarr_nfo::MovieNfo) -> Fields {
     use movies::{Actor, MovieSet, Rating, UniqueId};
     let list = |values: &[String]| Some(values.to_vec()).filter(|values| !values.is_empty());
     let ratings: Vec<Rating> = n
