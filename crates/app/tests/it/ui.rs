@@ -408,6 +408,30 @@ async fn the_libraries_page_checks_paths_on_the_server_and_keeps_what_was_typed(
     assert_eq!(library_json["name"], "Movies");
     assert_eq!(library_json["enabled"], false, "an unticked checkbox disables");
     assert_eq!(library_json["ignore_patterns"], serde_json::json!([]));
+    // Artwork limits: typed as `slot=n`, shown again in the form, refused when not a slot.
+    let page = ui
+        .post_form(
+            &format!("/libraries/{id}"),
+            &[("path", &root), ("name", "Movies"), ("artwork_limits", "fanart=5, keyart=0")],
+        )
+        .await;
+    assert_eq!(page.status, 303, "{}", page.body);
+    let (_, library_json) = app.get(&format!("/libraries/{id}")).await;
+    assert_eq!(library_json["artwork_limits"], serde_json::json!({ "fanart": 5, "keyart": 0 }));
+    let form = ui.get(&format!("/libraries/{id}")).await;
+    assert!(form.body.contains("value=\"fanart=5, keyart=0\""), "the form keeps them: {}", form.body);
+    for bad in ["thumbnail=1", "fanart=many", "fanart", "fanart=21"] {
+        let page = ui
+            .post_form(&format!("/libraries/{id}"), &[("path", &root), ("name", "Movies"), ("artwork_limits", bad)])
+            .await;
+        assert_eq!(page.status, 400, "{bad}: {}", page.body);
+    }
+    let (_, library_json) = app.get(&format!("/libraries/{id}")).await;
+    assert_eq!(
+        library_json["artwork_limits"],
+        serde_json::json!({ "fanart": 5, "keyart": 0 }),
+        "nothing refused was kept"
+    );
     // A disabled library is not scanned; the page says why.
     let page = ui.post_form(&format!("/libraries/{id}/scan"), &[]).await;
     assert_eq!(page.status, 409);
