@@ -71,7 +71,6 @@ pub struct ArtworkServices {
     limits: SlotLimits,
     tmdb_images: ImageClient,
     fanart_images: ImageClient,
-    other_images: ImageClient,
     /// Downloads at once per provider.
     tmdb_downloads: Semaphore,
     fanart_downloads: Semaphore,
@@ -109,7 +108,6 @@ impl ArtworkServices {
             limits: settings.limits.clone(),
             tmdb_images: ImageClient::new(Provider::Tmdb, Arc::clone(&gate)),
             fanart_images: ImageClient::new(Provider::Fanart, Arc::clone(&gate)),
-            other_images: ImageClient::new(Provider::Tmdb, Arc::new(metarr_providers::Ungated)),
             tmdb_downloads: Semaphore::new(settings.download_concurrency),
             fanart_downloads: Semaphore::new(settings.download_concurrency),
             local_reads: Semaphore::new(DECODES_AT_ONCE),
@@ -336,19 +334,11 @@ impl ArtworkServices {
         if changed || duplicates != old_duplicates || !scores.is_empty() {
             let mut tx = self.db.begin().await?;
             // The user may have locked the slot while images were downloading.
-            let (JsonText(locks),): (JsonText<BTreeSet<String>>,) = tx
-                .fetch_optional("SELECT locks FROM movies WHERE id = $1", &[movie_id.into()])
-                .await?
-                .ok_or_else(|| CatalogueError::NotFound(format!("movie {movie_id} not found")))?;
-            if locks.contains(&repo::lock_name(slot)) {
+            if crate::catalogue::movies::locks_of(&mut tx, movie_id).await?.contains(&repo::lock_name(slot)) {
                 return Ok((outcome, false));
             }
-            let (kept, duplicates) = if changed {
-                (after.as_slice(), duplicates.as_slice())
-            } else {
-                (before.as_slice(), duplicates.as_slice())
-            };
-            repo::set_selection(&mut tx, movie_id, slot, kept, duplicates, &scores).await?;
+            // Unchanged, `after` is `before`: only the duplicates or scores are new.
+            repo::set_selection(&mut tx, movie_id, slot, &after, &duplicates, &scores).await?;
             if changed {
                 tx.execute("UPDATE movies SET updated_at = $1 WHERE id = $2", &[now_ms().into(), movie_id.into()])
                     .await?;
@@ -370,15 +360,8 @@ impl ArtworkServices {
             && let Some(phash) = PHash::from_base64(&known.phash)
             && tokio::fs::try_exists(self.cached_path(&known.sha256, &known.ext)).await.unwrap_or(false)
         {
-            let mut measured = candidate.clone();
-            measured.sha256 = Some(known.sha256.clone());
-            measured.ext = Some(known.ext.clone());
-            measured.width = Some(known.width);
-            measured.height = Some(known.height);
-            measured.file_size = Some(known.file_size);
-            measured.phash = Some(known.phash.clone());
-            measured.score = score_candidate(&measured, preferred);
-            repo::record_measured(&self.db, candidate.id, &Measured { score: measured.score, ..known }).await?;
+            let (measured, record) = with_measured(candidate, known, preferred);
+            repo::record_measured(&self.db, candidate.id, &record).await?;
             return Ok(Measure::Ready(measured, Some(phash)));
         }
         // Held until the image is cached: a job holds no bytes while it waits, so the images in
@@ -421,23 +404,16 @@ impl ArtworkServices {
             Err(err) => return Err(err),
         };
         let cached = self.keep(bytes, &fingerprint).await?;
-        let mut measured_candidate = candidate.clone();
-        measured_candidate.sha256 = Some(cached.sha256.clone());
-        measured_candidate.ext = Some(cached.ext.clone());
-        measured_candidate.width = Some(fingerprint.width);
-        measured_candidate.height = Some(fingerprint.height);
-        measured_candidate.file_size = Some(cached.size);
-        measured_candidate.phash = Some(fingerprint.phash.to_base64());
-        measured_candidate.score = score_candidate(&measured_candidate, preferred);
-        let measured = Measured {
+        let known = Measured {
             sha256: cached.sha256,
             ext: cached.ext,
             width: fingerprint.width,
             height: fingerprint.height,
             file_size: cached.size,
             phash: fingerprint.phash.to_base64(),
-            score: measured_candidate.score,
+            score: 0.0,
         };
+        let (measured_candidate, measured) = with_measured(candidate, known, preferred);
         repo::record_measured(&self.db, candidate.id, &measured).await?;
         let phash = Some(fingerprint.phash);
         Ok(if downloaded {
@@ -490,8 +466,8 @@ impl ArtworkServices {
         };
         let client = match source {
             Source::Fanart => &self.fanart_images,
-            Source::Tmdb => &self.tmdb_images,
-            _ => &self.other_images,
+            // Only providers' candidates have a URL to download from.
+            _ => &self.tmdb_images,
         };
         match client.download(url).await {
             Ok(bytes) => Ok(bytes),
@@ -659,6 +635,41 @@ impl ArtworkServices {
         Ok(())
     }
 
+    /// Blocks or unblocks a candidate. A selected one leaves its slot, and a further selection
+    /// (not unique: one running now read the slot before) fills the slot again unless locked.
+    pub async fn set_blocked(&self, id: i64, blocked: bool) -> Result<Candidate, ArtworkError> {
+        let before = repo::get(&self.db, id).await?;
+        let refill = blocked && before.position.is_some();
+        let mut tx = self.db.begin().await?;
+        let candidate = repo::set_blocked(&mut tx, id, blocked).await?;
+        if refill {
+            tx.enqueue(crate::jobs::artwork::select_job_after_change(candidate.movie_id)).await?;
+        }
+        tx.commit().await?;
+        if refill {
+            self.announce(candidate.movie_id).await;
+        }
+        Ok(candidate)
+    }
+
+    /// Locks or unlocks a slot; unlocking queues a selection that fills it again. Returns the
+    /// movie's locks.
+    pub async fn set_slot_lock(
+        &self,
+        movie_id: MovieId,
+        slot: Slot,
+        locked: bool,
+    ) -> Result<Vec<String>, ArtworkError> {
+        self.movie_slots(movie_id).await?;
+        let mut tx = self.db.begin().await?;
+        let locks = crate::catalogue::movies::toggle_lock(&mut tx, movie_id, &repo::lock_name(slot), locked).await?;
+        if !locked {
+            tx.enqueue(crate::jobs::artwork::select_job_after_change(movie_id)).await?;
+        }
+        tx.commit().await?;
+        Ok(locks.into_iter().collect())
+    }
+
     /// `movie.updated` with the movie's list shape.
     pub async fn announce(&self, movie_id: MovieId) {
         if let Ok(detail) = crate::catalogue::movies::detail(&self.db, movie_id).await {
@@ -667,29 +678,14 @@ impl ArtworkServices {
     }
 }
 
-/// Locks or unlocks a slot in the movie's `locks`.
+/// Locks or unlocks a slot in the movie's `locks` (`artwork.<slot>`).
 pub async fn lock_slot(
     tx: &mut crate::db::Tx,
     movie_id: MovieId,
     slot: Slot,
     locked: bool,
 ) -> Result<(), ArtworkError> {
-    let (JsonText(mut locks),): (JsonText<BTreeSet<String>>,) = tx
-        .fetch_optional("SELECT locks FROM movies WHERE id = $1", &[movie_id.into()])
-        .await?
-        .ok_or_else(|| CatalogueError::NotFound(format!("movie {movie_id} not found")))?;
-    let name = repo::lock_name(slot);
-    if locked {
-        locks.insert(name);
-    } else {
-        locks.remove(&name);
-    }
-    let text = serde_json::to_string(&locks).expect("strings always serialise");
-    tx.execute(
-        "UPDATE movies SET locks = $1, updated_at = $2 WHERE id = $3",
-        &[text.into(), now_ms().into(), movie_id.into()],
-    )
-    .await?;
+    crate::catalogue::movies::toggle_lock(tx, movie_id, &repo::lock_name(slot), locked).await?;
     Ok(())
 }
 
@@ -719,6 +715,20 @@ enum DownloadFailure {
     Permanent(String),
     Transient(String),
     Wait(ProviderError),
+}
+
+/// A candidate with what measuring its image found, rescored; and the record to store.
+fn with_measured(candidate: &Candidate, known: Measured, preferred: &str) -> (Candidate, Measured) {
+    let mut measured = candidate.clone();
+    measured.sha256 = Some(known.sha256.clone());
+    measured.ext = Some(known.ext.clone());
+    measured.width = Some(known.width);
+    measured.height = Some(known.height);
+    measured.file_size = Some(known.file_size);
+    measured.phash = Some(known.phash.clone());
+    measured.score = score_candidate(&measured, preferred);
+    let score = measured.score;
+    (measured, Measured { score, ..known })
 }
 
 fn selection_of(candidates: &[Candidate]) -> Vec<i64> {

@@ -478,7 +478,8 @@ pub async fn apply_fields(tx: &mut Tx, id: MovieId, layers: &[(&Fields, FieldSou
     apply_layers(tx, id, layers, (&[], Vec::new())).await
 }
 
-async fn locks_of(tx: &mut Tx, id: MovieId) -> Result<BTreeSet<String>> {
+/// The names locked on a movie (fields, and artwork slots as `artwork.<slot>`).
+pub async fn locks_of(tx: &mut Tx, id: MovieId) -> Result<BTreeSet<String>> {
     let (locks,): (JsonText<BTreeSet<String>>,) = tx
         .fetch_optional("SELECT locks FROM movies WHERE id = $1", &[id.into()])
         .await?
@@ -518,11 +519,18 @@ pub async fn set_lock(db: &Db, id: MovieId, field: &str, locked: bool) -> Result
         )));
     };
     let mut tx = db.begin().await?;
-    let mut locks = locks_of(&mut tx, id).await?;
+    let locks = toggle_lock(&mut tx, id, field.as_str(), locked).await?;
+    tx.commit().await?;
+    Ok(locks.into_iter().collect())
+}
+
+/// Adds or removes one lock name (checked by the caller) in a movie's `locks`, returning them.
+pub async fn toggle_lock(tx: &mut Tx, id: MovieId, name: &str, locked: bool) -> Result<BTreeSet<String>> {
+    let mut locks = locks_of(tx, id).await?;
     if locked {
-        locks.insert(field.as_str().to_owned());
+        locks.insert(name.to_owned());
     } else {
-        locks.remove(field.as_str());
+        locks.remove(name);
     }
     let text = serde_json::to_string(&locks).expect("strings always serialise");
     tx.execute(
@@ -530,8 +538,7 @@ pub async fn set_lock(db: &Db, id: MovieId, field: &str, locked: bool) -> Result
         &[text.into(), now_ms().into(), id.into()],
     )
     .await?;
-    tx.commit().await?;
-    Ok(locks.into_iter().collect())
+    Ok(locks)
 }
 
 /// A file of a movie folder as the scanner recorded it.

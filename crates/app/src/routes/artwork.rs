@@ -2,9 +2,8 @@
 //! user's choice, uploads, blocks, and the picker's previews and headshots (always served by
 //! Metarr: the browser never loads an image from a provider).
 
+use crate::artwork::ArtworkError;
 use crate::artwork::repo::{self, Candidate};
-use crate::artwork::{ArtworkError, lock_slot};
-use crate::catalogue::CatalogueError;
 use crate::error::{ApiJson, ApiPath, AppError};
 use crate::ids::MovieId;
 use crate::routes::AppState;
@@ -206,20 +205,7 @@ pub async fn unblock(
 }
 
 async fn set_blocked(state: &AppState, id: i64, blocked: bool) -> Result<Json<CandidateView>, AppError> {
-    let before = repo::get(&state.db, id).await?;
-    let mut tx = state.db.begin().await.map_err(CatalogueError::from)?;
-    let candidate = repo::set_blocked(&mut tx, id, blocked).await?;
-    if blocked && before.position.is_some() {
-        // The slot lost an image: selection fills it again (a locked slot stays as the user left it).
-        tx.enqueue(crate::jobs::artwork::select_job_after_change(candidate.movie_id))
-            .await
-            .map_err(CatalogueError::from)?;
-    }
-    tx.commit().await.map_err(CatalogueError::from)?;
-    if blocked && before.position.is_some() {
-        state.artwork.announce(candidate.movie_id).await;
-    }
-    Ok(Json(CandidateView::of(candidate)))
+    Ok(Json(CandidateView::of(state.artwork.set_blocked(id, blocked).await?)))
 }
 
 /// `GET /api/v1/artwork-candidates/{id}/preview`: at most 342 px wide.
@@ -253,13 +239,5 @@ pub async fn set_slot_lock(state: &AppState, id: MovieId, slot: &str, locked: bo
             Slot::ALL.map(Slot::as_str).join(", ")
         ))
     })?;
-    state.artwork.movie_slots(id).await?;
-    let mut tx = state.db.begin().await.map_err(CatalogueError::from)?;
-    lock_slot(&mut tx, id, slot, locked).await?;
-    if !locked {
-        tx.enqueue(crate::jobs::artwork::select_job_after_change(id)).await.map_err(CatalogueError::from)?;
-    }
-    tx.commit().await.map_err(CatalogueError::from)?;
-    let detail = crate::catalogue::movies::detail(&state.db, id).await?;
-    Ok(detail.locks)
+    Ok(state.artwork.set_slot_lock(id, slot, locked).await?)
 }

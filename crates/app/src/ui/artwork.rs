@@ -249,15 +249,7 @@ pub async fn unblock(State(state): State<AppState>, Path(id): Path<i64>) -> Resu
 }
 
 async fn set_blocked(state: &AppState, id: i64, blocked: bool) -> Result<Response, UiError> {
-    let candidate = repo::get(&state.db, id).await?;
-    let mut tx = state.db.begin().await.map_err(crate::catalogue::CatalogueError::from)?;
-    repo::set_blocked(&mut tx, id, blocked).await?;
-    if blocked && candidate.position.is_some() {
-        tx.enqueue(crate::jobs::artwork::select_job_after_change(candidate.movie_id))
-            .await
-            .map_err(crate::catalogue::CatalogueError::from)?;
-    }
-    tx.commit().await.map_err(crate::catalogue::CatalogueError::from)?;
+    let candidate = state.artwork.set_blocked(id, blocked).await?;
     Ok(back(candidate.movie_id, candidate.slot))
 }
 

@@ -353,6 +353,20 @@ async fn the_user_chooses_uploads_blocks_and_locks(backend: Backend) {
     }
     let (status, _) = app.put_json(&format!("/movies/{id}/artwork/thumbnail"), &json!({ "candidate_ids": [] })).await;
     assert_eq!(status, 404);
+    // Unknown movies and candidates are 404, ids that are not numbers 400, on every route.
+    for (status, path) in [
+        (404, "/movies/999999/artwork".to_owned()),
+        (400, "/movies/abc/artwork".to_owned()),
+        (404, "/artwork-candidates/999999/preview".to_owned()),
+        (400, "/artwork-candidates/x/preview".to_owned()),
+    ] {
+        assert_eq!(app.get(&path).await.0, status, "GET {path}");
+    }
+    assert_eq!(app.post("/movies/999999/artwork/refresh").await.0, 404);
+    let (status, _) = app.put_json("/movies/999999/artwork/poster", &json!({ "candidate_ids": [] })).await;
+    assert_eq!(status, 404);
+    let (status, _) = app.send(app.client.put(app.url("/movies/999999/locks/artwork.poster"))).await;
+    assert_eq!(status, 404);
 
     // Blocking a selected backdrop takes it out, and selection fills the slot again without it.
     let b1 = fanart_id.as_i64().expect("id");
@@ -443,7 +457,9 @@ async fn a_failed_download_keeps_the_folders_poster(backend: Backend) {
     app.wait_for_state(job_id(&job["id"]), JobState::Completed).await;
 
     // The first selection cannot download TMDB's poster: the folder's stays selected.
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
     let select = loop {
+        assert!(std::time::Instant::now() < deadline, "the first selection never ended or failed");
         let (_, jobs) = app.get("/jobs?kind=select-artwork").await;
         if let Some(job) = jobs["items"].as_array().and_then(|items| items.first())
             && (job["last_error"].is_string() || job["state"] == "completed")
