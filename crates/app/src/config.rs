@@ -47,6 +47,9 @@ pub struct Settings {
     pub webhook_retention_days: u32,
     /// Finished scan records older than this many days are pruned, except each library's latest.
     pub scan_retention_days: u32,
+    /// Recycle-bin entries older than this many days are forgotten; the cache's garbage
+    /// collection then deletes bytes nothing else refers to.
+    pub recycle_retention_days: u32,
     /// HTTP Basic user accepted by the *arr webhooks (besides the API key).
     pub webhook_username: Option<String>,
     /// HTTP Basic password accepted by the *arr webhooks.
@@ -193,6 +196,7 @@ impl fmt::Debug for Settings {
             .field("job_retention_days", &self.job_retention_days)
             .field("webhook_retention_days", &self.webhook_retention_days)
             .field("scan_retention_days", &self.scan_retention_days)
+            .field("recycle_retention_days", &self.recycle_retention_days)
             .field("webhook_username", &self.webhook_username)
             .field("webhook_password", &self.webhook_password.as_ref().map(|_| "[REDACTED]"))
             .field("http", &self.http)
@@ -226,6 +230,7 @@ struct RawSettings {
     job_retention_days: u32,
     webhook_retention_days: u32,
     scan_retention_days: u32,
+    recycle_retention_days: u32,
     webhook_username: Option<String>,
     webhook_password: Option<String>,
     http: RawHttp,
@@ -260,6 +265,7 @@ fn defaults() -> Dict {
     dict.insert("job_retention_days".into(), Value::from(30u32));
     dict.insert("webhook_retention_days".into(), Value::from(30u32));
     dict.insert("scan_retention_days".into(), Value::from(30u32));
+    dict.insert("recycle_retention_days".into(), Value::from(30u32));
     let worker = RawWorker { concurrency: 100, shutdown_grace_secs: 30, lease_secs: 30 };
     dict.insert("worker".into(), Value::serialize(worker).expect("the worker defaults serialise"));
     let http = RawHttp { header_timeout_secs: 10, max_connections: 1024 };
@@ -473,9 +479,11 @@ impl Settings {
         if raw.job_retention_days == 0 {
             problems.push(format!("{}: must be at least 1 day", name("job_retention_days")));
         }
-        for (key, days) in
-            [("webhook_retention_days", raw.webhook_retention_days), ("scan_retention_days", raw.scan_retention_days)]
-        {
+        for (key, days) in [
+            ("webhook_retention_days", raw.webhook_retention_days),
+            ("scan_retention_days", raw.scan_retention_days),
+            ("recycle_retention_days", raw.recycle_retention_days),
+        ] {
             if days == 0 {
                 problems.push(format!("{}: must be at least 1 day", name(key)));
             }
@@ -507,6 +515,7 @@ impl Settings {
                 job_retention_days: raw.job_retention_days,
                 webhook_retention_days: raw.webhook_retention_days,
                 scan_retention_days: raw.scan_retention_days,
+                recycle_retention_days: raw.recycle_retention_days,
                 webhook_username,
                 webhook_password,
                 http: HttpSettings {

@@ -94,6 +94,15 @@ impl Application {
             )
             .await
             .context("registering the provider-update schedule")?;
+        queue
+            .ensure_schedule(
+                jobs::publish::VERIFICATION_SCHEDULE,
+                jobs::publish::ScheduledVerification::KIND,
+                jobs::publish::VERIFICATION_CRON,
+                true,
+            )
+            .await
+            .context("registering the verification schedule")?;
 
         let db = Db::new(&queue);
         db.migrate().await.context("migrating the catalogue")?;
@@ -188,8 +197,13 @@ impl Application {
             &self.settings.data_dir,
             &self.settings.artwork,
         ));
+        let publish_services = Arc::new(crate::publish::PublishServices::new(
+            self.db.clone(),
+            self.events.clone(),
+            &self.settings.data_dir,
+        ));
         let mut registry = jobs::registry(jobs::cleanup::Retention::of(&self.settings), &scan_services);
-        jobs::register_enrichment(&mut registry, &enrich_services, &artwork_services);
+        jobs::register_enrichment(&mut registry, &enrich_services, &artwork_services, &publish_services);
         let worker = Worker::new(self.queue.clone(), registry, worker_config);
         tracing::info!(worker_id = worker.id(), concurrency = self.settings.worker.concurrency, "worker started");
         let worker_task = tokio::spawn(worker.run(self.shutdown.clone()));
@@ -206,6 +220,7 @@ impl Application {
                     sign_in_limits: Arc::default(),
                     enrich: Arc::clone(&enrich_services),
                     artwork: Arc::clone(&artwork_services),
+                    publish: Arc::clone(&publish_services),
                 };
                 tracing::info!(address = %format!("http://{}", listener.local_addr()?), "HTTP server listening");
                 http::serve(

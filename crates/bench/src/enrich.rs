@@ -356,13 +356,14 @@ async fn measure(backend: &'static str, url: &str) -> anyhow::Result<()> {
     enrich_services.set_artwork_limits(no_artwork.limits.clone());
     let artwork_services = Arc::new(metarr::artwork::ArtworkServices::new(
         db.clone(),
-        events,
+        events.clone(),
         Arc::clone(&enrich_services),
         data.path(),
         &no_artwork,
     ));
+    let publish_services = Arc::new(metarr::publish::PublishServices::new(db.clone(), events, data.path()));
     let mut registry = metarr::jobs::registry(metarr::jobs::cleanup::Retention::default(), &scan_services);
-    metarr::jobs::register_enrichment(&mut registry, &enrich_services, &artwork_services);
+    metarr::jobs::register_enrichment(&mut registry, &enrich_services, &artwork_services, &publish_services);
     // No scheduler: a library's file-scan schedule firing mid-run would scan on top of the run.
     let config = WorkerConfig { concurrency: CONCURRENCY, run_scheduler: false, ..WorkerConfig::default() };
     let worker = tokio::spawn(Worker::new(queue.clone(), registry, config).run(shutdown.clone()));

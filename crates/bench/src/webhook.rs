@@ -86,6 +86,8 @@ async fn measure(bench_db: &BenchDb) -> anyhow::Result<()> {
             prefer_provider_metadata: false,
             auto_enrich: None,
             artwork_limits: Default::default(),
+            publish: Default::default(),
+            publish_options: Default::default(),
         },
     )
     .await?;

@@ -29,13 +29,15 @@ pub enum EventKind {
     HealthRestored,
     /// Radarr or Sonarr reported an application update.
     ApplicationUpdate,
+    /// A verification run put back files that had gone or imported files changed elsewhere.
+    VerificationCompleted,
     /// A test message sent from the settings page.
     Test,
 }
 
 impl EventKind {
     /// Every event kind, in the order the settings page lists them.
-    pub const ALL: [EventKind; 11] = [
+    pub const ALL: [EventKind; 12] = [
         EventKind::MovieImported,
         EventKind::MovieUpgraded,
         EventKind::MovieRenamed,
@@ -46,6 +48,7 @@ impl EventKind {
         EventKind::HealthIssue,
         EventKind::HealthRestored,
         EventKind::ApplicationUpdate,
+        EventKind::VerificationCompleted,
         EventKind::Test,
     ];
 
@@ -62,6 +65,7 @@ impl EventKind {
             EventKind::HealthIssue => "health_issue",
             EventKind::HealthRestored => "health_restored",
             EventKind::ApplicationUpdate => "application_update",
+            EventKind::VerificationCompleted => "verification_completed",
             EventKind::Test => "test",
         }
     }
@@ -85,6 +89,7 @@ impl EventKind {
             EventKind::HealthIssue => 0xE6_7E_22,
             EventKind::HealthRestored => 0x27_AE_60,
             EventKind::ApplicationUpdate => 0xF1_C4_0F,
+            EventKind::VerificationCompleted => 0x16_A0_85,
             EventKind::Test => 0x58_65_F2,
         }
     }

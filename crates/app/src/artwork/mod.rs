@@ -218,7 +218,12 @@ impl ArtworkServices {
             .collect();
         repo::record_local(&mut tx, movie_id, &local).await?;
         tx.commit().await?;
-        self.select(movie_id, &slots).await
+        self.select(movie_id, &slots).await?;
+        // The enrichment before and this selection are what an `auto` library publishes.
+        let mut tx = self.db.begin().await?;
+        crate::jobs::publish::publish_if_auto(&mut tx, movie_id).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Fills every unlocked slot of a movie from its recorded candidates.
@@ -577,6 +582,7 @@ impl ArtworkServices {
             .collect();
         repo::set_selection(&mut tx, movie_id, slot, &selection, &[], &[]).await?;
         lock_slot(&mut tx, movie_id, slot, true).await?;
+        crate::jobs::publish::publish_if_auto(&mut tx, movie_id).await?;
         tx.commit().await?;
         self.announce(movie_id).await;
         Ok(id)
@@ -630,6 +636,7 @@ impl ArtworkServices {
         let mut tx = self.db.begin().await?;
         repo::set_selection(&mut tx, movie_id, slot, ids, &[], &[]).await?;
         lock_slot(&mut tx, movie_id, slot, true).await?;
+        crate::jobs::publish::publish_if_auto(&mut tx, movie_id).await?;
         tx.commit().await?;
         self.announce(movie_id).await;
         Ok(())

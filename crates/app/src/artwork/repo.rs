@@ -489,3 +489,58 @@ pub async fn selected_posters(db: &Db, movie_ids: &[MovieId]) -> Result<std::col
     }
     Ok(posters)
 }
+
+/// Makes an image found in the movie folder (another program changed a published file) the
+/// slot's image at `position` (0 = first), as a `local` candidate, and locks the slot so that
+/// the next selection keeps it: someone chose it on purpose.
+pub async fn adopt_local(
+    tx: &mut Tx,
+    movie_id: MovieId,
+    slot: Slot,
+    position: usize,
+    image: &LocalImage,
+) -> Result<()> {
+    let now = now_ms();
+    let rows: Vec<(i64,)> = tx
+        .fetch_all(
+            "INSERT INTO artwork_candidates (movie_id, slot, source, key, sha256, ext, width, height, file_size, \
+                 score, offered, created_at, updated_at) \
+             VALUES ($1, $2, 'local', $3, $4, $5, $6, $7, $8, 0, true, $9, $9) \
+             ON CONFLICT (movie_id, slot, key) DO UPDATE SET offered = true, blocked = false, rejected = NULL, \
+                 phash = NULL, sha256 = excluded.sha256, ext = excluded.ext, width = excluded.width, \
+                 height = excluded.height, file_size = excluded.file_size, updated_at = excluded.updated_at \
+             RETURNING id",
+            &[
+                movie_id.into(),
+                slot.as_str().into(),
+                format!("local:{}", image.path).into(),
+                image.sha256.clone().into(),
+                image.ext.clone().into(),
+                image.width.into(),
+                image.height.into(),
+                image.size.into(),
+                now.into(),
+            ],
+        )
+        .await?;
+    let Some((adopted,)) = rows.into_iter().next() else {
+        return Err(CatalogueError::Internal("an inserted candidate returned no id".to_owned()));
+    };
+    let current: Vec<(i64,)> = tx
+        .fetch_all(
+            "SELECT id FROM artwork_candidates WHERE movie_id = $1 AND slot = $2 AND position IS NOT NULL \
+             ORDER BY position",
+            &[movie_id.into(), slot.as_str().into()],
+        )
+        .await?;
+    let mut selected: Vec<i64> = current.into_iter().map(|(id,)| id).filter(|id| *id != adopted).collect();
+    let at = position.min(selected.len());
+    if at < selected.len() {
+        selected[at] = adopted;
+    } else {
+        selected.push(adopted);
+    }
+    set_selection(tx, movie_id, slot, &selected, &[], &[]).await?;
+    crate::catalogue::movies::toggle_lock(tx, movie_id, &lock_name(slot), true).await?;
+    Ok(())
+}

@@ -5,6 +5,7 @@ use crate::catalogue::scans::ScanPhase;
 use crate::db::{Db, JsonText, Param};
 use crate::ids::{LibraryId, ScanId};
 use crate::limits;
+use crate::publish::settings::{PublishMode, PublishOptions};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -23,6 +24,10 @@ pub struct Library {
     pub auto_enrich: Option<bool>,
     /// Images per artwork slot over the configured limits (`{"fanart": 5}`); 0 turns a slot off.
     pub artwork_limits: metarr_artwork::SlotLimits,
+    /// Whether and when Metarr writes NFOs and artwork into the library's folders.
+    pub publish: PublishMode,
+    /// The names it writes them under.
+    pub publish_options: PublishOptions,
 }
 
 /// What a client sends to create or replace a library.
@@ -49,6 +54,11 @@ pub struct LibraryInput {
     /// Slots left out keep the configured limits.
     #[serde(default)]
     pub artwork_limits: metarr_artwork::SlotLimits,
+    /// `manual` by default: Metarr writes into the library when asked.
+    #[serde(default)]
+    pub publish: PublishMode,
+    #[serde(default)]
+    pub publish_options: PublishOptions,
 }
 
 impl LibraryInput {
@@ -63,6 +73,8 @@ impl LibraryInput {
             prefer_provider_metadata: false,
             auto_enrich: None,
             artwork_limits: metarr_artwork::SlotLimits::default(),
+            publish: PublishMode::default(),
+            publish_options: PublishOptions::default(),
         }
     }
 }
@@ -87,6 +99,9 @@ struct LibraryRow {
     prefer_provider_metadata: bool,
     auto_enrich: Option<bool>,
     artwork_limits: JsonText<metarr_artwork::SlotLimits>,
+    #[sqlx(try_from = "String")]
+    publish: PublishMode,
+    publish_options: JsonText<PublishOptions>,
 }
 
 impl From<LibraryRow> for Library {
@@ -101,6 +116,8 @@ impl From<LibraryRow> for Library {
             prefer_provider_metadata: row.prefer_provider_metadata,
             auto_enrich: row.auto_enrich,
             artwork_limits: row.artwork_limits.0,
+            publish: row.publish,
+            publish_options: row.publish_options.0,
         }
     }
 }
@@ -114,8 +131,8 @@ struct LibraryOfScan {
     phase: ScanPhase,
 }
 
-const COLUMNS: &str =
-    "id, name, path, kind, enabled, ignore_patterns, prefer_provider_metadata, auto_enrich, artwork_limits";
+const COLUMNS: &str = "id, name, path, kind, enabled, ignore_patterns, prefer_provider_metadata, auto_enrich, \
+     artwork_limits, publish, publish_options";
 
 /// Every library, by id.
 pub async fn list(db: &Db) -> Result<Vec<Library>> {
@@ -136,7 +153,7 @@ pub async fn of_scan(db: &Db, scan_id: ScanId) -> Result<(Library, ScanPhase)> {
     let row = db
         .fetch_optional::<LibraryOfScan>(
             "SELECT l.id, l.name, l.path, l.kind, l.enabled, l.ignore_patterns, l.prefer_provider_metadata, \
-                 l.auto_enrich, l.artwork_limits, s.phase \
+                 l.auto_enrich, l.artwork_limits, l.publish, l.publish_options, s.phase \
              FROM scans s JOIN libraries l ON l.id = s.library_id WHERE s.id = $1",
             &[scan_id.into()],
         )
@@ -264,8 +281,8 @@ async fn insert(db: &Db, input: &LibraryInput, data_dir: Option<&Path>) -> Resul
         .write::<LibraryRow>(
             &format!(
                 "INSERT INTO libraries (name, path, kind, enabled, ignore_patterns, created_at, updated_at, \
-                     prefer_provider_metadata, auto_enrich, artwork_limits) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8, $9) RETURNING {COLUMNS}"
+                     prefer_provider_metadata, auto_enrich, artwork_limits, publish, publish_options) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $6, $7, $8, $9, $10, $11) RETURNING {COLUMNS}"
             ),
             &[
                 name.into(),
@@ -277,6 +294,8 @@ async fn insert(db: &Db, input: &LibraryInput, data_dir: Option<&Path>) -> Resul
                 input.prefer_provider_metadata.into(),
                 input.auto_enrich.into(),
                 limits_text.into(),
+                input.publish.as_str().into(),
+                serde_json::to_string(&input.publish_options).expect("options always serialise").into(),
             ],
         )
         .await
@@ -314,12 +333,15 @@ async fn replace(db: &Db, id: LibraryId, input: &LibraryInput, data_dir: Option<
         input.prefer_provider_metadata.into(),
         input.auto_enrich.into(),
         serde_json::to_string(&input.artwork_limits).expect("limits always serialise").into(),
+        input.publish.as_str().into(),
+        serde_json::to_string(&input.publish_options).expect("options always serialise").into(),
     ];
     let rows = db
         .write::<LibraryRow>(
             &format!(
                 "UPDATE libraries SET name = $1, path = $2, enabled = $3, ignore_patterns = $4, updated_at = $5, \
-                     prefer_provider_metadata = $7, auto_enrich = $8, artwork_limits = $9 \
+                     prefer_provider_metadata = $7, auto_enrich = $8, artwork_limits = $9, \
+                     publish = $10, publish_options = $11 \
                  WHERE id = $6 RETURNING {COLUMNS}"
             ),
             &params,

@@ -856,7 +856,7 @@ pub async fn record_assets(tx: &mut Tx, assets: &[AssetRecord]) -> Result<()> {
 }
 
 /// `($first, …, $last)`: one row of a multi-row statement.
-fn placeholders(first: usize, last: usize) -> String {
+pub(crate) fn placeholders(first: usize, last: usize) -> String {
     let list: Vec<String> = (first..=last).map(|i| format!("${i}")).collect();
     format!("({})", list.join(", "))
 }

@@ -526,10 +526,13 @@ impl EnrichServices {
         }
         if self.artwork_enabled(&target.artwork_limits) {
             // Candidates are refreshed with each enrichment; TMDB's are in the response cache now.
+            // The selection queues the publish of an `auto` library.
             tx.enqueue(crate::jobs::artwork::select_job(movie_id)).await?;
             if fields.actors.as_ref().is_some_and(|actors| actors.iter().any(|actor| actor.profile.is_some())) {
                 tx.enqueue(crate::jobs::artwork::headshots_job(movie_id)).await?;
             }
+        } else {
+            crate::jobs::publish::publish_if_auto(&mut tx, movie_id).await?;
         }
         tx.commit().await?;
         self.announce(movie_id).await;
@@ -559,7 +562,9 @@ impl EnrichServices {
             Fields { ratings: Some(tmdb_fields::merge_ratings(&target.ratings, ratings)), ..Fields::default() };
         warn_fitted(movie_id, fields.fit_for_import());
         let mut tx = self.db.begin().await?;
-        movies::apply_fields(&mut tx, movie_id, &[(&fields, FieldSource::Omdb)]).await?;
+        if !movies::apply_fields(&mut tx, movie_id, &[(&fields, FieldSource::Omdb)]).await?.is_empty() {
+            crate::jobs::publish::publish_if_auto(&mut tx, movie_id).await?;
+        }
         tx.commit().await?;
         self.announce(movie_id).await;
         Ok(true)

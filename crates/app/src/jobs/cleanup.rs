@@ -36,8 +36,10 @@ pub struct Retention {
     pub jobs: chrono::Duration,
     /// The webhook log, counted from when a request was received.
     pub webhook_events: chrono::Duration,
-    /// Finished scan records, counted from when they finished.
+    /// Finished scan records, counted from when they finished; verification runs too.
     pub scans: chrono::Duration,
+    /// Recycle-bin entries, counted from when the file was recycled.
+    pub recycle_bin: chrono::Duration,
 }
 
 impl Retention {
@@ -47,6 +49,7 @@ impl Retention {
             jobs: days(settings.job_retention_days),
             webhook_events: days(settings.webhook_retention_days),
             scans: days(settings.scan_retention_days),
+            recycle_bin: days(settings.recycle_retention_days),
         }
     }
 }
@@ -54,7 +57,7 @@ impl Retention {
 impl Default for Retention {
     /// The defaults of the settings: 30 days each.
     fn default() -> Retention {
-        Retention { jobs: days(30), webhook_events: days(30), scans: days(30) }
+        Retention { jobs: days(30), webhook_events: days(30), scans: days(30), recycle_bin: days(30) }
     }
 }
 
@@ -68,6 +71,8 @@ enum Pruned {
     WebhookEvents,
     Scans,
     UiSessions,
+    RecycleBin,
+    VerificationRuns,
 }
 
 impl Pruned {
@@ -89,6 +94,14 @@ impl Pruned {
                 "DELETE FROM ui_sessions WHERE token_hash IN \
                  (SELECT token_hash FROM ui_sessions WHERE expires_at < $1 ORDER BY expires_at LIMIT $2)"
             }
+            Pruned::RecycleBin => {
+                "DELETE FROM recycle_bin WHERE id IN \
+                 (SELECT id FROM recycle_bin WHERE recycled_at < $1 ORDER BY recycled_at LIMIT $2)"
+            }
+            Pruned::VerificationRuns => {
+                "DELETE FROM verification_runs WHERE id IN \
+                 (SELECT id FROM verification_runs WHERE started_at < $1 ORDER BY started_at LIMIT $2)"
+            }
         }
     }
 }
@@ -99,6 +112,8 @@ impl fmt::Display for Pruned {
             Pruned::WebhookEvents => "webhook_events",
             Pruned::Scans => "scans",
             Pruned::UiSessions => "ui_sessions",
+            Pruned::RecycleBin => "recycle_bin",
+            Pruned::VerificationRuns => "verification_runs",
         })
     }
 }
@@ -141,14 +156,17 @@ pub struct Pruning {
     pub webhook_events: u64,
     pub scans: u64,
     pub ui_sessions: u64,
+    pub recycle_bin: u64,
+    pub verification_runs: u64,
 }
 
 impl fmt::Display for Pruning {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "deleted {} jobs, {} webhook events, {} scans and {} expired sessions",
-            self.jobs, self.webhook_events, self.scans, self.ui_sessions
+            "deleted {} jobs, {} webhook events, {} scans, {} expired sessions, {} recycle-bin entries and {} \
+             verification runs",
+            self.jobs, self.webhook_events, self.scans, self.ui_sessions, self.recycle_bin, self.verification_runs
         )
     }
 }
@@ -165,6 +183,10 @@ pub async fn prune_all(db: &Db, retention: &Retention, now: DateTime<Utc>) -> Re
             .map_err(JobError::retryable)?,
         scans: prune(db, Pruned::Scans, before(retention.scans)).await.map_err(JobError::retryable)?,
         ui_sessions: prune(db, Pruned::UiSessions, now_ms).await.map_err(JobError::retryable)?,
+        recycle_bin: prune(db, Pruned::RecycleBin, before(retention.recycle_bin)).await.map_err(JobError::retryable)?,
+        verification_runs: prune(db, Pruned::VerificationRuns, before(retention.scans))
+            .await
+            .map_err(JobError::retryable)?,
     })
 }
 
@@ -173,11 +195,19 @@ pub async fn prune_all(db: &Db, retention: &Retention, now: DateTime<Utc>) -> Re
 pub struct CleanupHandler {
     db: Db,
     retention: Retention,
+    /// The content-addressed cache, collected after the recycle bin expires.
+    cache_root: Option<std::path::PathBuf>,
 }
 
 impl CleanupHandler {
     pub fn new(db: Db, retention: Retention) -> CleanupHandler {
-        CleanupHandler { db, retention }
+        CleanupHandler { db, retention, cache_root: None }
+    }
+
+    /// Also collects the cache's unreferenced blobs (see `publish::gc`).
+    pub fn collecting(mut self, cache_root: std::path::PathBuf) -> CleanupHandler {
+        self.cache_root = Some(cache_root);
+        self
     }
 }
 
@@ -193,6 +223,17 @@ impl Handler for CleanupHandler {
         match cache.purge_older_than(4).await {
             Ok(purged) => tracing::info!(provider_responses = purged, "pruned old provider answers"),
             Err(err) => tracing::warn!(error = %metarr_errors::Chain(&err), "pruning old provider answers"),
+        }
+        if let Some(cache_root) = &self.cache_root {
+            match crate::publish::gc::collect(&self.db, cache_root, crate::publish::gc::GRACE).await {
+                Ok(collected) => tracing::info!(
+                    blobs = collected.blobs,
+                    removed = collected.removed,
+                    bytes_freed = collected.bytes_freed,
+                    "collected the cache"
+                ),
+                Err(err) => tracing::warn!(error = %metarr_errors::Chain(&err), "collecting the cache"),
+            }
         }
         ctx.progress(100.0, pruned.to_string()).await;
         tracing::info!(

@@ -8,6 +8,7 @@ pub mod file_scan;
 mod group_commit;
 pub mod notify;
 pub mod players;
+pub mod publish;
 pub mod scan;
 pub mod webhook;
 
@@ -34,6 +35,8 @@ pub enum JobFamily {
     Maintenance,
     /// Describing movies from the metadata providers.
     Enrich,
+    /// Writing into libraries and checking what was written.
+    Publish,
 }
 
 /// Every kind this binary runs, with its family: the one list of kinds ([`registry`] registers
@@ -59,6 +62,10 @@ pub const KINDS: &[(&str, JobFamily)] = {
         (enrich::ScheduledProviderUpdate::KIND, JobFamily::Enrich),
         (artwork::SelectArtwork::KIND, JobFamily::Enrich),
         (artwork::CacheHeadshots::KIND, JobFamily::Enrich),
+        (publish::Publish::KIND, JobFamily::Publish),
+        (publish::VerifyMovie::KIND, JobFamily::Publish),
+        (publish::Verify::KIND, JobFamily::Publish),
+        (publish::ScheduledVerification::KIND, JobFamily::Publish),
         (cleanup::ScheduledCleanup::KIND, JobFamily::Maintenance),
         (debug_sleep::DebugSleep::KIND, JobFamily::Maintenance),
     ]
@@ -98,7 +105,7 @@ pub fn registry(retention: cleanup::Retention, scan_services: &std::sync::Arc<sc
         .register_with(scan::CacheAssetHandler(std::sync::Arc::clone(scan_services)), limit(scan::CacheAsset::KIND));
     // One cleanup at a time is plenty; two would only contend for the same rows.
     registry.register_with(
-        cleanup::CleanupHandler::new(scan_services.db.clone(), retention),
+        cleanup::CleanupHandler::new(scan_services.db.clone(), retention).collecting(scan_services.cache_root.clone()),
         KindOptions { concurrency: Some(1), ..KindOptions::default() },
     );
     registry.register(file_scan::FileScanHandler { db: scan_services.db.clone() });
@@ -115,7 +122,9 @@ pub fn register_enrichment(
     registry: &mut Registry,
     services: &std::sync::Arc<crate::enrich::EnrichServices>,
     artwork: &std::sync::Arc<crate::artwork::ArtworkServices>,
+    publishing: &std::sync::Arc<crate::publish::PublishServices>,
 ) {
+    publish::register(registry, publishing);
     registry.register(artwork::SelectArtworkHandler(std::sync::Arc::clone(artwork)));
     registry.register(artwork::CacheHeadshotsHandler(std::sync::Arc::clone(artwork)));
     registry.register(enrich::EnrichMetadataHandler(std::sync::Arc::clone(services)));

@@ -560,8 +560,43 @@ fn category(kind: &FileKind) -> (metarr_media::FileCategory, Option<String>) {
     (kind.category(), role)
 }
 
+/// A classified file's catalogue row, without the hash and stream details only reading it gives
+/// (the scan's, and publishing's for the files it wrote).
+pub(crate) fn file_row(file: &MediaFile) -> FileRow {
+    let (category, role) = category(&file.kind);
+    let mut row = FileRow {
+        path: file.path.to_string_lossy().into_owned(),
+        category,
+        role,
+        slot: None,
+        slot_index: None,
+        language: None,
+        forced: false,
+        sdh: false,
+        size: file.stamp.size as i64,
+        mtime: file.stamp.mtime_ns,
+        inode: file.stamp.inode as i64,
+        sha256: None,
+        streams: None,
+        probed: false,
+    };
+    match &file.kind {
+        FileKind::Artwork { kind, index, .. } => {
+            row.slot = Some(kind.as_str().to_owned());
+            row.slot_index = index.map(i64::from);
+        }
+        FileKind::Subtitle(info) => {
+            row.language = info.language.clone();
+            row.forced = info.forced;
+            row.sdh = info.hearing_impaired;
+        }
+        _ => {}
+    }
+    row
+}
+
 /// The NFO that describes the film: `<video>.nfo`, then `movie.nfo`, then any other.
-fn main_nfo(folder: &FolderScan) -> Option<&MediaFile> {
+pub(crate) fn main_nfo(folder: &FolderScan) -> Option<&MediaFile> {
     [NfoRole::MainVideo, NfoRole::Movie, NfoRole::Other]
         .into_iter()
         .find_map(|wanted| folder.files.iter().find(|f| matches!(&f.kind, FileKind::Nfo { role } if *role == wanted)))
@@ -813,37 +848,13 @@ async fn scan_folder(services: &ScanServices, ctx: &JobContext, job: &DirectoryS
         let stored_file = stored_files.get(&path);
         let unchanged = stamp_matches(file, stored_file);
         any_change |= !unchanged;
-        let (category, role) = category(&file.kind);
-        let mut row = FileRow {
-            path: path.clone(),
-            category,
-            role,
-            slot: None,
-            slot_index: None,
-            language: None,
-            forced: false,
-            sdh: false,
-            size: file.stamp.size as i64,
-            mtime: file.stamp.mtime_ns,
-            inode: file.stamp.inode as i64,
-            sha256: if unchanged { stored_file.and_then(|s| s.sha256.clone()) } else { None },
-            streams: if unchanged { stored_file.and_then(|s| s.streams.clone()) } else { None },
-            probed: false,
-        };
-        match &file.kind {
-            FileKind::Artwork { kind, index, .. } => {
-                row.slot = Some(kind.as_str().to_owned());
-                row.slot_index = index.map(i64::from);
-                if row.sha256.is_none() {
-                    to_cache.push(path.clone());
-                }
-            }
-            FileKind::Subtitle(info) => {
-                row.language = info.language.clone();
-                row.forced = info.forced;
-                row.sdh = info.hearing_impaired;
-            }
-            _ => {}
+        let mut row = file_row(file);
+        if unchanged {
+            row.sha256 = stored_file.and_then(|s| s.sha256.clone());
+            row.streams = stored_file.and_then(|s| s.streams.clone());
+        }
+        if matches!(file.kind, FileKind::Artwork { .. }) && row.sha256.is_none() {
+            to_cache.push(path.clone());
         }
         let is_main = main_video.is_some_and(|main| main.path == file.path);
         if unchanged && stored_file.is_some_and(|s| s.probed) {

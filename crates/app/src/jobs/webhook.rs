@@ -67,13 +67,25 @@ pub struct ScanMovie {
     /// Enrich the movie right after the scan (a `Download`).
     #[serde(default)]
     pub enrich: bool,
+    /// Put back what Metarr published for the movie right after the scan (a `Download`: an
+    /// upgrade deleted the NFO and artwork with the old file), under the new video's name and
+    /// with its stream details, then refresh the players.
+    #[serde(default)]
+    pub restore: bool,
 }
 
 job_kind!(ScanMovie = "scan-movie", attempts: 3, priority: 1);
 
 /// The `scan-movie` job for a folder, unique per folder.
 pub fn scan_movie_job(library_id: LibraryId, folder: &str) -> NewJob {
-    let job = ScanMovie { library_id, folder: folder.to_owned(), tmdb_id: None, imdb_id: None, enrich: false };
+    let job = ScanMovie {
+        library_id,
+        folder: folder.to_owned(),
+        tmdb_id: None,
+        imdb_id: None,
+        enrich: false,
+        restore: false,
+    };
     NewJob::of(&job).unique_key(format!("scan-movie:{folder}"))
 }
 
@@ -85,6 +97,7 @@ fn download_scan_job(library_id: LibraryId, folder: &str, movie: &MovieEssential
         tmdb_id: movie.tmdb_id.filter(|id| crate::limits::TMDB_IDS.contains(id)),
         imdb_id: movie.imdb_id.clone().filter(|id| metarr_nfo::is_imdb_id(id)),
         enrich: true,
+        restore: true,
     };
     NewJob::of(&job).unique_key(format!("scan-movie:{folder}"))
 }
@@ -143,7 +156,33 @@ impl Handler for ScanMovieHandler {
         let scan_id = begun.map_err(JobError::retryable)?;
         let directory = DirectoryScan { scan_id, library_id: job.library_id, folder: job.folder.clone() };
         DirectoryScanHandler(Arc::clone(&self.0)).run(ctx, directory).await?;
+        if job.restore {
+            restore_published(&self.0, &job.folder).await?;
+        }
         after_download_scan(db, &job, library.auto_enrich).await.map_err(JobError::retryable)
+    }
+}
+
+/// Republishes a movie that was published before (idempotent: what is in place is kept).
+async fn restore_published(services: &ScanServices, folder: &str) -> Result<(), JobError> {
+    let Some((movie_id, _)) =
+        crate::catalogue::movies::stored_folder(&services.db, folder).await.map_err(JobError::retryable)?
+    else {
+        return Ok(());
+    };
+    let publishing = crate::publish::PublishServices::from_parts(
+        services.db.clone(),
+        services.events.clone(),
+        services.cache_root.clone(),
+    );
+    match publishing.republish(movie_id).await {
+        Ok(Some(report)) => {
+            tracing::info!(%movie_id, written = report.written + report.replaced, "restored the published files after a download");
+            Ok(())
+        }
+        Ok(None) => Ok(()),
+        Err(crate::publish::PublishError::Catalogue(CatalogueError::NotFound(_))) => Ok(()),
+        Err(err) => Err(JobError::retryable(err)),
     }
 }
 
@@ -417,6 +456,10 @@ async fn act(db: &Db, job: &Job, received: &WebhookReceived) -> Result<(), Catal
     Ok(())
 }
 
+/// How long after an upgrade's `MovieFileDelete` its movie is verified, in case no `Download`
+/// follows: Radarr imports the new file within seconds, and its `Download` restores sooner.
+const UPGRADE_VERIFY_DELAY_SECS: i64 = 120;
+
 /// An error notification for a path Metarr could not place.
 fn misplaced(movie: &MovieEssentials, source: &str, reason: &str) -> Notification {
     notification(
@@ -513,6 +556,23 @@ async fn plan(
         }
         ArrEvent::MovieFileDelete { movie, file_path, reason } => {
             if reason.as_deref() == Some("upgrade") {
+                // Radarr deleted the NFO and artwork with the old file. The new file's
+                // `Download` restores them after its scan; should it never come (its
+                // notification switched off), a verification shortly after puts them back.
+                if let Some(file_path) = file_path {
+                    let mapped = places.map(file_path);
+                    let folder = std::path::Path::new(&mapped).parent().map(|p| p.to_string_lossy().into_owned());
+                    let movie: Option<(MovieId,)> = tx
+                        .fetch_optional(
+                            "SELECT id FROM movies WHERE video = $1 OR folder = $2",
+                            &[mapped.as_str().into(), folder.unwrap_or_default().into()],
+                        )
+                        .await?;
+                    if let Some((movie_id,)) = movie {
+                        let later = chrono::Utc::now() + chrono::Duration::seconds(UPGRADE_VERIFY_DELAY_SECS);
+                        tx.enqueue(crate::jobs::publish::verify_movie_job(movie_id).run_at(later)).await?;
+                    }
+                }
                 return Ok(Plan::outcome(Decided::DeletedForUpgrade));
             }
             let Some(file_path) = file_path else {

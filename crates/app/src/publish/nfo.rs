@@ -84,6 +84,51 @@ pub fn movie_nfo(fields: &Fields, existing: Option<&MovieNfo>) -> MovieNfo {
     nfo
 }
 
+/// Kodi's `<fileinfo><streamdetails>` for a video's stream details, in Kodi's names (codecs in
+/// lower case as ffprobe names them, languages as the container has them, `hdrtype` as Kodi
+/// writes it). What the existing NFO had under `<fileinfo>` beyond that is kept.
+pub fn file_info(
+    details: &metarr_probe::StreamDetails,
+    existing: Option<&metarr_nfo::FileInfo>,
+) -> metarr_nfo::FileInfo {
+    let mut info = existing.cloned().unwrap_or_default();
+    let seconds = |secs: Option<f64>| secs.filter(|s| s.is_finite() && *s > 0.0).map(|s| s.round() as i64);
+    info.stream_details.video = details
+        .video
+        .iter()
+        .map(|video| metarr_nfo::VideoStream {
+            codec: Some(video.codec.to_ascii_lowercase()),
+            aspect: (video.height > 0)
+                .then(|| (f64::from(video.width) / f64::from(video.height) * 1000.0).round() / 1000.0),
+            width: Some(i64::from(video.width)),
+            height: Some(i64::from(video.height)),
+            duration_in_seconds: seconds(video.duration_secs.or(details.duration_secs)),
+            stereo_mode: video.stereo_mode.clone(),
+            hdr_type: video.hdr.kodi_hdr_type().map(str::to_owned),
+            ..metarr_nfo::VideoStream::default()
+        })
+        .collect();
+    info.stream_details.audio = details
+        .audio
+        .iter()
+        .map(|audio| metarr_nfo::AudioStream {
+            codec: Some(audio.codec.to_ascii_lowercase()),
+            language: audio.language.clone(),
+            channels: audio.channels.map(i64::from),
+            ..metarr_nfo::AudioStream::default()
+        })
+        .collect();
+    info.stream_details.subtitle = details
+        .subtitles
+        .iter()
+        .map(|subtitle| metarr_nfo::SubtitleStream {
+            language: subtitle.language.clone(),
+            ..metarr_nfo::SubtitleStream::default()
+        })
+        .collect();
+    info
+}
+
 /// The unique ids, with the movie's TMDB and IMDb ids among them (TMDB's the default when none
 /// is marked).
 fn unique_ids(fields: &Fields) -> Vec<metarr_nfo::UniqueId> {
@@ -228,6 +273,27 @@ mod tests {
             actor.profile = Some("/config/metadata/brad.jpg".into());
         }
         assert_eq!(movie_nfo(&fields, None).actors[0].thumb, None);
+    }
+
+    #[test]
+    fn stream_details_become_kodi_fileinfo() {
+        let json = r#"{"container":"matroska","duration_secs":7200.4,"video":[{"index":0,"codec":"HEVC","width":3840,
+            "height":2160,"hdr":"dolby_vision_hdr10","default":true}],"audio":[{"index":1,"codec":"truehd","channels":8,
+            "language":"eng","default":true,"forced":false}],"subtitles":[{"index":2,"codec":"subrip","language":"fre",
+            "forced":false,"default":false,"hearing_impaired":false}],"warnings":[]}"#;
+        let details: metarr_probe::StreamDetails = serde_json::from_str(json).expect("stream details");
+        let info = file_info(&details, None);
+        let video = &info.stream_details.video[0];
+        assert_eq!((video.codec.as_deref(), video.width, video.height), (Some("hevc"), Some(3840), Some(2160)));
+        assert_eq!(video.hdr_type.as_deref(), Some("dolbyvision"));
+        assert_eq!(video.duration_in_seconds, Some(7200));
+        assert_eq!(video.aspect, Some(1.778));
+        assert_eq!(info.stream_details.audio[0].channels, Some(8));
+        assert_eq!(info.stream_details.subtitle[0].language.as_deref(), Some("fre"));
+        let mut nfo = movie_nfo(&full(), None);
+        nfo.file_info = Some(info);
+        let xml = metarr_nfo::write_movie(&nfo, &metarr_nfo::WriteOptions::default());
+        assert!(xml.contains("<hdrtype>dolbyvision</hdrtype>") && xml.contains("<codec>truehd</codec>"), "{xml}");
     }
 
     #[test]

@@ -15,6 +15,7 @@ pub mod notifications;
 pub mod path_mappings;
 pub mod players;
 pub mod providers;
+pub mod publish;
 pub mod scans;
 pub mod schedules;
 pub mod webhooks;
@@ -54,6 +55,8 @@ pub struct AppState {
     pub enrich: Arc<crate::enrich::EnrichServices>,
     /// Artwork candidates, selection, uploads and previews.
     pub artwork: Arc<crate::artwork::ArtworkServices>,
+    /// Publishing, the recycle bin and verification.
+    pub publish: Arc<crate::publish::PublishServices>,
 }
 
 /// The whole HTTP application.
@@ -93,6 +96,17 @@ pub fn app(state: AppState) -> Router {
         .route("/artwork-candidates/{id}/unblock", post(artwork::unblock))
         .route("/artwork-candidates/{id}/preview", get(artwork::preview))
         .route("/people/{id}/image", get(artwork::headshot))
+        .route("/movies/{id}/publish/plan", get(publish::plan))
+        .route("/movies/{id}/publish", post(publish::publish))
+        .route("/movies/{id}/published", get(publish::published))
+        .route("/movies/{id}/verify", post(publish::verify_movie))
+        .route("/publish", post(publish::bulk))
+        .route("/recycle-bin", get(publish::recycle_list).delete(publish::purge))
+        .route("/recycle-bin/{id}", get(publish::recycle_one).delete(publish::purge_one))
+        .route("/recycle-bin/{id}/restore", post(publish::restore))
+        .route("/verify", post(publish::verify))
+        .route("/verifications", get(publish::runs))
+        .route("/verifications/{id}", get(publish::run))
         .route("/providers", get(providers::list).put(providers::update_all))
         .route("/providers/{name}", get(providers::get_one).put(providers::update))
         .route("/providers/{name}/test", post(providers::test))

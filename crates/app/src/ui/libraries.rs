@@ -8,6 +8,7 @@ use crate::catalogue::CatalogueError;
 use crate::catalogue::libraries::{self, Library, LibraryInput, MovieCounts};
 use crate::catalogue::scans::{self, Scan};
 use crate::ids::{LibraryId, ScanId};
+use crate::publish::settings::{ArtworkStyle, PublishMode, PublishOptions};
 use crate::routes::AppState;
 use askama::Template;
 use axum::extract::{Path, State};
@@ -56,6 +57,17 @@ pub struct LibraryForm {
     /// `fanart=5, keyart=0`: the slots whose limit differs from the configured one.
     #[serde(default)]
     pub artwork_limits: String,
+    /// `off`, `manual` or `auto`; empty keeps the default (`manual`).
+    #[serde(default)]
+    pub publish: String,
+    /// `folder` or `kodi`.
+    #[serde(default)]
+    pub artwork_style: String,
+    /// Checkboxes: present when ticked.
+    pub movie_nfo: Option<String>,
+    pub extrafanart: Option<String>,
+    pub actor_images: Option<String>,
+    pub jellyfin_locks: Option<String>,
 }
 
 impl LibraryForm {
@@ -76,6 +88,12 @@ impl LibraryForm {
                 .filter_map(|slot| library.artwork_limits.explicit(slot).map(|limit| format!("{slot}={limit}")))
                 .collect::<Vec<_>>()
                 .join(", "),
+            publish: library.publish.as_str().to_owned(),
+            artwork_style: library.publish_options.artwork_style.as_str().to_owned(),
+            movie_nfo: library.publish_options.movie_nfo.then(|| "on".to_owned()),
+            extrafanart: library.publish_options.extrafanart.then(|| "on".to_owned()),
+            actor_images: library.publish_options.actor_images.then(|| "on".to_owned()),
+            jellyfin_locks: library.publish_options.jellyfin_locks.then(|| "on".to_owned()),
         }
     }
 
@@ -100,6 +118,24 @@ impl LibraryForm {
                 _ => None,
             },
             artwork_limits: parse_limits(&self.artwork_limits)?,
+            publish: match self.publish.trim() {
+                "" => PublishMode::default(),
+                mode => PublishMode::parse(mode)
+                    .ok_or_else(|| CatalogueError::Invalid(format!("publish: {mode:?} is not off, manual or auto")))?,
+            },
+            publish_options: PublishOptions {
+                artwork_style: match self.artwork_style.trim() {
+                    "" | "folder" => ArtworkStyle::Folder,
+                    "kodi" => ArtworkStyle::Kodi,
+                    style => {
+                        return Err(CatalogueError::Invalid(format!("artwork style: {style:?} is not folder or kodi")));
+                    }
+                },
+                movie_nfo: self.movie_nfo.is_some(),
+                extrafanart: self.extrafanart.is_some(),
+                actor_images: self.actor_images.is_some(),
+                jellyfin_locks: self.jellyfin_locks.is_some(),
+            },
         })
     }
 }

@@ -33,6 +33,8 @@ async fn seed_library(app: &TestApp) -> Library {
         prefer_provider_metadata: false,
         auto_enrich: None,
         artwork_limits: Default::default(),
+        publish: Default::default(),
+        publish_options: Default::default(),
     };
     let library = libraries::create(&app.db, &input).await.expect("library created");
     let mut tx = app.db.begin().await.expect("begin");

@@ -34,6 +34,8 @@ async fn library(app: &TestApp, name: &str) -> Library {
         prefer_provider_metadata: false,
         auto_enrich: None,
         artwork_limits: Default::default(),
+        publish: Default::default(),
+        publish_options: Default::default(),
     };
     let record = libraries::create(&app.db, &input).await.expect("library created");
     Library { _dir: dir, root, id: record.id }

@@ -1,0 +1,273 @@
+//! `publish` (write one movie's NFO and artwork into its folder), `verify-movie` and `verify`
+//! (compare published files with what was published, restore and import), and
+//! `scheduled-verification` (the `verification` schedule: every library, weekly by default).
+//!
+//! Publishing is idempotent: a second run finds every file as it should be and writes nothing;
+//! a run after a crash finds the files the first one wrote and only records them.
+
+use crate::catalogue::CatalogueError;
+use crate::db::{Db, Tx};
+use crate::ids::{LibraryId, MovieId};
+use crate::publish::verify::Scope;
+use crate::publish::{PublishError, PublishServices};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use metarr_queue::{Handler, JobContext, JobError, NewJob, job_kind};
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+
+/// The schedule that verifies every library.
+pub const VERIFICATION_SCHEDULE: &str = "verification";
+/// Sundays at 04:00, after the nightly cleanup.
+pub const VERIFICATION_CRON: &str = "0 4 * * 0";
+
+/// Publishes one movie.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Publish {
+    pub movie_id: MovieId,
+}
+
+// After enrichment and artwork selection (7), which queue it in auto mode.
+job_kind!(Publish = "publish", attempts: 5, priority: 7);
+
+/// Verifies one movie's published files.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct VerifyMovie {
+    pub movie_id: MovieId,
+}
+
+job_kind!(VerifyMovie = "verify-movie", attempts: 3, priority: 6);
+
+/// Verifies a library's (or every library's) published files in one run.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Verify {
+    #[serde(default)]
+    pub library_id: Option<LibraryId>,
+    /// What asked: `api`, `schedule`.
+    #[serde(default = "api")]
+    pub cause: String,
+}
+
+fn api() -> String {
+    "api".to_owned()
+}
+
+job_kind!(Verify = "verify", attempts: 3, priority: 8);
+
+/// The `verification` schedule's job.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ScheduledVerification {
+    #[serde(default)]
+    pub schedule: Option<String>,
+    #[serde(default)]
+    pub slot: Option<DateTime<Utc>>,
+}
+
+job_kind!(ScheduledVerification = "scheduled-verification", attempts: 3, priority: 8);
+
+/// The `publish` job of a movie, unique per movie: a burst of changes publishes once.
+pub fn publish_job(movie_id: MovieId) -> NewJob {
+    NewJob::of(&Publish { movie_id }).unique_key(format!("publish:{movie_id}"))
+}
+
+/// The `verify-movie` job of a movie, unique per movie.
+pub fn verify_movie_job(movie_id: MovieId) -> NewJob {
+    NewJob::of(&VerifyMovie { movie_id }).unique_key(format!("verify-movie:{movie_id}"))
+}
+
+/// The `verify` job of a library (or of every library), unique per scope.
+pub fn verify_job(library_id: Option<LibraryId>, cause: &str) -> NewJob {
+    let key = library_id.map_or_else(|| "verify:all".to_owned(), |id| format!("verify:{id}"));
+    NewJob::of(&Verify { library_id, cause: cause.to_owned() }).unique_key(key)
+}
+
+/// Queues a `publish` of the movie in `tx` when its library publishes automatically (after an
+/// enrichment or an artwork change).
+pub async fn publish_if_auto(tx: &mut Tx, movie_id: MovieId) -> crate::db::Result<()> {
+    let auto: Option<(i64,)> = tx
+        .fetch_optional(
+            "SELECT m.id FROM movies m JOIN libraries l ON l.id = m.library_id \
+             WHERE m.id = $1 AND l.publish = 'auto' AND l.enabled = true",
+            &[movie_id.into()],
+        )
+        .await?;
+    if auto.is_some() {
+        tx.enqueue(publish_job(movie_id)).await?;
+    }
+    Ok(())
+}
+
+/// What a bulk publish names (`POST /api/v1/publish`): a library, or movies.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BulkPublish {
+    pub library_id: Option<LibraryId>,
+    pub movie_ids: Option<Vec<MovieId>>,
+}
+
+/// The most movies one bulk request names.
+pub const MAX_BULK: usize = 100_000;
+
+/// Queues a `publish` per movie in one transaction. Movies of libraries that do not publish are
+/// left out (and counted); unknown ids are refused, naming them.
+pub async fn queue_bulk(db: &Db, request: &BulkPublish) -> Result<(usize, usize), CatalogueError> {
+    let ids: Vec<(MovieId, String)> = match (request.library_id, &request.movie_ids) {
+        (Some(library_id), None) => {
+            crate::catalogue::libraries::get(db, library_id).await?;
+            db.fetch_all(
+                "SELECT m.id, l.publish FROM movies m JOIN libraries l ON l.id = m.library_id \
+                 WHERE m.library_id = $1 AND m.removed = false AND m.missing = false ORDER BY m.id",
+                &[library_id.into()],
+            )
+            .await?
+        }
+        (None, Some(movie_ids)) if !movie_ids.is_empty() && movie_ids.len() <= MAX_BULK => {
+            let mut found = Vec::with_capacity(movie_ids.len());
+            for chunk in movie_ids.chunks(500) {
+                let params: Vec<crate::db::Param> = chunk.iter().map(|id| (*id).into()).collect();
+                let rows: Vec<(MovieId, String)> = db
+                    .fetch_all(
+                        &format!(
+                            "SELECT m.id, l.publish FROM movies m JOIN libraries l ON l.id = m.library_id \
+                             WHERE m.id IN {}",
+                            crate::catalogue::movies::placeholders(1, params.len())
+                        ),
+                        &params,
+                    )
+                    .await?;
+                found.extend(rows);
+            }
+            let known: std::collections::BTreeSet<MovieId> = found.iter().map(|(id, _)| *id).collect();
+            let unknown: Vec<String> =
+                movie_ids.iter().filter(|id| !known.contains(id)).take(10).map(ToString::to_string).collect();
+            if !unknown.is_empty() {
+                return Err(CatalogueError::NotFound(format!("movies not found: {}", unknown.join(", "))));
+            }
+            found
+        }
+        (None, Some(movie_ids)) if movie_ids.len() > MAX_BULK => {
+            return Err(CatalogueError::Invalid(format!("movie_ids: at most {MAX_BULK} movies per request")));
+        }
+        _ => return Err(CatalogueError::Invalid("give either library_id or a non-empty movie_ids".into())),
+    };
+    let (publishing, off): (Vec<_>, Vec<_>) = ids.into_iter().partition(|(_, mode)| mode != "off");
+    let mut queued = 0;
+    for chunk in publishing.chunks(1_000) {
+        let mut tx = db.begin().await?;
+        for (movie_id, _) in chunk {
+            tx.enqueue(publish_job(*movie_id)).await?;
+            queued += 1;
+        }
+        tx.commit().await?;
+    }
+    Ok((queued, off.len()))
+}
+
+fn job_error(error: PublishError) -> JobError {
+    match &error {
+        // The movie or its library went away, or the library stopped publishing.
+        PublishError::Catalogue(CatalogueError::NotFound(message)) => JobError::Permanent(message.clone()),
+        PublishError::Off { .. } => JobError::Permanent(error.to_string()),
+        // A link out of the library will not go away by retrying.
+        PublishError::Fs { source: crate::publish::fs::FsError::Escapes { .. }, .. } => {
+            JobError::Permanent(metarr_errors::chain(&error))
+        }
+        _ => JobError::retryable(error),
+    }
+}
+
+/// Runs `publish`.
+pub struct PublishHandler(pub Arc<PublishServices>);
+
+#[async_trait]
+impl Handler for PublishHandler {
+    type Job = Publish;
+
+    async fn run(&self, ctx: JobContext, job: Publish) -> Result<(), JobError> {
+        let report = self.0.publish(job.movie_id).await.map_err(job_error)?;
+        ctx.progress(
+            100.0,
+            format!(
+                "{} written, {} replaced, {} kept, {} recycled ({} bytes)",
+                report.written, report.replaced, report.kept, report.recycled, report.bytes_written
+            ),
+        )
+        .await;
+        Ok(())
+    }
+}
+
+/// Runs `verify-movie`.
+pub struct VerifyMovieHandler(pub Arc<PublishServices>);
+
+#[async_trait]
+impl Handler for VerifyMovieHandler {
+    type Job = VerifyMovie;
+
+    async fn run(&self, _ctx: JobContext, job: VerifyMovie) -> Result<(), JobError> {
+        let scope = Scope { library_id: None, movie_id: Some(job.movie_id) };
+        let run = self.0.verify(&scope, "movie").await.map_err(job_error)?;
+        announce(self.0.db(), &run).await;
+        Ok(())
+    }
+}
+
+/// Runs `verify`.
+pub struct VerifyHandler(pub Arc<PublishServices>);
+
+#[async_trait]
+impl Handler for VerifyHandler {
+    type Job = Verify;
+
+    async fn run(&self, _ctx: JobContext, job: Verify) -> Result<(), JobError> {
+        let scope = Scope { library_id: job.library_id, movie_id: None };
+        let run = self.0.verify(&scope, &job.cause).await.map_err(job_error)?;
+        announce(self.0.db(), &run).await;
+        Ok(())
+    }
+}
+
+/// Runs `scheduled-verification`: one `verify` of every library.
+pub struct ScheduledVerificationHandler {
+    pub db: Db,
+}
+
+#[async_trait]
+impl Handler for ScheduledVerificationHandler {
+    type Job = ScheduledVerification;
+
+    async fn run(&self, _ctx: JobContext, _job: ScheduledVerification) -> Result<(), JobError> {
+        self.db.queue().enqueue(verify_job(None, "schedule")).await.map_err(JobError::retryable)?;
+        Ok(())
+    }
+}
+
+/// `verification_completed` when a run put anything back or imported anything.
+async fn announce(db: &Db, run: &crate::publish::verify::VerificationRun) {
+    if run.restored == 0 && run.imported == 0 {
+        return;
+    }
+    let notification = metarr_notify::Notification {
+        event: metarr_notify::EventKind::VerificationCompleted,
+        title: format!("Metarr restored {} file(s) and imported {} change(s)", run.restored, run.imported),
+        message: format!(
+            "Verification run {} checked {} file(s) of {} movie(s): {} restored from the cache, {} changed elsewhere \
+             and imported, {} error(s).",
+            run.id, run.files_checked, run.movies, run.restored, run.imported, run.errors
+        ),
+        movie: None,
+        url: None,
+    };
+    crate::jobs::notify::announce(db, notification).await;
+}
+
+/// Registers the publishing kinds.
+pub fn register(registry: &mut metarr_queue::Registry, services: &Arc<PublishServices>) {
+    registry.register(PublishHandler(Arc::clone(services)));
+    registry.register(VerifyMovieHandler(Arc::clone(services)));
+    registry.register_with(
+        VerifyHandler(Arc::clone(services)),
+        metarr_queue::KindOptions { concurrency: Some(1), ..metarr_queue::KindOptions::default() },
+    );
+    registry.register(ScheduledVerificationHandler { db: services.db().clone() });
+}

@@ -1,0 +1,113 @@
+//! Restoring a recycle-bin entry: its bytes go back from the cache to where they were, never
+//! over a different file unless forced (and then that file goes to the bin first).
+
+use super::fs::{self, SafeFolder};
+use super::repo::{self, RecycleEntry, RecycleReason, Recycled};
+use super::{PublishError, PublishServices};
+use crate::cache;
+use crate::catalogue::{CatalogueError, libraries};
+use crate::ids::MovieId;
+use std::path::{Path, PathBuf};
+
+impl PublishServices {
+    /// Puts an entry's file back where it was. A different file there is refused (409) unless
+    /// `force`, which recycles it first. The movie is then verified, so that a restored NFO's
+    /// values or image become the movie's rather than being overwritten by the next publish.
+    pub async fn restore(&self, id: i64, force: bool) -> Result<RecycleEntry, PublishError> {
+        let db = self.db();
+        let entry = repo::recycle_entry(db, id)
+            .await?
+            .ok_or_else(|| CatalogueError::NotFound(format!("recycle-bin entry {id} not found")))?;
+        if entry.restored_at.is_some() {
+            return Err(CatalogueError::Conflict(format!("recycle-bin entry {id} was restored already")).into());
+        }
+        let library_id = entry
+            .library_id
+            .ok_or_else(|| CatalogueError::Conflict(format!("recycle-bin entry {id} names no library")))?;
+        let library = libraries::get(db, library_id).await?;
+        let movie_id = entry.movie_id.unwrap_or(MovieId(0));
+        let cache_root = self.cache_root().to_owned();
+        let restored = {
+            let entry = entry.clone();
+            super::blocking(move || put_back(&cache_root, Path::new(&library.path), &entry, force)).await?
+        };
+        let replaced = match restored {
+            Ok(replaced) => replaced,
+            Err(Refusal::Fs(source)) => return Err(PublishError::Fs { movie_id, source }),
+            Err(Refusal::Cache(source)) => return Err(PublishError::Cache { movie_id, source }),
+            Err(Refusal::Other(message)) => return Err(CatalogueError::Conflict(message).into()),
+            Err(Refusal::Gone(message)) => return Err(CatalogueError::NotFound(message).into()),
+        };
+        let mut tx = db.begin().await?;
+        if let Some(replaced) = replaced {
+            repo::recycle(&mut tx, library_id, entry.movie_id, &[replaced]).await?;
+        }
+        repo::mark_restored(&mut tx, id).await?;
+        if let Some(movie_id) = entry.movie_id {
+            let exists: Option<(i64,)> =
+                tx.fetch_optional("SELECT id FROM movies WHERE id = $1", &[movie_id.into()]).await?;
+            if exists.is_some() {
+                tx.enqueue(crate::jobs::publish::verify_movie_job(movie_id)).await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(repo::recycle_entry(db, id).await?.unwrap_or(entry))
+    }
+}
+
+enum Refusal {
+    Fs(fs::FsError),
+    Cache(cache::CacheError),
+    Other(String),
+    Gone(String),
+}
+
+/// Copies the entry's bytes back (blocking). Returns the file it replaced, if any, as a new
+/// recycle entry (its bytes already in the cache).
+fn put_back(cache_root: &Path, root: &Path, entry: &RecycleEntry, force: bool) -> Result<Option<Recycled>, Refusal> {
+    let path = PathBuf::from(&entry.path);
+    let (Some(folder), Some(name)) = (path.parent(), path.file_name().and_then(|n| n.to_str())) else {
+        return Err(Refusal::Other(format!("{} is not a file path", entry.path)));
+    };
+    // The movie folder (or its `extrafanart/`) must still be inside the library root.
+    let (movie_folder, relative) =
+        if matches!(folder.file_name().and_then(|n| n.to_str()), Some("extrafanart" | ".actors")) {
+            let sub = folder.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+            (folder.parent().unwrap_or(folder).to_owned(), format!("{sub}/{name}"))
+        } else {
+            (folder.to_owned(), name.to_owned())
+        };
+    let safe = SafeFolder::new(root, &movie_folder).map_err(Refusal::Fs)?;
+    let target = safe.target(&relative).map_err(Refusal::Fs)?;
+    let blob = cache::path_for(cache_root, &entry.sha256, &entry.ext);
+    if !blob.is_file() {
+        return Err(Refusal::Gone(format!(
+            "the recycled copy of {} ({}) is no longer in the cache",
+            entry.path, entry.sha256
+        )));
+    }
+    let mut replaced = None;
+    if fs::stamp(&target).is_some() {
+        let (sha, _) = fs::hash_file(&target).map_err(Refusal::Fs)?;
+        if sha == entry.sha256 {
+            // Already back.
+            return Ok(None);
+        }
+        if !force {
+            return Err(Refusal::Other(format!(
+                "{} holds another file now; restore with force to replace it (it goes to the recycle bin)",
+                entry.path
+            )));
+        }
+        let cached = cache::store_file(cache_root, &target).map_err(Refusal::Cache)?;
+        replaced = Some(Recycled {
+            path: entry.path.clone(),
+            sha256: cached.sha256,
+            ext: cached.ext,
+            size: cached.size as i64,
+            reason: RecycleReason::Restored,
+        });
+    }
+    fs::copy_atomic(&blob, &target).map_err(Refusal::Fs)?;
+    Ok(replaced)
+}
