@@ -213,6 +213,10 @@ impl PublishServices {
 
     /// Publishes the movie: refused for a library whose publish mode is `off`.
     pub async fn publish(&self, movie_id: MovieId) -> Result<Report, PublishError> {
+        // One publish of a movie at a time in this process (the job, the API, an upgrade's
+        // restore): a second waits, then reads what the first recorded and finds it in place.
+        let lock = movie_lock(movie_id);
+        let _guard = lock.lock().await;
         let inputs = inputs(&self.db, movie_id).await?;
         if inputs.mode == PublishMode::Off {
             return Err(PublishError::Off { library: inputs.library_name.clone() });
@@ -223,6 +227,8 @@ impl PublishServices {
     /// Publishes the movie when it was published before (an upgrade's restore), whatever the
     /// mode but `off`. `None` when there was nothing to restore.
     pub async fn republish(&self, movie_id: MovieId) -> Result<Option<Report>, PublishError> {
+        let lock = movie_lock(movie_id);
+        let _guard = lock.lock().await;
         let inputs = inputs(&self.db, movie_id).await?;
         if inputs.mode == PublishMode::Off || inputs.published.is_empty() {
             return Ok(None);
@@ -317,6 +323,20 @@ impl PublishServices {
         }
         Ok(report(worked.plan, bytes_written, refreshes))
     }
+}
+
+/// The lock of a movie's publishing in this process; entries go with their last user.
+fn movie_lock(movie_id: MovieId) -> Arc<tokio::sync::Mutex<()>> {
+    static LOCKS: std::sync::LazyLock<std::sync::Mutex<HashMap<MovieId, std::sync::Weak<tokio::sync::Mutex<()>>>>> =
+        std::sync::LazyLock::new(Default::default);
+    let mut locks = LOCKS.lock().expect("the lock map is never poisoned: nothing panics holding it");
+    if let Some(lock) = locks.get(&movie_id).and_then(std::sync::Weak::upgrade) {
+        return lock;
+    }
+    locks.retain(|_, weak| weak.strong_count() > 0);
+    let lock = Arc::new(tokio::sync::Mutex::new(()));
+    locks.insert(movie_id, Arc::downgrade(&lock));
+    lock
 }
 
 /// Whether a plan that changes nothing on disk still has records to correct (a file kept whose

@@ -2,6 +2,7 @@
 //! over a different file unless forced (and then that file goes to the bin first).
 
 use super::fs::{self, SafeFolder};
+use super::names::PublishedKind;
 use super::repo::{self, RecycleEntry, RecycleReason, Recycled};
 use super::{PublishError, PublishServices};
 use crate::cache;
@@ -10,9 +11,8 @@ use crate::ids::MovieId;
 use std::path::{Path, PathBuf};
 
 impl PublishServices {
-    /// Puts an entry's file back where it was. A different file there is refused (409) unless
-    /// `force`, which recycles it first. The movie is then verified, so that a restored NFO's
-    /// values or image become the movie's rather than being overwritten by the next publish.
+    /// Puts an entry's file back where it was, byte for byte. A different file there is refused
+    /// (409) unless `force`, which recycles it first.
     pub async fn restore(&self, id: i64, force: bool) -> Result<RecycleEntry, PublishError> {
         let db = self.db();
         let entry = repo::recycle_entry(db, id)
@@ -43,15 +43,46 @@ impl PublishServices {
             repo::recycle(&mut tx, library_id, entry.movie_id, &[replaced]).await?;
         }
         repo::mark_restored(&mut tx, id).await?;
-        if let Some(movie_id) = entry.movie_id {
-            let exists: Option<(i64,)> =
-                tx.fetch_optional("SELECT id FROM movies WHERE id = $1", &[movie_id.into()]).await?;
-            if exists.is_some() {
-                tx.enqueue(crate::jobs::publish::verify_movie_job(movie_id)).await?;
-            }
-        }
         tx.commit().await?;
+        self.adopt_restored(&entry).await?;
         Ok(repo::recycle_entry(db, id).await?.unwrap_or(entry))
+    }
+
+    /// A file restored where Metarr published one becomes what is published there, and its
+    /// content the movie's: an NFO's values are imported, an image becomes the slot's. So the
+    /// restored bytes stay as they are, and the catalogue agrees with them.
+    async fn adopt_restored(&self, entry: &RecycleEntry) -> Result<(), PublishError> {
+        let Some(file) = repo::published_at(self.db(), &entry.path).await? else {
+            return Ok(());
+        };
+        match file.kind {
+            PublishedKind::Nfo => {
+                self.import_nfo(&file).await?;
+                if let Some(stamp) = fs::stamp(Path::new(&entry.path)) {
+                    let mut tx = self.db().begin().await?;
+                    repo::record_written(
+                        &mut tx,
+                        file.movie_id,
+                        &[repo::Written {
+                            path: file.path.clone(),
+                            kind: file.kind,
+                            slot: None,
+                            slot_index: None,
+                            sha256: entry.sha256.clone(),
+                            ext: entry.ext.clone(),
+                            size: stamp.size,
+                            mtime: stamp.mtime,
+                            inode: stamp.inode,
+                        }],
+                    )
+                    .await?;
+                    tx.commit().await?;
+                }
+                Ok(())
+            }
+            PublishedKind::Artwork => self.import_artwork(&file).await,
+            PublishedKind::Actor => Ok(()),
+        }
     }
 }
 

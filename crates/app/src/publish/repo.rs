@@ -38,6 +38,13 @@ pub async fn published(db: &Db, movie_id: MovieId) -> Result<Vec<PublishedFile>>
         .await?)
 }
 
+/// The published file at a path, if any.
+pub async fn published_at(db: &Db, path: &str) -> Result<Option<PublishedFile>> {
+    Ok(db
+        .fetch_optional(&format!("SELECT {FILE_COLUMNS} FROM published_files WHERE path = $1"), &[path.into()])
+        .await?)
+}
+
 /// The files published for the movies of a library (or every library), by movie.
 pub async fn published_in(db: &Db, library_id: Option<LibraryId>) -> Result<Vec<PublishedFile>> {
     let columns = FILE_COLUMNS.split(", ").map(|c| format!("p.{c}")).collect::<Vec<_>>().join(", ");

@@ -327,7 +327,7 @@ impl PublishServices {
 
     /// An NFO another program changed: the values that differ from what Metarr published
     /// become the movie's (source `nfo`, under the usual rules and locks).
-    async fn import_nfo(&self, file: &PublishedFile) -> Result<(), PublishError> {
+    pub(super) async fn import_nfo(&self, file: &PublishedFile) -> Result<(), PublishError> {
         let path = file.path.clone();
         let published = cache::path_for(self.cache_root(), &file.sha256, &file.ext);
         let (now, before) = super::blocking(move || {
@@ -357,7 +357,7 @@ impl PublishServices {
 
     /// An image another program changed: it becomes the slot's image (cached, as a local
     /// candidate) and what is published there.
-    async fn import_artwork(&self, file: &PublishedFile) -> Result<(), PublishError> {
+    pub(super) async fn import_artwork(&self, file: &PublishedFile) -> Result<(), PublishError> {
         let Some(slot) = file.slot.as_deref().and_then(metarr_artwork::Slot::parse) else {
             return Ok(());
         };

@@ -29,6 +29,7 @@ mod notifications;
 mod path_mappings;
 mod players;
 mod provider_budget;
+mod publish;
 mod real_kodi;
 mod request_trace;
 mod retention;

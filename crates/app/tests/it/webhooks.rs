@@ -267,7 +267,7 @@ async fn basic_auth_is_refused_when_not_configured(backend: Backend) {
 }
 app_test!(basic_auth_is_refused_when_not_configured);
 
-async fn scan_movie_job(app: &TestApp, entry: &Value) -> JobId {
+pub async fn scan_movie_job(app: &TestApp, entry: &Value) -> JobId {
     for id in entry["job_ids"].as_array().expect("job ids") {
         let job = app.queue.get(job_id(id)).await.expect("job");
         if job.kind == "scan-movie" {
