@@ -5,6 +5,7 @@
 
 mod artwork;
 mod enrich;
+mod publish;
 mod queue;
 mod scan;
 mod webhook;
@@ -61,7 +62,7 @@ pub(crate) fn postgres_url() -> String {
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let Some(suite) = args.first() else {
-        bail!("usage: bench/run <suite> [sqlite|postgres]  (suites: queue, scan, webhook, enrich, artwork)")
+        bail!("usage: bench/run <suite> [sqlite|postgres]  (suites: queue, scan, webhook, enrich, artwork, publish)")
     };
     let backends: Vec<String> = match args.get(1) {
         Some(backend) => vec![backend.clone()],
@@ -75,6 +76,7 @@ fn main() -> anyhow::Result<()> {
         "webhook" => runtime.block_on(webhook::run(&backends)),
         "enrich" => runtime.block_on(enrich::run(&backends)),
         "artwork" => runtime.block_on(artwork::run(&backends)),
-        other => bail!("unknown suite {other:?} (suites: queue, scan, webhook, enrich, artwork)"),
+        "publish" => runtime.block_on(publish::run(&backends)),
+        other => bail!("unknown suite {other:?} (suites: queue, scan, webhook, enrich, artwork, publish)"),
     }
 }
