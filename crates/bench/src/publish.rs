@@ -5,7 +5,7 @@
 //! Every folder starts as Radarr leaves it: a video under a scene name (the same real H.264
 //! sample, hard-linked) and Radarr's own small NFO, which the first publish replaces (and
 //! recycles). Figures:
-//! - `publish_cold`: `POST /api/v1/publish` for the library until every `publish` job is done;
+//! - `publish_cold`: `POST /api/v1/publish` for the library until every `publish-batch` job is done;
 //!   `bytes_written_cold` the bytes of the files whose stamp changed.
 //! - `publish_unchanged`: the same again; `bytes_written` must be 0.
 //! - `verify_unchanged`: `POST /api/v1/verify` for the library until its run is recorded.
@@ -175,13 +175,13 @@ async fn measure(bench_db: &BenchDb) -> anyhow::Result<()> {
         .send()
         .await?;
     anyhow::ensure!(response.status().as_u16() == 202, "bulk publish answered {}", response.status());
-    drained(&db, "publish").await?;
+    drained(&db, "publish-batch").await?;
     let cold = at.elapsed().as_secs_f64();
     let after = stamps(&root);
     let (published,): (i64,) = db.fetch_optional("SELECT count(*) FROM published_files", &[]).await?.unwrap_or((0,));
     anyhow::ensure!(published == (MOVIES * 3) as i64, "{published} files published, not {}", MOVIES * 3);
     let (failed,): (i64,) = db
-        .fetch_optional("SELECT count(*) FROM jobs WHERE kind = 'publish' AND state = 'failed'", &[])
+        .fetch_optional("SELECT count(*) FROM jobs WHERE kind = 'publish-batch' AND state = 'failed'", &[])
         .await?
         .unwrap_or((0,));
     anyhow::ensure!(failed == 0, "{failed} publish jobs failed");
@@ -198,7 +198,7 @@ async fn measure(bench_db: &BenchDb) -> anyhow::Result<()> {
         .send()
         .await?;
     anyhow::ensure!(response.status().as_u16() == 202, "bulk publish answered {}", response.status());
-    drained(&db, "publish").await?;
+    drained(&db, "publish-batch").await?;
     let unchanged = at.elapsed().as_secs_f64();
     let after = stamps(&root);
     Figure::new("publish", "publish_unchanged", backend, unchanged, "s").print();

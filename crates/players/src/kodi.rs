@@ -292,6 +292,17 @@ impl KodiClient {
         self.call_ok("VideoLibrary.RefreshMovie", json!({ "movieid": movieid, "ignorenfo": false })).await
     }
 
+    /// `VideoLibrary.SetMovieDetails` with `art` (art type → image path as Kodi sees it): a
+    /// refresh of a movie Kodi knows does not always pick up artwork files written since its
+    /// last scan (observed on Kodi 20 with local information), so the files are named.
+    pub async fn set_movie_art(
+        &self,
+        movieid: i64,
+        art: &std::collections::BTreeMap<String, String>,
+    ) -> Result<(), PlayerError> {
+        self.call_ok("VideoLibrary.SetMovieDetails", json!({ "movieid": movieid, "art": art })).await
+    }
+
     /// `VideoLibrary.GetMovieDetails` with the given properties; returns `moviedetails`.
     pub async fn get_movie_details(&self, movieid: i64, properties: &[&str]) -> Result<Value, PlayerError> {
         let result =

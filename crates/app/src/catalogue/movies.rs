@@ -302,10 +302,7 @@ pub async fn list(db: &Db, filter: &MovieFilter) -> Result<(Vec<MovieSummary>, i
 
 /// One movie with its files, streams and assets.
 pub async fn detail(db: &Db, id: MovieId) -> Result<MovieDetail> {
-    let row = db
-        .fetch_optional::<DetailRow>(&format!("SELECT {DETAIL} FROM movies WHERE id = $1"), &[id.into()])
-        .await?
-        .ok_or_else(|| CatalogueError::NotFound(format!("movie {id} not found")))?;
+    let row = detail_row(db, id).await?;
     let files = db
         .fetch_all::<DetailFileRow>(
             "SELECT f.path, f.category, f.role, f.slot, f.slot_index, f.language, f.forced, f.sdh, f.size, f.sha256, \
@@ -315,6 +312,22 @@ pub async fn detail(db: &Db, id: MovieId) -> Result<MovieDetail> {
             &[id.into()],
         )
         .await?;
+    Ok(from_row(row, files))
+}
+
+/// A movie's values without its files (`assets`, `subtitles`, `streams`, `unknown_files` and
+/// `files` empty): one statement, for publishing, which reads the files its own way.
+pub async fn described(db: &Db, id: MovieId) -> Result<MovieDetail> {
+    Ok(from_row(detail_row(db, id).await?, Vec::new()))
+}
+
+async fn detail_row(db: &Db, id: MovieId) -> Result<DetailRow> {
+    db.fetch_optional::<DetailRow>(&format!("SELECT {DETAIL} FROM movies WHERE id = $1"), &[id.into()])
+        .await?
+        .ok_or_else(|| CatalogueError::NotFound(format!("movie {id} not found")))
+}
+
+fn from_row(row: DetailRow, files: Vec<DetailFileRow>) -> MovieDetail {
     let mut assets = Vec::new();
     let mut subtitles = Vec::new();
     let mut unknown_files = Vec::new();
@@ -352,7 +365,7 @@ pub async fn detail(db: &Db, id: MovieId) -> Result<MovieDetail> {
             _ => {}
         }
     }
-    Ok(MovieDetail {
+    MovieDetail {
         summary: row.summary,
         original_title: row.original_title,
         sort_title: row.sort_title,
@@ -390,7 +403,7 @@ pub async fn detail(db: &Db, id: MovieId) -> Result<MovieDetail> {
         unknown_files,
         files: file_refs,
         warnings: row.warnings.0,
-    })
+    }
 }
 
 /// Stored stream details in the detail shape (docs/contracts.md, "Movie"): `video`, `audio`

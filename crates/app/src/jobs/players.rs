@@ -227,7 +227,25 @@ impl<K: PlayerKind> Handler for PlayerRefreshHandler<K> {
                     confirm_within: CONFIRM_WITHIN,
                 };
                 let folder: &str = &mapped;
-                match try_in_order(&clients, move |client| refresh_movie_folder(client, folder, options)).await {
+                // The published images, named to Kodi after a refresh: Kodi's refresh of a
+                // movie it knows does not look for artwork files written since its last scan.
+                let art = if refresh.changed_artwork {
+                    published_art(&self.db, &refresh.folder, &group).await.map_err(JobError::retryable)?
+                } else {
+                    std::collections::BTreeMap::new()
+                };
+                let art = &art;
+                let refreshed = try_in_order(&clients, move |client| async move {
+                    let outcome = refresh_movie_folder(client, folder, options).await?;
+                    if let RefreshOutcome::Refreshed { new_movie_id: Some(movie_id), .. } = &outcome
+                        && !art.is_empty()
+                    {
+                        client.set_movie_art(*movie_id, art).await?;
+                    }
+                    Ok(outcome)
+                })
+                .await;
+                match refreshed {
                     Ok(RefreshOutcome::Busy(reason)) => {
                         tracing::info!(group = group.name, ?reason, "Kodi is busy; snoozing the refresh");
                         Err(JobError::Snooze(BUSY_SNOOZE))
@@ -280,6 +298,24 @@ impl<K: PlayerKind> Handler for PlayerRefreshHandler<K> {
     fn service(&self, job: &K) -> Option<String> {
         Some(format!("player-group:{}", job.refresh().group_id))
     }
+}
+
+/// The first image of each slot Metarr published into `folder`, as art type → path in the
+/// group's view (Kodi's art types are Metarr's slot names).
+async fn published_art(
+    db: &Db,
+    folder: &str,
+    group: &crate::players::PlayerGroup,
+) -> crate::db::Result<std::collections::BTreeMap<String, String>> {
+    let rows: Vec<(String, String)> = db
+        .fetch_all(
+            "SELECT p.slot, p.path FROM published_files p JOIN movies m ON m.id = p.movie_id \
+             WHERE m.folder = $1 AND p.kind = 'artwork' AND p.slot IS NOT NULL AND p.slot_index = 0",
+            &[folder.into()],
+        )
+        .await?;
+    let mappings = group.mappings();
+    Ok(rows.into_iter().filter_map(|(slot, path)| Some((slot, map_path(&mappings, &path)?))).collect())
 }
 
 /// Registers the three kinds.

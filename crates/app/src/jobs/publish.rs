@@ -30,6 +30,20 @@ pub struct Publish {
 // After enrichment and artwork selection (7), which queue it in auto mode.
 job_kind!(Publish = "publish", attempts: 5, priority: 7);
 
+/// Publishes many movies (a bulk request), a few at a time: one job per [`BATCH`] movies
+/// costs the queue far less than one per movie, and a run again publishes nothing twice.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PublishBatch {
+    pub movie_ids: Vec<MovieId>,
+}
+
+job_kind!(PublishBatch = "publish-batch", attempts: 5, priority: 7);
+
+/// Movies per `publish-batch` job.
+pub const BATCH: usize = 100;
+/// Movies a batch publishes at once.
+const BATCH_CONCURRENCY: usize = 4;
+
 /// Verifies one movie's published files.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct VerifyMovie {
@@ -108,8 +122,8 @@ pub struct BulkPublish {
 /// The most movies one bulk request names.
 pub const MAX_BULK: usize = 100_000;
 
-/// Queues a `publish` per movie in one transaction. Movies of libraries that do not publish are
-/// left out (and counted); unknown ids are refused, naming them.
+/// Queues the movies' publishing, [`BATCH`] movies per `publish-batch` job. Movies of libraries
+/// that do not publish are left out (and counted); unknown ids are refused, naming them.
 pub async fn queue_bulk(db: &Db, request: &BulkPublish) -> Result<(usize, usize), CatalogueError> {
     let ids: Vec<(MovieId, String)> = match (request.library_id, &request.movie_ids) {
         (Some(library_id), None) => {
@@ -151,16 +165,13 @@ pub async fn queue_bulk(db: &Db, request: &BulkPublish) -> Result<(usize, usize)
         _ => return Err(CatalogueError::Invalid("give either library_id or a non-empty movie_ids".into())),
     };
     let (publishing, off): (Vec<_>, Vec<_>) = ids.into_iter().partition(|(_, mode)| mode != "off");
-    let mut queued = 0;
-    for chunk in publishing.chunks(1_000) {
-        let mut tx = db.begin().await?;
-        for (movie_id, _) in chunk {
-            tx.enqueue(publish_job(*movie_id)).await?;
-            queued += 1;
-        }
-        tx.commit().await?;
+    let mut tx = db.begin().await?;
+    for chunk in publishing.chunks(BATCH) {
+        let movie_ids = chunk.iter().map(|(id, _)| *id).collect();
+        tx.enqueue(NewJob::of(&PublishBatch { movie_ids })).await?;
     }
-    Ok((queued, off.len()))
+    tx.commit().await?;
+    Ok((publishing.len(), off.len()))
 }
 
 fn job_error(error: PublishError) -> JobError {
@@ -197,6 +208,50 @@ impl Handler for PublishHandler {
     }
 }
 
+/// Runs `publish-batch`: every movie of the batch, a few at a time. A movie gone since, or whose
+/// library stopped publishing, is left out; other failures fail the job (for a retry, which
+/// finds what was done in place) once the rest is done.
+pub struct PublishBatchHandler(pub Arc<PublishServices>);
+
+#[async_trait]
+impl Handler for PublishBatchHandler {
+    type Job = PublishBatch;
+
+    async fn run(&self, ctx: JobContext, job: PublishBatch) -> Result<(), JobError> {
+        use futures::StreamExt;
+        let total = job.movie_ids.len();
+        let outcomes: Vec<(MovieId, Result<crate::publish::Report, PublishError>)> =
+            futures::stream::iter(job.movie_ids.iter().copied())
+                .map(|movie_id| async move { (movie_id, self.0.publish(movie_id).await) })
+                .buffer_unordered(BATCH_CONCURRENCY)
+                .collect()
+                .await;
+        let mut written = 0u64;
+        let mut skipped = 0;
+        let mut failures = Vec::new();
+        for (movie_id, outcome) in outcomes {
+            match outcome {
+                Ok(report) => written += report.bytes_written,
+                Err(PublishError::Off { .. } | PublishError::Catalogue(CatalogueError::NotFound(_))) => skipped += 1,
+                Err(err) => failures.push(format!("movie {movie_id}: {}", metarr_errors::chain(&err))),
+            }
+        }
+        ctx.progress(
+            100.0,
+            format!(
+                "{} of {total} movies published ({written} bytes written), {skipped} skipped",
+                total - skipped - failures.len()
+            ),
+        )
+        .await;
+        if failures.is_empty() {
+            Ok(())
+        } else {
+            Err(JobError::Retryable(format!("{} of {total} movies failed: {}", failures.len(), failures.join("; "))))
+        }
+    }
+}
+
 /// Runs `verify-movie`.
 pub struct VerifyMovieHandler(pub Arc<PublishServices>);
 
@@ -206,8 +261,7 @@ impl Handler for VerifyMovieHandler {
 
     async fn run(&self, _ctx: JobContext, job: VerifyMovie) -> Result<(), JobError> {
         let scope = Scope { library_id: None, movie_id: Some(job.movie_id) };
-        let run = self.0.verify(&scope, "movie").await.map_err(job_error)?;
-        announce(self.0.db(), &run).await;
+        self.0.verify(&scope, "movie").await.map_err(job_error)?;
         Ok(())
     }
 }
@@ -221,8 +275,7 @@ impl Handler for VerifyHandler {
 
     async fn run(&self, _ctx: JobContext, job: Verify) -> Result<(), JobError> {
         let scope = Scope { library_id: job.library_id, movie_id: None };
-        let run = self.0.verify(&scope, &job.cause).await.map_err(job_error)?;
-        announce(self.0.db(), &run).await;
+        self.0.verify(&scope, &job.cause).await.map_err(job_error)?;
         Ok(())
     }
 }
@@ -242,28 +295,10 @@ impl Handler for ScheduledVerificationHandler {
     }
 }
 
-/// `verification_completed` when a run put anything back or imported anything.
-async fn announce(db: &Db, run: &crate::publish::verify::VerificationRun) {
-    if run.restored == 0 && run.imported == 0 {
-        return;
-    }
-    let notification = metarr_notify::Notification {
-        event: metarr_notify::EventKind::VerificationCompleted,
-        title: format!("Metarr restored {} file(s) and imported {} change(s)", run.restored, run.imported),
-        message: format!(
-            "Verification run {} checked {} file(s) of {} movie(s): {} restored from the cache, {} changed elsewhere \
-             and imported, {} error(s).",
-            run.id, run.files_checked, run.movies, run.restored, run.imported, run.errors
-        ),
-        movie: None,
-        url: None,
-    };
-    crate::jobs::notify::announce(db, notification).await;
-}
-
 /// Registers the publishing kinds.
 pub fn register(registry: &mut metarr_queue::Registry, services: &Arc<PublishServices>) {
     registry.register(PublishHandler(Arc::clone(services)));
+    registry.register(PublishBatchHandler(Arc::clone(services)));
     registry.register(VerifyMovieHandler(Arc::clone(services)));
     registry.register_with(
         VerifyHandler(Arc::clone(services)),

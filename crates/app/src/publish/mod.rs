@@ -390,7 +390,7 @@ async fn record_asset_sha(tx: &mut crate::db::Tx, sha256: &str, ext: &str, size:
 
 /// Reads what publishing the movie needs.
 pub(crate) async fn inputs(db: &Db, movie_id: MovieId) -> Result<Inputs, PublishError> {
-    let detail = movies::detail(db, movie_id).await?;
+    let detail = movies::described(db, movie_id).await?;
     let library = libraries::get(db, detail.summary.library_id).await?;
     let artwork: Vec<(String, i64, String, String)> = db
         .fetch_all(

@@ -288,6 +288,7 @@ impl PublishServices {
             )
             .await?;
         run.id = rows.first().map_or(0, |(id,)| *id);
+        announce(db, &run).await;
         Ok(run)
     }
 
@@ -414,6 +415,25 @@ impl PublishServices {
         tx.commit().await?;
         Ok(())
     }
+}
+
+/// `verification_completed` when a run put anything back or imported anything.
+async fn announce(db: &crate::db::Db, run: &VerificationRun) {
+    if run.restored == 0 && run.imported == 0 {
+        return;
+    }
+    let notification = metarr_notify::Notification {
+        event: metarr_notify::EventKind::VerificationCompleted,
+        title: format!("Metarr restored {} file(s) and imported {} change(s)", run.restored, run.imported),
+        message: format!(
+            "Verification run {} checked {} file(s) of {} movie(s): {} restored from the cache, {} changed elsewhere \
+             and imported, {} error(s).",
+            run.id, run.files_checked, run.movies, run.restored, run.imported, run.errors
+        ),
+        movie: None,
+        url: None,
+    };
+    crate::jobs::notify::announce(db, notification).await;
 }
 
 /// The fields of `now` whose values differ from `before`'s (a field `before` had and `now`

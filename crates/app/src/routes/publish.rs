@@ -94,13 +94,13 @@ pub async fn published(
 /// What a bulk publish queued.
 #[derive(Debug, Serialize)]
 pub struct BulkQueued {
-    /// `publish` jobs queued (or already queued).
+    /// Movies queued for publishing (in `publish-batch` jobs of 100).
     pub queued: usize,
     /// Movies left out because their library's publish mode is `off`.
     pub skipped_off: usize,
 }
 
-/// `POST /api/v1/publish` with `library_id` or `movie_ids`: one `publish` job per movie (202).
+/// `POST /api/v1/publish` with `library_id` or `movie_ids`: `publish-batch` jobs of 100 movies (202).
 pub async fn bulk(
     State(state): State<AppState>,
     ApiJson(request): ApiJson<BulkPublish>,

@@ -343,6 +343,21 @@ async fn verification_restores_missing_files_and_imports_changes(backend: Backen
         (Some(3), Some(0), Some(0))
     );
 
+    // Discord hears of runs that restored or imported something.
+    let discord = wiremock::MockServer::start().await;
+    wiremock::Mock::given(wiremock::matchers::method("POST"))
+        .respond_with(wiremock::ResponseTemplate::new(204))
+        .mount(&discord)
+        .await;
+    let (status, service) = app
+        .put_json(
+            "/notifications/discord",
+            &json!({ "enabled": true, "events": ["verification_completed"],
+                     "settings": { "webhook_url": format!("{}/api/webhooks/1/token", discord.uri()) } }),
+        )
+        .await;
+    assert_eq!(status, 200, "{service}");
+
     // The poster goes, another program edits the NFO's plot and adds its own element, and the
     // fanart is replaced by another picture.
     std::fs::remove_file(fx.folder.join("poster.jpg")).expect("delete poster");
@@ -400,6 +415,17 @@ async fn verification_restores_missing_files_and_imports_changes(backend: Backen
     let (status, _) = app.get("/verifications/999999").await;
     assert_eq!(status, 404);
 
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    let message = loop {
+        let requests = discord.received_requests().await.unwrap_or_default();
+        if let Some(request) = requests.first() {
+            break String::from_utf8_lossy(&request.body).into_owned();
+        }
+        assert!(tokio::time::Instant::now() < deadline, "no verification_completed notification");
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    };
+    assert!(message.contains("restored 1 file(s) and imported 2 change(s)"), "{message}");
+
     // The library-wide job: queued, run, recorded.
     let (status, job) = app.post_json("/verify", &json!({ "library_id": fx.library_id })).await;
     assert_eq!(status, 202, "{job}");
@@ -415,13 +441,13 @@ async fn verification_restores_missing_files_and_imports_changes(backend: Backen
 }
 app_test!(verification_restores_missing_files_and_imports_changes);
 
-async fn bulk_publishing_queues_one_job_per_movie_and_skips_libraries_that_do_not_publish(backend: Backend) {
+async fn bulk_publishing_queues_batches_and_skips_libraries_that_do_not_publish(backend: Backend) {
     let app = TestApp::spawn_with(backend, ENV).await;
     let fx = library(&app).await;
     let (status, answer) = app.post_json("/publish", &json!({ "library_id": fx.library_id })).await;
     assert_eq!(status, 202, "{answer}");
     assert_eq!(answer["queued"], 1);
-    crate::enrich::wait_for_kind(&app, "publish").await;
+    crate::enrich::wait_for_kind(&app, "publish-batch").await;
     assert!(fx.folder.join("Film.2000.1080p.nfo").is_file());
     let (_, published) = app.get(&format!("/movies/{}/published", fx.movie_id)).await;
     assert_eq!(published["total"], 1, "{published}");
@@ -454,7 +480,7 @@ async fn bulk_publishing_queues_one_job_per_movie_and_skips_libraries_that_do_no
     assert_eq!(status, 400);
     app.stop().await;
 }
-app_test!(bulk_publishing_queues_one_job_per_movie_and_skips_libraries_that_do_not_publish);
+app_test!(bulk_publishing_queues_batches_and_skips_libraries_that_do_not_publish);
 
 async fn an_auto_library_publishes_after_an_artwork_change(backend: Backend) {
     let app = TestApp::spawn_with(backend, ENV).await;

@@ -150,3 +150,203 @@ async fn real_kodi_shows_the_movie_metarr_scanned() {
     app.stop().await;
     kodi.quit().await;
 }
+
+/// Waits up to `within` for a job of `kind` newer than `after` to reach a final state.
+async fn wait_for_job_after(app: &TestApp, kind: &str, after: metarr_queue::JobId, within: Duration) -> Job {
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        let filter = ListFilter { kind: Some(kind.to_owned()), limit: 20, ..ListFilter::default() };
+        let page = app.queue.list(&filter).await.expect("list jobs");
+        if let Some(job) =
+            page.items.iter().find(|job| job.id > after && matches!(job.state, JobState::Completed | JobState::Failed))
+        {
+            return job.clone();
+        }
+        assert!(tokio::time::Instant::now() < deadline, "no new {kind} job finished within {within:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Issue 16's end to end: Metarr enriches a movie from stand-ins for TMDB and its image server,
+/// publishes it (an `auto` library), refreshes the real Kodi, and Kodi's
+/// `VideoLibrary.GetMovieDetails` shows Metarr's plot, tagline, rating, genres, set, cast with
+/// roles, and Metarr's poster file as the movie's poster.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn real_kodi_shows_what_metarr_published() {
+    use wiremock::matchers::{method, path, path_regex};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    if !tools_present("real_kodi publish (app)", &[("python3", "--version"), ("ffmpeg", "-version")]) {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let base = std::fs::canonicalize(dir.path()).expect("canonical path");
+    let library_root = base.join("Movies");
+    std::fs::create_dir_all(&library_root).expect("library root");
+    let kodi_root = base.join("kodi-view/movies");
+    std::fs::create_dir_all(kodi_root.parent().expect("parent")).expect("Kodi's view");
+    std::os::unix::fs::symlink(&library_root, &kodi_root).expect("symlink for Kodi's view");
+    let mut kodi = HeadlessKodi::start(&kodi_root).await;
+    kodi.make_source_a_movie_library().await;
+
+    // A Radarr-like folder: the video and a bare NFO naming the film.
+    let folder = library_root.join("Fight Club (1999)");
+    std::fs::create_dir_all(&folder).expect("movie folder");
+    std::fs::copy(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/radarr-H264_sample.mp4"),
+        folder.join("Fight Club (1999).mp4"),
+    )
+    .expect("video");
+    std::fs::write(
+        folder.join("Fight Club (1999).nfo"),
+        "<movie><title>Fight Club</title><uniqueid type=\"tmdb\" default=\"true\">550</uniqueid></movie>",
+    )
+    .expect("NFO");
+
+    // TMDB: the real Fight Club capture, in a collection, with one poster.
+    let tmdb = MockServer::start().await;
+    let mut movie = crate::enrich::fight_club();
+    movie["belongs_to_collection"] =
+        json!({ "id": 2344, "name": "The Matrix Collection", "poster_path": null, "backdrop_path": null });
+    movie["images"] = json!({
+        "posters": [{ "aspect_ratio": 0.667, "file_path": "/poster.jpg", "width": 1000, "height": 1500,
+                      "iso_639_1": "en", "vote_average": 5.5, "vote_count": 12 }],
+        "backdrops": [], "logos": []
+    });
+    Mock::given(method("GET"))
+        .and(path("/3/movie/550"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(movie))
+        .mount(&tmdb)
+        .await;
+    let collection: Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/data/providers/constructed-collection.json"
+        ))
+        .expect("collection"),
+    )
+    .expect("JSON");
+    Mock::given(method("GET"))
+        .and(path("/3/collection/2344"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(collection))
+        .mount(&tmdb)
+        .await;
+    let poster = metarr_artwork::sample::jpeg(&metarr_artwork::sample::picture(42, 1000, 1500), 85);
+    Mock::given(method("GET"))
+        .and(path("/t/p/original/poster.jpg"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(poster.clone(), "image/jpeg"))
+        .mount(&tmdb)
+        .await;
+    // Headshots and previews: a small picture for any other image.
+    let small = metarr_artwork::sample::jpeg(&metarr_artwork::sample::picture(7, 185, 278), 80);
+    Mock::given(method("GET"))
+        .and(path_regex("^/t/p/"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw(small, "image/jpeg"))
+        .mount(&tmdb)
+        .await;
+
+    let mut env: Vec<(String, String)> = vec![
+        ("METARR_PROVIDERS__TMDB__API_KEY".into(), "0123456789abcdef0123456789abcdef".into()),
+        ("METARR_PROVIDERS__TMDB__BASE_URL".into(), format!("{}/3", tmdb.uri())),
+        ("METARR_PROVIDERS__TMDB__IMAGE_BASE_URL".into(), format!("{}/t/p", tmdb.uri())),
+    ];
+    for slot in metarr_artwork::Slot::ALL {
+        let limit = if slot == metarr_artwork::Slot::Poster { "1" } else { "0" };
+        env.push((format!("METARR_ARTWORK__LIMITS__{}", slot.as_str().to_ascii_uppercase()), limit.into()));
+    }
+    let pairs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let app = TestApp::spawn_with(Backend::Sqlite, &pairs).await;
+    let (status, group) = app
+        .post_json(
+            "/player-groups",
+            &json!({
+                "kind": "kodi", "name": "Real Kodi",
+                "path_mappings": [{
+                    "local_path": library_root.display().to_string(),
+                    "remote_path": kodi_root.display().to_string()
+                }]
+            }),
+        )
+        .await;
+    assert_eq!(status, 201, "{group}");
+    let (status, player) = app
+        .post_json(
+            &format!("/player-groups/{}/players", group["id"]),
+            &json!({
+                "host": "127.0.0.1", "port": kodi.http_port, "tcp_port": kodi.tcp_port,
+                "username": KODI_USER, "password": KODI_PASSWORD
+            }),
+        )
+        .await;
+    assert_eq!(status, 201, "{player}");
+
+    // Scan without enrichment first: Kodi adds the bare movie.
+    let (status, library) = app
+        .post_json(
+            "/libraries",
+            &json!({ "path": library_root.display().to_string(), "publish": "auto", "auto_enrich": false }),
+        )
+        .await;
+    assert_eq!(status, 201, "{library}");
+    let (status, scan) = app.post(&format!("/libraries/{}/scan", library["id"])).await;
+    assert_eq!(status, 202, "{scan}");
+    let first = wait_for_finished_job(&app, "notify-kodi", Duration::from_secs(90)).await;
+    assert_eq!(first.state, JobState::Completed, "{:?}\n{}", first.last_error, kodi.log_tail());
+
+    // Enrich: the selection follows, then the auto publish, then Kodi's refresh.
+    let (_, list) = app.get("/movies").await;
+    let id = list["items"][0]["id"].as_i64().expect("the movie");
+    let (status, job) = app.post(&format!("/movies/{id}/enrich")).await;
+    assert_eq!(status, 202, "{job}");
+    let refresh = wait_for_job_after(&app, "notify-kodi", first.id, Duration::from_secs(120)).await;
+    assert_eq!(refresh.state, JobState::Completed, "{:?}\n{}", refresh.last_error, kodi.log_tail());
+    eprintln!("real_kodi publish (app): notify-kodi result: {:?}", refresh.progress);
+    assert_eq!(std::fs::read(folder.join("poster.jpg")).expect("the published poster"), poster);
+    let nfo = std::fs::read_to_string(folder.join("Fight Club (1999).nfo")).expect("the published NFO");
+    assert!(nfo.contains("<tagline>"), "{nfo}");
+
+    let endpoint = Endpoint::new("127.0.0.1", kodi.http_port).with_timeout(Duration::from_secs(10));
+    let client = KodiClient::new(endpoint, Some((KODI_USER.to_owned(), SecretString::from(KODI_PASSWORD))))
+        .expect("a client for the real Kodi");
+    let kodi_folder = kodi_root.join("Fight Club (1999)").display().to_string();
+    let movies = client.get_movies_by_path(&kodi_folder).await.expect("GetMovies");
+    assert_eq!(movies.len(), 1, "{movies:?}");
+    let details = client
+        .get_movie_details(
+            movies[0].movieid,
+            &["title", "plot", "tagline", "rating", "genre", "set", "cast", "art", "uniqueid"],
+        )
+        .await
+        .expect("GetMovieDetails");
+    let (_, ours) = app.get(&format!("/movies/{id}")).await;
+    assert_eq!(details["title"], "Fight Club", "{details}");
+    assert_eq!(details["plot"], ours["plot"], "{details}");
+    assert!(ours["plot"].as_str().is_some_and(|plot| plot.len() > 40), "{ours}");
+    assert_eq!(details["tagline"], ours["tagline"], "{details}");
+    let rating = ours["ratings"]
+        .as_array()
+        .and_then(|r| r.iter().find(|r| r["default"] == true))
+        .cloned()
+        .expect("a default rating");
+    let kodi_rating = details["rating"].as_f64().expect("rating");
+    assert!((kodi_rating - rating["value"].as_f64().expect("value")).abs() < 0.05, "{details} vs {rating}");
+    assert_eq!(details["genre"], ours["genres"], "{details}");
+    assert_eq!(details["set"], "The Matrix Collection", "{details}");
+    let cast = details["cast"].as_array().expect("cast");
+    let actors = ours["actors"].as_array().expect("actors");
+    assert!(!cast.is_empty() && cast.len() == actors.len(), "{} in Kodi, {} in Metarr", cast.len(), actors.len());
+    let first_actor = &actors[0];
+    let in_kodi = cast.iter().find(|c| c["name"] == first_actor["name"]).expect("the first actor in Kodi");
+    assert_eq!(in_kodi["role"], first_actor["role"], "{in_kodi}");
+    let poster_art = details["art"]["poster"].as_str().unwrap_or_default();
+    // Kodi reports art as `image://<url-encoded path>/`.
+    let expected = format!("{kodi_folder}/poster.jpg").replace('/', "%2f").replace(' ', "%20");
+    assert!(
+        poster_art.contains(&expected),
+        "Metarr's poster file is the movie's poster: {} (expected {expected})\n{}",
+        details["art"],
+        kodi.log_tail()
+    );
+
+    app.stop().await;
+    kodi.quit().await;
+}
