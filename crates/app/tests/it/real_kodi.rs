@@ -60,26 +60,22 @@ async fn wait_for_finished_job(app: &TestApp, kind: &str, within: Duration) -> J
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn real_kodi_shows_the_movie_metarr_scanned() {
-    if !tools_present("real_kodi (app)", &[("python3", "--version"), ("ffmpeg", "-version")]) {
-        return;
-    }
+/// A library root and Kodi's view of it: Kodi sees the library under another path, as a
+/// player in a container or on another machine would, so the group's path mapping is exercised
+/// for real. Returns (temporary folder, library root, Kodi's root).
+fn roots() -> (tempfile::TempDir, std::path::PathBuf, std::path::PathBuf) {
     let dir = tempfile::tempdir().expect("temporary folder");
     let base = std::fs::canonicalize(dir.path()).expect("canonical path");
     let library_root = base.join("Movies");
     std::fs::create_dir_all(&library_root).expect("library root");
-    // Kodi sees the library under another path, as a player in a container or on another
-    // machine would, so the group's path mapping is exercised for real.
     let kodi_root = base.join("kodi-view/movies");
     std::fs::create_dir_all(kodi_root.parent().expect("parent")).expect("Kodi's view");
     std::os::unix::fs::symlink(&library_root, &kodi_root).expect("symlink for Kodi's view");
+    (dir, library_root, kodi_root)
+}
 
-    let mut kodi = HeadlessKodi::start(&kodi_root).await;
-    kodi.make_source_a_movie_library().await;
-    let folder = build_library(&library_root);
-
-    let app = TestApp::spawn(Backend::Sqlite).await;
+/// A Kodi player group for the real Kodi, mapping the library to Kodi's view; returns the player.
+async fn kodi_group(app: &TestApp, kodi: &HeadlessKodi, library_root: &Path, kodi_root: &Path) -> Value {
     let (status, group) = app
         .post_json(
             "/player-groups",
@@ -103,6 +99,21 @@ async fn real_kodi_shows_the_movie_metarr_scanned() {
         )
         .await;
     assert_eq!(status, 201, "{player}");
+    player
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn real_kodi_shows_the_movie_metarr_scanned() {
+    if !tools_present("real_kodi (app)", &[("python3", "--version"), ("ffmpeg", "-version")]) {
+        return;
+    }
+    let (_dir, library_root, kodi_root) = roots();
+    let mut kodi = HeadlessKodi::start(&kodi_root).await;
+    kodi.make_source_a_movie_library().await;
+    let folder = build_library(&library_root);
+
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let player = kodi_group(&app, &kodi, &library_root, &kodi_root).await;
 
     // The player test sees the real Kodi and its notification socket.
     let (status, test) = app.post(&format!("/players/{}/test", player["id"])).await;
@@ -178,13 +189,7 @@ async fn real_kodi_shows_what_metarr_published() {
     if !tools_present("real_kodi publish (app)", &[("python3", "--version"), ("ffmpeg", "-version")]) {
         return;
     }
-    let dir = tempfile::tempdir().expect("temporary folder");
-    let base = std::fs::canonicalize(dir.path()).expect("canonical path");
-    let library_root = base.join("Movies");
-    std::fs::create_dir_all(&library_root).expect("library root");
-    let kodi_root = base.join("kodi-view/movies");
-    std::fs::create_dir_all(kodi_root.parent().expect("parent")).expect("Kodi's view");
-    std::os::unix::fs::symlink(&library_root, &kodi_root).expect("symlink for Kodi's view");
+    let (_dir, library_root, kodi_root) = roots();
     let mut kodi = HeadlessKodi::start(&kodi_root).await;
     kodi.make_source_a_movie_library().await;
 
@@ -255,29 +260,7 @@ async fn real_kodi_shows_what_metarr_published() {
     }
     let pairs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let app = TestApp::spawn_with(Backend::Sqlite, &pairs).await;
-    let (status, group) = app
-        .post_json(
-            "/player-groups",
-            &json!({
-                "kind": "kodi", "name": "Real Kodi",
-                "path_mappings": [{
-                    "local_path": library_root.display().to_string(),
-                    "remote_path": kodi_root.display().to_string()
-                }]
-            }),
-        )
-        .await;
-    assert_eq!(status, 201, "{group}");
-    let (status, player) = app
-        .post_json(
-            &format!("/player-groups/{}/players", group["id"]),
-            &json!({
-                "host": "127.0.0.1", "port": kodi.http_port, "tcp_port": kodi.tcp_port,
-                "username": KODI_USER, "password": KODI_PASSWORD
-            }),
-        )
-        .await;
-    assert_eq!(status, 201, "{player}");
+    kodi_group(&app, &kodi, &library_root, &kodi_root).await;
 
     // Scan without enrichment first: Kodi adds the bare movie.
     let (status, library) = app
