@@ -178,9 +178,12 @@ pub(super) async fn movie_section(
         }
         Err(err) => errors.push(format!("The published files could not be checked: {}", shown(err)?)),
     }
+    let off = library.publish == PublishMode::Off;
     if detail.summary.missing {
         errors.push("The movie's folder was not found by the last scan: there is nothing to publish into.".to_owned());
-    } else {
+    } else if !off {
+        // A library that does not publish has nothing "not yet published": only what it
+        // published before it was switched off is listed.
         match state.publish.plan(movie_id).await {
             Ok(plan) => {
                 let unpublished = plan.files.into_iter().filter(|file| {
@@ -209,7 +212,7 @@ pub(super) async fn movie_section(
         library_id: library.id,
         library: library.name.clone(),
         mode: library.publish.as_str(),
-        off: library.publish == PublishMode::Off,
+        off,
         lines,
         error: (!errors.is_empty()).then(|| errors.join(" ")),
     })

@@ -152,6 +152,7 @@ async fn publishing_is_refused_where_the_library_does_not_publish(backend: Backe
     let section = published_section(&page.body);
     assert!(section.contains("id=\"publish-off\"") && section.contains("Publishing is off"), "{section}");
     assert!(!section.contains("id=\"movie-publish\""), "no Publish button: {section}");
+    assert!(!section.contains("Not yet published"), "nothing is waiting to be published: {section}");
 
     // The plan can be looked at, but offers no confirmation.
     let plan = ui.get(&format!("/movies/{id}/publish")).await;
