@@ -13,6 +13,7 @@ pub mod enrich;
 pub mod jobs;
 pub mod libraries;
 pub mod movies;
+pub mod publish;
 pub mod session;
 pub mod settings;
 pub mod sign_in_limit;
@@ -41,6 +42,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .merge(artwork::routes())
         .merge(enrich::routes())
         .merge(jobs::routes())
+        .merge(publish::routes())
         .merge(settings::routes())
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), session::require_user));
     let identified = Router::new()

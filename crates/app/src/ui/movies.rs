@@ -663,6 +663,8 @@ struct MovieLive {
     subtitles: Vec<SubtitleLine>,
     unknown_files: Vec<UnknownLine>,
     warnings: Vec<String>,
+    /// The rendered "Published files" section.
+    published: String,
 }
 
 #[derive(Template)]
@@ -677,7 +679,7 @@ struct MoviePage {
 }
 
 /// `1.4 GB`: sizes as people read them (decimal units, as file managers show them).
-fn human_size(bytes: i64) -> String {
+pub(super) fn human_size(bytes: i64) -> String {
     const UNITS: [&str; 5] = ["KB", "MB", "GB", "TB", "PB"];
     if bytes < 1000 {
         return format!("{bytes} B");
@@ -692,7 +694,7 @@ fn human_size(bytes: i64) -> String {
 }
 
 /// A file's path shown relative to the movie's folder (the folder is on the page once).
-fn relative(path: &str, folder: &str) -> String {
+pub(super) fn relative(path: &str, folder: &str) -> String {
     std::path::Path::new(path)
         .strip_prefix(folder)
         .map(|relative| relative.display().to_string())
@@ -854,6 +856,7 @@ async fn live_block(
             candidates: view.candidates.len(),
         })
         .collect();
+    let published = super::publish::movie_section(state, detail, &library).await?;
     Ok(MovieLive {
         movie_id: detail.summary.id,
         stamp,
@@ -926,6 +929,7 @@ async fn live_block(
             })
             .collect(),
         warnings: detail.warnings.clone(),
+        published,
         folder,
     })
 }

@@ -44,5 +44,6 @@ mod ui_browser;
 mod ui_enrich;
 mod ui_jobs;
 mod ui_movies;
+mod ui_publish;
 mod ui_settings;
 mod webhooks;

@@ -13,16 +13,16 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 use tempfile::TempDir;
 
-const SAMPLE_VIDEO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/radarr-H264_sample.mp4");
+pub(crate) const SAMPLE_VIDEO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/radarr-H264_sample.mp4");
 
 /// A library folder and its catalogue record.
-struct Library {
+pub(crate) struct Library {
     _dir: TempDir,
-    root: PathBuf,
-    id: LibraryId,
+    pub(crate) root: PathBuf,
+    pub(crate) id: LibraryId,
 }
 
-async fn library(app: &TestApp, name: &str) -> Library {
+pub(crate) async fn library(app: &TestApp, name: &str) -> Library {
     let dir = tempfile::tempdir().expect("library folder");
     let root = std::fs::canonicalize(dir.path()).expect("canonical path");
     let input = LibraryInput {
@@ -98,7 +98,7 @@ async fn insert_movies(app: &TestApp, library: &Library, movies: &[Seed]) {
 }
 
 /// The id of the one movie the API finds by this title search.
-async fn movie_id(app: &TestApp, q: &str) -> i64 {
+pub(crate) async fn movie_id(app: &TestApp, q: &str) -> i64 {
     let (status, body) = app.get(&format!("/movies?q={}", urlencode(q))).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["total"], 1, "exactly one movie matches {q:?}: {body}");
@@ -357,7 +357,7 @@ const MATRIX_NFO: &str = r#"<?xml version="1.0" encoding="UTF-8" standalone="yes
 </movie>
 "#;
 
-async fn scan(app: &TestApp, library_id: LibraryId) {
+pub(crate) async fn scan(app: &TestApp, library_id: LibraryId) {
     let started = metarr::jobs::scan::start_scan(&app.db, library_id).await.expect("scan starts");
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
