@@ -40,6 +40,7 @@ impl PublishServices {
         };
         let mut tx = db.begin().await?;
         if let Some(replaced) = replaced {
+            super::record_asset_sha(&mut tx, &replaced.sha256, &replaced.ext, replaced.size as u64).await?;
             repo::recycle(&mut tx, library_id, entry.movie_id, &[replaced]).await?;
         }
         repo::mark_restored(&mut tx, id).await?;

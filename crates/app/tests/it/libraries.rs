@@ -39,7 +39,9 @@ async fn library_crud_happy_path(backend: Backend) {
     assert_eq!(
         created,
         json!({ "id": id, "name": "Movies", "path": movies, "kind": "movies", "enabled": true, "ignore_patterns": [],
-                "prefer_provider_metadata": false, "auto_enrich": null, "artwork_limits": {} })
+                "prefer_provider_metadata": false, "auto_enrich": null, "artwork_limits": {}, "publish": "manual",
+                "publish_options": { "artwork_style": "folder", "movie_nfo": false, "extrafanart": false,
+                                     "actor_images": false, "jellyfin_locks": false } })
     );
 
     let (status, body) = app.get("/libraries").await;
@@ -56,7 +58,8 @@ async fn library_crud_happy_path(backend: Backend) {
         .put_json(
             &format!("/libraries/{id}"),
             &json!({ "name": "Films", "path": moved, "enabled": false, "ignore_patterns": ["*.part", "Extras/**"],
-                     "prefer_provider_metadata": true, "auto_enrich": false, "artwork_limits": { "fanart": 5 } }),
+                     "prefer_provider_metadata": true, "auto_enrich": false, "artwork_limits": { "fanart": 5 },
+                     "publish": "auto", "publish_options": { "artwork_style": "kodi", "extrafanart": true } }),
         )
         .await;
     assert_eq!(status, 200, "{updated}");
@@ -65,7 +68,9 @@ async fn library_crud_happy_path(backend: Backend) {
         json!({
             "id": id, "name": "Films", "path": moved, "kind": "movies", "enabled": false,
             "ignore_patterns": ["*.part", "Extras/**"], "prefer_provider_metadata": true, "auto_enrich": false,
-            "artwork_limits": { "fanart": 5 },
+            "artwork_limits": { "fanart": 5 }, "publish": "auto",
+            "publish_options": { "artwork_style": "kodi", "movie_nfo": false, "extrafanart": true,
+                                 "actor_images": false, "jellyfin_locks": false },
         })
     );
     let (_, body) = app.get(&format!("/libraries/{id}")).await;
@@ -99,6 +104,10 @@ async fn library_input_errors_are_400_and_say_why(backend: Backend) {
         (json!({ "path": good, "colour": "red" }), "colour"),
         (json!({ "name": "No path" }), "path"),
         (json!({ "path": 42 }), "path"),
+        (json!({ "path": good, "publish": "sometimes" }), "publish"),
+        (json!({ "path": good, "publish_options": { "artwork_style": "plex" } }), "artwork_style"),
+        (json!({ "path": good, "publish_options": { "movie_nfo": "yes" } }), "movie_nfo"),
+        (json!({ "path": good, "publish_options": { "actors": true } }), "actors"),
     ];
     for (body, expected) in cases {
         let (status, answer) = app.post_json("/libraries", &body).await;

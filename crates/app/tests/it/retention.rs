@@ -143,9 +143,34 @@ async fn cleanup_prunes_exactly_what_outlived_its_retention(backend: Backend) {
     let movies = count(&app, "SELECT count(*) AS n FROM movies").await;
     assert_eq!(movies, 2, "one movie per library");
 
+    // Recycle-bin entries: 30 days by default; verification runs go with the scans' 20 days.
+    for (path, days) in [("/old.nfo", 31), ("/recent.nfo", 29)] {
+        sql(
+            &app,
+            "INSERT INTO recycle_bin (library_id, path, sha256, ext, size, reason, recycled_at) \
+             VALUES ($1, $2, $3, 'nfo', 1, 'replaced', $4)",
+            &[library_ids[0].into(), path.into(), "ab".repeat(32).into(), days_ago_ms(days).into()],
+        )
+        .await;
+    }
+    for days in [21, 19] {
+        sql(
+            &app,
+            "INSERT INTO verification_runs (cause, started_at, finished_at) VALUES ('schedule', $1, $1)",
+            &[days_ago_ms(days).into()],
+        )
+        .await;
+    }
+
     let cleanup = run_cleanup(&app).await;
     let message = cleanup.progress.clone().and_then(|progress| progress.message).unwrap_or_default();
-    assert_eq!(message, "deleted 1 jobs, 1 webhook events, 3 scans and 1 expired sessions", "{cleanup:?}");
+    assert_eq!(
+        message,
+        "deleted 1 jobs, 1 webhook events, 3 scans, 1 expired sessions, 1 recycle-bin entries and 1 verification runs",
+        "{cleanup:?}"
+    );
+    assert_eq!(count(&app, "SELECT count(*) AS n FROM recycle_bin WHERE path = '/recent.nfo'").await, 1);
+    assert_eq!(count(&app, "SELECT count(*) AS n FROM verification_runs").await, 1);
 
     assert!(!exists(&app, &format!("/jobs/{}", old_job.id)).await);
     assert!(exists(&app, &format!("/jobs/{}", new_job.id)).await);
