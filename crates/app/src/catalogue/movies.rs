@@ -321,6 +321,22 @@ pub async fn described(db: &Db, id: MovieId) -> Result<MovieDetail> {
     Ok(from_row(detail_row(db, id).await?, Vec::new()))
 }
 
+/// [`described`] for many movies; the ones that do not exist are left out.
+pub async fn described_many(db: &Db, ids: &[MovieId]) -> Result<Vec<MovieDetail>> {
+    let mut details = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(ROWS_PER_STATEMENT) {
+        let params: Vec<Param> = chunk.iter().map(|id| (*id).into()).collect();
+        let rows = db
+            .fetch_all::<DetailRow>(
+                &format!("SELECT {DETAIL} FROM movies WHERE id IN {}", placeholders(1, params.len())),
+                &params,
+            )
+            .await?;
+        details.extend(rows.into_iter().map(|row| from_row(row, Vec::new())));
+    }
+    Ok(details)
+}
+
 async fn detail_row(db: &Db, id: MovieId) -> Result<DetailRow> {
     db.fetch_optional::<DetailRow>(&format!("SELECT {DETAIL} FROM movies WHERE id = $1"), &[id.into()])
         .await?
@@ -618,6 +634,43 @@ pub async fn stored_folder(db: &Db, folder: &str) -> Result<Option<(MovieId, Has
         files.insert(file.path.clone(), file);
     }
     Ok(Some((movie_id, files)))
+}
+
+/// The recorded files of many movies, by movie and path.
+pub async fn stored_files_of(db: &Db, ids: &[MovieId]) -> Result<HashMap<MovieId, HashMap<String, StoredFile>>> {
+    let mut files: HashMap<MovieId, HashMap<String, StoredFile>> = HashMap::new();
+    for chunk in ids.chunks(ROWS_PER_STATEMENT) {
+        let params: Vec<Param> = chunk.iter().map(|id| (*id).into()).collect();
+        let rows = db
+            .fetch_all::<StoredFileRow>(
+                &format!(
+                    "SELECT f.movie_id, f.id, f.path, f.size, f.mtime, f.inode, f.sha256, f.streams, f.probed_at \
+                     FROM media_files f WHERE f.movie_id IN {}",
+                    placeholders(1, params.len())
+                ),
+                &params,
+            )
+            .await?;
+        for row in rows {
+            let (Some(id), Some(path), Some(size), Some(mtime), Some(inode)) =
+                (row.id, row.path, row.size, row.mtime, row.inode)
+            else {
+                continue;
+            };
+            let file = StoredFile {
+                id,
+                path: path.clone(),
+                size,
+                mtime,
+                inode,
+                sha256: row.sha256,
+                streams: row.streams,
+                probed: row.probed_at.is_some(),
+            };
+            files.entry(row.movie_id).or_default().insert(path, file);
+        }
+    }
+    Ok(files)
 }
 
 /// Creates the movie of a folder, or updates its fields where locks and sources allow (see

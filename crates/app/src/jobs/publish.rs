@@ -218,14 +218,8 @@ impl Handler for PublishBatchHandler {
     type Job = PublishBatch;
 
     async fn run(&self, ctx: JobContext, job: PublishBatch) -> Result<(), JobError> {
-        use futures::StreamExt;
         let total = job.movie_ids.len();
-        let outcomes: Vec<(MovieId, Result<crate::publish::Report, PublishError>)> =
-            futures::stream::iter(job.movie_ids.iter().copied())
-                .map(|movie_id| async move { (movie_id, self.0.publish(movie_id).await) })
-                .buffer_unordered(BATCH_CONCURRENCY)
-                .collect()
-                .await;
+        let outcomes = self.0.publish_many(&job.movie_ids, BATCH_CONCURRENCY).await.map_err(job_error)?;
         let mut written = 0u64;
         let mut skipped = 0;
         let mut failures = Vec::new();

@@ -224,6 +224,36 @@ impl PublishServices {
         self.publish_inputs(inputs).await
     }
 
+    /// Publishes many movies (a bulk request), `concurrency` at a time, reading what they need
+    /// in a few statements for all of them. Each movie's outcome, in no particular order.
+    pub async fn publish_many(
+        &self,
+        movie_ids: &[MovieId],
+        concurrency: usize,
+    ) -> Result<Vec<(MovieId, Result<Report, PublishError>)>, PublishError> {
+        use futures::StreamExt;
+        let mut read = inputs_of(&self.db, movie_ids).await?;
+        let work: Vec<(MovieId, Option<Inputs>)> = movie_ids.iter().map(|id| (*id, read.remove(id))).collect();
+        Ok(futures::stream::iter(work)
+            .map(|(movie_id, inputs)| async move {
+                let outcome = match inputs {
+                    None => Err(CatalogueError::NotFound(format!("movie {movie_id} not found")).into()),
+                    Some(inputs) if inputs.mode == PublishMode::Off => {
+                        Err(PublishError::Off { library: inputs.library_name.clone() })
+                    }
+                    Some(inputs) => {
+                        let lock = movie_lock(movie_id);
+                        let _guard = lock.lock().await;
+                        self.publish_inputs(inputs).await
+                    }
+                };
+                (movie_id, outcome)
+            })
+            .buffer_unordered(concurrency.max(1))
+            .collect()
+            .await)
+    }
+
     /// Publishes the movie when it was published before (an upgrade's restore), whatever the
     /// mode but `off`. `None` when there was nothing to restore.
     pub async fn republish(&self, movie_id: MovieId) -> Result<Option<Report>, PublishError> {
@@ -390,67 +420,97 @@ async fn record_asset_sha(tx: &mut crate::db::Tx, sha256: &str, ext: &str, size:
 
 /// Reads what publishing the movie needs.
 pub(crate) async fn inputs(db: &Db, movie_id: MovieId) -> Result<Inputs, PublishError> {
-    let detail = movies::described(db, movie_id).await?;
-    let library = libraries::get(db, detail.summary.library_id).await?;
-    let artwork: Vec<(String, i64, String, String)> = db
+    let mut read = inputs_of(db, &[movie_id]).await?;
+    read.remove(&movie_id).ok_or_else(|| CatalogueError::NotFound(format!("movie {movie_id} not found")).into())
+}
+
+/// What publishing each of `movie_ids` needs, in a few statements for all of them (a bulk
+/// publish reads 100 movies at a time): a movie that does not exist is left out.
+pub(crate) async fn inputs_of(db: &Db, movie_ids: &[MovieId]) -> Result<HashMap<MovieId, Inputs>, PublishError> {
+    if movie_ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let ids: Vec<crate::db::Param> = movie_ids.iter().map(|id| (*id).into()).collect();
+    let within = movies::placeholders(1, ids.len());
+    let details = movies::described_many(db, movie_ids).await?;
+    let libraries: HashMap<LibraryId, libraries::Library> =
+        libraries::list(db).await?.into_iter().map(|library| (library.id, library)).collect();
+    let artwork: Vec<(MovieId, String, i64, String, String)> = db
         .fetch_all(
-            "SELECT slot, position, sha256, ext FROM artwork_candidates \
-             WHERE movie_id = $1 AND position IS NOT NULL AND sha256 IS NOT NULL AND ext IS NOT NULL \
-             ORDER BY slot, position",
-            &[movie_id.into()],
+            &format!(
+                "SELECT movie_id, slot, position, sha256, ext FROM artwork_candidates \
+                 WHERE movie_id IN {within} AND position IS NOT NULL AND sha256 IS NOT NULL AND ext IS NOT NULL \
+                 ORDER BY movie_id, slot, position"
+            ),
+            &ids,
         )
         .await?;
-    let artwork = artwork
-        .into_iter()
-        .filter_map(|(slot, position, sha, ext)| Some((Slot::parse(&slot)?, usize::try_from(position).ok()?, sha, ext)))
-        .collect();
-    let actors = if library.publish_options.actor_images {
-        let ids: Vec<i64> = detail.actors.iter().filter_map(|a| a.tmdb_id).collect();
-        let cached: Vec<(i64, String, String)> = if ids.is_empty() {
-            Vec::new()
-        } else {
-            let params: Vec<crate::db::Param> = ids.iter().map(|id| (*id).into()).collect();
-            db.fetch_all(
-                &format!(
-                    "SELECT tmdb_person_id, sha256, ext FROM person_images \
-                     WHERE sha256 IS NOT NULL AND ext IS NOT NULL AND tmdb_person_id IN {}",
-                    movies::placeholders(1, params.len())
-                ),
-                &params,
-            )
-            .await?
-        };
-        let by_id: HashMap<i64, (String, String)> = cached.into_iter().map(|(id, sha, ext)| (id, (sha, ext))).collect();
-        detail
-            .actors
-            .iter()
-            .filter_map(|actor| {
-                let (sha, ext) = by_id.get(&actor.tmdb_id?)?;
-                Some((actor.name.clone(), sha.clone(), ext.clone()))
-            })
-            .collect()
-    } else {
-        Vec::new()
-    };
-    let published = repo::published(db, movie_id).await?;
-    let stored = movies::stored_folder(db, &detail.summary.folder).await?.map(|(_, files)| files).unwrap_or_default();
-    Ok(Inputs {
-        movie_id,
-        library_id: library.id,
-        library_name: library.name.clone(),
-        mode: library.publish,
-        options: library.publish_options,
-        root: PathBuf::from(&library.path),
-        ignore_patterns: library.ignore_patterns.clone(),
-        folder: detail.summary.folder.clone(),
-        video: detail.summary.video.clone(),
-        fields: fields_of(&detail),
-        locks: detail.locks.clone(),
-        artwork,
-        actors,
-        published,
-        stored,
-    })
+    let mut artwork_of: HashMap<MovieId, Vec<(Slot, usize, String, String)>> = HashMap::new();
+    for (movie_id, slot, position, sha, ext) in artwork {
+        if let (Some(slot), Ok(position)) = (Slot::parse(&slot), usize::try_from(position)) {
+            artwork_of.entry(movie_id).or_default().push((slot, position, sha, ext));
+        }
+    }
+    let mut published_of: HashMap<MovieId, Vec<PublishedFile>> = HashMap::new();
+    for file in repo::published_of(db, movie_ids).await? {
+        published_of.entry(file.movie_id).or_default().push(file);
+    }
+    let mut stored_of = movies::stored_files_of(db, movie_ids).await?;
+    let mut read = HashMap::with_capacity(details.len());
+    for detail in details {
+        let movie_id = detail.summary.id;
+        let Some(library) = libraries.get(&detail.summary.library_id) else { continue };
+        let actors = if library.publish_options.actor_images { actor_images(db, &detail).await? } else { Vec::new() };
+        read.insert(
+            movie_id,
+            Inputs {
+                movie_id,
+                library_id: library.id,
+                library_name: library.name.clone(),
+                mode: library.publish,
+                options: library.publish_options,
+                root: PathBuf::from(&library.path),
+                ignore_patterns: library.ignore_patterns.clone(),
+                folder: detail.summary.folder.clone(),
+                video: detail.summary.video.clone(),
+                fields: fields_of(&detail),
+                locks: detail.locks.clone(),
+                artwork: artwork_of.remove(&movie_id).unwrap_or_default(),
+                actors,
+                published: published_of.remove(&movie_id).unwrap_or_default(),
+                stored: stored_of.remove(&movie_id).unwrap_or_default(),
+            },
+        );
+    }
+    Ok(read)
+}
+
+/// The cast's cached headshots: name, sha256, ext, in billing order.
+async fn actor_images(db: &Db, detail: &movies::MovieDetail) -> Result<Vec<(String, String, String)>, PublishError> {
+    let ids: Vec<i64> = detail.actors.iter().filter_map(|a| a.tmdb_id).collect();
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let params: Vec<crate::db::Param> = ids.iter().map(|id| (*id).into()).collect();
+    let cached: Vec<(i64, String, String)> = db
+        .fetch_all(
+            &format!(
+                "SELECT tmdb_person_id, sha256, ext FROM person_images \
+                 WHERE sha256 IS NOT NULL AND ext IS NOT NULL AND tmdb_person_id IN {}",
+                movies::placeholders(1, params.len())
+            ),
+            &params,
+        )
+        .await?;
+    let by_id: HashMap<i64, (String, String)> = cached.into_iter().map(|(id, sha, ext)| (id, (sha, ext))).collect();
+    Ok(detail
+        .actors
+        .iter()
+        .filter_map(|actor| {
+            let (sha, ext) = by_id.get(&actor.tmdb_id?)?;
+            Some((actor.name.clone(), sha.clone(), ext.clone()))
+        })
+        .collect())
 }
 
 /// A movie's values as [`movies::Fields`], every field given.

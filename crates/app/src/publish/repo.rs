@@ -38,6 +38,23 @@ pub async fn published(db: &Db, movie_id: MovieId) -> Result<Vec<PublishedFile>>
         .await?)
 }
 
+/// The files published for the given movies.
+pub async fn published_of(db: &Db, movie_ids: &[MovieId]) -> Result<Vec<PublishedFile>> {
+    if movie_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let params: Vec<Param> = movie_ids.iter().map(|id| (*id).into()).collect();
+    Ok(db
+        .fetch_all(
+            &format!(
+                "SELECT {FILE_COLUMNS} FROM published_files WHERE movie_id IN {} ORDER BY movie_id, path",
+                placeholders(1, params.len())
+            ),
+            &params,
+        )
+        .await?)
+}
+
 /// The published file at a path, if any.
 pub async fn published_at(db: &Db, path: &str) -> Result<Option<PublishedFile>> {
     Ok(db
