@@ -589,3 +589,51 @@ async fn the_cleanup_collects_unreferenced_cache_blobs(backend: Backend) {
     app.stop().await;
 }
 app_test!(the_cleanup_collects_unreferenced_cache_blobs);
+
+/// The options that write more: the cast's cached headshots in `.actors/`, and Jellyfin's
+/// `<lockedfields>` from Metarr's locks.
+async fn actor_images_and_jellyfin_locks_are_published_when_asked(backend: Backend) {
+    use sha2::Digest;
+    let app = TestApp::spawn_with(backend, ENV).await;
+    let fx = library(&app).await;
+    let id = fx.movie_id;
+    put_library(&app, &fx, json!({ "publish_options": { "actor_images": true, "jellyfin_locks": true } })).await;
+    // An edit locks the plot and the cast; one actor's headshot is cached, one actor's name is hostile.
+    let (status, movie) = app
+        .patch_json(
+            &format!("/movies/{id}"),
+            &json!({ "plot": "Edited.", "actors": [
+                { "name": "Brad Pitt", "role": "Tyler Durden", "order": 0, "tmdb_id": 287 },
+                { "name": "../../Escape", "role": "Nobody", "order": 1, "tmdb_id": 288 }
+            ] }),
+        )
+        .await;
+    assert_eq!(status, 200, "{movie}");
+    let headshot = sample::jpeg(&sample::picture(287, 185, 278), 80);
+    let escape = sample::jpeg(&sample::picture(288, 185, 278), 80);
+    for (person, bytes) in [(287, &headshot), (288, &escape)] {
+        let sha = format!("{:x}", sha2::Sha256::digest(bytes));
+        let blob = app.data_dir.path().join("cache").join(&sha[..2]).join(&sha[2..4]).join(format!("{sha}.jpg"));
+        std::fs::create_dir_all(blob.parent().expect("parent")).expect("cache folder");
+        std::fs::write(&blob, bytes).expect("cached headshot");
+        app.db
+            .execute(
+                "INSERT INTO person_images (tmdb_person_id, url, sha256, ext, updated_at) VALUES ($1, $2, $3, 'jpg', 0)",
+                &[i64::from(person).into(), format!("https://image.tmdb.org/t/p/w185/{person}.jpg").into(), sha.into()],
+            )
+            .await
+            .expect("person image");
+    }
+    publish(&app, id).await;
+    assert_eq!(std::fs::read(fx.folder.join(".actors/Brad_Pitt.jpg")).expect("headshot"), headshot);
+    assert_eq!(std::fs::read(fx.folder.join(".actors/_.._Escape.jpg")).expect("hostile name kept inside"), escape);
+    assert!(!fx.root.join("Escape.jpg").exists() && !fx.folder.join("Escape.jpg").exists());
+    let nfo = std::fs::read_to_string(fx.folder.join("Film.2000.1080p.nfo")).expect("nfo");
+    assert!(nfo.contains("<lockedfields>") && nfo.contains("Overview") && nfo.contains("Cast"), "{nfo}");
+    assert!(nfo.contains("<role>Tyler Durden</role>"), "{nfo}");
+    // The next scan sees the headshots as the files they are, unchanged.
+    let scan = scan(&app, fx.library_id).await;
+    assert_eq!(scan["movies_updated"], 0, "{scan}");
+    app.stop().await;
+}
+app_test!(actor_images_and_jellyfin_locks_are_published_when_asked);
