@@ -100,17 +100,23 @@ pub fn unique_key(group_id: i64, folder: &str) -> String {
 /// The job refreshing `folder` on the group `group_id` of `kind`.
 pub fn job_for(kind: GroupKind, refresh: PlayerRefresh) -> NewJob {
     let key = unique_key(refresh.group_id, &refresh.folder);
-    let job = match kind {
+    job_of(kind, refresh).unique_key(key)
+}
+
+fn job_of(kind: GroupKind, refresh: PlayerRefresh) -> NewJob {
+    match kind {
         GroupKind::Kodi => NewJob::of(&NotifyKodi(refresh)),
         GroupKind::Jellyfin => NewJob::of(&NotifyJellyfin(refresh)),
         GroupKind::Plex => NewJob::of(&NotifyPlex(refresh)),
-    };
-    job.unique_key(key)
+    }
 }
 
 /// Enqueues one refresh job per enabled player group for a changed movie folder (a Metarr
 /// path), atomically with the caller's writes. Groups are read inside `tx`, never through the
-/// pool. A job already pending or running for the same group and folder is reused.
+/// pool. A job already pending for the same group and folder is reused, unless this change has
+/// new artwork it would not drop textures for; a job already running may have read the
+/// folder before this change, so one follow-up is queued after it (itself reused by further
+/// changes while it waits).
 pub async fn enqueue_player_refresh(tx: &mut Tx, folder: &str, changed_artwork: bool) -> crate::db::Result<Vec<JobId>> {
     let groups = players::enabled_groups_in(tx).await?;
     let mut ids = Vec::with_capacity(groups.len());
@@ -120,7 +126,15 @@ pub async fn enqueue_player_refresh(tx: &mut Tx, folder: &str, changed_artwork: 
             continue;
         };
         let refresh = PlayerRefresh { group_id, folder: folder.to_owned(), changed_artwork };
-        ids.push(tx.enqueue(job_for(kind, refresh)).await?.job.id);
+        let enqueued = tx.enqueue(job_for(kind, refresh.clone())).await?;
+        let existing = &enqueued.job;
+        let misses_artwork = changed_artwork && existing.payload["changed_artwork"] != serde_json::Value::Bool(true);
+        if !enqueued.created && (existing.state == metarr_queue::JobState::Running || misses_artwork) {
+            let key = format!("{}:after:{}", unique_key(group_id, folder), existing.id);
+            ids.push(tx.enqueue(job_of(kind, refresh).unique_key(key)).await?.job.id);
+        } else {
+            ids.push(existing.id);
+        }
     }
     Ok(ids)
 }

@@ -406,13 +406,37 @@ async fn notify_jellyfin_posts_the_mapped_path_with_the_token(backend: Backend) 
     tx.commit().await.expect("commit");
     assert_eq!(ids.len(), 1);
     assert_eq!(ids, again);
+    // A change without new artwork folds into it too; one with new artwork where the pending
+    // job has none gets a follow-up (the first would not drop Kodi's textures).
+    let mut tx = app.db.begin().await.expect("begin");
+    let plain = metarr::jobs::players::enqueue_player_refresh(&mut tx, "/data/movies/Other (2000)", false)
+        .await
+        .expect("enqueue");
+    let with_art = metarr::jobs::players::enqueue_player_refresh(&mut tx, "/data/movies/Other (2000)", true)
+        .await
+        .expect("enqueue with artwork");
+    let with_art_again = metarr::jobs::players::enqueue_player_refresh(&mut tx, "/data/movies/Other (2000)", true)
+        .await
+        .expect("enqueue with artwork again");
+    tx.commit().await.expect("commit");
+    assert_ne!(plain, with_art);
+    assert_eq!(with_art, with_art_again, "the follow-up is reused while it waits");
+    let follow_up = app.queue.get(with_art[0]).await.expect("the follow-up");
+    assert_eq!(follow_up.payload["changed_artwork"], true);
+    assert_eq!(
+        follow_up.unique_key,
+        Some(format!("notify-player:{group}:/data/movies/Other (2000):after:{}", plain[0]))
+    );
     let job = app.wait_for_state(ids[0], JobState::Completed).await;
     assert_eq!(job.kind, "notify-jellyfin");
     assert_eq!(job.unique_key.as_deref(), Some(format!("notify-player:{group}:/data/movies/Heat (1995)").as_str()));
 
+    app.wait_for_state(plain[0], JobState::Completed).await;
+    app.wait_for_state(with_art[0], JobState::Completed).await;
     let calls = received.lock().expect("lock").clone();
-    assert_eq!(calls.len(), 1, "{calls:?}");
-    let (_, body, authorization) = &calls[0];
+    assert_eq!(calls.len(), 3, "{calls:?}");
+    let (_, body, authorization) =
+        calls.iter().find(|(_, body, _)| body.to_string().contains("Heat")).expect("the refresh of Heat");
     assert_eq!(authorization, "MediaBrowser Token=\"jf-token-42\"");
     assert_eq!(body, &json!({ "Updates": [{ "Path": "/storage/movies/Heat (1995)", "UpdateType": "Modified" }] }));
     app.stop().await;
