@@ -90,6 +90,23 @@ fn bytes_changed(
         .sum()
 }
 
+/// `POST /api/v1/publish` for the library, then waits for its batches.
+async fn publish_library(
+    client: &reqwest::Client,
+    url: &str,
+    library_id: metarr::ids::LibraryId,
+    db: &Db,
+) -> anyhow::Result<()> {
+    let response = client
+        .post(url)
+        .header("X-Api-Key", API_KEY)
+        .json(&serde_json::json!({ "library_id": library_id }))
+        .send()
+        .await?;
+    anyhow::ensure!(response.status().as_u16() == 202, "bulk publish answered {}", response.status());
+    drained(db, "publish-batch").await
+}
+
 /// Waits until no job of `kind` is pending or running.
 async fn drained(db: &Db, kind: &str) -> anyhow::Result<()> {
     let deadline = Instant::now() + Duration::from_secs(600);
@@ -168,14 +185,7 @@ async fn measure(bench_db: &BenchDb) -> anyhow::Result<()> {
     // Cold.
     let before = stamps(&root);
     let at = Instant::now();
-    let response = client
-        .post(api("/publish"))
-        .header("X-Api-Key", API_KEY)
-        .json(&serde_json::json!({ "library_id": library.id }))
-        .send()
-        .await?;
-    anyhow::ensure!(response.status().as_u16() == 202, "bulk publish answered {}", response.status());
-    drained(&db, "publish-batch").await?;
+    publish_library(&client, &api("/publish"), library.id, &db).await?;
     let cold = at.elapsed().as_secs_f64();
     let after = stamps(&root);
     let (published,): (i64,) = db.fetch_optional("SELECT count(*) FROM published_files", &[]).await?.unwrap_or((0,));
@@ -191,14 +201,7 @@ async fn measure(bench_db: &BenchDb) -> anyhow::Result<()> {
     // Unchanged.
     let before = after;
     let at = Instant::now();
-    let response = client
-        .post(api("/publish"))
-        .header("X-Api-Key", API_KEY)
-        .json(&serde_json::json!({ "library_id": library.id }))
-        .send()
-        .await?;
-    anyhow::ensure!(response.status().as_u16() == 202, "bulk publish answered {}", response.status());
-    drained(&db, "publish-batch").await?;
+    publish_library(&client, &api("/publish"), library.id, &db).await?;
     let unchanged = at.elapsed().as_secs_f64();
     let after = stamps(&root);
     Figure::new("publish", "publish_unchanged", backend, unchanged, "s").print();

@@ -61,22 +61,8 @@ impl PublishServices {
                 self.import_nfo(&file).await?;
                 if let Some(stamp) = fs::stamp(Path::new(&entry.path)) {
                     let mut tx = self.db().begin().await?;
-                    repo::record_written(
-                        &mut tx,
-                        file.movie_id,
-                        &[repo::Written {
-                            path: file.path.clone(),
-                            kind: file.kind,
-                            slot: None,
-                            slot_index: None,
-                            sha256: entry.sha256.clone(),
-                            ext: entry.ext.clone(),
-                            size: stamp.size,
-                            mtime: stamp.mtime,
-                            inode: stamp.inode,
-                        }],
-                    )
-                    .await?;
+                    let written = repo::Written::now(&file, &entry.sha256, &entry.ext, stamp);
+                    repo::record_written(&mut tx, file.movie_id, &[written]).await?;
                     tx.commit().await?;
                 }
                 Ok(())

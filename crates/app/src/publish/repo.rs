@@ -96,6 +96,23 @@ pub struct Written {
     pub inode: i64,
 }
 
+impl Written {
+    /// `file` as it is now: other bytes, under a new stamp (a restore, an outside change adopted).
+    pub fn now(file: &PublishedFile, sha256: &str, ext: &str, stamp: super::fs::Stamp) -> Written {
+        Written {
+            path: file.path.clone(),
+            kind: file.kind,
+            slot: file.slot.clone(),
+            slot_index: file.slot_index,
+            sha256: sha256.to_owned(),
+            ext: ext.to_owned(),
+            size: stamp.size,
+            mtime: stamp.mtime,
+            inode: stamp.inode,
+        }
+    }
+}
+
 /// Records files as published (replacing the record of the same path).
 pub async fn record_written(tx: &mut Tx, movie_id: MovieId, files: &[Written]) -> Result<()> {
     let now = now_ms();

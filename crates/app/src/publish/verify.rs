@@ -395,22 +395,8 @@ impl PublishServices {
         adopt_local(&mut tx, file.movie_id, slot, position, &image).await?;
         // What is there is now what is published.
         if let Some(stamp) = stamp {
-            repo::record_written(
-                &mut tx,
-                file.movie_id,
-                &[repo::Written {
-                    path: file.path.clone(),
-                    kind: file.kind,
-                    slot: file.slot.clone(),
-                    slot_index: file.slot_index,
-                    sha256: cached.sha256.clone(),
-                    ext: cached.ext.clone(),
-                    size: stamp.size,
-                    mtime: stamp.mtime,
-                    inode: stamp.inode,
-                }],
-            )
-            .await?;
+            let written = repo::Written::now(file, &cached.sha256, &cached.ext, stamp);
+            repo::record_written(&mut tx, file.movie_id, &[written]).await?;
         }
         tx.commit().await?;
         Ok(())
