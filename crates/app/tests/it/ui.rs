@@ -432,6 +432,38 @@ async fn the_libraries_page_checks_paths_on_the_server_and_keeps_what_was_typed(
         serde_json::json!({ "fanart": 5, "keyart": 0 }),
         "nothing refused was kept"
     );
+    // Publishing options: saved, shown again, and refused when not one of the choices.
+    let page = ui
+        .post_form(
+            &format!("/libraries/{id}"),
+            &[
+                ("path", &root),
+                ("name", "Movies"),
+                ("publish", "auto"),
+                ("artwork_style", "kodi"),
+                ("movie_nfo", "on"),
+                ("jellyfin_locks", "on"),
+            ],
+        )
+        .await;
+    assert_eq!(page.status, 303, "{}", page.body);
+    let (_, library_json) = app.get(&format!("/libraries/{id}")).await;
+    assert_eq!(library_json["publish"], "auto");
+    assert_eq!(
+        library_json["publish_options"],
+        serde_json::json!({ "artwork_style": "kodi", "movie_nfo": true, "extrafanart": false,
+                            "actor_images": false, "jellyfin_locks": true })
+    );
+    let form = ui.get(&format!("/libraries/{id}")).await;
+    assert!(form.body.contains("<option value=\"auto\" selected>"), "{}", form.body);
+    assert!(form.body.contains("<option value=\"kodi\" selected>"), "{}", form.body);
+    for (field, bad) in [("publish", "often"), ("artwork_style", "plex")] {
+        let page =
+            ui.post_form(&format!("/libraries/{id}"), &[("path", &root), ("name", "Movies"), (field, bad)]).await;
+        assert_eq!(page.status, 400, "{field}={bad}: {}", page.body);
+    }
+    let (_, library_json) = app.get(&format!("/libraries/{id}")).await;
+    assert_eq!(library_json["publish"], "auto", "nothing refused was kept");
     // A disabled library is not scanned; the page says why.
     let page = ui.post_form(&format!("/libraries/{id}/scan"), &[]).await;
     assert_eq!(page.status, 409);
