@@ -65,6 +65,52 @@ pub fn season_of_folder(name: &str) -> Option<u32> {
     None
 }
 
+/// Which seasons a season image is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SeasonRef {
+    /// One season (0: specials).
+    Number(u32),
+    /// Every season (`season-all-poster.jpg`).
+    All,
+}
+
+/// The kinds of season image Kodi and Jellyfin read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SeasonArt {
+    /// `-poster`.
+    Poster,
+    /// `-fanart`.
+    Fanart,
+    /// `-banner`.
+    Banner,
+    /// `-landscape` (Kodi also reads `-thumb` for it).
+    Landscape,
+}
+
+/// A season image in the series folder, by its file stem: `season01-poster`, `season1-fanart`,
+/// `season-specials-banner`, `season-all-poster`, `season00-landscape` (any case).
+pub fn season_artwork(stem: &str) -> Option<(SeasonRef, SeasonArt)> {
+    let lower = stem.to_ascii_lowercase();
+    let rest = lower.strip_prefix("season")?;
+    let (which, art) = rest.rsplit_once('-')?;
+    let art = match art {
+        "poster" => SeasonArt::Poster,
+        "fanart" => SeasonArt::Fanart,
+        "banner" => SeasonArt::Banner,
+        "landscape" | "thumb" => SeasonArt::Landscape,
+        _ => return None,
+    };
+    let season = match which {
+        "-specials" => SeasonRef::Number(0),
+        "-all" => SeasonRef::All,
+        digits if !digits.is_empty() && digits.len() <= 4 && digits.bytes().all(|b| b.is_ascii_digit()) => {
+            SeasonRef::Number(digits.parse().ok()?)
+        }
+        _ => return None,
+    };
+    Some((season, art))
+}
+
 fn is_boundary(bytes: &[u8], at: usize) -> bool {
     at == 0 || !bytes[at - 1].is_ascii_alphanumeric()
 }
@@ -307,6 +353,25 @@ mod tests {
         }
         // Absurd ranges are not followed.
         assert_eq!(parse_episode("Show S01E01-E999", false), season(1, &[1]));
+    }
+
+    #[test]
+    fn season_images() {
+        for (stem, expected) in [
+            ("season01-poster", Some((SeasonRef::Number(1), SeasonArt::Poster))),
+            ("Season1-Fanart", Some((SeasonRef::Number(1), SeasonArt::Fanart))),
+            ("season-specials-poster", Some((SeasonRef::Number(0), SeasonArt::Poster))),
+            ("season00-banner", Some((SeasonRef::Number(0), SeasonArt::Banner))),
+            ("season-all-poster", Some((SeasonRef::All, SeasonArt::Poster))),
+            ("season02-landscape", Some((SeasonRef::Number(2), SeasonArt::Landscape))),
+            ("season02-thumb", Some((SeasonRef::Number(2), SeasonArt::Landscape))),
+            ("season02-clearlogo", None),
+            ("season-poster", None),
+            ("seasonx-poster", None),
+            ("poster", None),
+        ] {
+            assert_eq!(season_artwork(stem), expected, "{stem}");
+        }
     }
 
     #[test]

@@ -106,7 +106,7 @@ pub use classify::{
     ClassifyError, Disc, FileCategory, FileKind, FolderScan, MediaFile, NfoRole, VideoRole, classify_folder,
 };
 pub use discover::{DiscKind, Discovery, discover};
-pub use episode::{EpisodeNumber, parse_episode, season_of_folder};
+pub use episode::{EpisodeNumber, SeasonArt, SeasonRef, parse_episode, season_artwork, season_of_folder};
 pub use identity::{NameIdentity, parse_folder_name};
 pub use ignore::{DEFAULT_IGNORED_NAMES, IgnorePatternError, IgnoreRules};
 pub use image::{image_dimensions, image_dimensions_from_bytes};
