@@ -96,7 +96,7 @@ pub fn verify_job(library_id: Option<LibraryId>, cause: &str) -> NewJob {
 }
 
 /// Queues a `publish` of the movie in `tx` when its library publishes automatically (after an
-/// enrichment or an artwork change).
+/// enrichment or an artwork change). A pending publish is reused: it will read the change.
 pub async fn publish_if_auto(tx: &mut Tx, movie_id: MovieId) -> crate::db::Result<()> {
     let auto: Option<(i64,)> = tx
         .fetch_optional(
@@ -106,7 +106,13 @@ pub async fn publish_if_auto(tx: &mut Tx, movie_id: MovieId) -> crate::db::Resul
         )
         .await?;
     if auto.is_some() {
-        tx.enqueue(publish_job(movie_id)).await?;
+        let enqueued = tx.enqueue(publish_job(movie_id)).await?;
+        // A publish already running may have read the movie before this change: one follow-up
+        // after it (shared by further changes while it waits).
+        if !enqueued.created && enqueued.job.state == metarr_queue::JobState::Running {
+            let key = format!("publish:{movie_id}:after:{}", enqueued.job.id);
+            tx.enqueue(NewJob::of(&Publish { movie_id }).unique_key(key)).await?;
+        }
     }
     Ok(())
 }
