@@ -101,7 +101,13 @@ pub struct EnrichServices {
     /// The configured artwork limits: enrichment queues artwork selection for a movie whose
     /// library leaves a slot on.
     artwork_limits: RwLock<metarr_artwork::SlotLimits>,
+    /// When each scan's enrichment progress was last announced: one event per movie would
+    /// flood every open page during a large library's enrichment.
+    progress: std::sync::Mutex<std::collections::HashMap<crate::ids::ScanId, std::time::Instant>>,
 }
+
+/// How often a scan's enrichment progress is announced at most (as for its other phases).
+const PROGRESS_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
 
 /// Whether this process has a TMDB key, for the scans it starts (`scans.enrich_after`): set
 /// with the settings, so a key added at run time makes the next scan enrich.
@@ -137,7 +143,20 @@ impl EnrichServices {
             clients,
             reloaded: std::sync::Mutex::new(None),
             artwork_limits: RwLock::new(metarr_artwork::SlotLimits::default()),
+            progress: std::sync::Mutex::new(std::collections::HashMap::new()),
         }
+    }
+
+    /// Whether a scan's enrichment progress is due to be announced (at most every 250 ms).
+    pub fn progress_due(&self, scan_id: crate::ids::ScanId) -> bool {
+        let mut last = self.progress.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let due = last.get(&scan_id).is_none_or(|at| at.elapsed() >= PROGRESS_EVERY);
+        if due {
+            // Scans that finished long ago leave with the next announcement.
+            last.retain(|_, at| at.elapsed() < std::time::Duration::from_secs(3600));
+            last.insert(scan_id, std::time::Instant::now());
+        }
+        due
     }
 
     /// Sets the configured artwork limits (`artwork.limits`); all 0 turns artwork off.

@@ -174,7 +174,8 @@ async fn count_on_scan(services: &EnrichServices, scan_id: ScanId, movie_id: Mov
             services.events.publish("scan.completed", &scan);
             crate::jobs::scan::after_finish(&services.db, &scan).await;
         }
-        Ok(Some(scan)) => services.events.publish("scan.progress", &scan),
+        Ok(Some(scan)) if services.progress_due(scan_id) => services.events.publish("scan.progress", &scan),
+        Ok(Some(_)) => {}
         Ok(None) => {}
         Err(err) => tracing::warn!(%scan_id, error = %metarr_errors::Chain(&err), "counting an enrichment on its scan"),
     }

@@ -871,3 +871,53 @@ async fn bulk_enrichment_queues_each_movie_once_and_refuses_clearly(backend: Bac
     app.stop().await;
 }
 app_test!(bulk_enrichment_queues_each_movie_once_and_refuses_clearly);
+
+/// A scan's enrichment counts every movie on the scan, but open pages hear of it at most every
+/// 250 ms (one event per movie would flood them on a large library), and still of its
+/// completion.
+async fn enrichment_progress_events_are_throttled(backend: Backend) {
+    use futures::StreamExt;
+    const N: usize = 60;
+    let providers = Providers::start().await;
+    providers.serve_fight_club().await;
+    let app = spawn(backend, &providers).await;
+    let dir = tempfile::tempdir().expect("library");
+    let root = std::fs::canonicalize(dir.path()).expect("canonical").join("Movies");
+    for i in 0..N {
+        let folder = root.join(format!("Fight Club {i:02} (1999) {{tmdb-550}}"));
+        std::fs::create_dir_all(&folder).expect("movie folder");
+        std::fs::write(folder.join("movie.mp4"), b"not really a video").expect("video");
+    }
+    let mut input = LibraryInput::movies_at(&root);
+    input.auto_enrich = Some(true);
+    let library = libraries::create(&app.db, &input).await.expect("library");
+    let (mut socket, _) = tokio_tungstenite::connect_async(app.events_url()).await.expect("WebSocket connects");
+    let started = std::time::Instant::now();
+    let scan = metarr::jobs::scan::start_scan(&app.db, library.id).await.expect("scan");
+    let mut enriching = 0usize;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
+    loop {
+        let message = tokio::time::timeout_at(deadline, socket.next())
+            .await
+            .expect("scan events arrive in time")
+            .expect("socket open")
+            .expect("message readable");
+        let tokio_tungstenite::tungstenite::Message::Text(text) = message else { continue };
+        let event: Value = serde_json::from_str(&text).expect("JSON");
+        if event["data"]["id"] != scan.id.get() {
+            continue;
+        }
+        match event["type"].as_str() {
+            Some("scan.progress") if event["data"]["phase"] == "enriching" => enriching += 1,
+            Some("scan.completed") => {
+                assert_eq!(event["data"]["enrichment_completed"], N as i64, "{event}");
+                break;
+            }
+            _ => {}
+        }
+    }
+    let allowed = 2 + usize::try_from(started.elapsed().as_millis() / 250).expect("small");
+    assert!(enriching <= allowed && enriching < N, "{enriching} enrichment progress events for {N} movies");
+    app.stop().await;
+}
+app_test!(enrichment_progress_events_are_throttled);
