@@ -929,17 +929,31 @@ pub(crate) fn placeholders(first: usize, last: usize) -> String {
 
 /// Records one cached file (a downloaded or uploaded image) in `assets`, once.
 pub async fn record_asset(db: &Db, sha256: &str, ext: &str, size: u64, dimensions: Option<(u32, u32)>) -> Result<()> {
+    db.execute(ASSET_INSERT, &asset_params(sha256, ext, size, dimensions)).await?;
+    Ok(())
+}
+
+/// [`record_asset`] in the caller's transaction.
+pub async fn record_asset_in(
+    tx: &mut Tx,
+    sha256: &str,
+    ext: &str,
+    size: u64,
+    dimensions: Option<(u32, u32)>,
+) -> Result<()> {
+    tx.execute(ASSET_INSERT, &asset_params(sha256, ext, size, dimensions)).await?;
+    Ok(())
+}
+
+const ASSET_INSERT: &str = "INSERT INTO assets (sha256, ext, size, width, height, created_at) \
+    VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (sha256) DO NOTHING";
+
+fn asset_params(sha256: &str, ext: &str, size: u64, dimensions: Option<(u32, u32)>) -> Vec<Param> {
     let (width, height) = match dimensions {
         Some((w, h)) => (Param::Int(i64::from(w)), Param::Int(i64::from(h))),
         None => (Param::NullInt, Param::NullInt),
     };
-    db.execute(
-        "INSERT INTO assets (sha256, ext, size, width, height, created_at) VALUES ($1, $2, $3, $4, $5, $6) \
-         ON CONFLICT (sha256) DO NOTHING",
-        &[sha256.into(), ext.into(), size.into(), width, height, now_ms().into()],
-    )
-    .await?;
-    Ok(())
+    vec![sha256.into(), ext.into(), size.into(), width, height, now_ms().into()]
 }
 
 /// The extension of a cached asset, if the cache holds it.

@@ -174,6 +174,9 @@ pub(crate) struct Inputs {
 /// A plan with what carrying it out needs.
 struct Worked {
     plan: Plan,
+    /// A kept file whose record is missing or out of date, or a record of a file gone: the
+    /// records need writing even when no file does.
+    records_stale: bool,
     targets: Vec<(Target, Action, PathBuf)>,
     safe: SafeFolder,
 }
@@ -276,7 +279,7 @@ impl PublishServices {
             let cache_root = cache_root.clone();
             blocking(move || work_out(&inputs, &cache_root)).await??
         };
-        if !worked.plan.changes_anything() && !needs_record(&inputs, &worked) {
+        if !worked.plan.changes_anything() && !worked.records_stale {
             return Ok(report(worked.plan, 0, 0));
         }
         // 1. Every file about to be replaced or removed goes into the cache, with its entry,
@@ -296,7 +299,7 @@ impl PublishServices {
             let stashed = stashed.map_err(|source| PublishError::Cache { movie_id, source })?;
             let mut tx = self.db.begin().await?;
             for (cached, _) in &stashed {
-                record_asset_in(&mut tx, cached).await?;
+                movies::record_asset_in(&mut tx, &cached.sha256, &cached.ext, cached.size, cached.dimensions).await?;
             }
             let entries: Vec<Recycled> = stashed.into_iter().map(|(_, entry)| entry).collect();
             repo::recycle(&mut tx, library_id, Some(movie_id), &entries).await?;
@@ -327,7 +330,7 @@ impl PublishServices {
         });
         let mut tx = self.db.begin().await?;
         for (sha256, size) in &nfo_blobs {
-            record_asset_sha(&mut tx, sha256, "nfo", *size).await?;
+            movies::record_asset_in(&mut tx, sha256, "nfo", *size, None).await?;
         }
         repo::record_written(&mut tx, movie_id, &written).await?;
         repo::forget(&mut tx, &removed).await?;
@@ -369,24 +372,6 @@ fn movie_lock(movie_id: MovieId) -> Arc<tokio::sync::Mutex<()>> {
     lock
 }
 
-/// Whether a plan that changes nothing on disk still has records to correct (a file kept whose
-/// stamp moved, a stale record).
-fn needs_record(inputs: &Inputs, worked: &Worked) -> bool {
-    let recorded: HashMap<&str, &PublishedFile> = inputs.published.iter().map(|p| (p.path.as_str(), p)).collect();
-    worked.targets.iter().any(|(target, action, path)| match action {
-        Action::Forget => true,
-        Action::Keep => {
-            let path = path.to_string_lossy();
-            recorded.get(path.as_ref()).is_none_or(|p| {
-                p.sha256 != target.sha256
-                    || fs::stamp(Path::new(path.as_ref()))
-                        != Some(Stamp { size: p.size, mtime: p.mtime, inode: p.inode })
-            })
-        }
-        _ => false,
-    })
-}
-
 fn report(plan: Plan, bytes_written: u64, player_refreshes: usize) -> Report {
     Report {
         written: plan.count(Action::Write),
@@ -403,19 +388,6 @@ async fn blocking<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) 
     crate::jobs::spawn_blocking_in_span(work)
         .await
         .map_err(|e| PublishError::Internal(format!("publishing stopped: {e}")))
-}
-
-async fn record_asset_in(tx: &mut crate::db::Tx, cached: &cache::Cached) -> Result<(), PublishError> {
-    record_asset_sha(tx, &cached.sha256, &cached.ext, cached.size).await
-}
-
-async fn record_asset_sha(tx: &mut crate::db::Tx, sha256: &str, ext: &str, size: u64) -> Result<(), PublishError> {
-    tx.execute(
-        "INSERT INTO assets (sha256, ext, size, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (sha256) DO NOTHING",
-        &[sha256.into(), ext.into(), (size as i64).into(), crate::catalogue::now_ms().into()],
-    )
-    .await?;
-    Ok(())
 }
 
 /// Reads what publishing the movie needs.
@@ -644,6 +616,7 @@ fn work_out(inputs: &Inputs, cache_root: &Path) -> Result<Worked, PublishError> 
     let mut planned = Vec::new();
     let mut worked = Vec::new();
     let mut wanted = BTreeSet::new();
+    let mut records_stale = false;
     for target in targets(inputs, &safe, cache_root) {
         let path = safe.target(&target.relative).map_err(fs_err)?;
         let key = path.to_string_lossy().into_owned();
@@ -651,8 +624,9 @@ fn work_out(inputs: &Inputs, cache_root: &Path) -> Result<Worked, PublishError> 
         let action = match fs::stamp(&path) {
             None => Action::Write,
             Some(stamp) => {
-                let current = current_hash(&key, stamp, recorded.get(key.as_str()).copied(), inputs.stored.get(&key));
-                match current {
+                let record = recorded.get(key.as_str()).copied();
+                records_stale |= record.is_none_or(|r| r.sha256 != target.sha256 || stamp_of(r) != stamp);
+                match current_hash(stamp, record, inputs.stored.get(&key)) {
                     Some(sha) if sha == target.sha256 => Action::Keep,
                     Some(_) => Action::Replace,
                     None => fs::hash_file(&path)
@@ -685,6 +659,7 @@ fn work_out(inputs: &Inputs, cache_root: &Path) -> Result<Worked, PublishError> 
             .and_then(|relative| relative.to_str())
             .is_some_and(|relative| safe.target(relative).is_ok());
         let action = if inside && fs::stamp(&path).is_some() { Action::Recycle } else { Action::Forget };
+        records_stale = true;
         planned.push(PlannedFile {
             path: old.path.clone(),
             kind: old.kind,
@@ -706,21 +681,21 @@ fn work_out(inputs: &Inputs, cache_root: &Path) -> Result<Worked, PublishError> 
         };
         worked.push((target, action, path));
     }
-    Ok(Worked { plan: Plan { movie_id, folder: inputs.folder.clone(), files: planned }, targets: worked, safe })
+    let plan = Plan { movie_id, folder: inputs.folder.clone(), files: planned };
+    Ok(Worked { plan, records_stale, targets: worked, safe })
 }
 
 /// The hash of the file at `path` when a record vouches for it: Metarr's own publish record,
 /// else the scan's, each only while the file's stamp is the recorded one.
-fn current_hash(
-    _path: &str,
-    stamp: Stamp,
-    published: Option<&PublishedFile>,
-    stored: Option<&StoredFile>,
-) -> Option<String> {
-    if let Some(p) = published.filter(|p| Stamp { size: p.size, mtime: p.mtime, inode: p.inode } == stamp) {
+fn current_hash(stamp: Stamp, published: Option<&PublishedFile>, stored: Option<&StoredFile>) -> Option<String> {
+    if let Some(p) = published.filter(|p| stamp_of(p) == stamp) {
         return Some(p.sha256.clone());
     }
     stored.filter(|s| Stamp { size: s.size, mtime: s.mtime, inode: s.inode } == stamp).and_then(|s| s.sha256.clone())
+}
+
+fn stamp_of(file: &PublishedFile) -> Stamp {
+    Stamp { size: file.size, mtime: file.mtime, inode: file.inode }
 }
 
 /// Copies files about to be replaced or removed into the cache.

@@ -40,7 +40,8 @@ impl PublishServices {
         };
         let mut tx = db.begin().await?;
         if let Some(replaced) = replaced {
-            super::record_asset_sha(&mut tx, &replaced.sha256, &replaced.ext, replaced.size as u64).await?;
+            let size = u64::try_from(replaced.size).unwrap_or_default();
+            crate::catalogue::movies::record_asset_in(&mut tx, &replaced.sha256, &replaced.ext, size, None).await?;
             repo::recycle(&mut tx, library_id, entry.movie_id, &[replaced]).await?;
         }
         repo::mark_restored(&mut tx, id).await?;

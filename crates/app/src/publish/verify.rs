@@ -378,19 +378,7 @@ impl PublishServices {
             height: cached.dimensions.map(|(_, h)| i64::from(h)),
         };
         let mut tx = self.db().begin().await?;
-        tx.execute(
-            "INSERT INTO assets (sha256, ext, size, width, height, created_at) VALUES ($1, $2, $3, $4, $5, $6) \
-             ON CONFLICT (sha256) DO NOTHING",
-            &[
-                cached.sha256.clone().into(),
-                cached.ext.clone().into(),
-                (cached.size as i64).into(),
-                image.width.into(),
-                image.height.into(),
-                now_ms().into(),
-            ],
-        )
-        .await?;
+        movies::record_asset_in(&mut tx, &cached.sha256, &cached.ext, cached.size, cached.dimensions).await?;
         let position = usize::try_from(file.slot_index.unwrap_or(0)).unwrap_or(0);
         adopt_local(&mut tx, file.movie_id, slot, position, &image).await?;
         // What is there is now what is published.

@@ -433,6 +433,25 @@ async fn verification_restores_missing_files_and_imports_changes(backend: Backen
     let (_, runs) = app.get("/verifications").await;
     assert_eq!(runs["total"], 3, "{runs}");
     assert_eq!(runs["items"][0]["in_sync"], 3, "{runs}");
+    // The weekly schedule verifies every library through the same job.
+    let (_, schedules) = app.get("/schedules").await;
+    let verification = schedules["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|schedule| schedule["name"] == "verification")
+        .cloned()
+        .expect("the verification schedule");
+    assert_eq!((verification["cron"].as_str(), verification["enabled"].as_bool()), (Some("0 4 * * 0"), Some(true)));
+    let (status, job) = app.post("/schedules/verification/run").await;
+    assert_eq!(status, 202, "{job}");
+    assert_eq!(job["kind"], "scheduled-verification");
+    app.wait_for_state(job_id(&job["id"]), JobState::Completed).await;
+    crate::enrich::wait_for_kind(&app, "verify").await;
+    let (_, runs) = app.get("/verifications").await;
+    assert_eq!(runs["total"], 4, "{runs}");
+    assert_eq!(runs["items"][0]["cause"], "schedule", "{runs}");
+    assert_eq!(runs["items"][0]["library_id"], Value::Null, "every library: {runs}");
     let (status, _) = app.post_json("/verify", &json!({ "library_id": 999999 })).await;
     assert_eq!(status, 404);
     let (status, _) = app.post_json("/verify", &json!({ "library": 1 })).await;
