@@ -54,6 +54,9 @@ pub enum PublishError {
         #[source]
         source: CacheError,
     },
+    /// A restore found another file where the recycled one was; `force` replaces it.
+    #[error("{path} holds another file now; restore with force to replace it (it goes to the recycle bin)")]
+    Occupied { path: String },
     /// A blocking task panicked: Metarr's own fault.
     #[error("{0}")]
     Internal(String),

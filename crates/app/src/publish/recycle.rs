@@ -36,6 +36,7 @@ impl PublishServices {
             Err(Refusal::Fs(source)) => return Err(PublishError::Fs { movie_id, source }),
             Err(Refusal::Cache(source)) => return Err(PublishError::Cache { movie_id, source }),
             Err(Refusal::Other(message)) => return Err(CatalogueError::Conflict(message).into()),
+            Err(Refusal::Occupied) => return Err(PublishError::Occupied { path: entry.path.clone() }),
             Err(Refusal::Gone(message)) => return Err(CatalogueError::NotFound(message).into()),
         };
         let mut tx = db.begin().await?;
@@ -75,6 +76,7 @@ impl PublishServices {
 }
 
 enum Refusal {
+    Occupied,
     Fs(fs::FsError),
     Cache(cache::CacheError),
     Other(String),
@@ -113,10 +115,7 @@ fn put_back(cache_root: &Path, root: &Path, entry: &RecycleEntry, force: bool) -
             return Ok(None);
         }
         if !force {
-            return Err(Refusal::Other(format!(
-                "{} holds another file now; restore with force to replace it (it goes to the recycle bin)",
-                entry.path
-            )));
+            return Err(Refusal::Occupied);
         }
         let cached = cache::store_file(cache_root, &target).map_err(Refusal::Cache)?;
         replaced = Some(Recycled {

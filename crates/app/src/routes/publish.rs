@@ -33,7 +33,7 @@ impl From<PublishError> for AppError {
     fn from(err: PublishError) -> AppError {
         match err {
             PublishError::Catalogue(err) => err.into(),
-            PublishError::Off { .. } => AppError::Conflict(err.to_string()),
+            PublishError::Off { .. } | PublishError::Occupied { .. } => AppError::Conflict(err.to_string()),
             // A link out of the library is the library's state, not Metarr's fault.
             PublishError::Fs { source: FsError::Escapes { .. }, .. } => AppError::Conflict(metarr_errors::chain(&err)),
             PublishError::Fs { .. } | PublishError::Cache { .. } | PublishError::Internal(_) => {

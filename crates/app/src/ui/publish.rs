@@ -520,21 +520,21 @@ pub async fn restore(
             )));
         }
     };
-    match state.publish.restore(id, force).await.map_err(UiError::from) {
+    match state.publish.restore(id, force).await {
         Ok(_) => Ok(see_other(&format!("/recycle-bin?restored={id}"))),
-        Err(UiError::Conflict(message)) => {
-            // Replacing is offered only for an entry still in the bin whose path holds a file:
-            // the other refusals (restored already, a folder that left the library) stay.
-            let entry = repo::recycle_entry(&state.db, id).await?.filter(|entry| !force && entry.restored_at.is_none());
-            let conflict = match entry {
-                Some(entry) if tokio::fs::metadata(&entry.path).await.is_ok_and(|meta| meta.is_file()) => {
-                    Some(RestoreConflict { id, path: entry.path, message: message.clone() })
-                }
-                _ => None,
-            };
-            bin_page(&state, ui, 1, None, Some((StatusCode::CONFLICT, message, conflict))).await
+        // Another file is where the recycled one was: offer to replace it.
+        Err(PublishError::Occupied { path }) => {
+            let message = PublishError::Occupied { path: path.clone() }.to_string();
+            let conflict = RestoreConflict { id, path, message: message.clone() };
+            bin_page(&state, ui, 1, None, Some((StatusCode::CONFLICT, message, Some(conflict)))).await
         }
-        Err(err) => Err(err),
+        // The other refusals (restored already, a folder that left the library) offer nothing.
+        Err(err) => match UiError::from(err) {
+            UiError::Conflict(message) => {
+                bin_page(&state, ui, 1, None, Some((StatusCode::CONFLICT, message, None))).await
+            }
+            other => Err(other),
+        },
     }
 }
 
