@@ -16,12 +16,11 @@
 
 use crate::Figure;
 use crate::queue::BenchDb;
+use crate::webhook::{API_KEY, application, percentile};
 use anyhow::Context;
 use metarr::arr::mappings::{self, PathMappingInput};
 use metarr::catalogue::libraries::{self, LibraryInput};
-use metarr::config::Settings;
 use metarr::db::Db;
-use metarr::startup::Application;
 use metarr_artwork::sample;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -31,16 +30,7 @@ const MOVIES: usize = 1_000;
 const UPGRADES: usize = 100;
 /// Distinct pictures per slot, shared round-robin (the bytes written per movie are the same).
 const PICTURES: usize = 16;
-const API_KEY: &str = "bench-api-key-0123456789";
 const SAMPLE_VIDEO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../app/tests/data/radarr-H264_sample.mp4");
-
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[index.min(sorted.len() - 1)]
-}
 
 fn folder_name(i: usize) -> String {
     format!("The Movie Number {i:04} (2001)")
@@ -146,17 +136,7 @@ async fn measure(bench_db: &BenchDb) -> anyhow::Result<()> {
             ),
         )?;
     }
-    let env: Vec<(String, String)> = [
-        ("METARR_BIND", "127.0.0.1:0".to_owned()),
-        ("METARR_DATA_DIR", data.path().display().to_string()),
-        ("METARR_DATABASE_URL", bench_db.url.clone()),
-        ("METARR_API_KEY", API_KEY.to_owned()),
-    ]
-    .into_iter()
-    .map(|(name, value)| (name.to_owned(), value))
-    .collect();
-    let settings = Settings::load_from(None, env).context("bench settings")?;
-    let application = Application::build(settings).await?;
+    let application = application(bench_db, data.path()).await?;
     let address = application.local_addr().context("serve binds a port")?;
     let db = application.db().clone();
     let shutdown = application.shutdown_token();

@@ -18,9 +18,26 @@ use std::time::{Duration, Instant};
 
 /// Webhooks per backend.
 const N: usize = 1000;
-const API_KEY: &str = "bench-api-key-0123456789";
+pub(crate) const API_KEY: &str = "bench-api-key-0123456789";
 
-fn percentile(sorted: &[f64], p: f64) -> f64 {
+/// The real application on 127.0.0.1:0 over the benchmark's database and data directory,
+/// with a known API key.
+pub(crate) async fn application(bench_db: &BenchDb, data_dir: &std::path::Path) -> anyhow::Result<Application> {
+    let env: Vec<(String, String)> = [
+        ("METARR_BIND", "127.0.0.1:0".to_owned()),
+        ("METARR_DATA_DIR", data_dir.display().to_string()),
+        ("METARR_DATABASE_URL", bench_db.url.clone()),
+        ("METARR_API_KEY", API_KEY.to_owned()),
+    ]
+    .into_iter()
+    .map(|(name, value)| (name.to_owned(), value))
+    .collect();
+    let settings = Settings::load_from(None, env).context("bench settings")?;
+    Application::build(settings).await
+}
+
+/// The figure at `p` (0–1) of sorted values.
+pub(crate) fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
         return f64::NAN;
     }
@@ -60,17 +77,7 @@ async fn measure(bench_db: &BenchDb) -> anyhow::Result<()> {
     for i in 0..N {
         std::fs::create_dir_all(root.join(format!("Movie {i:04}")))?;
     }
-    let env: Vec<(String, String)> = [
-        ("METARR_BIND", "127.0.0.1:0".to_owned()),
-        ("METARR_DATA_DIR", data.path().display().to_string()),
-        ("METARR_DATABASE_URL", bench_db.url.clone()),
-        ("METARR_API_KEY", API_KEY.to_owned()),
-    ]
-    .into_iter()
-    .map(|(name, value)| (name.to_owned(), value))
-    .collect();
-    let settings = Settings::load_from(None, env).context("bench settings")?;
-    let application = Application::build(settings).await?;
+    let application = application(bench_db, data.path()).await?;
     let address = application.local_addr().context("serve binds a port")?;
     let db = application.db().clone();
     let shutdown = application.shutdown_token();
