@@ -116,7 +116,7 @@ impl Handler for ScanEnrichHandler {
         }
         .await
         .map_err(JobError::retryable)?;
-        self.0.events.publish(if finished.is_finished() { "scan.completed" } else { "scan.progress" }, &finished);
+        crate::jobs::scan::announce(&self.0.events, &finished, true);
         crate::jobs::scan::after_finish(db, &finished).await;
         Ok(())
     }
@@ -170,12 +170,12 @@ async fn count_on_scan(services: &EnrichServices, scan_id: ScanId, movie_id: Mov
     }
     .await;
     match counted {
-        Ok(Some(scan)) if scan.is_finished() => {
-            services.events.publish("scan.completed", &scan);
-            crate::jobs::scan::after_finish(&services.db, &scan).await;
+        Ok(Some(scan)) => {
+            crate::jobs::scan::announce(&services.events, &scan, services.progress_due(scan_id));
+            if scan.is_finished() {
+                crate::jobs::scan::after_finish(&services.db, &scan).await;
+            }
         }
-        Ok(Some(scan)) if services.progress_due(scan_id) => services.events.publish("scan.progress", &scan),
-        Ok(Some(_)) => {}
         Ok(None) => {}
         Err(err) => tracing::warn!(%scan_id, error = %metarr_errors::Chain(&err), "counting an enrichment on its scan"),
     }

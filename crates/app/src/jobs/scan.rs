@@ -220,12 +220,23 @@ impl ScanServices {
             }
             due
         };
-        if due {
-            self.events.publish("scan.progress", scan);
-        }
-        if scan.just_finished && scan.phase == ScanPhase::Completed {
-            self.events.publish("scan.completed", scan);
-        }
+        announce(&self.events, scan, due);
+    }
+}
+
+/// Tells the WebSocket clients how a scan stands, whichever job moved it (a folder's, an
+/// artwork file's, an enrichment's): `scan.progress` when `due` and always for the final phase,
+/// then `scan.completed` once, by the transaction that completed it. A job of a finished scan
+/// that ran again tells nothing.
+pub(crate) fn announce(events: &AppEvents, scan: &Scan, due: bool) {
+    if scan.is_finished() && !scan.just_finished {
+        return;
+    }
+    if due || scan.is_finished() {
+        events.publish("scan.progress", scan);
+    }
+    if scan.just_finished && scan.phase == ScanPhase::Completed {
+        events.publish("scan.completed", scan);
     }
 }
 

@@ -895,6 +895,7 @@ async fn enrichment_progress_events_are_throttled(backend: Backend) {
     let started = std::time::Instant::now();
     let scan = metarr::jobs::scan::start_scan(&app.db, library.id).await.expect("scan");
     let mut enriching = 0usize;
+    let mut last_phase = Value::Null;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(120);
     loop {
         let message = tokio::time::timeout_at(deadline, socket.next())
@@ -908,9 +909,14 @@ async fn enrichment_progress_events_are_throttled(backend: Backend) {
             continue;
         }
         match event["type"].as_str() {
-            Some("scan.progress") if event["data"]["phase"] == "enriching" => enriching += 1,
+            Some("scan.progress") => {
+                enriching += usize::from(event["data"]["phase"] == "enriching");
+                last_phase = event["data"]["phase"].clone();
+            }
             Some("scan.completed") => {
                 assert_eq!(event["data"]["enrichment_completed"], N as i64, "{event}");
+                // Pages hear of the final phase as of every other, before the completion.
+                assert_eq!(last_phase, "completed");
                 break;
             }
             _ => {}
