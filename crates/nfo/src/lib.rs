@@ -1,7 +1,8 @@
-//! Kodi movie NFO model, lenient parser and writer.
+//! Kodi movie and TV NFO models, lenient parsers and writers.
 //!
 //! [`parse`] turns the bytes of a `.nfo` file into a [`MovieNfo`], the [`NfoWarning`]s met on
-//! the way and the [`NfoKind`] of file it was. It never fails and never panics: NFOs are
+//! the way and the [`NfoKind`] of file it was; [`parse_tv`] does the same for show, season and
+//! episode NFOs ([`TvNfo`]). It never fails and never panics: NFOs are
 //! written by many tools and by hand, and a scan must learn what it can from each one.
 //! This crate does no IO; the caller reads the file (off the async executor) and passes bytes.
 //!
@@ -27,10 +28,12 @@
 //! - **Roots.** The first root element is the NFO; later roots (two `<movie>`s, the repeated
 //!   `<episodedetails>` of a multi-episode file) are skipped with a warning. A root other than
 //!   `<movie>` is read into the same model with a [`WarningKind::NotAMovie`] warning and is
-//!   recorded in [`MovieNfo::root`].
+//!   recorded in [`MovieNfo::root`]. [`parse_tv`] reads every `<episodedetails>` root of a
+//!   multi-episode file, without a warning; other later roots are skipped as for movies.
 //! - **URLs.** Text outside the root is searched for URLs: a file with no XML root but URLs is
 //!   [`NfoKind::UrlOnly`], XML followed (or preceded) by URLs is [`NfoKind::XmlWithUrls`].
-//!   TMDB movie and IMDb title URLs are recognised ([`FoundUrl::id`]).
+//!   TMDB movie and IMDb title URLs are recognised ([`FoundUrl::id`]); for TV also TVDB series
+//!   and TMDB show URLs ([`external_id`]).
 //! - **Elements.** Names match ignoring ASCII case. A field takes the text directly inside its
 //!   element (as Kodi does), trimmed; an empty element counts as absent. A scalar given twice keeps its first value, as Kodi does. Integers are read like
 //!   Kodi's `atoi` (leading number; "120 min" is 120 with a warning); decimals accept a comma
@@ -50,33 +53,42 @@
 //! what the `write` module documents it normalises (the root, URLs outside the XML, blank
 //! text, characters XML forbids). Like parsing, writing does no IO: it returns a `String`.
 //!
+//! [`write_tvshow`], [`write_season`] and [`write_episodes`] do the same for TV NFOs; several
+//! episodes go into one file as consecutive `<episodedetails>` roots, as Kodi reads them.
+//!
 //! Identity helpers [`MovieNfo::tmdb_id`] and [`MovieNfo::imdb_id`] resolve ids from
-//! `<uniqueid>`, the legacy `<id>`, `<tmdbid>`/`<imdbid>` and URLs; their module documents the
-//! order.
+//! `<uniqueid>`, the legacy `<id>`, `<tmdbid>`/`<imdbid>` and URLs; [`TvShowNfo::tvdb_id`],
+//! [`EpisodeNfo::tvdb_id`] and their TMDB and IMDb siblings do the same for TV, adding
+//! `<tvdbid>` and `<imdb_id>`. Their module documents the order.
 
 #![warn(missing_docs)]
 
 mod decode;
+mod elements;
 mod identity;
 mod links;
 mod model;
 mod movie;
 mod tree;
+mod tv;
 mod warning;
 mod write;
+mod write_tv;
 
+pub use elements::parse_decimal;
 pub use links::{external_id, is_imdb_id};
 pub use model::{
     Actor, Attribute, AudioStream, ExternalId, Fanart, FileInfo, FoundUrl, MovieNfo, MovieSet, NfoRoot, Rating,
     RawElement, RawNode, StreamDetails, SubtitleStream, Thumb, UniqueId, VideoStream,
 };
-pub use movie::parse_decimal;
+pub use tv::{EpisodeNfo, NamedSeason, SeasonNfo, TvNfo, TvShowNfo};
 pub use warning::{NfoWarning, Position, WarningKind};
 pub use write::{JellyfinLocks, WriteOptions, write_movie};
+pub use write_tv::{write_episodes, write_season, write_tvshow};
 
 use warning::Collector;
 
-/// The most bytes [`parse`] reads; the largest real NFOs are well under 1 MiB.
+/// The most bytes [`parse`] and [`parse_tv`] read; the largest real NFOs are well under 1 MiB.
 pub const MAX_INPUT_BYTES: usize = 64 * 1024 * 1024;
 
 /// What kind of NFO a file turned out to be.
@@ -119,29 +131,14 @@ impl Parsed {
 /// Reads an NFO from `reader` (at most [`MAX_INPUT_BYTES`], plus one byte to notice a larger
 /// input) and parses it. Only reading can fail; parsing never does.
 pub fn parse_reader(reader: impl std::io::Read) -> std::io::Result<Parsed> {
-    use std::io::Read as _;
-    let mut bytes = Vec::new();
-    let limit = u64::try_from(MAX_INPUT_BYTES).unwrap_or(u64::MAX).saturating_add(1);
-    reader.take(limit).read_to_end(&mut bytes)?;
-    Ok(parse(&bytes))
+    Ok(parse(&read_limited(reader)?))
 }
 
 /// Parses the bytes of an NFO file. Never fails: see the crate docs for what it tolerates.
 pub fn parse(bytes: &[u8]) -> Parsed {
     let mut warnings = Collector::default();
-    let bytes = match bytes.get(..MAX_INPUT_BYTES) {
-        Some(head) if bytes.len() > MAX_INPUT_BYTES => {
-            warnings.push(WarningKind::InputTooLarge { limit: MAX_INPUT_BYTES }, None);
-            head
-        }
-        _ => bytes,
-    };
-    let decoded = decode::decode(bytes);
-    for warning in decoded.warnings {
-        warnings.push(warning, None);
-    }
-    let text = drop_forbidden_controls(decoded.text, &mut warnings);
-    let text = text.as_str();
+    let input = Input::decode(bytes, &mut warnings);
+    let text = input.text.as_str();
 
     let (mut nfo, outside_text) = if text.contains('<') {
         let document = tree::build(text, &mut warnings);
@@ -150,19 +147,120 @@ pub fn parse(bytes: &[u8]) -> Parsed {
     } else {
         (MovieNfo::default(), vec![(text.to_owned(), 0)])
     };
+    let (mut urls, kind) = classify(text, &outside_text, nfo.root.is_some(), &mut warnings);
+    for url in &mut urls {
+        // A movie NFO's URLs name movies; a TV show's URL in one names nothing a movie could be.
+        if matches!(url.id, Some(ExternalId::Tvdb(_) | ExternalId::TmdbTv(_))) {
+            url.id = None;
+        }
+    }
+    nfo.urls = urls;
 
+    Parsed { nfo, warnings: warnings.finish(text, input.bias), kind }
+}
+
+/// The result of [`parse_tv`].
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct ParsedTv {
+    /// Everything that could be read, by root element.
+    pub nfo: TvNfo,
+    /// What kind of file it was. A URL-only file has no root, so [`ParsedTv::nfo`] is
+    /// [`TvNfo::Other`]; a caller that knows it read a `tvshow.nfo` resolves its ids with
+    /// `TvShowNfo { urls, ..TvShowNfo::default() }`.
+    pub kind: NfoKind,
+    /// What the parser worked around, in the order met.
+    pub warnings: Vec<NfoWarning>,
+    /// URLs found outside the XML, in order (also in [`TvShowNfo::urls`] for a show).
+    pub urls: Vec<FoundUrl>,
+}
+
+/// Reads a TV NFO from `reader` (at most [`MAX_INPUT_BYTES`], plus one byte to notice a larger
+/// input) and parses it with [`parse_tv`]. Only reading can fail; parsing never does.
+pub fn parse_tv_reader(reader: impl std::io::Read) -> std::io::Result<ParsedTv> {
+    Ok(parse_tv(&read_limited(reader)?))
+}
+
+/// Parses the bytes of a TV NFO: a show (`<tvshow>`), a season (`<season>`) or an episode file
+/// (every `<episodedetails>` root of a multi-episode file), decided by the first root element's
+/// name, ignoring ASCII case. Never fails; the leniency is the crate's, except that repeated
+/// `<episodedetails>` roots are all read. Any other root gives [`TvNfo::Other`] with a
+/// [`WarningKind::NotTv`] warning.
+pub fn parse_tv(bytes: &[u8]) -> ParsedTv {
+    let mut warnings = Collector::default();
+    let input = Input::decode(bytes, &mut warnings);
+    let text = input.text.as_str();
+
+    let (mut nfo, has_root, outside_text) = if text.contains('<') {
+        let document = tree::build_repeating(text, &mut warnings, Some("episodedetails"));
+        let nfo = match &document.root {
+            Some(root) => tv::map_document(root, &document.later_roots, &mut warnings),
+            None => TvNfo::Other,
+        };
+        (nfo, document.root.is_some(), document.outside_text)
+    } else {
+        (TvNfo::Other, false, vec![(text.to_owned(), 0)])
+    };
+    let (urls, kind) = classify(text, &outside_text, has_root, &mut warnings);
+    if let TvNfo::Show(show) = &mut nfo {
+        show.urls = urls.clone();
+    }
+
+    ParsedTv { nfo, kind, warnings: warnings.finish(text, input.bias), urls }
+}
+
+/// Reads at most [`MAX_INPUT_BYTES`] plus one byte, so the parser notices a larger input.
+fn read_limited(reader: impl std::io::Read) -> std::io::Result<Vec<u8>> {
+    use std::io::Read as _;
+    let mut bytes = Vec::new();
+    let limit = u64::try_from(MAX_INPUT_BYTES).unwrap_or(u64::MAX).saturating_add(1);
+    reader.take(limit).read_to_end(&mut bytes)?;
+    Ok(bytes)
+}
+
+/// The input as text: cut to [`MAX_INPUT_BYTES`], decoded, and without the control characters
+/// XML forbids. Movie and TV parsing start alike.
+struct Input {
+    text: String,
+    /// What to add to offsets in `text` to get file offsets (a stripped BOM).
+    bias: usize,
+}
+
+impl Input {
+    fn decode(bytes: &[u8], warnings: &mut Collector) -> Self {
+        let bytes = match bytes.get(..MAX_INPUT_BYTES) {
+            Some(head) if bytes.len() > MAX_INPUT_BYTES => {
+                warnings.push(WarningKind::InputTooLarge { limit: MAX_INPUT_BYTES }, None);
+                head
+            }
+            _ => bytes,
+        };
+        let decoded = decode::decode(bytes);
+        for warning in decoded.warnings {
+            warnings.push(warning, None);
+        }
+        Self { text: drop_forbidden_controls(decoded.text, warnings), bias: decoded.bias }
+    }
+}
+
+/// Finds the URLs in the text outside the root and decides what kind of file it was, warning
+/// about stray text (or, with no root and no URL, about the lack of content).
+fn classify(
+    text: &str,
+    outside_text: &[(String, usize)],
+    has_root: bool,
+    warnings: &mut Collector,
+) -> (Vec<FoundUrl>, NfoKind) {
+    let mut urls = Vec::new();
     let mut stray_at = None;
-    for (chunk, offset) in &outside_text {
-        let (urls, stray) = links::find_urls(chunk);
-        nfo.urls.extend(urls);
+    for (chunk, offset) in outside_text {
+        let (found, stray) = links::find_urls(chunk);
+        urls.extend(found);
         if stray && stray_at.is_none() {
             stray_at = Some(*offset);
         }
     }
-
-    let has_root = nfo.root.is_some();
-    let has_urls = !nfo.urls.is_empty();
-    let kind = match (has_root, has_urls) {
+    let kind = match (has_root, !urls.is_empty()) {
         (true, false) => NfoKind::Xml,
         (true, true) => NfoKind::XmlWithUrls,
         (false, true) => NfoKind::UrlOnly,
@@ -175,8 +273,7 @@ pub fn parse(bytes: &[u8]) -> Parsed {
     } else if let Some(offset) = stray_at {
         warnings.push(WarningKind::StrayText, Some(first_non_space(text, offset)));
     }
-
-    Parsed { nfo, warnings: warnings.finish(text, decoded.bias), kind }
+    (urls, kind)
 }
 
 /// Whether XML 1.0 forbids `ch` as a raw character in a document: the C0 controls other than

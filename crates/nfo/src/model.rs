@@ -295,7 +295,8 @@ pub struct Actor {
 pub struct FoundUrl {
     /// The URL as written.
     pub url: String,
-    /// The TMDB movie or IMDb title it points at, if any.
+    /// The identity it points at, if any (see [`crate::external_id`]). A movie NFO's URLs only
+    /// name TMDB movies and IMDb titles; TV URLs in one name nothing.
     pub id: Option<ExternalId>,
 }
 
@@ -307,6 +308,10 @@ pub enum ExternalId {
     Tmdb(i64),
     /// `imdb.com/title/<tt…>`.
     Imdb(String),
+    /// A TVDB series: `thetvdb.com/?tab=series&id=<id>` or `thetvdb.com/dereferrer/series/<id>`.
+    Tvdb(i64),
+    /// `themoviedb.org/tv/<id>`: a TMDB show, whose ids are counted apart from movies'.
+    TmdbTv(i64),
 }
 
 /// An XML attribute, value unescaped.
@@ -362,6 +367,14 @@ impl RawElement {
         write_element(self, &mut out);
         out
     }
+
+    /// Serialises the children only, as [`RawElement::to_xml`] would write them: the content
+    /// between the start and end tags.
+    pub(crate) fn inner_xml(&self) -> String {
+        let mut out = String::new();
+        write_children(&self.children, &mut out);
+        out
+    }
 }
 
 fn collect_text(children: &[RawNode], out: &mut String) {
@@ -388,15 +401,19 @@ fn write_element(element: &RawElement, out: &mut String) {
         return;
     }
     out.push('>');
-    for child in &element.children {
+    write_children(&element.children, out);
+    out.push_str("</");
+    out.push_str(&element.name);
+    out.push('>');
+}
+
+fn write_children(children: &[RawNode], out: &mut String) {
+    for child in children {
         match child {
             RawNode::Text(text) => escape_into(text, false, out),
             RawNode::Element(nested) => write_element(nested, out),
         }
     }
-    out.push_str("</");
-    out.push_str(&element.name);
-    out.push('>');
 }
 
 fn escape_into(text: &str, in_attribute: bool, out: &mut String) {

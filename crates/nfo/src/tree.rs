@@ -38,6 +38,9 @@ pub(crate) enum Node {
 #[derive(Debug, Default)]
 pub(crate) struct Document {
     pub(crate) root: Option<Element>,
+    /// Later roots named like the first one, in order, when [`build_repeating`] was asked to
+    /// read them; always empty from [`build`].
+    pub(crate) later_roots: Vec<Element>,
     /// Text outside any root element, with its offset: where URL lines live.
     pub(crate) outside_text: Vec<(String, usize)>,
 }
@@ -103,9 +106,19 @@ fn collect_text(children: &[Node], out: &mut String) {
     }
 }
 
-/// Builds the tree of `text`, recording what it had to work around in `warnings`.
+/// Builds the tree of `text`, recording what it had to work around in `warnings`. Roots after
+/// the first are skipped with a warning.
 pub(crate) fn build(text: &str, warnings: &mut Collector) -> Document {
+    build_repeating(text, warnings, None)
+}
+
+/// Like [`build`], but when the first root is named `repeating` (ignoring ASCII case), later
+/// roots of that name are read too, into [`Document::later_roots`], without a warning: Kodi's
+/// multi-episode files repeat `<episodedetails>` once per episode. Other later roots are still
+/// skipped with a warning.
+pub(crate) fn build_repeating(text: &str, warnings: &mut Collector, repeating: Option<&str>) -> Document {
     let mut builder = Builder {
+        repeating,
         warnings,
         document: Document::default(),
         stack: Vec::new(),
@@ -128,6 +141,8 @@ struct Skip {
 
 #[derive(Debug)]
 struct Builder<'w> {
+    /// The root name that may repeat; see [`build_repeating`].
+    repeating: Option<&'w str>,
     warnings: &'w mut Collector,
     document: Document,
     stack: Vec<Element>,
@@ -263,7 +278,7 @@ impl Builder<'_> {
             }
             return Flow::Continue;
         }
-        if self.stack.is_empty() && (self.root_done || self.document.root.is_some()) {
+        if self.stack.is_empty() && (self.root_done || self.document.root.is_some()) && !self.may_repeat(&name) {
             self.warnings.push(WarningKind::ExtraRoot { name }, Some(offset));
             if !empty {
                 self.skip = Some(Skip { depth: 1 });
@@ -294,6 +309,14 @@ impl Builder<'_> {
             self.stack.push(element);
         }
         Flow::Continue
+    }
+
+    /// Whether a later root called `name` is read rather than skipped: it and the first root
+    /// both carry the repeating name.
+    fn may_repeat(&self, name: &str) -> bool {
+        let Some(repeating) = self.repeating else { return false };
+        let first_matches = self.document.root.as_ref().is_some_and(|root| root.name.eq_ignore_ascii_case(repeating));
+        first_matches && name.eq_ignore_ascii_case(repeating)
     }
 
     fn attributes(&mut self, start: &BytesStart<'_>, offset: usize) -> Vec<Attribute> {
@@ -379,7 +402,11 @@ impl Builder<'_> {
                 self.root_done = true;
                 // Start a new outside-text run after the root, so URL lines get their offset.
                 self.document.outside_text.push((String::new(), element.offset));
-                self.document.root = Some(element);
+                if self.document.root.is_none() {
+                    self.document.root = Some(element);
+                } else {
+                    self.document.later_roots.push(element);
+                }
             }
         }
     }

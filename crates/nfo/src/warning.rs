@@ -139,7 +139,8 @@ pub enum WarningKind {
     /// Broken markup made the parser re-read the input too often; the rest was ignored.
     #[error("too much broken markup to re-read; the rest was ignored")]
     RescanLimit,
-    /// A second root element (two `<movie>` roots, a multi-episode NFO); the first one wins.
+    /// A second root element (two `<movie>` roots, a multi-episode NFO read as a movie, an
+    /// `<episodedetails>` after a `<tvshow>`); the first one wins.
     #[error("extra root element <{name}> ignored; the first root wins")]
     ExtraRoot {
         /// The extra root's name.
@@ -148,6 +149,13 @@ pub enum WarningKind {
     /// The root is not `<movie>`; what fits the movie model was still read.
     #[error("root element <{root}> is not <movie>")]
     NotAMovie {
+        /// The root's name.
+        root: String,
+    },
+    /// [`crate::parse_tv`] met a root other than `<tvshow>`, `<season>` and `<episodedetails>`;
+    /// nothing was read from it.
+    #[error("root element <{root}> is not <tvshow>, <season> or <episodedetails>")]
+    NotTv {
         /// The root's name.
         root: String,
     },
@@ -216,6 +224,11 @@ impl Collector {
         } else {
             self.dropped = true;
         }
+    }
+
+    /// Whether nothing was recorded.
+    pub(crate) fn is_empty(&self) -> bool {
+        self.pending.is_empty() && !self.dropped
     }
 
     /// Resolves positions against `text`; `bias` is added to offsets so that they are file

@@ -35,11 +35,13 @@ use crate::model::{
     UniqueId, VideoStream,
 };
 
-/// How [`write_movie`] writes a file beyond the Kodi elements.
+/// How [`write_movie`], [`crate::write_tvshow`] and [`crate::write_episodes`] write a file
+/// beyond the Kodi elements.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct WriteOptions {
     /// Jellyfin's lock elements. `None` leaves any `<lockdata>`/`<lockedfields>` the file
-    /// already had (in [`MovieNfo::unknown`]) as they were; `Some` replaces them.
+    /// already had (in [`MovieNfo::unknown`], or the TV model's `unknown`) as they were; `Some`
+    /// replaces them.
     pub jellyfin_locks: Option<JellyfinLocks>,
 }
 
@@ -65,13 +67,7 @@ pub fn write_movie(nfo: &MovieNfo, options: &WriteOptions) -> String {
     out.text("title", nfo.title.as_deref());
     out.text("originaltitle", nfo.original_title.as_deref());
     out.text("sorttitle", nfo.sort_title.as_deref());
-    if !nfo.ratings.is_empty() {
-        out.start("ratings", &[]);
-        for rating in &nfo.ratings {
-            write_rating(&mut out, rating);
-        }
-        out.end("ratings");
-    }
+    write_ratings(&mut out, &nfo.ratings);
     out.integer("userrating", nfo.user_rating);
     out.integer("top250", nfo.top250);
     out.text("outline", nfo.outline.as_deref());
@@ -114,6 +110,14 @@ pub fn write_movie(nfo: &MovieNfo, options: &WriteOptions) -> String {
     }
     out.text("dateadded", nfo.date_added.as_deref());
 
+    write_locks_and_unknown(&mut out, options, &nfo.unknown);
+
+    out.end("movie");
+    out.finish()
+}
+
+/// Jellyfin's locks when `options` has them, then the elements kept from the input, in order.
+pub(crate) fn write_locks_and_unknown(out: &mut Out, options: &WriteOptions, unknown: &[RawElement]) {
     if let Some(locks) = &options.jellyfin_locks {
         out.text("lockdata", Some(if locks.lock_data { "true" } else { "false" }));
         let fields: Vec<&str> = locks
@@ -126,7 +130,7 @@ pub fn write_movie(nfo: &MovieNfo, options: &WriteOptions) -> String {
             out.text("lockedfields", Some(&fields.join("|")));
         }
     }
-    for element in &nfo.unknown {
+    for element in unknown {
         // With locks given, the caller's values replace the file's, so the old ones must not
         // be written a second time (Jellyfin would read the first).
         let is_lock = ["lockdata", "lockedfields"].iter().any(|name| element.name.eq_ignore_ascii_case(name));
@@ -135,9 +139,17 @@ pub fn write_movie(nfo: &MovieNfo, options: &WriteOptions) -> String {
         }
         out.raw(element);
     }
+}
 
-    out.end("movie");
-    out.finish()
+/// `<ratings>` with one `<rating>` each, or nothing for none.
+pub(crate) fn write_ratings(out: &mut Out, ratings: &[Rating]) {
+    if !ratings.is_empty() {
+        out.start("ratings", &[]);
+        for rating in ratings {
+            write_rating(out, rating);
+        }
+        out.end("ratings");
+    }
 }
 
 fn write_rating(out: &mut Out, rating: &Rating) {
@@ -164,7 +176,7 @@ fn write_rating(out: &mut Out, rating: &Rating) {
     out.end("rating");
 }
 
-fn write_thumb(out: &mut Out, thumb: &Thumb) {
+pub(crate) fn write_thumb(out: &mut Out, thumb: &Thumb) {
     if is_blank(&thumb.url) {
         return;
     }
@@ -179,7 +191,7 @@ fn write_thumb(out: &mut Out, thumb: &Thumb) {
     out.text_with("thumb", &attributes, &thumb.url);
 }
 
-fn write_fanart(out: &mut Out, fanart: &Fanart) {
+pub(crate) fn write_fanart(out: &mut Out, fanart: &Fanart) {
     let attributes: Vec<(&str, &str)> = fanart.url.as_deref().map(|url| ("url", url)).into_iter().collect();
     let has_thumbs = fanart.thumbs.iter().any(|thumb| !is_blank(&thumb.url));
     if !has_thumbs && fanart.unknown.is_empty() {
@@ -195,7 +207,7 @@ fn write_fanart(out: &mut Out, fanart: &Fanart) {
     out.end("fanart");
 }
 
-fn write_unique_id(out: &mut Out, unique_id: &UniqueId) {
+pub(crate) fn write_unique_id(out: &mut Out, unique_id: &UniqueId) {
     let mut attributes = Vec::new();
     if let Some(id_type) = &unique_id.id_type {
         attributes.push(("type", id_type.as_str()));
@@ -227,7 +239,7 @@ fn write_set(out: &mut Out, set: &MovieSet) {
     out.end("set");
 }
 
-fn write_file_info(out: &mut Out, file_info: &FileInfo) {
+pub(crate) fn write_file_info(out: &mut Out, file_info: &FileInfo) {
     let details = &file_info.stream_details;
     out.start("fileinfo", &[]);
     if details.video.is_empty() && details.audio.is_empty() && details.subtitle.is_empty() && details.unknown.is_empty()
@@ -280,7 +292,7 @@ fn write_subtitle(out: &mut Out, subtitle: &SubtitleStream) {
     out.end("subtitle");
 }
 
-fn write_actor(out: &mut Out, actor: &Actor) {
+pub(crate) fn write_actor(out: &mut Out, actor: &Actor) {
     out.start("actor", &[]);
     out.text("name", actor.name.as_deref());
     out.text("role", actor.role.as_deref());
@@ -307,7 +319,7 @@ fn decimal(value: f64) -> Option<String> {
     value.is_finite().then(|| value.to_string())
 }
 
-fn is_blank(text: &str) -> bool {
+pub(crate) fn is_blank(text: &str) -> bool {
     text.trim().is_empty()
 }
 
@@ -354,7 +366,7 @@ fn escape_attribute(value: &str) -> String {
 }
 
 /// quick-xml's indenting writer over a `Vec<u8>`, with the few shapes an NFO needs.
-struct Out {
+pub(crate) struct Out {
     writer: Writer<Vec<u8>>,
 }
 
@@ -362,14 +374,14 @@ struct Out {
 const VEC_WRITE: &str = "writing to a Vec<u8> cannot fail";
 
 impl Out {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         // Written by hand: Kodi writes a space before `?>` and quick-xml's `BytesDecl` does not.
         let mut buffer = Vec::with_capacity(4096);
         buffer.extend_from_slice(b"<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\" ?>\n");
         Self { writer: Writer::new_with_indent(buffer, b' ', 2) }
     }
 
-    fn finish(self) -> String {
+    pub(crate) fn finish(self) -> String {
         let mut buffer = self.writer.into_inner();
         buffer.push(b'\n');
         String::from_utf8(buffer).expect("only UTF-8 text and ASCII markup are written")
@@ -389,51 +401,51 @@ impl Out {
         start
     }
 
-    fn start(&mut self, name: &str, attributes: &[(&str, &str)]) {
+    pub(crate) fn start(&mut self, name: &str, attributes: &[(&str, &str)]) {
         self.event(Event::Start(Self::tag(name, attributes)));
     }
 
-    fn end(&mut self, name: &str) {
+    pub(crate) fn end(&mut self, name: &str) {
         self.event(Event::End(BytesEnd::new(name)));
     }
 
-    fn empty(&mut self, name: &str, attributes: &[(&str, &str)]) {
+    pub(crate) fn empty(&mut self, name: &str, attributes: &[(&str, &str)]) {
         self.event(Event::Empty(Self::tag(name, attributes)));
     }
 
     /// `<name attributes>text</name>`; the caller has checked `text` is not blank.
-    fn text_with(&mut self, name: &str, attributes: &[(&str, &str)], text: &str) {
+    pub(crate) fn text_with(&mut self, name: &str, attributes: &[(&str, &str)], text: &str) {
         self.start(name, attributes);
         self.event(Event::Text(BytesText::from_escaped(escape_text(text))));
         self.end(name);
     }
 
     /// `<name>text</name>`, or nothing for `None` and blank text.
-    fn text(&mut self, name: &str, text: Option<&str>) {
+    pub(crate) fn text(&mut self, name: &str, text: Option<&str>) {
         if let Some(text) = text.filter(|text| !is_blank(text)) {
             self.text_with(name, &[], text);
         }
     }
 
-    fn texts(&mut self, name: &str, texts: &[String]) {
+    pub(crate) fn texts(&mut self, name: &str, texts: &[String]) {
         for text in texts {
             self.text(name, Some(text));
         }
     }
 
-    fn integer(&mut self, name: &str, value: Option<i64>) {
+    pub(crate) fn integer(&mut self, name: &str, value: Option<i64>) {
         if let Some(value) = value {
             self.text_with(name, &[], &value.to_string());
         }
     }
 
     /// An element kept from the input, on its own line, serialised by [`RawElement::to_xml`].
-    fn raw(&mut self, element: &RawElement) {
+    pub(crate) fn raw(&mut self, element: &RawElement) {
         self.writer.write_indent().expect(VEC_WRITE);
         self.writer.get_mut().extend_from_slice(element.to_xml().as_bytes());
     }
 
-    fn raws(&mut self, elements: &[RawElement]) {
+    pub(crate) fn raws(&mut self, elements: &[RawElement]) {
         for element in elements {
             self.raw(element);
         }

@@ -1,5 +1,5 @@
-//! Fuzz target for `metarr_nfo::parse`: any bytes must parse without panicking, and the
-//! result must be self-consistent.
+//! Fuzz target for `metarr_nfo::parse` and `metarr_nfo::parse_tv`: any bytes must parse
+//! without panicking, and the result must be self-consistent.
 //!
 //! Run from `crates/nfo/fuzz` with nightly, seeding from the NFO fixtures:
 //! `cargo +nightly fuzz run parse corpus/parse ../tests/data -- -max_len=65536`.
@@ -7,7 +7,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use metarr_nfo::{NfoKind, parse};
+use metarr_nfo::{NfoKind, TvNfo, parse, parse_tv};
 
 fuzz_target!(|bytes: &[u8]| {
     let parsed = parse(bytes);
@@ -31,5 +31,17 @@ fuzz_target!(|bytes: &[u8]| {
         let xml = raw.to_xml();
         let reparsed = parse(format!("<movie>{xml}</movie>").as_bytes());
         assert_eq!(reparsed.nfo.root, Some(metarr_nfo::NfoRoot::Movie));
+    }
+
+    // The TV parser's kind agrees with what it found. (It may differ from the movie parser's:
+    // a skipped extra root hides the text inside it, a read one does not.)
+    let tv = parse_tv(bytes);
+    assert_eq!(!tv.urls.is_empty(), matches!(tv.kind, NfoKind::XmlWithUrls | NfoKind::UrlOnly));
+    if tv.nfo != TvNfo::Other {
+        assert!(matches!(tv.kind, NfoKind::Xml | NfoKind::XmlWithUrls));
+    }
+    assert!(tv.warnings.len() <= 201);
+    if let TvNfo::Episodes(episodes) = &tv.nfo {
+        assert!(!episodes.is_empty());
     }
 });
