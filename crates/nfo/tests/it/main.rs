@@ -1,8 +1,10 @@
-//! Integration tests for `metarr-nfo`: real fixtures, hostile inputs, a mutation loop and the writer.
+//! Integration tests for `metarr-nfo`: real fixtures, hostile inputs, a mutation loop, the
+//! writer and the TV NFOs.
 
 mod fixtures;
 mod hostile;
 mod robustness;
+mod tv;
 mod write;
 
 use std::path::PathBuf;

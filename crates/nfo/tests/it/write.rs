@@ -37,6 +37,12 @@ fn reparse(output: &str) -> MovieNfo {
 /// Checks the output is well-formed XML by quick-xml's strict reader (end names checked), a
 /// judge independent of the lenient parser, and holds no character XML 1.0 forbids.
 fn assert_well_formed(output: &str) {
+    assert_well_formed_with_roots(output, 1);
+}
+
+/// [`assert_well_formed`] for a file of `expected_roots` consecutive roots (a multi-episode
+/// NFO); each root must be closed.
+pub(crate) fn assert_well_formed_with_roots(output: &str, expected_roots: usize) {
     let forbidden = output.chars().find(|ch| {
         (ch.is_ascii_control() && !matches!(ch, '\t' | '\n' | '\r' | '\u{7f}')) || matches!(ch, '\u{fffe}' | '\u{ffff}')
     });
@@ -66,7 +72,7 @@ fn assert_well_formed(output: &str) {
             Err(err) => panic!("not well-formed at {}: {err}\n{output}", reader.buffer_position()),
         }
     }
-    assert_eq!((depth, roots), (0, 1), "one closed root");
+    assert_eq!((depth, roots), (0, expected_roots), "closed roots");
 }
 
 #[test]
@@ -377,26 +383,26 @@ fn full_movie_snapshot_and_round_trip() {
 
 /// Trimmed, non-empty text without control characters (the parser trims and drops those), with
 /// markup characters, `]]>`, inner line breaks and tabs, and non-ASCII.
-fn text() -> impl Strategy<Value = String> {
+pub(crate) fn text() -> impl Strategy<Value = String> {
     "[a-zA-Z0-9 &<>\"';:/?=#%\\]\\[\n\té日本語ßØ🎬\u{a0}-]{1,24}".prop_filter_map("blank", |text| {
         let trimmed = text.trim();
         (!trimmed.is_empty()).then(|| trimmed.to_owned())
     })
 }
 
-fn opt_text() -> impl Strategy<Value = Option<String>> {
+pub(crate) fn opt_text() -> impl Strategy<Value = Option<String>> {
     proptest::option::of(text())
 }
 
 /// Any finite decimal: the writer prints the shortest text that reads back exactly.
-fn decimal() -> impl Strategy<Value = f64> {
+pub(crate) fn decimal() -> impl Strategy<Value = f64> {
     prop_oneof![
         (0_u32..=100).prop_map(|tenths| f64::from(tenths) / 10.0),
         any::<f64>().prop_filter("finite", |value| value.is_finite()),
     ]
 }
 
-fn rating() -> impl Strategy<Value = Rating> {
+pub(crate) fn rating() -> impl Strategy<Value = Rating> {
     (
         opt_text(),
         proptest::option::of(decimal()),
@@ -414,11 +420,11 @@ fn rating() -> impl Strategy<Value = Rating> {
         })
 }
 
-fn unique_id() -> impl Strategy<Value = UniqueId> {
+pub(crate) fn unique_id() -> impl Strategy<Value = UniqueId> {
     (opt_text(), any::<bool>(), text()).prop_map(|(id_type, default, value)| UniqueId { id_type, default, value })
 }
 
-fn actor() -> impl Strategy<Value = Actor> {
+pub(crate) fn actor() -> impl Strategy<Value = Actor> {
     (opt_text(), opt_text(), proptest::option::of(any::<i64>()), opt_text())
         .prop_map(|(name, role, order, thumb)| Actor { name, role, order, thumb, unknown: Vec::new() })
 }
@@ -432,7 +438,7 @@ fn movie_set() -> impl Strategy<Value = MovieSet> {
     })
 }
 
-fn file_info() -> impl Strategy<Value = FileInfo> {
+pub(crate) fn file_info() -> impl Strategy<Value = FileInfo> {
     let video = (
         opt_text(),
         proptest::option::of(decimal()),
@@ -471,7 +477,7 @@ fn file_info() -> impl Strategy<Value = FileInfo> {
         })
 }
 
-fn thumb() -> impl Strategy<Value = Thumb> {
+pub(crate) fn thumb() -> impl Strategy<Value = Thumb> {
     (opt_text(), opt_text(), text()).prop_map(|(aspect, preview, url)| Thumb {
         aspect,
         preview,
