@@ -14,7 +14,7 @@ use crate::subtitle::{SubtitleInfo, parse_subtitle_name};
 use crate::walk::{self, Confinement, LazyCanonical, LinkPolicy, Location, Visited};
 use crate::warning::{EscapedPath, ScanWarning, ScanWarningKind};
 
-/// Why a movie folder could not be classified at all.
+/// Why a movie folder (or a TV series or season folder) could not be classified at all.
 #[derive(Debug, thiserror::Error)]
 pub enum ClassifyError {
     /// The folder is not inside the library root (by its path, or because it or a folder above
@@ -27,7 +27,7 @@ pub enum ClassifyError {
         root: PathBuf,
     },
     /// The folder itself cannot be listed (gone, or no permission).
-    #[error("cannot read movie folder {path}")]
+    #[error("cannot read folder {path}")]
     Unreadable {
         /// The folder.
         path: PathBuf,
@@ -37,10 +37,19 @@ pub enum ClassifyError {
     },
     /// The folder's path is not valid UTF-8: the catalogue keeps paths as text, and a lossy
     /// conversion would merge it with another folder.
-    #[error("movie folder {} is not a UTF-8 path; rename it to UTF-8", EscapedPath(.folder))]
+    #[error("folder {} is not a UTF-8 path; rename it to UTF-8", EscapedPath(.folder))]
     NotUtf8 {
         /// The folder asked for.
         folder: PathBuf,
+    },
+    /// A season folder asked for is not inside its series folder (by its path, or because it is
+    /// a symlink leading elsewhere), so it is not read as that series' season.
+    #[error("{folder} is not inside the series folder {series}")]
+    OutsideSeries {
+        /// The season folder asked for.
+        folder: PathBuf,
+        /// The series folder.
+        series: PathBuf,
     },
 }
 
@@ -307,12 +316,12 @@ pub struct Disc {
 }
 
 /// A file found by the walk, before classification.
-struct Found {
-    relative: PathBuf,
-    name: String,
+pub(crate) struct Found {
+    pub(crate) relative: PathBuf,
+    pub(crate) name: String,
     /// The names of the folders between the movie folder and the file.
-    parents: Vec<String>,
-    stamp: FileStamp,
+    pub(crate) parents: Vec<String>,
+    pub(crate) stamp: FileStamp,
 }
 
 /// Lists and classifies every file of the movie folder `folder` inside `library_root`.
@@ -346,12 +355,12 @@ pub fn classify_folder(library_root: &Path, folder: &Path, rules: &IgnoreRules) 
 }
 
 /// A movie folder checked to lie inside its library.
-struct ConfinedFolder<'a> {
+pub(crate) struct ConfinedFolder<'a> {
     /// Its path relative to the library root, for the ignore rules.
-    relative: &'a Path,
-    metadata: Metadata,
+    pub(crate) relative: &'a Path,
+    pub(crate) metadata: Metadata,
     /// Where it really is, for resolving links met inside it.
-    location: Location,
+    pub(crate) location: Location,
 }
 
 /// Checks that `folder` lies inside `library_root` on disk, not only by its path.
@@ -359,7 +368,7 @@ struct ConfinedFolder<'a> {
 /// Each folder between the root and `folder` is `lstat`ed (for a film directly under the root
 /// that is the one `stat` the walk needs anyway); only when one of them is a symlink are the
 /// root and the folder canonicalised and compared. The root itself may be a symlink.
-fn confined_folder<'a>(
+pub(crate) fn confined_folder<'a>(
     library_root: &Path,
     library_root_canonical: &LazyCanonical<'_>,
     folder: &'a Path,
@@ -404,7 +413,7 @@ fn confined_folder<'a>(
 
 /// Walks the movie folder, returning its files and the inodes of its direct subfolders (a disc
 /// structure's stamp uses its folder's inode).
-fn walk_movie_folder(
+pub(crate) fn walk_movie_folder(
     folder: &Path,
     confined: ConfinedFolder<'_>,
     library_root_canonical: &LazyCanonical<'_>,
@@ -611,7 +620,7 @@ fn find_discs(folder: &Path, found: &[Found]) -> (Vec<DiscTotal>, Vec<Option<usi
 
 /// The 1-based position of each `extrafanart/` and `extrathumbs/` image in its folder, in name
 /// order: their names are arbitrary, so the position is the only index they have.
-fn folder_image_ordinals(found: &[Found]) -> HashMap<PathBuf, u32> {
+pub(crate) fn folder_image_ordinals(found: &[Found]) -> HashMap<PathBuf, u32> {
     let mut images: Vec<&Found> = found
         .iter()
         .filter(|file| naming::split_name(&file.name).1.as_deref().is_some_and(naming::is_image_extension))
@@ -692,7 +701,7 @@ fn media_file(folder: &Path, file: &Found, kind: FileKind) -> MediaFile {
 }
 
 /// The special folder nearest to the file, if any of its parents is one.
-fn innermost_special(parents: &[String]) -> Option<SpecialFolder> {
+pub(crate) fn innermost_special(parents: &[String]) -> Option<SpecialFolder> {
     parents.iter().rev().find_map(|parent| naming::special_folder(parent))
 }
 

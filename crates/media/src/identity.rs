@@ -1,5 +1,5 @@
-//! A film's identity as its folder (or file) name states it: title, year, TMDB and IMDb ids and
-//! edition, from `Title (Year) {tmdb-603}` names and from scene names
+//! A film's or series' identity as its folder (or file) name states it: title, year, TMDB, IMDb
+//! and TVDB ids and edition, from `Title (Year) {tmdb-603}` names and from scene names
 //! (`Title.Year.1080p.BluRay.x264-GRP`).
 
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -18,6 +18,9 @@ pub struct NameIdentity {
     pub imdb_id: Option<String>,
     /// From Plex's `{edition-Director's Cut}`.
     pub edition: Option<String>,
+    /// From `{tvdb-81189}`, `{tvdbid-81189}`, `[tvdbid-81189]` or `[tvdbid=81189]`: Sonarr's
+    /// series folders carry it.
+    pub tvdb_id: Option<i64>,
 }
 
 /// The earliest year taken for a release year: older numbers are titles (`1492: Conquest…`).
@@ -80,7 +83,7 @@ const RELEASE_WORDS: &[&str] = &[
 ///
 /// Rules, in order:
 /// 1. `[key-value]`/`{key-value}` tags (`-` or `=`) for `tmdb`/`tmdbid`, `imdb`/`imdbid`,
-///    `edition` (and `tvdb`/`tvdbid`, dropped) are read and removed; a bare `tt1234567` is an
+///    `edition` and `tvdb`/`tvdbid` are read and removed; a bare `tt1234567` is an
 ///    IMDb id. Other bracketed text stays part of the title (`[REC] (2007)`).
 /// 2. `Title (Year)`: the last `(YYYY)` or `[YYYY]` with text before it ends the title, so
 ///    years inside titles survive (`2001 A Space Odyssey (1968)`, `1917 (2019)`).
@@ -190,7 +193,13 @@ fn record_tag(inner: &str, identity: &mut NameIdentity) -> bool {
             identity.edition.get_or_insert_with(|| value.to_owned());
             true
         }
-        "tvdb" | "tvdbid" => value.bytes().all(|byte| byte.is_ascii_digit()) && !value.is_empty(),
+        "tvdb" | "tvdbid" => match value.parse::<i64>() {
+            Ok(id) if id > 0 && value.bytes().all(|byte| byte.is_ascii_digit()) => {
+                identity.tvdb_id.get_or_insert(id);
+                true
+            }
+            _ => false,
+        },
         _ => false,
     }
 }
@@ -273,7 +282,14 @@ mod tests {
     use super::*;
 
     fn identity(title: &str, year: Option<u16>, tmdb_id: Option<i64>, imdb_id: Option<&str>) -> NameIdentity {
-        NameIdentity { title: title.to_owned(), year, tmdb_id, imdb_id: imdb_id.map(str::to_owned), edition: None }
+        NameIdentity {
+            title: title.to_owned(),
+            year,
+            tmdb_id,
+            imdb_id: imdb_id.map(str::to_owned),
+            edition: None,
+            tvdb_id: None,
+        }
     }
 
     #[test]
@@ -356,5 +372,31 @@ mod tests {
         assert_eq!(parsed.year, Some(1982));
         assert_eq!(parsed.tmdb_id, Some(78));
         assert_eq!(parsed.edition.as_deref(), Some("Director's Cut"));
+    }
+
+    #[test]
+    fn tvdb_id_tags_in_every_form() {
+        for name in [
+            "Breaking Bad (2008) {tvdb-81189}",
+            "Breaking Bad (2008) {tvdbid-81189}",
+            "Breaking Bad (2008) [tvdbid-81189]",
+            "Breaking Bad (2008) [tvdbid=81189]",
+            "Breaking Bad (2008) [TVDBID-81189]",
+        ] {
+            let parsed = parse_folder_name(name);
+            assert_eq!(
+                (parsed.title.as_str(), parsed.year, parsed.tvdb_id),
+                ("Breaking Bad", Some(2008), Some(81189)),
+                "{name}"
+            );
+            assert_eq!((parsed.tmdb_id, parsed.imdb_id), (None, None), "{name}");
+        }
+        let both = parse_folder_name("Breaking Bad (2008) [tmdbid-1396] {tvdb-81189}");
+        assert_eq!((both.tmdb_id, both.tvdb_id), (Some(1396), Some(81189)));
+        assert_eq!(both.title, "Breaking Bad");
+        // Not ids: a value that is no positive number stays part of the title.
+        let bad = parse_folder_name("Show [tvdbid-abc] (2000)");
+        assert_eq!((bad.title.as_str(), bad.tvdb_id), ("Show [tvdbid-abc]", None));
+        assert_eq!(parse_folder_name("Show (2000) {tvdb-0}").tvdb_id, None);
     }
 }

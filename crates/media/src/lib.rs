@@ -1,5 +1,5 @@
-//! Finding movie folders in a library and saying what every file in them is, by the naming
-//! rules of Kodi, Jellyfin and Plex (docs/files.md).
+//! Finding movie folders (and TV series folders) in a library and saying what every file in
+//! them is, by the naming rules of Kodi, Jellyfin, Plex and Sonarr (docs/files.md).
 //!
 //! Pure and synchronous: no async runtime, database or HTTP. Callers run it off the async
 //! executor (`spawn_blocking`). It reads folder listings and file metadata only, never file
@@ -40,8 +40,13 @@
 //!   ([`ArtworkKind`] with an index for numbered fanart and `extrafanart/`), actor images,
 //!   subtitles ([`SubtitleInfo`]: language, forced, SDH), trailers, extras ([`ExtraKind`]),
 //!   theme music and videos, samples, and unknown files with a coarse [`UnknownKind`].
-//! - [`parse_folder_name`] → [`NameIdentity`]: title, year, TMDB/IMDb ids and edition from
+//! - [`parse_folder_name`] → [`NameIdentity`]: title, year, TMDB/IMDb/TVDB ids and edition from
 //!   `Title (Year) {tmdb-603}` and scene names.
+//! - TV libraries: [`discover_series`] → [`SeriesDiscovery`] (the series folders directly under
+//!   a root); [`classify_series`] and [`classify_season`] → [`SeriesScan`]: every
+//!   [`SeriesFile`] of a series (or of one season folder) with its [`FileKind`] and the
+//!   [`TvScope`] it belongs to (series, season, episode or nothing), episodes read by
+//!   [`parse_episode`] and season folders by [`season_of_folder`].
 //! - [`image_dimensions`]: width and height from an image header.
 //! - [`FileStamp`]: (size, mtime, inode); equal stamps mean an unchanged file.
 //! - [`language_code`]: a subtitle language token to its ISO 639-2/B code.
@@ -99,6 +104,7 @@ mod image;
 mod naming;
 mod stamp;
 mod subtitle;
+mod tv;
 mod walk;
 mod warning;
 
@@ -113,4 +119,5 @@ pub use image::{image_dimensions, image_dimensions_from_bytes};
 pub use naming::{ArtworkKind, ExtraKind, UnknownKind};
 pub use stamp::FileStamp;
 pub use subtitle::{SubtitleInfo, language_code};
+pub use tv::{SeriesDiscovery, SeriesFile, SeriesScan, TvScope, classify_season, classify_series, discover_series};
 pub use warning::{ScanWarning, ScanWarningKind};

@@ -46,6 +46,11 @@ pub enum ArtworkKind {
     Landscape,
     /// `keyart`.
     KeyArt,
+    /// `characterart`: Kodi's character art, mostly for TV series.
+    CharacterArt,
+    /// An episode's own image (`<episode>-thumb.jpg`), Kodi's `thumb` art type for episodes.
+    /// Only TV classification gives it: a movie folder's `thumb.jpg` is [`ArtworkKind::Landscape`].
+    Thumb,
     /// Any image in `extrafanart/` (skins and add-ons use these; Kodi's scanner does not).
     ExtraFanart,
     /// Any image in the legacy `extrathumbs/` folder.
@@ -81,6 +86,8 @@ impl ArtworkKind {
             Self::DiscArt => "discart",
             Self::Landscape => "landscape",
             Self::KeyArt => "keyart",
+            Self::CharacterArt => "characterart",
+            Self::Thumb => "thumb",
             Self::ExtraFanart => "extrafanart",
             Self::ExtraThumb => "extrathumb",
         }
@@ -300,6 +307,7 @@ pub(crate) fn artwork_stem(stem: &str) -> Option<(ArtworkKind, Option<u32>)> {
         "discart" | "disc" => ArtworkKind::DiscArt,
         "landscape" | "thumb" => ArtworkKind::Landscape,
         "keyart" => ArtworkKind::KeyArt,
+        "characterart" => ArtworkKind::CharacterArt,
         _ => {
             // Numbered fanart: Kodi's `fanart1.jpg`, Jellyfin's `backdrop1.jpg`.
             let digits_start = lower.find(|character: char| character.is_ascii_digit())?;
@@ -404,6 +412,7 @@ mod tests {
         assert_eq!(artwork_stem("logo"), Some((ArtworkKind::ClearLogo, None)));
         assert_eq!(artwork_stem("disc"), Some((ArtworkKind::DiscArt, None)));
         assert_eq!(artwork_stem("thumb"), Some((ArtworkKind::Landscape, None)));
+        assert_eq!(artwork_stem("CharacterArt"), Some((ArtworkKind::CharacterArt, None)));
         assert_eq!(artwork_stem("poster2"), None);
         assert_eq!(artwork_stem("screenshot"), None);
         assert_eq!(

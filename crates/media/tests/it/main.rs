@@ -7,3 +7,4 @@ mod discovery;
 mod images;
 mod links;
 mod non_utf8;
+mod tv;
