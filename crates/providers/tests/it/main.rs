@@ -11,3 +11,4 @@ mod images;
 mod omdb;
 mod support;
 mod tmdb;
+mod tmdb_tv;
