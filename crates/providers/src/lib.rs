@@ -38,7 +38,9 @@ pub mod tmdb;
 mod transport;
 
 pub use error::{ProviderError, RateLimitKind, TransientReason};
-pub use fanart::{DiscType, FanartArtType, FanartClient, FanartImage, FanartMovie};
+pub use fanart::{
+    DiscType, FanartArtType, FanartClient, FanartImage, FanartMovie, FanartSeason, FanartTv, FanartTvArtType,
+};
 pub use gate::{Gate, RateLimiter, Refusal, Ungated};
 pub use identify::{MatchCandidate, MatchDecision, MatchQuery};
 pub use ids::{CollectionId, ImdbId, InvalidImdbId, MovieRef, TmdbId, TmdbTvId, TvdbId};

@@ -7,6 +7,7 @@
 
 mod failures;
 mod fanart;
+mod fanart_tv;
 mod images;
 mod omdb;
 mod support;
