@@ -1,23 +1,29 @@
-//! The Fanart.tv v3 movies client: every art type of a film, by TMDB or IMDb id.
+//! The Fanart.tv v3 client: every art type of a film, by TMDB or IMDb id; a series' art, by
+//! TheTVDB id, is in `tv`.
 //!
 //! Wire format and traps: docs/peers/providers.md, "Fanart.tv".
+
+mod tv;
 
 use std::sync::Arc;
 
 use reqwest::Url;
 use reqwest::header::{HeaderMap, HeaderName};
 use secrecy::{ExposeSecret, SecretString};
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer};
 
 use crate::error::ProviderError;
 use crate::gate::Gate;
 use crate::ids::{ImdbId, MovieRef, TmdbId};
 use crate::language::ArtLanguage;
-use crate::lenient::{count, imdb_id, non_empty_string, null_as_default, optional_number, tmdb_id};
+use crate::lenient::{count, imdb_id, non_empty_string, null_as_default, number_or_string, optional_number, tmdb_id};
 use crate::outcome::{Outcome, Validators};
 use crate::provider::Provider;
 use crate::settings::FanartSettings;
+
 use crate::transport::{Transport, base_url, secret_header, url_with_path};
+pub use tv::{FanartTv, FanartTvArtType};
 
 /// The kinds of movie art Fanart.tv has, by their keys in its answer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -156,6 +162,10 @@ pub struct FanartImage {
     /// Disc art only: the kind of disc.
     #[serde(default)]
     pub disc_type: Option<DiscType>,
+    /// Series art only: the season it is for (season posters, thumbs and banners; also on
+    /// show backgrounds, mostly `"all"`). Absent for movies and when `""`.
+    #[serde(default, deserialize_with = "season")]
+    pub season: Option<FanartSeason>,
 }
 
 impl FanartImage {
@@ -190,6 +200,24 @@ impl<'de> Deserialize<'de> for DiscType {
     }
 }
 
+/// The season a piece of series art is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum FanartSeason {
+    /// `"all"`: every season (a season poster to use where no season has its own).
+    All,
+    /// `"1"`: one season; `"0"` is specials.
+    Number(u32),
+}
+
+/// `"all"`, a number as a string (or a number); `""`, `null` and anything else are absent.
+fn season<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<FanartSeason>, D::Error> {
+    let value = serde_json::Value::deserialize(deserializer)?;
+    if value.as_str().is_some_and(|text| text.trim().eq_ignore_ascii_case("all")) {
+        return Ok(Some(FanartSeason::All));
+    }
+    Ok(number_or_string(&value).and_then(|number| u32::try_from(number).ok()).map(FanartSeason::Number))
+}
+
 /// An id sent as a string or a number, kept as text.
 fn id_text<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
     Ok(match serde_json::Value::deserialize(deserializer)? {
@@ -212,7 +240,7 @@ fn error_message(body: &[u8]) -> Option<String> {
     (error.status == "error").then(|| error.error_message.unwrap_or_else(|| "error".to_owned()))
 }
 
-/// A Fanart.tv v3 client for movies. Its `Debug` shows no key: the headers holding them are
+/// A Fanart.tv v3 client for movies and series. Its `Debug` shows no key: the headers holding them are
 /// marked sensitive.
 #[derive(Debug)]
 pub struct FanartClient {
@@ -252,8 +280,15 @@ impl FanartClient {
         movie: &MovieRef,
         validators: &Validators,
     ) -> Result<Outcome<FanartMovie>, ProviderError> {
-        let id = movie.to_string();
-        let url = url_with_path(&self.base_url, &["movies", &id]);
+        self.get(&["movies", &movie.to_string()], validators).await
+    }
+
+    async fn get<T: DeserializeOwned>(
+        &self,
+        path: &[&str],
+        validators: &Validators,
+    ) -> Result<Outcome<T>, ProviderError> {
+        let url = url_with_path(&self.base_url, path);
         let answer = self.transport.get(url, self.headers.clone(), validators).await?;
         self.transport.classify(answer, error_message)
     }
@@ -282,7 +317,25 @@ mod tests {
         assert_eq!(image.likes, 0);
         assert_eq!(image.disc, Some(2));
         assert_eq!(image.disc_type, Some(DiscType::BluRay));
+        assert_eq!(image.season, None);
         assert_eq!(image.preview_url(), "https://assets.fanart.tv/preview/movies/550/moviedisc/x.png");
+    }
+
+    #[test]
+    fn seasons_are_all_a_number_or_absent() {
+        let season_of = |json: &str| {
+            let image: FanartImage = serde_json::from_str(&format!(r#"{{"id":"1","url":"u",{json}}}"#)).unwrap();
+            image.season
+        };
+        assert_eq!(season_of(r#""season":"all""#), Some(FanartSeason::All));
+        assert_eq!(season_of(r#""season":"ALL ""#), Some(FanartSeason::All));
+        assert_eq!(season_of(r#""season":"1""#), Some(FanartSeason::Number(1)));
+        assert_eq!(season_of(r#""season":"0""#), Some(FanartSeason::Number(0)), "specials");
+        assert_eq!(season_of(r#""season":12"#), Some(FanartSeason::Number(12)));
+        for absent in [r#""season":"""#, r#""season":null"#, r#""season":"first""#, r#""season":-1"#, r#""lang":"en""#]
+        {
+            assert_eq!(season_of(absent), None, "{absent}");
+        }
     }
 
     #[test]

@@ -1,5 +1,6 @@
-//! Movie identifiers as their own types, so a TMDB movie id cannot be passed for a
-//! collection's and an IMDb id is known to be well-formed before it goes into a URL.
+//! Identifiers as their own types, so a TMDB movie id cannot be passed for a collection's
+//! or a series', a TVDB id cannot be passed for a TMDB one, and an IMDb id is known to be
+//! well-formed before it goes into a URL.
 
 use std::fmt;
 use std::str::FromStr;
@@ -23,6 +24,30 @@ impl fmt::Display for TmdbId {
 pub struct CollectionId(pub u32);
 
 impl fmt::Display for CollectionId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// A TMDB TV series id (`/tv/{id}`): a positive integer, in a namespace of its own (TMDB's
+/// movie 1396 and series 1396 are unrelated).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct TmdbTvId(pub u32);
+
+impl fmt::Display for TmdbTvId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// A TheTVDB series id (`81189`): what Sonarr keys series by, Fanart.tv's TV path takes and
+/// TMDB's `/find` accepts as `external_source=tvdb_id`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct TvdbId(pub u32);
+
+impl fmt::Display for TvdbId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.0.fmt(f)
     }

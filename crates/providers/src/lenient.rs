@@ -6,7 +6,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 
-use crate::ids::{ImdbId, TmdbId};
+use crate::ids::{ImdbId, TmdbId, TvdbId};
 
 /// `null` (or a missing field, with `#[serde(default)]`) as the type's default.
 pub(crate) fn null_as_default<'de, D, T>(deserializer: D) -> Result<T, D::Error>
@@ -68,6 +68,19 @@ pub(crate) fn tmdb_id<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Opti
     Ok(number_or_string(&value).and_then(|id| u32::try_from(id).ok()).filter(|id| *id > 0).map(TmdbId))
 }
 
+/// A TheTVDB id sent as a number (TMDB) or a string (Fanart.tv's `"thetvdb_id": "81189"`);
+/// `0`, `null` and anything unparseable are absent.
+pub(crate) fn tvdb_id<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<TvdbId>, D::Error> {
+    Ok(optional_number(deserializer)?.filter(|id| *id > 0).map(TvdbId))
+}
+
+/// A list of numbers, each sent as a number or a string; `null` is empty and an item that
+/// is not a number is dropped, so one odd entry keeps the rest.
+pub(crate) fn numbers<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<u32>, D::Error> {
+    let items = Option::<Vec<Value>>::deserialize(deserializer)?.unwrap_or_default();
+    Ok(items.iter().filter_map(|item| number_or_string(item).and_then(|number| u32::try_from(number).ok())).collect())
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, reason = "a failed unwrap is a clear test failure")]
 mod tests {
@@ -87,6 +100,10 @@ mod tests {
         text: Option<String>,
         #[serde(default, deserialize_with = "null_as_default")]
         list: Vec<u32>,
+        #[serde(default, deserialize_with = "tvdb_id")]
+        tvdb: Option<TvdbId>,
+        #[serde(default, deserialize_with = "numbers")]
+        minutes: Vec<u32>,
     }
 
     fn sample(json: &str) -> Sample {
@@ -112,5 +129,17 @@ mod tests {
         assert_eq!(sample(r#"{"date":"1999"}"#).date, None);
         assert_eq!(sample(r#"{"text":"  "}"#).text, None);
         assert_eq!(sample(r#"{"list":null}"#).list, Vec::<u32>::new());
+    }
+
+    #[test]
+    fn tvdb_ids_and_number_lists() {
+        assert_eq!(sample(r#"{"tvdb":81189}"#).tvdb, Some(TvdbId(81189)));
+        assert_eq!(sample(r#"{"tvdb":"81189"}"#).tvdb, Some(TvdbId(81189)));
+        for absent in ["0", "null", r#""""#, r#""n/a""#, "-1"] {
+            assert_eq!(sample(&format!(r#"{{"tvdb":{absent}}}"#)).tvdb, None, "{absent}");
+        }
+        assert_eq!(sample(r#"{"minutes":[45,"47",null,"x",-3]}"#).minutes, [45, 47]);
+        assert_eq!(sample(r#"{"minutes":null}"#).minutes, Vec::<u32>::new());
+        assert_eq!(sample("{}").minutes, Vec::<u32>::new());
     }
 }

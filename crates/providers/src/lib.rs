@@ -1,4 +1,4 @@
-//! Typed async clients for the metadata providers: TMDB v3, Fanart.tv v3 and OMDb.
+//! Typed async clients for the metadata providers (TMDB v3, Fanart.tv v3 and OMDb), for movies and series.
 //!
 //! Every call ends in one typed result: `Ok(`[`Outcome`]`)` when the provider gave a
 //! usable answer (found, with the value, the raw body and its validators; not found; not
@@ -38,10 +38,12 @@ pub mod tmdb;
 mod transport;
 
 pub use error::{ProviderError, RateLimitKind, TransientReason};
-pub use fanart::{DiscType, FanartArtType, FanartClient, FanartImage, FanartMovie};
+pub use fanart::{
+    DiscType, FanartArtType, FanartClient, FanartImage, FanartMovie, FanartSeason, FanartTv, FanartTvArtType,
+};
 pub use gate::{Gate, RateLimiter, Refusal, Ungated};
 pub use identify::{MatchCandidate, MatchDecision, MatchQuery};
-pub use ids::{CollectionId, ImdbId, InvalidImdbId, MovieRef, TmdbId};
+pub use ids::{CollectionId, ImdbId, InvalidImdbId, MovieRef, TmdbId, TmdbTvId, TvdbId};
 pub use images::{ImageClient, MAX_IMAGE_BYTES};
 pub use language::{ArtLanguage, InvalidLanguage, Language};
 pub use omdb::{OmdbClient, OmdbKind, OmdbMovie, OmdbRating, RatingSource};

@@ -1,5 +1,6 @@
-//! The OMDb client: a film by IMDb id, mostly for its ratings (IMDb, Rotten Tomatoes,
-//! Metacritic).
+//! The OMDb client: a film or a series by IMDb id, mostly for its ratings (IMDb, Rotten
+//! Tomatoes, Metacritic). OMDb answers `?i=` for any kind of title, so one type serves both;
+//! `Type` says which it is.
 //!
 //! Wire format and traps: docs/peers/providers.md, "OMDb". Every value arrives as a string,
 //! `"N/A"` means absent, and errors arrive as `{"Response":"False","Error":"…"}`, usually
@@ -22,8 +23,8 @@ use crate::retry_after::until_next_utc_midnight;
 use crate::settings::OmdbSettings;
 use crate::transport::{Answer, Transport, base_url, url_with_path};
 
-/// A film as OMDb describes it, with its strings turned into values; `"N/A"` and `""` are
-/// absent, and a value that cannot be read is absent too.
+/// A title (film or series) as OMDb describes it, with its strings turned into values;
+/// `"N/A"` and `""` are absent, and a value that cannot be read is absent too.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(from = "RawMovie")]
 pub struct OmdbMovie {
@@ -31,8 +32,13 @@ pub struct OmdbMovie {
     pub imdb_id: Option<ImdbId>,
     /// `Title`.
     pub title: Option<String>,
-    /// `Year`: the first year (`"2005–2007"` for a series gives 2005).
+    /// `Year`: the first year (`"2008–2013"` for a series gives 2008).
     pub year: Option<i32>,
+    /// Series only: the last year of an ended series (`"2008–2013"` gives 2013); absent for
+    /// a running one (`"2019–"`) and for films.
+    pub end_year: Option<i32>,
+    /// `totalSeasons`, series only.
+    pub total_seasons: Option<u32>,
     /// `Rated`: the US certification (`R`).
     pub rated: Option<String>,
     /// `Released` (`"15 Oct 1999"`).
@@ -169,6 +175,8 @@ struct RawMovie {
     imdb_id: Option<String>,
     #[serde(rename = "Type")]
     kind: Option<String>,
+    #[serde(rename = "totalSeasons")]
+    total_seasons: Option<String>,
     #[serde(rename = "DVD")]
     dvd: Option<String>,
     box_office: Option<String>,
@@ -194,10 +202,15 @@ impl From<RawMovie> for OmdbMovie {
                 OmdbRating::parse(source, &present(rating.value)?)
             })
             .collect();
+        let years = present(raw.year);
         OmdbMovie {
             imdb_id: present(raw.imdb_id).and_then(|id| ImdbId::parse(&id).ok()),
             title: present(raw.title),
-            year: present(raw.year).and_then(|year| leading_number(&year)),
+            year: years.as_deref().and_then(leading_number),
+            end_year: years.as_deref().and_then(end_year),
+            total_seasons: present(raw.total_seasons)
+                .and_then(|seasons| seasons.parse().ok())
+                .filter(|seasons| *seasons > 0),
             rated: present(raw.rated),
             released: present(raw.released).and_then(|date| parse_date(&date)),
             runtime_minutes: present(raw.runtime)
@@ -254,6 +267,13 @@ fn list(value: Option<String>) -> Vec<String> {
 fn leading_number<T: std::str::FromStr>(value: &str) -> Option<T> {
     let end = value.find(|character: char| !character.is_ascii_digit()).unwrap_or(value.len());
     value[..end].parse().ok()
+}
+
+/// The year after the dash of a range (`"2008–2013"`, with OMDb's en dash, or a hyphen);
+/// none for a single year or an open range (`"2019–"`).
+fn end_year(value: &str) -> Option<i32> {
+    let (_, end) = value.split_once(['–', '-'])?;
+    leading_number(end.trim())
 }
 
 /// A finite decimal number (`"8.6"`, `"1,234"` is not one).
@@ -323,7 +343,8 @@ impl OmdbClient {
         Ok(OmdbClient { transport, base_url, key })
     }
 
-    /// `GET /?apikey=…&i={imdb_id}`.
+    /// `GET /?apikey=…&i={imdb_id}`. Any title: a series' id gives its [`OmdbKind::Series`]
+    /// record with [`OmdbMovie::total_seasons`] (see [`OmdbClient::series`]).
     ///
     /// A spent daily quota is [`ProviderError::RateLimited`] with
     /// [`RateLimitKind::QuotaExhausted`] until the next midnight UTC (an assumption: OMDb
@@ -334,6 +355,13 @@ impl OmdbClient {
         url.query_pairs_mut().append_pair("apikey", self.key.expose_secret().trim()).append_pair("i", imdb_id.as_str());
         let answer = self.transport.get(url, HeaderMap::new(), validators).await?;
         self.classify(answer)
+    }
+
+    /// [`OmdbClient::movie`] under the name a series caller looks for: OMDb's `?i=` is the
+    /// same request for a series (`tt0903747`), whose answer has `"Type": "series"` and
+    /// `totalSeasons`. The kind is not checked here: the caller reads [`OmdbMovie::kind`].
+    pub async fn series(&self, imdb_id: &ImdbId, validators: &Validators) -> Result<Outcome<OmdbMovie>, ProviderError> {
+        self.movie(imdb_id, validators).await
     }
 
     /// The body decides first: an error envelope means what its message says whatever the
@@ -412,6 +440,9 @@ mod tests {
         assert_eq!(list(Some("Drama, , N/A,Thriller".to_owned())), ["Drama", "Thriller"]);
         assert_eq!(leading_number::<u32>("139 min"), Some(139));
         assert_eq!(leading_number::<i32>("2005–2007"), Some(2005));
+        assert_eq!(end_year("2008–2013"), Some(2013));
+        assert_eq!(end_year("2008-2013"), Some(2013));
+        assert_eq!((end_year("2019–"), end_year("1999")), (None, None));
         assert_eq!(leading_number::<u32>("min"), None);
         assert_eq!(parse_date("15 Oct 1999"), NaiveDate::from_ymd_opt(1999, 10, 15));
     }

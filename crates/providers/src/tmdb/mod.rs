@@ -1,8 +1,10 @@
 //! The TMDB v3 client: a movie with everything Metarr needs in one call, `find` by IMDb id,
-//! search, collections, the change list and the image configuration.
+//! search, collections, the change list and the image configuration; television (a series,
+//! a season, search, `find` by TheTVDB id) is in `tv`.
 //!
 //! Wire format and traps: docs/peers/providers.md, "TMDB".
 
+mod tv;
 mod types;
 
 use std::sync::Arc;
@@ -13,6 +15,11 @@ use reqwest::header::{self, HeaderMap};
 use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
 
+pub use tv::{
+    AggregateCastMember, AggregateCredits, AggregateCrewMember, ContentRating, ContentRatings, Creator, CrewJob,
+    Network, Role, SEASON_APPENDS, SeasonSummary, TV_APPENDS, TvEpisode, TvExternalIds, TvKeywords, TvSearch, TvSeason,
+    TvSeries, TvSummary,
+};
 pub use types::{
     CastMember, ChangedMovie, Collection, CollectionRef, Company, Configuration, Country, CountryReleases, Credits,
     CrewMember, ExternalIds, FindResults, Genre, Image, ImageConfiguration, Images, Keyword, Keywords, MovieDetails,

@@ -7,6 +7,7 @@ use std::cmp::Reverse;
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde::{Deserialize, Deserializer};
 
+use super::tv::TvSummary;
 use crate::ids::{CollectionId, ImdbId, TmdbId};
 use crate::language::ArtLanguage;
 use crate::lenient::{date, imdb_id, non_empty_string, null_as_default, optional_number, timestamp};
@@ -660,13 +661,17 @@ pub struct Page<T> {
     pub total_results: u32,
 }
 
-/// `GET /find/{imdb_id}?external_source=imdb_id`. TMDB answers 200 with empty lists when
-/// it knows no such id; only the movie results are kept.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+/// `GET /find/{id}?external_source=imdb_id` or `tvdb_id`. TMDB answers 200 with empty lists
+/// when it knows no such id; the movie and series results are kept (people, episodes and
+/// seasons are not).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 pub struct FindResults {
-    /// Movies with that IMDb id (zero or one in practice).
+    /// Movies with that id (zero or one in practice).
     #[serde(default, deserialize_with = "null_as_default")]
     pub movie_results: Vec<MovieSummary>,
+    /// Series with that id (zero or one in practice).
+    #[serde(default, deserialize_with = "null_as_default")]
+    pub tv_results: Vec<TvSummary>,
 }
 
 impl FindResults {
@@ -674,6 +679,14 @@ impl FindResults {
     pub fn movie(&self) -> Option<&MovieSummary> {
         match self.movie_results.as_slice() {
             [movie] => Some(movie),
+            _ => None,
+        }
+    }
+
+    /// The series found, if exactly one was.
+    pub fn tv(&self) -> Option<&TvSummary> {
+        match self.tv_results.as_slice() {
+            [series] => Some(series),
             _ => None,
         }
     }
@@ -757,6 +770,6 @@ pub(crate) struct ErrorBody {
 }
 
 /// A positive number, from a number or a string; `null`, `0` and garbage are absent.
-fn positive<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<u32>, D::Error> {
+pub(super) fn positive<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<u32>, D::Error> {
     Ok(optional_number(deserializer)?.filter(|number| *number > 0))
 }

@@ -7,7 +7,9 @@
 
 mod failures;
 mod fanart;
+mod fanart_tv;
 mod images;
 mod omdb;
 mod support;
 mod tmdb;
+mod tmdb_tv;

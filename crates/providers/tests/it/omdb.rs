@@ -206,3 +206,38 @@ async fn the_client_debug_holds_no_key() {
     let server = MockServer::start().await;
     assert_no_secret_in(&format!("{:?}", omdb(&server)));
 }
+
+#[tokio::test]
+async fn a_series_by_imdb_id_is_the_same_request_and_says_it_is_a_series() {
+    let server =
+        serving(ResponseTemplate::new(200).set_body_raw(data("omdb/constructed-tt0903747.json"), "application/json"))
+            .await;
+
+    let breaking_bad = ImdbId::parse("tt0903747").unwrap();
+    let fetched = omdb(&server).series(&breaking_bad, &Validators::NONE).await.unwrap().found().unwrap();
+
+    let request = only_request(&server).await;
+    assert_eq!(query(&request), pairs(&[("apikey", OMDB_KEY), ("i", "tt0903747")]));
+    let series = &fetched.value;
+    assert_eq!(series.kind, Some(OmdbKind::Series));
+    assert_eq!((series.year, series.end_year, series.total_seasons), (Some(2008), Some(2013), Some(5)));
+    assert_eq!((series.rated.as_deref(), series.runtime_minutes), (Some("TV-MA"), Some(49)));
+    assert_eq!(series.released, NaiveDate::from_ymd_opt(2008, 1, 20));
+    assert!(series.directors.is_empty(), "a series has no director: N/A");
+    assert_eq!(series.writers, ["Vince Gilligan"]);
+    assert_eq!(series.imdb_rating, Some(9.5));
+    assert_eq!(series.imdb_votes, Some(2_093_455));
+    assert_eq!((series.metascore, series.box_office_usd, series.dvd_release), (None, None, None));
+    assert_eq!(series.ratings, [OmdbRating { source: RatingSource::Imdb, value: 9.5, max: 10.0 }]);
+    assert_eq!(&serde_json::from_str::<OmdbMovie>(&fetched.body).unwrap(), series);
+}
+
+#[tokio::test]
+async fn a_film_has_no_seasons_and_no_end_year() {
+    let server =
+        serving(ResponseTemplate::new(200).set_body_raw(data("omdb/constructed-tt0137523.json"), "application/json"))
+            .await;
+
+    let movie = movie(&server).await.unwrap().found().unwrap().value;
+    assert_eq!((movie.kind, movie.end_year, movie.total_seasons), (Some(OmdbKind::Movie), None, None));
+}

@@ -25,7 +25,7 @@ use crate::support::{
 
 const APPENDS: &str = "credits,external_ids,release_dates,keywords,videos,images";
 
-async fn serve(server: &MockServer, at: &str, response: ResponseTemplate) {
+pub(crate) async fn serve(server: &MockServer, at: &str, response: ResponseTemplate) {
     Mock::given(method("GET")).and(path(at)).respond_with(response).mount(server).await;
 }
 
@@ -33,15 +33,15 @@ fn ok_json(body: &Value) -> ResponseTemplate {
     ResponseTemplate::new(200).set_body_raw(body.to_string(), "application/json;charset=utf-8")
 }
 
-fn ok_file(file: &str) -> ResponseTemplate {
+pub(crate) fn ok_file(file: &str) -> ResponseTemplate {
     ResponseTemplate::new(200).set_body_raw(data(file), "application/json;charset=utf-8")
 }
 
-fn fr_ca() -> Language {
+pub(crate) fn fr_ca() -> Language {
     Language::parse("fr-CA").unwrap()
 }
 
-fn found<T: std::fmt::Debug>(outcome: Outcome<T>) -> metarr_providers::Fetched<T> {
+pub(crate) fn found<T: std::fmt::Debug>(outcome: Outcome<T>) -> metarr_providers::Fetched<T> {
     match outcome {
         Outcome::Found(fetched) => fetched,
         other => panic!("expected Found, got {other:?}"),
@@ -261,8 +261,8 @@ async fn find_with_no_match_is_found_with_no_movie() {
     let imdb_id = ImdbId::parse("tt9999999").unwrap();
     let fetched =
         found(tmdb(&server).find_by_imdb_id(&imdb_id, &Language::default(), &Validators::NONE).await.unwrap());
-    assert_eq!(fetched.value, FindResults { movie_results: Vec::new() });
-    assert_eq!(fetched.value.movie(), None);
+    assert_eq!(fetched.value, FindResults::default());
+    assert_eq!((fetched.value.movie(), fetched.value.tv()), (None, None));
 }
 
 #[tokio::test]
