@@ -10,4 +10,10 @@ metarr_db::id_type! {
     ScanId;
     /// A movie (`movies.id`).
     MovieId;
+    /// A TV series (`series.id`).
+    SeriesId;
+    /// A season of a series (`seasons.id`).
+    SeasonId;
+    /// An episode of a series (`episodes.id`).
+    EpisodeId;
 }

@@ -1,4 +1,4 @@
-//! Libraries: a named root folder of movies, with its ignore patterns.
+//! Libraries: a named root folder of movies or TV series, with its ignore patterns.
 
 use super::{CatalogueError, Result, now_ms};
 use crate::catalogue::scans::ScanPhase;
@@ -15,7 +15,7 @@ pub struct Library {
     pub id: LibraryId,
     pub name: String,
     pub path: String,
-    pub kind: String,
+    pub kind: LibraryKind,
     pub enabled: bool,
     pub ignore_patterns: Vec<String>,
     /// Provider values replace the NFO's (never a locked field's).
@@ -80,7 +80,45 @@ impl LibraryInput {
 }
 
 fn default_kind() -> String {
-    "movies".to_owned()
+    LibraryKind::Movies.as_str().to_owned()
+}
+
+/// What a library's folders hold: a movie each, or a series each (with its seasons and episodes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LibraryKind {
+    Movies,
+    Tv,
+}
+
+impl LibraryKind {
+    pub const ALL: [LibraryKind; 2] = [LibraryKind::Movies, LibraryKind::Tv];
+
+    /// The name stored and shown; never renamed.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LibraryKind::Movies => "movies",
+            LibraryKind::Tv => "tv",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<LibraryKind> {
+        LibraryKind::ALL.into_iter().find(|kind| kind.as_str() == name)
+    }
+}
+
+impl std::fmt::Display for LibraryKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl TryFrom<String> for LibraryKind {
+    type Error = String;
+
+    fn try_from(name: String) -> Result<LibraryKind, String> {
+        LibraryKind::parse(&name).ok_or_else(|| format!("unknown library kind {name:?}"))
+    }
 }
 
 fn default_enabled() -> bool {
@@ -93,7 +131,8 @@ struct LibraryRow {
     id: LibraryId,
     name: String,
     path: String,
-    kind: String,
+    #[sqlx(try_from = "String")]
+    kind: LibraryKind,
     enabled: bool,
     ignore_patterns: JsonText<Vec<String>>,
     prefer_provider_metadata: bool,
@@ -189,8 +228,8 @@ async fn validate(
         limits::PATH.check("ignore_patterns", pattern).map_err(invalid)?;
     }
     input.artwork_limits.validate().map_err(|err| CatalogueError::Invalid(format!("artwork_limits: {err}")))?;
-    if input.kind != "movies" {
-        return Err(CatalogueError::Invalid(format!("kind {:?} is not supported (only \"movies\")", input.kind)));
+    if LibraryKind::parse(&input.kind).is_none() {
+        return Err(CatalogueError::Invalid(format!("kind {:?} is not supported: \"movies\" or \"tv\"", input.kind)));
     }
     let given = Path::new(&input.path);
     if !given.is_absolute() {
@@ -320,8 +359,16 @@ pub async fn update_apart_from(db: &Db, id: LibraryId, input: &LibraryInput, dat
 }
 
 async fn replace(db: &Db, id: LibraryId, input: &LibraryInput, data_dir: Option<&Path>) -> Result<Library> {
-    get(db, id).await?;
+    let current = get(db, id).await?;
     let (name, root) = validate(db, input, Some(id), data_dir).await?;
+    if current.kind.as_str() != input.kind {
+        // Its catalogue rows are of the old kind: a movie cannot become a series.
+        return Err(CatalogueError::Invalid(format!(
+            "kind cannot change from {:?} to {:?}; add a new library for the other kind",
+            current.kind.as_str(),
+            input.kind
+        )));
+    }
     let patterns = serde_json::to_string(&input.ignore_patterns).expect("strings always serialise");
     let params: Vec<Param> = vec![
         name.into(),
@@ -361,6 +408,14 @@ pub async fn delete(db: &Db, id: LibraryId) -> Result<()> {
     tx.execute("DELETE FROM media_files WHERE movie_id IN (SELECT id FROM movies WHERE library_id = $1)", &[id.into()])
         .await?;
     tx.execute("DELETE FROM movies WHERE library_id = $1", &[id.into()]).await?;
+    for table in ["series_files", "episodes", "seasons"] {
+        tx.execute(
+            &format!("DELETE FROM {table} WHERE series_id IN (SELECT id FROM series WHERE library_id = $1)"),
+            &[id.into()],
+        )
+        .await?;
+    }
+    tx.execute("DELETE FROM series WHERE library_id = $1", &[id.into()]).await?;
     tx.execute("DELETE FROM scans WHERE library_id = $1", &[id.into()]).await?;
     tx.execute("DELETE FROM libraries WHERE id = $1", &[id.into()]).await?;
     tx.commit().await?;
@@ -374,14 +429,18 @@ pub struct MovieCounts {
     pub missing: i64,
 }
 
-/// Movie counts of every library that has movies, by library id (one grouped query).
+/// Movie counts of every library that has movies, and series counts of every TV library, by
+/// library id (one grouped query; a library holds one kind or the other).
 pub async fn movie_counts(db: &Db) -> Result<std::collections::HashMap<LibraryId, MovieCounts>> {
     // PostgreSQL's SUM of integers is numeric: cast it back to the BIGINT both backends decode.
     let rows: Vec<(LibraryId, i64, i64)> = db
         .fetch_all(
             "SELECT library_id, COUNT(*) AS total, \
              CAST(COALESCE(SUM(CASE WHEN missing THEN 1 ELSE 0 END), 0) AS BIGINT) AS missing \
-             FROM movies GROUP BY library_id",
+             FROM movies GROUP BY library_id \
+             UNION ALL SELECT library_id, COUNT(*) AS total, \
+             CAST(COALESCE(SUM(CASE WHEN missing THEN 1 ELSE 0 END), 0) AS BIGINT) AS missing \
+             FROM series GROUP BY library_id",
             &[],
         )
         .await?;

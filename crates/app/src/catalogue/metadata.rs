@@ -206,6 +206,8 @@ pub enum FieldSource {
     Folder,
     /// Sent by Radarr in a webhook (its `tmdbId` and `imdbId`).
     Radarr,
+    /// Sent by Sonarr in a webhook (its series' `tvdbId`, `tmdbId` and `imdbId`).
+    Sonarr,
     /// TMDB.
     Tmdb,
     /// OMDb.
@@ -222,6 +224,7 @@ impl FieldSource {
             FieldSource::Nfo => "nfo",
             FieldSource::Folder => "folder",
             FieldSource::Radarr => "radarr",
+            FieldSource::Sonarr => "sonarr",
             FieldSource::Tmdb => "tmdb",
             FieldSource::Omdb => "omdb",
             FieldSource::Fanart => "fanart",
@@ -254,9 +257,9 @@ impl FieldSource {
         let current = if current == FieldSource::User { FieldSource::Nfo } else { current };
         match self {
             FieldSource::User => true,
-            FieldSource::Radarr => true,
+            FieldSource::Radarr | FieldSource::Sonarr => true,
             FieldSource::Nfo => match current {
-                FieldSource::Radarr => false,
+                FieldSource::Radarr | FieldSource::Sonarr => false,
                 source if source.is_provider() => !prefer_provider,
                 _ => true,
             },

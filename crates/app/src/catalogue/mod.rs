@@ -1,4 +1,4 @@
-//! The catalogue's repositories: libraries, scans, movies, their files and cached assets.
+//! The catalogue's repositories: libraries, scans, movies, series, their files and cached assets.
 //!
 //! Each function is one or a few statements through [`crate::db`], identical on both backends.
 
@@ -6,6 +6,7 @@ pub mod libraries;
 pub mod metadata;
 pub mod movies;
 pub mod scans;
+pub mod series;
 
 use crate::db::DbError;
 

@@ -425,7 +425,7 @@ fn from_row(row: DetailRow, files: Vec<DetailFileRow>) -> MovieDetail {
 /// Stored stream details in the detail shape (docs/contracts.md, "Movie"): `video`, `audio`
 /// and `subtitle` arrays (the prober's model calls the last one `subtitles`), plus the
 /// container fields.
-fn streams_json(text: &str) -> Option<serde_json::Value> {
+pub(crate) fn streams_json(text: &str) -> Option<serde_json::Value> {
     let mut value: serde_json::Value = serde_json::from_str(text).ok()?;
     let object = value.as_object_mut()?;
     if let Some(subtitles) = object.remove("subtitles") {
@@ -779,6 +779,48 @@ pub struct FileRow {
     pub sha256: Option<String>,
     pub streams: Option<String>,
     pub probed: bool,
+    /// Where a series folder's file belongs (series, season, episode); `None` for a movie's.
+    pub tv: Option<TvPlacement>,
+}
+
+/// What a file of a series folder belongs to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TvPlacement {
+    /// `series`, `season`, `episode` or `other` (`series_files.scope`).
+    pub scope: &'static str,
+    pub season: Option<i64>,
+    /// The (first) episode of an episode's files (`s01e02`).
+    pub episode_key: Option<String>,
+}
+
+/// Whose files a set of file rows is: a movie's (`media_files`) or a series' (`series_files`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileOwner {
+    Movie(MovieId),
+    Series(crate::ids::SeriesId),
+}
+
+impl FileOwner {
+    fn table(self) -> &'static str {
+        match self {
+            FileOwner::Movie(_) => "media_files",
+            FileOwner::Series(_) => "series_files",
+        }
+    }
+
+    fn column(self) -> &'static str {
+        match self {
+            FileOwner::Movie(_) => "movie_id",
+            FileOwner::Series(_) => "series_id",
+        }
+    }
+
+    fn id(self) -> Param {
+        match self {
+            FileOwner::Movie(id) => id.into(),
+            FileOwner::Series(id) => id.into(),
+        }
+    }
 }
 
 /// Replaces the movie's file rows with `files`: unchanged rows stay, changed rows are updated,
@@ -789,14 +831,26 @@ pub async fn sync_files(
     files: &[FileRow],
     stored: &HashMap<String, StoredFile>,
 ) -> Result<()> {
+    sync_owned_files(tx, FileOwner::Movie(movie_id), files, stored).await
+}
+
+/// Replaces a movie's or a series' file rows with `files` (see [`sync_files`]).
+pub async fn sync_owned_files(
+    tx: &mut Tx,
+    owner: FileOwner,
+    files: &[FileRow],
+    stored: &HashMap<String, StoredFile>,
+) -> Result<()> {
     let now = now_ms();
+    let (table, column) = (owner.table(), owner.column());
+    let tv = matches!(owner, FileOwner::Series(_));
     let present: BTreeSet<&str> = files.iter().map(|f| f.path.as_str()).collect();
     let gone: Vec<Param> =
         stored.values().filter(|s| !present.contains(s.path.as_str())).map(|s| s.id.into()).collect();
     // Whole statements rather than one per file: on SQLite's single writer each statement is a
     // round trip that every other scan job waits behind.
     for ids in gone.chunks(ROWS_PER_STATEMENT) {
-        tx.execute(&format!("DELETE FROM media_files WHERE id IN {}", placeholders(1, ids.len())), ids).await?;
+        tx.execute(&format!("DELETE FROM {table} WHERE id IN {}", placeholders(1, ids.len())), ids).await?;
     }
     let changed: Vec<&FileRow> = files
         .iter()
@@ -811,12 +865,12 @@ pub async fn sync_files(
         })
         .collect();
     for chunk in changed.chunks(ROWS_PER_STATEMENT) {
-        let mut params: Vec<Param> = Vec::with_capacity(chunk.len() * 16);
+        let mut params: Vec<Param> = Vec::with_capacity(chunk.len() * 19);
         let mut rows = Vec::with_capacity(chunk.len());
         for file in chunk {
             let first = params.len() + 1;
             params.extend([
-                movie_id.into(),
+                owner.id(),
                 file.path.clone().into(),
                 file.category.as_str().into(),
                 file.role.clone().into(),
@@ -833,18 +887,35 @@ pub async fn sync_files(
                 if file.probed { Param::Int(now) } else { Param::NullInt },
                 now.into(),
             ]);
+            if tv {
+                let placement = file.tv.as_ref();
+                params.extend([
+                    placement.map_or("other", |p| p.scope).into(),
+                    placement.and_then(|p| p.season).into(),
+                    placement.and_then(|p| p.episode_key.clone()).into(),
+                ]);
+            }
             rows.push(placeholders(first, params.len()));
         }
+        let (tv_columns, tv_updates) = if tv {
+            (
+                ", scope, season, episode_key",
+                ", scope = excluded.scope, season = excluded.season, episode_key = excluded.episode_key",
+            )
+        } else {
+            ("", "")
+        };
         tx.execute(
             &format!(
-                "INSERT INTO media_files (movie_id, path, category, role, slot, slot_index, language, forced, sdh, \
-                     size, mtime, inode, sha256, streams, probed_at, updated_at) \
+                "INSERT INTO {table} ({column}, path, category, role, slot, slot_index, language, forced, sdh, \
+                     size, mtime, inode, sha256, streams, probed_at, updated_at{tv_columns}) \
                  VALUES {} \
-                 ON CONFLICT (path) DO UPDATE SET movie_id = excluded.movie_id, category = excluded.category, \
+                 ON CONFLICT (path) DO UPDATE SET {column} = excluded.{column}, category = excluded.category, \
                      role = excluded.role, slot = excluded.slot, slot_index = excluded.slot_index, \
                      language = excluded.language, forced = excluded.forced, sdh = excluded.sdh, \
                      size = excluded.size, mtime = excluded.mtime, inode = excluded.inode, sha256 = excluded.sha256, \
-                     streams = excluded.streams, probed_at = excluded.probed_at, updated_at = excluded.updated_at",
+                     streams = excluded.streams, probed_at = excluded.probed_at, updated_at = excluded.updated_at\
+                     {tv_updates}",
                 rows.join(", ")
             ),
             &params,
@@ -854,7 +925,7 @@ pub async fn sync_files(
     Ok(())
 }
 
-/// Rows written per multi-row statement: 16 parameters each keeps a statement well under both
+/// Rows written per multi-row statement: 19 parameters each at most keeps a statement well under both
 /// backends' parameter limits.
 const ROWS_PER_STATEMENT: usize = 200;
 
@@ -909,14 +980,17 @@ pub async fn record_assets(tx: &mut Tx, assets: &[AssetRecord]) -> Result<()> {
             rows.push(placeholders(first, params.len()));
         }
         // VALUES columns are called column1, column2… in both SQLite and PostgreSQL.
-        tx.execute(
-            &format!(
-                "UPDATE media_files SET sha256 = v.column2 FROM (VALUES {}) AS v WHERE media_files.path = v.column1",
-                rows.join(", ")
-            ),
-            &params,
-        )
-        .await?;
+        // A path is a movie's or a series' file: one of the two updates finds it.
+        for table in ["media_files", "series_files"] {
+            tx.execute(
+                &format!(
+                    "UPDATE {table} SET sha256 = v.column2 FROM (VALUES {}) AS v WHERE {table}.path = v.column1",
+                    rows.join(", ")
+                ),
+                &params,
+            )
+            .await?;
+        }
     }
     Ok(())
 }

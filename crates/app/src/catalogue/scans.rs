@@ -100,6 +100,12 @@ pub struct Scan {
     pub videos_probed: i64,
     pub enrichment_queued: i64,
     pub enrichment_completed: i64,
+    /// A TV library's scan counts series and episodes here (its `movies_*` stay 0).
+    pub series_found: i64,
+    pub series_new: i64,
+    pub series_updated: i64,
+    pub series_missing: i64,
+    pub episodes_found: i64,
     /// Every movie to enrich is queued (the enriching phase ends when they are all done).
     #[serde(skip)]
     pub enrichment_listed: bool,
@@ -120,7 +126,8 @@ impl Scan {
 
 const COLUMNS: &str = "id, library_id, phase, correlation_id, started_at, finished_at, directories_total, \
     directories_scanned, movies_found, movies_new, movies_updated, movies_missing, assets_queued, assets_cached, \
-    videos_probed, unknown_files, errors, warnings, enrichment_queued, enrichment_completed, enrichment_listed";
+    videos_probed, unknown_files, errors, warnings, enrichment_queued, enrichment_completed, enrichment_listed, \
+    series_found, series_new, series_updated, series_missing, episodes_found";
 
 /// A `scans` row as [`COLUMNS`] selects it.
 #[derive(sqlx::FromRow)]
@@ -147,6 +154,11 @@ struct ScanRow {
     enrichment_queued: i64,
     enrichment_completed: i64,
     enrichment_listed: bool,
+    series_found: i64,
+    series_new: i64,
+    series_updated: i64,
+    series_missing: i64,
+    episodes_found: i64,
 }
 
 impl From<ScanRow> for Scan {
@@ -170,6 +182,11 @@ impl From<ScanRow> for Scan {
             enrichment_queued: row.enrichment_queued,
             enrichment_completed: row.enrichment_completed,
             enrichment_listed: row.enrichment_listed,
+            series_found: row.series_found,
+            series_new: row.series_new,
+            series_updated: row.series_updated,
+            series_missing: row.series_missing,
+            episodes_found: row.episodes_found,
             correlation_id: row.correlation_id,
             started_at: time_from_ms(row.started_at),
             finished_at: row.finished_at.map(time_from_ms),
@@ -213,7 +230,7 @@ pub async fn start(tx: &mut Tx, library_id: LibraryId) -> Result<(Scan, bool)> {
                 &format!(
                     "INSERT INTO scans (library_id, phase, correlation_id, started_at, enrich_after) \
                      VALUES ($1, 'discovering', $2, $3, \
-                         (SELECT coalesce(auto_enrich, $4) AND $4 FROM libraries WHERE id = $1)) \
+                         (SELECT coalesce(auto_enrich, $4) AND $4 AND kind = 'movies' FROM libraries WHERE id = $1)) \
                      ON CONFLICT (library_id) WHERE phase IN {ACTIVE} DO NOTHING \
                      RETURNING {COLUMNS}"
                 ),
@@ -223,6 +240,7 @@ pub async fn start(tx: &mut Tx, library_id: LibraryId) -> Result<(Scan, bool)> {
         if let Some(row) = inserted {
             return Ok((row.into(), true));
         }
+        // (TV libraries are not enriched by scans yet: enrichment knows movies only.)
         // Another transaction started one meanwhile, or finished the one found: look again.
     }
     Err(CatalogueError::Conflict(format!(
@@ -304,6 +322,11 @@ pub struct Counts {
     pub errors: i64,
     pub enrichment_queued: i64,
     pub enrichment_completed: i64,
+    pub series_found: i64,
+    pub series_new: i64,
+    pub series_updated: i64,
+    pub series_missing: i64,
+    pub episodes_found: i64,
 }
 
 /// Whether every queued folder has been scanned, with `$1`..`$3` added to the counters.
@@ -338,6 +361,11 @@ pub async fn record(tx: &mut Tx, scan_id: ScanId, counts: &Counts, warnings: &[S
         scan_id.into(),
         counts.enrichment_queued.into(),
         counts.enrichment_completed.into(),
+        counts.series_found.into(),
+        counts.series_new.into(),
+        counts.series_updated.into(),
+        counts.series_missing.into(),
+        counts.episodes_found.into(),
     ];
     let row = tx
         .fetch_optional::<ScanRow>(
@@ -351,6 +379,9 @@ pub async fn record(tx: &mut Tx, scan_id: ScanId, counts: &Counts, warnings: &[S
                      unknown_files = unknown_files + $12, errors = errors + $13, \
                      enrichment_queued = enrichment_queued + $15, \
                      enrichment_completed = enrichment_completed + $16, \
+                     series_found = series_found + $17, series_new = series_new + $18, \
+                     series_updated = series_updated + $19, series_missing = series_missing + $20, \
+                     episodes_found = episodes_found + $21, \
                      phase = CASE \
                          WHEN phase = 'scanning' AND {FOLDERS_DONE} AND {ASSETS_DONE} THEN {AFTER_CACHING} \
                          WHEN phase = 'scanning' AND {FOLDERS_DONE} THEN 'caching' \

@@ -26,6 +26,7 @@ async fn referenced(db: &Db) -> Result<HashSet<String>, CatalogueError> {
     let rows: Vec<(String,)> = db
         .fetch_all(
             "SELECT sha256 FROM media_files WHERE sha256 IS NOT NULL \
+             UNION SELECT sha256 FROM series_files WHERE sha256 IS NOT NULL \
              UNION SELECT sha256 FROM artwork_candidates WHERE sha256 IS NOT NULL \
              UNION SELECT sha256 FROM person_images WHERE sha256 IS NOT NULL \
              UNION SELECT sha256 FROM published_files \

@@ -1,0 +1,184 @@
+//! The TV API: series (list, detail, seasons with their episodes, rescan) and episodes.
+
+use crate::catalogue::series::{
+    self, EpisodeDetail, EpisodeFields, LockTable, Numbering, SeasonView, SeriesDetail, SeriesField, SeriesFields,
+    SeriesFilter, SeriesSummary,
+};
+use crate::catalogue::{CatalogueError, libraries};
+use crate::error::{ApiJson, ApiPath, ApiQuery, AppError};
+use crate::ids::{EpisodeId, SeriesId};
+use crate::jobs::tv_scan::ScanSeries;
+use crate::routes::AppState;
+use crate::routes::movies::MAX_LIMIT;
+use axum::Json;
+use axum::extract::State;
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+/// `{ "items": [...], "total": N }`: `total` counts every matching series, not only this page.
+#[derive(Debug, Serialize)]
+pub struct SeriesList {
+    pub items: Vec<SeriesSummary>,
+    pub total: i64,
+}
+
+/// `GET /api/v1/series?library_id=&q=&missing=&has_warnings=&limit=&offset=`: by title.
+pub async fn list(
+    State(state): State<AppState>,
+    ApiQuery(filter): ApiQuery<SeriesFilter>,
+) -> Result<Json<SeriesList>, AppError> {
+    if let Some(limit) = filter.limit.filter(|limit| !(1..=MAX_LIMIT).contains(limit)) {
+        return Err(AppError::BadRequest(format!("limit must be an integer from 1 to {MAX_LIMIT}, got {limit}")));
+    }
+    if let Some(offset) = filter.offset.filter(|offset| *offset < 0) {
+        return Err(AppError::BadRequest(format!("offset must not be negative, got {offset}")));
+    }
+    let (items, total) = series::list(&state.db, &filter).await?;
+    Ok(Json(SeriesList { items, total }))
+}
+
+/// `GET /api/v1/series/{id}`
+pub async fn get_one(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<SeriesId>,
+) -> Result<Json<SeriesDetail>, AppError> {
+    Ok(Json(series::detail(&state.db, id).await?))
+}
+
+/// `GET /api/v1/series/{id}/seasons`: every season in order, each with its episodes (on disk
+/// or not) and its artwork.
+pub async fn seasons(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<SeriesId>,
+) -> Result<Json<Vec<SeasonView>>, AppError> {
+    Ok(Json(series::seasons(&state.db, id).await?))
+}
+
+/// `GET /api/v1/episodes/{id}`
+pub async fn episode(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<EpisodeId>,
+) -> Result<Json<EpisodeDetail>, AppError> {
+    Ok(Json(series::episode(&state.db, id).await?))
+}
+
+/// `POST /api/v1/series/{id}/scan`: rescans the series folder now (202 with the queued
+/// `scan-series` job, or the one already queued for the folder).
+pub async fn rescan(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<SeriesId>,
+) -> Result<(axum::http::StatusCode, Json<metarr_queue::Job>), AppError> {
+    let summary = series::detail(&state.db, id).await?.summary;
+    let library = libraries::get(&state.db, summary.library_id).await?;
+    if !library.enabled {
+        return Err(CatalogueError::Conflict(format!(
+            "library {:?} is disabled; enable it to scan its series",
+            library.name
+        ))
+        .into());
+    }
+    let enqueued = state.queue.enqueue(ScanSeries::of_folder(library.id, &summary.folder).job()).await?;
+    Ok((axum::http::StatusCode::ACCEPTED, Json(enqueued.job)))
+}
+
+/// `{ "locks": [...] }` after a lock change.
+#[derive(Debug, Serialize)]
+pub struct Locks {
+    pub locks: Vec<String>,
+}
+
+/// Reads a PATCH body one field at a time, so that every error names the field at fault.
+fn parse_edit<T: serde::de::DeserializeOwned>(
+    body: &Map<String, Value>,
+    known: impl Fn(&str) -> bool,
+    names: &str,
+) -> Result<T, AppError> {
+    for (name, value) in body {
+        if !known(name) {
+            return Err(AppError::BadRequest(format!("unknown field {name:?}; editable fields: {names}")));
+        }
+        if value.is_null() {
+            return Err(AppError::BadRequest(format!("{name}: null is not accepted; give a value")));
+        }
+        let single = Map::from_iter([(name.clone(), value.clone())]);
+        serde_json::from_value::<T>(Value::Object(single)).map_err(|err| AppError::BadRequest(format!("{name}: {err}")))?;
+    }
+    serde_json::from_value(Value::Object(body.clone())).map_err(|err| AppError::BadRequest(err.to_string()))
+}
+
+/// The fields and numbering of a series PATCH body.
+pub fn parse_series_edit(mut body: Map<String, Value>) -> Result<(SeriesFields, Option<Numbering>), AppError> {
+    let numbering = match body.remove("numbering") {
+        None => None,
+        Some(Value::String(name)) => Some(Numbering::parse(&name).ok_or_else(|| {
+            AppError::BadRequest(format!("numbering {name:?} must be \"standard\", \"daily\" or \"absolute\""))
+        })?),
+        Some(other) => {
+            return Err(AppError::BadRequest(format!(
+                "numbering must be \"standard\", \"daily\" or \"absolute\", got {other}"
+            )));
+        }
+    };
+    let names = format!("{}, numbering", SeriesField::names());
+    let fields: SeriesFields = parse_edit(&body, |name| SeriesField::parse(name).is_some(), &names)?;
+    if let Some(imdb_id) = fields.imdb_id.as_deref().filter(|imdb_id| !metarr_nfo::is_imdb_id(imdb_id)) {
+        return Err(AppError::BadRequest(format!("imdb_id {imdb_id:?} must look like \"tt0944947\"")));
+    }
+    Ok((fields, numbering))
+}
+
+/// `PATCH /api/v1/series/{id}`: fields to set, each one locked; `numbering` (`standard`,
+/// `daily`, `absolute`) changes how the series' files are read, from its next scan on.
+pub async fn edit(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<SeriesId>,
+    ApiJson(body): ApiJson<Map<String, Value>>,
+) -> Result<Json<SeriesDetail>, AppError> {
+    let (fields, numbering) = parse_series_edit(body)?;
+    let detail = series::edit(&state.db, id, &fields, numbering).await?;
+    state.events.publish("series.updated", &detail.summary);
+    Ok(Json(detail))
+}
+
+/// `PATCH /api/v1/episodes/{id}`: fields to set, each one locked.
+pub async fn edit_episode(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<EpisodeId>,
+    ApiJson(body): ApiJson<Map<String, Value>>,
+) -> Result<Json<EpisodeDetail>, AppError> {
+    let names = series::EPISODE_FIELDS.join(", ");
+    let fields: EpisodeFields = parse_edit(&body, |name| series::EPISODE_FIELDS.contains(&name), &names)?;
+    Ok(Json(series::edit_episode(&state.db, id, &fields).await?))
+}
+
+/// `PUT /api/v1/series/{id}/locks/{field}`
+pub async fn lock(
+    State(state): State<AppState>,
+    ApiPath((id, field)): ApiPath<(SeriesId, String)>,
+) -> Result<Json<Locks>, AppError> {
+    Ok(Json(Locks { locks: series::set_lock(&state.db, LockTable::Series, id.get(), &field, true).await? }))
+}
+
+/// `DELETE /api/v1/series/{id}/locks/{field}`
+pub async fn unlock(
+    State(state): State<AppState>,
+    ApiPath((id, field)): ApiPath<(SeriesId, String)>,
+) -> Result<Json<Locks>, AppError> {
+    Ok(Json(Locks { locks: series::set_lock(&state.db, LockTable::Series, id.get(), &field, false).await? }))
+}
+
+/// `PUT /api/v1/episodes/{id}/locks/{field}`
+pub async fn lock_episode(
+    State(state): State<AppState>,
+    ApiPath((id, field)): ApiPath<(EpisodeId, String)>,
+) -> Result<Json<Locks>, AppError> {
+    Ok(Json(Locks { locks: series::set_lock(&state.db, LockTable::Episodes, id.get(), &field, true).await? }))
+}
+
+/// `DELETE /api/v1/episodes/{id}/locks/{field}`
+pub async fn unlock_episode(
+    State(state): State<AppState>,
+    ApiPath((id, field)): ApiPath<(EpisodeId, String)>,
+) -> Result<Json<Locks>, AppError> {
+    Ok(Json(Locks { locks: series::set_lock(&state.db, LockTable::Episodes, id.get(), &field, false).await? }))
+}
