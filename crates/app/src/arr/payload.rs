@@ -74,6 +74,22 @@ pub struct MovieEssentials {
     pub poster_url: Option<String>,
 }
 
+/// The essentials of a series, as Sonarr describes it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SeriesEssentials {
+    pub title: String,
+    pub year: Option<i32>,
+    /// The series folder as Sonarr sees it (`series.path`).
+    pub path: Option<String>,
+    pub tvdb_id: Option<i64>,
+    pub tmdb_id: Option<i64>,
+    pub imdb_id: Option<String>,
+    /// `standard`, `daily` or `anime`.
+    pub series_type: Option<String>,
+    pub overview: Option<String>,
+    pub poster_url: Option<String>,
+}
+
 /// A renamed file: where it was and where it is, as Radarr sees them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RenamedFile {
@@ -131,7 +147,30 @@ pub enum ArrEvent {
         previous_version: Option<String>,
         new_version: Option<String>,
     },
-    /// Any Sonarr event other than `Test`: recorded; TV libraries are not supported yet.
+    /// Sonarr imported episode files: one (`episodeFile`) or a season pack's (`episodeFiles`).
+    EpisodesImported {
+        series: SeriesEssentials,
+        files: Vec<String>,
+        episodes: usize,
+        is_upgrade: bool,
+    },
+    SeriesRename {
+        series: SeriesEssentials,
+        files: Vec<RenamedFile>,
+    },
+    EpisodeFileDelete {
+        series: SeriesEssentials,
+        file_path: Option<String>,
+        reason: Option<String>,
+    },
+    SeriesAdd {
+        series: SeriesEssentials,
+    },
+    SeriesDelete {
+        series: SeriesEssentials,
+        deleted_files: bool,
+    },
+    /// Any other Sonarr event (`Grab`, `ManualInteractionRequired`): recorded.
     Sonarr {
         event_type: String,
         series_title: Option<String>,
@@ -286,12 +325,43 @@ struct WireUpdate {
 #[serde(rename_all = "camelCase")]
 struct WireSeries {
     title: String,
+    year: Option<i32>,
+    path: Option<String>,
+    tvdb_id: Option<i64>,
+    tmdb_id: Option<i64>,
+    imdb_id: Option<String>,
+    #[serde(rename = "type")]
+    series_type: Option<String>,
+    overview: Option<String>,
+    #[serde(default)]
+    images: Vec<WireImage>,
+}
+
+impl WireSeries {
+    fn essentials(self) -> SeriesEssentials {
+        let poster_url = self
+            .images
+            .iter()
+            .find(|image| image.cover_type.as_deref() == Some("poster"))
+            .and_then(|image| image.remote_url.clone());
+        SeriesEssentials {
+            title: self.title,
+            year: self.year.filter(|year| *year > 0),
+            path: self.path.filter(|path| !path.is_empty()),
+            // Sonarr always writes ints: 0 means unknown.
+            tvdb_id: self.tvdb_id.filter(|id| *id > 0),
+            tmdb_id: self.tmdb_id.filter(|id| *id > 0),
+            imdb_id: self.imdb_id.filter(|id| !id.is_empty()),
+            series_type: self.series_type.filter(|t| !t.is_empty()),
+            overview: self.overview,
+            poster_url,
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct WireEpisodeFile {
-    #[allow(dead_code)]
     path: Option<String>,
 }
 
@@ -311,7 +381,37 @@ struct WireSonarrDownload {
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
+struct WireSonarrRename {
+    series: WireSeries,
+    #[serde(default)]
+    renamed_episode_files: Vec<WireRenamedFile>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct WireEpisodeFileDelete {
+    series: WireSeries,
+    episode_file: Option<WireEpisodeFile>,
+    delete_reason: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct WireSeriesDelete {
+    series: WireSeries,
+    #[serde(default)]
+    deleted_files: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
 struct WireSeriesOnly {
+    series: WireSeries,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct WireMaybeSeries {
     series: Option<WireSeries>,
 }
 
@@ -454,7 +554,8 @@ const SONARR_EVENTS: &[&str] = &[
 ];
 
 /// Parses a Sonarr body. Health, HealthRestored and ApplicationUpdate become the same events as
-/// Radarr's (they notify users); the rest is recorded as [`ArrEvent::Sonarr`].
+/// Radarr's (they notify users); `Grab` and `ManualInteractionRequired` are recorded as
+/// [`ArrEvent::Sonarr`].
 pub fn parse_sonarr(body: &[u8]) -> Result<Parsed, PayloadError> {
     let (event_type, value) = split(body)?;
     let et = event_type.as_str();
@@ -467,15 +568,9 @@ pub fn parse_sonarr(body: &[u8]) -> Result<Parsed, PayloadError> {
         }
         "Download" => {
             let wire: WireSonarrDownload = typed(et, value)?;
-            let summary = match (&wire.episode_file, &wire.episode_files) {
-                (_, Some(files)) => {
-                    format!("import complete: {} file(s), {} episode(s)", files.len(), wire.episodes.len())
-                }
-                (Some(_), None) => format!(
-                    "{} of {} episode(s)",
-                    if wire.is_upgrade { "upgrade" } else { "import" },
-                    wire.episodes.len()
-                ),
+            let files: Vec<String> = match (wire.episode_file, wire.episode_files) {
+                (_, Some(files)) => files.into_iter().filter_map(|file| file.path).collect(),
+                (Some(file), None) => file.path.into_iter().collect(),
                 (None, None) => {
                     return Err(PayloadError::Invalid {
                         event_type: event_type.clone(),
@@ -483,10 +578,42 @@ pub fn parse_sonarr(body: &[u8]) -> Result<Parsed, PayloadError> {
                     });
                 }
             };
-            Some(ArrEvent::Sonarr { event_type: event_type.clone(), series_title: Some(wire.series.title), summary })
+            Some(ArrEvent::EpisodesImported {
+                series: wire.series.essentials(),
+                files: files.into_iter().filter(|path| !path.is_empty()).collect(),
+                episodes: wire.episodes.len(),
+                is_upgrade: wire.is_upgrade,
+            })
+        }
+        "Rename" => {
+            let wire: WireSonarrRename = typed(et, value)?;
+            Some(ArrEvent::SeriesRename {
+                series: wire.series.essentials(),
+                files: wire
+                    .renamed_episode_files
+                    .into_iter()
+                    .map(|file| RenamedFile { previous_path: file.previous_path, path: file.path })
+                    .collect(),
+            })
+        }
+        "EpisodeFileDelete" => {
+            let wire: WireEpisodeFileDelete = typed(et, value)?;
+            Some(ArrEvent::EpisodeFileDelete {
+                series: wire.series.essentials(),
+                file_path: wire.episode_file.and_then(|file| file.path).filter(|path| !path.is_empty()),
+                reason: wire.delete_reason,
+            })
+        }
+        "SeriesAdd" => {
+            let wire: WireSeriesOnly = typed(et, value)?;
+            Some(ArrEvent::SeriesAdd { series: wire.series.essentials() })
+        }
+        "SeriesDelete" => {
+            let wire: WireSeriesDelete = typed(et, value)?;
+            Some(ArrEvent::SeriesDelete { series: wire.series.essentials(), deleted_files: wire.deleted_files })
         }
         known if SONARR_EVENTS.contains(&known) => {
-            let wire: WireSeriesOnly = typed(et, value)?;
+            let wire: WireMaybeSeries = typed(et, value)?;
             Some(ArrEvent::Sonarr {
                 event_type: event_type.clone(),
                 series_title: wire.series.map(|series| series.title),
@@ -573,17 +700,52 @@ mod tests {
 
     #[test]
     fn sonarr_download_has_two_shapes() {
-        let per_file = br#"{"series":{"title":"S","path":"/tv/S"},"episodes":[{"id":1}],
-            "episodeFile":{"path":"/tv/S/e1.mkv"},"isUpgrade":false,"eventType":"Download"}"#;
-        let Some(ArrEvent::Sonarr { summary, .. }) = parse_sonarr(per_file).expect("parses").event else {
-            panic!("sonarr event")
+        let per_file = br#"{"series":{"title":"S","path":"/tv/S","tvdbId":81189,"tmdbId":0,"type":"anime"},
+            "episodes":[{"id":1}],"episodeFile":{"path":"/tv/S/e1.mkv"},"isUpgrade":true,"eventType":"Download"}"#;
+        let Some(ArrEvent::EpisodesImported { series, files, episodes, is_upgrade }) =
+            parse_sonarr(per_file).expect("parses").event
+        else {
+            panic!("episodes imported")
         };
-        assert_eq!(summary, "import of 1 episode(s)");
+        assert_eq!((files, episodes, is_upgrade), (vec!["/tv/S/e1.mkv".to_owned()], 1, true));
+        assert_eq!((series.path.as_deref(), series.tvdb_id, series.tmdb_id), (Some("/tv/S"), Some(81189), None));
+        assert_eq!(series.series_type.as_deref(), Some("anime"));
         let complete = br#"{"series":{"title":"S"},"episodes":[{"id":1},{"id":2}],
-            "episodeFiles":[{"path":"a"},{"path":"b"}],"fileCount":2,"eventType":"Download"}"#;
-        let Some(ArrEvent::Sonarr { summary, .. }) = parse_sonarr(complete).expect("parses").event else {
-            panic!("sonarr event")
+            "episodeFiles":[{"path":"a"},{"path":"b"},{"path":null}],"fileCount":2,"eventType":"Download"}"#;
+        let Some(ArrEvent::EpisodesImported { files, episodes, .. }) = parse_sonarr(complete).expect("parses").event
+        else {
+            panic!("episodes imported")
         };
-        assert_eq!(summary, "import complete: 2 file(s), 2 episode(s)");
+        assert_eq!((files, episodes), (vec!["a".to_owned(), "b".to_owned()], 2));
+        let neither = br#"{"series":{"title":"S"},"episodes":[],"eventType":"Download"}"#;
+        let err = parse_sonarr(neither).expect_err("no file");
+        assert!(err.to_string().contains("episodeFile"), "{err}");
+    }
+
+    #[test]
+    fn sonarr_series_events_are_read() {
+        let rename = br#"{"series":{"title":"S","path":"/tv/S"},"renamedEpisodeFiles":[
+            {"previousPath":"/tv/S/a.mkv","path":"/tv/S/b.mkv","previousRelativePath":"a.mkv"}],"eventType":"Rename"}"#;
+        let Some(ArrEvent::SeriesRename { files, .. }) = parse_sonarr(rename).expect("parses").event else {
+            panic!("rename")
+        };
+        assert_eq!(files, vec![RenamedFile { previous_path: "/tv/S/a.mkv".into(), path: "/tv/S/b.mkv".into() }]);
+        let delete = br#"{"series":{"title":"S","path":"/tv/S"},"episodes":[],"episodeFile":{"path":"/tv/S/a.mkv"},
+            "deleteReason":"upgrade","eventType":"EpisodeFileDelete"}"#;
+        let Some(ArrEvent::EpisodeFileDelete { reason, file_path, .. }) = parse_sonarr(delete).expect("parses").event
+        else {
+            panic!("delete")
+        };
+        assert_eq!((reason.as_deref(), file_path.as_deref()), (Some("upgrade"), Some("/tv/S/a.mkv")));
+        let gone = br#"{"series":{"title":"S","path":"/tv/S"},"deletedFiles":true,"eventType":"SeriesDelete"}"#;
+        assert!(matches!(
+            parse_sonarr(gone).expect("parses").event,
+            Some(ArrEvent::SeriesDelete { deleted_files: true, .. })
+        ));
+        // A series event without a series is malformed, and says which field.
+        let err = parse_sonarr(br#"{"eventType":"SeriesAdd"}"#).expect_err("no series");
+        assert!(err.to_string().contains("series"), "{err}");
+        let grab = br#"{"series":{"title":"S"},"eventType":"Grab"}"#;
+        assert!(matches!(parse_sonarr(grab).expect("parses").event, Some(ArrEvent::Sonarr { .. })));
     }
 }

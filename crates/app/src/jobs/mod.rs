@@ -10,6 +10,7 @@ pub mod notify;
 pub mod players;
 pub mod publish;
 pub mod scan;
+pub mod tv_scan;
 pub mod webhook;
 
 use metarr_queue::{KindOptions, Registry};
@@ -48,6 +49,8 @@ pub const KINDS: &[(&str, JobFamily)] = {
         (scan::DirectoryScan::KIND, JobFamily::Scan),
         (scan::CacheAsset::KIND, JobFamily::Scan),
         (webhook::ScanMovie::KIND, JobFamily::Scan),
+        (tv_scan::SeriesScanJob::KIND, JobFamily::Scan),
+        (tv_scan::ScanSeries::KIND, JobFamily::Scan),
         (file_scan::ScheduledFileScan::KIND, JobFamily::Scan),
         (webhook::WebhookReceived::KIND, JobFamily::Webhook),
         (notify::NotifyDiscord::KIND, JobFamily::Notify),
@@ -102,6 +105,10 @@ pub fn registry(retention: cleanup::Retention, scan_services: &std::sync::Arc<sc
         scan::DirectoryScanHandler(std::sync::Arc::clone(scan_services)),
         limit(scan::DirectoryScan::KIND),
     );
+    registry.register_with(
+        tv_scan::SeriesScanHandler(std::sync::Arc::clone(scan_services)),
+        limit(tv_scan::SeriesScanJob::KIND),
+    );
     registry
         .register_with(scan::CacheAssetHandler(std::sync::Arc::clone(scan_services)), limit(scan::CacheAsset::KIND));
     // One cleanup at a time is plenty; two would only contend for the same rows.
@@ -151,6 +158,10 @@ fn register_webhooks(registry: &mut Registry, scan_services: &std::sync::Arc<sca
     let folder_limit = scan::limits().get(scan::DirectoryScan::KIND).copied();
     registry.register_with(
         webhook::ScanMovieHandler(std::sync::Arc::clone(scan_services)),
+        KindOptions { concurrency: folder_limit, ..KindOptions::default() },
+    );
+    registry.register_with(
+        tv_scan::ScanSeriesHandler(std::sync::Arc::clone(scan_services)),
         KindOptions { concurrency: folder_limit, ..KindOptions::default() },
     );
     let client = metarr_notify::http_client();

@@ -55,11 +55,11 @@ pub struct ScanServices {
 const SCAN_CONTEXT_TTL: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// A scan's library and phase, as one of its jobs read them.
-struct ScanContext {
+pub(crate) struct ScanContext {
     read_at: std::time::Instant,
-    library: libraries::Library,
-    rules: Arc<IgnoreRules>,
-    phase: ScanPhase,
+    pub(crate) library: libraries::Library,
+    pub(crate) rules: Arc<IgnoreRules>,
+    pub(crate) phase: ScanPhase,
 }
 
 impl ScanServices {
@@ -80,7 +80,7 @@ impl ScanServices {
     }
 
     /// The scan's library and phase, read at most once per [`SCAN_CONTEXT_TTL`].
-    async fn context(&self, scan_id: ScanId) -> Result<Arc<ScanContext>, CatalogueError> {
+    pub(crate) async fn context(&self, scan_id: ScanId) -> Result<Arc<ScanContext>, CatalogueError> {
         if let Some(context) = self.contexts.lock().expect("the context cache is never poisoned").get(&scan_id)
             && context.read_at.elapsed() < SCAN_CONTEXT_TTL
         {
@@ -112,7 +112,7 @@ impl ScanServices {
     }
 }
 
-/// Phase 1: discovers the movie folders of a library.
+/// Phase 1: discovers the movie folders (or, in a TV library, the series folders) of a library.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct LibraryScan {
     pub scan_id: ScanId,
@@ -161,6 +161,24 @@ pub async fn start_scan(db: &Db, library_id: LibraryId) -> Result<Scan, Catalogu
     Ok(scan)
 }
 
+/// Joins the library's running scan (or starts one, without discovery) for one folder that a
+/// webhook or a user named, counting the folder on it once: a retried job, or a folder the
+/// scan already holds, adds nothing. Returns the scan's id.
+pub(crate) async fn join_scan(db: &Db, library_id: LibraryId, folder: &str) -> Result<ScanId, CatalogueError> {
+    let mut tx = db.begin().await?;
+    let (scan, created) = scans::start(&mut tx, library_id).await?;
+    let folder = [folder.to_owned()];
+    if !scans::add_items(&mut tx, scan.id, ItemKind::Folder, &folder, ItemState::Queued).await?.is_empty() {
+        scans::record(&mut tx, scan.id, &Counts { directories_total: 1, ..Counts::default() }, &[]).await?;
+    }
+    if created {
+        // A scan of one folder has no discovery phase.
+        scans::set_phase(&mut tx, scan.id, ScanPhase::Scanning).await?;
+    }
+    tx.commit().await?;
+    Ok(scan.id)
+}
+
 /// Cancels a running scan: its phase becomes `cancelled` and its queued jobs are cancelled.
 pub async fn cancel_scan(db: &Db, scan_id: ScanId) -> Result<Scan, CatalogueError> {
     let scan = scans::get(db, scan_id).await?;
@@ -203,7 +221,7 @@ const PROGRESS_EVERY: std::time::Duration = std::time::Duration::from_millis(250
 impl ScanServices {
     /// Tells the WebSocket clients how the scan stands: always when its phase changes, at most
     /// every [`PROGRESS_EVERY`] otherwise.
-    fn publish(&self, scan: &Scan) {
+    pub(crate) fn publish(&self, scan: &Scan) {
         if scan.is_finished() && !scan.just_finished {
             // A job of a finished scan that ran again: nothing changed, and `scan.completed`
             // is sent once, by the transaction that finished the scan.
@@ -274,15 +292,15 @@ pub(crate) async fn after_finish(db: &Db, scan: &Scan) {
 }
 
 /// The item of a scan's ledger that a job settles.
-struct ScanItem<'a> {
-    scan_id: ScanId,
-    kind: ItemKind,
-    path: &'a str,
+pub(crate) struct ScanItem<'a> {
+    pub(crate) scan_id: ScanId,
+    pub(crate) kind: ItemKind,
+    pub(crate) path: &'a str,
 }
 
 /// On the last attempt an error is counted on the scan, so the scan still completes: once,
 /// when the job's item moves from queued to failed (a failure recorded twice counts once).
-async fn count_failure(
+pub(crate) async fn count_failure(
     services: &ScanServices,
     ctx: &JobContext,
     item: Option<ScanItem<'_>>,
@@ -372,38 +390,60 @@ async fn discover(services: &ScanServices, ctx: &JobContext, job: &LibraryScan) 
     }
     let rules = services.rules_for(&library)?;
     let root = PathBuf::from(&library.path);
+    let tv = library.kind == libraries::LibraryKind::Tv;
     let (walk_root, walk_rules) = (root.clone(), Arc::clone(&rules));
-    let discovery = crate::jobs::spawn_blocking_in_span(move || metarr_media::discover(&walk_root, &walk_rules))
-        .await
-        .map_err(|e| CatalogueError::Internal(format!("discovery stopped: {e}")))?;
+    let (folders, discovery_warnings) = crate::jobs::spawn_blocking_in_span(move || {
+        if tv {
+            crate::jobs::tv_scan::discover(&walk_root, &walk_rules)
+        } else {
+            let found = metarr_media::discover(&walk_root, &walk_rules);
+            (found.movie_folders, found.warnings)
+        }
+    })
+    .await
+    .map_err(|e| CatalogueError::Internal(format!("discovery stopped: {e}")))?;
     if !root.is_dir() {
         return Err(CatalogueError::Invalid(format!("library root {} is not reachable", root.display())));
     }
-    let warnings: Vec<String> = discovery.warnings.iter().map(ToString::to_string).collect();
+    let warnings: Vec<String> = discovery_warnings.iter().map(ToString::to_string).collect();
     // Folders left out because their names cannot be stored (not UTF-8) are errors: the films
     // are missing from the catalogue until they are renamed.
-    let refused = discovery.warnings.iter().filter(|w| w.is_error()).count() as i64;
+    let refused = discovery_warnings.iter().filter(|w| w.is_error()).count() as i64;
     // Sorted, for the batches and for the binary search that finds the folders gone. Discovery
     // returns UTF-8 paths only; a lossy conversion here would merge two folders into one.
-    let mut found: Vec<String> =
-        discovery.movie_folders.into_iter().filter_map(|p| p.into_os_string().into_string().ok()).collect();
+    let mut found: Vec<String> = folders.into_iter().filter_map(|p| p.into_os_string().into_string().ok()).collect();
     found.sort_unstable();
     found.dedup();
 
     for batch in found.chunks(DISCOVERY_BATCH) {
-        if !discover_batch(services, ctx, job, &root, &rules, batch).await? {
+        let going_on = if tv {
+            crate::jobs::tv_scan::discover_batch(services, ctx, job, &root, &rules, batch).await?
+        } else {
+            discover_batch(services, ctx, job, &root, &rules, batch).await?
+        };
+        if !going_on {
             return Ok(());
         }
     }
 
-    let gone = movies::absent_from(db, job.library_id, &found).await?;
+    let (gone_movies, gone_series) = if tv {
+        (Vec::new(), crate::catalogue::series::absent_from(db, job.library_id, &found).await?)
+    } else {
+        (movies::absent_from(db, job.library_id, &found).await?, Vec::new())
+    };
     let mut tx = db.begin().await?;
     if scans::get_in(&mut tx, job.scan_id).await?.phase != ScanPhase::Discovering {
         // Cancelled (or failed) meanwhile: leave its phase alone.
         return Ok(());
     }
-    movies::mark_missing(&mut tx, &gone).await?;
-    let counts = Counts { movies_missing: gone.len() as i64, errors: refused, ..Counts::default() };
+    movies::mark_missing(&mut tx, &gone_movies).await?;
+    crate::catalogue::series::mark_missing(&mut tx, &gone_series).await?;
+    let counts = Counts {
+        movies_missing: gone_movies.len() as i64,
+        series_missing: gone_series.len() as i64,
+        errors: refused,
+        ..Counts::default()
+    };
     scans::record(&mut tx, job.scan_id, &counts, &warnings).await?;
     let scan = scans::set_phase(&mut tx, job.scan_id, ScanPhase::Scanning).await?;
     tx.commit().await?;
@@ -551,7 +591,7 @@ impl Handler for DirectoryScanHandler {
     }
 }
 
-fn stamp_matches(file: &MediaFile, stored: Option<&StoredFile>) -> bool {
+pub(crate) fn stamp_matches(file: &MediaFile, stored: Option<&StoredFile>) -> bool {
     stored.is_some_and(|s| {
         s.size == file.stamp.size as i64 && s.mtime == file.stamp.mtime_ns && s.inode == file.stamp.inode as i64
     })
@@ -590,6 +630,7 @@ pub(crate) fn file_row(file: &MediaFile) -> FileRow {
         sha256: None,
         streams: None,
         probed: false,
+        tv: None,
     };
     match &file.kind {
         FileKind::Artwork { kind, index, .. } => {
@@ -732,7 +773,7 @@ struct FolderRead {
 }
 
 /// The outcome of reading a video's stream details.
-enum StreamRead {
+pub(crate) enum StreamRead {
     /// The details, as JSON.
     Read(String),
     /// Neither the native readers nor `ffprobe` can run here.
@@ -745,8 +786,55 @@ enum StreamRead {
 }
 
 /// Whether a file's stored stream details (or a recorded failed attempt) still hold.
-fn streams_kept(file: &MediaFile, stored: Option<&StoredFile>) -> bool {
+pub(crate) fn streams_kept(file: &MediaFile, stored: Option<&StoredFile>) -> bool {
     stamp_matches(file, stored) && stored.is_some_and(|s| s.streams.is_some() || s.probed)
+}
+
+/// Reads a video's stream details (blocking); a partly readable video's warnings join `warnings`.
+pub(crate) fn probe_video(prober: &Prober, path: &Path, warnings: &mut Vec<String>) -> StreamRead {
+    match prober.probe(path) {
+        Ok(details) => match serde_json::to_string(&details) {
+            // A partly readable video (truncated, a damaged track) keeps what was read.
+            Ok(json) if !details.warnings.is_empty() => {
+                let path = path.display();
+                warnings.extend(details.warnings.iter().map(|w| format!("{path}: stream details: {w}")));
+                StreamRead::Read(json)
+            }
+            Ok(json) => StreamRead::Read(json),
+            Err(err) => StreamRead::Failed(err.to_string()),
+        },
+        Err(metarr_probe::ProbeError::Unavailable { .. }) => StreamRead::Unavailable,
+        Err(err @ metarr_probe::ProbeError::NeedsFfprobe { .. }) => StreamRead::NeedsFfprobe(err.to_string()),
+        Err(err) => StreamRead::Failed(err.to_string()),
+    }
+}
+
+/// Puts what reading a video's stream details gave into its file row, counting and warning.
+pub(crate) fn apply_streams(
+    services: &ScanServices,
+    row: &mut FileRow,
+    read: Option<StreamRead>,
+    counts: &mut Counts,
+    warnings: &mut Vec<String>,
+) {
+    match read {
+        Some(StreamRead::Read(details)) => {
+            row.streams = Some(details);
+            row.probed = true;
+            counts.videos_probed += 1;
+        }
+        Some(StreamRead::Unavailable) if !services.unavailable_warned.swap(true, Ordering::Relaxed) => {
+            warnings
+                .push("stream details unavailable: the native readers are switched off and ffprobe cannot run".into());
+        }
+        Some(StreamRead::NeedsFfprobe(err)) => warnings.push(format!("stream details: {err}")),
+        Some(StreamRead::Failed(err)) => {
+            // Recorded as attempted: a corrupt video is not re-read until it changes.
+            row.probed = true;
+            warnings.push(format!("{}: stream details: {err}", row.path));
+        }
+        Some(StreamRead::Unavailable) | None => {}
+    }
 }
 
 /// Everything a folder scan reads from the disk, on one blocking thread: every hand-off to a
@@ -783,21 +871,7 @@ fn read_folder(
     // Stream details: kept while the main video is unchanged, read again otherwise.
     let streams = match (prober, folder.main_video()) {
         (Some(prober), Some(main)) if !streams_kept(main, stored_files.get(main.path.to_string_lossy().as_ref())) => {
-            Some(match prober.probe(&main.path) {
-                Ok(details) => match serde_json::to_string(&details) {
-                    // A partly readable video (truncated, a damaged track) keeps what was read.
-                    Ok(json) if !details.warnings.is_empty() => {
-                        let path = main.path.display();
-                        warnings.extend(details.warnings.iter().map(|w| format!("{path}: stream details: {w}")));
-                        StreamRead::Read(json)
-                    }
-                    Ok(json) => StreamRead::Read(json),
-                    Err(err) => StreamRead::Failed(err.to_string()),
-                },
-                Err(metarr_probe::ProbeError::Unavailable { .. }) => StreamRead::Unavailable,
-                Err(err @ metarr_probe::ProbeError::NeedsFfprobe { .. }) => StreamRead::NeedsFfprobe(err.to_string()),
-                Err(err) => StreamRead::Failed(err.to_string()),
-            })
+            Some(probe_video(prober, &main.path, &mut warnings))
         }
         _ => None,
     };
@@ -871,25 +945,7 @@ async fn scan_folder(services: &ScanServices, ctx: &JobContext, job: &DirectoryS
         if unchanged && stored_file.is_some_and(|s| s.probed) {
             row.probed = true;
         }
-        match if is_main { streams.take() } else { None } {
-            Some(StreamRead::Read(details)) => {
-                row.streams = Some(details);
-                row.probed = true;
-                counts.videos_probed += 1;
-            }
-            Some(StreamRead::Unavailable) if !services.unavailable_warned.swap(true, Ordering::Relaxed) => {
-                warnings.push(
-                    "stream details unavailable: the native readers are switched off and ffprobe cannot run".into(),
-                );
-            }
-            Some(StreamRead::NeedsFfprobe(err)) => warnings.push(format!("stream details: {err}")),
-            Some(StreamRead::Failed(err)) => {
-                // Recorded as attempted: a corrupt video is not re-read until it changes.
-                row.probed = true;
-                warnings.push(format!("{}: stream details: {err}", file.path.display()));
-            }
-            Some(StreamRead::Unavailable) | None => {}
-        }
+        apply_streams(services, &mut row, if is_main { streams.take() } else { None }, &mut counts, &mut warnings);
         if matches!(file.kind, FileKind::Unknown(_)) {
             counts.unknown_files += 1;
         }
@@ -1045,5 +1101,11 @@ async fn write_assets(services: &ScanServices, batch: &[AssetWrite]) -> Result<(
 /// Per-kind limits: folder scans and caching are disk- and CPU-bound, unlike most jobs.
 pub fn limits() -> HashMap<&'static str, usize> {
     let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-    HashMap::from([(DirectoryScan::KIND, cores * 8), (CacheAsset::KIND, cores * 16), (LibraryScan::KIND, 2)])
+    HashMap::from([
+        (DirectoryScan::KIND, cores * 8),
+        // A series folder holds a hundred episodes: fewer at once, each doing more.
+        (crate::jobs::tv_scan::SeriesScanJob::KIND, cores * 2),
+        (CacheAsset::KIND, cores * 16),
+        (LibraryScan::KIND, 2),
+    ])
 }

@@ -4,12 +4,12 @@
 //! stream details of new or changed episode videos; artwork goes to the `cache-asset` jobs
 //! movies use. Library files are only ever read.
 
+use crate::catalogue::CatalogueError;
 use crate::catalogue::movies::{Actor, FieldSource, FileRow, Rating, StoredFile, TvPlacement, UniqueId};
 use crate::catalogue::scans::{self, Counts, ItemKind, ItemState, ScanPhase};
 use crate::catalogue::series::{
     self, EpisodeFields, EpisodeKey, Numbering, ScannedEpisode, ScannedSeason, SeriesFields, SeriesStamps,
 };
-use crate::catalogue::CatalogueError;
 use crate::ids::{LibraryId, ScanId, SeriesId};
 use crate::jobs::scan::{
     CacheAsset, LibraryScan, ScanItem, ScanServices, StreamRead, after_finish, apply_streams, count_failure, file_row,
@@ -225,9 +225,7 @@ fn read_series(
                     Some(metarr_nfo::TvNfo::Episodes(list)) => {
                         episodes.insert(path_of(file).to_owned(), list);
                     }
-                    Some(_) => {
-                        warnings.push(format!("{}: not an <episodedetails> NFO; left out", file.path.display()))
-                    }
+                    Some(_) => warnings.push(format!("{}: not an <episodedetails> NFO; left out", file.path.display())),
                     None => {}
                 }
             }
@@ -255,12 +253,7 @@ fn path_of(file: &SeriesFile) -> &str {
 
 /// A series folder's file as the movie side's file helpers take it.
 fn as_media_file(file: &SeriesFile) -> MediaFile {
-    MediaFile {
-        path: file.path.clone(),
-        relative: file.relative.clone(),
-        stamp: file.stamp,
-        kind: file.kind.clone(),
-    }
+    MediaFile { path: file.path.clone(), relative: file.relative.clone(), stamp: file.stamp, kind: file.kind.clone() }
 }
 
 /// Where a file belongs, as `series_files` keeps it.
@@ -397,7 +390,9 @@ fn pair_episode_nfos(keys: &[EpisodeKey], nfos: &[metarr_nfo::EpisodeNfo]) -> Ha
 fn seasons_and_episodes(read: &SeriesRead) -> (Vec<ScannedSeason>, Vec<ScannedEpisode>) {
     let mut seasons: BTreeMap<u32, ScannedSeason> = BTreeMap::new();
     let mut season = |number: u32| {
-        seasons.entry(number).or_insert_with(|| ScannedSeason { number: i64::from(number), ..ScannedSeason::default() });
+        seasons
+            .entry(number)
+            .or_insert_with(|| ScannedSeason { number: i64::from(number), ..ScannedSeason::default() });
     };
     // Episode NFOs by the video they describe, and those of episodes not on disk.
     let mut nfo_of_video: HashMap<&Path, &SeriesFile> = HashMap::new();
@@ -440,7 +435,9 @@ fn seasons_and_episodes(read: &SeriesRead) -> (Vec<ScannedSeason>, Vec<ScannedEp
         }
     }
     for (number, nfo) in &read.seasons {
-        let entry = seasons.entry(*number).or_insert_with(|| ScannedSeason { number: i64::from(*number), ..Default::default() });
+        let entry = seasons
+            .entry(*number)
+            .or_insert_with(|| ScannedSeason { number: i64::from(*number), ..Default::default() });
         entry.title = nfo.title.clone();
         entry.plot = nfo.plot.clone();
         entry.premiered = nfo.premiered.clone();
@@ -621,7 +618,14 @@ job_kind!(ScanSeries = "scan-series", attempts: 3, priority: 1);
 impl ScanSeries {
     /// A scan of `folder` with nothing known about it but where it is.
     pub fn of_folder(library_id: LibraryId, folder: &str) -> ScanSeries {
-        ScanSeries { library_id, folder: folder.to_owned(), tvdb_id: None, tmdb_id: None, imdb_id: None, numbering: None }
+        ScanSeries {
+            library_id,
+            folder: folder.to_owned(),
+            tvdb_id: None,
+            tmdb_id: None,
+            imdb_id: None,
+            numbering: None,
+        }
     }
 
     /// The job, unique per folder: a burst of webhooks for one series makes one scan.
@@ -649,7 +653,8 @@ impl Handler for ScanSeriesHandler {
         if !library.enabled {
             return Err(JobError::Permanent(format!("library {:?} is disabled", library.name)));
         }
-        let scan_id = crate::jobs::scan::join_scan(db, job.library_id, &job.folder).await.map_err(JobError::retryable)?;
+        let scan_id =
+            crate::jobs::scan::join_scan(db, job.library_id, &job.folder).await.map_err(JobError::retryable)?;
         let series_job = SeriesScanJob { scan_id, library_id: job.library_id, folder: job.folder.clone() };
         // Through the handler: its last failed attempt is counted, so the scan still completes.
         SeriesScanHandler(Arc::clone(&self.0)).run(ctx.clone(), series_job.clone()).await?;
@@ -688,12 +693,7 @@ mod tests {
     use super::*;
 
     fn nfo(season: Option<i64>, episode: Option<i64>, title: &str) -> metarr_nfo::EpisodeNfo {
-        metarr_nfo::EpisodeNfo {
-            season,
-            episode,
-            title: Some(title.to_owned()),
-            ..metarr_nfo::EpisodeNfo::default()
-        }
+        metarr_nfo::EpisodeNfo { season, episode, title: Some(title.to_owned()), ..metarr_nfo::EpisodeNfo::default() }
     }
 
     #[test]

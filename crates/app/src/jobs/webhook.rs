@@ -22,14 +22,21 @@
 //!   `MovieAdded` and `Grab` are recorded only: no notification event describes them, and
 //!   nothing is on disk yet.
 //!
-//! Sonarr events are recorded (TV libraries are not supported yet); its health and update
-//! events notify like Radarr's.
+//! Per Sonarr event (TV libraries, docs/tv.md):
+//! - `Download` (per file or a season pack's import), `SeriesAdd` and `Rename` (after the
+//!   recorded paths follow the rename): `scan-series` for the series folder holding the mapped
+//!   `series.path`, with Sonarr's ids and series type. A path in no TV library is recorded as
+//!   such and raises `job_failed`.
+//! - `EpisodeFileDelete`: with reason `upgrade` nothing changes (the `Download` follows);
+//!   otherwise the file's row goes and its episodes stay, known but not on disk.
+//! - `SeriesDelete`: the series is marked missing (soft, as movies are).
+//! - `Grab` and `ManualInteractionRequired` are recorded; health and update events notify like
+//!   Radarr's.
 
 use crate::arr::notifications;
-use crate::arr::payload::{ArrEvent, MovieEssentials, Source};
+use crate::arr::payload::{ArrEvent, MovieEssentials, SeriesEssentials, Source};
 use crate::arr::{self, log};
-use crate::catalogue::scans::ScanPhase;
-use crate::catalogue::scans::{self, Counts, ItemKind, ItemState};
+use crate::catalogue::libraries::LibraryKind;
 use crate::catalogue::{CatalogueError, libraries, now_ms};
 use crate::db::{Db, Tx};
 use crate::ids::{LibraryId, MovieId};
@@ -137,23 +144,8 @@ impl Handler for ScanMovieHandler {
         if !library.enabled {
             return Err(JobError::Permanent(format!("library {:?} is disabled", library.name)));
         }
-        let begun = async {
-            let mut tx = db.begin().await?;
-            let (scan, created) = scans::start(&mut tx, job.library_id).await?;
-            // Counted once: a retried job, or a folder the running scan already holds, adds nothing.
-            let folder = [job.folder.clone()];
-            if !scans::add_items(&mut tx, scan.id, ItemKind::Folder, &folder, ItemState::Queued).await?.is_empty() {
-                scans::record(&mut tx, scan.id, &Counts { directories_total: 1, ..Counts::default() }, &[]).await?;
-            }
-            if created {
-                // A scan of one folder has no discovery phase.
-                scans::set_phase(&mut tx, scan.id, ScanPhase::Scanning).await?;
-            }
-            tx.commit().await?;
-            Ok::<_, CatalogueError>(scan.id)
-        }
-        .await;
-        let scan_id = begun.map_err(JobError::retryable)?;
+        let scan_id =
+            crate::jobs::scan::join_scan(db, job.library_id, &job.folder).await.map_err(JobError::retryable)?;
         let directory = DirectoryScan { scan_id, library_id: job.library_id, folder: job.folder.clone() };
         DirectoryScanHandler(Arc::clone(&self.0)).run(ctx, directory).await?;
         if job.restore {
@@ -249,6 +241,8 @@ fn notification(event: EventKind, title: String, message: String, movie: Option<
 struct Plan {
     outcome: Decided,
     scan: Option<(LibraryId, String)>,
+    /// The series folder a Sonarr event asks to scan.
+    series_scan: Option<crate::jobs::tv_scan::ScanSeries>,
     /// The movie of a `Download`, whose ids go with its scan.
     downloaded: Option<MovieEssentials>,
     notification: Option<Notification>,
@@ -256,7 +250,7 @@ struct Plan {
 
 impl Plan {
     fn outcome(outcome: Decided) -> Plan {
-        Plan { outcome, scan: None, downloaded: None, notification: None }
+        Plan { outcome, scan: None, series_scan: None, downloaded: None, notification: None }
     }
 }
 
@@ -310,12 +304,30 @@ enum Decided {
     HealthIssue,
     HealthRestored,
     ApplicationUpdate,
-    /// A Sonarr event: recorded only, TV libraries are not supported yet.
+    /// A Sonarr event that needs nothing done (`Grab`, `ManualInteractionRequired`).
     Sonarr {
         event_type: String,
         series_title: Option<String>,
         summary: String,
     },
+    SeriesScanQueued {
+        folder: String,
+        library: String,
+        files: usize,
+    },
+    SeriesRenamed {
+        updated: u64,
+        files: usize,
+    },
+    SeriesRemoved {
+        folder: String,
+        files: &'static str,
+    },
+    SeriesNotRecorded {
+        folder: String,
+    },
+    /// A Sonarr event whose series names no folder.
+    NoSeriesPath,
 }
 
 /// Whether a rename's folder is scanned again.
@@ -323,16 +335,6 @@ enum Decided {
 enum Rescan {
     Queued { folder: String },
     NotQueued { reason: String },
-}
-
-/// Said of every Sonarr event.
-const TV_UNSUPPORTED: &str = "; TV libraries are not supported yet";
-
-impl Decided {
-    /// True when the text already says that TV libraries are not supported.
-    fn says_tv_unsupported(&self) -> bool {
-        matches!(self, Decided::Sonarr { .. })
-    }
 }
 
 impl std::fmt::Display for Decided {
@@ -378,8 +380,23 @@ impl std::fmt::Display for Decided {
                 if !summary.is_empty() {
                     write!(f, " ({summary})")?;
                 }
-                f.write_str(TV_UNSUPPORTED)
+                Ok(())
             }
+            Decided::SeriesScanQueued { folder, library, files } => {
+                write!(f, "scan of series {folder} queued in library {library:?}")?;
+                if *files > 0 {
+                    write!(f, " ({files} file(s) imported)")?;
+                }
+                Ok(())
+            }
+            Decided::SeriesRenamed { updated, files } => {
+                write!(f, "{updated} of {files} renamed episode file path(s) updated")
+            }
+            Decided::SeriesRemoved { folder, files } => {
+                write!(f, "series at {folder} marked missing (Sonarr deleted it {files})")
+            }
+            Decided::SeriesNotRecorded { folder } => write!(f, "no series recorded at {folder}; nothing to mark"),
+            Decided::NoSeriesPath => f.write_str("the payload names no series.path; nothing to do"),
         }
     }
 }
@@ -389,8 +406,6 @@ impl std::fmt::Display for Decided {
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct WebhookOutcome {
     decided: Decided,
-    /// A Sonarr event whose decision does not say it yet: TV libraries are not supported.
-    tv_unsupported: bool,
     /// The folder's scan was already queued as this job.
     scan_already_queued: Option<JobId>,
     /// The services told, and the event they were told of.
@@ -400,9 +415,6 @@ struct WebhookOutcome {
 impl std::fmt::Display for WebhookOutcome {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}", self.decided)?;
-        if self.tv_unsupported {
-            f.write_str(TV_UNSUPPORTED)?;
-        }
         if let Some(job) = self.scan_already_queued {
             write!(f, " (a scan of this folder was already queued: job {job})")?;
         }
@@ -426,18 +438,20 @@ async fn act(db: &Db, job: &Job, received: &WebhookReceived) -> Result<(), Catal
     }
     let plan = plan(&places, &mut tx, source, &received.event).await?;
     let mut job_ids: Vec<JobId> = vec![job.id];
-    let mut outcome = WebhookOutcome {
-        tv_unsupported: received.source == Source::Sonarr && !plan.outcome.says_tv_unsupported(),
-        decided: plan.outcome,
-        scan_already_queued: None,
-        notified: None,
-    };
+    let mut outcome = WebhookOutcome { decided: plan.outcome, scan_already_queued: None, notified: None };
     if let Some((library_id, folder)) = &plan.scan {
         let scan = match &plan.downloaded {
             Some(movie) => download_scan_job(*library_id, folder, movie),
             None => scan_movie_job(*library_id, folder),
         };
         let enqueued = tx.enqueue(scan.child_of(job)).await?;
+        job_ids.push(enqueued.job.id);
+        if !enqueued.created {
+            outcome.scan_already_queued = Some(enqueued.job.id);
+        }
+    }
+    if let Some(scan) = &plan.series_scan {
+        let enqueued = tx.enqueue(scan.job().child_of(job)).await?;
         job_ids.push(enqueued.job.id);
         if !enqueued.created {
             outcome.scan_already_queued = Some(enqueued.job.id);
@@ -487,12 +501,23 @@ async fn plan(
             };
             let resolution = places.resolve(&path, is_file);
             match (&resolution.library, &resolution.movie_folder) {
+                (Some(library), Some(_)) if library.kind != LibraryKind::Movies => {
+                    let reason = format!(
+                        "{} is in library {:?}, which holds TV series; add a movie library for Radarr's movies",
+                        resolution.mapped_path, library.name
+                    );
+                    Plan {
+                        notification: Some(misplaced(movie, source, &reason)),
+                        ..Plan::outcome(Decided::NotPlaced { reason })
+                    }
+                }
                 (Some(library), Some(folder)) if resolution.is_scannable() => {
                     let event = if *is_upgrade { EventKind::MovieUpgraded } else { EventKind::MovieImported };
                     let verb = if *is_upgrade { "upgraded" } else { "imported" };
                     Plan {
                         outcome: Decided::ScanQueued { folder: folder.clone(), library: library.name.clone() },
                         scan: Some((library.id, folder.clone())),
+                        series_scan: None,
                         downloaded: Some(movie.clone()),
                         notification: Some(notification(
                             event,
@@ -505,6 +530,7 @@ async fn plan(
                 _ => Plan {
                     outcome: Decided::NotPlaced { reason: resolution.reason.clone() },
                     scan: None,
+                    series_scan: None,
                     downloaded: None,
                     notification: Some(misplaced(movie, source, &resolution.reason)),
                 },
@@ -545,6 +571,7 @@ async fn plan(
             Plan {
                 outcome: Decided::Renamed { updated, files: files.len(), rescan },
                 scan,
+                series_scan: None,
                 downloaded: None,
                 notification: Some(notification(
                     EventKind::MovieRenamed,
@@ -595,6 +622,7 @@ async fn plan(
             Plan {
                 outcome,
                 scan: None,
+                series_scan: None,
                 downloaded: None,
                 notification: Some(notification(
                     EventKind::MovieDeleted,
@@ -624,6 +652,7 @@ async fn plan(
                     Decided::MovieNotRecorded { folder: folder.clone() }
                 },
                 scan: None,
+                series_scan: None,
                 downloaded: None,
                 notification: Some(notification(
                     EventKind::MovieDeleted,
@@ -643,6 +672,7 @@ async fn plan(
             Plan {
                 outcome: Decided::ManualInteraction,
                 scan: None,
+                series_scan: None,
                 downloaded: None,
                 // It needs the user's attention, like a health issue.
                 notification: Some(notification(
@@ -656,6 +686,7 @@ async fn plan(
         ArrEvent::Health { level, message, .. } => Plan {
             outcome: Decided::HealthIssue,
             scan: None,
+            series_scan: None,
             downloaded: None,
             notification: Some(notification(
                 EventKind::HealthIssue,
@@ -667,6 +698,7 @@ async fn plan(
         ArrEvent::HealthRestored { message, .. } => Plan {
             outcome: Decided::HealthRestored,
             scan: None,
+            series_scan: None,
             downloaded: None,
             notification: Some(notification(
                 EventKind::HealthRestored,
@@ -678,6 +710,7 @@ async fn plan(
         ArrEvent::ApplicationUpdate { message, .. } => Plan {
             outcome: Decided::ApplicationUpdate,
             scan: None,
+            series_scan: None,
             downloaded: None,
             notification: Some(notification(
                 EventKind::ApplicationUpdate,
@@ -691,7 +724,148 @@ async fn plan(
             series_title: series_title.clone(),
             summary: summary.clone(),
         }),
+        ArrEvent::EpisodesImported { series, files, .. } => {
+            let path = series.path.clone().or_else(|| files.first().cloned());
+            let Some(path) = path else {
+                return Ok(Plan::outcome(Decided::NoSeriesPath));
+            };
+            series_scan_plan(places, series, &path, series.path.is_none(), files.len())
+        }
+        ArrEvent::SeriesAdd { series } => match &series.path {
+            Some(path) => series_scan_plan(places, series, path, false, 0),
+            None => Plan::outcome(Decided::NoSeriesPath),
+        },
+        ArrEvent::SeriesRename { series, files } => {
+            let mut updated = 0u64;
+            for file in files {
+                let (previous, current) = (places.map(&file.previous_path), places.map(&file.path));
+                updated += tx
+                    .execute(
+                        "UPDATE series_files SET path = $1 WHERE path = $2 \
+                         AND NOT EXISTS (SELECT 1 FROM series_files WHERE path = $1)",
+                        &[current.as_str().into(), previous.as_str().into()],
+                    )
+                    .await?;
+                tx.execute(
+                    "UPDATE episodes SET video = $1, updated_at = $2 WHERE video = $3",
+                    &[current.as_str().into(), now_ms().into(), previous.as_str().into()],
+                )
+                .await?;
+            }
+            let path = series.path.clone().or_else(|| files.first().map(|file| file.path.clone()));
+            let mut plan = match path {
+                Some(path) => series_scan_plan(places, series, &path, series.path.is_none(), 0),
+                None => Plan::outcome(Decided::NoSeriesPath),
+            };
+            if plan.series_scan.is_some() {
+                plan.outcome = Decided::SeriesRenamed { updated, files: files.len() };
+            }
+            plan
+        }
+        ArrEvent::EpisodeFileDelete { series: _, file_path, reason } => {
+            if reason.as_deref() == Some("upgrade") {
+                // The new file's `Download` follows and scans the series.
+                return Ok(Plan::outcome(Decided::DeletedForUpgrade));
+            }
+            let Some(file_path) = file_path else {
+                return Ok(Plan::outcome(Decided::NoFilePath));
+            };
+            let mapped = places.map(file_path);
+            let removed = tx.execute("DELETE FROM series_files WHERE path = $1", &[mapped.as_str().into()]).await?;
+            // The episodes stay, known but no longer on disk.
+            tx.execute(
+                "UPDATE episodes SET video = NULL, updated_at = $1 WHERE video = $2",
+                &[now_ms().into(), mapped.as_str().into()],
+            )
+            .await?;
+            let reason = reason.clone().unwrap_or_else(|| "unknown".into());
+            Plan::outcome(if removed > 0 {
+                Decided::FileGone { path: mapped, reason }
+            } else {
+                Decided::FileNotRecorded { path: mapped, reason }
+            })
+        }
+        ArrEvent::SeriesDelete { series, deleted_files } => {
+            let Some(path) = &series.path else {
+                return Ok(Plan::outcome(Decided::NoSeriesPath));
+            };
+            let folder = places.map(path);
+            let files = if *deleted_files { "with its files" } else { "keeping its files" };
+            // Soft: the series, its episodes and its locks stay, so it can come back.
+            Plan::outcome(if crate::catalogue::series::mark_folder_missing(tx, &folder).await? {
+                Decided::SeriesRemoved { folder, files }
+            } else {
+                Decided::SeriesNotRecorded { folder }
+            })
+        }
     })
+}
+
+/// The scan of the series folder holding `path` (Sonarr's series folder, or a file in it), or
+/// why there is none: the path must be in an enabled TV library, below its root.
+fn series_scan_plan(places: &arr::Places, series: &SeriesEssentials, path: &str, is_file: bool, files: usize) -> Plan {
+    let resolution = places.resolve(path, is_file);
+    let folder = resolution
+        .library
+        .as_ref()
+        .zip(resolution.movie_folder.as_ref())
+        .and_then(|(library, folder)| series_folder_of(&library.path, folder));
+    match (&resolution.library, folder) {
+        (Some(library), Some(folder)) if resolution.is_scannable() && library.kind == LibraryKind::Tv => {
+            let scan = crate::jobs::tv_scan::ScanSeries {
+                library_id: library.id,
+                folder: folder.clone(),
+                tvdb_id: series.tvdb_id,
+                tmdb_id: series.tmdb_id,
+                imdb_id: series.imdb_id.clone(),
+                numbering: series.series_type.as_deref().and_then(crate::catalogue::series::Numbering::from_sonarr),
+            };
+            Plan {
+                outcome: Decided::SeriesScanQueued { folder, library: library.name.clone(), files },
+                series_scan: Some(scan),
+                ..Plan::outcome(Decided::NoSeriesPath)
+            }
+        }
+        (Some(library), _) if library.kind != LibraryKind::Tv => {
+            let reason = format!(
+                "{} is in library {:?}, which holds movies; add a TV library for Sonarr's series",
+                resolution.mapped_path, library.name
+            );
+            Plan {
+                notification: Some(misplaced_series(series, &reason)),
+                ..Plan::outcome(Decided::NotPlaced { reason })
+            }
+        }
+        _ => {
+            let reason = resolution.reason.clone();
+            Plan {
+                notification: Some(misplaced_series(series, &reason)),
+                ..Plan::outcome(Decided::NotPlaced { reason })
+            }
+        }
+    }
+}
+
+/// The series folder holding `folder`: the library root's child it lies in.
+fn series_folder_of(root: &str, folder: &str) -> Option<String> {
+    let relative = std::path::Path::new(folder).strip_prefix(root).ok()?;
+    let first = relative.components().next()?;
+    Some(std::path::Path::new(root).join(first).to_string_lossy().into_owned())
+}
+
+/// An error notification for a series path Metarr could not place.
+fn misplaced_series(series: &SeriesEssentials, reason: &str) -> Notification {
+    let title = match series.year {
+        Some(year) => format!("{} ({year})", series.title),
+        None => series.title.clone(),
+    };
+    Notification {
+        event: EventKind::JobFailed,
+        title: format!("Metarr could not place {title}"),
+        message: format!("Sonarr reported {title}, but {reason}. Add a TV library or a path mapping."),
+        movie: None,
+        url: None,
+    }
 }
 
 #[cfg(test)]
@@ -700,7 +874,7 @@ mod tests {
     use metarr_notify::EventKind;
 
     fn outcome(decided: Decided) -> WebhookOutcome {
-        WebhookOutcome { decided, tv_unsupported: false, scan_already_queued: None, notified: None }
+        WebhookOutcome { decided, scan_already_queued: None, notified: None }
     }
 
     // The stored text is read by API clients and the UI: these are the strings written before
@@ -721,12 +895,20 @@ mod tests {
         assert_eq!(outcome(renamed).to_string(), "1 of 2 renamed file path(s) updated; rescan of /m/A queued");
         let renamed = Decided::Renamed { updated: 0, files: 1, rescan: None };
         assert_eq!(outcome(renamed).to_string(), "0 of 1 renamed file path(s) updated");
-        let health = WebhookOutcome { tv_unsupported: true, ..outcome(Decided::HealthIssue) };
-        assert_eq!(health.to_string(), "recorded: health issue; TV libraries are not supported yet");
+        assert_eq!(outcome(Decided::HealthIssue).to_string(), "recorded: health issue");
         let sonarr =
             Decided::Sonarr { event_type: "Grab".into(), series_title: Some("Show".into()), summary: String::new() };
-        assert!(sonarr.says_tv_unsupported(), "a Sonarr event says it once, itself");
-        assert_eq!(outcome(sonarr).to_string(), "recorded Grab for Show; TV libraries are not supported yet");
+        assert_eq!(outcome(sonarr).to_string(), "recorded Grab for Show");
+        let series = Decided::SeriesScanQueued { folder: "/tv/Show".into(), library: "TV".into(), files: 2 };
+        assert_eq!(
+            outcome(series).to_string(),
+            "scan of series /tv/Show queued in library \"TV\" (2 file(s) imported)"
+        );
+        let removed = Decided::SeriesRemoved { folder: "/tv/Show".into(), files: "with its files" };
+        assert_eq!(
+            outcome(removed).to_string(),
+            "series at /tv/Show marked missing (Sonarr deleted it with its files)"
+        );
         let added = Decided::Added { title: "Alien (1979)".into(), source: "Radarr" };
         assert_eq!(
             outcome(added).to_string(),

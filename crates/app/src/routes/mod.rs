@@ -18,6 +18,7 @@ pub mod providers;
 pub mod publish;
 pub mod scans;
 pub mod schedules;
+pub mod series;
 pub mod webhooks;
 
 use crate::error::AppError;
@@ -77,6 +78,13 @@ pub fn app(state: AppState) -> Router {
         .route("/scans", get(scans::list))
         .route("/scans/{id}", get(scans::get_one))
         .route("/scans/{id}/cancel", post(scans::cancel))
+        .route("/series", get(series::list))
+        .route("/series/{id}", get(series::get_one).patch(series::edit))
+        .route("/series/{id}/locks/{field}", put(series::lock).delete(series::unlock))
+        .route("/series/{id}/seasons", get(series::seasons))
+        .route("/series/{id}/scan", post(series::rescan))
+        .route("/episodes/{id}", get(series::episode).patch(series::edit_episode))
+        .route("/episodes/{id}/locks/{field}", put(series::lock_episode).delete(series::unlock_episode))
         .route("/movies", get(movies::list))
         .route("/movies/{id}", get(movies::get_one).patch(movies::edit))
         .route("/movies/{id}/locks/{field}", put(movies::lock).delete(movies::unlock))

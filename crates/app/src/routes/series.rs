@@ -101,7 +101,8 @@ fn parse_edit<T: serde::de::DeserializeOwned>(
             return Err(AppError::BadRequest(format!("{name}: null is not accepted; give a value")));
         }
         let single = Map::from_iter([(name.clone(), value.clone())]);
-        serde_json::from_value::<T>(Value::Object(single)).map_err(|err| AppError::BadRequest(format!("{name}: {err}")))?;
+        serde_json::from_value::<T>(Value::Object(single))
+            .map_err(|err| AppError::BadRequest(format!("{name}: {err}")))?;
     }
     serde_json::from_value(Value::Object(body.clone())).map_err(|err| AppError::BadRequest(err.to_string()))
 }

@@ -38,6 +38,7 @@ mod scan_names;
 mod scan_rerun;
 mod schedules;
 mod secrets_in_logs;
+mod tv;
 mod ui;
 mod ui_artwork;
 mod ui_browser;

@@ -59,6 +59,7 @@ fn file_row(path: &Path, category: FileCategory) -> FileRow {
         sha256: None,
         streams: None,
         probed: false,
+        tv: None,
     }
 }
 

@@ -114,11 +114,7 @@ async fn a_messy_tv_library_scans_to_exact_answers(backend: Backend) {
 
     let scan = scan_library(&app, library_id).await;
     assert_eq!(scan.phase, ScanPhase::Completed, "{scan:?}");
-    assert_eq!(
-        (scan.series_found, scan.series_new, scan.series_missing, scan.movies_found),
-        (4, 4, 0, 0),
-        "{scan:?}"
-    );
+    assert_eq!((scan.series_found, scan.series_new, scan.series_missing, scan.movies_found), (4, 4, 0, 0), "{scan:?}");
     // s01e01, s01e02, s01e03 (one file), s00e01, 1x02, the daily episode; the anime file is
     // not an episode until the series numbers absolutely.
     assert_eq!(scan.episodes_found, 6, "{scan:?}");
@@ -128,12 +124,17 @@ async fn a_messy_tv_library_scans_to_exact_answers(backend: Backend) {
 
     let (status, list) = app.get(&format!("/series?library_id={library_id}")).await;
     assert_eq!(status, 200, "{list}");
-    let titles: Vec<&str> = list["items"].as_array().expect("items").iter().filter_map(|s| s["title"].as_str()).collect();
+    let titles: Vec<&str> =
+        list["items"].as_array().expect("items").iter().filter_map(|s| s["title"].as_str()).collect();
     assert_eq!(titles, ["Breaking Bad", "Cowboy Bebop", "Firefly", "The Daily Show"]);
     assert_eq!(list["total"], 4);
 
     let bb = series_by_title(&app, "Breaking Bad").await;
-    assert_eq!((bb["seasons"].as_i64(), bb["episodes_on_disk"].as_i64(), bb["episodes_total"].as_i64()), (Some(2), Some(4), Some(5)), "{bb}");
+    assert_eq!(
+        (bb["seasons"].as_i64(), bb["episodes_on_disk"].as_i64(), bb["episodes_total"].as_i64()),
+        (Some(2), Some(4), Some(5)),
+        "{bb}"
+    );
     let id = bb["id"].as_i64().expect("series id");
     let (status, detail) = app.get(&format!("/series/{id}")).await;
     assert_eq!(status, 200, "{detail}");
@@ -149,7 +150,10 @@ async fn a_messy_tv_library_scans_to_exact_answers(backend: Backend) {
     assert_eq!(assets.len(), 1, "{detail}");
     assert_eq!(assets[0]["kind"], "poster");
     assert!(assets[0]["sha256"].is_string(), "the poster is cached: {detail}");
-    assert_eq!(detail["unknown_files"][0]["path"], root.join("Breaking Bad (2008) {tvdb-81189}/notes.txt").display().to_string());
+    assert_eq!(
+        detail["unknown_files"][0]["path"],
+        root.join("Breaking Bad (2008) {tvdb-81189}/notes.txt").display().to_string()
+    );
 
     let (status, seasons) = app.get(&format!("/series/{id}/seasons")).await;
     assert_eq!(status, 200, "{seasons}");
@@ -191,7 +195,11 @@ async fn a_messy_tv_library_scans_to_exact_answers(backend: Backend) {
     let daily = series_by_title(&app, "The Daily Show").await;
     let (_, seasons) = app.get(&format!("/series/{}/seasons", daily["id"])).await;
     let episode = &seasons[0]["episodes"][0];
-    assert_eq!((episode["key"].as_str(), episode["aired"].as_str()), (Some("d2024-03-01"), Some("2024-03-01")), "{seasons}");
+    assert_eq!(
+        (episode["key"].as_str(), episode["aired"].as_str()),
+        (Some("d2024-03-01"), Some("2024-03-01")),
+        "{seasons}"
+    );
     let bebop = series_by_title(&app, "Cowboy Bebop").await;
     assert_eq!(bebop["episodes_total"], 0, "{bebop}");
 
@@ -320,7 +328,11 @@ async fn sonarr_events_reach_the_series(backend: Backend) {
     let entry = settled(&app, answer["id"].as_i64().expect("id")).await;
     assert!(entry["outcome"].as_str().unwrap_or_default().contains("marked gone (reason: manual)"), "{entry}");
     let firefly = series_by_title(&app, "Firefly").await;
-    assert_eq!((firefly["episodes_on_disk"].as_i64(), firefly["episodes_total"].as_i64()), (Some(0), Some(1)), "{firefly}");
+    assert_eq!(
+        (firefly["episodes_on_disk"].as_i64(), firefly["episodes_total"].as_i64()),
+        (Some(0), Some(1)),
+        "{firefly}"
+    );
 
     // An upgrade's delete changes nothing: the Download follows.
     let upgrade = json!({
@@ -356,7 +368,10 @@ async fn sonarr_events_reach_the_series(backend: Backend) {
     });
     let (_, answer) = post_raw(&app, "sonarr", rename.to_string()).await;
     let entry = settled(&app, answer["id"].as_i64().expect("id")).await;
-    assert!(entry["outcome"].as_str().unwrap_or_default().starts_with("1 of 1 renamed episode file path(s) updated"), "{entry}");
+    assert!(
+        entry["outcome"].as_str().unwrap_or_default().starts_with("1 of 1 renamed episode file path(s) updated"),
+        "{entry}"
+    );
     wait_for_job_of(&app, &entry, "scan-series").await;
     let bb = series_by_title(&app, "Breaking Bad").await;
     let (_, seasons) = app.get(&format!("/series/{}/seasons", bb["id"])).await;
@@ -369,7 +384,10 @@ async fn sonarr_events_reach_the_series(backend: Backend) {
     });
     let (_, answer) = post_raw(&app, "sonarr", elsewhere.to_string()).await;
     let entry = settled(&app, answer["id"].as_i64().expect("id")).await;
-    assert!(entry["outcome"].as_str().unwrap_or_default().starts_with("no library contains /elsewhere/Nowhere"), "{entry}");
+    assert!(
+        entry["outcome"].as_str().unwrap_or_default().starts_with("no library contains /elsewhere/Nowhere"),
+        "{entry}"
+    );
     let radarr = json!({
         "movie": { "title": "Heat", "year": 1995, "folderPath": "/tv/Heat (1995)" },
         "movieFile": { "path": "/tv/Heat (1995)/Heat.mkv" }, "isUpgrade": false, "eventType": "Download"

@@ -74,7 +74,7 @@ async fn every_fixture_is_accepted_and_logged(backend: Backend) {
         ("radarr", "radarr-moviefiledelete.json", 202, "was not in the catalogue (reason: manual)"),
         ("radarr", "radarr-rename.json", 202, "0 of 1 renamed file path(s) updated; no rescan: no library contains"),
         ("sonarr", "sonarr-test.json", 200, "test received from Sonarr"),
-        ("sonarr", "sonarr-download-importcomplete.json", 202, "TV libraries are not supported yet"),
+        ("sonarr", "sonarr-download-importcomplete.json", 202, "no library contains /tv/Example Show"),
     ];
     for (source, name, expected_status, expected_outcome) in cases {
         let body = fixture(name);
@@ -103,7 +103,7 @@ async fn every_fixture_is_accepted_and_logged(backend: Backend) {
     assert_eq!(items[8]["event_type"], "Test");
     assert_eq!(items[1]["event_type"], "Test");
     let sonarr = &items[0];
-    assert!(sonarr["outcome"].as_str().unwrap_or_default().contains("import complete: 2 file(s), 2 episode(s)"));
+    assert_eq!(sonarr["source"], "sonarr");
     let (_, page) = app.get("/webhooks/events?limit=2&offset=2").await;
     assert_eq!(page["items"].as_array().map(Vec::len), Some(2));
     assert_eq!(page["total"], 9);
@@ -131,17 +131,14 @@ async fn variants_in_any_order_with_unknown_fields_are_understood(backend: Backe
     let (status, answer) = post_raw(&app, "sonarr", per_file).await;
     assert_eq!(status, 202, "{answer}");
     let entry = settled(&app, answer["id"].as_i64().expect("id")).await;
-    assert_eq!(
-        entry["outcome"], "recorded Download for Show (import of 1 episode(s)); TV libraries are not supported yet",
-        "{entry}"
-    );
+    assert!(entry["outcome"].as_str().unwrap_or_default().starts_with("no library contains /tv/Show"), "{entry}");
 
-    // Sonarr's Health notifies like Radarr's and still says TV is unsupported.
+    // Sonarr's Health notifies like Radarr's.
     let health = r#"{"level":"error","message":"disk full","type":"DiskSpaceCheck","eventType":"Health"}"#;
     let (status, answer) = post_raw(&app, "sonarr", health).await;
     assert_eq!(status, 202, "{answer}");
     let entry = settled(&app, answer["id"].as_i64().expect("id")).await;
-    assert_eq!(entry["outcome"], "recorded: health issue; TV libraries are not supported yet");
+    assert_eq!(entry["outcome"], "recorded: health issue");
 
     // An event type Metarr does not know: stored, 202, ignored, no job.
     let (status, answer) = post_raw(&app, "radarr", r#"{"eventType":"MovieTeleported","movie":{}}"#).await;
