@@ -8,6 +8,7 @@ mod enrich;
 mod publish;
 mod queue;
 mod scan;
+mod tv;
 mod webhook;
 
 use anyhow::{Context, bail};
@@ -62,7 +63,9 @@ pub(crate) fn postgres_url() -> String {
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let Some(suite) = args.first() else {
-        bail!("usage: bench/run <suite> [sqlite|postgres]  (suites: queue, scan, webhook, enrich, artwork, publish)")
+        bail!(
+            "usage: bench/run <suite> [sqlite|postgres]  (suites: queue, scan, webhook, enrich, artwork, publish, tv)"
+        )
     };
     let backends: Vec<String> = match args.get(1) {
         Some(backend) => vec![backend.clone()],
@@ -77,6 +80,8 @@ fn main() -> anyhow::Result<()> {
         "enrich" => runtime.block_on(enrich::run(&backends)),
         "artwork" => runtime.block_on(artwork::run(&backends)),
         "publish" => runtime.block_on(publish::run(&backends)),
-        other => bail!("unknown suite {other:?} (suites: queue, scan, webhook, enrich, artwork, publish)"),
+        "tv" => runtime.block_on(tv::run(&backends)),
+        "tv-child" => runtime.block_on(tv::child(&args[1..])),
+        other => bail!("unknown suite {other:?} (suites: queue, scan, webhook, enrich, artwork, publish, tv)"),
     }
 }

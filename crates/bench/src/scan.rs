@@ -24,7 +24,7 @@ use tokio_util::sync::CancellationToken;
 /// A JPEG of about `size` bytes that says `width`×`height`: a real frame header followed by
 /// noise, so that it hashes and copies like a user's poster (500 KB) or fanart (700 KB) and no
 /// two are alike.
-fn jpeg(width: u16, height: u16, size: usize, seed: u64) -> Vec<u8> {
+pub(crate) fn jpeg(width: u16, height: u16, size: usize, seed: u64) -> Vec<u8> {
     let mut bytes = vec![0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, b'J', b'F', b'I', b'F', 0, 1, 1, 0, 0, 1, 0, 1, 0, 0];
     bytes.extend_from_slice(&[0xFF, 0xC0, 0x00, 0x11, 0x08]);
     bytes.extend_from_slice(&height.to_be_bytes());
@@ -156,14 +156,14 @@ fn generate(root: &Path, n: u64, films: &[SampleFilm]) -> anyhow::Result<Vec<Pat
     Ok(videos)
 }
 
-struct Setup {
-    db: Db,
-    shutdown: CancellationToken,
-    worker: tokio::task::JoinHandle<metarr_queue::Result<()>>,
+pub(crate) struct Setup {
+    pub(crate) db: Db,
+    pub(crate) shutdown: CancellationToken,
+    pub(crate) worker: tokio::task::JoinHandle<metarr_queue::Result<()>>,
     _data: tempfile::TempDir,
 }
 
-async fn start(url: &str, read_streams: bool) -> anyhow::Result<Setup> {
+pub(crate) async fn start(url: &str, read_streams: bool) -> anyhow::Result<Setup> {
     let data = tempfile::tempdir()?;
     let queue = Queue::connect(url).await?;
     let db = Db::new(&queue);
@@ -179,7 +179,7 @@ async fn start(url: &str, read_streams: bool) -> anyhow::Result<Setup> {
     Ok(Setup { db, shutdown, worker, _data: data })
 }
 
-async fn scan(db: &Db, library_id: LibraryId) -> anyhow::Result<(Scan, f64)> {
+pub(crate) async fn scan(db: &Db, library_id: LibraryId) -> anyhow::Result<(Scan, f64)> {
     let started = Instant::now();
     let mut scan = metarr::jobs::scan::start_scan(db, library_id).await?;
     // `BENCH_TRACE=1` shows the scan's progress each second on stderr, to see which phase lags.
@@ -369,7 +369,7 @@ fn ffprobe_alone(videos: &[PathBuf], concurrency: usize) -> f64 {
     started.elapsed().as_secs_f64()
 }
 
-fn peak_rss_mb() -> f64 {
+pub(crate) fn peak_rss_mb() -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|status| {
