@@ -206,7 +206,7 @@ struct DetailRow {
 }
 
 /// The nullable `identification` column, decoded.
-struct IdentificationColumn(Option<Identification>);
+pub(crate) struct IdentificationColumn(pub(crate) Option<Identification>);
 
 impl TryFrom<Option<String>> for IdentificationColumn {
     type Error = String;

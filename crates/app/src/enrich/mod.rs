@@ -10,6 +10,7 @@
 
 pub mod stored;
 pub mod tmdb_fields;
+pub mod tv;
 
 use crate::catalogue::movies::{self, FieldSource, Fields, Identification, MatchCandidate, MovieField, Rating};
 use crate::catalogue::{CatalogueError, now_ms};
@@ -35,9 +36,9 @@ pub enum EnrichError {
     #[error("{provider} has no API key; set one in Settings › Providers or providers.{provider}.api_key")]
     NotConfigured { provider: Provider },
     /// The provider failed or refused (the error says whether to retry, snooze or give up).
-    #[error("enriching movie {movie_id}")]
+    #[error("enriching {subject}")]
     Provider {
-        movie_id: MovieId,
+        subject: Subject,
         #[source]
         error: ProviderError,
     },
@@ -62,6 +63,34 @@ pub enum EnrichError {
 impl From<DbError> for EnrichError {
     fn from(error: DbError) -> Self {
         EnrichError::Catalogue(error.into())
+    }
+}
+
+/// What an enrichment describes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Subject {
+    Movie(MovieId),
+    Series(crate::ids::SeriesId),
+}
+
+impl std::fmt::Display for Subject {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Subject::Movie(id) => write!(f, "movie {id}"),
+            Subject::Series(id) => write!(f, "series {id}"),
+        }
+    }
+}
+
+impl From<MovieId> for Subject {
+    fn from(id: MovieId) -> Subject {
+        Subject::Movie(id)
+    }
+}
+
+impl From<crate::ids::SeriesId> for Subject {
+    fn from(id: crate::ids::SeriesId) -> Subject {
+        Subject::Series(id)
     }
 }
 
@@ -232,7 +261,7 @@ impl EnrichServices {
 
     /// One provider call through the response cache: `key` names the answer (no secret in
     /// it). `None` when the provider does not know the thing asked for.
-    async fn fetch<T, F, Fut>(&self, movie_id: MovieId, key: &str, call: F) -> Result<Option<T>, EnrichError>
+    async fn fetch<T, F, Fut>(&self, subject: impl Into<Subject>, key: &str, call: F) -> Result<Option<T>, EnrichError>
     where
         T: DeserializeOwned + Send,
         F: FnOnce(Validators) -> Fut + Send,
@@ -248,7 +277,7 @@ impl EnrichServices {
                 {
                     tracing::warn!(error = %metarr_errors::chain(&err), "could not record the provider's Retry-After");
                 }
-                Err(EnrichError::Provider { movie_id, error })
+                Err(EnrichError::Provider { subject: subject.into(), error })
             }
             Err(other) => Err(EnrichError::Cache(other)),
         }

@@ -277,3 +277,34 @@ impl Handler for EnrichRatingsHandler {
         Some(Provider::Omdb.to_string())
     }
 }
+
+/// Identifies one TV series and fills it, its seasons and its episodes from TMDB.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EnrichSeries {
+    pub series_id: crate::ids::SeriesId,
+}
+
+job_kind!(EnrichSeries = "enrich-series", attempts: 5, priority: 7);
+
+/// The `enrich-series` job of a series, unique per series.
+pub fn enrich_series_job(series_id: crate::ids::SeriesId) -> NewJob {
+    NewJob::of(&EnrichSeries { series_id }).unique_key(format!("enrich-series:{series_id}"))
+}
+
+/// Runs `enrich-series`.
+pub struct EnrichSeriesHandler(pub Arc<EnrichServices>);
+
+#[async_trait]
+impl Handler for EnrichSeriesHandler {
+    type Job = EnrichSeries;
+
+    async fn run(&self, _ctx: JobContext, job: EnrichSeries) -> Result<(), JobError> {
+        let enriched = self.0.enrich_series(job.series_id).await.map_err(job_error)?;
+        tracing::info!(series_id = %job.series_id, outcome = ?enriched, "enriched");
+        Ok(())
+    }
+
+    fn service(&self, _job: &EnrichSeries) -> Option<String> {
+        Some(Provider::Tmdb.to_string())
+    }
+}

@@ -62,6 +62,7 @@ pub const KINDS: &[(&str, JobFamily)] = {
         (enrich::EnrichMetadata::KIND, JobFamily::Enrich),
         (enrich::EnrichRatings::KIND, JobFamily::Enrich),
         (enrich::ScanEnrich::KIND, JobFamily::Enrich),
+        (enrich::EnrichSeries::KIND, JobFamily::Enrich),
         (enrich::ScheduledProviderUpdate::KIND, JobFamily::Enrich),
         (artwork::SelectArtwork::KIND, JobFamily::Enrich),
         (artwork::CacheHeadshots::KIND, JobFamily::Enrich),
@@ -138,6 +139,7 @@ pub fn register_enrichment(
     registry.register(enrich::EnrichMetadataHandler(std::sync::Arc::clone(services)));
     registry.register(enrich::EnrichRatingsHandler(std::sync::Arc::clone(services)));
     registry.register(enrich::ScanEnrichHandler(std::sync::Arc::clone(services)));
+    registry.register(enrich::EnrichSeriesHandler(std::sync::Arc::clone(services)));
     registry.register_with(
         enrich::ProviderUpdateHandler(std::sync::Arc::clone(services)),
         KindOptions { concurrency: Some(1), ..KindOptions::default() },

@@ -577,6 +577,11 @@ async fn scan_series(
         }
         if created {
             counts.series_new = 1;
+            // A new series is described right away when the library enriches (as a movie
+            // library's scan does), outside the scan's counters.
+            if context.library.auto_enrich.unwrap_or(true) && crate::enrich::tmdb_configured() {
+                tx.enqueue(crate::jobs::enrich::enrich_series_job(series_id)).await?;
+            }
         } else {
             counts.series_updated = 1;
         }
@@ -675,6 +680,11 @@ impl Handler for ScanSeriesHandler {
                 Some(numbering) => series::set_numbering(&mut tx, stored.id, numbering).await?,
                 None => false,
             };
+            // Sonarr's news (a new episode, a new series) is described right away when the
+            // library enriches: the job is unique, and answers within the cache's TTL are free.
+            if library.auto_enrich.unwrap_or(true) && crate::enrich::tmdb_configured() {
+                tx.enqueue(crate::jobs::enrich::enrich_series_job(stored.id)).await?;
+            }
             tx.commit().await?;
             Ok::<_, CatalogueError>(renumbered)
         }

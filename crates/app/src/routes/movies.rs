@@ -143,7 +143,7 @@ pub async fn enrich(
     Ok((axum::http::StatusCode::ACCEPTED, Json(enqueued.job)))
 }
 
-async fn require_tmdb(state: &AppState) -> Result<(), AppError> {
+pub(crate) async fn require_tmdb(state: &AppState) -> Result<(), AppError> {
     state.enrich.reload_if_stale().await?;
     if !state.enrich.tmdb_configured() {
         return Err(crate::enrich::EnrichError::NotConfigured { provider: metarr_providers::Provider::Tmdb }.into());

@@ -183,3 +183,69 @@ pub async fn unlock_episode(
 ) -> Result<Json<Locks>, AppError> {
     Ok(Json(Locks { locks: series::set_lock(&state.db, LockTable::Episodes, id.get(), &field, false).await? }))
 }
+
+/// `POST /api/v1/series/{id}/enrich`: identifies the series and fills it, its seasons and its
+/// episodes from TMDB (202 with the queued `enrich-series` job, or the one already queued).
+pub async fn enrich(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<SeriesId>,
+) -> Result<(axum::http::StatusCode, Json<metarr_queue::Job>), AppError> {
+    crate::routes::movies::require_tmdb(&state).await?;
+    series::detail(&state.db, id).await?;
+    let enqueued = state.queue.enqueue(crate::jobs::enrich::enrich_series_job(id)).await?;
+    Ok((axum::http::StatusCode::ACCEPTED, Json(enqueued.job)))
+}
+
+/// `?q=&year=` of the match search.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MatchQuery {
+    pub q: Option<String>,
+    pub year: Option<i32>,
+}
+
+/// `GET /api/v1/series/{id}/matches?q=&year=`: TMDB's candidates, best first (the series'
+/// name and year unless given).
+pub async fn matches(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<SeriesId>,
+    ApiQuery(query): ApiQuery<MatchQuery>,
+) -> Result<Json<Vec<crate::catalogue::movies::MatchCandidate>>, AppError> {
+    crate::routes::movies::require_tmdb(&state).await?;
+    let detail = series::detail(&state.db, id).await?;
+    let title = query.q.map(|q| q.trim().to_owned()).filter(|q| !q.is_empty()).unwrap_or(detail.summary.title);
+    crate::limits::TEXT.check("q", &title).map_err(|err| AppError::BadRequest(err.to_string()))?;
+    let search = metarr_providers::MatchQuery {
+        title,
+        original_title: None,
+        year: query.year.or(detail.summary.year.and_then(|y| i32::try_from(y).ok())),
+    };
+    let candidates = state.enrich.search_series(id, &search).await?;
+    Ok(Json(crate::enrich::candidates_of(&candidates)))
+}
+
+/// `POST /api/v1/series/{id}/identify` with `{"tmdb_id": N}` or `{"tvdb_id": N}`: the user's
+/// choice, locked, then enrichment from it (202 with the `enrich-series` job).
+pub async fn identify(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<SeriesId>,
+    ApiJson(body): ApiJson<Map<String, Value>>,
+) -> Result<(axum::http::StatusCode, Json<metarr_queue::Job>), AppError> {
+    crate::routes::movies::require_tmdb(&state).await?;
+    let (fields, numbering) = parse_series_edit(body)?;
+    let ids_only =
+        fields == SeriesFields { tmdb_id: fields.tmdb_id, tvdb_id: fields.tvdb_id, ..SeriesFields::default() };
+    if numbering.is_some() || !ids_only || (fields.tmdb_id.is_none() && fields.tvdb_id.is_none()) {
+        return Err(AppError::BadRequest("give exactly one of tmdb_id or tvdb_id".into()));
+    }
+    if fields.tmdb_id.is_some() && fields.tvdb_id.is_some() {
+        return Err(AppError::BadRequest("give exactly one of tmdb_id or tvdb_id".into()));
+    }
+    series::edit(&state.db, id, &fields, None).await?;
+    if fields.tvdb_id.is_some() {
+        // Identification starts from the TVDB id the user chose, not from a TMDB id found before.
+        series::forget_unlocked_tmdb_id(&state.db, id).await?;
+    }
+    let enqueued = state.queue.enqueue(crate::jobs::enrich::enrich_series_job(id)).await?;
+    Ok((axum::http::StatusCode::ACCEPTED, Json(enqueued.job)))
+}

@@ -39,6 +39,7 @@ mod scan_rerun;
 mod schedules;
 mod secrets_in_logs;
 mod tv;
+mod tv_enrich;
 mod ui;
 mod ui_artwork;
 mod ui_browser;

@@ -29,6 +29,10 @@ CREATE TABLE series (
     numbering      TEXT    NOT NULL DEFAULT 'standard' CHECK (numbering IN ('standard', 'daily', 'absolute')),
     locks          TEXT    NOT NULL DEFAULT '[]',
     field_sources  TEXT    NOT NULL DEFAULT '{}',
+    -- Identification at TMDB, as for movies (enrichment).
+    identification TEXT CHECK (identification IN ('identified', 'needs_identification', 'not_found')),
+    match_candidates TEXT  NOT NULL DEFAULT '[]',
+    enriched_at    BIGINT,
     missing        BOOLEAN NOT NULL DEFAULT FALSE,
     warnings       TEXT    NOT NULL DEFAULT '[]',
     last_scan_id   BIGINT,

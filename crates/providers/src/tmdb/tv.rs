@@ -588,6 +588,28 @@ pub struct TvSummary {
 }
 
 impl TvSummary {
+    /// The series as a search result to rank like a film: [`crate::identify`] weighs names,
+    /// the year, popularity and the id, which a series has as a film does (its id stays the
+    /// series' TMDB id).
+    pub fn as_match_subject(&self) -> super::types::MovieSummary {
+        super::types::MovieSummary {
+            id: crate::ids::TmdbId(self.id.0),
+            title: self.name.clone(),
+            original_title: self.original_name.clone(),
+            original_language: self.original_language.clone(),
+            overview: self.overview.clone(),
+            release_date: self.first_air_date,
+            poster_path: self.poster_path.clone(),
+            backdrop_path: self.backdrop_path.clone(),
+            genre_ids: self.genre_ids.clone(),
+            popularity: self.popularity,
+            vote_average: self.vote_average,
+            vote_count: self.vote_count,
+            adult: self.adult,
+            video: false,
+        }
+    }
+
     /// The year of the first air date.
     pub fn year(&self) -> Option<i32> {
         self.first_air_date.map(|date| date.year())

@@ -1,0 +1,221 @@
+//! What enrichment writes to a series: its identification, and the seasons and episodes a
+//! provider knows (episodes not on disk get rows without a video, so they are listed as
+//! missing; nothing is created on disk).
+
+use super::{EpisodeFields, EpisodeKey, Locks, Numbering, Sources, assignments, sets_of};
+use crate::catalogue::movies::{FieldSource, Identification, IdentificationColumn, MatchCandidate, placeholders};
+use crate::catalogue::{CatalogueError, Result, now_ms};
+use crate::db::{Db, JsonText, Param, Tx};
+use crate::ids::{EpisodeId, LibraryId, SeriesId};
+use std::collections::HashMap;
+
+/// What enrichment starts from.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct EnrichTarget {
+    pub id: SeriesId,
+    pub library_id: LibraryId,
+    pub title: String,
+    pub original_title: Option<String>,
+    pub year: Option<i64>,
+    pub tmdb_id: Option<i64>,
+    pub tvdb_id: Option<i64>,
+    pub imdb_id: Option<String>,
+    #[sqlx(try_from = "String")]
+    pub numbering: Numbering,
+    pub prefer_provider_metadata: bool,
+}
+
+/// The series as enrichment needs it.
+pub async fn enrich_target(db: &Db, id: SeriesId) -> Result<EnrichTarget> {
+    db.fetch_optional::<EnrichTarget>(
+        "SELECT s.id, s.library_id, s.title, s.original_title, s.year, s.tmdb_id, s.tvdb_id, s.imdb_id, s.numbering, \
+             l.prefer_provider_metadata \
+         FROM series s JOIN libraries l ON l.id = s.library_id WHERE s.id = $1",
+        &[id.into()],
+    )
+    .await?
+    .ok_or_else(|| CatalogueError::NotFound(format!("series {id} not found")))
+}
+
+/// Records how identification ended (with the candidates when the user must pick).
+pub async fn record_identification(
+    db: &Db,
+    id: SeriesId,
+    state: Identification,
+    candidates: &[MatchCandidate],
+) -> Result<()> {
+    let text = serde_json::to_string(candidates).expect("candidates always serialise");
+    db.execute(
+        "UPDATE series SET identification = $1, match_candidates = $2, enriched_at = $3, updated_at = $3 \
+         WHERE id = $4",
+        &[state.as_str().into(), text.into(), now_ms().into(), id.into()],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Clears a series' TMDB id unless the user locked it (a new TVDB id names the series now).
+pub async fn forget_unlocked_tmdb_id(db: &Db, id: SeriesId) -> Result<()> {
+    let mut tx = db.begin().await?;
+    let (JsonText(locks), JsonText(mut sources)): (Locks, JsonText<Sources>) = tx
+        .fetch_optional("SELECT locks, field_sources FROM series WHERE id = $1", &[id.into()])
+        .await?
+        .ok_or_else(|| CatalogueError::NotFound(format!("series {id} not found")))?;
+    if !locks.contains("tmdb_id") {
+        // A field without a value has no source either.
+        sources.remove("tmdb_id");
+        let sources = serde_json::to_string(&sources).expect("sources always serialise");
+        tx.execute("UPDATE series SET tmdb_id = NULL, field_sources = $1 WHERE id = $2", &[sources.into(), id.into()])
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Marks a series identified and enriched now.
+pub async fn mark_enriched(tx: &mut Tx, id: SeriesId) -> Result<()> {
+    tx.execute(
+        "UPDATE series SET identification = 'identified', match_candidates = '[]', enriched_at = $1, updated_at = $1 \
+         WHERE id = $2",
+        &[now_ms().into(), id.into()],
+    )
+    .await?;
+    Ok(())
+}
+
+/// The identification state of a series, for its detail.
+pub(crate) fn identification(column: Option<String>) -> Option<Identification> {
+    IdentificationColumn::try_from(column).ok().and_then(|c| c.0)
+}
+
+/// A season as a provider describes it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ProviderSeason {
+    pub number: i64,
+    pub title: Option<String>,
+    pub plot: Option<String>,
+    pub premiered: Option<String>,
+}
+
+/// Records the provider's seasons: new ones are added, and a provider's values fill what no
+/// `season.nfo` gave.
+pub async fn provider_seasons(tx: &mut Tx, series_id: SeriesId, seasons: &[ProviderSeason]) -> Result<()> {
+    let now = now_ms();
+    for season in seasons {
+        tx.execute(
+            "INSERT INTO seasons (series_id, number, title, plot, premiered, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $6) \
+             ON CONFLICT (series_id, number) DO UPDATE SET \
+                 title = coalesce(seasons.title, excluded.title), plot = coalesce(seasons.plot, excluded.plot), \
+                 premiered = coalesce(seasons.premiered, excluded.premiered)",
+            &[
+                series_id.into(),
+                season.number.into(),
+                season.title.clone().into(),
+                season.plot.clone().into(),
+                season.premiered.clone().into(),
+                now.into(),
+            ],
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// An episode as a provider describes it, under the key the series' files use.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProviderEpisode {
+    pub key: EpisodeKey,
+    pub season: i64,
+    pub episode: i64,
+    pub absolute_number: Option<i64>,
+    pub fields: EpisodeFields,
+}
+
+#[derive(sqlx::FromRow)]
+struct KnownEpisode {
+    id: EpisodeId,
+    key: String,
+    locks: Locks,
+    field_sources: JsonText<Sources>,
+}
+
+/// Writes a provider's episodes: known ones get the provider's values where locks and sources
+/// allow (and the numbers they lacked, a daily episode its season and number), unknown ones
+/// are added without a video. Returns how many were added.
+pub async fn provider_episodes(
+    tx: &mut Tx,
+    series_id: SeriesId,
+    episodes: &[ProviderEpisode],
+    source: FieldSource,
+    prefer_provider: bool,
+) -> Result<usize> {
+    let now = now_ms();
+    let known: Vec<KnownEpisode> = tx
+        .fetch_all("SELECT id, key, locks, field_sources FROM episodes WHERE series_id = $1", &[series_id.into()])
+        .await?;
+    let known: HashMap<String, KnownEpisode> = known.into_iter().map(|e| (e.key.clone(), e)).collect();
+    let mut added = Vec::new();
+    for episode in episodes {
+        let key = episode.key.to_string();
+        let Some(current) = known.get(&key) else {
+            added.push((key, episode));
+            continue;
+        };
+        let mut params: Vec<Param> =
+            vec![episode.season.into(), episode.episode.into(), episode.absolute_number.into()];
+        let mut sets = vec![
+            "season = coalesce(season, $1)".to_owned(),
+            "episode = coalesce(episode, $2)".to_owned(),
+            "absolute_number = coalesce(absolute_number, $3)".to_owned(),
+        ];
+        let mut sources = current.field_sources.0.clone();
+        let written = assignments(
+            &[(episode.fields.values(), source)],
+            &current.locks.0,
+            &mut sources,
+            prefer_provider,
+            &mut params,
+        );
+        if !written.is_empty() {
+            sets.extend(sets_of(&written));
+            params.push(serde_json::to_string(&sources).expect("sources always serialise").into());
+            sets.push(format!("field_sources = ${}", params.len()));
+        }
+        params.push(now.into());
+        sets.push(format!("updated_at = ${}", params.len()));
+        params.push(current.id.into());
+        tx.execute(&format!("UPDATE episodes SET {} WHERE id = ${}", sets.join(", "), params.len()), &params).await?;
+    }
+    for (key, episode) in &added {
+        let mut columns = vec!["series_id", "key", "season", "episode", "absolute_number", "created_at", "updated_at"];
+        let mut params: Vec<Param> = vec![
+            series_id.into(),
+            key.clone().into(),
+            episode.season.into(),
+            episode.episode.into(),
+            episode.absolute_number.into(),
+            now.into(),
+            now.into(),
+        ];
+        let mut sources = Sources::new();
+        for (column, value) in episode.fields.values() {
+            columns.push(column);
+            params.push(value);
+            sources.insert(column.to_owned(), source);
+        }
+        columns.push("field_sources");
+        params.push(serde_json::to_string(&sources).expect("sources always serialise").into());
+        // A scan may have added it meanwhile: its row (with the file) stays.
+        tx.execute(
+            &format!(
+                "INSERT INTO episodes ({}) VALUES {} ON CONFLICT (series_id, key) DO NOTHING",
+                columns.join(", "),
+                placeholders(1, params.len())
+            ),
+            &params,
+        )
+        .await?;
+    }
+    Ok(added.len())
+}
