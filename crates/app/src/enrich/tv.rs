@@ -115,6 +115,7 @@ impl EnrichServices {
         )
         .await?;
         series::mark_enriched(&mut tx, series_id).await?;
+        crate::jobs::publish::publish_series_if_auto(&mut tx, series_id).await?;
         tx.commit().await?;
         self.announce_series(series_id).await;
         Ok(EnrichedSeries::Filled { tmdb_id: i64::from(tmdb_id.0), episodes_added: added })

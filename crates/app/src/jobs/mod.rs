@@ -68,6 +68,7 @@ pub const KINDS: &[(&str, JobFamily)] = {
         (artwork::CacheHeadshots::KIND, JobFamily::Enrich),
         (publish::Publish::KIND, JobFamily::Publish),
         (publish::PublishBatch::KIND, JobFamily::Publish),
+        (publish::PublishSeries::KIND, JobFamily::Publish),
         (publish::VerifyMovie::KIND, JobFamily::Publish),
         (publish::Verify::KIND, JobFamily::Publish),
         (publish::ScheduledVerification::KIND, JobFamily::Publish),

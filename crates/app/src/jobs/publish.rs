@@ -298,6 +298,7 @@ impl Handler for ScheduledVerificationHandler {
 /// Registers the publishing kinds.
 pub fn register(registry: &mut metarr_queue::Registry, services: &Arc<PublishServices>) {
     registry.register(PublishHandler(Arc::clone(services)));
+    registry.register(PublishSeriesHandler(Arc::clone(services)));
     registry.register(PublishBatchHandler(Arc::clone(services)));
     registry.register(VerifyMovieHandler(Arc::clone(services)));
     registry.register_with(
@@ -305,4 +306,57 @@ pub fn register(registry: &mut metarr_queue::Registry, services: &Arc<PublishSer
         metarr_queue::KindOptions { concurrency: Some(1), ..metarr_queue::KindOptions::default() },
     );
     registry.register(ScheduledVerificationHandler { db: services.db().clone() });
+}
+
+/// Publishes one TV series (its `tvshow.nfo` and episode NFOs).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PublishSeries {
+    pub series_id: crate::ids::SeriesId,
+}
+
+job_kind!(PublishSeries = "publish-series", attempts: 5, priority: 7);
+
+/// The `publish-series` job of a series, unique per series.
+pub fn publish_series_job(series_id: crate::ids::SeriesId) -> NewJob {
+    NewJob::of(&PublishSeries { series_id }).unique_key(format!("publish-series:{series_id}"))
+}
+
+/// Queues the series' publish when its library publishes automatically (after enrichment).
+pub async fn publish_series_if_auto(tx: &mut Tx, series_id: crate::ids::SeriesId) -> crate::db::Result<()> {
+    let auto: Option<(i64,)> = tx
+        .fetch_optional(
+            "SELECT s.id FROM series s JOIN libraries l ON l.id = s.library_id \
+             WHERE s.id = $1 AND l.publish = 'auto' AND l.enabled = true",
+            &[series_id.into()],
+        )
+        .await?;
+    if auto.is_some() {
+        let enqueued = tx.enqueue(publish_series_job(series_id)).await?;
+        if !enqueued.created && enqueued.job.state == metarr_queue::JobState::Running {
+            let key = format!("publish-series:{series_id}:after:{}", enqueued.job.id);
+            tx.enqueue(NewJob::of(&PublishSeries { series_id }).unique_key(key)).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Runs `publish-series`.
+pub struct PublishSeriesHandler(pub Arc<PublishServices>);
+
+#[async_trait]
+impl Handler for PublishSeriesHandler {
+    type Job = PublishSeries;
+
+    async fn run(&self, ctx: JobContext, job: PublishSeries) -> Result<(), JobError> {
+        let report = self.0.publish_series(job.series_id).await.map_err(job_error)?;
+        ctx.progress(
+            100.0,
+            format!(
+                "{} written, {} replaced, {} kept, {} recycled ({} bytes)",
+                report.written, report.replaced, report.kept, report.recycled, report.bytes_written
+            ),
+        )
+        .await;
+        Ok(())
+    }
 }

@@ -256,6 +256,14 @@ fn as_media_file(file: &SeriesFile) -> MediaFile {
     MediaFile { path: file.path.clone(), relative: file.relative.clone(), stamp: file.stamp, kind: file.kind.clone() }
 }
 
+/// A series folder's file as its catalogue row, without what only reading it gives (the scan's,
+/// and publishing's for the files it wrote).
+pub(crate) fn row_of(file: &SeriesFile) -> FileRow {
+    let mut row = file_row(&as_media_file(file));
+    row.tv = Some(placement(&file.scope));
+    row
+}
+
 /// Where a file belongs, as `series_files` keeps it.
 fn placement(scope: &TvScope) -> TvPlacement {
     match scope {
@@ -505,8 +513,7 @@ async fn scan_series(
         let stored_file = stored_files.get(path_of(file));
         let unchanged = stamp_matches(&media, stored_file);
         any_change |= !unchanged;
-        let mut row = file_row(&media);
-        row.tv = Some(placement(&file.scope));
+        let mut row = row_of(file);
         if let FileKind::Artwork { .. } = file.kind {
             // Season images name their season in the scope; the slot is the image's kind.
             if unchanged {

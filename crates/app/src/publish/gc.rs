@@ -30,6 +30,7 @@ async fn referenced(db: &Db) -> Result<HashSet<String>, CatalogueError> {
              UNION SELECT sha256 FROM artwork_candidates WHERE sha256 IS NOT NULL \
              UNION SELECT sha256 FROM person_images WHERE sha256 IS NOT NULL \
              UNION SELECT sha256 FROM published_files \
+             UNION SELECT sha256 FROM series_published_files \
              UNION SELECT sha256 FROM recycle_bin",
             &[],
         )

@@ -16,6 +16,7 @@ pub mod nfo;
 pub mod recycle;
 pub mod repo;
 pub mod settings;
+pub mod tv;
 pub mod verify;
 
 use crate::cache::{self, CacheError};
@@ -42,15 +43,15 @@ pub enum PublishError {
     /// The library does not publish.
     #[error("publishing is off for library {library:?}; set its publish mode to manual or auto")]
     Off { library: String },
-    #[error("movie {movie_id}")]
+    #[error("{owner}")]
     Fs {
-        movie_id: MovieId,
+        owner: Owner,
         #[source]
         source: FsError,
     },
-    #[error("movie {movie_id}: keeping a copy in the cache")]
+    #[error("{owner}: keeping a copy in the cache")]
     Cache {
-        movie_id: MovieId,
+        owner: Owner,
         #[source]
         source: CacheError,
     },
@@ -65,6 +66,48 @@ pub enum PublishError {
 impl From<crate::db::DbError> for PublishError {
     fn from(err: crate::db::DbError) -> PublishError {
         PublishError::Catalogue(err.into())
+    }
+}
+
+/// Whose folder a publish writes into.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Owner {
+    Movie(MovieId),
+    Series(crate::ids::SeriesId),
+}
+
+impl std::fmt::Display for Owner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Owner::Movie(id) => write!(f, "movie {id}"),
+            Owner::Series(id) => write!(f, "series {id}"),
+        }
+    }
+}
+
+/// What a plan needs to know of a file Metarr published before (a movie's or a series').
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Recorded {
+    pub(crate) path: String,
+    pub(crate) kind: PublishedKind,
+    pub(crate) slot: Option<String>,
+    pub(crate) slot_index: Option<i64>,
+    pub(crate) sha256: String,
+    pub(crate) ext: String,
+    pub(crate) stamp: Stamp,
+}
+
+impl From<&PublishedFile> for Recorded {
+    fn from(file: &PublishedFile) -> Recorded {
+        Recorded {
+            path: file.path.clone(),
+            kind: file.kind,
+            slot: file.slot.clone(),
+            slot_index: file.slot_index,
+            sha256: file.sha256.clone(),
+            ext: file.ext.clone(),
+            stamp: stamp_of(file),
+        }
     }
 }
 
@@ -133,7 +176,7 @@ pub struct Report {
 
 /// Where a target's bytes come from.
 #[derive(Debug, Clone)]
-enum Content {
+pub(crate) enum Content {
     /// Made here (the NFO).
     Bytes(Arc<Vec<u8>>),
     /// A cached file.
@@ -141,15 +184,15 @@ enum Content {
 }
 
 #[derive(Debug, Clone)]
-struct Target {
-    relative: String,
-    kind: PublishedKind,
-    slot: Option<Slot>,
-    index: Option<usize>,
-    sha256: String,
-    ext: String,
-    size: u64,
-    content: Content,
+pub(crate) struct Target {
+    pub(crate) relative: String,
+    pub(crate) kind: PublishedKind,
+    pub(crate) slot: Option<Slot>,
+    pub(crate) index: Option<usize>,
+    pub(crate) sha256: String,
+    pub(crate) ext: String,
+    pub(crate) size: u64,
+    pub(crate) content: Content,
 }
 
 /// What publishing a movie starts from, read from the catalogue.
@@ -299,13 +342,13 @@ impl PublishServices {
         if !to_recycle.is_empty() {
             let cache_root = cache_root.clone();
             let stashed = blocking(move || stash(&cache_root, &to_recycle)).await?;
-            let stashed = stashed.map_err(|source| PublishError::Cache { movie_id, source })?;
+            let stashed = stashed.map_err(|source| PublishError::Cache { owner: Owner::Movie(movie_id), source })?;
             let mut tx = self.db.begin().await?;
             for (cached, _) in &stashed {
                 movies::record_asset_in(&mut tx, &cached.sha256, &cached.ext, cached.size, cached.dimensions).await?;
             }
             let entries: Vec<Recycled> = stashed.into_iter().map(|(_, entry)| entry).collect();
-            repo::recycle(&mut tx, library_id, Some(movie_id), &entries).await?;
+            repo::recycle(&mut tx, library_id, Some(Owner::Movie(movie_id)), &entries).await?;
             tx.commit().await?;
         }
         // 2. The writes, on a blocking thread.
@@ -313,7 +356,7 @@ impl PublishServices {
             let cache_root = cache_root.clone();
             let targets = worked.targets.clone();
             let safe = worked.safe.clone();
-            blocking(move || carry_out(movie_id, &cache_root, &safe, &targets)).await??
+            blocking(move || carry_out(Owner::Movie(movie_id), &cache_root, &safe, &targets)).await??
         };
         // 3. The record: what was written with its stamp, the catalogue's file rows (so the
         //    next scan sees no change), and the players told.
@@ -387,7 +430,7 @@ fn report(plan: Plan, bytes_written: u64, player_refreshes: usize) -> Report {
     }
 }
 
-async fn blocking<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T, PublishError> {
+pub(crate) async fn blocking<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> Result<T, PublishError> {
     crate::jobs::spawn_blocking_in_span(work)
         .await
         .map_err(|e| PublishError::Internal(format!("publishing stopped: {e}")))
@@ -612,15 +655,34 @@ fn targets(inputs: &Inputs, safe: &SafeFolder, cache_root: &Path) -> Vec<Target>
 
 /// The plan (blocking: it lists, stats and, where no record says, hashes files).
 fn work_out(inputs: &Inputs, cache_root: &Path) -> Result<Worked, PublishError> {
-    let movie_id = inputs.movie_id;
-    let fs_err = |source| PublishError::Fs { movie_id, source };
-    let safe = SafeFolder::new(&inputs.root, Path::new(&inputs.folder)).map_err(fs_err)?;
-    let recorded: HashMap<&str, &PublishedFile> = inputs.published.iter().map(|p| (p.path.as_str(), p)).collect();
+    let owner = Owner::Movie(inputs.movie_id);
+    let safe = SafeFolder::new(&inputs.root, Path::new(&inputs.folder))
+        .map_err(|source| PublishError::Fs { owner, source })?;
+    let recorded: Vec<Recorded> = inputs.published.iter().map(Recorded::from).collect();
+    let targets = targets(inputs, &safe, cache_root);
+    let (files, records_stale, worked) = plan_targets(owner, &safe, targets, &recorded, &inputs.stored)?;
+    let plan = Plan { movie_id: inputs.movie_id, folder: inputs.folder.clone(), files };
+    Ok(Worked { plan, records_stale, targets: worked, safe })
+}
+
+/// A folder's plan: what to do with each target, and with what was published before under
+/// names no longer written. Also says whether the records need writing even when no file
+/// does (a kept file whose record is missing or out of date, a record of a file gone).
+#[allow(clippy::type_complexity)]
+pub(crate) fn plan_targets(
+    owner: Owner,
+    safe: &SafeFolder,
+    targets: Vec<Target>,
+    published: &[Recorded],
+    stored: &HashMap<String, StoredFile>,
+) -> Result<(Vec<PlannedFile>, bool, Vec<(Target, Action, PathBuf)>), PublishError> {
+    let fs_err = |source| PublishError::Fs { owner, source };
+    let recorded: HashMap<&str, &Recorded> = published.iter().map(|p| (p.path.as_str(), p)).collect();
     let mut planned = Vec::new();
     let mut worked = Vec::new();
     let mut wanted = BTreeSet::new();
     let mut records_stale = false;
-    for target in targets(inputs, &safe, cache_root) {
+    for target in targets {
         let path = safe.target(&target.relative).map_err(fs_err)?;
         let key = path.to_string_lossy().into_owned();
         wanted.insert(key.clone());
@@ -628,8 +690,8 @@ fn work_out(inputs: &Inputs, cache_root: &Path) -> Result<Worked, PublishError> 
             None => Action::Write,
             Some(stamp) => {
                 let record = recorded.get(key.as_str()).copied();
-                records_stale |= record.is_none_or(|r| r.sha256 != target.sha256 || stamp_of(r) != stamp);
-                match current_hash(stamp, record, inputs.stored.get(&key)) {
+                records_stale |= record.is_none_or(|r| r.sha256 != target.sha256 || r.stamp != stamp);
+                match current_hash(stamp, record, stored.get(&key)) {
                     Some(sha) if sha == target.sha256 => Action::Keep,
                     Some(_) => Action::Replace,
                     None => fs::hash_file(&path)
@@ -650,7 +712,7 @@ fn work_out(inputs: &Inputs, cache_root: &Path) -> Result<Worked, PublishError> 
         worked.push((target, action, path));
     }
     // What Metarr published before under names it no longer writes.
-    for old in &inputs.published {
+    for old in published {
         if wanted.contains(&old.path) {
             continue;
         }
@@ -663,6 +725,7 @@ fn work_out(inputs: &Inputs, cache_root: &Path) -> Result<Worked, PublishError> 
             .is_some_and(|relative| safe.target(relative).is_ok());
         let action = if inside && fs::stamp(&path).is_some() { Action::Recycle } else { Action::Forget };
         records_stale = true;
+        let size = u64::try_from(old.stamp.size).unwrap_or_default();
         planned.push(PlannedFile {
             path: old.path.clone(),
             kind: old.kind,
@@ -670,7 +733,7 @@ fn work_out(inputs: &Inputs, cache_root: &Path) -> Result<Worked, PublishError> 
             slot_index: old.slot_index.and_then(|i| usize::try_from(i).ok()),
             action,
             sha256: old.sha256.clone(),
-            size: old.size as u64,
+            size,
         });
         let target = Target {
             relative: String::new(),
@@ -679,19 +742,18 @@ fn work_out(inputs: &Inputs, cache_root: &Path) -> Result<Worked, PublishError> 
             index: None,
             sha256: old.sha256.clone(),
             ext: old.ext.clone(),
-            size: old.size as u64,
+            size,
             content: Content::Bytes(Arc::new(Vec::new())),
         };
         worked.push((target, action, path));
     }
-    let plan = Plan { movie_id, folder: inputs.folder.clone(), files: planned };
-    Ok(Worked { plan, records_stale, targets: worked, safe })
+    Ok((planned, records_stale, worked))
 }
 
 /// The hash of the file at `path` when a record vouches for it: Metarr's own publish record,
 /// else the scan's, each only while the file's stamp is the recorded one.
-fn current_hash(stamp: Stamp, published: Option<&PublishedFile>, stored: Option<&StoredFile>) -> Option<String> {
-    if let Some(p) = published.filter(|p| stamp_of(p) == stamp) {
+fn current_hash(stamp: Stamp, published: Option<&Recorded>, stored: Option<&StoredFile>) -> Option<String> {
+    if let Some(p) = published.filter(|p| p.stamp == stamp) {
         return Some(p.sha256.clone());
     }
     stored.filter(|s| Stamp { size: s.size, mtime: s.mtime, inode: s.inode } == stamp).and_then(|s| s.sha256.clone())
@@ -702,7 +764,10 @@ fn stamp_of(file: &PublishedFile) -> Stamp {
 }
 
 /// Copies files about to be replaced or removed into the cache.
-fn stash(cache_root: &Path, files: &[(PathBuf, RecycleReason)]) -> Result<Vec<(cache::Cached, Recycled)>, CacheError> {
+pub(crate) fn stash(
+    cache_root: &Path,
+    files: &[(PathBuf, RecycleReason)],
+) -> Result<Vec<(cache::Cached, Recycled)>, CacheError> {
     files
         .iter()
         .filter(|(path, _)| path.is_file())
@@ -723,8 +788,8 @@ fn stash(cache_root: &Path, files: &[(PathBuf, RecycleReason)]) -> Result<Vec<(c
 /// Writes, keeps and removes files as planned. Returns what is now published, the bytes
 /// written and the NFO blobs put in the cache.
 #[allow(clippy::type_complexity)]
-fn carry_out(
-    movie_id: MovieId,
+pub(crate) fn carry_out(
+    owner: Owner,
     cache_root: &Path,
     safe: &SafeFolder,
     targets: &[(Target, Action, PathBuf)],
@@ -733,7 +798,7 @@ fn carry_out(
     let mut bytes_written = 0u64;
     let mut nfo_blobs = Vec::new();
     for (target, action, path) in targets {
-        let fs_err = |source| PublishError::Fs { movie_id, source };
+        let fs_err = |source| PublishError::Fs { owner, source };
         let stamp = match action {
             Action::Write | Action::Replace => {
                 // Checked again right before writing: a link may have appeared since the plan.
@@ -743,7 +808,7 @@ fn carry_out(
                     Content::Bytes(bytes) => {
                         // The NFO is kept in the cache too, so that verification can put it back.
                         let cached = cache::store_bytes(cache_root, bytes, "nfo")
-                            .map_err(|source| PublishError::Cache { movie_id, source })?;
+                            .map_err(|source| PublishError::Cache { owner, source })?;
                         nfo_blobs.push((cached.sha256, cached.size));
                         fs::write_atomic(path, bytes).map_err(fs_err)?
                     }

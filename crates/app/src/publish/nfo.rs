@@ -19,20 +19,7 @@ pub fn movie_nfo(fields: &Fields, existing: Option<&MovieNfo>) -> MovieNfo {
     nfo.title = fields.title.clone();
     nfo.original_title = fields.original_title.clone();
     nfo.sort_title = fields.sort_title.clone();
-    nfo.ratings = fields
-        .ratings
-        .iter()
-        .flatten()
-        .map(|rating| metarr_nfo::Rating {
-            // The scan reads a rating without a name as "default"; write it back without one.
-            name: Some(rating.source.clone()).filter(|source| source != "default"),
-            max: Some(rating.max),
-            default: rating.default,
-            value: Some(rating.value),
-            votes: rating.votes,
-            ..metarr_nfo::Rating::default()
-        })
-        .collect();
+    nfo.ratings = nfo_ratings(fields.ratings.as_deref().unwrap_or_default());
     nfo.user_rating = fields.user_rating;
     nfo.top250 = fields.top250;
     nfo.outline = fields.outline.clone();
@@ -67,10 +54,31 @@ pub fn movie_nfo(fields: &Fields, existing: Option<&MovieNfo>) -> MovieNfo {
     nfo.premiered = fields.premiered.clone();
     nfo.year = fields.year;
     nfo.trailer = fields.trailer.clone();
-    nfo.actors = fields
-        .actors
+    nfo.actors = nfo_actors(fields.actors.as_deref().unwrap_or_default());
+    nfo.date_added = fields.date_added.clone();
+    nfo
+}
+
+/// The catalogue's ratings as NFO `<ratings>`.
+pub fn nfo_ratings(ratings: &[crate::catalogue::metadata::Rating]) -> Vec<metarr_nfo::Rating> {
+    ratings
         .iter()
-        .flatten()
+        .map(|rating| metarr_nfo::Rating {
+            // The scan reads a rating without a name as "default"; write it back without one.
+            name: Some(rating.source.clone()).filter(|source| source != "default"),
+            max: Some(rating.max),
+            default: rating.default,
+            value: Some(rating.value),
+            votes: rating.votes,
+            ..metarr_nfo::Rating::default()
+        })
+        .collect()
+}
+
+/// The catalogue's cast as NFO `<actor>`s.
+pub fn nfo_actors(actors: &[crate::catalogue::metadata::Actor]) -> Vec<metarr_nfo::Actor> {
+    actors
+        .iter()
         .map(|actor| metarr_nfo::Actor {
             name: Some(actor.name.clone()),
             role: actor.role.clone(),
@@ -79,9 +87,7 @@ pub fn movie_nfo(fields: &Fields, existing: Option<&MovieNfo>) -> MovieNfo {
             thumb: actor.profile.clone().filter(|url| url.starts_with("https://") || url.starts_with("http://")),
             ..metarr_nfo::Actor::default()
         })
-        .collect();
-    nfo.date_added = fields.date_added.clone();
-    nfo
+        .collect()
 }
 
 /// Kodi's `<fileinfo><streamdetails>` for a video's stream details, in Kodi's names (codecs in

@@ -25,7 +25,10 @@ impl PublishServices {
             .library_id
             .ok_or_else(|| CatalogueError::Conflict(format!("recycle-bin entry {id} names no library")))?;
         let library = libraries::get(db, library_id).await?;
-        let movie_id = entry.movie_id.unwrap_or(MovieId(0));
+        let owner = match (entry.movie_id, entry.series_id) {
+            (_, Some(series_id)) => super::Owner::Series(series_id),
+            (movie_id, None) => super::Owner::Movie(movie_id.unwrap_or(MovieId(0))),
+        };
         let cache_root = self.cache_root().to_owned();
         let restored = {
             let entry = entry.clone();
@@ -33,8 +36,8 @@ impl PublishServices {
         };
         let replaced = match restored {
             Ok(replaced) => replaced,
-            Err(Refusal::Fs(source)) => return Err(PublishError::Fs { movie_id, source }),
-            Err(Refusal::Cache(source)) => return Err(PublishError::Cache { movie_id, source }),
+            Err(Refusal::Fs(source)) => return Err(PublishError::Fs { owner, source }),
+            Err(Refusal::Cache(source)) => return Err(PublishError::Cache { owner, source }),
             Err(Refusal::Other(message)) => return Err(CatalogueError::Conflict(message).into()),
             Err(Refusal::Occupied) => return Err(PublishError::Occupied { path: entry.path.clone() }),
             Err(Refusal::Gone(message)) => return Err(CatalogueError::NotFound(message).into()),
@@ -43,7 +46,7 @@ impl PublishServices {
         if let Some(replaced) = replaced {
             let size = u64::try_from(replaced.size).unwrap_or_default();
             crate::catalogue::movies::record_asset_in(&mut tx, &replaced.sha256, &replaced.ext, size, None).await?;
-            repo::recycle(&mut tx, library_id, entry.movie_id, &[replaced]).await?;
+            repo::recycle(&mut tx, library_id, Some(owner), &[replaced]).await?;
         }
         repo::mark_restored(&mut tx, id).await?;
         tx.commit().await?;

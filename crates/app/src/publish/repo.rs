@@ -153,6 +153,87 @@ pub async fn record_written(tx: &mut Tx, movie_id: MovieId, files: &[Written]) -
     Ok(())
 }
 
+/// A `series_published_files` row.
+#[derive(sqlx::FromRow)]
+struct SeriesPublishedRow {
+    path: String,
+    #[sqlx(try_from = "String")]
+    kind: PublishedKind,
+    slot: Option<String>,
+    slot_index: Option<i64>,
+    sha256: String,
+    ext: String,
+    size: i64,
+    mtime: i64,
+    inode: i64,
+}
+
+/// What was published in a series' folder, as a plan reads it.
+pub(crate) async fn published_series(db: &Db, series_id: crate::ids::SeriesId) -> Result<Vec<super::Recorded>> {
+    let rows: Vec<SeriesPublishedRow> = db
+        .fetch_all(
+            "SELECT path, kind, slot, slot_index, sha256, ext, size, mtime, inode \
+             FROM series_published_files WHERE series_id = $1 ORDER BY path",
+            &[series_id.into()],
+        )
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| super::Recorded {
+            path: row.path,
+            kind: row.kind,
+            slot: row.slot,
+            slot_index: row.slot_index,
+            sha256: row.sha256,
+            ext: row.ext,
+            stamp: super::fs::Stamp { size: row.size, mtime: row.mtime, inode: row.inode },
+        })
+        .collect())
+}
+
+/// Records files as published in a series' folder (replacing the record of the same path).
+pub async fn record_series_written(tx: &mut Tx, series_id: crate::ids::SeriesId, files: &[Written]) -> Result<()> {
+    let now = now_ms();
+    for file in files {
+        tx.execute(
+            "INSERT INTO series_published_files (series_id, path, kind, slot, slot_index, sha256, ext, size, mtime, \
+                 inode, published_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+             ON CONFLICT (path) DO UPDATE SET series_id = excluded.series_id, kind = excluded.kind, \
+                 slot = excluded.slot, slot_index = excluded.slot_index, sha256 = excluded.sha256, \
+                 ext = excluded.ext, size = excluded.size, mtime = excluded.mtime, inode = excluded.inode, \
+                 published_at = excluded.published_at",
+            &[
+                series_id.into(),
+                file.path.clone().into(),
+                file.kind.as_str().into(),
+                file.slot.clone().into(),
+                file.slot_index.into(),
+                file.sha256.clone().into(),
+                file.ext.clone().into(),
+                file.size.into(),
+                file.mtime.into(),
+                file.inode.into(),
+                now.into(),
+            ],
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// Forgets files published in series folders.
+pub async fn forget_series(tx: &mut Tx, paths: &[String]) -> Result<()> {
+    for chunk in paths.chunks(200) {
+        let params: Vec<Param> = chunk.iter().map(|p| p.clone().into()).collect();
+        tx.execute(
+            &format!("DELETE FROM series_published_files WHERE path IN {}", placeholders(1, params.len())),
+            &params,
+        )
+        .await?;
+    }
+    Ok(())
+}
+
 /// Forgets published files (removed, or gone from the disk).
 pub async fn forget(tx: &mut Tx, paths: &[String]) -> Result<()> {
     for chunk in paths.chunks(200) {
@@ -201,6 +282,8 @@ pub struct RecycleEntry {
     pub id: i64,
     pub library_id: Option<LibraryId>,
     pub movie_id: Option<MovieId>,
+    /// The series whose folder it was in (TV libraries).
+    pub series_id: Option<crate::ids::SeriesId>,
     pub path: String,
     pub sha256: String,
     pub ext: String,
@@ -215,6 +298,7 @@ struct RecycleRow {
     id: i64,
     library_id: Option<LibraryId>,
     movie_id: Option<MovieId>,
+    series_id: Option<crate::ids::SeriesId>,
     path: String,
     sha256: String,
     ext: String,
@@ -230,6 +314,7 @@ impl From<RecycleRow> for RecycleEntry {
             id: row.id,
             library_id: row.library_id,
             movie_id: row.movie_id,
+            series_id: row.series_id,
             path: row.path,
             sha256: row.sha256,
             ext: row.ext,
@@ -241,7 +326,8 @@ impl From<RecycleRow> for RecycleEntry {
     }
 }
 
-const RECYCLE_COLUMNS: &str = "id, library_id, movie_id, path, sha256, ext, size, reason, recycled_at, restored_at";
+const RECYCLE_COLUMNS: &str =
+    "id, library_id, movie_id, series_id, path, sha256, ext, size, reason, recycled_at, restored_at";
 
 /// A file to put in the recycle bin (its bytes are in the cache already).
 #[derive(Debug, Clone)]
@@ -255,22 +341,33 @@ pub struct Recycled {
 
 /// Records files as recycled. An entry for the same path and bytes not yet restored is not
 /// made twice (a publish that runs again after a crash recycles the same file again).
-pub async fn recycle(tx: &mut Tx, library_id: LibraryId, movie_id: Option<MovieId>, files: &[Recycled]) -> Result<()> {
+pub async fn recycle(
+    tx: &mut Tx,
+    library_id: LibraryId,
+    owner: Option<super::Owner>,
+    files: &[Recycled],
+) -> Result<()> {
     let now = now_ms();
+    let (movie_id, series_id) = match owner {
+        Some(super::Owner::Movie(id)) => (Some(id.get()), None),
+        Some(super::Owner::Series(id)) => (None, Some(id.get())),
+        None => (None, None),
+    };
     for file in files {
         tx.execute(
-            "INSERT INTO recycle_bin (library_id, movie_id, path, sha256, ext, size, reason, recycled_at) \
-             SELECT $1, $2, $3, $4, $5, $6, $7, $8 WHERE NOT EXISTS \
+            "INSERT INTO recycle_bin (library_id, movie_id, series_id, path, sha256, ext, size, reason, recycled_at) \
+             SELECT $1, $2, $9, $3, $4, $5, $6, $7, $8 WHERE NOT EXISTS \
                  (SELECT 1 FROM recycle_bin WHERE path = $3 AND sha256 = $4 AND restored_at IS NULL)",
             &[
                 library_id.into(),
-                movie_id.map(MovieId::get).into(),
+                movie_id.into(),
                 file.path.clone().into(),
                 file.sha256.clone().into(),
                 file.ext.clone().into(),
                 file.size.into(),
                 file.reason.as_str().into(),
                 now.into(),
+                series_id.into(),
             ],
         )
         .await?;

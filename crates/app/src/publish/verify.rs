@@ -338,7 +338,7 @@ impl PublishServices {
         })
         .await?;
         let now = now.map_err(|source| PublishError::Fs {
-            movie_id: file.movie_id,
+            owner: super::Owner::Movie(file.movie_id),
             source: fs::FsError::Io { action: "reading", path: file.path.clone().into(), source },
         })?;
         let mut fields = crate::jobs::scan::nfo_fields(&now);
@@ -366,7 +366,7 @@ impl PublishServices {
         let cache_root = self.cache_root().to_owned();
         let cached = super::blocking(move || cache::store_file(&cache_root, Path::new(&path)))
             .await?
-            .map_err(|source| PublishError::Cache { movie_id: file.movie_id, source })?;
+            .map_err(|source| PublishError::Cache { owner: super::Owner::Movie(file.movie_id), source })?;
         let stamp = fs::stamp(Path::new(&file.path));
         let image = LocalImage {
             path: file.path.clone(),

@@ -55,6 +55,24 @@ pub async fn publish(State(state): State<AppState>, ApiPath(id): ApiPath<MovieId
     Ok(Json(state.publish.publish(id).await?))
 }
 
+/// `GET /api/v1/series/{id}/publish/plan`: what publishing the series would write; nothing is
+/// touched.
+pub async fn plan_series(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<crate::ids::SeriesId>,
+) -> Result<Json<crate::publish::tv::SeriesPlan>, AppError> {
+    Ok(Json(state.publish.plan_series(id).await?))
+}
+
+/// `POST /api/v1/series/{id}/publish`: publishes the series' NFOs now and answers what was done
+/// (409 when its library's publish mode is `off`).
+pub async fn publish_series(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<crate::ids::SeriesId>,
+) -> Result<Json<crate::publish::tv::SeriesReport>, AppError> {
+    Ok(Json(state.publish.publish_series(id).await?))
+}
+
 /// A published file and its state now.
 #[derive(Debug, Serialize)]
 pub struct PublishedView {

@@ -40,6 +40,7 @@ mod schedules;
 mod secrets_in_logs;
 mod tv;
 mod tv_enrich;
+mod tv_publish;
 mod ui;
 mod ui_artwork;
 mod ui_browser;

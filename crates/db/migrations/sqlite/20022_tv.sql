@@ -117,3 +117,23 @@ ALTER TABLE scans ADD COLUMN series_new INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE scans ADD COLUMN series_updated INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE scans ADD COLUMN series_missing INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE scans ADD COLUMN episodes_found INTEGER NOT NULL DEFAULT 0;
+
+-- What Metarr wrote into series folders (as published_files does for movies), and the series
+-- a recycle-bin entry came from.
+CREATE TABLE series_published_files (
+    id           INTEGER PRIMARY KEY AUTOINCREMENT,
+    series_id    INTEGER NOT NULL REFERENCES series (id) ON DELETE CASCADE,
+    path         TEXT    NOT NULL UNIQUE,
+    kind         TEXT    NOT NULL CHECK (kind IN ('nfo', 'artwork', 'actor')),
+    slot         TEXT,
+    slot_index   INTEGER,
+    sha256       TEXT    NOT NULL,
+    ext          TEXT    NOT NULL,
+    size         INTEGER NOT NULL,
+    mtime        INTEGER NOT NULL,
+    inode        INTEGER NOT NULL,
+    published_at INTEGER NOT NULL
+);
+CREATE INDEX series_published_files_series ON series_published_files (series_id);
+CREATE INDEX series_published_files_sha256 ON series_published_files (sha256);
+ALTER TABLE recycle_bin ADD COLUMN series_id INTEGER;

@@ -455,3 +455,34 @@ pub async fn of_path(db: &Db, path: &str) -> Result<Option<(SeriesId, String)>> 
         .await?;
     Ok(row)
 }
+
+/// An episode on disk with everything its NFO says, for publishing.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct EpisodeForNfo {
+    pub key: String,
+    pub season: Option<i64>,
+    pub episode: Option<i64>,
+    pub aired: Option<String>,
+    pub title: Option<String>,
+    pub plot: Option<String>,
+    pub runtime: Option<i64>,
+    pub ratings: JsonText<Vec<Rating>>,
+    pub uniqueids: JsonText<Vec<UniqueId>>,
+    pub directors: JsonText<Vec<String>>,
+    pub writers: JsonText<Vec<String>>,
+    pub actors: JsonText<Vec<Actor>>,
+    /// The video (several episodes share a multi-episode file).
+    pub video: String,
+}
+
+/// A series' episodes on disk, in order, in one statement.
+pub async fn episodes_on_disk_of(db: &Db, id: SeriesId) -> Result<Vec<EpisodeForNfo>> {
+    Ok(db
+        .fetch_all(
+            "SELECT key, season, episode, aired, title, plot, runtime, ratings, uniqueids, directors, writers, actors, \
+                 video FROM episodes WHERE series_id = $1 AND video IS NOT NULL \
+             ORDER BY video, season, episode, absolute_number, aired, key",
+            &[id.into()],
+        )
+        .await?)
+}

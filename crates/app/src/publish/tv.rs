@@ -1,0 +1,417 @@
+//! Publishing a TV series (docs/tv.md, "Publishing"): `tvshow.nfo` in the series folder and one
+//! NFO per episode video (`<video stem>.nfo` beside it, every episode of a multi-episode file
+//! in it as consecutive `<episodedetails>`), laid over the NFOs the folder holds so that other
+//! tools' elements survive. The plan, the recycle bin, the atomic writes and the records are
+//! the movies' (`plan_targets`, `stash`, `carry_out`), in the series' own tables.
+
+use super::fs::SafeFolder;
+use super::names::PublishedKind;
+use super::repo::{self, RecycleReason, Recycled, Written};
+use super::settings::PublishMode;
+use super::{Action, Content, Owner, PlannedFile, PublishError, PublishServices, Target, blocking, nfo, stash};
+use crate::catalogue::movies::{self, FileRow, StoredFile};
+use crate::catalogue::series::{self, EpisodeForNfo, Numbering, SeriesDetail};
+use crate::catalogue::{CatalogueError, libraries};
+use crate::ids::SeriesId;
+use serde::Serialize;
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// What a publish of a series would do (`GET /api/v1/series/{id}/publish/plan`), or did.
+#[derive(Debug, Clone, Serialize)]
+pub struct SeriesPlan {
+    pub series_id: SeriesId,
+    pub folder: String,
+    pub files: Vec<PlannedFile>,
+}
+
+/// What a publish of a series did.
+#[derive(Debug, Clone, Serialize)]
+pub struct SeriesReport {
+    #[serde(flatten)]
+    pub plan: SeriesPlan,
+    pub written: usize,
+    pub replaced: usize,
+    pub kept: usize,
+    pub recycled: usize,
+    pub bytes_written: u64,
+    pub player_refreshes: usize,
+}
+
+/// What publishing a series starts from.
+struct SeriesInputs {
+    series_id: SeriesId,
+    library_id: crate::ids::LibraryId,
+    library_name: String,
+    mode: PublishMode,
+    jellyfin_locks: bool,
+    root: PathBuf,
+    ignore_patterns: Vec<String>,
+    detail: SeriesDetail,
+    /// Season names (`<namedseason>`), by number.
+    season_names: BTreeMap<i64, String>,
+    episodes: Vec<EpisodeForNfo>,
+    published: Vec<super::Recorded>,
+    stored: HashMap<String, StoredFile>,
+}
+
+impl PublishServices {
+    /// What publishing the series would do, touching nothing.
+    pub async fn plan_series(&self, series_id: SeriesId) -> Result<SeriesPlan, PublishError> {
+        let inputs = Arc::new(series_inputs(self.db(), series_id).await?);
+        let (files, _, _, _) = blocking(move || work_out(&inputs)).await??;
+        let detail = series::detail(self.db(), series_id).await?;
+        Ok(SeriesPlan { series_id, folder: detail.summary.folder, files })
+    }
+
+    /// Publishes the series: refused for a library whose publish mode is `off`.
+    pub async fn publish_series(&self, series_id: SeriesId) -> Result<SeriesReport, PublishError> {
+        let lock = series_lock(series_id);
+        let _guard = lock.lock().await;
+        let inputs = series_inputs(self.db(), series_id).await?;
+        if inputs.mode == PublishMode::Off {
+            return Err(PublishError::Off { library: inputs.library_name.clone() });
+        }
+        let owner = Owner::Series(series_id);
+        let inputs = Arc::new(inputs);
+        let (files, records_stale, targets, safe) = {
+            let inputs = Arc::clone(&inputs);
+            blocking(move || work_out(&inputs)).await??
+        };
+        let folder = inputs.detail.summary.folder.clone();
+        let plan = SeriesPlan { series_id, folder: folder.clone(), files };
+        let changes = plan.files.iter().any(|f| !matches!(f.action, Action::Keep | Action::Forget));
+        if !changes && !records_stale {
+            return Ok(report(plan, 0, 0));
+        }
+        let to_recycle: Vec<(PathBuf, RecycleReason)> = targets
+            .iter()
+            .filter_map(|(_, action, path)| match action {
+                Action::Replace => Some((path.clone(), RecycleReason::Replaced)),
+                Action::Recycle => Some((path.clone(), RecycleReason::Removed)),
+                _ => None,
+            })
+            .collect();
+        let cache_root = self.cache_root().to_owned();
+        if !to_recycle.is_empty() {
+            let root = cache_root.clone();
+            let stashed = blocking(move || stash(&root, &to_recycle))
+                .await?
+                .map_err(|source| PublishError::Cache { owner, source })?;
+            let mut tx = self.db().begin().await?;
+            for (cached, _) in &stashed {
+                movies::record_asset_in(&mut tx, &cached.sha256, &cached.ext, cached.size, cached.dimensions).await?;
+            }
+            let entries: Vec<Recycled> = stashed.into_iter().map(|(_, entry)| entry).collect();
+            repo::recycle(&mut tx, inputs.library_id, Some(owner), &entries).await?;
+            tx.commit().await?;
+        }
+        let (written, bytes_written, nfo_blobs) = {
+            let (root, targets, safe) = (cache_root.clone(), targets.clone(), safe.clone());
+            blocking(move || super::carry_out(owner, &root, &safe, &targets)).await??
+        };
+        let rows = {
+            let (inputs, written) = (Arc::clone(&inputs), written.clone());
+            blocking(move || file_rows(&inputs, &written)).await?
+        };
+        let removed: Vec<String> = targets
+            .iter()
+            .filter(|(_, action, _)| matches!(action, Action::Recycle | Action::Forget))
+            .map(|(_, _, path)| path.to_string_lossy().into_owned())
+            .collect();
+        let mut tx = self.db().begin().await?;
+        for (sha256, size) in &nfo_blobs {
+            movies::record_asset_in(&mut tx, sha256, "nfo", *size, None).await?;
+        }
+        repo::record_series_written(&mut tx, series_id, &written).await?;
+        repo::forget_series(&mut tx, &removed).await?;
+        for chunk in removed.chunks(200) {
+            let params: Vec<crate::db::Param> = chunk.iter().map(|p| p.clone().into()).collect();
+            tx.execute(
+                &format!("DELETE FROM series_files WHERE path IN {}", movies::placeholders(1, params.len())),
+                &params,
+            )
+            .await?;
+        }
+        // The catalogue's rows of the written files, so that the next scan sees no change.
+        series::sync_files(&mut tx, series_id, &rows, &HashMap::new()).await?;
+        let refreshes = if changes {
+            crate::jobs::players::enqueue_player_refresh(&mut tx, &folder, false).await?.len()
+        } else {
+            0
+        };
+        tx.commit().await?;
+        if changes && let Ok(detail) = series::detail(self.db(), series_id).await {
+            self.events.publish("series.updated", &detail.summary);
+        }
+        Ok(report(plan, bytes_written, refreshes))
+    }
+}
+
+fn report(plan: SeriesPlan, bytes_written: u64, player_refreshes: usize) -> SeriesReport {
+    let count = |action| plan.files.iter().filter(|f| f.action == action).count();
+    SeriesReport {
+        written: count(Action::Write),
+        replaced: count(Action::Replace),
+        kept: count(Action::Keep),
+        recycled: count(Action::Recycle),
+        bytes_written,
+        player_refreshes,
+        plan,
+    }
+}
+
+/// One publish of a series at a time in this process.
+fn series_lock(series_id: SeriesId) -> Arc<tokio::sync::Mutex<()>> {
+    type Locks = HashMap<SeriesId, std::sync::Weak<tokio::sync::Mutex<()>>>;
+    static LOCKS: std::sync::LazyLock<std::sync::Mutex<Locks>> = std::sync::LazyLock::new(Default::default);
+    let mut locks = LOCKS.lock().expect("the lock map is never poisoned: nothing panics holding it");
+    if let Some(lock) = locks.get(&series_id).and_then(std::sync::Weak::upgrade) {
+        return lock;
+    }
+    locks.retain(|_, weak| weak.strong_count() > 0);
+    let lock = Arc::new(tokio::sync::Mutex::new(()));
+    locks.insert(series_id, Arc::downgrade(&lock));
+    lock
+}
+
+async fn series_inputs(db: &crate::db::Db, series_id: SeriesId) -> Result<SeriesInputs, PublishError> {
+    let detail = series::detail(db, series_id).await?;
+    let library = libraries::get(db, detail.summary.library_id).await?;
+    let season_names = series::seasons(db, series_id)
+        .await?
+        .into_iter()
+        .filter_map(|season| Some((season.number, season.title?)))
+        .collect();
+    let episodes = series::episodes_on_disk_of(db, series_id).await?;
+    let published = repo::published_series(db, series_id).await?;
+    let stored = series::stored_folder(db, &detail.summary.folder)
+        .await?
+        .map(|stored| stored.files)
+        .ok_or_else(|| CatalogueError::NotFound(format!("series {series_id} has no folder recorded")))?;
+    Ok(SeriesInputs {
+        series_id,
+        library_id: library.id,
+        library_name: library.name.clone(),
+        mode: library.publish,
+        jellyfin_locks: library.publish_options.jellyfin_locks,
+        root: PathBuf::from(&library.path),
+        ignore_patterns: library.ignore_patterns.clone(),
+        detail,
+        season_names,
+        episodes,
+        published,
+        stored,
+    })
+}
+
+type WorkedOut = (Vec<PlannedFile>, bool, Vec<(Target, Action, PathBuf)>, SafeFolder);
+
+/// The plan (blocking).
+fn work_out(inputs: &SeriesInputs) -> Result<WorkedOut, PublishError> {
+    let owner = Owner::Series(inputs.series_id);
+    let folder = Path::new(&inputs.detail.summary.folder);
+    let safe = SafeFolder::new(&inputs.root, folder).map_err(|source| PublishError::Fs { owner, source })?;
+    let targets = targets(inputs, &safe);
+    let (files, stale, worked) = super::plan_targets(owner, &safe, targets, &inputs.published, &inputs.stored)?;
+    Ok((files, stale, worked, safe))
+}
+
+fn nfo_target(relative: String, bytes: Vec<u8>) -> Target {
+    use sha2::Digest;
+    let sha256 = format!("{:x}", sha2::Sha256::digest(&bytes));
+    Target {
+        relative,
+        kind: PublishedKind::Nfo,
+        slot: None,
+        index: None,
+        sha256,
+        ext: "nfo".to_owned(),
+        size: bytes.len() as u64,
+        content: Content::Bytes(Arc::new(bytes)),
+    }
+}
+
+/// Every NFO to publish for the series.
+fn targets(inputs: &SeriesInputs, safe: &SafeFolder) -> Vec<Target> {
+    let options = metarr_nfo::WriteOptions {
+        jellyfin_locks: inputs.jellyfin_locks.then(|| nfo::jellyfin_locks(&inputs.detail.locks)),
+    };
+    let existing_show =
+        std::fs::read(safe.folder.join("tvshow.nfo")).ok().and_then(|bytes| match metarr_nfo::parse_tv(&bytes).nfo {
+            metarr_nfo::TvNfo::Show(show) => Some(show),
+            _ => None,
+        });
+    let show = tvshow_nfo(&inputs.detail, &inputs.season_names, existing_show);
+    let mut targets = vec![nfo_target("tvshow.nfo".to_owned(), metarr_nfo::write_tvshow(&show, &options).into_bytes())];
+    // One NFO per video, holding its episodes in order.
+    let mut by_video: BTreeMap<&str, Vec<&EpisodeForNfo>> = BTreeMap::new();
+    for episode in &inputs.episodes {
+        by_video.entry(episode.video.as_str()).or_default().push(episode);
+    }
+    for (video, episodes) in by_video {
+        let Some(relative) = Path::new(video)
+            .strip_prefix(&safe.folder)
+            .ok()
+            .map(|relative| relative.with_extension("nfo"))
+            .and_then(|relative| relative.to_str().map(str::to_owned))
+        else {
+            continue;
+        };
+        let existing: Vec<metarr_nfo::EpisodeNfo> = std::fs::read(safe.folder.join(&relative))
+            .ok()
+            .map(|bytes| match metarr_nfo::parse_tv(&bytes).nfo {
+                metarr_nfo::TvNfo::Episodes(list) => list,
+                _ => Vec::new(),
+            })
+            .unwrap_or_default();
+        let streams = inputs
+            .stored
+            .get(video)
+            .and_then(|file| file.streams.as_deref())
+            .and_then(|json| serde_json::from_str::<metarr_probe::StreamDetails>(json).ok());
+        let nfos: Vec<metarr_nfo::EpisodeNfo> = episodes
+            .iter()
+            .enumerate()
+            .map(|(index, episode)| {
+                let before = existing
+                    .iter()
+                    .find(|nfo| {
+                        nfo.season == episode.season && nfo.episode == episode.episode && episode.episode.is_some()
+                    })
+                    .or_else(|| existing.get(index));
+                episode_nfo(episode, &inputs.detail, before, streams.as_ref())
+            })
+            .collect();
+        targets.push(nfo_target(relative, metarr_nfo::write_episodes(&nfos, &options).into_bytes()));
+    }
+    targets
+}
+
+/// `tvshow.nfo`: the series' values over what the folder's holds.
+fn tvshow_nfo(
+    detail: &SeriesDetail,
+    season_names: &BTreeMap<i64, String>,
+    existing: Option<metarr_nfo::TvShowNfo>,
+) -> metarr_nfo::TvShowNfo {
+    let mut nfo = existing.unwrap_or_default();
+    nfo.urls.clear();
+    nfo.title = Some(detail.summary.title.clone());
+    nfo.original_title = detail.original_title.clone();
+    nfo.sort_title = detail.sort_title.clone();
+    nfo.year = detail.summary.year;
+    nfo.plot = detail.plot.clone();
+    nfo.outline = detail.outline.clone();
+    nfo.premiered = detail.premiered.clone();
+    nfo.status = detail.status.clone();
+    nfo.mpaa = detail.certification.clone();
+    nfo.genres = detail.genres.clone();
+    nfo.studios = detail.studios.clone();
+    nfo.tags = detail.tags.clone();
+    nfo.ratings = nfo::nfo_ratings(&detail.ratings);
+    nfo.actors = nfo::nfo_actors(&detail.actors);
+    nfo.unique_ids = series_ids(detail);
+    // The ids live in `<uniqueid>`: stale legacy elements would contradict a corrected one.
+    nfo.legacy_id = None;
+    nfo.tvdb_id_element = None;
+    nfo.tmdb_id_element = None;
+    nfo.imdb_id_element = None;
+    for (number, name) in season_names {
+        match nfo.named_seasons.iter_mut().find(|named| named.number == *number) {
+            Some(named) => named.name = name.clone(),
+            None => nfo.named_seasons.push(metarr_nfo::NamedSeason { number: *number, name: name.clone() }),
+        }
+    }
+    nfo
+}
+
+/// The series' unique ids with its TVDB, TMDB and IMDb ids among them (TheTVDB's the default
+/// when none is marked, as Kodi's TV scrapers have it).
+fn series_ids(detail: &SeriesDetail) -> Vec<metarr_nfo::UniqueId> {
+    let mut ids: Vec<metarr_nfo::UniqueId> = detail
+        .uniqueids
+        .iter()
+        .map(|id| metarr_nfo::UniqueId { id_type: Some(id.kind.clone()), default: id.default, value: id.value.clone() })
+        .collect();
+    let known = [
+        ("tvdb", detail.summary.tvdb_id.map(|id| id.to_string())),
+        ("tmdb", detail.summary.tmdb_id.map(|id| id.to_string())),
+        ("imdb", detail.summary.imdb_id.clone()),
+    ];
+    for (kind, value) in known {
+        let Some(value) = value else { continue };
+        match ids.iter_mut().find(|id| id.id_type.as_deref() == Some(kind)) {
+            Some(id) => id.value = value,
+            None => ids.push(metarr_nfo::UniqueId { id_type: Some(kind.to_owned()), default: false, value }),
+        }
+    }
+    if !ids.iter().any(|id| id.default) {
+        let first = ids.iter().position(|id| id.id_type.as_deref() == Some("tvdb")).unwrap_or(0);
+        if let Some(id) = ids.get_mut(first) {
+            id.default = true;
+        }
+    }
+    ids
+}
+
+/// One `<episodedetails>`: the episode's values over what its NFO held.
+fn episode_nfo(
+    episode: &EpisodeForNfo,
+    series: &SeriesDetail,
+    existing: Option<&metarr_nfo::EpisodeNfo>,
+    streams: Option<&metarr_probe::StreamDetails>,
+) -> metarr_nfo::EpisodeNfo {
+    let mut nfo = existing.cloned().unwrap_or_default();
+    nfo.title = episode.title.clone();
+    nfo.show_title = Some(series.summary.title.clone());
+    // Kodi files an episode by these two; a daily or absolute one has the numbers TMDB gave
+    // it, or keeps what its NFO said.
+    nfo.season = episode.season.or(nfo.season);
+    nfo.episode = episode.episode.or(nfo.episode);
+    nfo.aired = episode.aired.clone();
+    nfo.plot = episode.plot.clone();
+    nfo.runtime = episode.runtime;
+    nfo.ratings = nfo::nfo_ratings(&episode.ratings.0);
+    nfo.unique_ids = episode
+        .uniqueids
+        .0
+        .iter()
+        .map(|id| metarr_nfo::UniqueId { id_type: Some(id.kind.clone()), default: id.default, value: id.value.clone() })
+        .collect();
+    nfo.directors = episode.directors.0.clone();
+    nfo.credits = episode.writers.0.clone();
+    nfo.actors = nfo::nfo_actors(&episode.actors.0);
+    if let Some(details) = streams {
+        nfo.file_info = Some(nfo::file_info(details, nfo.file_info.as_ref()));
+    }
+    if series.numbering == Numbering::Daily && nfo.aired.is_none() {
+        nfo.aired = episode.key.strip_prefix('d').map(str::to_owned);
+    }
+    nfo
+}
+
+/// The catalogue rows of the files now published, classified as a scan would (blocking).
+fn file_rows(inputs: &SeriesInputs, written: &[Written]) -> Vec<FileRow> {
+    let Ok(rules) = metarr_media::IgnoreRules::new(&inputs.ignore_patterns) else {
+        return Vec::new();
+    };
+    let absolute = inputs.detail.numbering == Numbering::Absolute;
+    let folder = Path::new(&inputs.detail.summary.folder);
+    let Ok(scan) = metarr_media::classify_series(&inputs.root, folder, &rules, absolute) else {
+        return Vec::new();
+    };
+    let by_path: HashMap<&str, &Written> = written.iter().map(|w| (w.path.as_str(), w)).collect();
+    scan.files
+        .iter()
+        .filter_map(|file| {
+            let published = by_path.get(file.path.to_str()?)?;
+            let mut row = crate::jobs::tv_scan::row_of(file);
+            row.size = published.size;
+            row.mtime = published.mtime;
+            row.inode = published.inode;
+            row.sha256 = (published.kind != PublishedKind::Nfo).then(|| published.sha256.clone());
+            Some(row)
+        })
+        .collect()
+}

@@ -1,0 +1,152 @@
+//! Publishing a TV series: `tvshow.nfo` and one NFO per episode video (a multi-episode file's
+//! holding all its episodes), over what the folder holds, through the recycle bin; publishing
+//! again writes nothing, the next scan sees no change, and a link out of the library is refused.
+
+use crate::helpers::{Backend, TestApp, job_id};
+use crate::scan::wait_for_scan;
+use metarr::ids::ScanId;
+use metarr_queue::JobState;
+use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+const SAMPLE_VIDEO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/radarr-H264_sample.mp4");
+
+fn library(root: &Path) -> PathBuf {
+    let series = root.join("Firefly (2002)");
+    let season = series.join("Season 01");
+    std::fs::create_dir_all(&season).expect("folders");
+    std::fs::write(
+        series.join("tvshow.nfo"),
+        "<tvshow><title>Firefly</title><plot>Old plot.</plot><custom>kept by another tool</custom></tvshow>",
+    )
+    .expect("tvshow.nfo");
+    std::fs::copy(SAMPLE_VIDEO, season.join("Firefly - S01E01E02 - Serenity.mp4")).expect("video");
+    std::fs::write(
+        season.join("Firefly - S01E01E02 - Serenity.nfo"),
+        "<episodedetails><title>Serenity</title><season>1</season><episode>1</episode>\
+         <playcount>3</playcount></episodedetails>",
+    )
+    .expect("nfo");
+    std::fs::copy(SAMPLE_VIDEO, season.join("Firefly - S01E03 - Our Mrs Reynolds.mp4")).expect("video");
+    series
+}
+
+async fn setup(app: &TestApp, root: &Path) -> (i64, i64) {
+    let (status, lib) = app.post_json("/libraries", &json!({ "path": root.display().to_string(), "kind": "tv" })).await;
+    assert_eq!(status, 201, "{lib}");
+    let (_, scan) = app.post(&format!("/libraries/{}/scan", lib["id"])).await;
+    wait_for_scan(&app.db, ScanId(scan["id"].as_i64().expect("id")), Duration::from_secs(60)).await;
+    let (_, list) = app.get("/series").await;
+    (lib["id"].as_i64().expect("library id"), list["items"][0]["id"].as_i64().expect("series id"))
+}
+
+fn actions(plan: &Value) -> Vec<(String, String)> {
+    let mut files: Vec<(String, String)> = plan["files"]
+        .as_array()
+        .expect("files")
+        .iter()
+        .map(|f| {
+            let path = f["path"].as_str().unwrap_or_default();
+            let name = Path::new(path).file_name().and_then(|n| n.to_str()).unwrap_or_default().to_owned();
+            (name, f["action"].as_str().unwrap_or_default().to_owned())
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+async fn a_series_publishes_its_nfos_once(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let dir = tempfile::tempdir().expect("library");
+    let root = std::fs::canonicalize(dir.path()).expect("canonical");
+    let series = library(&root);
+    let (library_id, id) = setup(&app, &root).await;
+
+    // The user's edits: the series' plot and an episode's title.
+    let (status, edited) =
+        app.patch_json(&format!("/series/{id}"), &json!({ "plot": "Captain Reynolds, edited." })).await;
+    assert_eq!(status, 200, "{edited}");
+    let (_, seasons) = app.get(&format!("/series/{id}/seasons")).await;
+    let third = seasons[0]["episodes"][2]["id"].as_i64().expect("s01e03");
+    let (status, _) = app.patch_json(&format!("/episodes/{third}"), &json!({ "title": "Our Mrs. Reynolds" })).await;
+    assert_eq!(status, 200);
+
+    let (status, plan) = app.get(&format!("/series/{id}/publish/plan")).await;
+    assert_eq!(status, 200, "{plan}");
+    assert_eq!(
+        actions(&plan),
+        [
+            ("Firefly - S01E01E02 - Serenity.nfo".to_owned(), "replace".to_owned()),
+            ("Firefly - S01E03 - Our Mrs Reynolds.nfo".to_owned(), "write".to_owned()),
+            ("tvshow.nfo".to_owned(), "replace".to_owned()),
+        ]
+    );
+    let (status, report) = app.post(&format!("/series/{id}/publish")).await;
+    assert_eq!(status, 200, "{report}");
+    assert_eq!((report["written"].as_u64(), report["replaced"].as_u64()), (Some(1), Some(2)), "{report}");
+
+    let show = std::fs::read_to_string(series.join("tvshow.nfo")).expect("tvshow.nfo");
+    assert!(show.contains("<title>Firefly</title>"), "{show}");
+    assert!(show.contains("<plot>Captain Reynolds, edited.</plot>"), "{show}");
+    assert!(show.contains("<custom>kept by another tool</custom>"), "another tool's element survives: {show}");
+    let double = std::fs::read_to_string(series.join("Season 01/Firefly - S01E01E02 - Serenity.nfo")).expect("nfo");
+    assert_eq!(double.matches("<episodedetails>").count(), 2, "{double}");
+    assert!(double.contains("<playcount>3</playcount>"), "{double}");
+    assert!(double.contains("<episode>2</episode>"), "{double}");
+    assert!(double.contains("<showtitle>Firefly</showtitle>"), "{double}");
+    let third_nfo =
+        std::fs::read_to_string(series.join("Season 01/Firefly - S01E03 - Our Mrs Reynolds.nfo")).expect("nfo");
+    assert!(third_nfo.contains("<title>Our Mrs. Reynolds</title>"), "{third_nfo}");
+    assert!(third_nfo.contains("<codec>h264</codec>"), "the stream details: {third_nfo}");
+    // Parsing what was written gives the episodes back.
+    let parsed = metarr_nfo::parse_tv(double.as_bytes());
+    let metarr_nfo::TvNfo::Episodes(list) = parsed.nfo else { panic!("episodes: {double}") };
+    assert_eq!(list.iter().map(|e| e.episode).collect::<Vec<_>>(), [Some(1), Some(2)]);
+
+    // What was replaced is in the recycle bin, with its series.
+    let (_, bin) = app.get("/recycle-bin").await;
+    let entries = bin["items"].as_array().expect("items");
+    assert_eq!(entries.len(), 2, "{bin}");
+    assert!(entries.iter().all(|e| e["series_id"] == json!(id) && e["reason"] == "replaced"), "{bin}");
+
+    // Again: nothing written; a rescan of the folder sees no change.
+    let (_, again) = app.post(&format!("/series/{id}/publish")).await;
+    assert_eq!((again["bytes_written"].as_u64(), again["kept"].as_u64()), (Some(0), Some(3)), "{again}");
+    let (status, job) = app.post(&format!("/series/{id}/scan")).await;
+    assert_eq!(status, 202, "{job}");
+    app.wait_for_state(job_id(&job["id"]), JobState::Completed).await;
+    let (_, scans) = app.get(&format!("/scans?library_id={library_id}")).await;
+    let latest = &scans["items"][0];
+    assert_eq!((latest["series_found"].as_i64(), latest["series_updated"].as_i64()), (Some(1), Some(0)), "{latest}");
+    let (_, detail) = app.get(&format!("/series/{id}")).await;
+    assert_eq!(detail["plot"], "Captain Reynolds, edited.");
+
+    // A link out of the library where an NFO goes is refused, and its target left alone.
+    let outside = tempfile::tempdir().expect("outside");
+    let victim = outside.path().join("victim.nfo");
+    std::fs::write(&victim, "keep me").expect("victim");
+    let link = series.join("Season 01/Firefly - S01E03 - Our Mrs Reynolds.nfo");
+    std::fs::remove_file(&link).expect("remove");
+    std::os::unix::fs::symlink(&victim, &link).expect("symlink");
+    let (status, refused) = app.post(&format!("/series/{id}/publish")).await;
+    assert_eq!(status, 409, "{refused}");
+    assert_eq!(std::fs::read_to_string(&victim).expect("victim"), "keep me");
+
+    // Publishing off: refused.
+    let (status, lib) = app
+        .put_json(
+            &format!("/libraries/{library_id}"),
+            &json!({ "path": root.display().to_string(), "kind": "tv", "publish": "off" }),
+        )
+        .await;
+    assert_eq!(status, 200, "{lib}");
+    let (status, body) = app.post(&format!("/series/{id}/publish")).await;
+    assert_eq!(status, 409, "{body}");
+    let (status, _) = app.post("/series/987654/publish").await;
+    assert_eq!(status, 404);
+    let (status, _) = app.get("/series/abc/publish/plan").await;
+    assert_eq!(status, 400);
+    app.stop().await;
+}
+app_test!(a_series_publishes_its_nfos_once);
