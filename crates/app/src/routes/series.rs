@@ -68,6 +68,14 @@ pub async fn rescan(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<SeriesId>,
 ) -> Result<(axum::http::StatusCode, Json<metarr_queue::Job>), AppError> {
+    let job = queue_rescan(&state, id).await?;
+    Ok((axum::http::StatusCode::ACCEPTED, Json(job)))
+}
+
+/// Queues a `scan-series` job for the series' folder (or finds the one already queued for it),
+/// refusing a series whose library is disabled. The API's rescan and the series page's
+/// Rescan button both come here.
+pub async fn queue_rescan(state: &AppState, id: SeriesId) -> Result<metarr_queue::Job, AppError> {
     let summary = series::detail(&state.db, id).await?.summary;
     let library = libraries::get(&state.db, summary.library_id).await?;
     if !library.enabled {
@@ -78,7 +86,7 @@ pub async fn rescan(
         .into());
     }
     let enqueued = state.queue.enqueue(ScanSeries::of_folder(library.id, &summary.folder).job()).await?;
-    Ok((axum::http::StatusCode::ACCEPTED, Json(enqueued.job)))
+    Ok(enqueued.job)
 }
 
 /// `{ "locks": [...] }` after a lock change.
@@ -147,9 +155,14 @@ pub async fn edit_episode(
     ApiPath(id): ApiPath<EpisodeId>,
     ApiJson(body): ApiJson<Map<String, Value>>,
 ) -> Result<Json<EpisodeDetail>, AppError> {
-    let names = series::EPISODE_FIELDS.join(", ");
-    let fields: EpisodeFields = parse_edit(&body, |name| series::EPISODE_FIELDS.contains(&name), &names)?;
+    let fields = parse_episode_edit(body)?;
     Ok(Json(series::edit_episode(&state.db, id, &fields).await?))
+}
+
+/// The fields of an episode PATCH body.
+pub fn parse_episode_edit(body: Map<String, Value>) -> Result<EpisodeFields, AppError> {
+    let names = series::EPISODE_FIELDS.join(", ");
+    parse_edit(&body, |name| series::EPISODE_FIELDS.contains(&name), &names)
 }
 
 /// `PUT /api/v1/series/{id}/locks/{field}`

@@ -5,7 +5,7 @@
 
 use super::{Ui, UiError, render, render_html, render_with, see_other, when};
 use crate::catalogue::CatalogueError;
-use crate::catalogue::libraries::{self, Library, LibraryInput, MovieCounts};
+use crate::catalogue::libraries::{self, Library, LibraryInput, LibraryKind, MovieCounts};
 use crate::catalogue::scans::{self, Scan};
 use crate::ids::{LibraryId, ScanId};
 use crate::publish::settings::{ArtworkStyle, PublishMode, PublishOptions};
@@ -44,6 +44,10 @@ pub struct LibraryForm {
     pub name: String,
     #[serde(default)]
     pub path: String,
+    /// `movies` or `tv`, chosen when the library is created; empty: movies (or, when editing,
+    /// the library's own kind, which cannot change).
+    #[serde(default)]
+    pub kind: String,
     /// One pattern per line.
     #[serde(default)]
     pub ignore_patterns: String,
@@ -75,6 +79,7 @@ impl LibraryForm {
         LibraryForm {
             name: library.name.clone(),
             path: library.path.clone(),
+            kind: library.kind.as_str().to_owned(),
             ignore_patterns: library.ignore_patterns.join("\n"),
             enabled: library.enabled.then(|| "on".to_owned()),
             prefer_provider_metadata: library.prefer_provider_metadata.then(|| "on".to_owned()),
@@ -102,7 +107,11 @@ impl LibraryForm {
         Ok(LibraryInput {
             name: (!name.is_empty()).then(|| name.to_owned()),
             path: self.path.trim().to_owned(),
-            kind: "movies".to_owned(),
+            kind: match self.kind.trim() {
+                "" => LibraryKind::Movies.as_str().to_owned(),
+                // The catalogue refuses a kind it does not know, with the API's words.
+                kind => kind.to_owned(),
+            },
             enabled: self.enabled.is_some(),
             ignore_patterns: self
                 .ignore_patterns
@@ -173,6 +182,8 @@ struct LibrariesPage {
 struct EditPage {
     ui: Ui,
     id: LibraryId,
+    /// The library's kind, shown read-only: it cannot change.
+    kind: LibraryKind,
     form: LibraryForm,
     error: Option<String>,
 }
@@ -228,7 +239,8 @@ pub async fn create(State(state): State<AppState>, ui: Ui, Form(form): Form<Libr
 /// `GET /libraries/{id}`: the edit form.
 pub async fn edit_page(State(state): State<AppState>, ui: Ui, Path(id): Path<LibraryId>) -> Result<Response, UiError> {
     let library = libraries::get(&state.db, id).await?;
-    Ok(render(&EditPage { ui: ui.at("libraries"), id, form: LibraryForm::of(&library), error: None }))
+    let form = LibraryForm::of(&library);
+    Ok(render(&EditPage { ui: ui.at("libraries"), id, kind: library.kind, form, error: None }))
 }
 
 /// `POST /libraries/{id}`: saves the edit form.
@@ -236,14 +248,19 @@ pub async fn update(
     State(state): State<AppState>,
     ui: Ui,
     Path(id): Path<LibraryId>,
-    Form(form): Form<LibraryForm>,
+    Form(mut form): Form<LibraryForm>,
 ) -> Result<Response, UiError> {
+    let kind = libraries::get(&state.db, id).await?.kind;
+    if form.kind.trim().is_empty() {
+        // The form shows the kind without a field for it: the library keeps its own.
+        form.kind = kind.as_str().to_owned();
+    }
     let updated = async { libraries::update_apart_from(&state.db, id, &form.input()?, &state.settings.data_dir).await };
     match updated.await {
         Ok(_) => Ok(see_other("/libraries")),
         Err(CatalogueError::Invalid(message) | CatalogueError::Conflict(message)) => Ok(render_with(
             StatusCode::BAD_REQUEST,
-            &EditPage { ui: ui.at("libraries"), id, form, error: Some(message) },
+            &EditPage { ui: ui.at("libraries"), id, kind, form, error: Some(message) },
         )),
         Err(err) => Err(err.into()),
     }

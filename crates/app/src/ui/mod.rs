@@ -17,6 +17,7 @@ pub mod publish;
 pub mod session;
 pub mod settings;
 pub mod sign_in_limit;
+pub mod tv;
 
 use crate::catalogue::CatalogueError;
 use crate::error::AppError;
@@ -39,6 +40,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/logout", post(session::logout))
         .merge(libraries::routes())
         .merge(movies::routes())
+        .merge(tv::routes())
         .merge(artwork::routes())
         .merge(enrich::routes())
         .merge(jobs::routes())
@@ -65,7 +67,7 @@ pub struct Ui {
     pub csrf: String,
     /// `None` when the visitor was let in without signing in (a loopback client by default).
     pub user: Option<String>,
-    /// The current navigation entry (`dashboard`, `libraries`, `movies`, `jobs`, `settings`).
+    /// The current navigation entry (`dashboard`, `libraries`, `movies`, `tv`, `jobs`, `settings`).
     pub nav: &'static str,
 }
 

@@ -26,7 +26,7 @@ use std::collections::HashMap;
 /// Movies per page of the list: a few screens of posters, one cheap query.
 pub const PAGE_SIZE: i64 = 60;
 /// Longest search text; a title search needs far less.
-const MAX_QUERY_CHARS: usize = 500;
+pub(super) const MAX_QUERY_CHARS: usize = 500;
 
 /// The movies pages' routes.
 pub fn routes() -> Router<AppState> {
@@ -46,7 +46,7 @@ pub(super) fn movie_id(text: &str) -> Result<MovieId, UiError> {
 }
 
 /// At most `max` characters of a value, for quoting it in a message.
-fn cut(text: &str, max: usize) -> String {
+pub(super) fn cut(text: &str, max: usize) -> String {
     match text.char_indices().nth(max) {
         Some((end, _)) => format!("{}…", &text[..end]),
         None => text.to_owned(),
@@ -82,7 +82,7 @@ struct Listing {
 }
 
 /// `""`/`any` → no filter, `true`/`yes` and `false`/`no` as the API spells them.
-fn tri_state(name: &str, value: Option<&str>) -> Result<Option<bool>, UiError> {
+pub(super) fn tri_state(name: &str, value: Option<&str>) -> Result<Option<bool>, UiError> {
     match value.map(str::trim).unwrap_or("") {
         "" | "any" => Ok(None),
         "true" | "yes" => Ok(Some(true)),
@@ -229,7 +229,7 @@ struct MoviesPage {
     results: String,
 }
 
-fn tri_value(value: Option<bool>) -> &'static str {
+pub(super) fn tri_value(value: Option<bool>) -> &'static str {
     match value {
         None => "",
         Some(true) => "true",
@@ -313,7 +313,7 @@ pub async fn list(
 
 /// How a field's form reads its value.
 #[derive(Debug, Clone, Copy, PartialEq)]
-enum Kind {
+pub(super) enum Kind {
     Line,
     Text,
     Integer,
@@ -363,7 +363,7 @@ fn field_spec(name: &str) -> Option<FieldSpec> {
 
 /// A form's text as the JSON value the API would receive for the field, so that
 /// [`crate::routes::movies::parse_fields`] checks it exactly as it checks a PATCH body.
-fn form_value(label: &str, kind: Kind, text: &str) -> Result<Value, UiError> {
+pub(super) fn form_value(label: &str, kind: Kind, text: &str) -> Result<Value, UiError> {
     match kind {
         Kind::Line => Ok(Value::String(text.trim().to_owned())),
         // Browsers send textarea line breaks as CRLF.
@@ -499,6 +499,17 @@ impl FieldRow {
         };
         let (name, label) = (field.as_str(), field.label());
         FieldRow {
+            source: detail.field_sources.get(&field).map(|source| source.as_str()).unwrap_or_default(),
+            locked: detail.locks.iter().any(|lock| lock == name),
+            link,
+            ..FieldRow::new(name, label, kind, display, input)
+        }
+    }
+
+    /// A row whose form suits `kind`, unlocked, with no source, link or error; the TV pages
+    /// build theirs from this too.
+    pub(super) fn new(name: &'static str, label: &'static str, kind: Kind, display: String, input: String) -> FieldRow {
+        FieldRow {
             name,
             label,
             display,
@@ -510,9 +521,9 @@ impl FieldRow {
                 Kind::Json => "JSON, as the API takes it",
                 _ => "",
             },
-            source: detail.field_sources.get(&field).map(|source| source.as_str()).unwrap_or_default(),
-            locked: detail.locks.iter().any(|lock| lock == name),
-            link,
+            source: "",
+            locked: false,
+            link: None,
             error: None,
             open: false,
         }
@@ -720,7 +731,7 @@ fn flag(set: bool, name: &str) -> Option<String> {
 
 /// The stream details as the movie page shows them, read from the probe crate's own types: a
 /// field renamed there fails to build here rather than leaving an empty cell.
-fn streams_view(details: Option<&StreamDetails>) -> StreamsView {
+pub(super) fn streams_view(details: Option<&StreamDetails>) -> StreamsView {
     let Some(details) = details else { return StreamsView::default() };
     let duration = details.duration_secs.map(|secs| {
         let secs = secs.round() as i64;
@@ -1023,7 +1034,7 @@ pub async fn live(
 #[derive(Debug, Default, Deserialize)]
 pub struct FieldForm {
     #[serde(default)]
-    value: String,
+    pub(super) value: String,
 }
 
 /// `POST /movies/{id}/fields/{field}`: saves one field and locks it. Without JavaScript the

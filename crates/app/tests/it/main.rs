@@ -49,4 +49,5 @@ mod ui_jobs;
 mod ui_movies;
 mod ui_publish;
 mod ui_settings;
+mod ui_tv;
 mod webhooks;
