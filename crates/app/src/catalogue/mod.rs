@@ -7,7 +7,6 @@ pub mod metadata;
 pub mod movies;
 pub mod scans;
 pub mod series;
-pub mod series_posters;
 
 use crate::db::DbError;
 

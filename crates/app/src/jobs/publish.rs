@@ -276,6 +276,23 @@ impl Handler for VerifyHandler {
     async fn run(&self, _ctx: JobContext, job: Verify) -> Result<(), JobError> {
         let scope = Scope { library_id: job.library_id, movie_id: None };
         self.0.verify(&scope, &job.cause).await.map_err(job_error)?;
+        // The series published in the same libraries: missing files back, changed ones reported.
+        let series: Vec<(crate::ids::SeriesId,)> = self
+            .0
+            .db()
+            .fetch_all(
+                "SELECT DISTINCT s.id FROM series s JOIN series_published_files p ON p.series_id = s.id \
+                 WHERE $1 IS NULL OR s.library_id = $1 ORDER BY s.id",
+                &[job.library_id.map(crate::ids::LibraryId::get).into()],
+            )
+            .await
+            .map_err(JobError::retryable)?;
+        for (series_id,) in series {
+            let verified = self.0.verify_series(series_id).await.map_err(job_error)?;
+            if !verified.restored.is_empty() || !verified.changed_elsewhere.is_empty() {
+                tracing::info!(%series_id, restored = ?verified.restored, changed = ?verified.changed_elsewhere, "verified a series");
+            }
+        }
         Ok(())
     }
 }

@@ -623,6 +623,10 @@ pub struct ScanSeries {
     /// Sonarr's series type, as numbering (`anime` numbers absolutely).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub numbering: Option<Numbering>,
+    /// Put back what Metarr published for the series right after the scan (a `Download`: an
+    /// upgrade deleted the old file's NFO with it), under the new files' names.
+    #[serde(default)]
+    pub restore: bool,
 }
 
 job_kind!(ScanSeries = "scan-series", attempts: 3, priority: 1);
@@ -637,6 +641,7 @@ impl ScanSeries {
             tmdb_id: None,
             imdb_id: None,
             numbering: None,
+            restore: false,
         }
     }
 
@@ -701,7 +706,38 @@ impl Handler for ScanSeriesHandler {
             // The folder's item is settled: this pass records, and counts nothing twice.
             scan_series(&self.0, &ctx, &series_job, true).await.map_err(JobError::retryable)?;
         }
+        if job.restore {
+            restore_published(&self.0, stored.id).await?;
+        }
         Ok(())
+    }
+}
+
+/// Republishes a series that was published before (idempotent: what is in place is kept), so
+/// that an upgraded episode gets its NFO back under the new file's name.
+async fn restore_published(services: &ScanServices, series_id: SeriesId) -> Result<(), JobError> {
+    let published: Option<(i64,)> = services
+        .db
+        .fetch_optional("SELECT count(*) FROM series_published_files WHERE series_id = $1", &[series_id.into()])
+        .await
+        .map_err(JobError::retryable)?;
+    if published.is_none_or(|(n,)| n == 0) {
+        return Ok(());
+    }
+    let publishing = crate::publish::PublishServices::from_parts(
+        services.db.clone(),
+        services.events.clone(),
+        services.cache_root.clone(),
+    );
+    match publishing.publish_series(series_id).await {
+        Ok(report) => {
+            tracing::info!(%series_id, written = report.written + report.replaced, "restored the published files after a download");
+            Ok(())
+        }
+        // A library that stopped publishing, or a series gone meanwhile: nothing to restore.
+        Err(crate::publish::PublishError::Off { .. })
+        | Err(crate::publish::PublishError::Catalogue(CatalogueError::NotFound(_))) => Ok(()),
+        Err(err) => Err(JobError::retryable(err)),
     }
 }
 

@@ -729,7 +729,12 @@ async fn plan(
             let Some(path) = path else {
                 return Ok(Plan::outcome(Decided::NoSeriesPath));
             };
-            series_scan_plan(places, series, &path, series.path.is_none(), files.len())
+            let mut plan = series_scan_plan(places, series, &path, series.path.is_none(), files.len());
+            if let Some(scan) = &mut plan.series_scan {
+                // An upgrade deleted the old file's NFO: put back what was published.
+                scan.restore = true;
+            }
+            plan
         }
         ArrEvent::SeriesAdd { series } => match &series.path {
             Some(path) => series_scan_plan(places, series, path, false, 0),
@@ -819,6 +824,7 @@ fn series_scan_plan(places: &arr::Places, series: &SeriesEssentials, path: &str,
                 tmdb_id: series.tmdb_id,
                 imdb_id: series.imdb_id.clone(),
                 numbering: series.series_type.as_deref().and_then(crate::catalogue::series::Numbering::from_sonarr),
+                restore: false,
             };
             Plan {
                 outcome: Decided::SeriesScanQueued { folder, library: library.name.clone(), files },

@@ -415,3 +415,99 @@ fn file_rows(inputs: &SeriesInputs, written: &[Written]) -> Vec<FileRow> {
         })
         .collect()
 }
+
+/// What verifying a series' published files found and did (`POST /api/v1/series/{id}/verify`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SeriesVerification {
+    pub series_id: SeriesId,
+    pub files_checked: usize,
+    pub in_sync: usize,
+    /// Gone from the folder and put back from the cache, byte for byte.
+    pub restored: Vec<String>,
+    /// Changed by another program: left as they are (a later publish puts them in the recycle
+    /// bin before replacing them).
+    pub changed_elsewhere: Vec<String>,
+}
+
+impl PublishServices {
+    /// Checks what Metarr published in a series' folder: a missing file is put back from the
+    /// cache (the folder's links checked as for a publish), a changed one is reported and left
+    /// alone. Stamps first, hashes only when a stamp moved; the same bytes under a new stamp
+    /// (a copy back, a `touch`) are recorded as in sync.
+    pub async fn verify_series(&self, series_id: SeriesId) -> Result<SeriesVerification, PublishError> {
+        let lock = series_lock(series_id);
+        let _guard = lock.lock().await;
+        let detail = series::detail(self.db(), series_id).await?;
+        let library = libraries::get(self.db(), detail.summary.library_id).await?;
+        let published = repo::published_series(self.db(), series_id).await?;
+        let owner = Owner::Series(series_id);
+        let root = PathBuf::from(&library.path);
+        let folder = PathBuf::from(&detail.summary.folder);
+        let cache_root = self.cache_root().to_owned();
+        let files_checked = published.len();
+        let checked = blocking(move || check_and_restore(owner, &root, &folder, &cache_root, &published)).await??;
+        let (in_sync, restored, changed, rewritten) = checked;
+        if !rewritten.is_empty() {
+            let mut tx = self.db().begin().await?;
+            repo::record_series_written(&mut tx, series_id, &rewritten).await?;
+            tx.commit().await?;
+        }
+        Ok(SeriesVerification { series_id, files_checked, in_sync, restored, changed_elsewhere: changed })
+    }
+}
+
+type Checked = (usize, Vec<String>, Vec<String>, Vec<Written>);
+
+/// Blocking: the checks and the copies back.
+fn check_and_restore(
+    owner: Owner,
+    root: &Path,
+    folder: &Path,
+    cache_root: &Path,
+    published: &[super::Recorded],
+) -> Result<Checked, PublishError> {
+    let fs_err = |source| PublishError::Fs { owner, source };
+    let safe = SafeFolder::new(root, folder).map_err(fs_err)?;
+    let (mut in_sync, mut restored, mut changed, mut rewritten) = (0, Vec::new(), Vec::new(), Vec::new());
+    for file in published {
+        let path = PathBuf::from(&file.path);
+        let written = |stamp: super::fs::Stamp| Written {
+            path: file.path.clone(),
+            kind: file.kind,
+            slot: file.slot.clone(),
+            slot_index: file.slot_index,
+            sha256: file.sha256.clone(),
+            ext: file.ext.clone(),
+            size: stamp.size,
+            mtime: stamp.mtime,
+            inode: stamp.inode,
+        };
+        match super::fs::stamp(&path) {
+            Some(stamp) if stamp == file.stamp => in_sync += 1,
+            Some(stamp) => {
+                let (sha, _) = super::fs::hash_file(&path).map_err(fs_err)?;
+                if sha == file.sha256 {
+                    in_sync += 1;
+                    rewritten.push(written(stamp));
+                } else {
+                    changed.push(file.path.clone());
+                }
+            }
+            None => {
+                let Some(relative) = path.strip_prefix(&safe.folder).ok().and_then(|r| r.to_str()) else {
+                    continue;
+                };
+                let target = safe.target(relative).map_err(fs_err)?;
+                let blob = crate::cache::path_for(cache_root, &file.sha256, &file.ext);
+                if !blob.is_file() {
+                    changed.push(file.path.clone());
+                    continue;
+                }
+                let stamp = super::fs::copy_atomic(&blob, &target).map_err(fs_err)?;
+                restored.push(file.path.clone());
+                rewritten.push(written(stamp));
+            }
+        }
+    }
+    Ok((in_sync, restored, changed, rewritten))
+}

@@ -88,6 +88,7 @@ pub fn app(state: AppState) -> Router {
         .route("/series/{id}/identify", post(series::identify))
         .route("/series/{id}/publish/plan", get(publish::plan_series))
         .route("/series/{id}/publish", post(publish::publish_series))
+        .route("/series/{id}/verify", post(publish::verify_series))
         .route("/episodes/{id}", get(series::episode).patch(series::edit_episode))
         .route("/episodes/{id}/locks/{field}", put(series::lock_episode).delete(series::unlock_episode))
         .route("/movies", get(movies::list))

@@ -73,6 +73,15 @@ pub async fn publish_series(
     Ok(Json(state.publish.publish_series(id).await?))
 }
 
+/// `POST /api/v1/series/{id}/verify`: puts back what is missing from what Metarr published in
+/// the series' folder and reports what another program changed (left as it is).
+pub async fn verify_series(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<crate::ids::SeriesId>,
+) -> Result<Json<crate::publish::tv::SeriesVerification>, AppError> {
+    Ok(Json(state.publish.verify_series(id).await?))
+}
+
 /// A published file and its state now.
 #[derive(Debug, Serialize)]
 pub struct PublishedView {

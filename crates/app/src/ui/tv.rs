@@ -17,7 +17,6 @@ use crate::catalogue::libraries::{self, LibraryKind};
 use crate::catalogue::series::{
     self, EpisodeDetail, EpisodeSummary, LockTable, Numbering, SeriesDetail, SeriesField, SeriesFilter, TvAsset,
 };
-use crate::catalogue::series_posters;
 use crate::ids::{EpisodeId, LibraryId, SeriesId};
 use crate::routes::AppState;
 use askama::Template;
@@ -205,7 +204,7 @@ pub async fn list(
     let listing = Listing::parse(&query)?;
     let (items, total) = series::list(&state.db, &listing.filter()).await?;
     let ids: Vec<SeriesId> = items.iter().map(|series| series.id).collect();
-    let mut posters = series_posters::posters(&state.db, &ids).await?;
+    let mut posters = series::posters(&state.db, &ids).await?;
     let libraries = libraries::list(&state.db).await?;
     let library_names: HashMap<LibraryId, &str> =
         libraries.iter().map(|library| (library.id, library.name.as_str())).collect();

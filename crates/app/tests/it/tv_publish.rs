@@ -122,6 +122,28 @@ async fn a_series_publishes_its_nfos_once(backend: Backend) {
     let (_, detail) = app.get(&format!("/series/{id}")).await;
     assert_eq!(detail["plot"], "Captain Reynolds, edited.");
 
+    // Verification: a missing file comes back byte for byte, a changed one is left alone.
+    let published_show = std::fs::read(series.join("tvshow.nfo")).expect("tvshow.nfo");
+    std::fs::remove_file(series.join("tvshow.nfo")).expect("remove");
+    let changed = series.join("Season 01/Firefly - S01E01E02 - Serenity.nfo");
+    std::fs::write(&changed, "<episodedetails><title>Mine now</title></episodedetails>").expect("change");
+    let (status, verified) = app.post(&format!("/series/{id}/verify")).await;
+    assert_eq!(status, 200, "{verified}");
+    assert_eq!(verified["restored"], json!([series.join("tvshow.nfo").display().to_string()]), "{verified}");
+    assert_eq!(verified["changed_elsewhere"], json!([changed.display().to_string()]), "{verified}");
+    assert_eq!(verified["files_checked"], 3);
+    assert_eq!(std::fs::read(series.join("tvshow.nfo")).expect("restored"), published_show);
+    assert!(std::fs::read_to_string(&changed).expect("changed").contains("Mine now"));
+    // The library's verification job does the same.
+    std::fs::remove_file(series.join("tvshow.nfo")).expect("remove");
+    let (status, job) = app.post_json("/verify", &json!({ "library_id": library_id })).await;
+    assert_eq!(status, 202, "{job}");
+    app.wait_for_state(job_id(&job["id"]), JobState::Completed).await;
+    assert_eq!(std::fs::read(series.join("tvshow.nfo")).expect("restored by the job"), published_show);
+    // Verifying again: everything that was published is in sync, or still changed.
+    let (_, again) = app.post(&format!("/series/{id}/verify")).await;
+    assert_eq!((again["in_sync"].as_u64(), again["restored"].as_array().map(Vec::len)), (Some(2), Some(0)), "{again}");
+
     // A link out of the library where an NFO goes is refused, and its target left alone.
     let outside = tempfile::tempdir().expect("outside");
     let victim = outside.path().join("victim.nfo");
@@ -150,3 +172,61 @@ async fn a_series_publishes_its_nfos_once(backend: Backend) {
     app.stop().await;
 }
 app_test!(a_series_publishes_its_nfos_once);
+
+async fn a_sonarr_upgrade_gets_the_episode_nfo_back(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let dir = tempfile::tempdir().expect("library");
+    let root = std::fs::canonicalize(dir.path()).expect("canonical");
+    let series = library(&root);
+    let (_, id) = setup(&app, &root).await;
+    let (status, mapping) = app
+        .post_json("/path-mappings", &json!({ "remote_path": "/tv", "local_path": root.display().to_string() }))
+        .await;
+    assert_eq!(status, 201, "{mapping}");
+    let (_, seasons) = app.get(&format!("/series/{id}/seasons")).await;
+    let third = seasons[0]["episodes"][2]["id"].as_i64().expect("s01e03");
+    app.patch_json(&format!("/episodes/{third}"), &json!({ "title": "Our Mrs. Reynolds" })).await;
+    let (status, _) = app.post(&format!("/series/{id}/publish")).await;
+    assert_eq!(status, 200);
+
+    // Sonarr upgrades S01E03: the old file and its NFO go, the new file comes under a new name.
+    let season = series.join("Season 01");
+    std::fs::remove_file(season.join("Firefly - S01E03 - Our Mrs Reynolds.mp4")).expect("old video");
+    std::fs::remove_file(season.join("Firefly - S01E03 - Our Mrs Reynolds.nfo")).expect("old nfo");
+    let new_name = "Firefly - S01E03 - Our Mrs Reynolds [Bluray-1080p].mp4";
+    std::fs::copy(SAMPLE_VIDEO, season.join(new_name)).expect("new video");
+    let delete = json!({
+        "series": { "title": "Firefly", "path": "/tv/Firefly (2002)" },
+        "episodeFile": { "path": "/tv/Firefly (2002)/Season 01/Firefly - S01E03 - Our Mrs Reynolds.mp4" },
+        "deleteReason": "upgrade", "eventType": "EpisodeFileDelete"
+    });
+    let (status, _) = crate::webhooks::post_raw(&app, "sonarr", delete.to_string()).await;
+    assert_eq!(status, 202);
+    let download = json!({
+        "series": { "title": "Firefly", "path": "/tv/Firefly (2002)", "tvdbId": 78874 },
+        "episodes": [{ "id": 3, "episodeNumber": 3, "seasonNumber": 1 }],
+        "episodeFile": { "path": format!("/tv/Firefly (2002)/Season 01/{new_name}") },
+        "isUpgrade": true, "eventType": "Download"
+    });
+    let (status, answer) = crate::webhooks::post_raw(&app, "sonarr", download.to_string()).await;
+    assert_eq!(status, 202, "{answer}");
+    let entry = crate::webhooks::settled(&app, answer["id"].as_i64().expect("id")).await;
+    let scan_job = entry["job_ids"]
+        .as_array()
+        .expect("jobs")
+        .iter()
+        .map(job_id)
+        .find(|id| *id != job_id(&entry["job_ids"][0]))
+        .expect("the scan-series job");
+    app.wait_for_state(scan_job, JobState::Completed).await;
+
+    let restored = season.join("Firefly - S01E03 - Our Mrs Reynolds [Bluray-1080p].nfo");
+    let nfo = std::fs::read_to_string(&restored).expect("the NFO is back under the new name");
+    assert!(nfo.contains("<title>Our Mrs. Reynolds</title>"), "the user's title: {nfo}");
+    assert!(!season.join("Firefly - S01E03 - Our Mrs Reynolds.nfo").exists(), "the old name is not brought back");
+    assert!(series.join("tvshow.nfo").exists());
+    let (_, seasons) = app.get(&format!("/series/{id}/seasons")).await;
+    assert_eq!(seasons[0]["episodes"][2]["video"], season.join(new_name).display().to_string(), "{seasons}");
+    app.stop().await;
+}
+app_test!(a_sonarr_upgrade_gets_the_episode_nfo_back);

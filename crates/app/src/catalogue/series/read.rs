@@ -1,7 +1,7 @@
 //! Reading series, seasons and episodes for the API and the UI.
 
 use super::{Numbering, Sources};
-use crate::catalogue::movies::{self, Actor, Rating, UniqueId};
+use crate::catalogue::movies::{self, Actor, Rating, UniqueId, placeholders};
 use crate::catalogue::{CatalogueError, Result};
 use crate::db::{Db, JsonText, Param};
 use crate::ids::{EpisodeId, LibraryId, SeasonId, SeriesId};
@@ -9,7 +9,7 @@ use crate::ids::{EpisodeId, LibraryId, SeasonId, SeriesId};
 /// A `seasons` row: id, number, title, plot, premiered.
 type SeasonRow = (SeasonId, i64, Option<String>, Option<String>, Option<String>);
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// A series in a list (docs/contracts.md, "Series").
 #[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
@@ -485,4 +485,31 @@ pub async fn episodes_on_disk_of(db: &Db, id: SeriesId) -> Result<Vec<EpisodeFor
             &[id.into()],
         )
         .await?)
+}
+
+/// The cached series-level poster of each of the given series, by series id: `poster.jpg`
+/// before `poster1.jpg`, a series without a cached poster left out.
+pub async fn posters(db: &Db, series_ids: &[SeriesId]) -> Result<HashMap<SeriesId, String>> {
+    let mut posters: HashMap<SeriesId, (i64, String)> = HashMap::with_capacity(series_ids.len());
+    for chunk in series_ids.chunks(500) {
+        let params: Vec<Param> = chunk.iter().map(|id| Param::from(*id)).collect();
+        let rows: Vec<(SeriesId, Option<i64>, String)> = db
+            .fetch_all(
+                &format!(
+                    "SELECT f.series_id, f.slot_index, f.sha256 FROM series_files f JOIN assets a ON a.sha256 = f.sha256 \
+                     WHERE f.scope = 'series' AND f.category = 'artwork' AND f.slot = 'poster' AND f.series_id IN {}",
+                    placeholders(1, chunk.len())
+                ),
+                &params,
+            )
+            .await?;
+        for (series_id, slot_index, sha256) in rows {
+            let rank = slot_index.unwrap_or(-1);
+            let entry = posters.entry(series_id).or_insert((rank, sha256.clone()));
+            if rank < entry.0 || (rank == entry.0 && sha256 < entry.1) {
+                *entry = (rank, sha256);
+            }
+        }
+    }
+    Ok(posters.into_iter().map(|(id, (_, sha256))| (id, sha256)).collect())
 }
