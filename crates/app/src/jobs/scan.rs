@@ -977,25 +977,7 @@ async fn scan_folder(services: &ScanServices, ctx: &JobContext, job: &DirectoryS
         )
         .await?;
         movies::sync_files(&mut tx, movie_id, &rows, &stored_files).await?;
-        // Artwork counts on the scan once too. An uncounted attempt still makes sure the
-        // artwork gets cached, outside any scan (its scan may have finished): the unique key
-        // keeps the job an earlier attempt queued, and an already cached file has its hash.
-        let scan_id = counted.then_some(job.scan_id);
-        let paths = match scan_id {
-            Some(scan_id) => scans::add_items(&mut tx, scan_id, ItemKind::Asset, &to_cache, ItemState::Queued).await?,
-            None => to_cache,
-        };
-        for path in paths {
-            let next = NewJob::of(&CacheAsset { scan_id, path: path.clone() })
-                .unique_key(format!("cache-asset:{path}"))
-                .child_of(ctx.job());
-            match (scan_id, tx.enqueue(next).await?.created) {
-                (Some(_), true) => counts.assets_queued += 1,
-                // Another job caches it already and will not count on this scan.
-                (Some(scan_id), false) => scans::remove_item(&mut tx, scan_id, ItemKind::Asset, &path).await?,
-                (None, _) => {}
-            }
-        }
+        counts.assets_queued += queue_caching(&mut tx, ctx, counted.then_some(job.scan_id), to_cache).await?;
         if created {
             counts.movies_new = 1;
         } else {
@@ -1019,6 +1001,35 @@ async fn scan_folder(services: &ScanServices, ctx: &JobContext, job: &DirectoryS
     services.publish(&scan);
     after_finish(&services.db, &scan).await;
     Ok(())
+}
+
+/// Queues a `cache-asset` job per artwork file, each counted on the scan once (through its
+/// ledger) when `scan_id` is given. Returns how many were counted. An uncounted attempt (its
+/// folder was counted by an earlier one) still makes sure the artwork gets cached, outside any
+/// scan: the unique key keeps the job an earlier attempt queued, and a cached file has its hash.
+pub(crate) async fn queue_caching(
+    tx: &mut crate::db::Tx,
+    ctx: &JobContext,
+    scan_id: Option<ScanId>,
+    to_cache: Vec<String>,
+) -> Result<i64, CatalogueError> {
+    let paths = match scan_id {
+        Some(scan_id) => scans::add_items(tx, scan_id, ItemKind::Asset, &to_cache, ItemState::Queued).await?,
+        None => to_cache,
+    };
+    let mut queued = 0;
+    for path in paths {
+        let next = NewJob::of(&CacheAsset { scan_id, path: path.clone() })
+            .unique_key(format!("cache-asset:{path}"))
+            .child_of(ctx.job());
+        match (scan_id, tx.enqueue(next).await?.created) {
+            (Some(_), true) => queued += 1,
+            // Another job caches it already and will not count on this scan.
+            (Some(scan_id), false) => scans::remove_item(tx, scan_id, ItemKind::Asset, &path).await?,
+            (None, _) => {}
+        }
+    }
+    Ok(queued)
 }
 
 /// Runs `cache-asset`.

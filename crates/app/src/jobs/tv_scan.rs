@@ -12,8 +12,8 @@ use crate::catalogue::series::{
 };
 use crate::ids::{LibraryId, ScanId, SeriesId};
 use crate::jobs::scan::{
-    CacheAsset, LibraryScan, ScanItem, ScanServices, StreamRead, after_finish, apply_streams, count_failure, file_row,
-    probe_video, stamp_matches, streams_kept,
+    LibraryScan, ScanItem, ScanServices, StreamRead, after_finish, apply_streams, count_failure, file_row, probe_video,
+    stamp_matches, streams_kept,
 };
 use async_trait::async_trait;
 use metarr_media::{FileKind, IgnoreRules, MediaFile, SeasonRef, SeriesFile, SeriesScan, TvScope};
@@ -567,21 +567,8 @@ async fn scan_series(
         series::sync_files(&mut tx, series_id, &rows, &stored_files).await?;
         series::sync_seasons(&mut tx, series_id, &seasons).await?;
         series::sync_episodes(&mut tx, series_id, &episodes).await?;
-        let scan_id = counted.then_some(job.scan_id);
-        let paths = match scan_id {
-            Some(scan_id) => scans::add_items(&mut tx, scan_id, ItemKind::Asset, &to_cache, ItemState::Queued).await?,
-            None => to_cache,
-        };
-        for path in paths {
-            let next = NewJob::of(&CacheAsset { scan_id, path: path.clone() })
-                .unique_key(format!("cache-asset:{path}"))
-                .child_of(ctx.job());
-            match (scan_id, tx.enqueue(next).await?.created) {
-                (Some(_), true) => counts.assets_queued += 1,
-                (Some(scan_id), false) => scans::remove_item(&mut tx, scan_id, ItemKind::Asset, &path).await?,
-                (None, _) => {}
-            }
-        }
+        counts.assets_queued +=
+            crate::jobs::scan::queue_caching(&mut tx, ctx, counted.then_some(job.scan_id), to_cache).await?;
         if created {
             counts.series_new = 1;
             // A new series is described right away when the library enriches (as a movie
