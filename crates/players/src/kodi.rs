@@ -66,6 +66,41 @@ pub struct KodiMovie {
     pub art: std::collections::BTreeMap<String, String>,
 }
 
+/// A series as `VideoLibrary.GetTVShows` returns it.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct KodiTvShow {
+    /// Library id.
+    pub tvshowid: i64,
+    /// The series folder as Kodi sees it.
+    #[serde(default)]
+    pub file: String,
+    /// Title.
+    #[serde(default)]
+    pub title: String,
+}
+
+/// An episode as `VideoLibrary.GetEpisodes` returns it with the properties this client asks for.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct KodiEpisode {
+    /// Library id; it changes when the series is refreshed.
+    pub episodeid: i64,
+    /// Path of the video file as Kodi sees it.
+    #[serde(default)]
+    pub file: String,
+    /// The series' library id.
+    #[serde(default)]
+    pub tvshowid: i64,
+    /// Season number.
+    #[serde(default)]
+    pub season: i64,
+    /// Episode number.
+    #[serde(default)]
+    pub episode: i64,
+    /// Title.
+    #[serde(default)]
+    pub title: String,
+}
+
 /// A running player.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct ActivePlayer {
@@ -283,6 +318,49 @@ impl KodiClient {
         });
         let movies: Movies = self.call_as("VideoLibrary.GetMovies", params).await?;
         Ok(movies.movies.into_iter().filter(|movie| movie.file.starts_with(&dir)).collect())
+    }
+
+    /// The series whose folder is `dir` (`VideoLibrary.GetTVShows` with a `path is` filter).
+    pub async fn get_tvshows_by_path(&self, dir: &str) -> Result<Vec<KodiTvShow>, PlayerError> {
+        #[derive(Deserialize)]
+        struct Shows {
+            #[serde(default)]
+            tvshows: Vec<KodiTvShow>,
+        }
+        let dir = with_trailing_separator(dir);
+        let params = json!({
+            "properties": ["file", "title"],
+            "filter": { "field": "path", "operator": "is", "value": dir },
+        });
+        let shows: Shows = self.call_as("VideoLibrary.GetTVShows", params).await?;
+        Ok(shows.tvshows.into_iter().filter(|show| with_trailing_separator(&show.file) == dir).collect())
+    }
+
+    /// The episodes whose files lie in `dir` or below it (`VideoLibrary.GetEpisodes` with a
+    /// `path startswith` filter, checked again on the file path as for movies).
+    pub async fn get_episodes_by_path(&self, dir: &str) -> Result<Vec<KodiEpisode>, PlayerError> {
+        #[derive(Deserialize)]
+        struct Episodes {
+            #[serde(default)]
+            episodes: Vec<KodiEpisode>,
+        }
+        let dir = with_trailing_separator(dir);
+        let params = json!({
+            "properties": ["file", "tvshowid", "season", "episode", "title"],
+            "filter": { "field": "path", "operator": "startswith", "value": dir },
+        });
+        let episodes: Episodes = self.call_as("VideoLibrary.GetEpisodes", params).await?;
+        Ok(episodes.episodes.into_iter().filter(|episode| episode.file.starts_with(&dir)).collect())
+    }
+
+    /// `VideoLibrary.RefreshTVShow` with its episodes: Kodi re-reads `tvshow.nfo` and every
+    /// episode's NFO and artwork (the rows are removed and added again, under new ids).
+    pub async fn refresh_tvshow(&self, tvshowid: i64) -> Result<(), PlayerError> {
+        self.call_ok(
+            "VideoLibrary.RefreshTVShow",
+            json!({ "tvshowid": tvshowid, "ignorenfo": false, "refreshepisodes": true }),
+        )
+        .await
     }
 
     /// `VideoLibrary.RefreshMovie`: Kodi re-reads the NFO and artwork. Kodi deletes and

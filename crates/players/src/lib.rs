@@ -24,8 +24,10 @@ pub use endpoint::Endpoint;
 pub use error::PlayerError;
 pub use group::try_in_order;
 pub use jellyfin::{JellyfinClient, JellyfinInfo};
-pub use kodi::{ActivePlayer, KodiClient, KodiMovie, KodiTexture, KodiVersion};
+pub use kodi::{ActivePlayer, KodiClient, KodiEpisode, KodiMovie, KodiTexture, KodiTvShow, KodiVersion};
 pub use mapping::{PathMapping, map_path};
 pub use notifications::{KodiNotification, KodiNotifications};
 pub use plex::{PlexClient, PlexIdentity, PlexSection};
-pub use refresh::{BusyReason, Confirmation, RefreshOptions, RefreshOutcome, refresh_movie_folder};
+pub use refresh::{
+    BusyReason, Confirmation, RefreshOptions, RefreshOutcome, refresh_movie_folder, refresh_series_folder,
+};

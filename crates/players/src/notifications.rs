@@ -37,8 +37,17 @@ impl KodiNotification {
     /// under `data.item` for updates (`{"item":{"id":1,"type":"movie"},"added":true}`) and
     /// puts it flat for removals (`{"id":1,"type":"movie"}`); both are read.
     pub fn movie_id(&self) -> Option<i64> {
+        self.item_id("movie")
+    }
+
+    /// The episode an `OnUpdate` or `OnRemove` names, if it names one.
+    pub fn episode_id(&self) -> Option<i64> {
+        self.item_id("episode")
+    }
+
+    fn item_id(&self, kind: &str) -> Option<i64> {
         let item = self.data.get("item").unwrap_or(&self.data);
-        (item.get("type").and_then(Value::as_str) == Some("movie")).then(|| item.get("id").and_then(Value::as_i64))?
+        (item.get("type").and_then(Value::as_str) == Some(kind)).then(|| item.get("id").and_then(Value::as_i64))?
     }
 }
 
@@ -219,7 +228,8 @@ mod tests {
         let episode = notification(
             r#"{"jsonrpc":"2.0","method":"VideoLibrary.OnUpdate","params":{"data":{"item":{"id":7,"type":"episode"}},"sender":"xbmc"}}"#,
         );
-        assert_eq!(episode.movie_id(), None);
+        assert_eq!((episode.movie_id(), episode.episode_id()), (None, Some(7)));
+        assert_eq!(update.episode_id(), None, "a movie is not an episode");
         let finished = notification(
             r#"{"jsonrpc":"2.0","method":"VideoLibrary.OnScanFinished","params":{"data":null,"sender":"xbmc"}}"#,
         );

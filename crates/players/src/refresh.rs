@@ -63,6 +63,16 @@ pub enum Confirmation {
         /// From the request to that notification.
         after: Duration,
     },
+    /// Kodi reported episodes of the series folder updated (after a scan or a refresh of the
+    /// series).
+    EpisodesConfirmed {
+        /// How many episodes of the folder the notifications named.
+        episodes: usize,
+        /// The notification that settled it.
+        notification: String,
+        /// From the request to that notification.
+        after: Duration,
+    },
     /// The scan finished without updating any movie in the folder: Kodi looked and
     /// imported nothing (no video, an excluded name such as "sample", or a source without
     /// the "movies" content type).
@@ -88,7 +98,7 @@ pub enum Confirmation {
 impl Confirmation {
     /// Whether Kodi confirmed the change.
     pub fn is_confirmed(&self) -> bool {
-        matches!(self, Self::Confirmed { .. })
+        matches!(self, Self::Confirmed { .. } | Self::EpisodesConfirmed { .. })
     }
 }
 
@@ -98,10 +108,15 @@ impl std::fmt::Display for Confirmation {
             Self::Confirmed { movie_id, notification, after } => {
                 write!(f, "Kodi confirmed movie {movie_id} with {notification} after {} ms", after.as_millis())
             }
+            Self::EpisodesConfirmed { episodes, notification, after } => write!(
+                f,
+                "Kodi confirmed {episodes} episode(s) of the series with {notification} after {} ms",
+                after.as_millis()
+            ),
             Self::NothingImported { after } => write!(
                 f,
                 "Kodi finished the scan after {} ms but imported nothing from the folder; check that it holds a \
-                 video and that Kodi's source for it has the content type \"Movies\"",
+                 video and that Kodi's source for it has the content type \"Movies\" (\"TV shows\" for a series)",
                 after.as_millis()
             ),
             Self::TimedOut { waited } => {
@@ -131,6 +146,14 @@ pub enum RefreshOutcome {
         /// What the notification socket said.
         confirmation: Confirmation,
     },
+    /// Kodi knew the series and re-read it with its episodes, then scanned the folder for new
+    /// episode files.
+    SeriesRefreshed {
+        /// The series' library id.
+        tvshow_id: i64,
+        /// What the notification socket said.
+        confirmation: Confirmation,
+    },
     /// Kodi did not know the movie: the parent was listed and the folder scanned.
     ScanRequested {
         /// The folder Kodi was asked to scan, as Kodi sees it.
@@ -145,7 +168,9 @@ impl RefreshOutcome {
     pub fn confirmation(&self) -> Option<&Confirmation> {
         match self {
             Self::Busy(_) => None,
-            Self::Refreshed { confirmation, .. } | Self::ScanRequested { confirmation, .. } => Some(confirmation),
+            Self::Refreshed { confirmation, .. }
+            | Self::ScanRequested { confirmation, .. }
+            | Self::SeriesRefreshed { confirmation, .. } => Some(confirmation),
         }
     }
 }
@@ -198,6 +223,10 @@ enum Awaited {
     Scan,
     /// The re-added row of a refreshed movie.
     Refresh,
+    /// The end of the scan of a series folder (episodes, not movies, are counted).
+    SeriesScan,
+    /// The re-added episodes of a refreshed series.
+    SeriesRefresh,
 }
 
 impl Watch {
@@ -224,6 +253,10 @@ impl Watch {
             let confirmed = match awaited {
                 Awaited::Scan => scan_ended(client, kodi_folder, &mut updated, notification, requested).await?,
                 Awaited::Refresh => movie_readded(client, kodi_folder, notification, requested).await?,
+                Awaited::SeriesScan => {
+                    series_scan_ended(client, kodi_folder, &mut updated, notification, requested).await?
+                }
+                Awaited::SeriesRefresh => episode_readded(client, kodi_folder, notification, requested).await?,
             };
             if let Some(confirmation) = confirmed {
                 return Ok(confirmation);
@@ -260,6 +293,53 @@ async fn scan_ended(
     Ok(None)
 }
 
+/// One notification while waiting for the end of the scan of the series folder `kodi_folder`:
+/// the episodes that `OnUpdate`s named (collected in `updated`) and that now lie in the folder
+/// confirm it once `OnScanFinished` arrives. `None`: keep waiting.
+async fn series_scan_ended(
+    client: &KodiClient,
+    kodi_folder: &str,
+    updated: &mut BTreeSet<i64>,
+    notification: KodiNotification,
+    requested: Instant,
+) -> Result<Option<Confirmation>, PlayerError> {
+    match notification.method.as_str() {
+        "VideoLibrary.OnUpdate" => updated.extend(notification.episode_id()),
+        "VideoLibrary.OnScanFinished" => {
+            let after = requested.elapsed();
+            let in_folder = client.get_episodes_by_path(kodi_folder).await?;
+            let episodes = in_folder.iter().filter(|episode| updated.contains(&episode.episodeid)).count();
+            return Ok(Some(if episodes > 0 {
+                Confirmation::EpisodesConfirmed { episodes, notification: notification.method, after }
+            } else {
+                Confirmation::NothingImported { after }
+            }));
+        }
+        _ => {}
+    }
+    Ok(None)
+}
+
+/// One notification while waiting for the episodes of a refreshed series: the first `OnUpdate`
+/// naming an episode now in the folder confirms it. `None`: keep waiting.
+async fn episode_readded(
+    client: &KodiClient,
+    kodi_folder: &str,
+    notification: KodiNotification,
+    requested: Instant,
+) -> Result<Option<Confirmation>, PlayerError> {
+    if notification.method != "VideoLibrary.OnUpdate" {
+        return Ok(None);
+    }
+    let Some(episode_id) = notification.episode_id() else { return Ok(None) };
+    let after = requested.elapsed();
+    let in_folder = client.get_episodes_by_path(kodi_folder).await?;
+    if in_folder.iter().any(|episode| episode.episodeid == episode_id) {
+        return Ok(Some(Confirmation::EpisodesConfirmed { episodes: 1, notification: notification.method, after }));
+    }
+    Ok(None)
+}
+
 /// One notification while waiting for the `OnUpdate` of a refreshed movie: `RefreshMovie`
 /// sends no scan events, but removes the row (`OnRemove`) and adds it again (`OnUpdate`,
 /// observed on Kodi 20.1). An update counts when the movie it names is the one now found in
@@ -279,6 +359,44 @@ async fn movie_readded(
         return Ok(Some(Confirmation::Confirmed { movie_id, notification: notification.method, after }));
     }
     Ok(None)
+}
+
+/// Tells Kodi that the series folder `kodi_folder` (already mapped to Kodi's view) changed:
+/// a series Kodi knows is refreshed with its episodes (their NFOs and artwork read again);
+/// otherwise the parent is listed and the folder scanned, which also adds new episodes of a
+/// known series when Kodi does not know the folder's series yet. Busy and confirmation as for
+/// movies, counting episodes.
+#[tracing::instrument(skip_all, fields(player = %client.endpoint(), folder = kodi_folder))]
+pub async fn refresh_series_folder(
+    client: &KodiClient,
+    kodi_folder: &str,
+    options: RefreshOptions,
+) -> Result<RefreshOutcome, PlayerError> {
+    if client.is_scanning().await? {
+        return Ok(RefreshOutcome::Busy(BusyReason::Scanning));
+    }
+    if options.skip_while_playing && client.active_players().await?.iter().any(|player| player.kind == "video") {
+        return Ok(RefreshOutcome::Busy(BusyReason::Playing));
+    }
+    let mut watch = Watch::start(client, options).await;
+    if let Some(show) = client.get_tvshows_by_path(kodi_folder).await?.into_iter().next() {
+        let requested = Instant::now();
+        client.refresh_tvshow(show.tvshowid).await?;
+        let confirmation =
+            watch.confirm(client, kodi_folder, Awaited::SeriesRefresh, requested, options.confirm_within).await?;
+        return Ok(RefreshOutcome::SeriesRefreshed { tvshow_id: show.tvshowid, confirmation });
+    }
+    if let Some(parent) = parent_of(kodi_folder) {
+        client.get_directory(&parent).await.map_err(|err| match err {
+            PlayerError::Rpc { player, code: -32602, .. } => PlayerError::OutsideSources { player, path: parent },
+            other => other,
+        })?;
+    }
+    let requested = Instant::now();
+    client.scan(kodi_folder).await?;
+    let confirmation =
+        watch.confirm(client, kodi_folder, Awaited::SeriesScan, requested, options.confirm_within).await?;
+    Ok(RefreshOutcome::ScanRequested { directory: with_trailing_separator(kodi_folder), confirmation })
 }
 
 /// Tells Kodi that the movie folder `kodi_folder` (already mapped to Kodi's view) changed.

@@ -42,6 +42,9 @@ pub struct PlayerRefresh {
     /// The artwork bytes changed (Kodi drops its cached textures).
     #[serde(default)]
     pub changed_artwork: bool,
+    /// The folder is a TV series' (Kodi refreshes the series and its episodes, not a movie).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub series: bool,
 }
 
 /// `notify-kodi`.
@@ -118,6 +121,20 @@ fn job_of(kind: GroupKind, refresh: PlayerRefresh) -> NewJob {
 /// folder before this change, so one follow-up is queued after it (itself reused by further
 /// changes while it waits).
 pub async fn enqueue_player_refresh(tx: &mut Tx, folder: &str, changed_artwork: bool) -> crate::db::Result<Vec<JobId>> {
+    enqueue_refresh(tx, folder, changed_artwork, false).await
+}
+
+/// [`enqueue_player_refresh`] for a TV series' folder.
+pub async fn enqueue_series_refresh(tx: &mut Tx, folder: &str, changed_artwork: bool) -> crate::db::Result<Vec<JobId>> {
+    enqueue_refresh(tx, folder, changed_artwork, true).await
+}
+
+async fn enqueue_refresh(
+    tx: &mut Tx,
+    folder: &str,
+    changed_artwork: bool,
+    series: bool,
+) -> crate::db::Result<Vec<JobId>> {
     let groups = players::enabled_groups_in(tx).await?;
     let mut ids = Vec::with_capacity(groups.len());
     for (group_id, kind_name) in groups {
@@ -125,7 +142,7 @@ pub async fn enqueue_player_refresh(tx: &mut Tx, folder: &str, changed_artwork: 
             tracing::warn!(group_id, kind = kind_name, "skipping a player group of unknown kind");
             continue;
         };
-        let refresh = PlayerRefresh { group_id, folder: folder.to_owned(), changed_artwork };
+        let refresh = PlayerRefresh { group_id, folder: folder.to_owned(), changed_artwork, series };
         let enqueued = tx.enqueue(job_for(kind, refresh.clone())).await?;
         let existing = &enqueued.job;
         let misses_artwork = changed_artwork && existing.payload["changed_artwork"] != serde_json::Value::Bool(true);
@@ -177,6 +194,7 @@ fn kodi_summary(outcome: &RefreshOutcome, folder: &str) -> String {
             let new_id = new_movie_id.map_or_else(|| "not found again yet".to_owned(), |id| format!("now {id}"));
             format!("movie {old_movie_id} refreshed ({new_id}; {textures_removed} cached textures removed)")
         }
+        RefreshOutcome::SeriesRefreshed { tvshow_id, .. } => format!("series {tvshow_id} refreshed with its episodes"),
     };
     match outcome.confirmation() {
         Some(confirmation) => format!("{asked}; {confirmation}"),
@@ -249,7 +267,11 @@ impl<K: PlayerKind> Handler for PlayerRefreshHandler<K> {
                     std::collections::BTreeMap::new()
                 };
                 let art = &art;
+                let series = refresh.series;
                 let refreshed = try_in_order(&clients, move |client| async move {
+                    if series {
+                        return metarr_players::refresh_series_folder(client, folder, options).await;
+                    }
                     let outcome = refresh_movie_folder(client, folder, options).await?;
                     if let RefreshOutcome::Refreshed { new_movie_id: Some(movie_id), .. } = &outcome
                         && !art.is_empty()

@@ -137,7 +137,7 @@ impl PublishServices {
         // The catalogue's rows of the written files, so that the next scan sees no change.
         series::sync_files(&mut tx, series_id, &rows, &HashMap::new()).await?;
         let refreshes = if changes {
-            crate::jobs::players::enqueue_player_refresh(&mut tx, &folder, false).await?.len()
+            crate::jobs::players::enqueue_series_refresh(&mut tx, &folder, false).await?.len()
         } else {
             0
         };

@@ -333,3 +333,122 @@ async fn real_kodi_shows_what_metarr_published() {
     app.stop().await;
     kodi.quit().await;
 }
+
+/// The proof for TV: an episode Metarr scanned and published appears in the real
+/// Kodi's library (a "tvshows" source read by the local-only scraper) with its title, season
+/// and episode numbers and its thumb.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn real_kodi_shows_the_episode_metarr_published() {
+    if !tools_present("real_kodi TV (app)", &[("python3", "--version"), ("ffmpeg", "-version")]) {
+        return;
+    }
+    let (_dir, library_root, kodi_root) = roots();
+    let mut kodi = HeadlessKodi::start(&kodi_root).await;
+    kodi.make_source_a_tv_library().await;
+
+    // A Sonarr-like series folder: no NFO at all, an episode and its thumb.
+    let season = library_root.join("Firefly (2002)").join("Season 01");
+    std::fs::create_dir_all(&season).expect("season folder");
+    std::fs::copy(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/radarr-H264_sample.mp4"),
+        season.join("Firefly - S01E01 - Serenity.mp4"),
+    )
+    .expect("video");
+    ffmpeg(
+        &["-f", "lavfi", "-i", "color=blue:size=640x360", "-frames:v", "1"],
+        &season.join("Firefly - S01E01 - Serenity-thumb.jpg"),
+    );
+
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let (status, library) = app
+        .post_json(
+            "/libraries",
+            &json!({ "path": library_root.display().to_string(), "kind": "tv", "auto_enrich": false }),
+        )
+        .await;
+    assert_eq!(status, 201, "{library}");
+    let (status, scan) = app.post(&format!("/libraries/{}/scan", library["id"])).await;
+    assert_eq!(status, 202, "{scan}");
+    crate::scan::wait_for_scan(
+        &app.db,
+        metarr::ids::ScanId(scan["id"].as_i64().expect("scan id")),
+        Duration::from_secs(60),
+    )
+    .await;
+    let (_, list) = app.get("/series").await;
+    let id = list["items"][0]["id"].as_i64().expect("the series");
+    let (_, seasons) = app.get(&format!("/series/{id}/seasons")).await;
+    let episode = seasons[0]["episodes"][0]["id"].as_i64().expect("the episode");
+    let (status, _) = app.patch_json(&format!("/episodes/{episode}"), &json!({ "title": "Serenity" })).await;
+    assert_eq!(status, 200);
+    let (status, _) = app.patch_json(&format!("/series/{id}"), &json!({ "plot": "Browncoats in space." })).await;
+    assert_eq!(status, 200);
+
+    // Kodi joins now, so that its first look at the folder is after the publish.
+    kodi_group(&app, &kodi, &library_root, &kodi_root).await;
+    let (status, report) = app.post(&format!("/series/{id}/publish")).await;
+    assert_eq!(status, 200, "{report}");
+    assert_eq!(report["player_refreshes"], 1, "{report}");
+    let refresh = wait_for_finished_job(&app, "notify-kodi", Duration::from_secs(120)).await;
+    assert_eq!(refresh.state, JobState::Completed, "{:?}\n{}", refresh.last_error, kodi.log_tail());
+    eprintln!("real_kodi TV (app): notify-kodi result: {:?}", refresh.progress);
+
+    let shows = metarr_testkit::kodi::headless::eventually("Kodi lists the series", || async {
+        let shows = kodi.call("VideoLibrary.GetTVShows", json!({ "properties": ["title", "plot"] })).await.ok()?;
+        let list = shows["tvshows"].as_array()?.clone();
+        (!list.is_empty()).then_some(list)
+    })
+    .await;
+    assert_eq!(shows[0]["title"], "Firefly", "{shows:?}\n{}", kodi.log_tail());
+    assert_eq!(shows[0]["plot"], "Browncoats in space.", "{shows:?}");
+    let tvshowid = shows[0]["tvshowid"].clone();
+    let episodes = kodi
+        .call(
+            "VideoLibrary.GetEpisodes",
+            json!({ "tvshowid": tvshowid, "properties": ["title", "season", "episode", "art", "file"] }),
+        )
+        .await
+        .expect("GetEpisodes");
+    let list = episodes["episodes"].as_array().cloned().unwrap_or_default();
+    assert_eq!(list.len(), 1, "{episodes}\n{}", kodi.log_tail());
+    assert_eq!(list[0]["title"], "Serenity", "{episodes}");
+    assert_eq!((list[0]["season"].as_i64(), list[0]["episode"].as_i64()), (Some(1), Some(1)), "{episodes}");
+    let thumb = list[0]["art"]["thumb"].as_str().unwrap_or_default();
+    // Kodi reports art as `image://<url-encoded path>/`.
+    let expected = "Serenity-thumb.jpg".replace(' ', "%20");
+    assert!(thumb.contains(&expected), "the episode's thumb is the folder's: {}", list[0]["art"]);
+    let progress = refresh.progress.and_then(|p| p.message).unwrap_or_default();
+    assert!(progress.contains("Kodi confirmed 1 episode(s)"), "{progress}");
+
+    // A changed title and a new episode: Kodi knows the series now, so it is refreshed with
+    // its episodes, and the new one is added.
+    std::fs::copy(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/radarr-H264_sample.mp4"),
+        season.join("Firefly - S01E02 - The Train Job.mp4"),
+    )
+    .expect("second video");
+    let (status, job) = app.post(&format!("/series/{id}/scan")).await;
+    assert_eq!(status, 202, "{job}");
+    app.wait_for_state(crate::helpers::job_id(&job["id"]), JobState::Completed).await;
+    let (status, _) = app.patch_json(&format!("/episodes/{episode}"), &json!({ "title": "Serenity, Part 1" })).await;
+    assert_eq!(status, 200);
+    let (status, report) = app.post(&format!("/series/{id}/publish")).await;
+    assert_eq!(status, 200, "{report}");
+    let second = wait_for_job_after(&app, "notify-kodi", refresh.id, Duration::from_secs(120)).await;
+    assert_eq!(second.state, JobState::Completed, "{:?}\n{}", second.last_error, kodi.log_tail());
+    eprintln!("real_kodi TV (app): second notify-kodi result: {:?}", second.progress);
+    let episodes =
+        metarr_testkit::kodi::headless::eventually("Kodi shows both episodes, the first retitled", || async {
+            let answer = kodi
+                .call("VideoLibrary.GetEpisodes", json!({ "properties": ["title", "season", "episode"] }))
+                .await
+                .ok()?;
+            let list = answer["episodes"].as_array()?.clone();
+            (list.len() == 2 && list.iter().any(|e| e["title"] == "Serenity, Part 1")).then_some(list)
+        })
+        .await;
+    assert!(episodes.iter().any(|e| e["episode"] == 2), "{episodes:?}");
+
+    app.stop().await;
+    kodi.quit().await;
+}

@@ -196,18 +196,31 @@ impl HeadlessKodi {
     /// that, so the path row goes into Kodi's database while Kodi is stopped (docs/peers/kodi.md),
     /// with python3's sqlite3 module; Kodi is restarted afterwards.
     pub async fn make_source_a_movie_library(&mut self) {
+        self.set_source_content("movies", 2_147_483_647, 1).await;
+    }
+
+    /// The same for TV shows: the "tvshows" content type (one folder per series under the
+    /// source, not recursive, not named by folders), with the same local-only scraper, which
+    /// reads `tvshow.nfo` and episode NFOs.
+    pub async fn make_source_a_tv_library(&mut self) {
+        self.set_source_content("tvshows", 0, 0).await;
+    }
+
+    async fn set_source_content(&mut self, content: &str, recursive: i64, folder_names: i64) {
         self.quit().await;
         let database = self.video_database();
         let insert = "import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); c.execute(\"INSERT INTO path (strPath,\
                       strContent,strScraper,scanRecursive,useFolderNames,strSettings,noUpdate,exclude,allAudio) \
-                      VALUES (?,'movies','metadata.local',2147483647,1,'',0,0,0)\", (sys.argv[2],)); c.commit()";
+                      VALUES (?,?,'metadata.local',?,?,'',0,0,0)\", (sys.argv[2], sys.argv[3], int(sys.argv[4]), \
+                      int(sys.argv[5]))); c.commit()";
         let status = Command::new("python3")
             .args(["-c", insert])
             .arg(&database)
             .arg(&self.source)
+            .args([content, &recursive.to_string(), &folder_names.to_string()])
             .status()
             .expect("run python3");
-        assert!(status.success(), "inserting the movie source into {}", database.display());
+        assert!(status.success(), "inserting the {content} source into {}", database.display());
         self.launch().await;
     }
 
