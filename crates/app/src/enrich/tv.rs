@@ -115,6 +115,10 @@ impl EnrichServices {
         )
         .await?;
         series::mark_enriched(&mut tx, series_id).await?;
+        // OMDb's ratings in a job of their own, as for movies: a spent quota holds back only them.
+        if self.omdb_configured() && (fields.imdb_id.is_some() || target.imdb_id.is_some()) {
+            tx.enqueue(crate::jobs::enrich::series_ratings_job(series_id)).await?;
+        }
         crate::jobs::publish::publish_series_if_auto(&mut tx, series_id).await?;
         tx.commit().await?;
         self.announce_series(series_id).await;
@@ -159,6 +163,41 @@ impl EnrichServices {
             MatchDecision::Ambiguous(candidates) => Identity::Ambiguous(candidates.iter().map(candidate_of).collect()),
             MatchDecision::NotFound => Identity::Unknown,
         })
+    }
+
+    /// Fills a series' ratings from OMDb (by its IMDb id), beside the ratings of other sources.
+    /// Returns whether OMDb knew the series.
+    pub async fn enrich_series_ratings(&self, series_id: SeriesId) -> Result<bool, EnrichError> {
+        self.reload_if_stale().await?;
+        let omdb = self.omdb()?;
+        let detail = series::detail(&self.db, series_id).await?;
+        let Some(imdb_id) = detail.summary.imdb_id.as_deref().and_then(|id| ImdbId::parse(id).ok()) else {
+            return Ok(false);
+        };
+        // The same answer as a movie's by that id: one cache entry serves both.
+        let key = format!("omdb:movie:{}", imdb_id.as_str());
+        let Some(answer) =
+            self.fetch(series_id, &key, |validators| async move { omdb.series(&imdb_id, &validators).await }).await?
+        else {
+            return Ok(false);
+        };
+        let ratings = crate::enrich::tmdb_fields::omdb_ratings(&answer);
+        if ratings.is_empty() {
+            return Ok(true);
+        }
+        let mut fields = SeriesFields {
+            ratings: Some(crate::enrich::tmdb_fields::merge_ratings(&detail.ratings, ratings)),
+            ..SeriesFields::default()
+        };
+        for warning in fields.fit_for_import() {
+            tracing::warn!(%series_id, %warning, "a provider value was fitted to the limits");
+        }
+        let mut tx = self.db.begin().await?;
+        series::apply_fields(&mut tx, series_id, &fields, FieldSource::Omdb).await?;
+        crate::jobs::publish::publish_series_if_auto(&mut tx, series_id).await?;
+        tx.commit().await?;
+        self.announce_series(series_id).await;
+        Ok(true)
     }
 
     /// The TMDB search candidates for a series' name and year, best first (the Identify dialog).

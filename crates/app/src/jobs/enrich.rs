@@ -308,3 +308,33 @@ impl Handler for EnrichSeriesHandler {
         Some(Provider::Tmdb.to_string())
     }
 }
+
+/// Fills one TV series' ratings from OMDb.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EnrichSeriesRatings {
+    pub series_id: crate::ids::SeriesId,
+}
+
+job_kind!(EnrichSeriesRatings = "enrich-series-ratings", attempts: 5, priority: 6);
+
+/// The `enrich-series-ratings` job of a series, unique per series.
+pub fn series_ratings_job(series_id: crate::ids::SeriesId) -> NewJob {
+    NewJob::of(&EnrichSeriesRatings { series_id }).unique_key(format!("enrich-series-ratings:{series_id}"))
+}
+
+/// Runs `enrich-series-ratings`.
+pub struct EnrichSeriesRatingsHandler(pub Arc<EnrichServices>);
+
+#[async_trait]
+impl Handler for EnrichSeriesRatingsHandler {
+    type Job = EnrichSeriesRatings;
+
+    async fn run(&self, _ctx: JobContext, job: EnrichSeriesRatings) -> Result<(), JobError> {
+        self.0.enrich_series_ratings(job.series_id).await.map_err(job_error)?;
+        Ok(())
+    }
+
+    fn service(&self, _job: &EnrichSeriesRatings) -> Option<String> {
+        Some(Provider::Omdb.to_string())
+    }
+}

@@ -63,6 +63,7 @@ pub const KINDS: &[(&str, JobFamily)] = {
         (enrich::EnrichRatings::KIND, JobFamily::Enrich),
         (enrich::ScanEnrich::KIND, JobFamily::Enrich),
         (enrich::EnrichSeries::KIND, JobFamily::Enrich),
+        (enrich::EnrichSeriesRatings::KIND, JobFamily::Enrich),
         (enrich::ScheduledProviderUpdate::KIND, JobFamily::Enrich),
         (artwork::SelectArtwork::KIND, JobFamily::Enrich),
         (artwork::CacheHeadshots::KIND, JobFamily::Enrich),
@@ -141,6 +142,7 @@ pub fn register_enrichment(
     registry.register(enrich::EnrichRatingsHandler(std::sync::Arc::clone(services)));
     registry.register(enrich::ScanEnrichHandler(std::sync::Arc::clone(services)));
     registry.register(enrich::EnrichSeriesHandler(std::sync::Arc::clone(services)));
+    registry.register(enrich::EnrichSeriesRatingsHandler(std::sync::Arc::clone(services)));
     registry.register_with(
         enrich::ProviderUpdateHandler(std::sync::Arc::clone(services)),
         KindOptions { concurrency: Some(1), ..KindOptions::default() },

@@ -68,6 +68,11 @@ async fn serve_breaking_bad(providers: &Providers) {
         .respond_with(ResponseTemplate::new(200).set_body_json(season_two()))
         .mount(&providers.tmdb)
         .await;
+    Mock::given(method("GET"))
+        .and(query_param("i", "tt0903747"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(data("constructed-tt0903747.json")))
+        .mount(&providers.omdb)
+        .await;
     // Other seasons: TMDB's 404, which leaves them known from the series' summary only.
     Mock::given(method("GET"))
         .and(wiremock::matchers::path_regex(r"^/3/tv/1396/season/[03-9]$"))
@@ -144,6 +149,16 @@ async fn a_series_is_identified_and_filled_with_its_episodes(backend: Backend) {
     assert_eq!(detail["field_sources"]["title"], "tmdb", "TMDB's name replaces the folder's");
     assert!(detail["genres"].as_array().is_some_and(|g| !g.is_empty()), "{detail}");
     assert!(detail["actors"].as_array().is_some_and(|a| !a.is_empty()), "{detail}");
+    // OMDb's ratings join TMDB's in a job of their own.
+    let (_, jobs) = app.get("/jobs?kind=enrich-series-ratings").await;
+    app.wait_for_state(job_id(&jobs["items"][0]["id"]), JobState::Completed).await;
+    let (_, detail) = app.get(&format!("/series/{id}")).await;
+    let sources: Vec<&str> =
+        detail["ratings"].as_array().expect("ratings").iter().filter_map(|r| r["source"].as_str()).collect();
+    assert!(sources.contains(&"themoviedb") && sources.contains(&"imdb"), "{detail}");
+    let imdb = detail["ratings"].as_array().expect("ratings").iter().find(|r| r["source"] == "imdb").cloned();
+    assert_eq!(imdb.map(|r| r["default"].clone()), Some(json!(true)), "IMDb's rating is the default");
+    assert_eq!(detail["field_sources"]["ratings"], "omdb");
     let tvdb = detail["uniqueids"].as_array().expect("ids").iter().find(|u| u["type"] == "tvdb").cloned();
     assert_eq!(tvdb.map(|u| u["default"].clone()), Some(json!(true)));
 
