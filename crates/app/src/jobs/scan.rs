@@ -263,24 +263,31 @@ pub(crate) async fn after_finish(db: &Db, scan: &Scan) {
     if !scan.just_finished || !matches!(scan.phase, ScanPhase::Completed | ScanPhase::Failed) {
         return;
     }
-    let library = libraries::get(db, scan.library_id)
+    let (library, tv) = libraries::get(db, scan.library_id)
         .await
-        .map(|l| l.name)
-        .unwrap_or_else(|_| format!("library {}", scan.library_id));
+        .map(|l| (l.name, l.kind == libraries::LibraryKind::Tv))
+        .unwrap_or_else(|_| (format!("library {}", scan.library_id), scan.series_found > 0));
     let (event, verb) = if scan.phase == ScanPhase::Completed {
         (metarr_notify::EventKind::ScanCompleted, "completed")
     } else {
         (metarr_notify::EventKind::ScanFailed, "failed")
     };
+    let found = if tv {
+        format!(
+            "{} series ({} episodes) found: {} new, {} updated, {} missing",
+            scan.series_found, scan.episodes_found, scan.series_new, scan.series_updated, scan.series_missing
+        )
+    } else {
+        format!(
+            "{} movies found: {} new, {} updated, {} missing",
+            scan.movies_found, scan.movies_new, scan.movies_updated, scan.movies_missing
+        )
+    };
     let notification = metarr_notify::Notification {
         event,
         title: format!("Scan of {library} {verb}"),
         message: format!(
-            "{} movies found: {} new, {} updated, {} missing; {} assets cached; {} errors, {} warnings",
-            scan.movies_found,
-            scan.movies_new,
-            scan.movies_updated,
-            scan.movies_missing,
+            "{found}; {} assets cached; {} errors, {} warnings",
             scan.assets_cached,
             scan.errors,
             scan.warnings.len()

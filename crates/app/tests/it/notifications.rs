@@ -364,6 +364,26 @@ async fn finished_scans_and_jobs_that_failed_for_good_notify_who_asked(backend: 
     let description = embed["embeds"][0]["description"].as_str().unwrap_or_default();
     assert!(description.contains("1 movies found: 1 new"), "{embed}");
 
+    // A TV library's scan counts series and episodes.
+    let tv_dir = tempfile::tempdir().expect("tv library");
+    let tv_root = std::fs::canonicalize(tv_dir.path()).expect("canonical");
+    let season = tv_root.join("Firefly (2002)/Season 01");
+    std::fs::create_dir_all(&season).expect("season");
+    std::fs::copy(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/radarr-H264_sample.mp4"),
+        season.join("Firefly - S01E01E02 - Serenity.mp4"),
+    )
+    .expect("video");
+    let (status, tv) = app
+        .post_json("/libraries", &json!({ "path": tv_root.display().to_string(), "kind": "tv", "name": "Shows" }))
+        .await;
+    assert_eq!(status, 201, "{tv}");
+    let (status, _) = app.post(&format!("/libraries/{}/scan", tv["id"])).await;
+    assert_eq!(status, 202);
+    let embed = wait_for_embed(&received, "Scan of Shows").await;
+    let description = embed["embeds"][0]["description"].as_str().unwrap_or_default();
+    assert!(description.contains("1 series (2 episodes) found: 1 new"), "{embed}");
+
     // A job whose payload can never work fails at once, and the user hears about it once.
     let failing = app
         .queue
