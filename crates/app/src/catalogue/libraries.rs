@@ -408,7 +408,7 @@ pub async fn delete(db: &Db, id: LibraryId) -> Result<()> {
     tx.execute("DELETE FROM media_files WHERE movie_id IN (SELECT id FROM movies WHERE library_id = $1)", &[id.into()])
         .await?;
     tx.execute("DELETE FROM movies WHERE library_id = $1", &[id.into()]).await?;
-    for table in ["series_files", "episodes", "seasons"] {
+    for table in ["series_files", "series_published_files", "episodes", "seasons"] {
         tx.execute(
             &format!("DELETE FROM {table} WHERE series_id IN (SELECT id FROM series WHERE library_id = $1)"),
             &[id.into()],

@@ -249,6 +249,18 @@ async fn a_messy_tv_library_scans_to_exact_answers(backend: Backend) {
         .await;
     assert_eq!(status, 400, "{body}");
     assert!(body["error"]["message"].as_str().unwrap_or_default().contains("kind cannot change"), "{body}");
+
+    // Deleting the library forgets its series, seasons, episodes and files (never a file on disk).
+    let (status, body) = app.delete(&format!("/libraries/{library_id}")).await;
+    assert!(status == 204 || status == 200, "{body}");
+    let (_, list) = app.get("/series").await;
+    assert_eq!(list["total"], 0, "{list}");
+    for table in ["series", "seasons", "episodes", "series_files"] {
+        let (n,): (i64,) =
+            app.db.fetch_optional(&format!("SELECT count(*) FROM {table}"), &[]).await.expect("count").expect("a row");
+        assert_eq!(n, 0, "{table}");
+    }
+    assert!(root.join("Breaking Bad (2008) {tvdb-81189}/tvshow.nfo").exists());
     app.stop().await;
 }
 app_test!(a_messy_tv_library_scans_to_exact_answers);
