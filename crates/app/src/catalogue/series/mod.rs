@@ -440,6 +440,87 @@ impl EpisodeFields {
     }
 }
 
+/// A new `episodes` row.
+pub(super) struct NewEpisode<'a> {
+    pub(super) key: String,
+    pub(super) season: Option<i64>,
+    pub(super) episode: Option<i64>,
+    pub(super) absolute_number: Option<i64>,
+    pub(super) video: Option<&'a str>,
+    pub(super) nfo: Option<&'a str>,
+    pub(super) fields: &'a EpisodeFields,
+    pub(super) sources: Sources,
+}
+
+/// What an insert does with an episode already recorded under the same key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum OnConflict {
+    /// The scan's files win (the row's fields stay as they are).
+    TakeFiles,
+    /// The row stays as it is (a scan added it meanwhile, with its files).
+    Keep,
+}
+
+/// Inserts new episodes, 100 rows per statement (a series' cold scan or first enrichment
+/// writes a hundred episodes: one round trip each would dominate on PostgreSQL).
+pub(super) async fn insert_episodes(
+    tx: &mut Tx,
+    series_id: SeriesId,
+    rows: &[NewEpisode<'_>],
+    on_conflict: OnConflict,
+) -> Result<()> {
+    let now = now_ms();
+    let text = |value: &Option<String>| Param::from(value.clone());
+    let list = |value: Option<Param>| value.unwrap_or_else(|| Param::from("[]"));
+    for chunk in rows.chunks(100) {
+        let mut params: Vec<Param> = Vec::with_capacity(chunk.len() * 19);
+        let mut values = Vec::with_capacity(chunk.len());
+        for row in chunk {
+            let first = params.len() + 1;
+            let f = row.fields;
+            params.extend([
+                series_id.into(),
+                row.key.clone().into(),
+                row.season.into(),
+                row.episode.into(),
+                row.absolute_number.into(),
+                row.video.into(),
+                row.nfo.into(),
+                text(&f.title),
+                text(&f.plot),
+                f.runtime.into(),
+                text(&f.aired),
+                list(f.ratings.as_ref().map(json)),
+                list(f.uniqueids.as_ref().map(json)),
+                list(f.directors.as_ref().map(json)),
+                list(f.writers.as_ref().map(json)),
+                list(f.actors.as_ref().map(json)),
+                json(&row.sources),
+                now.into(),
+                now.into(),
+            ]);
+            values.push(placeholders(first, params.len()));
+        }
+        let conflict = match on_conflict {
+            OnConflict::TakeFiles => {
+                "DO UPDATE SET video = excluded.video, nfo = excluded.nfo, updated_at = excluded.updated_at"
+            }
+            OnConflict::Keep => "DO NOTHING",
+        };
+        tx.execute(
+            &format!(
+                "INSERT INTO episodes (series_id, key, season, episode, absolute_number, video, nfo, title, plot, \
+                     runtime, aired, ratings, uniqueids, directors, writers, actors, field_sources, created_at, \
+                     updated_at) VALUES {} ON CONFLICT (series_id, key) {conflict}",
+                values.join(", ")
+            ),
+            &params,
+        )
+        .await?;
+    }
+    Ok(())
+}
+
 /// Where each field's value came from, by field name.
 type Sources = BTreeMap<String, FieldSource>;
 

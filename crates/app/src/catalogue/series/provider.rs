@@ -2,8 +2,10 @@
 //! provider knows (episodes not on disk get rows without a video, so they are listed as
 //! missing; nothing is created on disk).
 
-use super::{EpisodeFields, EpisodeKey, Locks, Numbering, Sources, assignments, sets_of};
-use crate::catalogue::movies::{FieldSource, Identification, IdentificationColumn, MatchCandidate, placeholders};
+use super::{
+    EpisodeFields, EpisodeKey, Locks, NewEpisode, Numbering, OnConflict, Sources, assignments, insert_episodes, sets_of,
+};
+use crate::catalogue::movies::{FieldSource, Identification, IdentificationColumn, MatchCandidate};
 use crate::catalogue::{CatalogueError, Result, now_ms};
 use crate::db::{Db, JsonText, Param, Tx};
 use crate::ids::{EpisodeId, LibraryId, SeriesId};
@@ -187,35 +189,20 @@ pub async fn provider_episodes(
         params.push(current.id.into());
         tx.execute(&format!("UPDATE episodes SET {} WHERE id = ${}", sets.join(", "), params.len()), &params).await?;
     }
-    for (key, episode) in &added {
-        let mut columns = vec!["series_id", "key", "season", "episode", "absolute_number", "created_at", "updated_at"];
-        let mut params: Vec<Param> = vec![
-            series_id.into(),
-            key.clone().into(),
-            episode.season.into(),
-            episode.episode.into(),
-            episode.absolute_number.into(),
-            now.into(),
-            now.into(),
-        ];
-        let mut sources = Sources::new();
-        for (column, value) in episode.fields.values() {
-            columns.push(column);
-            params.push(value);
-            sources.insert(column.to_owned(), source);
-        }
-        columns.push("field_sources");
-        params.push(serde_json::to_string(&sources).expect("sources always serialise").into());
-        // A scan may have added it meanwhile: its row (with the file) stays.
-        tx.execute(
-            &format!(
-                "INSERT INTO episodes ({}) VALUES {} ON CONFLICT (series_id, key) DO NOTHING",
-                columns.join(", "),
-                placeholders(1, params.len())
-            ),
-            &params,
-        )
-        .await?;
-    }
+    let rows: Vec<NewEpisode<'_>> = added
+        .iter()
+        .map(|(key, episode)| NewEpisode {
+            key: key.clone(),
+            season: Some(episode.season),
+            episode: Some(episode.episode),
+            absolute_number: episode.absolute_number,
+            video: None,
+            nfo: None,
+            fields: &episode.fields,
+            sources: episode.fields.values().into_iter().map(|(column, _)| (column.to_owned(), source)).collect(),
+        })
+        .collect();
+    // A scan may have added one meanwhile: its row (with the file) stays.
+    insert_episodes(tx, series_id, &rows, OnConflict::Keep).await?;
     Ok(added.len())
 }

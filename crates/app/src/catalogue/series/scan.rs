@@ -1,7 +1,9 @@
 //! What a scan of a series folder writes: the series, its seasons, its episodes and its files,
 //! and the stamps that let the next scan skip an unchanged folder.
 
-use super::{EpisodeFields, EpisodeKey, Numbering, Sources, assignments, sets_of};
+use super::{
+    EpisodeFields, EpisodeKey, NewEpisode, Numbering, OnConflict, Sources, assignments, insert_episodes, sets_of,
+};
 use crate::catalogue::movies::{self, FieldSource, FileOwner, FileRow, StoredFile, placeholders};
 use crate::catalogue::{Result, now_ms};
 use crate::db::{Db, JsonText, Param, Tx};
@@ -116,62 +118,43 @@ pub async fn sync_episodes(tx: &mut Tx, series_id: SeriesId, episodes: &[Scanned
         params.push(current.id.into());
         tx.execute(&format!("UPDATE episodes SET {} WHERE id = ${}", sets.join(", "), params.len()), &params).await?;
     }
-    for chunk in new.chunks(100) {
-        for (key, episode) in chunk {
+    // The fields of each new episode: its NFO's, and the air date its name gives.
+    let filled: Vec<(String, &ScannedEpisode, EpisodeFields, Sources)> = new
+        .into_iter()
+        .map(|(key, episode)| {
+            let mut fields = episode.fields.clone().unwrap_or_default();
+            let mut sources: Sources =
+                fields.values().into_iter().map(|(column, _)| (column.to_owned(), FieldSource::Nfo)).collect();
+            if fields.aired.is_none()
+                && let Some(aired) = episode.key.aired()
+            {
+                fields.aired = Some(aired);
+                sources.insert("aired".to_owned(), FieldSource::Folder);
+            }
+            (key, episode, fields, sources)
+        })
+        .collect();
+    let rows: Vec<NewEpisode<'_>> = filled
+        .iter()
+        .map(|(key, episode, fields, sources)| {
             let (season, number, absolute) = match episode.key {
                 EpisodeKey::Numbered { season, episode } => (Some(i64::from(season)), Some(i64::from(episode)), None),
                 EpisodeKey::Aired { .. } => (episode.season, None, None),
                 EpisodeKey::Absolute(n) => (episode.season, None, Some(i64::from(n))),
             };
-            let mut columns = vec![
-                "series_id",
-                "key",
-                "season",
-                "episode",
-                "absolute_number",
-                "video",
-                "nfo",
-                "created_at",
-                "updated_at",
-            ];
-            let mut params: Vec<Param> = vec![
-                series_id.into(),
-                key.clone().into(),
-                season.into(),
-                number.into(),
-                absolute.into(),
-                episode.video.clone().into(),
-                episode.nfo.clone().into(),
-                now.into(),
-                now.into(),
-            ];
-            let mut sources = Sources::new();
-            let mut values = episode.fields.as_ref().map(EpisodeFields::values).unwrap_or_default();
-            if let Some(aired) = episode.key.aired()
-                && !values.iter().any(|(column, _)| *column == "aired")
-            {
-                values.push(("aired", aired.into()));
-                sources.insert("aired".to_owned(), FieldSource::Folder);
+            NewEpisode {
+                key: key.clone(),
+                season,
+                episode: number,
+                absolute_number: absolute,
+                video: episode.video.as_deref(),
+                nfo: episode.nfo.as_deref(),
+                fields,
+                sources: sources.clone(),
             }
-            for (column, value) in values {
-                sources.entry(column.to_owned()).or_insert(FieldSource::Nfo);
-                columns.push(column);
-                params.push(value);
-            }
-            columns.push("field_sources");
-            params.push(serde_json::to_string(&sources).expect("sources always serialise").into());
-            tx.execute(
-                &format!(
-                    "INSERT INTO episodes ({}) VALUES {} ON CONFLICT (series_id, key) DO UPDATE SET \
-                         video = excluded.video, nfo = excluded.nfo, updated_at = excluded.updated_at",
-                    columns.join(", "),
-                    placeholders(1, params.len())
-                ),
-                &params,
-            )
-            .await?;
-        }
-    }
+        })
+        .collect();
+    insert_episodes(tx, series_id, &rows, OnConflict::TakeFiles).await?;
     // Gone from disk: the row stays, without its files.
     let gone: Vec<Param> = stored
         .values()
