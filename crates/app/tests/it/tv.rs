@@ -389,6 +389,25 @@ async fn sonarr_events_reach_the_series(backend: Backend) {
     let (_, seasons) = app.get(&format!("/series/{}/seasons", bb["id"])).await;
     assert_eq!(seasons[0]["episodes"][0]["video"], new.display().to_string(), "{seasons}");
 
+    // SeriesAdd: Sonarr made the folder (empty so far); the series is recorded with its ids.
+    std::fs::create_dir_all(root.join("Dark (2017)/Season 01")).expect("new series folder");
+    let added = json!({
+        "series": { "title": "Dark", "year": 2017, "path": "/tv/Dark (2017)", "tvdbId": 334824, "tmdbId": 70523,
+                    "imdbId": "tt5753856", "type": "standard" },
+        "eventType": "SeriesAdd"
+    });
+    let (status, answer) = post_raw(&app, "sonarr", added.to_string()).await;
+    assert_eq!(status, 202, "{answer}");
+    let entry = settled(&app, answer["id"].as_i64().expect("id")).await;
+    wait_for_job_of(&app, &entry, "scan-series").await;
+    let dark = series_by_title(&app, "Dark").await;
+    assert_eq!(
+        (dark["tvdb_id"].as_i64(), dark["tmdb_id"].as_i64(), dark["year"].as_i64()),
+        (Some(334824), Some(70523), Some(2017)),
+        "{dark}"
+    );
+    assert_eq!(dark["episodes_total"], 0);
+
     // A Sonarr path in no TV library, and a Radarr download into the TV library, are refused.
     let elsewhere = json!({
         "series": { "title": "Nowhere", "path": "/elsewhere/Nowhere" }, "episodes": [],
