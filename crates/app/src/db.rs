@@ -10,6 +10,8 @@ pub use metarr_db::{JsonText, Param, Record, json_holds_nul};
 use futures::future::BoxFuture;
 use metarr_db::Database;
 use metarr_queue::{Enqueued, NewJob, Queue, QueueError};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// A failed catalogue statement, or a queue operation inside a catalogue transaction.
 #[derive(Debug, thiserror::Error)]
@@ -44,12 +46,26 @@ pub type Result<T, E = DbError> = std::result::Result<T, E>;
 pub struct Db {
     database: Database,
     queue: Queue,
+    /// Whether this application's enrichment has a TMDB key (set by `EnrichServices`): scans
+    /// and webhooks decide by it whether to enrich. Per application, not per process, so that
+    /// two applications in one process (tests) do not see each other's key.
+    tmdb_configured: Arc<AtomicBool>,
 }
 
 impl Db {
     /// The catalogue over the queue's database.
     pub fn new(queue: &Queue) -> Db {
-        Db { database: queue.database().clone(), queue: queue.clone() }
+        Db { database: queue.database().clone(), queue: queue.clone(), tmdb_configured: Arc::default() }
+    }
+
+    /// Whether TMDB has a key in this application (false before enrichment services exist).
+    pub fn tmdb_configured(&self) -> bool {
+        self.tmdb_configured.load(Ordering::Relaxed)
+    }
+
+    /// Records whether TMDB has a key (enrichment's settings changed).
+    pub fn set_tmdb_configured(&self, configured: bool) {
+        self.tmdb_configured.store(configured, Ordering::Relaxed);
     }
 
     /// The queue sharing this database.
@@ -91,7 +107,12 @@ impl Db {
 
     /// Begins a write transaction (`BEGIN IMMEDIATE` on SQLite's single writer).
     pub async fn begin(&self) -> Result<Tx> {
-        Ok(Tx { inner: self.database.begin().await?, queue: self.queue.clone(), enqueued: Vec::new() })
+        Ok(Tx {
+            inner: self.database.begin().await?,
+            queue: self.queue.clone(),
+            enqueued: Vec::new(),
+            tmdb_configured: self.tmdb_configured(),
+        })
     }
 
     /// Runs `work` in a transaction, committing when it returns `Ok`.
@@ -112,9 +133,16 @@ pub struct Tx {
     inner: metarr_db::Tx,
     queue: Queue,
     enqueued: Vec<Enqueued>,
+    /// [`Db::tmdb_configured`] when the transaction began.
+    tmdb_configured: bool,
 }
 
 impl Tx {
+    /// Whether TMDB had a key in this application when the transaction began.
+    pub fn tmdb_configured(&self) -> bool {
+        self.tmdb_configured
+    }
+
     /// Runs a statement and decodes every row it returned.
     pub async fn fetch_all<T: Record>(&mut self, sql: &str, params: &[Param]) -> Result<Vec<T>> {
         Ok(self.inner.fetch_all(sql, params).await?)

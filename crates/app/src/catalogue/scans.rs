@@ -234,7 +234,7 @@ pub async fn start(tx: &mut Tx, library_id: LibraryId) -> Result<(Scan, bool)> {
                      ON CONFLICT (library_id) WHERE phase IN {ACTIVE} DO NOTHING \
                      RETURNING {COLUMNS}"
                 ),
-                &[library_id.into(), correlation_id.into(), now_ms().into(), crate::enrich::tmdb_configured().into()],
+                &[library_id.into(), correlation_id.into(), now_ms().into(), tx.tmdb_configured().into()],
             )
             .await?;
         if let Some(row) = inserted {

@@ -138,15 +138,6 @@ pub struct EnrichServices {
 /// How often a scan's enrichment progress is announced at most (as for its other phases).
 const PROGRESS_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
 
-/// Whether this process has a TMDB key, for the scans it starts (`scans.enrich_after`): set
-/// with the settings, so a key added at run time makes the next scan enrich.
-static TMDB_CONFIGURED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
-
-/// Whether TMDB has a key in this process (false before enrichment services exist).
-pub fn tmdb_configured() -> bool {
-    TMDB_CONFIGURED.load(std::sync::atomic::Ordering::Relaxed)
-}
-
 /// How long a process trusts the stored provider settings it read: a key set through another
 /// process's API reaches this one's jobs within this time.
 const RELOAD_EVERY: std::time::Duration = std::time::Duration::from_secs(10);
@@ -159,7 +150,8 @@ impl EnrichServices {
         let budget = Arc::new(DbGate::new(db.clone(), &settings));
         let gate: Arc<dyn Gate> = Arc::clone(&budget) as Arc<dyn Gate>;
         let built = build_clients(&settings, &gate);
-        TMDB_CONFIGURED.store(built.tmdb.is_some(), std::sync::atomic::Ordering::Relaxed);
+        // Set with the settings, so that a key added at run time makes the next scan enrich.
+        db.set_tmdb_configured(built.tmdb.is_some());
         let clients = RwLock::new(Arc::new(built));
         EnrichServices {
             cache: ResponseCache::new(db.clone(), ttl),
@@ -232,7 +224,7 @@ impl EnrichServices {
         self.budget.set_limits(Provider::Fanart, settings.fanart.requests_per_second, settings.fanart.daily_quota);
         self.budget.set_limits(Provider::Omdb, settings.omdb.requests_per_second, settings.omdb.daily_quota);
         let clients = Arc::new(build_clients(&settings, &self.gate));
-        TMDB_CONFIGURED.store(clients.tmdb.is_some(), std::sync::atomic::Ordering::Relaxed);
+        self.db.set_tmdb_configured(clients.tmdb.is_some());
         *self.clients.write().unwrap_or_else(std::sync::PoisonError::into_inner) = clients;
         *self.settings.write().unwrap_or_else(std::sync::PoisonError::into_inner) = settings;
     }

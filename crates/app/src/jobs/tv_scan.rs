@@ -573,7 +573,7 @@ async fn scan_series(
             counts.series_new = 1;
             // A new series is described right away when the library enriches (as a movie
             // library's scan does), outside the scan's counters.
-            if context.library.auto_enrich.unwrap_or(true) && crate::enrich::tmdb_configured() {
+            if context.library.auto_enrich.unwrap_or(true) && tx.tmdb_configured() {
                 tx.enqueue(crate::jobs::enrich::enrich_series_job(series_id)).await?;
             }
         } else {
@@ -681,7 +681,7 @@ impl Handler for ScanSeriesHandler {
             };
             // Sonarr's news (a new episode, a new series) is described right away when the
             // library enriches: the job is unique, and answers within the cache's TTL are free.
-            if library.auto_enrich.unwrap_or(true) && crate::enrich::tmdb_configured() {
+            if library.auto_enrich.unwrap_or(true) && tx.tmdb_configured() {
                 tx.enqueue(crate::jobs::enrich::enrich_series_job(stored.id)).await?;
             }
             tx.commit().await?;

@@ -196,7 +196,7 @@ async fn after_download_scan(db: &Db, job: &ScanMovie, auto_enrich: Option<bool>
     };
     crate::catalogue::movies::apply_fields(&mut tx, movie_id, &[(&ids, crate::catalogue::movies::FieldSource::Radarr)])
         .await?;
-    if job.enrich && auto_enrich.unwrap_or(true) && crate::enrich::tmdb_configured() {
+    if job.enrich && auto_enrich.unwrap_or(true) && tx.tmdb_configured() {
         tx.enqueue(crate::jobs::enrich::enrich_job(movie_id)).await?;
     }
     tx.commit().await?;
