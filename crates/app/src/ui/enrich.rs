@@ -11,7 +11,6 @@ use super::movies::{Extras, movie_id, page_with};
 use super::{Ui, UiError, render, render_html, wants_fragment};
 use crate::catalogue::movies::{Identification, MatchCandidate, MovieDetail};
 use crate::error::{ApiJson, ApiPath, ApiQuery, AppError};
-use crate::ids::MovieId;
 use crate::routes::AppState;
 use askama::Template;
 use axum::extract::rejection::{FormRejection, QueryRejection};
@@ -29,7 +28,12 @@ pub fn routes() -> Router<AppState> {
 
 /// The identification state as the page shows it: a label and its badge's class.
 pub fn state_badge(detail: &MovieDetail) -> (&'static str, &'static str) {
-    match detail.identification {
+    identification_badge(detail.identification)
+}
+
+/// The badge of an identification state, a movie's or a series'.
+pub fn identification_badge(identification: Option<Identification>) -> (&'static str, &'static str) {
+    match identification {
         Some(Identification::Identified) => ("identified", "ok"),
         Some(Identification::NeedsIdentification) => ("needs identification", "warn"),
         Some(Identification::NotFound) => ("not found", "bad"),
@@ -50,7 +54,7 @@ pub struct CandidateLine {
 }
 
 impl CandidateLine {
-    fn of(candidate: &MatchCandidate) -> CandidateLine {
+    pub fn of(candidate: &MatchCandidate) -> CandidateLine {
         CandidateLine {
             tmdb_id: candidate.tmdb_id,
             title: candidate.title.clone(),
@@ -68,7 +72,14 @@ impl CandidateLine {
 #[derive(Template)]
 #[template(path = "movie_identify.html")]
 pub struct IdentifyView {
-    pub movie_id: MovieId,
+    /// The page the section is on (`/movies/{id}`, `/series/{id}`): its forms go to `{base}/identify`.
+    pub base: String,
+    /// The section's element id (`movie-identify`, `series-identify`), htmx's target.
+    pub section_id: &'static str,
+    /// TMDB's path for a candidate's page (`movie`, `tv`).
+    pub tmdb_path: &'static str,
+    /// What the section identifies (`movie`, `series`).
+    pub noun: &'static str,
     pub csrf: String,
     pub q: String,
     pub year: String,
@@ -85,7 +96,10 @@ impl IdentifyView {
     pub fn of(detail: &MovieDetail, csrf: &str) -> IdentifyView {
         let needs = detail.identification == Some(Identification::NeedsIdentification);
         IdentifyView {
-            movie_id: detail.summary.id,
+            base: format!("/movies/{}", detail.summary.id),
+            section_id: "movie-identify",
+            tmdb_path: "movie",
+            noun: "movie",
             csrf: csrf.to_owned(),
             q: detail.summary.title.clone(),
             year: detail.summary.year.map(|year| year.to_string()).unwrap_or_default(),
@@ -128,13 +142,13 @@ pub async fn refresh(State(state): State<AppState>, ui: Ui, Path(id): Path<Strin
 /// The search form as sent: text, so that a wrong year gets the page's own message.
 #[derive(Debug, Default, Deserialize)]
 pub struct SearchQuery {
-    q: Option<String>,
-    year: Option<String>,
+    pub(super) q: Option<String>,
+    pub(super) year: Option<String>,
 }
 
 /// A refusal the Identify section shows in place (with the status the API would answer);
 /// anything else is the error page.
-fn shown_in_place(err: AppError) -> Result<(StatusCode, String), UiError> {
+pub(super) fn shown_in_place(err: AppError) -> Result<(StatusCode, String), UiError> {
     match err {
         AppError::BadRequest(message) => Ok((StatusCode::BAD_REQUEST, message)),
         AppError::Conflict(message) => Ok((StatusCode::CONFLICT, message)),
@@ -142,6 +156,17 @@ fn shown_in_place(err: AppError) -> Result<(StatusCode, String), UiError> {
             Ok((StatusCode::BAD_GATEWAY, format!("TMDB did not answer usefully: {message}")))
         }
         other => Err(other.into()),
+    }
+}
+
+/// The search form's year: empty for none; anything but a number is refused in place.
+pub(super) fn search_year(text: &str) -> Result<Option<i32>, (StatusCode, String)> {
+    match text.trim() {
+        "" => Ok(None),
+        text => text
+            .parse::<i32>()
+            .map(Some)
+            .map_err(|_| (StatusCode::BAD_REQUEST, format!("the year is a number such as 1999, not {text:?}"))),
     }
 }
 
@@ -162,12 +187,7 @@ pub async fn search(
     view.open = true;
     view.q = query.q.clone().unwrap_or_default();
     view.year = query.year.clone().unwrap_or_default();
-    let year = match view.year.trim() {
-        "" => Ok(None),
-        text => text.parse::<i32>().map(Some).map_err(|_| {
-            (StatusCode::BAD_REQUEST, format!("the year is a number such as 1999, not {:?}", view.year.trim()))
-        }),
-    };
+    let year = search_year(&view.year);
     let answer = match year {
         Ok(year) => {
             let asked = crate::routes::movies::MatchQuery { q: query.q, year };
@@ -200,7 +220,7 @@ pub async fn search(
 #[derive(Debug, Default, Deserialize)]
 pub struct PickForm {
     #[serde(default)]
-    tmdb_id: String,
+    pub(super) tmdb_id: String,
 }
 
 /// `POST /movies/{id}/identify`: the user's pick through `POST /api/v1/movies/{id}/identify`,

@@ -18,6 +18,7 @@ pub mod session;
 pub mod settings;
 pub mod sign_in_limit;
 pub mod tv;
+pub mod tv_enrich;
 
 use crate::catalogue::CatalogueError;
 use crate::error::AppError;

@@ -9,13 +9,14 @@
 use super::{Ui, UiError, render, render_html, render_with, see_other, when};
 use crate::catalogue::libraries::{self, Library};
 use crate::catalogue::movies::{self, MovieDetail};
+use crate::catalogue::series;
 use crate::error::AppError;
 use crate::ids::{LibraryId, MovieId};
 use crate::publish::names::PublishedKind;
 use crate::publish::repo::{self, RecycleEntry, RecycleFilter};
 use crate::publish::settings::PublishMode;
 use crate::publish::verify::{self, Drift, FileState, VerificationRun};
-use crate::publish::{Action, Plan, PlannedFile, PublishError};
+use crate::publish::{Action, PlannedFile, PublishError};
 use crate::routes::AppState;
 use askama::Template;
 use axum::extract::rejection::{FormRejection, QueryRejection};
@@ -246,13 +247,13 @@ fn action_view(action: Action, done: bool) -> (&'static str, &'static str) {
     }
 }
 
-fn plan_lines(plan: &Plan, done: bool) -> Vec<PlanLine> {
-    plan.files
+fn plan_lines(folder: &str, files: &[PlannedFile], done: bool) -> Vec<PlanLine> {
+    files
         .iter()
         .map(|file: &PlannedFile| {
             let (action, label) = action_view(file.action, done);
             PlanLine {
-                name: super::movies::relative(&file.path, &plan.folder),
+                name: super::movies::relative(&file.path, folder),
                 path: file.path.clone(),
                 what: what(file.kind, file.slot.map(|slot| slot.as_str()), file.slot_index),
                 kind: file.kind.as_str(),
@@ -273,8 +274,8 @@ pub struct Counts {
 }
 
 impl Counts {
-    fn of(plan: &Plan) -> Counts {
-        let count = |action: Action| plan.files.iter().filter(|file| file.action == action).count();
+    fn of(files: &[PlannedFile]) -> Counts {
+        let count = |action: Action| files.iter().filter(|file| file.action == action).count();
         Counts {
             write: count(Action::Write),
             replace: count(Action::Replace),
@@ -288,7 +289,9 @@ impl Counts {
 #[template(path = "publish_plan.html")]
 struct PlanPage {
     ui: Ui,
-    movie_id: MovieId,
+    /// The movie's or series' page, and what it is (`movie`, `series`).
+    back: String,
+    noun: &'static str,
     title: String,
     folder: String,
     library_id: LibraryId,
@@ -308,15 +311,16 @@ pub async fn plan_page(State(state): State<AppState>, ui: Ui, Path(id): Path<Str
     let plan = state.publish.plan(id).await?;
     Ok(render(&PlanPage {
         ui: ui.at("movies"),
-        movie_id: id,
+        back: format!("/movies/{id}"),
+        noun: "movie",
         title: detail.summary.title,
         folder: plan.folder.clone(),
         library_id: library.id,
         library: library.name,
         off: library.publish == PublishMode::Off,
         changes: plan.changes_anything(),
-        counts: Counts::of(&plan),
-        lines: plan_lines(&plan, false),
+        counts: Counts::of(&plan.files),
+        lines: plan_lines(&plan.folder, &plan.files, false),
     }))
 }
 
@@ -324,7 +328,8 @@ pub async fn plan_page(State(state): State<AppState>, ui: Ui, Path(id): Path<Str
 #[template(path = "publish_report.html")]
 struct ReportPage {
     ui: Ui,
-    movie_id: MovieId,
+    back: String,
+    noun: &'static str,
     title: String,
     folder: String,
     counts: Counts,
@@ -343,14 +348,97 @@ pub async fn publish(State(state): State<AppState>, ui: Ui, Path(id): Path<Strin
         Counts { write: report.written, replace: report.replaced, keep: report.kept, recycle: report.recycled };
     Ok(render(&ReportPage {
         ui: ui.at("movies"),
-        movie_id: id,
+        back: format!("/movies/{id}"),
+        noun: "movie",
         title,
         folder: report.plan.folder.clone(),
         counts,
         bytes_written: super::movies::human_size(i64::try_from(report.bytes_written).unwrap_or(i64::MAX)),
         player_refreshes: report.player_refreshes,
-        lines: plan_lines(&report.plan, true),
+        lines: plan_lines(&report.plan.folder, &report.plan.files, true),
     }))
+}
+
+// ---------------------------------------------------------------------------------------------
+// A series: its plan, its publish and its verification
+
+/// `GET /series/{id}/publish`: what publishing the series would write, replace, keep and
+/// recycle (`PublishServices::plan_series`, as `GET /api/v1/series/{id}/publish/plan`), and the
+/// form that confirms it (none when the library does not publish). Nothing is touched.
+pub async fn series_plan_page(
+    State(state): State<AppState>,
+    ui: Ui,
+    Path(id): Path<String>,
+) -> Result<Response, UiError> {
+    let id = super::tv::series_id(&id)?;
+    let detail = series::detail(&state.db, id).await?;
+    let library = libraries::get(&state.db, detail.summary.library_id).await?;
+    let plan = state.publish.plan_series(id).await?;
+    Ok(render(&PlanPage {
+        ui: ui.at("tv"),
+        back: format!("/series/{id}"),
+        noun: "series",
+        title: detail.summary.title,
+        folder: plan.folder.clone(),
+        library_id: library.id,
+        library: library.name,
+        off: library.publish == PublishMode::Off,
+        changes: plan.files.iter().any(|file| !matches!(file.action, Action::Keep | Action::Forget)),
+        counts: Counts::of(&plan.files),
+        lines: plan_lines(&plan.folder, &plan.files, false),
+    }))
+}
+
+/// `POST /series/{id}/publish`: publishes the series now (`PublishServices::publish_series`, as
+/// `POST /api/v1/series/{id}/publish`) and shows what was done; 409 when its library's publish
+/// mode is `off`.
+pub async fn publish_series(
+    State(state): State<AppState>,
+    ui: Ui,
+    Path(id): Path<String>,
+) -> Result<Response, UiError> {
+    let id = super::tv::series_id(&id)?;
+    let report = state.publish.publish_series(id).await?;
+    let title = series::detail(&state.db, id).await?.summary.title;
+    let counts =
+        Counts { write: report.written, replace: report.replaced, keep: report.kept, recycle: report.recycled };
+    Ok(render(&ReportPage {
+        ui: ui.at("tv"),
+        back: format!("/series/{id}"),
+        noun: "series",
+        title,
+        folder: report.plan.folder.clone(),
+        counts,
+        bytes_written: super::movies::human_size(i64::try_from(report.bytes_written).unwrap_or(i64::MAX)),
+        player_refreshes: report.player_refreshes,
+        lines: plan_lines(&report.plan.folder, &report.plan.files, true),
+    }))
+}
+
+/// What "Verify" on the series page found and did, the paths relative to the series folder.
+pub struct SeriesVerificationView {
+    pub files_checked: usize,
+    pub in_sync: usize,
+    pub restored: Vec<String>,
+    pub changed_elsewhere: Vec<String>,
+}
+
+/// `POST /series/{id}/verify`: checks the series' published files
+/// (`PublishServices::verify_series`, as `POST /api/v1/series/{id}/verify`): a missing one is put
+/// back, a changed one reported; the series page shows both lists.
+pub async fn verify_series(State(state): State<AppState>, ui: Ui, Path(id): Path<String>) -> Result<Response, UiError> {
+    let id = super::tv::series_id(&id)?;
+    let verification = state.publish.verify_series(id).await?;
+    let folder = series::detail(&state.db, id).await?.summary.folder;
+    let relative = |paths: &[String]| paths.iter().map(|path| super::movies::relative(path, &folder)).collect();
+    let view = SeriesVerificationView {
+        files_checked: verification.files_checked,
+        in_sync: verification.in_sync,
+        restored: relative(&verification.restored),
+        changed_elsewhere: relative(&verification.changed_elsewhere),
+    };
+    let extras = super::tv::Extras { verification: Some(view), ..super::tv::Extras::default() };
+    super::tv::series_view(&state, ui, id, StatusCode::OK, extras).await
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -40,6 +40,10 @@ pub fn routes() -> Router<AppState> {
         .route("/tv", get(list))
         .route("/series/{id}", get(series_page))
         .route("/series/{id}/scan", post(rescan))
+        .route("/series/{id}/enrich", post(super::tv_enrich::refresh))
+        .route("/series/{id}/identify", get(super::tv_enrich::search).post(super::tv_enrich::pick))
+        .route("/series/{id}/publish", get(super::publish::series_plan_page).post(super::publish::publish_series))
+        .route("/series/{id}/verify", post(super::publish::verify_series))
         .route("/series/{id}/numbering", post(save_numbering))
         .route("/series/{id}/fields/{field}", post(save_series_field))
         .route("/series/{id}/fields/{field}/lock", post(lock_series_field))
@@ -51,7 +55,7 @@ pub fn routes() -> Router<AppState> {
 }
 
 /// A series id from the URL; anything but a number is the client's mistake, not a missing page.
-fn series_id(text: &str) -> Result<SeriesId, UiError> {
+pub(super) fn series_id(text: &str) -> Result<SeriesId, UiError> {
     text.parse().map_err(|_| UiError::BadRequest(format!("a series id is a number, not {:?}", cut(text, 40))))
 }
 
@@ -408,6 +412,17 @@ struct SeriesPage {
     heading: Heading,
     error: Option<String>,
     notice: Option<String>,
+    /// The identification state's label and badge class, and when the providers last answered.
+    identification: &'static str,
+    identification_class: &'static str,
+    enriched_at: String,
+    /// The rendered Identify section.
+    identify: String,
+    /// The library's publish mode, and whether it is `off`.
+    publish_mode: &'static str,
+    publish_off: bool,
+    /// What "Verify" just found and did.
+    verification: Option<super::publish::SeriesVerificationView>,
     library_id: LibraryId,
     library: String,
     folder: String,
@@ -484,15 +499,19 @@ fn id_line(
     }
 }
 
-/// What a series page shows besides the stored series: a refused edit, a notice, an error.
+/// What a series page shows besides the stored series: a refused edit, a notice, an error, a
+/// search's Identify section, a verification's result.
 #[derive(Default)]
-struct Extras {
-    refused: Option<FieldRow>,
-    numbering_error: Option<String>,
-    notice: Option<String>,
+pub(super) struct Extras {
+    pub refused: Option<FieldRow>,
+    pub numbering_error: Option<String>,
+    pub notice: Option<String>,
+    pub error: Option<String>,
+    pub identify: Option<super::enrich::IdentifyView>,
+    pub verification: Option<super::publish::SeriesVerificationView>,
 }
 
-async fn series_view(
+pub(super) async fn series_view(
     state: &AppState,
     ui: Ui,
     id: SeriesId,
@@ -504,7 +523,12 @@ async fn series_view(
     let library = libraries::get(&state.db, detail.summary.library_id).await?;
     let folder = detail.summary.folder.clone();
     let base = format!("/series/{id}");
-    let error = extras.refused.as_ref().and_then(|row| row.error.as_ref()).map(|error| format!("Not saved: {error}"));
+    let error = extras
+        .refused
+        .as_ref()
+        .and_then(|row| row.error.as_ref())
+        .map(|error| format!("Not saved: {error}"))
+        .or(extras.error);
     let mut refused = extras.refused;
     let fields = SERIES_FIELDS
         .iter()
@@ -585,12 +609,25 @@ async fn series_view(
             }
         })
         .collect();
+    let identify = match extras.identify {
+        Some(view) => view,
+        None => super::tv_enrich::identify_view(&detail, &ui.csrf),
+    }
+    .html()?;
+    let (identification, identification_class) = super::enrich::identification_badge(detail.identification);
     let page = SeriesPage {
-        ui: ui.at("tv"),
         series_id: id,
         heading: series_heading(&detail),
         error,
         notice: extras.notice,
+        identification,
+        identification_class,
+        enriched_at: detail.enriched_at.as_ref().map(super::when).unwrap_or_default(),
+        identify,
+        publish_mode: library.publish.as_str(),
+        publish_off: library.publish == crate::publish::settings::PublishMode::Off,
+        verification: extras.verification,
+        ui: ui.at("tv"),
         library_id: library.id,
         library: library.name,
         poster: cached_image(&detail.assets, "poster"),

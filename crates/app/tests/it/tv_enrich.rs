@@ -20,7 +20,7 @@ fn data(name: &str) -> Value {
     serde_json::from_str(&std::fs::read_to_string(&path).expect("test data")).expect("JSON")
 }
 
-fn tv_result(id: u32, name: &str, date: &str, popularity: f64) -> Value {
+pub(crate) fn tv_result(id: u32, name: &str, date: &str, popularity: f64) -> Value {
     json!({ "adult": false, "backdrop_path": null, "genre_ids": [18], "id": id, "origin_country": ["US"],
             "original_language": "en", "original_name": name, "overview": format!("{name}, the series."),
             "popularity": popularity, "poster_path": null, "first_air_date": date, "name": name,
@@ -43,7 +43,7 @@ fn season_two() -> Value {
             ] })
 }
 
-async fn serve_breaking_bad(providers: &Providers) {
+pub(crate) async fn serve_breaking_bad(providers: &Providers) {
     Mock::given(method("GET"))
         .and(path("/3/search/tv"))
         .and(query_param("query", "Breaking Bad"))
@@ -95,7 +95,7 @@ fn library(root: &Path) {
     .expect("nfo");
 }
 
-async fn wait_for_enrichment(app: &TestApp, series_id: i64) -> Value {
+pub(crate) async fn wait_for_enrichment(app: &TestApp, series_id: i64) -> Value {
     let deadline = std::time::Instant::now() + Duration::from_secs(60);
     loop {
         let (_, detail) = app.get(&format!("/series/{series_id}")).await;

@@ -628,3 +628,218 @@ async fn library_form_creates_a_tv_library_whose_kind_stays(backend: Backend) {
     assert_eq!(library["kind"], "tv");
     app.stop().await;
 }
+
+/// How many jobs of a kind the queue has seen.
+async fn jobs_of_kind(app: &TestApp, kind: &str) -> usize {
+    let (status, jobs) = app.get(&format!("/jobs?kind={kind}&limit=500")).await;
+    assert_eq!(status, 200, "{jobs}");
+    jobs["items"].as_array().map_or(0, Vec::len)
+}
+
+/// The HTML of an element, from its id to the given closing tag.
+fn element<'a>(body: &'a str, id: &str, close: &str) -> &'a str {
+    let start = body.find(&format!("id=\"{id}\"")).unwrap_or_else(|| panic!("no {id}: {body}"));
+    let rest = &body[start..];
+    &rest[..rest.find(close).map_or(rest.len(), |end| end + close.len())]
+}
+
+app_test!(series_page_offers_refresh_identify_publish_and_verify_with_csrf);
+async fn series_page_offers_refresh_identify_publish_and_verify_with_csrf(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let ui = UiClient::new(&app);
+    let shows = scanned_shows(&app, &ui).await;
+    let id = series_json(&app, "Firefly").await["id"].as_i64().expect("id");
+    let page = ui.get(&format!("/series/{id}")).await;
+    assert_page(&page, 200);
+    let csrf = ui.csrf().await;
+    for (action, button) in [("enrich", "series-refresh"), ("verify", "series-verify-submit")] {
+        let start = page.body.find(&format!("action=\"/series/{id}/{action}\"")).unwrap_or_else(|| panic!("{action}"));
+        let form = &page.body[start..start + page.body[start..].find("</form>").expect("form end")];
+        assert!(form.contains(&format!("name=\"csrf\" value=\"{csrf}\"")), "{action}: {form}");
+        assert!(form.contains(&format!("id=\"{button}\"")), "{action}: {form}");
+    }
+    assert!(element(&page.body, "series-identification", "</p>").contains("not enriched yet"), "{}", page.body);
+    let identify = element(&page.body, "series-identify", "</section>");
+    assert!(identify.contains(&format!("action=\"/series/{id}/identify\"")), "{identify}");
+    assert!(identify.contains("value=\"Firefly\""), "the search starts from the title: {identify}");
+    let publish = element(&page.body, "series-publish", "</section>");
+    assert!(publish.contains(&format!("href=\"/series/{id}/publish\" id=\"series-show-plan\"")), "{publish}");
+
+    // Without a TMDB key, Refresh metadata says what to do and queues nothing.
+    let before = jobs_of_kind(&app, "enrich-series").await;
+    let no_key = ui.post_form(&format!("/series/{id}/enrich"), &[]).await;
+    assert_page(&no_key, 409);
+    assert!(element(&no_key.body, "series-error", "</p>").contains("Settings › Providers"), "{}", no_key.body);
+    assert_eq!(jobs_of_kind(&app, "enrich-series").await, before, "nothing queued");
+    let search = ui.get(&format!("/series/{id}/identify?q=Firefly")).await;
+    assert_page(&search, 409);
+    assert!(element(&search.body, "identify-error", "</p>").contains("Settings › Providers"), "{}", search.body);
+
+    // Without the CSRF token nothing is queued, published or put back.
+    let nfo = shows.root.join("Firefly (2002)/tvshow.nfo");
+    let (_, before_detail) = app.get(&format!("/series/{id}")).await;
+    for (path, fields) in [
+        (format!("/series/{id}/enrich"), vec![]),
+        (format!("/series/{id}/identify"), vec![("tmdb_id", "1437")]),
+        (format!("/series/{id}/publish"), vec![]),
+        (format!("/series/{id}/verify"), vec![]),
+    ] {
+        let refused = ui.post_raw(&path, &fields).await;
+        assert_eq!(refused.status, 403, "{path}: {}", refused.body);
+    }
+    assert!(!nfo.exists(), "nothing published");
+    assert_eq!(jobs_of_kind(&app, "enrich-series").await, before);
+    let (_, after_detail) = app.get(&format!("/series/{id}")).await;
+    assert_eq!(before_detail, after_detail);
+    let missing = ui.post_form("/series/999999/enrich", &[]).await;
+    assert!(matches!(missing.status, 404 | 409), "{}", missing.body);
+    assert_eq!(ui.post_form("/series/999999/verify", &[]).await.status, 404);
+    assert_eq!(ui.get("/series/abc/publish").await.status, 400);
+    app.stop().await;
+}
+
+app_test!(series_page_publishes_after_the_plan_and_verify_restores);
+async fn series_page_publishes_after_the_plan_and_verify_restores(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let ui = UiClient::new(&app);
+    let shows = scanned_shows(&app, &ui).await;
+    let id = series_json(&app, "Firefly").await["id"].as_i64().expect("id");
+    let folder = shows.root.join("Firefly (2002)");
+    let show_nfo = folder.join("tvshow.nfo");
+    let episode_nfo = folder.join("Firefly - 1x02 - The Train Job.nfo");
+
+    // The plan: what would be written, nothing touched yet.
+    let plan = ui.get(&format!("/series/{id}/publish")).await;
+    assert_page(&plan, 200);
+    let files = section(&plan.body, "publish-files");
+    let row = |body: &str, name: &str| -> String {
+        let at = body.find(&format!(">{name}</td>")).unwrap_or_else(|| panic!("no {name}: {body}"));
+        let start = body[..at].rfind("<tr").expect("row start");
+        body[start..at].to_owned()
+    };
+    assert!(row(files, "tvshow.nfo").contains("data-action=\"write\""), "{files}");
+    assert!(row(files, "Firefly - 1x02 - The Train Job.nfo").contains("data-action=\"write\""), "{files}");
+    assert!(
+        plan.body.contains(&format!("action=\"/series/{id}/publish\" class=\"row\" id=\"publish-confirm\"")),
+        "{}",
+        plan.body
+    );
+    let confirm = element(&plan.body, "publish-confirm", "</form>");
+    assert!(confirm.contains("name=\"csrf\""), "{confirm}");
+    assert!(plan.body.contains(&format!("href=\"/series/{id}\"")), "back to the series");
+    assert!(!show_nfo.exists(), "a plan writes nothing");
+
+    // Publish: the report, and the files on disk.
+    let report = ui.post_form(&format!("/series/{id}/publish"), &[]).await;
+    assert_page(&report, 200);
+    let summary = element(&report.body, "publish-report", "</p>");
+    assert!(summary.contains("2 written, 0 replaced, 0 kept, 0 removed"), "{summary}");
+    assert!(summary.contains(" B written") || summary.contains("KiB written"), "{summary}");
+    assert!(std::fs::read_to_string(&show_nfo).expect("tvshow.nfo").contains("<title>Firefly</title>"));
+    assert!(episode_nfo.exists());
+    let again = ui.get(&format!("/series/{id}/publish")).await;
+    assert!(row(section(&again.body, "publish-files"), "tvshow.nfo").contains("data-action=\"keep\""));
+
+    // Verify: a deleted tvshow.nfo comes back; an NFO another program changed is reported.
+    let published = std::fs::read(&show_nfo).expect("published");
+    std::fs::remove_file(&show_nfo).expect("delete");
+    std::fs::write(&episode_nfo, "<episodedetails><title>Changed by hand</title></episodedetails>").expect("edit");
+    let verified = ui.post_form(&format!("/series/{id}/verify"), &[]).await;
+    assert_page(&verified, 200);
+    let result = element(&verified.body, "series-verification", "</div>");
+    assert!(result.contains("2 published files checked: 0 in sync, 1 restored, 1 changed elsewhere"), "{result}");
+    assert!(section(result, "series-restored").contains("<li class=\"mono path\">tvshow.nfo</li>"), "{result}");
+    assert!(section(result, "series-changed-elsewhere").contains("Firefly - 1x02 - The Train Job.nfo"), "{result}");
+    assert_eq!(std::fs::read(&show_nfo).expect("restored"), published);
+
+    // A library that does not publish: no plan's confirm, and the publish is refused.
+    let body = json!({ "name": "Shows", "path": shows.root.display().to_string(), "kind": "tv", "publish": "off" });
+    let (status, library) = app.put_json(&format!("/libraries/{}", shows.library_id), &body).await;
+    assert_eq!((status, library["publish"].as_str()), (200, Some("off")), "{library}");
+    let page = ui.get(&format!("/series/{id}")).await;
+    assert!(page.body.contains("id=\"series-publish-off\""), "{}", page.body);
+    let plan = ui.get(&format!("/series/{id}/publish")).await;
+    assert!(!plan.body.contains("id=\"publish-confirm\"") && plan.body.contains("id=\"publish-off\""), "{}", plan.body);
+    let refused = ui.post_form(&format!("/series/{id}/publish"), &[]).await;
+    assert_eq!(refused.status, 409, "{}", refused.body);
+    app.stop().await;
+}
+
+app_test!(series_page_identifies_an_ambiguous_series);
+async fn series_page_identifies_an_ambiguous_series(backend: Backend) {
+    use crate::enrich::{Providers, page as results, spawn};
+    use crate::tv_enrich::{serve_breaking_bad, tv_result, wait_for_enrichment};
+    use wiremock::matchers::{method, path, query_param};
+    use wiremock::{Mock, ResponseTemplate};
+
+    let providers = Providers::start().await;
+    serve_breaking_bad(&providers).await;
+    Mock::given(method("GET"))
+        .and(path("/3/search/tv"))
+        .and(query_param("query", "The Office"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(results(vec![
+            tv_result(2316, "The Office", "2005-03-24", 200.0),
+            tv_result(2996, "The Office", "2001-07-09", 60.0),
+        ])))
+        .mount(&providers.tmdb)
+        .await;
+    let app = spawn(backend, &providers).await;
+    let ui = UiClient::new(&app);
+    let dir = tempfile::tempdir().expect("library");
+    let root = std::fs::canonicalize(dir.path()).expect("canonical");
+    video(&root.join("The Office/Season 01/The Office - S01E01.mp4"));
+    let (status, lib) = app.post_json("/libraries", &json!({ "path": root.display().to_string(), "kind": "tv" })).await;
+    assert_eq!(status, 201, "{lib}");
+    let (_, scan) = app.post(&format!("/libraries/{}/scan", lib["id"])).await;
+    let scan_id = metarr::ids::ScanId(scan["id"].as_i64().expect("scan id"));
+    wait_for_scan(&app.db, scan_id, Duration::from_secs(120)).await;
+    let id = series_json(&app, "The Office").await["id"].as_i64().expect("id");
+    let detail = wait_for_enrichment(&app, id).await;
+    assert_eq!(detail["identification"], "needs_identification", "{detail}");
+
+    // The page lists the stored candidates, each with "This one".
+    let page = ui.get(&format!("/series/{id}")).await;
+    assert!(element(&page.body, "series-identification", "</p>").contains("needs identification"), "{}", page.body);
+    let identify = element(&page.body, "series-identify", "</section>");
+    assert!(identify.contains("<details open>"), "{identify}");
+    for tmdb_id in [2316, 2996] {
+        assert!(identify.contains(&format!("data-tmdb-id=\"{tmdb_id}\"")), "{identify}");
+        assert!(identify.contains(&format!("name=\"tmdb_id\" value=\"{tmdb_id}\"")), "{identify}");
+        assert!(identify.contains(&format!("https://www.themoviedb.org/tv/{tmdb_id}")), "{identify}");
+    }
+    assert!(identify.contains("name=\"csrf\""), "{identify}");
+
+    // A search shows TMDB's answer, as a page and as htmx's fragment.
+    let search = ui.get(&format!("/series/{id}/identify?q=Breaking+Bad&year=2008")).await;
+    assert_page(&search, 200);
+    let found = section(&search.body, "identify-candidates");
+    assert!(found.contains("data-tmdb-id=\"1396\"") && found.contains("This one"), "{found}");
+    let fragment = ui.htmx_get(&format!("/series/{id}/identify?q=Breaking+Bad")).await;
+    assert!(fragment.body.starts_with("<section id=\"series-identify\""), "{}", fragment.body);
+    let bad_year = ui.get(&format!("/series/{id}/identify?q=Breaking+Bad&year=soon")).await;
+    assert_page(&bad_year, 400);
+
+    // "This one" locks the TMDB id and queues enrich-series.
+    let before = jobs_of_kind(&app, "enrich-series").await;
+    let picked = ui.post_form(&format!("/series/{id}/identify"), &[("tmdb_id", "1396")]).await;
+    assert_page(&picked, 200);
+    assert_eq!(jobs_of_kind(&app, "enrich-series").await, before + 1, "one enrich-series job queued");
+    let (_, jobs) = app.get("/jobs?kind=enrich-series&limit=500").await;
+    let job = jobs["items"].as_array().expect("jobs").iter().max_by_key(|job| job["id"].as_i64()).expect("job").clone();
+    let notice = element(&picked.body, "series-notice", "</p>");
+    assert!(notice.contains(&format!("(job {})", job["id"])), "{notice}");
+    app.wait_for_state(job_id(&job["id"]), metarr_queue::JobState::Completed).await;
+    let (_, detail) = app.get(&format!("/series/{id}")).await;
+    assert_eq!((detail["identification"].as_str(), detail["tmdb_id"].as_i64()), (Some("identified"), Some(1396)));
+    let page = ui.get(&format!("/series/{id}")).await;
+    assert!(element(&page.body, "series-identification", "</p>").contains("identified"), "{}", page.body);
+
+    // Refresh metadata queues enrich-series and names the job.
+    let refreshed = ui.post_form(&format!("/series/{id}/enrich"), &[]).await;
+    assert_page(&refreshed, 200);
+    assert!(element(&refreshed.body, "series-notice", "</p>").contains("Metadata refresh queued (job "));
+    assert_eq!(jobs_of_kind(&app, "enrich-series").await, before + 2);
+    let refused = ui.post_form(&format!("/series/{id}/identify"), &[("tmdb_id", "many")]).await;
+    assert_page(&refused, 400);
+    app.stop().await;
+}
