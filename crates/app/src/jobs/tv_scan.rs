@@ -282,7 +282,7 @@ fn placement(scope: &TvScope) -> TvPlacement {
 }
 
 /// The catalogue's values from a `tvshow.nfo`.
-fn show_fields(nfo: &metarr_nfo::TvShowNfo) -> SeriesFields {
+pub(crate) fn show_fields(nfo: &metarr_nfo::TvShowNfo) -> SeriesFields {
     let list = |values: &[String]| Some(values.to_vec()).filter(|values| !values.is_empty());
     SeriesFields {
         title: nfo.title.clone().filter(|t| !t.trim().is_empty()),
@@ -352,7 +352,7 @@ fn actors(list: &[metarr_nfo::Actor]) -> Vec<Actor> {
 }
 
 /// The catalogue's values from one `<episodedetails>`.
-fn episode_fields(nfo: &metarr_nfo::EpisodeNfo) -> EpisodeFields {
+pub(crate) fn episode_fields(nfo: &metarr_nfo::EpisodeNfo) -> EpisodeFields {
     let list = |values: &[String]| Some(values.to_vec()).filter(|values| !values.is_empty());
     EpisodeFields {
         title: nfo.title.clone().filter(|t| !t.trim().is_empty()),

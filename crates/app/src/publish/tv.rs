@@ -10,7 +10,7 @@ use super::repo::{self, RecycleReason, Recycled, Written};
 use super::settings::PublishMode;
 use super::{Action, Content, Owner, PlannedFile, PublishError, PublishServices, Target, blocking, nfo, stash};
 use crate::catalogue::movies::{self, FileRow, StoredFile};
-use crate::catalogue::series::{self, EpisodeForNfo, Numbering, SeriesDetail};
+use crate::catalogue::series::{self, EpisodeForNfo, Numbering, SeriesDetail, SeriesFields};
 use crate::catalogue::{CatalogueError, libraries};
 use crate::ids::SeriesId;
 use serde::Serialize;
@@ -424,9 +424,13 @@ pub struct SeriesVerification {
     pub in_sync: usize,
     /// Gone from the folder and put back from the cache, byte for byte.
     pub restored: Vec<String>,
-    /// Changed by another program: left as they are (a later publish puts them in the recycle
-    /// bin before replacing them).
+    /// Changed by another program. An image is left as it is (a later publish puts it in the
+    /// recycle bin before replacing it); an NFO's changed values are imported (source `nfo`,
+    /// locks and sources deciding as for a scan) and the NFO published again over it, so its
+    /// other elements stay.
     pub changed_elsewhere: Vec<String>,
+    /// The fields imported from NFOs changed elsewhere, as `path: field`.
+    pub imported: Vec<String>,
 }
 
 impl PublishServices {
@@ -435,8 +439,21 @@ impl PublishServices {
     /// alone. Stamps first, hashes only when a stamp moved; the same bytes under a new stamp
     /// (a copy back, a `touch`) are recorded as in sync.
     pub async fn verify_series(&self, series_id: SeriesId) -> Result<SeriesVerification, PublishError> {
-        let lock = series_lock(series_id);
-        let _guard = lock.lock().await;
+        let mut verification = {
+            let lock = series_lock(series_id);
+            let _guard = lock.lock().await;
+            self.check_series(series_id).await?
+        };
+        if !verification.imported.is_empty() {
+            // The catalogue holds the imported values now: the NFO is written again over the
+            // changed one (its other elements stay; the changed bytes go to the recycle bin).
+            self.publish_series(series_id).await?;
+            verification.changed_elsewhere.retain(|path| !path.ends_with(".nfo"));
+        }
+        Ok(verification)
+    }
+
+    async fn check_series(&self, series_id: SeriesId) -> Result<SeriesVerification, PublishError> {
         let detail = series::detail(self.db(), series_id).await?;
         let library = libraries::get(self.db(), detail.summary.library_id).await?;
         let published = repo::published_series(self.db(), series_id).await?;
@@ -446,17 +463,79 @@ impl PublishServices {
         let cache_root = self.cache_root().to_owned();
         let files_checked = published.len();
         let checked = blocking(move || check_and_restore(owner, &root, &folder, &cache_root, &published)).await??;
-        let (in_sync, restored, changed, rewritten) = checked;
-        if !rewritten.is_empty() {
-            let mut tx = self.db().begin().await?;
-            repo::record_series_written(&mut tx, series_id, &rewritten).await?;
-            tx.commit().await?;
+        let (in_sync, restored, changed, rewritten, nfos) = checked;
+        let mut tx = self.db().begin().await?;
+        repo::record_series_written(&mut tx, series_id, &rewritten).await?;
+        let mut imported = Vec::new();
+        for (path, now, before) in &nfos {
+            for field in import_changed_nfo(&mut tx, series_id, path, now, before).await? {
+                imported.push(format!("{path}: {field}"));
+            }
         }
-        Ok(SeriesVerification { series_id, files_checked, in_sync, restored, changed_elsewhere: changed })
+        tx.commit().await?;
+        Ok(SeriesVerification { series_id, files_checked, in_sync, restored, changed_elsewhere: changed, imported })
     }
 }
 
-type Checked = (usize, Vec<String>, Vec<String>, Vec<Written>);
+/// Imports what another program changed in a published NFO: the values of `now` that differ
+/// from `before` (what Metarr wrote). Returns the fields written.
+async fn import_changed_nfo(
+    tx: &mut crate::db::Tx,
+    series_id: SeriesId,
+    path: &str,
+    now: &[u8],
+    before: &[u8],
+) -> Result<Vec<String>, PublishError> {
+    let (now, before) = (metarr_nfo::parse_tv(now).nfo, metarr_nfo::parse_tv(before).nfo);
+    let fitted = |mut fields: SeriesFields| {
+        fields.fit_for_import();
+        fields.values().into_iter().map(|(field, value)| (field.as_str(), value)).collect::<Vec<_>>()
+    };
+    match (now, before) {
+        (metarr_nfo::TvNfo::Show(now), metarr_nfo::TvNfo::Show(before)) => {
+            let before = fitted(crate::jobs::tv_scan::show_fields(&before));
+            let changed = series::changed_values(fitted(crate::jobs::tv_scan::show_fields(&now)), &before);
+            let written = series::import_series_values(tx, series_id, changed).await?;
+            Ok(written.into_iter().map(str::to_owned).collect())
+        }
+        (metarr_nfo::TvNfo::Episodes(now), metarr_nfo::TvNfo::Episodes(before)) => {
+            let mut written = Vec::new();
+            for (index, episode) in now.iter().enumerate() {
+                // Paired with what Metarr wrote by its numbers, else by its place in the file.
+                let old = before
+                    .iter()
+                    .find(|b| b.season == episode.season && b.episode == episode.episode && b.episode.is_some())
+                    .or_else(|| before.get(index));
+                let (Some(old), Some(season), Some(number)) =
+                    (old, old.and_then(|o| o.season), old.and_then(|o| o.episode))
+                else {
+                    continue;
+                };
+                let (Ok(season), Ok(number)) = (u32::try_from(season), u32::try_from(number)) else { continue };
+                let key = series::EpisodeKey::Numbered { season, episode: number }.to_string();
+                let values = |nfo: &metarr_nfo::EpisodeNfo| {
+                    let mut fields = crate::jobs::tv_scan::episode_fields(nfo);
+                    fields.fit_for_import();
+                    fields.values()
+                };
+                let changed = series::changed_values(values(episode), &values(old));
+                for column in series::import_episode_values(tx, series_id, &key, changed).await? {
+                    written.push(format!("{key}.{column}"));
+                }
+            }
+            Ok(written)
+        }
+        // Another kind of NFO now, or an unreadable one: nothing to import; it is reported.
+        _ => {
+            tracing::info!(%series_id, path, "a published NFO was replaced by one of another kind; left as it is");
+            Ok(Vec::new())
+        }
+    }
+}
+
+/// In sync, restored, changed elsewhere, records to rewrite, and each changed NFO's bytes now
+/// and as published.
+type Checked = (usize, Vec<String>, Vec<String>, Vec<Written>, Vec<(String, Vec<u8>, Vec<u8>)>);
 
 /// Blocking: the checks and the copies back.
 fn check_and_restore(
@@ -469,6 +548,7 @@ fn check_and_restore(
     let fs_err = |source| PublishError::Fs { owner, source };
     let safe = SafeFolder::new(root, folder).map_err(fs_err)?;
     let (mut in_sync, mut restored, mut changed, mut rewritten) = (0, Vec::new(), Vec::new(), Vec::new());
+    let mut nfos = Vec::new();
     for file in published {
         let path = PathBuf::from(&file.path);
         let written = |stamp: super::fs::Stamp| Written {
@@ -491,6 +571,10 @@ fn check_and_restore(
                     rewritten.push(written(stamp));
                 } else {
                     changed.push(file.path.clone());
+                    let published = std::fs::read(crate::cache::path_for(cache_root, &file.sha256, &file.ext));
+                    if let (PublishedKind::Nfo, Ok(now), Ok(published)) = (file.kind, std::fs::read(&path), published) {
+                        nfos.push((file.path.clone(), now, published));
+                    }
                 }
             }
             None => {
@@ -509,5 +593,5 @@ fn check_and_restore(
             }
         }
     }
-    Ok((in_sync, restored, changed, rewritten))
+    Ok((in_sync, restored, changed, rewritten, nfos))
 }

@@ -421,11 +421,13 @@ pub struct SeriesVerificationView {
     pub in_sync: usize,
     pub restored: Vec<String>,
     pub changed_elsewhere: Vec<String>,
+    /// Values imported from NFOs changed elsewhere, as `path: field`.
+    pub imported: Vec<String>,
 }
 
 /// `POST /series/{id}/verify`: checks the series' published files
 /// (`PublishServices::verify_series`, as `POST /api/v1/series/{id}/verify`): a missing one is put
-/// back, a changed one reported; the series page shows both lists.
+/// back, a changed NFO's values imported, a changed image reported; the series page lists them.
 pub async fn verify_series(State(state): State<AppState>, ui: Ui, Path(id): Path<String>) -> Result<Response, UiError> {
     let id = super::tv::series_id(&id)?;
     let verification = state.publish.verify_series(id).await?;
@@ -436,6 +438,7 @@ pub async fn verify_series(State(state): State<AppState>, ui: Ui, Path(id): Path
         in_sync: verification.in_sync,
         restored: relative(&verification.restored),
         changed_elsewhere: relative(&verification.changed_elsewhere),
+        imported: relative(&verification.imported),
     };
     let extras = super::tv::Extras { verification: Some(view), ..super::tv::Extras::default() };
     super::tv::series_view(&state, ui, id, StatusCode::OK, extras).await

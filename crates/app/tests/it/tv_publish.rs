@@ -122,7 +122,8 @@ async fn a_series_publishes_its_nfos_once(backend: Backend) {
     let (_, detail) = app.get(&format!("/series/{id}")).await;
     assert_eq!(detail["plot"], "Captain Reynolds, edited.");
 
-    // Verification: a missing file comes back byte for byte, a changed one is left alone.
+    // Verification: a missing file comes back byte for byte; an NFO another program changed has
+    // its changed values imported (the user's lock still wins) and is written again over it.
     let published_show = std::fs::read(series.join("tvshow.nfo")).expect("tvshow.nfo");
     std::fs::remove_file(series.join("tvshow.nfo")).expect("remove");
     let changed = series.join("Season 01/Firefly - S01E01E02 - Serenity.nfo");
@@ -130,19 +131,38 @@ async fn a_series_publishes_its_nfos_once(backend: Backend) {
     let (status, verified) = app.post(&format!("/series/{id}/verify")).await;
     assert_eq!(status, 200, "{verified}");
     assert_eq!(verified["restored"], json!([series.join("tvshow.nfo").display().to_string()]), "{verified}");
-    assert_eq!(verified["changed_elsewhere"], json!([changed.display().to_string()]), "{verified}");
+    assert_eq!(verified["changed_elsewhere"], json!([]), "{verified}");
+    let changed_path = changed.display().to_string();
+    assert_eq!(verified["imported"], json!([format!("{changed_path}: s01e01.title")]), "{verified}");
     assert_eq!(verified["files_checked"], 3);
     assert_eq!(std::fs::read(series.join("tvshow.nfo")).expect("restored"), published_show);
-    assert!(std::fs::read_to_string(&changed).expect("changed").contains("Mine now"));
+    let rewritten = std::fs::read_to_string(&changed).expect("changed");
+    assert!(rewritten.contains("<title>Mine now</title>"), "{rewritten}");
+    assert_eq!(rewritten.matches("<episodedetails>").count(), 2, "written again in full: {rewritten}");
+    let (_, seasons) = app.get(&format!("/series/{id}/seasons")).await;
+    assert_eq!(seasons[0]["episodes"][0]["title"], "Mine now");
+    // A locked field is not imported: the user's title for s01e03 stays.
+    let third_path = series.join("Season 01/Firefly - S01E03 - Our Mrs Reynolds.nfo");
+    let mut edited = std::fs::read_to_string(&third_path).expect("nfo");
+    edited = edited.replace("<title>Our Mrs. Reynolds</title>", "<title>Someone else's title</title>");
+    std::fs::write(&third_path, edited).expect("edit");
+    let (_, verified) = app.post(&format!("/series/{id}/verify")).await;
+    assert_eq!(verified["imported"], json!([]), "{verified}");
+    assert!(
+        std::fs::read_to_string(&third_path).expect("nfo").contains("<title>Someone else's title</title>"),
+        "nothing imported, nothing written"
+    );
     // The library's verification job does the same.
     std::fs::remove_file(series.join("tvshow.nfo")).expect("remove");
     let (status, job) = app.post_json("/verify", &json!({ "library_id": library_id })).await;
     assert_eq!(status, 202, "{job}");
     app.wait_for_state(job_id(&job["id"]), JobState::Completed).await;
     assert_eq!(std::fs::read(series.join("tvshow.nfo")).expect("restored by the job"), published_show);
-    // Verifying again: everything that was published is in sync, or still changed.
+    // Verifying again: the two NFOs Metarr wrote are in sync, the one edited under a lock is
+    // still reported.
     let (_, again) = app.post(&format!("/series/{id}/verify")).await;
     assert_eq!((again["in_sync"].as_u64(), again["restored"].as_array().map(Vec::len)), (Some(2), Some(0)), "{again}");
+    assert_eq!(again["changed_elsewhere"], json!([third_path.display().to_string()]), "{again}");
 
     // A link out of the library where an NFO goes is refused, and its target left alone.
     let outside = tempfile::tempdir().expect("outside");

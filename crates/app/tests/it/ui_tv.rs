@@ -740,16 +740,23 @@ async fn series_page_publishes_after_the_plan_and_verify_restores(backend: Backe
     let again = ui.get(&format!("/series/{id}/publish")).await;
     assert!(row(section(&again.body, "publish-files"), "tvshow.nfo").contains("data-action=\"keep\""));
 
-    // Verify: a deleted tvshow.nfo comes back; an NFO another program changed is reported.
+    // Verify: a deleted tvshow.nfo comes back; an NFO another program changed is imported.
     let published = std::fs::read(&show_nfo).expect("published");
     std::fs::remove_file(&show_nfo).expect("delete");
     std::fs::write(&episode_nfo, "<episodedetails><title>Changed by hand</title></episodedetails>").expect("edit");
     let verified = ui.post_form(&format!("/series/{id}/verify"), &[]).await;
     assert_page(&verified, 200);
     let result = element(&verified.body, "series-verification", "</div>");
-    assert!(result.contains("2 published files checked: 0 in sync, 1 restored, 1 changed elsewhere"), "{result}");
+    assert!(
+        result.contains("2 published files checked: 0 in sync, 1 restored, 1 values imported, 0 changed elsewhere"),
+        "{result}"
+    );
     assert!(section(result, "series-restored").contains("<li class=\"mono path\">tvshow.nfo</li>"), "{result}");
-    assert!(section(result, "series-changed-elsewhere").contains("Firefly - 1x02 - The Train Job.nfo"), "{result}");
+    assert!(
+        section(result, "series-imported").contains("Firefly - 1x02 - The Train Job.nfo: s01e02.title"),
+        "{result}"
+    );
+    assert!(std::fs::read_to_string(&episode_nfo).expect("republished").contains("<title>Changed by hand</title>"));
     assert_eq!(std::fs::read(&show_nfo).expect("restored"), published);
 
     // A library that does not publish: no plan's confirm, and the publish is refused.

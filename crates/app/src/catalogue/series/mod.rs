@@ -233,7 +233,7 @@ fn json<T: Serialize>(value: &T) -> Param {
 
 impl SeriesFields {
     /// Every field given, with its value as a parameter.
-    fn values(&self) -> Vec<(SeriesField, Param)> {
+    pub fn values(&self) -> Vec<(SeriesField, Param)> {
         use SeriesField as F;
         let mut values = Vec::new();
         let mut text = |field: F, value: &Option<String>| {
@@ -407,7 +407,8 @@ impl EpisodeFields {
         self.clone().as_movie_fields().check()
     }
 
-    fn values(&self) -> Vec<(&'static str, Param)> {
+    /// Every field given, with its column and its value as a parameter.
+    pub fn values(&self) -> Vec<(&'static str, Param)> {
         let mut values: Vec<(&'static str, Param)> = Vec::new();
         if let Some(v) = &self.title {
             values.push(("title", v.clone().into()));

@@ -206,3 +206,71 @@ pub async fn provider_episodes(
     insert_episodes(tx, series_id, &rows, OnConflict::Keep).await?;
     Ok(added.len())
 }
+
+/// The values of `now` that differ from `before` (an NFO as another program left it, and as
+/// Metarr wrote it): what that program changed.
+pub fn changed_values(now: Vec<(&'static str, Param)>, before: &[(&'static str, Param)]) -> Vec<(&'static str, Param)> {
+    now.into_iter().filter(|(column, value)| !before.iter().any(|(c, v)| c == column && v == value)).collect()
+}
+
+/// Writes values another program put in a series' NFO (source `nfo`), where locks and sources
+/// allow. Returns the columns written.
+pub async fn import_series_values(
+    tx: &mut Tx,
+    id: SeriesId,
+    values: Vec<(&'static str, Param)>,
+) -> Result<Vec<&'static str>> {
+    let (JsonText(locks), JsonText(mut sources), prefer_provider): (Locks, JsonText<Sources>, bool) = tx
+        .fetch_optional(
+            "SELECT s.locks, s.field_sources, l.prefer_provider_metadata \
+             FROM series s JOIN libraries l ON l.id = s.library_id WHERE s.id = $1",
+            &[id.into()],
+        )
+        .await?
+        .ok_or_else(|| CatalogueError::NotFound(format!("series {id} not found")))?;
+    write_imported(tx, "series", id.get(), values, &locks, &mut sources, prefer_provider).await
+}
+
+/// Writes values another program put in an episode's NFO (source `nfo`), where locks and
+/// sources allow. Returns the columns written.
+pub async fn import_episode_values(
+    tx: &mut Tx,
+    series_id: SeriesId,
+    key: &str,
+    values: Vec<(&'static str, Param)>,
+) -> Result<Vec<&'static str>> {
+    let row: Option<(EpisodeId, Locks, JsonText<Sources>)> = tx
+        .fetch_optional(
+            "SELECT id, locks, field_sources FROM episodes WHERE series_id = $1 AND key = $2",
+            &[series_id.into(), key.into()],
+        )
+        .await?;
+    let Some((id, JsonText(locks), JsonText(mut sources))) = row else {
+        return Ok(Vec::new());
+    };
+    write_imported(tx, "episodes", id.get(), values, &locks, &mut sources, false).await
+}
+
+async fn write_imported(
+    tx: &mut Tx,
+    table: &str,
+    id: i64,
+    values: Vec<(&'static str, Param)>,
+    locks: &std::collections::BTreeSet<String>,
+    sources: &mut Sources,
+    prefer_provider: bool,
+) -> Result<Vec<&'static str>> {
+    let mut params = Vec::new();
+    let written = assignments(&[(values, FieldSource::Nfo)], locks, sources, prefer_provider, &mut params);
+    if written.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut sets = sets_of(&written);
+    params.push(serde_json::to_string(&sources).expect("sources always serialise").into());
+    sets.push(format!("field_sources = ${}", params.len()));
+    params.push(now_ms().into());
+    sets.push(format!("updated_at = ${}", params.len()));
+    params.push(id.into());
+    tx.execute(&format!("UPDATE {table} SET {} WHERE id = ${}", sets.join(", "), params.len()), &params).await?;
+    Ok(written.into_iter().map(|(column, _)| column).collect())
+}
