@@ -279,3 +279,56 @@ async fn without_notifications_in_time_the_refresh_is_unconfirmed_not_failed() {
     let outcome = refresh_movie_folder(&client, "/media/movies/New (2024)", options(Duration::ZERO)).await.unwrap();
     assert_eq!(outcome.confirmation(), Some(&Confirmation::NotRequested));
 }
+
+#[tokio::test]
+async fn a_series_folder_is_scanned_then_refreshed_and_confirmed_by_its_episodes() {
+    use metarr_testkit::kodi::standin::StoredEpisode;
+    let standin = KodiStandIn::start_with_notifications().await;
+    let show = "/media/movies/Firefly (2002)";
+    for (n, title) in [(1, "Serenity"), (2, "The Train Job")] {
+        let file = format!("{show}/Season 01/Firefly - S01E0{n}.mkv");
+        standin.state().episodes_on_disk.push(StoredEpisode::new(show, &file, title, 1, n));
+    }
+    // A film elsewhere in the same source: never counted for the series.
+    standin.state().on_disk.push(StoredMovie::new("/media/movies/Other (2020)/Other.mkv", "Other"));
+    let client = kodi_client(standin.port()).with_notification_port(standin.notification_port());
+
+    // Kodi does not know the series: its folder is scanned, and its new episodes confirm it.
+    let outcome = metarr_players::refresh_series_folder(&client, show, options(Duration::from_secs(5))).await.unwrap();
+    let RefreshOutcome::ScanRequested { directory, confirmation } = outcome else {
+        panic!("expected a scan, got {outcome:?}");
+    };
+    assert_eq!(directory, format!("{show}/"));
+    let Confirmation::EpisodesConfirmed { episodes, notification, .. } = &confirmation else {
+        panic!("expected the episodes to confirm it, got {confirmation:?}");
+    };
+    assert_eq!((*episodes, notification.as_str()), (2, "VideoLibrary.OnScanFinished"));
+    assert!(confirmation.is_confirmed());
+    assert!(confirmation.to_string().starts_with("Kodi confirmed 2 episode(s)"), "{confirmation}");
+    assert_eq!(standin.state().listed, ["/media/movies/"], "the parent is listed first");
+    assert!(client.get_movies_by_path("/media/movies/Other (2020)").await.unwrap().is_empty(), "only the series");
+
+    // Now Kodi knows it: the series is refreshed with its episodes (a new file joins), not scanned.
+    let file = format!("{show}/Season 01/Firefly - S01E03.mkv");
+    standin.state().episodes_on_disk.push(StoredEpisode::new(show, &file, "Our Mrs. Reynolds", 1, 3));
+    let outcome = metarr_players::refresh_series_folder(&client, show, options(Duration::from_secs(5))).await.unwrap();
+    let RefreshOutcome::SeriesRefreshed { tvshow_id, confirmation } = outcome else {
+        panic!("expected a refresh of the series, got {outcome:?}");
+    };
+    assert_eq!(tvshow_id, 1);
+    assert!(matches!(confirmation, Confirmation::EpisodesConfirmed { episodes: 1, .. }), "{confirmation:?}");
+    assert_eq!(standin.state().scanned, [format!("{show}/")], "scanned once, the first time");
+    assert!(standin.state().methods().contains(&"VideoLibrary.RefreshTVShow".to_owned()));
+    let episodes = client.get_episodes_by_path(show).await.unwrap();
+    assert_eq!(episodes.iter().map(|e| e.episode).collect::<Vec<_>>(), [1, 2, 3]);
+    assert!(episodes.iter().all(|e| e.tvshowid == 1 && e.season == 1));
+
+    // A folder Kodi holds nothing from: the scan imports nothing, and says so.
+    let outcome =
+        metarr_players::refresh_series_folder(&client, "/media/movies/Empty Show", options(Duration::from_secs(5)))
+            .await
+            .unwrap();
+    let confirmation = outcome.confirmation().unwrap();
+    assert!(matches!(confirmation, Confirmation::NothingImported { .. }), "{confirmation:?}");
+    assert!(confirmation.to_string().contains("\"TV shows\" for a series"), "{confirmation}");
+}

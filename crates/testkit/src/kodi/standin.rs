@@ -95,6 +95,25 @@ impl StoredMovie {
     }
 }
 
+/// An episode in the library or on disk; its series is the folder `show` (with its trailing
+/// slash), as a "tvshows" source files it.
+#[derive(Debug, Clone)]
+pub struct StoredEpisode {
+    pub episodeid: i64,
+    pub show: String,
+    pub file: String,
+    pub title: String,
+    pub season: i64,
+    pub episode: i64,
+}
+
+impl StoredEpisode {
+    pub fn new(show: &str, file: &str, title: &str, season: i64, episode: i64) -> Self {
+        let show = format!("{}/", show.trim_end_matches('/'));
+        Self { episodeid: 0, show, file: file.to_owned(), title: title.to_owned(), season, episode }
+    }
+}
+
 /// Everything the stand-in knows and saw.
 #[derive(Debug, Default)]
 pub struct KodiState {
@@ -138,6 +157,12 @@ pub struct KodiState {
     notify: Option<tokio::sync::broadcast::Sender<String>>,
     /// Notifications that would have been sent, in order (method names).
     pub notified: Vec<String>,
+    /// The series in the library: (tvshowid, folder with its trailing slash, title).
+    pub shows: Vec<(i64, String, String)>,
+    /// Episodes in the library.
+    pub episodes: Vec<StoredEpisode>,
+    /// Episodes on disk, as a scan or a refresh of their series reads them.
+    pub episodes_on_disk: Vec<StoredEpisode>,
 }
 
 impl KodiState {
@@ -182,6 +207,23 @@ impl KodiState {
                 ("VideoLibrary.OnUpdate", json!({ "added": true, "item": item })),
             ]
         }
+    }
+
+    /// Adds an episode (and its series when new) to the library; returns the episode's id.
+    pub fn add_episode(&mut self, mut episode: StoredEpisode) -> i64 {
+        if !self.shows.iter().any(|(_, path, _)| *path == episode.show) {
+            let tvshowid = self.shows.iter().map(|(id, _, _)| *id).max().unwrap_or(0) + 1;
+            let title = episode.show.trim_end_matches('/').rsplit('/').next().unwrap_or_default().to_owned();
+            self.shows.push((tvshowid, episode.show.clone(), title));
+        }
+        episode.episodeid = self.episodes.iter().map(|e| e.episodeid).max().unwrap_or(0) + 1;
+        let id = episode.episodeid;
+        self.episodes.push(episode);
+        id
+    }
+
+    fn tvshow_id(&self, show: &str) -> i64 {
+        self.shows.iter().find(|(_, path, _)| path == show).map_or(0, |(id, _, _)| *id)
     }
 
     /// The method names called, in order.
@@ -576,6 +618,96 @@ fn dispatch(state: &mut KodiState, call: &Value) -> Result<Value, Value> {
             }
             Ok(json!("OK"))
         }
+        "VideoLibrary.GetTVShows" => {
+            let params = params(call, &["properties", "filter", "limits", "sort"], &[])?;
+            let properties = requested_properties(params)?;
+            let path = match params.get("filter") {
+                None => None,
+                Some(filter) if filter["field"] == "path" && filter["operator"] == "is" => {
+                    Some(filter["value"].as_str().ok_or_else(invalid_params)?.to_owned())
+                }
+                Some(_) => return Err(invalid_params()),
+            };
+            let shows: Vec<Value> = state
+                .shows
+                .iter()
+                .filter(|(_, folder, _)| path.as_ref().is_none_or(|path| path == folder))
+                .map(|(id, folder, title)| {
+                    let mut show = Map::new();
+                    show.insert("tvshowid".to_owned(), json!(id));
+                    show.insert("label".to_owned(), json!(title));
+                    for property in &properties {
+                        let value = match property.as_str() {
+                            "file" => json!(folder),
+                            "title" => json!(title),
+                            _ => Value::Null,
+                        };
+                        show.insert(property.clone(), value);
+                    }
+                    Value::Object(show)
+                })
+                .collect();
+            let total = shows.len();
+            Ok(json!({ "limits": { "end": total, "start": 0, "total": total }, "tvshows": shows }))
+        }
+        "VideoLibrary.GetEpisodes" => {
+            let params = params(call, &["properties", "filter", "tvshowid", "season", "limits", "sort"], &[])?;
+            let properties = requested_properties(params)?;
+            let prefix = match params.get("filter") {
+                None => String::new(),
+                Some(filter) if filter["field"] == "path" && filter["operator"] == "startswith" => {
+                    filter["value"].as_str().ok_or_else(invalid_params)?.to_owned()
+                }
+                Some(_) => return Err(invalid_params()),
+            };
+            let episodes: Vec<Value> = state
+                .episodes
+                .iter()
+                .filter(|episode| episode.file.starts_with(&prefix))
+                .map(|episode| {
+                    let mut answer = Map::new();
+                    answer.insert("episodeid".to_owned(), json!(episode.episodeid));
+                    answer.insert("label".to_owned(), json!(episode.title));
+                    for property in &properties {
+                        let value = match property.as_str() {
+                            "file" => json!(episode.file),
+                            "title" => json!(episode.title),
+                            "season" => json!(episode.season),
+                            "episode" => json!(episode.episode),
+                            "tvshowid" => json!(state.tvshow_id(&episode.show)),
+                            _ => Value::Null,
+                        };
+                        answer.insert(property.clone(), value);
+                    }
+                    Value::Object(answer)
+                })
+                .collect();
+            let total = episodes.len();
+            Ok(json!({ "episodes": episodes, "limits": { "end": total, "start": 0, "total": total } }))
+        }
+        "VideoLibrary.RefreshTVShow" => {
+            let params = params(call, &["tvshowid", "ignorenfo", "refreshepisodes", "title"], &["tvshowid"])?;
+            let tvshowid = params["tvshowid"].as_i64().ok_or_else(invalid_params)?;
+            let Some(show) = state.shows.iter().find(|(id, _, _)| *id == tvshowid).map(|(_, path, _)| path.clone())
+            else {
+                return Err(invalid_params());
+            };
+            // As the real Kodi does with `refreshepisodes`: the episodes are removed and read
+            // again from the disk (new files included), under new ids.
+            let removed: Vec<i64> =
+                state.episodes.iter().filter(|e| e.show == show).map(|episode| episode.episodeid).collect();
+            state.episodes.retain(|episode| episode.show != show);
+            let mut batch: Vec<(&str, Value)> =
+                removed.iter().map(|id| ("VideoLibrary.OnRemove", json!({ "id": id, "type": "episode" }))).collect();
+            let reread: Vec<StoredEpisode> =
+                state.episodes_on_disk.iter().filter(|episode| episode.show == show).cloned().collect();
+            for episode in reread {
+                let episodeid = state.add_episode(episode);
+                batch.push(("VideoLibrary.OnUpdate", json!({ "item": { "id": episodeid, "type": "episode" } })));
+            }
+            state.send_notifications(&batch);
+            Ok(json!("OK"))
+        }
         "Files.GetDirectory" => {
             let params = params(call, &["directory", "media", "properties", "sort", "limits"], &["directory"])?;
             let directory = string_param(params, "directory", method)?.ok_or_else(invalid_params)?;
@@ -633,6 +765,22 @@ fn dispatch(state: &mut KodiState, call: &Value) -> Result<Value, Value> {
                     for movie in found {
                         let movieid = state.add_movie(movie);
                         batch.extend(KodiState::added_notifications(movieid, true));
+                    }
+                    // A "tvshows" source: the folder's episodes join the library (once).
+                    let on_disk: Vec<StoredEpisode> = state
+                        .episodes_on_disk
+                        .iter()
+                        .filter(|episode| episode.file.starts_with(&directory))
+                        .filter(|episode| !state.episodes.iter().any(|known| known.file == episode.file))
+                        .cloned()
+                        .collect();
+                    for episode in on_disk {
+                        let episodeid = state.add_episode(episode);
+                        let item = json!({ "id": episodeid, "type": "episode" });
+                        batch.push((
+                            "VideoLibrary.OnUpdate",
+                            json!({ "added": true, "item": item, "transaction": true }),
+                        ));
                     }
                 }
                 batch.push(("VideoLibrary.OnScanFinished", Value::Null));
