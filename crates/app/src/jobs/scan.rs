@@ -525,56 +525,72 @@ async fn discover_batch(
     Ok(true)
 }
 
-/// Splits folders into the unchanged ones (with their movie ids) and the others, listing
-/// folders on a few threads (on a NAS, listings wait on the network more than on the CPU).
+/// Splits folders into the unchanged ones (with their movie ids) and the others.
 fn split_unchanged(
     root: &Path,
     rules: &IgnoreRules,
     folders: Vec<String>,
     stamps: &HashMap<String, movies::FolderStamps>,
 ) -> (Vec<(MovieId, String)>, Vec<String>) {
+    split_folders(folders, |key| {
+        let stored = stamps.get(key).filter(|s| s.complete && !s.missing)?;
+        let scan = metarr_media::classify_folder(root, Path::new(key), rules).ok()?;
+        let listed = scan.files.iter().map(|file| (file.path.as_path(), file.stamp));
+        same_stamps(listed, scan.files.len(), &stored.files).then_some(stored.movie_id)
+    })
+}
+
+/// Whether a folder's listing (path and stamp of each file, `count` of them) is exactly the
+/// recorded one: the same files, each with its (size, mtime, inode).
+pub(crate) fn same_stamps<'a>(
+    listed: impl Iterator<Item = (&'a Path, metarr_media::FileStamp)>,
+    count: usize,
+    stored: &HashMap<String, (i64, i64, i64)>,
+) -> bool {
+    count == stored.len()
+        && listed.into_iter().all(|(path, stamp)| {
+            stored.get(path.to_string_lossy().as_ref())
+                == Some(&(stamp.size as i64, stamp.mtime_ns, stamp.inode as i64))
+        })
+}
+
+/// Splits folders into those `unchanged` names an id for (with it) and the others, listing
+/// folders on a few threads (on a NAS, listings wait on the network more than on the CPU).
+/// Movie and series discovery share it.
+pub(crate) fn split_folders<I: Send>(
+    folders: Vec<String>,
+    unchanged: impl Fn(&str) -> Option<I> + Sync,
+) -> (Vec<(I, String)>, Vec<String>) {
     const THREADS: usize = 4;
     let chunk = folders.len().div_ceil(THREADS).max(1);
+    let unchanged = &unchanged;
     std::thread::scope(|scope| {
         let handles: Vec<_> = folders
             .chunks(chunk)
             .map(|part| {
                 scope.spawn(move || {
-                    let mut unchanged = Vec::new();
+                    let mut same = Vec::new();
                     let mut changed = Vec::new();
                     for key in part {
-                        let same = stamps.get(key).filter(|s| s.complete && !s.missing).is_some_and(|stored| {
-                            metarr_media::classify_folder(root, Path::new(key), rules).is_ok_and(|scan| {
-                                scan.files.len() == stored.files.len()
-                                    && scan.files.iter().all(|file| {
-                                        stored.files.get(file.path.to_string_lossy().as_ref())
-                                            == Some(&(
-                                                file.stamp.size as i64,
-                                                file.stamp.mtime_ns,
-                                                file.stamp.inode as i64,
-                                            ))
-                                    })
-                            })
-                        });
-                        match stamps.get(key) {
-                            Some(stored) if same => unchanged.push((stored.movie_id, key.clone())),
-                            _ => changed.push(key.clone()),
+                        match unchanged(key) {
+                            Some(id) => same.push((id, key.clone())),
+                            None => changed.push(key.clone()),
                         }
                     }
-                    (unchanged, changed)
+                    (same, changed)
                 })
             })
             .collect();
-        let mut unchanged = Vec::new();
+        let mut same = Vec::new();
         let mut changed = Vec::new();
         for handle in handles {
             // A panicking listing thread only costs its folders a job each.
             if let Ok((u, c)) = handle.join() {
-                unchanged.extend(u);
+                same.extend(u);
                 changed.extend(c);
             }
         }
-        (unchanged, changed)
+        (same, changed)
     })
 }
 

@@ -115,25 +115,13 @@ fn split_unchanged(
     folders: Vec<String>,
     stamps: &HashMap<String, SeriesStamps>,
 ) -> (Vec<(SeriesId, String)>, Vec<String>) {
-    let mut unchanged = Vec::new();
-    let mut changed = Vec::new();
-    for folder in folders {
-        let same = stamps.get(&folder).filter(|s| s.complete && !s.missing).is_some_and(|stored| {
-            let absolute = stored.numbering == Numbering::Absolute;
-            metarr_media::classify_series(root, Path::new(&folder), rules, absolute).is_ok_and(|scan| {
-                scan.files.len() == stored.files.len()
-                    && scan.files.iter().all(|file| {
-                        stored.files.get(file.path.to_string_lossy().as_ref())
-                            == Some(&(file.stamp.size as i64, file.stamp.mtime_ns, file.stamp.inode as i64))
-                    })
-            })
-        });
-        match stamps.get(&folder) {
-            Some(stored) if same => unchanged.push((stored.series_id, folder)),
-            _ => changed.push(folder),
-        }
-    }
-    (unchanged, changed)
+    crate::jobs::scan::split_folders(folders, |folder| {
+        let stored = stamps.get(folder).filter(|s| s.complete && !s.missing)?;
+        let absolute = stored.numbering == Numbering::Absolute;
+        let scan = metarr_media::classify_series(root, Path::new(folder), rules, absolute).ok()?;
+        let listed = scan.files.iter().map(|file| (file.path.as_path(), file.stamp));
+        crate::jobs::scan::same_stamps(listed, scan.files.len(), &stored.files).then_some(stored.series_id)
+    })
 }
 
 /// Runs `series-scan`.

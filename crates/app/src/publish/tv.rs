@@ -60,9 +60,9 @@ impl PublishServices {
     /// What publishing the series would do, touching nothing.
     pub async fn plan_series(&self, series_id: SeriesId) -> Result<SeriesPlan, PublishError> {
         let inputs = Arc::new(series_inputs(self.db(), series_id).await?);
+        let folder = inputs.detail.summary.folder.clone();
         let (files, _, _, _) = blocking(move || work_out(&inputs)).await??;
-        let detail = series::detail(self.db(), series_id).await?;
-        Ok(SeriesPlan { series_id, folder: detail.summary.folder, files })
+        Ok(SeriesPlan { series_id, folder, files })
     }
 
     /// Publishes the series: refused for a library whose publish mode is `off`.
@@ -179,11 +179,7 @@ fn series_lock(series_id: SeriesId) -> Arc<tokio::sync::Mutex<()>> {
 async fn series_inputs(db: &crate::db::Db, series_id: SeriesId) -> Result<SeriesInputs, PublishError> {
     let detail = series::detail(db, series_id).await?;
     let library = libraries::get(db, detail.summary.library_id).await?;
-    let season_names = series::seasons(db, series_id)
-        .await?
-        .into_iter()
-        .filter_map(|season| Some((season.number, season.title?)))
-        .collect();
+    let season_names = series::season_names(db, series_id).await?;
     let episodes = series::episodes_on_disk_of(db, series_id).await?;
     let published = repo::published_series(db, series_id).await?;
     let stored = series::stored_folder(db, &detail.summary.folder)

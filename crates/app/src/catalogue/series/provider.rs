@@ -8,14 +8,13 @@ use super::{
 use crate::catalogue::movies::{FieldSource, Identification, IdentificationColumn, MatchCandidate};
 use crate::catalogue::{CatalogueError, Result, now_ms};
 use crate::db::{Db, JsonText, Param, Tx};
-use crate::ids::{EpisodeId, LibraryId, SeriesId};
+use crate::ids::{EpisodeId, SeriesId};
 use std::collections::HashMap;
 
 /// What enrichment starts from.
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct EnrichTarget {
     pub id: SeriesId,
-    pub library_id: LibraryId,
     pub title: String,
     pub original_title: Option<String>,
     pub year: Option<i64>,
@@ -30,7 +29,7 @@ pub struct EnrichTarget {
 /// The series as enrichment needs it.
 pub async fn enrich_target(db: &Db, id: SeriesId) -> Result<EnrichTarget> {
     db.fetch_optional::<EnrichTarget>(
-        "SELECT s.id, s.library_id, s.title, s.original_title, s.year, s.tmdb_id, s.tvdb_id, s.imdb_id, s.numbering, \
+        "SELECT s.id, s.title, s.original_title, s.year, s.tmdb_id, s.tvdb_id, s.imdb_id, s.numbering, \
              l.prefer_provider_metadata \
          FROM series s JOIN libraries l ON l.id = s.library_id WHERE s.id = $1",
         &[id.into()],

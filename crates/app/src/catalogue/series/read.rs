@@ -443,19 +443,6 @@ pub async fn episode(db: &Db, id: EpisodeId) -> Result<EpisodeDetail> {
     })
 }
 
-/// The series holding a path (its folder, or a file or folder inside it), if any.
-pub async fn of_path(db: &Db, path: &str) -> Result<Option<(SeriesId, String)>> {
-    let row: Option<(SeriesId, String)> = db
-        .fetch_optional(
-            "SELECT id, folder FROM series \
-             WHERE folder = $1 OR substr($1, 1, length(folder) + 1) = folder || '/' \
-             ORDER BY length(folder) DESC LIMIT 1",
-            &[path.into()],
-        )
-        .await?;
-    Ok(row)
-}
-
 /// An episode on disk with everything its NFO says, for publishing.
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct EpisodeForNfo {
@@ -512,4 +499,15 @@ pub async fn posters(db: &Db, series_ids: &[SeriesId]) -> Result<HashMap<SeriesI
         }
     }
     Ok(posters.into_iter().map(|(id, (_, sha256))| (id, sha256)).collect())
+}
+
+/// A series' season names (`<namedseason>`), by number: the seasons that have one.
+pub async fn season_names(db: &Db, id: SeriesId) -> Result<BTreeMap<i64, String>> {
+    let rows: Vec<(i64, String)> = db
+        .fetch_all(
+            "SELECT number, title FROM seasons WHERE series_id = $1 AND title IS NOT NULL ORDER BY number",
+            &[id.into()],
+        )
+        .await?;
+    Ok(rows.into_iter().collect())
 }
