@@ -105,6 +105,11 @@ async fn series_by_title(app: &TestApp, title: &str) -> Value {
     list["items"][0].clone()
 }
 
+async fn seasons_pilot_id(app: &TestApp, series_id: i64) -> i64 {
+    let (_, seasons) = app.get(&format!("/series/{series_id}/seasons")).await;
+    seasons[1]["episodes"][0]["id"].as_i64().expect("the pilot's id")
+}
+
 async fn a_messy_tv_library_scans_to_exact_answers(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let dir = tempfile::tempdir().expect("library folder");
@@ -243,6 +248,47 @@ async fn a_messy_tv_library_scans_to_exact_answers(backend: Backend) {
         let (got, body) = app.get(path).await;
         assert_eq!(got, status, "{path}: {body}");
     }
+    // Edits: malformed, unknown, null, oversized and hostile values are refused naming the
+    // field, and nothing changes; a good edit locks its field.
+    let pilot_id = seasons_pilot_id(&app, id).await;
+    for (path, body, names) in [
+        (format!("/series/{id}"), json!({ "bogus": 1 }), "bogus"),
+        (format!("/series/{id}"), json!({ "title": null }), "title"),
+        (format!("/series/{id}"), json!({ "title": "" }), "title"),
+        (format!("/series/{id}"), json!({ "title": "x".repeat(1001) }), "title"),
+        (format!("/series/{id}"), json!({ "year": "1999" }), "year"),
+        (format!("/series/{id}"), json!({ "numbering": "weekly" }), "numbering"),
+        (format!("/series/{id}"), json!({ "imdb_id": "0903747" }), "imdb_id"),
+        (format!("/series/{id}"), json!({ "tvdb_id": -1 }), "tvdb_id"),
+        (format!("/series/{id}"), json!({}), "nothing to change"),
+        (format!("/episodes/{pilot_id}"), json!({ "title": 5 }), "title"),
+        (format!("/episodes/{pilot_id}"), json!({ "season": 2 }), "season"),
+        (format!("/episodes/{pilot_id}"), json!({ "runtime": -3 }), "runtime"),
+        (format!("/episodes/{pilot_id}"), json!({ "plot": "a\u{0}b" }), "plot"),
+    ] {
+        let (status, answer) = app.patch_json(&path, &body).await;
+        assert_eq!(status, 400, "{path} {body}: {answer}");
+        assert!(answer["error"]["message"].as_str().unwrap_or_default().contains(names), "{body}: {answer}");
+    }
+    let (_, unchanged) = app.get(&format!("/series/{id}")).await;
+    assert_eq!(
+        (unchanged["title"].as_str(), unchanged["locks"].as_array().map(Vec::len)),
+        (Some("Breaking Bad"), Some(0))
+    );
+    let (status, edited) = app
+        .patch_json(&format!("/series/{id}"), &json!({ "title": "Breaking Bad (US)", "numbering": "standard" }))
+        .await;
+    assert_eq!(status, 200, "{edited}");
+    assert_eq!(edited["locks"], json!(["title"]));
+    let (status, locks) = app.delete(&format!("/series/{id}/locks/title")).await;
+    assert_eq!((status, locks["locks"].clone()), (200, json!([])), "{locks}");
+    let (status, refused) = app.put_json(&format!("/series/{id}/locks/bogus"), &json!({})).await;
+    assert_eq!(status, 400, "{refused}");
+    let (status, refused) = app.put_json(&format!("/episodes/{pilot_id}/locks/season"), &json!({})).await;
+    assert_eq!(status, 400, "{refused}");
+    let (status, _) = app.patch_json("/episodes/987654", &json!({ "title": "x" })).await;
+    assert_eq!(status, 404);
+
     // A library's kind cannot change under its catalogue.
     let (status, body) = app
         .put_json(&format!("/libraries/{library_id}"), &json!({ "path": root.display().to_string(), "kind": "movies" }))
