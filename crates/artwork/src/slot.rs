@@ -26,11 +26,29 @@ pub enum Slot {
     Banner,
     /// A poster without any text.
     Keyart,
+    /// A transparent cut-out of one character (TV series).
+    Characterart,
+    /// An episode's still, 16:9 (`<episode>-thumb.jpg`).
+    Thumb,
 }
 
 impl Slot {
     /// Every slot, in the order they are listed to users.
-    pub const ALL: [Slot; 8] = [
+    pub const ALL: [Slot; 10] = [
+        Slot::Poster,
+        Slot::Fanart,
+        Slot::Landscape,
+        Slot::Clearlogo,
+        Slot::Clearart,
+        Slot::Discart,
+        Slot::Banner,
+        Slot::Keyart,
+        Slot::Characterart,
+        Slot::Thumb,
+    ];
+
+    /// A movie's slots.
+    pub const MOVIE: [Slot; 8] = [
         Slot::Poster,
         Slot::Fanart,
         Slot::Landscape,
@@ -40,6 +58,23 @@ impl Slot {
         Slot::Banner,
         Slot::Keyart,
     ];
+
+    /// A TV series' own slots (Kodi's TV show art types).
+    pub const SERIES: [Slot; 7] = [
+        Slot::Poster,
+        Slot::Fanart,
+        Slot::Landscape,
+        Slot::Clearlogo,
+        Slot::Clearart,
+        Slot::Banner,
+        Slot::Characterart,
+    ];
+
+    /// A season's slots (`season01-poster.jpg`, …).
+    pub const SEASON: [Slot; 4] = [Slot::Poster, Slot::Fanart, Slot::Landscape, Slot::Banner];
+
+    /// An episode's slot.
+    pub const EPISODE: [Slot; 1] = [Slot::Thumb];
 
     /// The slot's lower-case name, as stored and as Kodi spells it.
     pub fn as_str(self) -> &'static str {
@@ -52,6 +87,8 @@ impl Slot {
             Slot::Discart => "discart",
             Slot::Banner => "banner",
             Slot::Keyart => "keyart",
+            Slot::Characterart => "characterart",
+            Slot::Thumb => "thumb",
         }
     }
 
@@ -65,11 +102,13 @@ impl Slot {
     pub fn ideal(self) -> (u32, u32) {
         match self {
             Slot::Poster | Slot::Keyart => (2000, 3000),
-            Slot::Fanart | Slot::Landscape => (1920, 1080),
+            Slot::Fanart | Slot::Landscape | Slot::Thumb => (1920, 1080),
             Slot::Clearlogo => (800, 310),
             Slot::Clearart => (1000, 562),
             Slot::Discart => (1000, 1000),
             Slot::Banner => (1000, 185),
+            // Fanart.tv's only size for it.
+            Slot::Characterart => (512, 512),
         }
     }
 
@@ -82,16 +121,16 @@ impl Slot {
         }
     }
 
-    /// Whether an image with the title on it is preferred; fanart and keyart are meant to be
-    /// textless.
+    /// Whether an image with the title on it is preferred; fanart, keyart, character art and
+    /// episode stills are meant to be textless.
     pub fn wants_text(self) -> bool {
-        !matches!(self, Slot::Fanart | Slot::Keyart)
+        !matches!(self, Slot::Fanart | Slot::Keyart | Slot::Characterart | Slot::Thumb)
     }
 
     /// The file extension Kodi expects for the slot: the transparent slots are PNG.
     pub fn file_ext(self) -> &'static str {
         match self {
-            Slot::Clearlogo | Slot::Clearart | Slot::Discart => "png",
+            Slot::Clearlogo | Slot::Clearart | Slot::Discart | Slot::Characterart => "png",
             _ => "jpg",
         }
     }
@@ -201,12 +240,12 @@ mod tests {
         }
         assert_eq!(Slot::parse("Poster"), None);
         assert_eq!(Slot::parse(" poster"), None);
-        assert_eq!(Slot::parse("thumb"), None);
+        assert_eq!(Slot::parse("thumbs"), None);
         let error = "Poster".parse::<Slot>().unwrap_err();
         assert_eq!(
             error.to_string(),
             "unknown artwork slot \"Poster\": expected one of poster, fanart, landscape, clearlogo, \
-             clearart, discart, banner, keyart"
+             clearart, discart, banner, keyart, characterart, thumb"
         );
     }
 
@@ -221,11 +260,17 @@ mod tests {
         assert_eq!(Slot::Discart.ideal(), (1000, 1000));
         assert_eq!(Slot::Banner.ideal(), (1000, 185));
         let limits: Vec<u32> = Slot::ALL.map(Slot::default_limit).to_vec();
-        assert_eq!(limits, [1, 3, 1, 1, 1, 1, 1, 1]);
+        assert_eq!(limits, [1, 3, 1, 1, 1, 1, 1, 1, 1, 1]);
         let textless: Vec<Slot> = Slot::ALL.into_iter().filter(|slot| !slot.wants_text()).collect();
-        assert_eq!(textless, [Slot::Fanart, Slot::Keyart]);
+        assert_eq!(textless, [Slot::Fanart, Slot::Keyart, Slot::Characterart, Slot::Thumb]);
         let png: Vec<Slot> = Slot::ALL.into_iter().filter(|slot| slot.file_ext() == "png").collect();
-        assert_eq!(png, [Slot::Clearlogo, Slot::Clearart, Slot::Discart]);
+        assert_eq!(png, [Slot::Clearlogo, Slot::Clearart, Slot::Discart, Slot::Characterart]);
+        // Every owner's slots are among all of them, once each.
+        for list in [&Slot::MOVIE[..], &Slot::SERIES[..], &Slot::SEASON[..], &Slot::EPISODE[..]] {
+            let unique: std::collections::BTreeSet<Slot> = list.iter().copied().collect();
+            assert_eq!(unique.len(), list.len());
+            assert!(list.iter().all(|slot| Slot::ALL.contains(slot)));
+        }
         assert_eq!(Slot::Poster.file_ext(), "jpg");
     }
 
@@ -268,6 +313,6 @@ mod tests {
         assert_eq!(parsed.get(Slot::Clearlogo), 0);
         assert_eq!(parsed.get(Slot::Fanart), 3);
         assert_eq!(serde_json::from_str::<SlotLimits>("{}").unwrap(), SlotLimits::new());
-        assert!(serde_json::from_str::<SlotLimits>(r#"{"thumb":1}"#).is_err());
+        assert!(serde_json::from_str::<SlotLimits>(r#"{"thumbs":1}"#).is_err());
     }
 }

@@ -56,7 +56,9 @@ impl ArtworkServices {
             Ok(Some(bytes)) => bytes,
             Ok(None) => return record_failed(&self.db, person_id, url, "TMDB no longer has this image").await,
             Err(DownloadFailure::Permanent(reason)) => return record_failed(&self.db, person_id, url, &reason).await,
-            Err(DownloadFailure::Wait(error)) => return Err(ArtworkError::Provider { movie_id: MovieId(0), error }),
+            Err(DownloadFailure::Wait(error)) => {
+                return Err(ArtworkError::Provider { owner: crate::artwork::ArtOwner::Movie(MovieId(0)), error });
+            }
             Err(DownloadFailure::Transient(_)) => return Ok(None),
         };
         let (fingerprint, bytes) = match self.fingerprint(bytes).await {

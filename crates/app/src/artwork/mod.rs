@@ -1,7 +1,7 @@
-//! Artwork selection: every image offered for a movie's slots becomes a scored candidate
-//! (`repo`), and each unlocked slot below its limit is filled in score order with images that
-//! are downloaded, checked, fingerprinted and cached, skipping exact and near-duplicates of
-//! what the slot already holds.
+//! Artwork selection: every image offered for a movie's slots, or a TV series', season's or
+//! episode's ([`ArtOwner`]), becomes a scored candidate (`repo`), and each unlocked slot below
+//! its limit is filled in score order with images that are downloaded, checked, fingerprinted
+//! and cached, skipping exact and near-duplicates of what the slot already holds.
 //!
 //! The rule users rely on: nothing selected is dropped before its replacement is safely in the
 //! cache. A slot's new selection is written in one transaction, only from cached candidates,
@@ -11,16 +11,19 @@
 mod decode;
 pub mod headshots;
 pub mod offers;
+pub mod owner;
 pub mod repo;
+pub mod tv;
 
 use crate::cache;
 use crate::catalogue::{CatalogueError, now_ms};
-use crate::db::{Db, DbError, JsonText};
+use crate::db::{Db, DbError, JsonText, Param};
 use crate::enrich::EnrichServices;
 use crate::events::AppEvents;
 use crate::ids::MovieId;
 use metarr_artwork::{ArtLanguage, ImageError, PHash, RankKey, Slot, SlotLimits, Source};
 use metarr_providers::{ImageClient, Provider, ProviderError};
+pub use owner::ArtOwner;
 use repo::{Candidate, Measured};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -36,9 +39,9 @@ const DECODES_AT_ONCE: usize = 2;
 #[derive(Debug, thiserror::Error)]
 pub enum ArtworkError {
     /// A provider asked to wait, or failed in a way worth retrying.
-    #[error("artwork of movie {movie_id}")]
+    #[error("artwork of {owner}")]
     Provider {
-        movie_id: MovieId,
+        owner: ArtOwner,
         #[source]
         error: ProviderError,
     },
@@ -126,6 +129,56 @@ impl ArtworkServices {
         cache::path_for(&self.cache_root, sha256, ext)
     }
 
+    /// The slot limits and locked slots of any owner.
+    pub async fn slots_of(&self, owner: ArtOwner) -> Result<OwnerSlots, ArtworkError> {
+        let (limits, locks, removed) = match owner {
+            ArtOwner::Movie(movie_id) => return self.movie_slots(movie_id).await,
+            ArtOwner::Series(id) => {
+                let row: Option<(JsonText<SlotLimits>, JsonText<BTreeSet<String>>)> = self
+                    .db
+                    .fetch_optional(
+                        "SELECT l.artwork_limits, s.locks FROM series s JOIN libraries l ON l.id = s.library_id \
+                         WHERE s.id = $1",
+                        &[id.into()],
+                    )
+                    .await?;
+                let (JsonText(limits), JsonText(locks)) =
+                    row.ok_or_else(|| CatalogueError::NotFound(format!("series {id} not found")))?;
+                (limits, locks, false)
+            }
+            ArtOwner::Season(id, number) => {
+                let row: Option<(JsonText<SlotLimits>, Option<String>)> = self
+                    .db
+                    .fetch_optional(
+                        "SELECT l.artwork_limits, se.locks FROM series s JOIN libraries l ON l.id = s.library_id \
+                         LEFT JOIN seasons se ON se.series_id = s.id AND se.number = $2 WHERE s.id = $1",
+                        &[id.into(), number.into()],
+                    )
+                    .await?;
+                let (JsonText(limits), locks) =
+                    row.ok_or_else(|| CatalogueError::NotFound(format!("series {id} not found")))?;
+                let locks = locks.and_then(|text| serde_json::from_str(&text).ok()).unwrap_or_default();
+                (limits, locks, false)
+            }
+            ArtOwner::Episode { series_id, episode_id } => {
+                let row: Option<(JsonText<SlotLimits>, JsonText<BTreeSet<String>>)> = self
+                    .db
+                    .fetch_optional(
+                        "SELECT l.artwork_limits, e.locks FROM episodes e JOIN series s ON s.id = e.series_id \
+                         JOIN libraries l ON l.id = s.library_id WHERE e.id = $1 AND e.series_id = $2",
+                        &[episode_id.into(), series_id.into()],
+                    )
+                    .await?;
+                let (JsonText(limits), JsonText(locks)) =
+                    row.ok_or_else(|| CatalogueError::NotFound(format!("episode {episode_id} not found")))?;
+                (limits, locks, false)
+            }
+        };
+        let limits = self.limits.with_overrides(&limits);
+        let locked = owner.slots().iter().copied().filter(|slot| locks.contains(&repo::lock_name(*slot))).collect();
+        Ok(OwnerSlots { tmdb_id: None, imdb_id: None, limits, locked, removed })
+    }
+
     /// The slot limits and locked slots of a movie.
     pub async fn movie_slots(&self, movie_id: MovieId) -> Result<MovieSlots, ArtworkError> {
         type Row = (Option<i64>, Option<String>, JsonText<SlotLimits>, JsonText<BTreeSet<String>>, bool);
@@ -140,7 +193,7 @@ impl ArtworkServices {
         let (tmdb_id, imdb_id, JsonText(library_limits), JsonText(locks), removed) =
             row.ok_or_else(|| CatalogueError::NotFound(format!("movie {movie_id} not found")))?;
         let limits = self.limits.with_overrides(&library_limits);
-        let locked = Slot::ALL.into_iter().filter(|slot| locks.contains(&repo::lock_name(*slot))).collect();
+        let locked = Slot::MOVIE.into_iter().filter(|slot| locks.contains(&repo::lock_name(*slot))).collect();
         Ok(MovieSlots { tmdb_id, imdb_id, limits, locked, removed })
     }
 
@@ -156,7 +209,8 @@ impl ArtworkServices {
         self.enrich.reload_if_stale().await.map_err(|err| CatalogueError::Internal(err.to_string()))?;
         let slots = self.movie_slots(movie_id).await?;
         // A movie the user removed keeps what it had; nothing new is fetched for it.
-        if slots.removed || Slot::ALL.iter().all(|slot| slots.limits.get(*slot) == 0) {
+        let owner = ArtOwner::Movie(movie_id);
+        if slots.removed || !slots.any_wanted(owner) {
             return Ok(());
         }
         let preferred = self.preferred_language();
@@ -166,7 +220,7 @@ impl ArtworkServices {
                 Ok(Some(images)) => provider_offers.push((Source::Tmdb, images)),
                 Ok(None) => {}
                 Err(crate::enrich::EnrichError::Provider { error, .. }) => {
-                    return Err(ArtworkError::Provider { movie_id, error });
+                    return Err(ArtworkError::Provider { owner, error });
                 }
                 Err(other) => return Err(CatalogueError::Internal(metarr_errors::chain(&other)).into()),
             }
@@ -181,18 +235,40 @@ impl ArtworkServices {
                 }
                 Err(crate::enrich::EnrichError::NotConfigured { .. }) => {}
                 Err(crate::enrich::EnrichError::Provider { error, .. }) => {
-                    return Err(ArtworkError::Provider { movie_id, error });
+                    return Err(ArtworkError::Provider { owner, error });
                 }
                 Err(other) => return Err(CatalogueError::Internal(metarr_errors::chain(&other)).into()),
             }
         }
         let locals = repo::local_images(&self.db, movie_id).await?;
         let mut tx = self.db.begin().await?;
-        for (source, list) in &provider_offers {
+        record_candidates(&mut tx, owner, &slots.limits, &provider_offers, locals, &preferred).await?;
+        tx.commit().await?;
+        self.select(owner, &slots).await?;
+        // The enrichment before and this selection are what an `auto` library publishes.
+        let mut tx = self.db.begin().await?;
+        crate::jobs::publish::publish_if_auto(&mut tx, movie_id).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
+/// Records an owner's offers (the best [`repo::MAX_OFFERS_PER_SLOT`] of each slot it fills, per
+/// source) and its folder's images as candidates, scored.
+pub(crate) async fn record_candidates(
+    tx: &mut crate::db::Tx,
+    owner: ArtOwner,
+    limits: &SlotLimits,
+    provider_offers: &[(Source, Vec<offers::Offer>)],
+    locals: Vec<repo::LocalImage>,
+    preferred: &str,
+) -> Result<(), ArtworkError> {
+    {
+        for (source, list) in provider_offers {
             let mut scored: Vec<(f64, &offers::Offer)> = list
                 .iter()
-                .filter(|offer| slots.limits.get(offer.slot) > 0)
-                .map(|offer| (score_offer(offer, &preferred), offer))
+                .filter(|offer| owner.has(offer.slot) && limits.get(offer.slot) > 0)
+                .map(|offer| (score_offer(offer, preferred), offer))
                 .collect();
             scored.sort_by(|a, b| b.0.total_cmp(&a.0));
             let mut per_slot = std::collections::HashMap::new();
@@ -203,36 +279,43 @@ impl ArtworkServices {
             });
             let scored: Vec<repo::ScoredOffer<'_>> =
                 scored.into_iter().map(|(score, offer)| repo::ScoredOffer { offer, score }).collect();
-            repo::record_offers(&mut tx, movie_id, *source, &scored).await?;
+            repo::record_offers(tx, owner, *source, &scored).await?;
         }
         let local: Vec<(repo::LocalImage, Slot, f64)> = locals
             .into_iter()
             .filter_map(|image| {
-                let slot = Slot::parse(&image.slot)?;
+                let slot = Slot::parse(&image.slot).filter(|slot| owner.has(*slot))?;
                 let width = image.width.and_then(|w| u32::try_from(w).ok());
                 let height = image.height.and_then(|h| u32::try_from(h).ok());
                 let score =
-                    score_of(slot, Source::Local, width, height, &ArtLanguage::Unknown, None, None, None, &preferred);
+                    score_of(slot, Source::Local, width, height, &ArtLanguage::Unknown, None, None, None, preferred);
                 Some((image, slot, score))
             })
             .collect();
-        repo::record_local(&mut tx, movie_id, &local).await?;
-        tx.commit().await?;
-        self.select(movie_id, &slots).await?;
-        // The enrichment before and this selection are what an `auto` library publishes.
-        let mut tx = self.db.begin().await?;
-        crate::jobs::publish::publish_if_auto(&mut tx, movie_id).await?;
-        tx.commit().await?;
-        Ok(())
+        repo::record_local(tx, owner, &local).await?;
+    }
+    Ok(())
+}
+
+impl ArtworkServices {
+    /// Fills every unlocked slot of an owner from its recorded candidates. Returns whether a
+    /// selection changed (announced for movies; a series announces once for all its owners).
+    pub async fn select(&self, owner: ArtOwner, slots: &OwnerSlots) -> Result<bool, ArtworkError> {
+        let candidates = repo::list(&self.db, owner).await?;
+        self.select_from(owner, slots, candidates).await
     }
 
-    /// Fills every unlocked slot of a movie from its recorded candidates.
-    pub async fn select(&self, movie_id: MovieId, slots: &MovieSlots) -> Result<(), ArtworkError> {
-        let candidates = repo::list(&self.db, movie_id).await?;
+    /// [`Self::select`] over candidates already read.
+    pub(crate) async fn select_from(
+        &self,
+        owner: ArtOwner,
+        slots: &OwnerSlots,
+        candidates: Vec<Candidate>,
+    ) -> Result<bool, ArtworkError> {
         let preferred = self.preferred_language();
-        let work = Slot::ALL.into_iter().filter(|slot| !slots.locked.contains(slot)).map(|slot| {
+        let work = owner.slots().iter().copied().filter(|slot| !slots.locked.contains(slot)).map(|slot| {
             let of_slot: Vec<Candidate> = candidates.iter().filter(|c| c.slot == slot).cloned().collect();
-            self.select_slot(movie_id, slot, slots.limits.get(slot), of_slot, &preferred)
+            self.select_slot(owner, slot, slots.limits.get(slot), of_slot, &preferred)
         });
         let outcomes = futures::future::join_all(work).await;
         let mut changed = false;
@@ -242,17 +325,17 @@ impl ArtworkServices {
             changed |= slot_changed;
             transient += outcome.transient_failures;
         }
-        if changed {
+        if changed && let ArtOwner::Movie(movie_id) = owner {
             self.announce(movie_id).await;
         }
-        if transient > 0 { Err(ArtworkError::Incomplete(transient)) } else { Ok(()) }
+        if transient > 0 { Err(ArtworkError::Incomplete(transient)) } else { Ok(changed) }
     }
 
     /// Fills one slot: candidates in score order, each downloaded and measured if it is not
     /// yet, skipping the blocked, the rejected and duplicates of what is already chosen.
     async fn select_slot(
         &self,
-        movie_id: MovieId,
+        owner: ArtOwner,
         slot: Slot,
         limit: u32,
         mut candidates: Vec<Candidate>,
@@ -339,14 +422,13 @@ impl ArtworkServices {
         if changed || duplicates != old_duplicates || !scores.is_empty() {
             let mut tx = self.db.begin().await?;
             // The user may have locked the slot while images were downloading.
-            if crate::catalogue::movies::locks_of(&mut tx, movie_id).await?.contains(&repo::lock_name(slot)) {
+            if locks_in(&mut tx, owner).await?.contains(&repo::lock_name(slot)) {
                 return Ok((outcome, false));
             }
             // Unchanged, `after` is `before`: only the duplicates or scores are new.
-            repo::set_selection(&mut tx, movie_id, slot, &after, &duplicates, &scores).await?;
+            repo::set_selection(&mut tx, owner, slot, &after, &duplicates, &scores).await?;
             if changed {
-                tx.execute("UPDATE movies SET updated_at = $1 WHERE id = $2", &[now_ms().into(), movie_id.into()])
-                    .await?;
+                touch(&mut tx, owner).await?;
             }
             tx.commit().await?;
         }
@@ -392,7 +474,7 @@ impl ArtworkServices {
                     return Ok(Measure::Rejected);
                 }
                 Err(DownloadFailure::Wait(error)) => {
-                    return Err(ArtworkError::Provider { movie_id: candidate.movie_id, error });
+                    return Err(ArtworkError::Provider { owner: candidate.owner, error });
                 }
                 Err(DownloadFailure::Transient(reason)) => {
                     tracing::info!(candidate = candidate.id, reason, "artwork download failed for now");
@@ -510,7 +592,7 @@ impl ArtworkServices {
                 client
                     .download(url)
                     .await
-                    .map_err(|error| ArtworkError::Provider { movie_id: candidate.movie_id, error })?
+                    .map_err(|error| ArtworkError::Provider { owner: candidate.owner, error })?
                     .ok_or_else(|| CatalogueError::NotFound("the provider no longer has this image".to_owned()))?
             }
             (None, None) => {
@@ -541,8 +623,9 @@ impl ArtworkServices {
 
     /// Checks an uploaded image, caches it and makes it the first of its slot, which is then
     /// locked (the user chose it).
-    pub async fn upload(&self, movie_id: MovieId, slot: Slot, bytes: Vec<u8>) -> Result<i64, ArtworkError> {
-        let slots = self.movie_slots(movie_id).await?;
+    pub async fn upload(&self, owner: ArtOwner, slot: Slot, bytes: Vec<u8>) -> Result<i64, ArtworkError> {
+        let slots = self.slots_of(owner).await?;
+        check_slot(owner, slot)?;
         let (fingerprint, bytes) = self.fingerprint(bytes).await?;
         let cached = self.keep(bytes, &fingerprint).await?;
         let preferred = self.preferred_language();
@@ -567,31 +650,25 @@ impl ArtworkServices {
             score,
         };
         let mut tx = self.db.begin().await?;
-        let id = repo::record_upload(&mut tx, movie_id, slot, &measured).await?;
-        let current: Vec<(i64,)> = tx
-            .fetch_all(
-                "SELECT id FROM artwork_candidates WHERE movie_id = $1 AND slot = $2 AND position IS NOT NULL \
-                 ORDER BY position",
-                &[movie_id.into(), slot.as_str().into()],
-            )
-            .await?;
+        let id = repo::record_upload(&mut tx, owner, slot, &measured).await?;
+        let current = repo::selection_in(&mut tx, owner, slot).await?;
         let limit = usize::try_from(slots.limits.get(slot).max(1)).unwrap_or(1);
-        let selection: Vec<i64> = std::iter::once(id)
-            .chain(current.into_iter().map(|(other,)| other).filter(|other| *other != id))
-            .take(limit)
-            .collect();
-        repo::set_selection(&mut tx, movie_id, slot, &selection, &[], &[]).await?;
-        lock_slot(&mut tx, movie_id, slot, true).await?;
-        crate::jobs::publish::publish_if_auto(&mut tx, movie_id).await?;
+        let selection: Vec<i64> =
+            std::iter::once(id).chain(current.into_iter().filter(|other| *other != id)).take(limit).collect();
+        repo::set_selection(&mut tx, owner, slot, &selection, &[], &[]).await?;
+        toggle_lock(&mut tx, owner, slot, true).await?;
+        touch(&mut tx, owner).await?;
+        publish_if_auto(&mut tx, owner).await?;
         tx.commit().await?;
-        self.announce(movie_id).await;
+        self.announce_owner(owner).await;
         Ok(id)
     }
 
     /// The user's choice for a slot, in order: each candidate is downloaded first if it is not
     /// cached, and the slot is locked.
-    pub async fn choose(&self, movie_id: MovieId, slot: Slot, ids: &[i64]) -> Result<(), ArtworkError> {
-        self.movie_slots(movie_id).await?;
+    pub async fn choose(&self, owner: ArtOwner, slot: Slot, ids: &[i64]) -> Result<(), ArtworkError> {
+        self.slots_of(owner).await?;
+        check_slot(owner, slot)?;
         if ids.len() > metarr_artwork::slot::MAX_LIMIT as usize {
             return Err(CatalogueError::Invalid(format!(
                 "at most {} images per slot",
@@ -609,9 +686,9 @@ impl ArtworkServices {
                 CatalogueError::NotFound(message) => CatalogueError::Invalid(message),
                 other => other,
             })?;
-            if candidate.movie_id != movie_id || candidate.slot != slot {
+            if candidate.owner != owner || candidate.slot != slot {
                 return Err(CatalogueError::Invalid(format!(
-                    "candidate {id} is not one of this movie's {} candidates",
+                    "candidate {id} is not one of the {} candidates of {owner}",
                     slot.as_str()
                 ))
                 .into());
@@ -634,11 +711,12 @@ impl ArtworkServices {
             }
         }
         let mut tx = self.db.begin().await?;
-        repo::set_selection(&mut tx, movie_id, slot, ids, &[], &[]).await?;
-        lock_slot(&mut tx, movie_id, slot, true).await?;
-        crate::jobs::publish::publish_if_auto(&mut tx, movie_id).await?;
+        repo::set_selection(&mut tx, owner, slot, ids, &[], &[]).await?;
+        toggle_lock(&mut tx, owner, slot, true).await?;
+        touch(&mut tx, owner).await?;
+        publish_if_auto(&mut tx, owner).await?;
         tx.commit().await?;
-        self.announce(movie_id).await;
+        self.announce_owner(owner).await;
         Ok(())
     }
 
@@ -650,28 +728,24 @@ impl ArtworkServices {
         let mut tx = self.db.begin().await?;
         let candidate = repo::set_blocked(&mut tx, id, blocked).await?;
         if refill {
-            tx.enqueue(crate::jobs::artwork::select_job_after_change(candidate.movie_id)).await?;
+            tx.enqueue(crate::jobs::artwork::select_job_after_change(candidate.owner)).await?;
         }
         tx.commit().await?;
         if refill {
-            self.announce(candidate.movie_id).await;
+            self.announce_owner(candidate.owner).await;
         }
         Ok(candidate)
     }
 
     /// Locks or unlocks a slot; unlocking queues a selection that fills it again. Returns the
-    /// movie's locks.
-    pub async fn set_slot_lock(
-        &self,
-        movie_id: MovieId,
-        slot: Slot,
-        locked: bool,
-    ) -> Result<Vec<String>, ArtworkError> {
-        self.movie_slots(movie_id).await?;
+    /// owner's locks.
+    pub async fn set_slot_lock(&self, owner: ArtOwner, slot: Slot, locked: bool) -> Result<Vec<String>, ArtworkError> {
+        self.slots_of(owner).await?;
+        check_slot(owner, slot)?;
         let mut tx = self.db.begin().await?;
-        let locks = crate::catalogue::movies::toggle_lock(&mut tx, movie_id, &repo::lock_name(slot), locked).await?;
+        let locks = toggle_lock(&mut tx, owner, slot, locked).await?;
         if !locked {
-            tx.enqueue(crate::jobs::artwork::select_job_after_change(movie_id)).await?;
+            tx.enqueue(crate::jobs::artwork::select_job_after_change(owner)).await?;
         }
         tx.commit().await?;
         Ok(locks.into_iter().collect())
@@ -683,22 +757,97 @@ impl ArtworkServices {
             self.events.publish("movie.updated", &detail.summary);
         }
     }
+
+    /// `movie.updated` or `series.updated` for the owner's movie or series.
+    pub async fn announce_owner(&self, owner: ArtOwner) {
+        match owner {
+            ArtOwner::Movie(movie_id) => self.announce(movie_id).await,
+            _ => {
+                if let Some(series_id) = owner.series_id()
+                    && let Ok(detail) = crate::catalogue::series::detail(&self.db, series_id).await
+                {
+                    self.events.publish("series.updated", &detail.summary);
+                }
+            }
+        }
+    }
 }
 
-/// Locks or unlocks a slot in the movie's `locks` (`artwork.<slot>`).
-pub async fn lock_slot(
+/// Refuses a slot the owner does not have (a movie has no `thumb`, a season no `clearlogo`).
+fn check_slot(owner: ArtOwner, slot: Slot) -> Result<(), ArtworkError> {
+    if owner.has(slot) {
+        return Ok(());
+    }
+    let names: Vec<&str> = owner.slots().iter().map(|slot| slot.as_str()).collect();
+    Err(CatalogueError::Invalid(format!("{owner} has no {slot} slot; its slots: {}", names.join(", "))).into())
+}
+
+/// An owner's locks, inside a transaction (none for a season without a row yet).
+async fn locks_in(tx: &mut crate::db::Tx, owner: ArtOwner) -> Result<BTreeSet<String>, ArtworkError> {
+    let (table, condition, params) = owner.lock_row().locate(1);
+    let row: Option<(JsonText<BTreeSet<String>>,)> =
+        tx.fetch_optional(&format!("SELECT locks FROM {table} WHERE {condition}"), &params).await?;
+    Ok(row.map(|(JsonText(locks),)| locks).unwrap_or_default())
+}
+
+/// Locks or unlocks a slot in its owner's `locks` (`artwork.<slot>`); a season gets its row
+/// first if the folder had none. Returns the locks as they are now.
+pub async fn toggle_lock(
     tx: &mut crate::db::Tx,
-    movie_id: MovieId,
+    owner: ArtOwner,
     slot: Slot,
     locked: bool,
-) -> Result<(), ArtworkError> {
-    crate::catalogue::movies::toggle_lock(tx, movie_id, &repo::lock_name(slot), locked).await?;
+) -> Result<BTreeSet<String>, ArtworkError> {
+    if let ArtOwner::Season(series_id, number) = owner {
+        let now = now_ms();
+        tx.execute(
+            "INSERT INTO seasons (series_id, number, created_at, updated_at) VALUES ($1, $2, $3, $3) \
+             ON CONFLICT (series_id, number) DO NOTHING",
+            &[series_id.into(), number.into(), now.into()],
+        )
+        .await?;
+    }
+    let mut locks = locks_in(tx, owner).await?;
+    let name = repo::lock_name(slot);
+    if locked {
+        locks.insert(name);
+    } else {
+        locks.remove(&name);
+    }
+    let text = serde_json::to_string(&locks).expect("strings always serialise");
+    let (table, condition, mut params) = owner.lock_row().locate(3);
+    params.splice(0..0, [Param::from(text), now_ms().into()]);
+    tx.execute(&format!("UPDATE {table} SET locks = $1, updated_at = $2 WHERE {condition}"), &params).await?;
+    Ok(locks)
+}
+
+/// Marks the owner's movie or series changed (lists sort and sync by it).
+async fn touch(tx: &mut crate::db::Tx, owner: ArtOwner) -> Result<(), ArtworkError> {
+    let (table, id) = match owner {
+        ArtOwner::Movie(id) => ("movies", id.get()),
+        other => ("series", other.series_id().map(crate::ids::SeriesId::get).unwrap_or_default()),
+    };
+    tx.execute(&format!("UPDATE {table} SET updated_at = $1 WHERE id = $2"), &[now_ms().into(), id.into()]).await?;
     Ok(())
 }
 
-/// A movie's artwork settings.
+/// Queues the publish of the owner's movie or series when its library publishes by itself.
+async fn publish_if_auto(tx: &mut crate::db::Tx, owner: ArtOwner) -> Result<(), ArtworkError> {
+    match owner {
+        ArtOwner::Movie(movie_id) => crate::jobs::publish::publish_if_auto(tx, movie_id).await?,
+        other => {
+            if let Some(series_id) = other.series_id() {
+                crate::jobs::publish::publish_series_if_auto(tx, series_id).await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// An owner's artwork settings.
 #[derive(Debug, Clone)]
-pub struct MovieSlots {
+pub struct OwnerSlots {
+    /// A movie's ids (TV owners read theirs from the series).
     pub tmdb_id: Option<i64>,
     pub imdb_id: Option<String>,
     pub limits: SlotLimits,
@@ -706,6 +855,16 @@ pub struct MovieSlots {
     /// The user removed the movie from the catalogue.
     pub removed: bool,
 }
+
+impl OwnerSlots {
+    /// Whether any of the owner's slots takes images.
+    pub fn any_wanted(&self, owner: ArtOwner) -> bool {
+        owner.slots().iter().any(|slot| self.limits.get(*slot) > 0)
+    }
+}
+
+/// A movie's artwork settings.
+pub type MovieSlots = OwnerSlots;
 
 enum Measure {
     /// Cached and fingerprinted already (the hash is `None` for a cached file that is gone).

@@ -1,5 +1,6 @@
-//! What each provider offers for a movie's slots: TMDB's posters, backdrops and logos and
-//! Fanart.tv's art types, turned into [`Offer`]s before anything is downloaded.
+//! What each provider offers for a movie's or a TV series' slots: TMDB's posters, backdrops,
+//! logos and episode stills and Fanart.tv's art types, turned into [`Offer`]s before anything
+//! is downloaded.
 //!
 //! The mapping follows what Kodi and Jellyfin show in each slot: a textless poster is also
 //! key art; a backdrop with text on it is also a landscape thumb. Fanart.tv gives no sizes,
@@ -7,7 +8,7 @@
 
 use metarr_artwork::{ArtLanguage, Slot, Source};
 use metarr_providers::tmdb::Images;
-use metarr_providers::{FanartArtType, FanartMovie, TmdbClient};
+use metarr_providers::{FanartArtType, FanartMovie, FanartSeason, FanartTv, FanartTvArtType, TmdbClient};
 
 /// One image a provider offers for a slot.
 #[derive(Debug, Clone, PartialEq)]
@@ -141,6 +142,74 @@ pub fn from_fanart(movie: &FanartMovie) -> Vec<Offer> {
     offers
 }
 
+/// TMDB's still of an episode, its thumb. TMDB lists no size for stills; they are 16:9.
+pub fn tmdb_still(path: &str, tmdb: &TmdbClient) -> Option<Offer> {
+    (!path.trim().is_empty()).then(|| Offer {
+        slot: Slot::Thumb,
+        source: Source::Tmdb,
+        url: tmdb.image_url("original", path),
+        preview_url: Some(tmdb.image_url("w300", path)),
+        width: None,
+        height: None,
+        language: ArtLanguage::Textless,
+        vote_average: None,
+        votes: None,
+        likes: None,
+    })
+}
+
+/// The slot and documented size of a Fanart.tv TV art type, and whether it belongs to a season.
+fn fanart_tv_slot(kind: FanartTvArtType) -> (Slot, (u32, u32), bool) {
+    match kind {
+        FanartTvArtType::HdTvLogo => (Slot::Clearlogo, (800, 310), false),
+        FanartTvArtType::ClearLogo => (Slot::Clearlogo, (400, 155), false),
+        FanartTvArtType::HdClearArt => (Slot::Clearart, (1000, 562), false),
+        FanartTvArtType::ClearArt => (Slot::Clearart, (500, 281), false),
+        FanartTvArtType::TvPoster => (Slot::Poster, (1000, 1426), false),
+        // Backgrounds carry a season (mostly "all"), but Kodi shows them as the series' fanart.
+        FanartTvArtType::ShowBackground => (Slot::Fanart, (1920, 1080), false),
+        FanartTvArtType::TvThumb => (Slot::Landscape, (1000, 562), false),
+        FanartTvArtType::TvBanner => (Slot::Banner, (1000, 185), false),
+        FanartTvArtType::CharacterArt => (Slot::Characterart, (512, 512), false),
+        FanartTvArtType::SeasonPoster => (Slot::Poster, (1000, 1426), true),
+        FanartTvArtType::SeasonThumb => (Slot::Landscape, (1000, 562), true),
+        FanartTvArtType::SeasonBanner => (Slot::Banner, (1000, 185), true),
+    }
+}
+
+/// Fanart.tv's art for a series: `None` for the series' own, `Some(n)` for season n's. Season
+/// art marked "all" belongs to no single season and is left out.
+pub fn from_fanart_tv(tv: &FanartTv) -> Vec<(Option<u32>, Offer)> {
+    let mut offers = Vec::new();
+    for kind in FanartTvArtType::ALL {
+        let (slot, (width, height), per_season) = fanart_tv_slot(kind);
+        for image in tv.images(kind) {
+            if image.url.trim().is_empty() {
+                continue;
+            }
+            let season = match (per_season, &image.season) {
+                (false, _) => None,
+                (true, Some(FanartSeason::Number(number))) => Some(*number),
+                (true, _) => continue,
+            };
+            let offer = Offer {
+                slot,
+                source: Source::Fanart,
+                url: image.url.clone(),
+                preview_url: fanart_preview(&image.url),
+                width: Some(width),
+                height: Some(height),
+                language: art_language(&image.lang),
+                vote_average: None,
+                votes: None,
+                likes: Some(u64::from(image.likes)),
+            };
+            offers.push((season, offer));
+        }
+    }
+    offers
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -159,5 +228,40 @@ mod tests {
             Some("https://assets.fanart.tv/preview/movies/603/movieposter/the-matrix-5.jpg")
         );
         assert_eq!(fanart_preview("http://127.0.0.1:9/img/a.jpg"), None);
+    }
+
+    #[test]
+    fn fanart_tv_art_goes_to_the_series_or_its_season() {
+        let body = serde_json::json!({
+            "name": "Breaking Bad", "thetvdb_id": "81189",
+            "hdtvlogo": [{"id": "1", "url": "https://assets.fanart.tv/fanart/tv/81189/hdtvlogo/bb-1.png", "lang": "en", "likes": "4"}],
+            "characterart": [{"id": "2", "url": "https://assets.fanart.tv/fanart/tv/81189/characterart/bb-2.png", "lang": "", "likes": "1"}],
+            "showbackground": [{"id": "3", "url": "https://assets.fanart.tv/fanart/tv/81189/showbackground/bb-3.jpg", "lang": "", "likes": "2", "season": "all"}],
+            "seasonposter": [
+                {"id": "4", "url": "https://assets.fanart.tv/fanart/tv/81189/seasonposter/bb-4.jpg", "lang": "en", "likes": "0", "season": "2"},
+                {"id": "5", "url": "https://assets.fanart.tv/fanart/tv/81189/seasonposter/bb-5.jpg", "lang": "en", "likes": "0", "season": "all"},
+                {"id": "6", "url": "", "lang": "en", "likes": "0", "season": "1"}
+            ],
+            "seasonthumb": [{"id": "7", "url": "https://assets.fanart.tv/fanart/tv/81189/seasonthumb/bb-7.jpg", "lang": "en", "likes": "0", "season": "0"}]
+        });
+        let tv: FanartTv = serde_json::from_value(body).expect("a Fanart.tv TV answer");
+        let offers = from_fanart_tv(&tv);
+        let placed: Vec<(Option<u32>, Slot, &str)> = offers
+            .iter()
+            .map(|(season, offer)| (*season, offer.slot, offer.url.rsplit('/').next().unwrap_or("")))
+            .collect();
+        assert_eq!(
+            placed,
+            [
+                (None, Slot::Clearlogo, "bb-1.png"),
+                (None, Slot::Fanart, "bb-3.jpg"),
+                (None, Slot::Characterart, "bb-2.png"),
+                (Some(2), Slot::Poster, "bb-4.jpg"),
+                (Some(0), Slot::Landscape, "bb-7.jpg"),
+            ]
+        );
+        assert_eq!(offers[0].1.likes, Some(4));
+        assert_eq!(offers[0].1.language, ArtLanguage::Tagged("en".to_owned()));
+        assert_eq!(offers[2].1.language, ArtLanguage::Textless);
     }
 }

@@ -1,14 +1,16 @@
 //! Artwork candidates in the database (`artwork_candidates`, migration 20019): what each source
 //! offers per slot, what is known of each image once downloaded, and which are selected.
 //!
-//! A candidate is told apart within its movie and slot by its `key`: the provider's URL,
-//! `local:<path>` for a file of the movie folder, `upload:<sha256>` for an upload. Selected
+//! A candidate belongs to an [`ArtOwner`] (a movie, a series, a season or an episode; migration
+//! 20023) and is told apart within its owner and slot by its `key`: the provider's URL,
+//! `local:<path>` for a file of the folder, `upload:<sha256>` for an upload. Selected
 //! candidates carry their `position` in the slot (0 first); the others carry none.
 
 use crate::artwork::offers::{Offer, language_column, language_of_column};
+use crate::artwork::owner::ArtOwner;
 use crate::catalogue::{CatalogueError, Result, now_ms};
 use crate::db::{Db, Param, Tx};
-use crate::ids::MovieId;
+use crate::ids::{EpisodeId, MovieId, SeriesId};
 use metarr_artwork::{ArtLanguage, Slot, Source};
 use serde::Serialize;
 
@@ -20,7 +22,18 @@ pub const MAX_OFFERS_PER_SLOT: usize = 60;
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Candidate {
     pub id: i64,
-    pub movie_id: MovieId,
+    #[serde(skip)]
+    pub owner: ArtOwner,
+    /// The movie's candidates name their movie; TV ones their series, and their season or
+    /// episode.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub movie_id: Option<MovieId>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub series_id: Option<SeriesId>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub season: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub episode_id: Option<EpisodeId>,
     pub slot: Slot,
     pub source: Source,
     /// The provider's URL of the full image; `None` for local files and uploads.
@@ -70,7 +83,10 @@ impl Candidate {
 #[derive(sqlx::FromRow)]
 struct Row {
     id: i64,
-    movie_id: MovieId,
+    movie_id: Option<MovieId>,
+    series_id: Option<SeriesId>,
+    season: Option<i64>,
+    episode_id: Option<EpisodeId>,
     slot: String,
     source: String,
     key: String,
@@ -94,7 +110,7 @@ struct Row {
     position: Option<i64>,
 }
 
-const COLUMNS: &str = "id, movie_id, slot, source, key, url, preview_url, sha256, ext, width, height, file_size, \
+const COLUMNS: &str = "id, movie_id, series_id, season, episode_id, slot, source, key, url, preview_url, sha256, ext, width, height, file_size, \
      language, vote_average, votes, likes, score, phash, offered, blocked, rejected, duplicate_of, position";
 
 fn to_u32(value: Option<i64>) -> Option<u32> {
@@ -115,9 +131,15 @@ impl TryFrom<Row> for Candidate {
         let source = Source::parse(&row.source).ok_or_else(|| {
             CatalogueError::Internal(format!("artwork candidate {} has source {:?}", row.id, row.source))
         })?;
+        let owner = ArtOwner::from_columns(row.movie_id, row.series_id, row.season, row.episode_id)
+            .ok_or_else(|| CatalogueError::Internal(format!("artwork candidate {} has no single owner", row.id)))?;
         Ok(Candidate {
             id: row.id,
+            owner,
             movie_id: row.movie_id,
+            series_id: row.series_id,
+            season: row.season,
+            episode_id: row.episode_id,
             slot,
             source,
             path: row.key.strip_prefix("local:").map(str::to_owned),
@@ -147,15 +169,30 @@ fn convert(rows: Vec<Row>) -> Result<Vec<Candidate>> {
     rows.into_iter().map(Candidate::try_from).collect()
 }
 
-/// Every candidate of a movie: by slot, the selected first in their order, then by score.
-pub async fn list(db: &Db, movie_id: MovieId) -> Result<Vec<Candidate>> {
+/// Every candidate of an owner: by slot, the selected first in their order, then by score.
+pub async fn list(db: &Db, owner: ArtOwner) -> Result<Vec<Candidate>> {
     convert(
         db.fetch_all(
             &format!(
-                "SELECT {COLUMNS} FROM artwork_candidates WHERE movie_id = $1 \
+                "SELECT {COLUMNS} FROM artwork_candidates WHERE owner = $1 \
                  ORDER BY slot, position IS NULL, position, score DESC, id"
             ),
-            &[movie_id.into()],
+            &[owner.key().into()],
+        )
+        .await?,
+    )
+}
+
+/// Every candidate of a series and of its seasons and episodes (one read for a series' page
+/// or its selection).
+pub async fn list_of_series(db: &Db, series_id: SeriesId) -> Result<Vec<Candidate>> {
+    convert(
+        db.fetch_all(
+            &format!(
+                "SELECT {COLUMNS} FROM artwork_candidates WHERE series_id = $1 \
+                 ORDER BY owner, slot, position IS NULL, position, score DESC, id"
+            ),
+            &[series_id.into()],
         )
         .await?,
     )
@@ -185,17 +222,17 @@ pub struct ScoredOffer<'a> {
     pub score: f64,
 }
 
-/// Records what `source` offers now for a movie: new images are added, known ones updated
+/// Records what `source` offers now for an owner: new images are added, known ones updated
 /// (sizes only while not measured), and the source's images it no longer lists are marked not
 /// offered (kept while selected, so nothing selected is lost). Idempotent.
-pub async fn record_offers(tx: &mut Tx, movie_id: MovieId, source: Source, offers: &[ScoredOffer<'_>]) -> Result<()> {
+pub async fn record_offers(tx: &mut Tx, owner: ArtOwner, source: Source, offers: &[ScoredOffer<'_>]) -> Result<()> {
     let now = now_ms();
     tx.execute(
-        "UPDATE artwork_candidates SET offered = false WHERE movie_id = $1 AND source = $2 AND offered = true",
-        &[movie_id.into(), source.as_str().into()],
+        "UPDATE artwork_candidates SET offered = false WHERE owner = $1 AND source = $2 AND offered = true",
+        &[owner.key().into(), source.as_str().into()],
     )
     .await?;
-    const PER_ROW: usize = 15;
+    const PER_ROW: usize = 19;
     for chunk in offers.chunks(100) {
         let mut params: Vec<Param> = Vec::with_capacity(chunk.len() * PER_ROW);
         let mut rows = Vec::with_capacity(chunk.len());
@@ -207,8 +244,8 @@ pub async fn record_offers(tx: &mut Tx, movie_id: MovieId, source: Source, offer
                 continue;
             }
             let first = params.len() + 1;
+            params.extend(owner.columns());
             params.extend([
-                movie_id.into(),
                 offer.slot.as_str().into(),
                 source.as_str().into(),
                 offer.url.clone().into(),
@@ -232,10 +269,11 @@ pub async fn record_offers(tx: &mut Tx, movie_id: MovieId, source: Source, offer
         }
         tx.execute(
             &format!(
-                "INSERT INTO artwork_candidates (movie_id, slot, source, key, url, preview_url, width, height, \
-                     language, vote_average, votes, likes, score, created_at, updated_at) \
+                "INSERT INTO artwork_candidates (owner, movie_id, series_id, season, episode_id, slot, source, key, \
+                     url, preview_url, width, height, language, vote_average, votes, likes, score, created_at, \
+                     updated_at) \
                  VALUES {} \
-                 ON CONFLICT (movie_id, slot, key) DO UPDATE SET \
+                 ON CONFLICT (owner, slot, key) DO UPDATE SET \
                      offered = true, preview_url = excluded.preview_url, language = excluded.language, \
                      vote_average = excluded.vote_average, votes = excluded.votes, likes = excluded.likes, \
                      width = CASE WHEN artwork_candidates.sha256 IS NULL THEN excluded.width ELSE artwork_candidates.width END, \
@@ -251,7 +289,7 @@ pub async fn record_offers(tx: &mut Tx, movie_id: MovieId, source: Source, offer
     Ok(())
 }
 
-/// A cached image file of the movie folder, as a candidate.
+/// A cached image file of the folder, as a candidate.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct LocalImage {
     pub path: String,
@@ -276,37 +314,74 @@ pub async fn local_images(db: &Db, movie_id: MovieId) -> Result<Vec<LocalImage>>
         .await?)
 }
 
+/// A series folder's cached artwork files with their owners: the series' own, each season's
+/// (`season-all` images belong to no single season and are left out) and each episode's thumb.
+pub async fn series_local_images(db: &Db, series_id: SeriesId) -> Result<Vec<(ArtOwner, LocalImage)>> {
+    #[derive(sqlx::FromRow)]
+    struct SeriesImage {
+        scope: String,
+        season: Option<i64>,
+        episode_id: Option<EpisodeId>,
+        #[sqlx(flatten)]
+        image: LocalImage,
+    }
+    let rows: Vec<SeriesImage> = db
+        .fetch_all(
+            "SELECT f.scope, f.season, e.id AS episode_id, f.path, \
+                 CASE WHEN f.slot = 'extrafanart' THEN 'fanart' ELSE f.slot END AS slot, f.sha256, \
+                 a.ext, a.size, a.width, a.height \
+             FROM series_files f JOIN assets a ON a.sha256 = f.sha256 \
+             LEFT JOIN episodes e ON e.series_id = f.series_id AND e.key = f.episode_key \
+             WHERE f.series_id = $1 AND f.category = 'artwork' AND f.slot IS NOT NULL",
+            &[series_id.into()],
+        )
+        .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|row| {
+            let owner = match (row.scope.as_str(), row.season, row.episode_id) {
+                ("series", _, _) => ArtOwner::Series(series_id),
+                ("season", Some(number), _) => ArtOwner::Season(series_id, number),
+                ("episode", _, Some(episode_id)) => ArtOwner::Episode { series_id, episode_id },
+                _ => return None,
+            };
+            Some((owner, row.image))
+        })
+        .collect())
+}
+
 /// Records the folder's images as `local` candidates (with the score each has now), and marks
 /// the ones whose file is gone as not offered. Idempotent.
-pub async fn record_local(tx: &mut Tx, movie_id: MovieId, images: &[(LocalImage, Slot, f64)]) -> Result<()> {
+pub async fn record_local(tx: &mut Tx, owner: ArtOwner, images: &[(LocalImage, Slot, f64)]) -> Result<()> {
     let now = now_ms();
     tx.execute(
-        "UPDATE artwork_candidates SET offered = false WHERE movie_id = $1 AND source = 'local' AND offered = true",
-        &[movie_id.into()],
+        "UPDATE artwork_candidates SET offered = false WHERE owner = $1 AND source = 'local' AND offered = true",
+        &[owner.key().into()],
     )
     .await?;
     for (image, slot, score) in images {
+        let mut params: Vec<Param> = owner.columns().into();
+        params.extend([
+            slot.as_str().into(),
+            format!("local:{}", image.path).into(),
+            image.sha256.clone().into(),
+            image.ext.clone().into(),
+            image.width.into(),
+            image.height.into(),
+            image.size.into(),
+            (*score).into(),
+            now.into(),
+        ]);
         tx.execute(
-            "INSERT INTO artwork_candidates (movie_id, slot, source, key, sha256, ext, width, height, file_size, \
-                 score, offered, created_at, updated_at) \
-             VALUES ($1, $2, 'local', $3, $4, $5, $6, $7, $8, $9, true, $10, $10) \
-             ON CONFLICT (movie_id, slot, key) DO UPDATE SET offered = true, \
+            "INSERT INTO artwork_candidates (owner, movie_id, series_id, season, episode_id, slot, source, key, \
+                 sha256, ext, width, height, file_size, score, offered, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, 'local', $7, $8, $9, $10, $11, $12, $13, true, $14, $14) \
+             ON CONFLICT (owner, slot, key) DO UPDATE SET offered = true, \
                  phash = CASE WHEN artwork_candidates.sha256 = excluded.sha256 THEN artwork_candidates.phash END, \
                  rejected = CASE WHEN artwork_candidates.sha256 = excluded.sha256 THEN artwork_candidates.rejected END, \
                  sha256 = excluded.sha256, ext = excluded.ext, width = excluded.width, height = excluded.height, \
                  file_size = excluded.file_size, score = excluded.score, updated_at = excluded.updated_at",
-            &[
-                movie_id.into(),
-                slot.as_str().into(),
-                format!("local:{}", image.path).into(),
-                image.sha256.clone().into(),
-                image.ext.clone().into(),
-                image.width.into(),
-                image.height.into(),
-                image.size.into(),
-                (*score).into(),
-                now.into(),
-            ],
+            &params,
         )
         .await?;
     }
@@ -384,7 +459,7 @@ pub async fn record_rejected(db: &Db, id: i64, reason: &str) -> Result<()> {
 /// one it repeats) its duplicates; scores that changed are written too.
 pub async fn set_selection(
     tx: &mut Tx,
-    movie_id: MovieId,
+    owner: ArtOwner,
     slot: Slot,
     selected: &[i64],
     duplicates: &[(i64, i64)],
@@ -393,22 +468,22 @@ pub async fn set_selection(
     let now = now_ms();
     tx.execute(
         "UPDATE artwork_candidates SET position = NULL, duplicate_of = NULL \
-         WHERE movie_id = $1 AND slot = $2 AND (position IS NOT NULL OR duplicate_of IS NOT NULL)",
-        &[movie_id.into(), slot.as_str().into()],
+         WHERE owner = $1 AND slot = $2 AND (position IS NOT NULL OR duplicate_of IS NOT NULL)",
+        &[owner.key().into(), slot.as_str().into()],
     )
     .await?;
     for (position, id) in selected.iter().enumerate() {
         let position = i64::try_from(position).unwrap_or(i64::MAX);
         tx.execute(
-            "UPDATE artwork_candidates SET position = $1, updated_at = $2 WHERE id = $3 AND movie_id = $4",
-            &[position.into(), now.into(), (*id).into(), movie_id.into()],
+            "UPDATE artwork_candidates SET position = $1, updated_at = $2 WHERE id = $3 AND owner = $4",
+            &[position.into(), now.into(), (*id).into(), owner.key().into()],
         )
         .await?;
     }
     for (id, of) in duplicates {
         tx.execute(
-            "UPDATE artwork_candidates SET duplicate_of = $1 WHERE id = $2 AND movie_id = $3",
-            &[(*of).into(), (*id).into(), movie_id.into()],
+            "UPDATE artwork_candidates SET duplicate_of = $1 WHERE id = $2 AND owner = $3",
+            &[(*of).into(), (*id).into(), owner.key().into()],
         )
         .await?;
     }
@@ -434,28 +509,29 @@ pub async fn set_blocked(tx: &mut Tx, id: i64, blocked: bool) -> Result<Candidat
 }
 
 /// Adds an uploaded image as a candidate of the slot (or finds the same upload), returning its id.
-pub async fn record_upload(tx: &mut Tx, movie_id: MovieId, slot: Slot, measured: &Measured) -> Result<i64> {
+pub async fn record_upload(tx: &mut Tx, owner: ArtOwner, slot: Slot, measured: &Measured) -> Result<i64> {
     let now = now_ms();
+    let mut params: Vec<Param> = owner.columns().into();
+    params.extend([
+        slot.as_str().into(),
+        format!("upload:{}", measured.sha256).into(),
+        measured.sha256.clone().into(),
+        measured.ext.clone().into(),
+        i64::from(measured.width).into(),
+        i64::from(measured.height).into(),
+        measured.file_size.into(),
+        measured.phash.clone().into(),
+        measured.score.into(),
+        now.into(),
+    ]);
     let rows: Vec<(i64,)> = tx
         .fetch_all(
-            "INSERT INTO artwork_candidates (movie_id, slot, source, key, sha256, ext, width, height, file_size, \
-                 phash, score, offered, created_at, updated_at) \
-             VALUES ($1, $2, 'upload', $3, $4, $5, $6, $7, $8, $9, $10, true, $11, $11) \
-             ON CONFLICT (movie_id, slot, key) DO UPDATE SET blocked = false, rejected = NULL, updated_at = excluded.updated_at \
+            "INSERT INTO artwork_candidates (owner, movie_id, series_id, season, episode_id, slot, source, key, \
+                 sha256, ext, width, height, file_size, phash, score, offered, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, 'upload', $7, $8, $9, $10, $11, $12, $13, $14, true, $15, $15) \
+             ON CONFLICT (owner, slot, key) DO UPDATE SET blocked = false, rejected = NULL, updated_at = excluded.updated_at \
              RETURNING id",
-            &[
-                movie_id.into(),
-                slot.as_str().into(),
-                format!("upload:{}", measured.sha256).into(),
-                measured.sha256.clone().into(),
-                measured.ext.clone().into(),
-                i64::from(measured.width).into(),
-                i64::from(measured.height).into(),
-                measured.file_size.into(),
-                measured.phash.clone().into(),
-                measured.score.into(),
-                now.into(),
-            ],
+            &params,
         )
         .await?;
     rows.into_iter()
@@ -464,9 +540,21 @@ pub async fn record_upload(tx: &mut Tx, movie_id: MovieId, slot: Slot, measured:
         .ok_or_else(|| CatalogueError::Internal("an inserted candidate returned no id".to_owned()))
 }
 
-/// The lock name of a slot in a movie's `locks` (`artwork.poster`).
+/// The lock name of a slot in its owner's `locks` (`artwork.poster`).
 pub fn lock_name(slot: Slot) -> String {
-    format!("artwork.{}", slot.as_str())
+    ArtOwner::lock_name(slot)
+}
+
+/// The ids of a slot's selection, in order.
+pub async fn selection_in(tx: &mut Tx, owner: ArtOwner, slot: Slot) -> Result<Vec<i64>> {
+    let rows: Vec<(i64,)> = tx
+        .fetch_all(
+            "SELECT id FROM artwork_candidates WHERE owner = $1 AND slot = $2 AND position IS NOT NULL \
+             ORDER BY position",
+            &[owner.key().into(), slot.as_str().into()],
+        )
+        .await?;
+    Ok(rows.into_iter().map(|(id,)| id).collect())
 }
 
 /// The selected, cached poster of each movie that has one.
@@ -501,46 +589,42 @@ pub async fn adopt_local(
     image: &LocalImage,
 ) -> Result<()> {
     let now = now_ms();
+    let owner = ArtOwner::Movie(movie_id);
+    let mut params: Vec<Param> = owner.columns().into();
+    params.extend([
+        slot.as_str().into(),
+        format!("local:{}", image.path).into(),
+        image.sha256.clone().into(),
+        image.ext.clone().into(),
+        image.width.into(),
+        image.height.into(),
+        image.size.into(),
+        now.into(),
+    ]);
     let rows: Vec<(i64,)> = tx
         .fetch_all(
-            "INSERT INTO artwork_candidates (movie_id, slot, source, key, sha256, ext, width, height, file_size, \
-                 score, offered, created_at, updated_at) \
-             VALUES ($1, $2, 'local', $3, $4, $5, $6, $7, $8, 0, true, $9, $9) \
-             ON CONFLICT (movie_id, slot, key) DO UPDATE SET offered = true, blocked = false, rejected = NULL, \
+            "INSERT INTO artwork_candidates (owner, movie_id, series_id, season, episode_id, slot, source, key, \
+                 sha256, ext, width, height, file_size, score, offered, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, 'local', $7, $8, $9, $10, $11, $12, 0, true, $13, $13) \
+             ON CONFLICT (owner, slot, key) DO UPDATE SET offered = true, blocked = false, rejected = NULL, \
                  phash = NULL, sha256 = excluded.sha256, ext = excluded.ext, width = excluded.width, \
                  height = excluded.height, file_size = excluded.file_size, updated_at = excluded.updated_at \
              RETURNING id",
-            &[
-                movie_id.into(),
-                slot.as_str().into(),
-                format!("local:{}", image.path).into(),
-                image.sha256.clone().into(),
-                image.ext.clone().into(),
-                image.width.into(),
-                image.height.into(),
-                image.size.into(),
-                now.into(),
-            ],
+            &params,
         )
         .await?;
     let Some((adopted,)) = rows.into_iter().next() else {
         return Err(CatalogueError::Internal("an inserted candidate returned no id".to_owned()));
     };
-    let current: Vec<(i64,)> = tx
-        .fetch_all(
-            "SELECT id FROM artwork_candidates WHERE movie_id = $1 AND slot = $2 AND position IS NOT NULL \
-             ORDER BY position",
-            &[movie_id.into(), slot.as_str().into()],
-        )
-        .await?;
-    let mut selected: Vec<i64> = current.into_iter().map(|(id,)| id).filter(|id| *id != adopted).collect();
+    let current = selection_in(tx, owner, slot).await?;
+    let mut selected: Vec<i64> = current.into_iter().filter(|id| *id != adopted).collect();
     let at = position.min(selected.len());
     if at < selected.len() {
         selected[at] = adopted;
     } else {
         selected.push(adopted);
     }
-    set_selection(tx, movie_id, slot, &selected, &[], &[]).await?;
+    set_selection(tx, owner, slot, &selected, &[], &[]).await?;
     crate::catalogue::movies::toggle_lock(tx, movie_id, &lock_name(slot), true).await?;
     Ok(())
 }

@@ -186,7 +186,7 @@ impl EnrichServices {
     }
 
     /// Whether a library with these limits over the configured ones selects any artwork.
-    fn artwork_enabled(&self, library_limits: &metarr_artwork::SlotLimits) -> bool {
+    pub(crate) fn artwork_enabled(&self, library_limits: &metarr_artwork::SlotLimits) -> bool {
         let limits = self
             .artwork_limits
             .read()

@@ -32,6 +32,57 @@ pub enum EnrichedSeries {
     NotFound,
 }
 
+/// What TMDB knows of a series' pictures: its answer and every season's that could be read.
+pub struct TvImages {
+    pub series: TvSeries,
+    pub seasons: Vec<TvSeason>,
+    pub tmdb: Arc<TmdbClient>,
+}
+
+impl EnrichServices {
+    /// The series' and its seasons' TMDB answers for artwork, through the response cache under
+    /// enrichment's keys (after an enrichment, no call). `None` without a TMDB key.
+    pub async fn tmdb_tv_images(&self, series_id: SeriesId, tmdb_id: i64) -> Result<Option<TvImages>, EnrichError> {
+        let Some(tmdb) = self.clients().tmdb.clone() else { return Ok(None) };
+        let Some(tmdb_id) = u32::try_from(tmdb_id).ok().map(TmdbTvId) else { return Ok(None) };
+        let language = self.settings().language.clone();
+        let key = format!("tmdb:tv:{}:{}", tmdb_id.0, language.as_str());
+        let (client, lang) = (Arc::clone(&tmdb), language.clone());
+        let Some(details) = self.fetch(series_id, &key, |v| async move { client.tv(tmdb_id, &lang, &v).await }).await?
+        else {
+            return Ok(None);
+        };
+        let mut numbers: Vec<u32> = details.seasons.iter().map(|season| season.season_number).collect();
+        numbers.sort_unstable();
+        numbers.dedup();
+        let mut seasons = Vec::with_capacity(numbers.len());
+        for number in numbers {
+            let key = format!("tmdb:tv:{}:season:{number}:{}", tmdb_id.0, language.as_str());
+            let (client, lang) = (Arc::clone(&tmdb), language.clone());
+            if let Some(season) = self
+                .fetch(series_id, &key, |v| async move { client.tv_season(tmdb_id, number, &lang, &v).await })
+                .await?
+            {
+                seasons.push(season);
+            }
+        }
+        Ok(Some(TvImages { series: details, seasons, tmdb }))
+    }
+
+    /// Fanart.tv's art for a series, by its TVDB id (through the response cache). `None`
+    /// without a key or when Fanart.tv has none.
+    pub async fn fanart_tv(
+        &self,
+        series_id: SeriesId,
+        tvdb_id: i64,
+    ) -> Result<Option<metarr_providers::FanartTv>, EnrichError> {
+        let Some(fanart) = self.clients().fanart.clone() else { return Ok(None) };
+        let Some(id) = u32::try_from(tvdb_id).ok().map(TvdbId) else { return Ok(None) };
+        let key = format!("fanart:tv:{}", id.0);
+        self.fetch(series_id, &key, |validators| async move { fanart.tv(id, &validators).await }).await
+    }
+}
+
 impl EnrichServices {
     /// Identifies and fills one series, its seasons and its episodes from TMDB. Writes in one
     /// transaction; announces `series.updated`.
@@ -119,7 +170,12 @@ impl EnrichServices {
         if self.omdb_configured() && (fields.imdb_id.is_some() || target.imdb_id.is_some()) {
             tx.enqueue(crate::jobs::enrich::series_ratings_job(series_id)).await?;
         }
-        crate::jobs::publish::publish_series_if_auto(&mut tx, series_id).await?;
+        if self.artwork_enabled(&target.artwork_limits.0) {
+            // The pictures follow the words; the selection queues the publish of an `auto` library.
+            tx.enqueue(crate::jobs::artwork::series_select_job(series_id)).await?;
+        } else {
+            crate::jobs::publish::publish_series_if_auto(&mut tx, series_id).await?;
+        }
         tx.commit().await?;
         self.announce_series(series_id).await;
         Ok(EnrichedSeries::Filled { tmdb_id: i64::from(tmdb_id.0), episodes_added: added })

@@ -1,12 +1,13 @@
-//! `select-artwork` (refresh a movie's candidates and fill its slots) and `cache-headshots`
-//! (its cast's profile images), each unique per movie and queued by enrichment.
+//! `select-artwork` (refresh a movie's candidates and fill its slots), `select-series-artwork`
+//! (the same for a TV series, its seasons and its episodes) and `cache-headshots` (a movie's
+//! cast's profile images), each unique per movie or series and queued by enrichment.
 //!
 //! A provider's "not now" snoozes the job; downloads that failed for now leave every slot as
 //! it was and back the job off; a movie gone meanwhile ends it.
 
-use crate::artwork::{ArtworkError, ArtworkServices};
+use crate::artwork::{ArtOwner, ArtworkError, ArtworkServices};
 use crate::catalogue::CatalogueError;
-use crate::ids::MovieId;
+use crate::ids::{MovieId, SeriesId};
 use async_trait::async_trait;
 use metarr_queue::{Handler, JobContext, JobError, NewJob, job_kind};
 use serde::{Deserialize, Serialize};
@@ -20,6 +21,15 @@ pub struct SelectArtwork {
 
 // Beside enrichment, which queues it: the pictures follow the words.
 job_kind!(SelectArtwork = "select-artwork", attempts: 5, priority: 7);
+
+/// Refreshes the artwork candidates of a series, its seasons and its episodes, and fills
+/// their unlocked slots.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SelectSeriesArtwork {
+    pub series_id: SeriesId,
+}
+
+job_kind!(SelectSeriesArtwork = "select-series-artwork", attempts: 5, priority: 7);
 
 /// Caches the headshots of one movie's cast.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -35,11 +45,20 @@ pub fn select_job(movie_id: MovieId) -> NewJob {
     NewJob::of(&SelectArtwork { movie_id }).unique_key(format!("select-artwork:{movie_id}"))
 }
 
-/// A `select-artwork` job after the user changed something (a block, an unlock): not unique,
-/// since a job of the movie already running read the slots before the change and would not
+/// The `select-series-artwork` job of a series, unique per series.
+pub fn series_select_job(series_id: SeriesId) -> NewJob {
+    NewJob::of(&SelectSeriesArtwork { series_id }).unique_key(format!("select-series-artwork:{series_id}"))
+}
+
+/// A selection job after the user changed something (a block, an unlock): not unique, since a
+/// job of the movie or series already running read the slots before the change and would not
 /// see it.
-pub fn select_job_after_change(movie_id: MovieId) -> NewJob {
-    NewJob::of(&SelectArtwork { movie_id })
+pub fn select_job_after_change(owner: ArtOwner) -> NewJob {
+    match (owner, owner.series_id()) {
+        (ArtOwner::Movie(movie_id), _) => NewJob::of(&SelectArtwork { movie_id }),
+        (_, Some(series_id)) => NewJob::of(&SelectSeriesArtwork { series_id }),
+        (_, None) => unreachable!("every TV owner names its series"),
+    }
 }
 
 /// The `cache-headshots` job of a movie, unique per movie.
@@ -74,6 +93,19 @@ impl Handler for SelectArtworkHandler {
     async fn run(&self, ctx: JobContext, job: SelectArtwork) -> Result<(), JobError> {
         let last_attempt = ctx.job().attempt >= ctx.job().max_attempts;
         self.0.refresh_and_select(job.movie_id, last_attempt).await.map_err(job_error)
+    }
+}
+
+/// Runs `select-series-artwork`.
+pub struct SelectSeriesArtworkHandler(pub Arc<ArtworkServices>);
+
+#[async_trait]
+impl Handler for SelectSeriesArtworkHandler {
+    type Job = SelectSeriesArtwork;
+
+    async fn run(&self, ctx: JobContext, job: SelectSeriesArtwork) -> Result<(), JobError> {
+        let last_attempt = ctx.job().attempt >= ctx.job().max_attempts;
+        self.0.refresh_and_select_series(job.series_id, last_attempt).await.map_err(job_error)
     }
 }
 

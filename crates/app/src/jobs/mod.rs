@@ -66,6 +66,7 @@ pub const KINDS: &[(&str, JobFamily)] = {
         (enrich::EnrichSeriesRatings::KIND, JobFamily::Enrich),
         (enrich::ScheduledProviderUpdate::KIND, JobFamily::Enrich),
         (artwork::SelectArtwork::KIND, JobFamily::Enrich),
+        (artwork::SelectSeriesArtwork::KIND, JobFamily::Enrich),
         (artwork::CacheHeadshots::KIND, JobFamily::Enrich),
         (publish::Publish::KIND, JobFamily::Publish),
         (publish::PublishBatch::KIND, JobFamily::Publish),
@@ -137,6 +138,7 @@ pub fn register_enrichment(
 ) {
     publish::register(registry, publishing);
     registry.register(artwork::SelectArtworkHandler(std::sync::Arc::clone(artwork)));
+    registry.register(artwork::SelectSeriesArtworkHandler(std::sync::Arc::clone(artwork)));
     registry.register(artwork::CacheHeadshotsHandler(std::sync::Arc::clone(artwork)));
     registry.register(enrich::EnrichMetadataHandler(std::sync::Arc::clone(services)));
     registry.register(enrich::EnrichRatingsHandler(std::sync::Arc::clone(services)));

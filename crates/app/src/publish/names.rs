@@ -80,6 +80,30 @@ pub fn artwork_name(base: Option<&str>, options: &PublishOptions, slot: Slot, in
     }
 }
 
+/// A season image's name in the series folder, as Kodi and Jellyfin read it:
+/// `season01-poster.jpg`, `season-specials-poster.jpg` for season 0.
+pub fn season_artwork_name(number: i64, slot: Slot, ext: &str) -> String {
+    let ext = if ext == "jpeg" { "jpg" } else { ext };
+    if number == 0 {
+        format!("season-specials-{}.{ext}", slot.as_str())
+    } else {
+        format!("season{number:02}-{}.{ext}", slot.as_str())
+    }
+}
+
+/// An episode's thumb beside its video: `<video stem>-thumb.jpg` (`video` relative to the
+/// series folder).
+pub fn episode_thumb_name(video: &str, ext: &str) -> Option<String> {
+    let ext = if ext == "jpeg" { "jpg" } else { ext };
+    let path = std::path::Path::new(video);
+    let stem = path.file_stem()?.to_str()?;
+    let name = format!("{stem}-thumb.{ext}");
+    Some(match path.parent().and_then(|parent| parent.to_str()).filter(|parent| !parent.is_empty()) {
+        Some(parent) => format!("{parent}/{name}"),
+        None => name,
+    })
+}
+
 /// An actor's headshot name, as Kodi looks for it: `.actors/First_Last.jpg`. Characters that
 /// cannot be in a file name (or would leave the folder) become `_`.
 pub fn actor_name(name: &str, ext: &str) -> Option<String> {
@@ -104,6 +128,19 @@ pub fn actor_name(name: &str, ext: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn season_and_episode_artwork_names_are_kodis() {
+        assert_eq!(season_artwork_name(1, Slot::Poster, "jpeg"), "season01-poster.jpg");
+        assert_eq!(season_artwork_name(12, Slot::Banner, "jpg"), "season12-banner.jpg");
+        assert_eq!(season_artwork_name(0, Slot::Poster, "png"), "season-specials-poster.png");
+        assert_eq!(
+            episode_thumb_name("Season 01/Show - S01E02 - Title.mkv", "jpg").as_deref(),
+            Some("Season 01/Show - S01E02 - Title-thumb.jpg")
+        );
+        assert_eq!(episode_thumb_name("Show 1x02.avi", "png").as_deref(), Some("Show 1x02-thumb.png"));
+        assert_eq!(episode_thumb_name("", "jpg"), None);
+    }
 
     fn options(style: ArtworkStyle) -> PublishOptions {
         PublishOptions { artwork_style: style, ..PublishOptions::default() }

@@ -1,7 +1,9 @@
 //! Publishing a TV series (docs/tv.md, "Publishing"): `tvshow.nfo` in the series folder and one
 //! NFO per episode video (`<video stem>.nfo` beside it, every episode of a multi-episode file
 //! in it as consecutive `<episodedetails>`), laid over the NFOs the folder holds so that other
-//! tools' elements survive. The plan, the recycle bin, the atomic writes and the records are
+//! tools' elements survive; and the selected artwork: the series' (`poster.jpg`, `fanart.jpg`,
+//! `fanart1.jpg`…), each season's first image of a slot (`season01-poster.jpg`) and each
+//! episode's thumb (`<video stem>-thumb.jpg`). The plan, the recycle bin, the atomic writes and the records are
 //! the movies' (`plan_targets`, `stash`, `carry_out`), in the series' own tables.
 
 use super::fs::SafeFolder;
@@ -54,12 +56,28 @@ struct SeriesInputs {
     episodes: Vec<EpisodeForNfo>,
     published: Vec<super::Recorded>,
     stored: HashMap<String, StoredFile>,
+    options: super::settings::PublishOptions,
+    artwork: Vec<SelectedArt>,
+    cache_root: PathBuf,
+}
+
+/// A selected, cached image of the series, a season or an episode.
+#[derive(Debug, sqlx::FromRow)]
+struct SelectedArt {
+    season: Option<i64>,
+    episode_id: Option<i64>,
+    /// The episode's video, for its thumb.
+    video: Option<String>,
+    slot: String,
+    position: i64,
+    sha256: String,
+    ext: String,
 }
 
 impl PublishServices {
     /// What publishing the series would do, touching nothing.
     pub async fn plan_series(&self, series_id: SeriesId) -> Result<SeriesPlan, PublishError> {
-        let inputs = Arc::new(series_inputs(self.db(), series_id).await?);
+        let inputs = Arc::new(series_inputs(self.db(), self.cache_root(), series_id).await?);
         let folder = inputs.detail.summary.folder.clone();
         let (files, _, _, _) = blocking(move || work_out(&inputs)).await??;
         Ok(SeriesPlan { series_id, folder, files })
@@ -69,7 +87,7 @@ impl PublishServices {
     pub async fn publish_series(&self, series_id: SeriesId) -> Result<SeriesReport, PublishError> {
         let lock = series_lock(series_id);
         let _guard = lock.lock().await;
-        let inputs = series_inputs(self.db(), series_id).await?;
+        let inputs = series_inputs(self.db(), self.cache_root(), series_id).await?;
         if inputs.mode == PublishMode::Off {
             return Err(PublishError::Off { library: inputs.library_name.clone() });
         }
@@ -176,12 +194,25 @@ fn series_lock(series_id: SeriesId) -> Arc<tokio::sync::Mutex<()>> {
     lock
 }
 
-async fn series_inputs(db: &crate::db::Db, series_id: SeriesId) -> Result<SeriesInputs, PublishError> {
+async fn series_inputs(
+    db: &crate::db::Db,
+    cache_root: &Path,
+    series_id: SeriesId,
+) -> Result<SeriesInputs, PublishError> {
     let detail = series::detail(db, series_id).await?;
     let library = libraries::get(db, detail.summary.library_id).await?;
     let season_names = series::season_names(db, series_id).await?;
     let episodes = series::episodes_on_disk_of(db, series_id).await?;
     let published = repo::published_series(db, series_id).await?;
+    let artwork: Vec<SelectedArt> = db
+        .fetch_all(
+            "SELECT c.season, c.episode_id, e.video, c.slot, c.position, c.sha256, c.ext \
+             FROM artwork_candidates c LEFT JOIN episodes e ON e.id = c.episode_id \
+             WHERE c.series_id = $1 AND c.position IS NOT NULL AND c.sha256 IS NOT NULL AND c.ext IS NOT NULL \
+             ORDER BY c.owner, c.slot, c.position",
+            &[series_id.into()],
+        )
+        .await?;
     let stored = series::stored_folder(db, &detail.summary.folder)
         .await?
         .map(|stored| stored.files)
@@ -199,6 +230,9 @@ async fn series_inputs(db: &crate::db::Db, series_id: SeriesId) -> Result<Series
         episodes,
         published,
         stored,
+        options: library.publish_options,
+        artwork,
+        cache_root: cache_root.to_owned(),
     })
 }
 
@@ -209,7 +243,8 @@ fn work_out(inputs: &SeriesInputs) -> Result<WorkedOut, PublishError> {
     let owner = Owner::Series(inputs.series_id);
     let folder = Path::new(&inputs.detail.summary.folder);
     let safe = SafeFolder::new(&inputs.root, folder).map_err(|source| PublishError::Fs { owner, source })?;
-    let targets = targets(inputs, &safe);
+    let mut targets = targets(inputs, &safe);
+    targets.extend(artwork_targets(inputs, &safe));
     let (files, stale, worked) = super::plan_targets(owner, &safe, targets, &inputs.published, &inputs.stored)?;
     Ok((files, stale, worked, safe))
 }
@@ -281,6 +316,46 @@ fn targets(inputs: &SeriesInputs, safe: &SafeFolder) -> Vec<Target> {
             })
             .collect();
         targets.push(nfo_target(relative, metarr_nfo::write_episodes(&nfos, &options).into_bytes()));
+    }
+    targets
+}
+
+/// Every selected image to publish: the series' in the configured style, a season's first of
+/// each slot, an episode's thumb (the first episode's, for a multi-episode file).
+fn artwork_targets(inputs: &SeriesInputs, safe: &SafeFolder) -> Vec<Target> {
+    let cache_root = inputs.cache_root.as_path();
+    let mut names = std::collections::BTreeSet::new();
+    let mut targets = Vec::new();
+    for art in &inputs.artwork {
+        let Some(slot) = metarr_artwork::Slot::parse(&art.slot) else { continue };
+        let index = usize::try_from(art.position).unwrap_or(usize::MAX);
+        let relative = match (art.season, art.episode_id, art.video.as_deref()) {
+            (None, None, _) => super::names::artwork_name(None, &inputs.options, slot, index, &art.ext),
+            (Some(number), None, _) if index == 0 => super::names::season_artwork_name(number, slot, &art.ext),
+            (None, Some(_), Some(video)) if index == 0 => {
+                let Some(relative) = Path::new(video).strip_prefix(&safe.folder).ok().and_then(|r| r.to_str()) else {
+                    continue;
+                };
+                let Some(name) = super::names::episode_thumb_name(relative, &art.ext) else { continue };
+                name
+            }
+            _ => continue,
+        };
+        if !names.insert(relative.clone()) {
+            continue;
+        }
+        let cached = crate::cache::path_for(cache_root, &art.sha256, &art.ext);
+        let size = std::fs::metadata(&cached).map(|m| m.len()).unwrap_or(0);
+        targets.push(Target {
+            relative,
+            kind: PublishedKind::Artwork,
+            slot: Some(slot),
+            index: Some(index),
+            sha256: art.sha256.clone(),
+            ext: art.ext.clone(),
+            size,
+            content: Content::Cached(cached),
+        });
     }
     targets
 }

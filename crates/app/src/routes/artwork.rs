@@ -1,11 +1,11 @@
-//! The artwork API: a movie's slots with their selected images and scored candidates, the
-//! user's choice, uploads, blocks, and the picker's previews and headshots (always served by
-//! Metarr: the browser never loads an image from a provider).
+//! The artwork API: a movie's, a series', a season's or an episode's slots with their selected
+//! images and scored candidates, the user's choice, uploads, blocks, and the picker's previews
+//! and headshots (always served by Metarr: the browser never loads an image from a provider).
 
-use crate::artwork::ArtworkError;
 use crate::artwork::repo::{self, Candidate};
+use crate::artwork::{ArtOwner, ArtworkError};
 use crate::error::{ApiJson, ApiPath, AppError};
-use crate::ids::MovieId;
+use crate::ids::{EpisodeId, MovieId, SeriesId};
 use crate::routes::AppState;
 use axum::Json;
 use axum::extract::{Multipart, State};
@@ -72,12 +72,25 @@ pub struct ArtworkView {
 
 /// Every slot of a movie with its candidates.
 pub async fn view(state: &AppState, movie_id: MovieId) -> Result<ArtworkView, AppError> {
-    let settings = state.artwork.movie_slots(movie_id).await?;
-    let all = repo::list(&state.db, movie_id).await?;
-    let slots = Slot::ALL
-        .into_iter()
+    Ok(ArtworkView { movie_id, slots: slots_view(state, ArtOwner::Movie(movie_id)).await? })
+}
+
+/// Every slot of an owner with its candidates.
+pub async fn slots_view(state: &AppState, owner: ArtOwner) -> Result<Vec<SlotView>, AppError> {
+    let all = repo::list(&state.db, owner).await?;
+    slots_of(state, owner, &all).await
+}
+
+/// The owner's slots from candidates already read (those of other owners are ignored).
+async fn slots_of(state: &AppState, owner: ArtOwner, all: &[Candidate]) -> Result<Vec<SlotView>, AppError> {
+    let settings = state.artwork.slots_of(owner).await?;
+    let slots = owner
+        .slots()
+        .iter()
+        .copied()
         .map(|slot| {
-            let mut candidates: Vec<Candidate> = all.iter().filter(|c| c.slot == slot).cloned().collect();
+            let mut candidates: Vec<Candidate> =
+                all.iter().filter(|c| c.slot == slot && c.owner == owner).cloned().collect();
             let mut selected: Vec<Candidate> = candidates.iter().filter(|c| c.position.is_some()).cloned().collect();
             selected.sort_by_key(|c| c.position);
             candidates.sort_by(|a, b| b.score.total_cmp(&a.score).then(a.id.cmp(&b.id)));
@@ -90,17 +103,22 @@ pub async fn view(state: &AppState, movie_id: MovieId) -> Result<ArtworkView, Ap
             }
         })
         .collect();
-    Ok(ArtworkView { movie_id, slots })
+    Ok(slots)
 }
 
-fn parse_slot(name: &str) -> Result<Slot, AppError> {
-    Slot::parse(name).ok_or_else(|| {
+/// A slot of the owner, by name (404 naming the owner's slots otherwise).
+fn parse_slot_of(owner: ArtOwner, name: &str) -> Result<Slot, AppError> {
+    Slot::parse(name).filter(|slot| owner.has(*slot)).ok_or_else(|| {
         AppError::NotFound(format!(
             "no artwork slot {:?}; slots: {}",
             name.chars().take(40).collect::<String>(),
-            Slot::ALL.map(Slot::as_str).join(", ")
+            crate::artwork::tv::slot_names(owner)
         ))
     })
+}
+
+fn parse_slot(name: &str) -> Result<Slot, AppError> {
+    parse_slot_of(ArtOwner::Movie(MovieId(0)), name)
 }
 
 /// `GET /api/v1/movies/{id}/artwork`
@@ -137,14 +155,15 @@ pub async fn choose(
     ApiJson(choice): ApiJson<Choice>,
 ) -> Result<Json<SlotView>, AppError> {
     let slot = parse_slot(&slot)?;
-    state.artwork.choose(id, slot, &choice.candidate_ids).await?;
-    slot_view(&state, id, slot).await
+    let owner = ArtOwner::Movie(id);
+    state.artwork.choose(owner, slot, &choice.candidate_ids).await?;
+    slot_view(&state, owner, slot).await
 }
 
-async fn slot_view(state: &AppState, id: MovieId, slot: Slot) -> Result<Json<SlotView>, AppError> {
-    let view = view(state, id).await?;
-    let found = view.slots.into_iter().find(|view| view.slot == slot);
-    found.map(Json).ok_or_else(|| AppError::Internal(format!("slot {slot} missing from its movie's view")))
+async fn slot_view(state: &AppState, owner: ArtOwner, slot: Slot) -> Result<Json<SlotView>, AppError> {
+    let views = slots_view(state, owner).await?;
+    let found = views.into_iter().find(|view| view.slot == slot);
+    found.map(Json).ok_or_else(|| AppError::Internal(format!("slot {slot} missing from the view of {owner}")))
 }
 
 /// `POST /api/v1/movies/{id}/artwork/{slot}/upload`: a multipart form with one `file` part
@@ -156,8 +175,9 @@ pub async fn upload(
 ) -> Result<(StatusCode, Json<SlotView>), AppError> {
     let slot = parse_slot(&slot)?;
     let bytes = read_file_part(&mut multipart).await?;
-    state.artwork.upload(id, slot, bytes).await?;
-    Ok((StatusCode::CREATED, slot_view(&state, id, slot).await?))
+    let owner = ArtOwner::Movie(id);
+    state.artwork.upload(owner, slot, bytes).await?;
+    Ok((StatusCode::CREATED, slot_view(&state, owner, slot).await?))
 }
 
 /// The `file` part of an upload form, within [`MAX_UPLOAD_BYTES`].
@@ -232,12 +252,239 @@ pub async fn headshot(State(state): State<AppState>, ApiPath(person): ApiPath<i6
 /// `PUT|DELETE /api/v1/movies/{id}/locks/artwork.{slot}`: a slot's lock; unlocking lets
 /// selection fill the slot again.
 pub async fn set_slot_lock(state: &AppState, id: MovieId, slot: &str, locked: bool) -> Result<Vec<String>, AppError> {
-    let slot = Slot::parse(slot).ok_or_else(|| {
+    set_owner_slot_lock(state, ArtOwner::Movie(id), slot, locked).await
+}
+
+/// A slot's lock of any owner (`artwork.<slot>` in its lock routes).
+pub async fn set_owner_slot_lock(
+    state: &AppState,
+    owner: ArtOwner,
+    slot: &str,
+    locked: bool,
+) -> Result<Vec<String>, AppError> {
+    let slot = Slot::parse(slot).filter(|slot| owner.has(*slot)).ok_or_else(|| {
         AppError::BadRequest(format!(
             "artwork.{} cannot be locked; artwork slots: {}",
             slot.chars().take(40).collect::<String>(),
-            Slot::ALL.map(Slot::as_str).join(", ")
+            crate::artwork::tv::slot_names(owner)
         ))
     })?;
-    Ok(state.artwork.set_slot_lock(id, slot, locked).await?)
+    Ok(state.artwork.set_slot_lock(owner, slot, locked).await?)
+}
+
+/// One season's slots.
+#[derive(Debug, Serialize)]
+pub struct SeasonArtwork {
+    pub season: i64,
+    pub slots: Vec<SlotView>,
+}
+
+/// `{ "series_id": 1, "slots": [...], "seasons": [{ "season": 1, "slots": [...] }] }`.
+#[derive(Debug, Serialize)]
+pub struct SeriesArtworkView {
+    pub series_id: SeriesId,
+    pub slots: Vec<SlotView>,
+    pub seasons: Vec<SeasonArtwork>,
+}
+
+/// `{ "episode_id": 5, "series_id": 1, "slots": [...] }`.
+#[derive(Debug, Serialize)]
+pub struct EpisodeArtworkView {
+    pub episode_id: EpisodeId,
+    pub series_id: SeriesId,
+    pub slots: Vec<SlotView>,
+}
+
+/// A series' and its seasons' slots: the seasons with something on disk or any candidate.
+pub async fn series_view(state: &AppState, series_id: SeriesId) -> Result<SeriesArtworkView, AppError> {
+    let all = repo::list_of_series(&state.db, series_id).await?;
+    let slots = slots_of(state, ArtOwner::Series(series_id), &all).await?;
+    let seasons_on_disk: Vec<(i64,)> = state
+        .db
+        .fetch_all(
+            "SELECT DISTINCT season FROM episodes WHERE series_id = $1 AND video IS NOT NULL AND season IS NOT NULL \
+             UNION SELECT DISTINCT season FROM series_files WHERE series_id = $1 AND scope = 'season' \
+             AND season IS NOT NULL",
+            &[series_id.into()],
+        )
+        .await
+        .map_err(crate::catalogue::CatalogueError::from)?;
+    let mut numbers: std::collections::BTreeSet<i64> = seasons_on_disk.into_iter().map(|(n,)| n).collect();
+    numbers.extend(all.iter().filter_map(|c| c.season));
+    let mut seasons = Vec::with_capacity(numbers.len());
+    for number in numbers {
+        let owner = ArtOwner::Season(series_id, number);
+        seasons.push(SeasonArtwork { season: number, slots: slots_of(state, owner, &all).await? });
+    }
+    Ok(SeriesArtworkView { series_id, slots, seasons })
+}
+
+/// The owner of an episode's artwork (404 for an unknown episode).
+pub async fn episode_owner(state: &AppState, episode_id: EpisodeId) -> Result<ArtOwner, AppError> {
+    let row: Option<(SeriesId,)> = state
+        .db
+        .fetch_optional("SELECT series_id FROM episodes WHERE id = $1", &[episode_id.into()])
+        .await
+        .map_err(crate::catalogue::CatalogueError::from)?;
+    let (series_id,) = row.ok_or_else(|| AppError::NotFound(format!("episode {episode_id} not found")))?;
+    Ok(ArtOwner::Episode { series_id, episode_id })
+}
+
+/// The owner of a season's artwork: the series must exist; the number is 0 (specials) to 999.
+fn season_owner(series_id: SeriesId, number: i64) -> Result<ArtOwner, AppError> {
+    if !(0..=999).contains(&number) {
+        return Err(AppError::NotFound(format!("no season {number}: seasons are numbered 0 (specials) to 999")));
+    }
+    Ok(ArtOwner::Season(series_id, number))
+}
+
+/// `GET /api/v1/series/{id}/artwork`
+pub async fn get_series_artwork(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<SeriesId>,
+) -> Result<Json<SeriesArtworkView>, AppError> {
+    state.artwork.slots_of(ArtOwner::Series(id)).await?;
+    Ok(Json(series_view(&state, id).await?))
+}
+
+/// `POST /api/v1/series/{id}/artwork/refresh`: 202 with the queued `select-series-artwork` job.
+pub async fn refresh_series(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<SeriesId>,
+) -> Result<(StatusCode, Json<metarr_queue::Job>), AppError> {
+    state.artwork.slots_of(ArtOwner::Series(id)).await?;
+    let enqueued = state.queue.enqueue(crate::jobs::artwork::series_select_job(id)).await?;
+    Ok((StatusCode::ACCEPTED, Json(enqueued.job)))
+}
+
+/// `PUT /api/v1/series/{id}/artwork/{slot}`
+pub async fn choose_series(
+    State(state): State<AppState>,
+    ApiPath((id, slot)): ApiPath<(SeriesId, String)>,
+    ApiJson(choice): ApiJson<Choice>,
+) -> Result<Json<SlotView>, AppError> {
+    choose_for(&state, ArtOwner::Series(id), &slot, &choice).await
+}
+
+/// `PUT /api/v1/series/{id}/seasons/{number}/artwork/{slot}`
+pub async fn choose_season(
+    State(state): State<AppState>,
+    ApiPath((id, number, slot)): ApiPath<(SeriesId, i64, String)>,
+    ApiJson(choice): ApiJson<Choice>,
+) -> Result<Json<SlotView>, AppError> {
+    choose_for(&state, season_owner(id, number)?, &slot, &choice).await
+}
+
+/// `PUT /api/v1/episodes/{id}/artwork/{slot}`
+pub async fn choose_episode(
+    State(state): State<AppState>,
+    ApiPath((id, slot)): ApiPath<(EpisodeId, String)>,
+    ApiJson(choice): ApiJson<Choice>,
+) -> Result<Json<SlotView>, AppError> {
+    let owner = episode_owner(&state, id).await?;
+    choose_for(&state, owner, &slot, &choice).await
+}
+
+async fn choose_for(
+    state: &AppState,
+    owner: ArtOwner,
+    slot: &str,
+    choice: &Choice,
+) -> Result<Json<SlotView>, AppError> {
+    state.artwork.slots_of(owner).await?;
+    let slot = parse_slot_of(owner, slot)?;
+    state.artwork.choose(owner, slot, &choice.candidate_ids).await?;
+    slot_view(state, owner, slot).await
+}
+
+/// `POST /api/v1/series/{id}/artwork/{slot}/upload`
+pub async fn upload_series(
+    State(state): State<AppState>,
+    ApiPath((id, slot)): ApiPath<(SeriesId, String)>,
+    multipart: Multipart,
+) -> Result<(StatusCode, Json<SlotView>), AppError> {
+    upload_for(&state, ArtOwner::Series(id), &slot, multipart).await
+}
+
+/// `POST /api/v1/series/{id}/seasons/{number}/artwork/{slot}/upload`
+pub async fn upload_season(
+    State(state): State<AppState>,
+    ApiPath((id, number, slot)): ApiPath<(SeriesId, i64, String)>,
+    multipart: Multipart,
+) -> Result<(StatusCode, Json<SlotView>), AppError> {
+    upload_for(&state, season_owner(id, number)?, &slot, multipart).await
+}
+
+/// `POST /api/v1/episodes/{id}/artwork/{slot}/upload`
+pub async fn upload_episode(
+    State(state): State<AppState>,
+    ApiPath((id, slot)): ApiPath<(EpisodeId, String)>,
+    multipart: Multipart,
+) -> Result<(StatusCode, Json<SlotView>), AppError> {
+    let owner = episode_owner(&state, id).await?;
+    upload_for(&state, owner, &slot, multipart).await
+}
+
+async fn upload_for(
+    state: &AppState,
+    owner: ArtOwner,
+    slot: &str,
+    mut multipart: Multipart,
+) -> Result<(StatusCode, Json<SlotView>), AppError> {
+    state.artwork.slots_of(owner).await?;
+    let slot = parse_slot_of(owner, slot)?;
+    let bytes = read_file_part(&mut multipart).await?;
+    state.artwork.upload(owner, slot, bytes).await?;
+    Ok((StatusCode::CREATED, slot_view(state, owner, slot).await?))
+}
+
+/// `GET /api/v1/episodes/{id}/artwork`
+pub async fn get_episode_artwork(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<EpisodeId>,
+) -> Result<Json<EpisodeArtworkView>, AppError> {
+    let owner = episode_owner(&state, id).await?;
+    let series_id = owner.series_id().ok_or_else(|| AppError::Internal("an episode without its series".to_owned()))?;
+    Ok(Json(EpisodeArtworkView { episode_id: id, series_id, slots: slots_view(&state, owner).await? }))
+}
+
+/// `PUT|DELETE /api/v1/series/{id}/seasons/{number}/locks/{field}`: a season's artwork locks
+/// (`artwork.poster`, …).
+pub async fn lock_season(
+    State(state): State<AppState>,
+    ApiPath((id, number, field)): ApiPath<(SeriesId, i64, String)>,
+) -> Result<Json<serde_json::Value>, AppError> {
+    season_lock(&state, id, number, &field, true).await
+}
+
+/// `DELETE /api/v1/series/{id}/seasons/{number}/locks/{field}`
+pub async fn unlock_season(
+    State(state): State<AppState>,
+    ApiPath((id, number, field)): ApiPath<(SeriesId, i64, String)>,
+) -> Result<Json<serde_json::Value>, AppError> {
+    season_lock(&state, id, number, &field, false).await
+}
+
+async fn season_lock(
+    state: &AppState,
+    id: SeriesId,
+    number: i64,
+    field: &str,
+    locked: bool,
+) -> Result<Json<serde_json::Value>, AppError> {
+    let owner = season_owner(id, number)?;
+    state.artwork.slots_of(owner).await?;
+    let Some(slot) = field.strip_prefix("artwork.") else {
+        return Err(AppError::BadRequest(format!(
+            "{:?} cannot be locked; a season's locks are its artwork slots: {}",
+            field.chars().take(40).collect::<String>(),
+            crate::artwork::tv::slot_names(owner)
+                .split(", ")
+                .map(|slot| format!("artwork.{slot}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
+    };
+    let locks = set_owner_slot_lock(state, owner, slot, locked).await?;
+    Ok(Json(serde_json::json!({ "series_id": id, "season": number, "locks": locks })))
 }

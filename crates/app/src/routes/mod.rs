@@ -91,6 +91,25 @@ pub fn app(state: AppState) -> Router {
         .route("/series/{id}/verify", post(publish::verify_series))
         .route("/episodes/{id}", get(series::episode).patch(series::edit_episode))
         .route("/episodes/{id}/locks/{field}", put(series::lock_episode).delete(series::unlock_episode))
+        .route("/series/{id}/artwork", get(artwork::get_series_artwork))
+        .route("/series/{id}/artwork/refresh", post(artwork::refresh_series))
+        .route("/series/{id}/artwork/{slot}", put(artwork::choose_series))
+        .route(
+            "/series/{id}/artwork/{slot}/upload",
+            post(artwork::upload_series).layer(DefaultBodyLimit::max(artwork::MAX_UPLOAD_BYTES + 64 * 1024)),
+        )
+        .route("/series/{id}/seasons/{number}/artwork/{slot}", put(artwork::choose_season))
+        .route(
+            "/series/{id}/seasons/{number}/artwork/{slot}/upload",
+            post(artwork::upload_season).layer(DefaultBodyLimit::max(artwork::MAX_UPLOAD_BYTES + 64 * 1024)),
+        )
+        .route("/series/{id}/seasons/{number}/locks/{field}", put(artwork::lock_season).delete(artwork::unlock_season))
+        .route("/episodes/{id}/artwork", get(artwork::get_episode_artwork))
+        .route("/episodes/{id}/artwork/{slot}", put(artwork::choose_episode))
+        .route(
+            "/episodes/{id}/artwork/{slot}/upload",
+            post(artwork::upload_episode).layer(DefaultBodyLimit::max(artwork::MAX_UPLOAD_BYTES + 64 * 1024)),
+        )
         .route("/movies", get(movies::list))
         .route("/movies/{id}", get(movies::get_one).patch(movies::edit))
         .route("/movies/{id}/locks/{field}", put(movies::lock).delete(movies::unlock))

@@ -170,6 +170,12 @@ pub async fn lock(
     State(state): State<AppState>,
     ApiPath((id, field)): ApiPath<(SeriesId, String)>,
 ) -> Result<Json<Locks>, AppError> {
+    if let Some(slot) = field.strip_prefix("artwork.") {
+        let locks =
+            crate::routes::artwork::set_owner_slot_lock(&state, crate::artwork::ArtOwner::Series(id), slot, true)
+                .await?;
+        return Ok(Json(Locks { locks }));
+    }
     Ok(Json(Locks { locks: series::set_lock(&state.db, LockTable::Series, id.get(), &field, true).await? }))
 }
 
@@ -178,6 +184,12 @@ pub async fn unlock(
     State(state): State<AppState>,
     ApiPath((id, field)): ApiPath<(SeriesId, String)>,
 ) -> Result<Json<Locks>, AppError> {
+    if let Some(slot) = field.strip_prefix("artwork.") {
+        let locks =
+            crate::routes::artwork::set_owner_slot_lock(&state, crate::artwork::ArtOwner::Series(id), slot, false)
+                .await?;
+        return Ok(Json(Locks { locks }));
+    }
     Ok(Json(Locks { locks: series::set_lock(&state.db, LockTable::Series, id.get(), &field, false).await? }))
 }
 
@@ -186,6 +198,11 @@ pub async fn lock_episode(
     State(state): State<AppState>,
     ApiPath((id, field)): ApiPath<(EpisodeId, String)>,
 ) -> Result<Json<Locks>, AppError> {
+    if let Some(slot) = field.strip_prefix("artwork.") {
+        let owner = crate::routes::artwork::episode_owner(&state, id).await?;
+        let locks = crate::routes::artwork::set_owner_slot_lock(&state, owner, slot, true).await?;
+        return Ok(Json(Locks { locks }));
+    }
     Ok(Json(Locks { locks: series::set_lock(&state.db, LockTable::Episodes, id.get(), &field, true).await? }))
 }
 
@@ -194,6 +211,11 @@ pub async fn unlock_episode(
     State(state): State<AppState>,
     ApiPath((id, field)): ApiPath<(EpisodeId, String)>,
 ) -> Result<Json<Locks>, AppError> {
+    if let Some(slot) = field.strip_prefix("artwork.") {
+        let owner = crate::routes::artwork::episode_owner(&state, id).await?;
+        let locks = crate::routes::artwork::set_owner_slot_lock(&state, owner, slot, false).await?;
+        return Ok(Json(Locks { locks }));
+    }
     Ok(Json(Locks { locks: series::set_lock(&state.db, LockTable::Episodes, id.get(), &field, false).await? }))
 }
 

@@ -3,6 +3,7 @@
 //! that Metarr makes and serves: the browser never loads an image from a provider.
 
 use super::{Ui, UiError, render_with, see_other};
+use crate::artwork::ArtOwner;
 use crate::artwork::repo::{self, Candidate};
 use crate::error::AppError;
 use crate::ids::MovieId;
@@ -181,8 +182,11 @@ pub async fn select(
     let (id, slot) = (super::movies::movie_id(&id)?, slot_of(&slot)?);
     let settings = state.artwork.movie_slots(id).await?;
     let current: Vec<i64> = {
-        let mut selected: Vec<Candidate> =
-            repo::list(&state.db, id).await?.into_iter().filter(|c| c.slot == slot && c.position.is_some()).collect();
+        let mut selected: Vec<Candidate> = repo::list(&state.db, ArtOwner::Movie(id))
+            .await?
+            .into_iter()
+            .filter(|c| c.slot == slot && c.position.is_some())
+            .collect();
         selected.sort_by_key(|c| c.position);
         selected.into_iter().map(|c| c.id).collect()
     };
@@ -191,7 +195,7 @@ pub async fn select(
         .chain(current.into_iter().filter(|other| *other != form.candidate))
         .take(limit)
         .collect();
-    match state.artwork.choose(id, slot, &ids).await {
+    match state.artwork.choose(ArtOwner::Movie(id), slot, &ids).await {
         Ok(()) => Ok(back(id, slot)),
         Err(err) => refused(&state, ui, id, slot, err.into()).await,
     }
@@ -207,7 +211,7 @@ pub async fn upload(
     let (id, slot) = (super::movies::movie_id(&id)?, slot_of(&slot)?);
     let uploaded = async {
         let bytes = crate::routes::artwork::read_file_part(&mut multipart).await?;
-        state.artwork.upload(id, slot, bytes).await.map_err(AppError::from)
+        state.artwork.upload(ArtOwner::Movie(id), slot, bytes).await.map_err(AppError::from)
     };
     match uploaded.await {
         Ok(_) => Ok(back(id, slot)),
@@ -250,7 +254,11 @@ pub async fn unblock(State(state): State<AppState>, Path(id): Path<i64>) -> Resu
 
 async fn set_blocked(state: &AppState, id: i64, blocked: bool) -> Result<Response, UiError> {
     let candidate = state.artwork.set_blocked(id, blocked).await?;
-    Ok(back(candidate.movie_id, candidate.slot))
+    Ok(match candidate.owner {
+        ArtOwner::Movie(movie_id) => back(movie_id, candidate.slot),
+        ArtOwner::Episode { episode_id, .. } => see_other(&format!("/episodes/{episode_id}")),
+        ArtOwner::Series(series_id) | ArtOwner::Season(series_id, _) => see_other(&format!("/series/{series_id}")),
+    })
 }
 
 /// `GET /artwork-previews/{id}`: a candidate's preview.

@@ -67,6 +67,8 @@ impl Providers {
         vec![
             ("METARR_PROVIDERS__TMDB__API_KEY".into(), TMDB_KEY.into()),
             ("METARR_PROVIDERS__TMDB__BASE_URL".into(), format!("{}/3", self.tmdb.uri())),
+            // Images too: a test never reaches the real image server.
+            ("METARR_PROVIDERS__TMDB__IMAGE_BASE_URL".into(), format!("{}/t/p", self.tmdb.uri())),
             ("METARR_PROVIDERS__OMDB__API_KEY".into(), OMDB_KEY.into()),
             ("METARR_PROVIDERS__OMDB__BASE_URL".into(), self.omdb.uri()),
         ]
@@ -215,7 +217,9 @@ async fn a_movie_without_an_nfo_is_identified_and_filled(backend: Backend) {
     let brad = brad.expect("Brad Pitt in the cast");
     assert_eq!(brad["role"], "Tyler Durden");
     assert_eq!(brad["tmdb_id"], 287);
-    assert!(brad["profile"].as_str().is_some_and(|url| url.starts_with("https://image.tmdb.org/t/p/w185/")));
+    assert!(
+        brad["profile"].as_str().is_some_and(|url| url.starts_with(&format!("{}/t/p/w185/", providers.tmdb.uri())))
+    );
     assert_eq!(movie["directors"], json!(["David Fincher"]));
     assert!(movie["writers"].as_array().is_some_and(|w| w.contains(&json!("Jim Uhls"))), "{}", movie["writers"]);
     assert!(movie["studios"].as_array().is_some_and(|s| !s.is_empty()));

@@ -39,6 +39,7 @@ mod scan_rerun;
 mod schedules;
 mod secrets_in_logs;
 mod tv;
+mod tv_artwork;
 mod tv_enrich;
 mod tv_publish;
 mod ui;

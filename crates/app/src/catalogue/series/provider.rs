@@ -24,13 +24,15 @@ pub struct EnrichTarget {
     #[sqlx(try_from = "String")]
     pub numbering: Numbering,
     pub prefer_provider_metadata: bool,
+    /// The library's artwork limits over the configured ones.
+    pub artwork_limits: JsonText<metarr_artwork::SlotLimits>,
 }
 
 /// The series as enrichment needs it.
 pub async fn enrich_target(db: &Db, id: SeriesId) -> Result<EnrichTarget> {
     db.fetch_optional::<EnrichTarget>(
         "SELECT s.id, s.title, s.original_title, s.year, s.tmdb_id, s.tvdb_id, s.imdb_id, s.numbering, \
-             l.prefer_provider_metadata \
+             l.prefer_provider_metadata, l.artwork_limits \
          FROM series s JOIN libraries l ON l.id = s.library_id WHERE s.id = $1",
         &[id.into()],
     )
