@@ -148,3 +148,135 @@ async fn an_unknown_url_is_refused_with_its_scheme() {
     assert!(matches!(&err, DbError::UnknownUrl { scheme } if scheme == "mysql"), "{err:?}");
     assert_eq!(Backend::Sqlite.as_str(), "sqlite");
 }
+
+/// Applies only the migrations up to `last` (an older Metarr's schema), by reading a copy of
+/// those files: what a user's database looks like before an upgrade.
+async fn migrate_as_of(db: &Database, url: &str, last: i64) {
+    let backend = match db.backend() {
+        Backend::Sqlite => "sqlite",
+        Backend::Postgres => "postgres",
+    };
+    let source = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations").join(backend);
+    let older = tempfile::tempdir().expect("a folder for the older migrations");
+    for entry in std::fs::read_dir(&source).expect("migrations") {
+        let path = entry.expect("entry").path();
+        let name = path.file_name().and_then(|n| n.to_str()).expect("a file name").to_owned();
+        let version: i64 = name.split('_').next().and_then(|v| v.parse().ok()).expect("a numbered migration");
+        if version <= last {
+            std::fs::copy(&path, older.path().join(&name)).expect("copy");
+        }
+    }
+    let migrator = sqlx::migrate::Migrator::new(older.path()).await.expect("older migrations");
+    match db.backend() {
+        Backend::Sqlite => {
+            let pool = sqlx::SqlitePool::connect(url).await.expect("SQLite");
+            migrator.run(&pool).await.expect("the older schema");
+            pool.close().await;
+        }
+        Backend::Postgres => {
+            let pool = sqlx::PgPool::connect(url).await.expect("PostgreSQL");
+            migrator.run(&pool).await.expect("the older schema");
+            pool.close().await;
+        }
+    }
+}
+
+#[tokio::test]
+async fn movie_artwork_survives_the_upgrade_that_gives_candidates_owners() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let sqlite_url = format!("sqlite:{}?mode=rwc", dir.path().join("metarr.db").display());
+    let mut urls = vec![sqlite_url];
+    let schema = match metarr_testkit::database_url() {
+        Some(server) => Some(PgSchema::create(&server).await),
+        None => None,
+    };
+    if let Some(schema) = &schema {
+        urls.push(schema.url());
+    }
+    for url in urls {
+        let db = Database::connect(&url).await.expect("connect");
+        migrate_as_of(&db, &url, 20022).await;
+        let mut tx = db.begin().await.expect("begin");
+        tx.execute(
+            "INSERT INTO libraries (id, name, path, kind, enabled, ignore_patterns, created_at, updated_at) \
+             VALUES (1, 'Films', '/srv/films', 'movies', true, '[]', 0, 0)",
+            &[],
+        )
+        .await
+        .expect("library");
+        tx.execute(
+            "INSERT INTO movies (id, library_id, folder, title, created_at, updated_at) \
+             VALUES (7, 1, '/srv/films/Heat (1995)', 'Heat', 0, 0)",
+            &[],
+        )
+        .await
+        .expect("movie");
+        let mut ids = Vec::new();
+        for (key, position) in [("https://tmdb/a.jpg", Some(0)), ("https://tmdb/b.jpg", None)] {
+            let id: Vec<(i64,)> = tx
+                .fetch_all(
+                    "INSERT INTO artwork_candidates (movie_id, slot, source, key, url, sha256, ext, position, \
+                         created_at, updated_at) VALUES (7, 'poster', 'tmdb', $1, $1, 'abc', 'jpg', $2, 0, 0) RETURNING id",
+                    &[key.into(), position.map(i64::from).into()],
+                )
+                .await
+                .expect("candidate");
+            ids.push(id[0].0);
+        }
+        tx.commit().await.expect("commit");
+
+        db.migrate().await.expect("the upgrade");
+        let rows: Vec<(i64, String, Option<i64>, Option<i64>, Option<i64>)> = db
+            .fetch_all("SELECT id, owner, movie_id, series_id, position FROM artwork_candidates ORDER BY id", &[])
+            .await
+            .expect("read");
+        assert_eq!(
+            rows,
+            [
+                (ids[0], "movie:7".to_owned(), Some(7), None, Some(0)),
+                (ids[1], "movie:7".to_owned(), Some(7), None, None)
+            ],
+            "{:?}",
+            db.backend()
+        );
+        // A new candidate gets the next id; one key per owner and slot; a row needs one owner.
+        let mut tx = db.begin().await.expect("begin");
+        let next: Vec<(i64,)> = tx
+            .fetch_all(
+                "INSERT INTO artwork_candidates (owner, movie_id, slot, source, key, created_at, updated_at) \
+                 VALUES ('movie:7', 7, 'thumb', 'local', 'local:/x', 0, 0) RETURNING id",
+                &[],
+            )
+            .await
+            .expect("a new candidate");
+        assert!(next[0].0 > ids[1], "a new candidate gets a new id on {:?}", db.backend());
+        tx.commit().await.expect("commit");
+        let mut tx = db.begin().await.expect("begin");
+        let twice = tx
+            .execute(
+                "INSERT INTO artwork_candidates (owner, movie_id, slot, source, key, created_at, updated_at) \
+                 VALUES ('movie:7', 7, 'poster', 'tmdb', 'https://tmdb/a.jpg', 0, 0)",
+                &[],
+            )
+            .await;
+        assert!(twice.is_err(), "one key per owner and slot on {:?}", db.backend());
+        drop(tx);
+        let mut tx = db.begin().await.expect("begin");
+        let ownerless = tx
+            .execute(
+                "INSERT INTO artwork_candidates (owner, slot, source, key, created_at, updated_at) \
+                 VALUES ('nobody', 'poster', 'tmdb', 'k', 0, 0)",
+                &[],
+            )
+            .await;
+        assert!(ownerless.is_err(), "a candidate needs an owner on {:?}", db.backend());
+        drop(tx);
+        // Deleting the movie takes its candidates.
+        let mut tx = db.begin().await.expect("begin");
+        tx.execute("DELETE FROM movies WHERE id = 7", &[]).await.expect("delete");
+        tx.commit().await.expect("commit");
+        let (left,): (i64,) =
+            db.fetch_optional("SELECT count(*) FROM artwork_candidates", &[]).await.expect("count").expect("a row");
+        assert_eq!(left, 0, "{:?}", db.backend());
+    }
+}
