@@ -226,7 +226,8 @@ async fn movie_artwork_survives_the_upgrade_that_gives_candidates_owners() {
         tx.commit().await.expect("commit");
 
         db.migrate().await.expect("the upgrade");
-        let rows: Vec<(i64, String, Option<i64>, Option<i64>, Option<i64>)> = db
+        type CandidateRow = (i64, String, Option<i64>, Option<i64>, Option<i64>);
+        let rows: Vec<CandidateRow> = db
             .fetch_all("SELECT id, owner, movie_id, series_id, position FROM artwork_candidates ORDER BY id", &[])
             .await
             .expect("read");

@@ -433,8 +433,53 @@ struct SeriesPage {
     locked: usize,
     fields: Vec<String>,
     artwork: Vec<ArtworkLine>,
+    /// The series' and each season's slots, each with its picker.
+    slot_groups: Vec<SlotGroup>,
     seasons: Vec<SeasonBlock>,
     warnings: Vec<String>,
+}
+
+/// The slots of one owner (a series, a season, an episode) on its page.
+pub struct SlotGroup {
+    pub heading: String,
+    /// Where its pickers live (`/series/3/seasons/1/artwork`).
+    pub base: String,
+    /// An id-safe name (`series`, `season-1`, `episode`).
+    pub name: String,
+    pub slots: Vec<super::movies::SlotLine>,
+}
+
+fn slot_lines(views: &[crate::routes::artwork::SlotView]) -> Vec<super::movies::SlotLine> {
+    views
+        .iter()
+        .map(|view| super::movies::SlotLine {
+            name: view.slot.as_str(),
+            limit: view.limit,
+            locked: view.locked,
+            images: view.selected.iter().filter_map(|c| c.candidate.sha256.clone()).collect(),
+            candidates: view.candidates.len(),
+        })
+        .collect()
+}
+
+/// The series' slot groups: its own, then each season's.
+async fn series_slot_groups(state: &AppState, id: SeriesId) -> Result<Vec<SlotGroup>, UiError> {
+    let view = crate::routes::artwork::series_view(state, id).await?;
+    let mut groups = vec![SlotGroup {
+        heading: "Series".to_owned(),
+        base: format!("/series/{id}/artwork"),
+        name: "series".to_owned(),
+        slots: slot_lines(&view.slots),
+    }];
+    for season in &view.seasons {
+        groups.push(SlotGroup {
+            heading: if season.season == 0 { "Specials".to_owned() } else { format!("Season {}", season.season) },
+            base: format!("/series/{id}/seasons/{}/artwork", season.season),
+            name: format!("season-{}", season.season),
+            slots: slot_lines(&season.slots),
+        });
+    }
+    Ok(groups)
 }
 
 /// An episode's key as people read it.
@@ -648,6 +693,7 @@ pub(super) async fn series_view(
         locked: detail.locks.len(),
         fields,
         artwork: artwork_lines(&detail.assets, &folder),
+        slot_groups: series_slot_groups(state, id).await?,
         seasons,
         warnings: detail.warnings.clone(),
         folder,
@@ -862,6 +908,7 @@ struct EpisodePage {
     subtitles: Vec<SubtitleLine>,
     shares_with: Vec<SiblingLine>,
     artwork: Vec<ArtworkLine>,
+    slot_groups: Vec<SlotGroup>,
 }
 
 /// The stored stream details (the API's JSON, with `subtitle` for the probe's `subtitles`) read
@@ -941,6 +988,21 @@ async fn episode_view(
             .collect(),
         shares_with,
         artwork: artwork_lines(&detail.assets, &folder),
+        slot_groups: vec![SlotGroup {
+            heading: "Episode".to_owned(),
+            base: format!("/episodes/{}/artwork", detail.summary.id),
+            name: "episode".to_owned(),
+            slots: slot_lines(
+                &crate::routes::artwork::slots_view(
+                    state,
+                    crate::artwork::ArtOwner::Episode {
+                        series_id: detail.summary.series_id,
+                        episode_id: detail.summary.id,
+                    },
+                )
+                .await?,
+            ),
+        }],
     };
     Ok(render_with(status, &page))
 }

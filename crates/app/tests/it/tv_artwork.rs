@@ -186,7 +186,8 @@ async fn select_and_wait(app: &TestApp, id: i64) {
     assert_eq!(done.state, JobState::Completed);
 }
 
-async fn a_series_its_season_and_episodes_get_artwork_published_once(backend: Backend) {
+/// A TV library of Breaking Bad, scanned and enriched, its artwork selected.
+async fn enriched_series(backend: Backend) -> (Stand, TestApp, tempfile::TempDir, PathBuf, i64) {
     let stand = Stand::start().await;
     let env = stand.env();
     let pairs: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
@@ -208,6 +209,11 @@ async fn a_series_its_season_and_episodes_get_artwork_published_once(backend: Ba
     wait_for_kind(&app, "select-series-artwork").await;
     let (_, failed) = app.get("/jobs?kind=select-series-artwork&state=failed").await;
     assert_eq!(failed["items"].as_array().map(Vec::len), Some(0), "{failed}");
+    (stand, app, dir, series, id)
+}
+
+async fn a_series_its_season_and_episodes_get_artwork_published_once(backend: Backend) {
+    let (stand, app, _dir, series, id) = enriched_series(backend).await;
 
     let (status, art) = app.get(&format!("/series/{id}/artwork")).await;
     assert_eq!(status, 200, "{art}");
@@ -416,3 +422,98 @@ async fn a_series_its_season_and_episodes_get_artwork_published_once(backend: Ba
     app.stop().await;
 }
 app_test!(a_series_its_season_and_episodes_get_artwork_published_once);
+
+async fn the_picker_works_for_a_series_a_season_and_an_episode(backend: Backend) {
+    let (_stand, app, _dir, _series, id) = enriched_series(backend).await;
+    let ui = crate::ui::UiClient::new(&app);
+
+    // The series page lists the series' and the season's slots with their pickers.
+    let page = ui.get(&format!("/series/{id}")).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    for marker in [
+        "id=\"slots-series\"",
+        "id=\"slots-season-1\"",
+        "id=\"choose-series-characterart\"",
+        "id=\"choose-season-1-poster\"",
+    ] {
+        assert!(page.body.contains(marker), "{marker}: {}", page.body);
+    }
+    assert!(!page.body.contains("src=\"http"), "the browser loads no image from a provider");
+
+    // "Use this" on the season's picker makes the other poster the season's, locked.
+    let (_, art) = app.get(&format!("/series/{id}/artwork")).await;
+    let posters = slot(&art["seasons"][0]["slots"], "poster");
+    let other = posters["candidates"]
+        .as_array()
+        .expect("candidates")
+        .iter()
+        .find(|c| c["position"].is_null())
+        .and_then(|c| c["id"].as_i64())
+        .expect("a second season poster");
+    let picker = ui.get(&format!("/series/{id}/seasons/1/artwork/poster")).await;
+    assert_eq!(picker.status, 200, "{}", picker.body);
+    assert!(picker.body.contains(&format!("id=\"select-{other}\"")), "{}", picker.body);
+    assert!(picker.body.contains(&format!("href=\"/series/{id}\"")), "the way back: {}", picker.body);
+    let chosen = ui
+        .post_form(&format!("/series/{id}/seasons/1/artwork/poster/select"), &[("candidate", &other.to_string())])
+        .await;
+    assert_eq!(chosen.status, 303, "{}", chosen.body);
+    assert_eq!(chosen.location.as_deref(), Some(format!("/series/{id}/seasons/1/artwork/poster").as_str()));
+    let (_, art) = app.get(&format!("/series/{id}/artwork")).await;
+    let posters = slot(&art["seasons"][0]["slots"], "poster");
+    assert_eq!((posters["selected"][0]["id"].as_i64(), &posters["locked"]), (Some(other), &json!(true)));
+    let unlocked = ui.post_form(&format!("/series/{id}/seasons/1/artwork/poster/unlock"), &[]).await;
+    assert_eq!(unlocked.status, 303);
+    let (_, art) = app.get(&format!("/series/{id}/artwork")).await;
+    assert_eq!(slot(&art["seasons"][0]["slots"], "poster")["locked"], false);
+
+    // A series candidate chosen for the season is refused on the page.
+    let series_poster = slot(&art["slots"], "poster")["selected"][0]["id"].as_i64().expect("series poster");
+    let wrong = ui
+        .post_form(
+            &format!("/series/{id}/seasons/1/artwork/poster/select"),
+            &[("candidate", &series_poster.to_string())],
+        )
+        .await;
+    assert_eq!(wrong.status, 400, "{}", wrong.body);
+    assert!(wrong.body.contains("id=\"picker-error\""), "{}", wrong.body);
+
+    // An episode's thumb: its page links the picker; an upload needs the token.
+    let (_, seasons) = app.get(&format!("/series/{id}/seasons")).await;
+    let episode = seasons[0]["episodes"][0]["id"].as_i64().expect("episode");
+    let page = ui.get(&format!("/episodes/{episode}")).await;
+    assert!(page.body.contains("id=\"choose-episode-thumb\""), "{}", page.body);
+    let form = || {
+        reqwest::multipart::Form::new()
+            .part("file", reqwest::multipart::Part::bytes(jpeg(40, 1280, 720)).file_name("thumb.jpg"))
+    };
+    let refused =
+        ui.send(ui.client().post(ui.url(&format!("/episodes/{episode}/artwork/thumb/upload"))).multipart(form())).await;
+    assert_eq!(refused.status, 403, "{}", refused.body);
+    let csrf = ui.csrf().await;
+    let url = ui.url(&format!("/episodes/{episode}/artwork/thumb/upload?csrf={csrf}"));
+    let uploaded = ui.send(ui.client().post(&url).multipart(form())).await;
+    assert_eq!(uploaded.status, 303, "{}", uploaded.body);
+    let (_, thumb) = app.get(&format!("/episodes/{episode}/artwork")).await;
+    assert_eq!(slot(&thumb["slots"], "thumb")["selected"][0]["source"], "upload");
+
+    // Blocking from a series picker comes back to it.
+    let blocked = ui.post_form(&format!("/artwork-candidates/{series_poster}/block"), &[]).await;
+    assert_eq!(blocked.status, 303);
+    assert_eq!(blocked.location.as_deref(), Some(format!("/series/{id}/artwork/poster").as_str()));
+
+    // Slots an owner does not have, bad numbers and unknown actions are 404s.
+    for at in [
+        format!("/series/{id}/artwork/thumb"),
+        format!("/series/{id}/seasons/x/artwork/poster"),
+        format!("/series/{id}/seasons/1/artwork/characterart"),
+        format!("/episodes/{episode}/artwork/poster"),
+        "/series/999999/artwork/poster".to_owned(),
+    ] {
+        assert_eq!(ui.get(&at).await.status, 404, "{at}");
+    }
+    let odd = ui.post_form(&format!("/series/{id}/artwork/poster/explode"), &[]).await;
+    assert_eq!(odd.status, 404, "{}", odd.body);
+    app.stop().await;
+}
+app_test!(the_picker_works_for_a_series_a_season_and_an_episode);
