@@ -363,6 +363,12 @@ impl KodiClient {
         .await
     }
 
+    /// `VideoLibrary.RefreshEpisode`: Kodi re-reads one episode's NFO and thumb (the row is
+    /// removed and added again, possibly under a new id, as for movies).
+    pub async fn refresh_episode(&self, episodeid: i64) -> Result<(), PlayerError> {
+        self.call_ok("VideoLibrary.RefreshEpisode", json!({ "episodeid": episodeid, "ignorenfo": false })).await
+    }
+
     /// `VideoLibrary.RefreshMovie`: Kodi re-reads the NFO and artwork. Kodi deletes and
     /// re-adds the row, so the movie may get a new id (SQLite reuses the highest one);
     /// look it up again by path afterwards.

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use crate::kodi::{separator_of, with_trailing_separator};
+use crate::kodi::{KodiEpisode, separator_of, with_trailing_separator};
 use crate::{KodiClient, KodiNotification, KodiNotifications, PlayerError};
 
 /// How often to look for a refreshed movie, and how long to wait between looks (5 s in
@@ -154,6 +154,13 @@ pub enum RefreshOutcome {
         /// What the notification socket said.
         confirmation: Confirmation,
     },
+    /// Kodi knew the series and every changed episode: each was re-read alone.
+    EpisodesRefreshed {
+        /// The episodes' library ids before the refresh.
+        episode_ids: Vec<i64>,
+        /// What the notification socket said.
+        confirmation: Confirmation,
+    },
     /// Kodi did not know the movie: the parent was listed and the folder scanned.
     ScanRequested {
         /// The folder Kodi was asked to scan, as Kodi sees it.
@@ -170,7 +177,8 @@ impl RefreshOutcome {
             Self::Busy(_) => None,
             Self::Refreshed { confirmation, .. }
             | Self::ScanRequested { confirmation, .. }
-            | Self::SeriesRefreshed { confirmation, .. } => Some(confirmation),
+            | Self::SeriesRefreshed { confirmation, .. }
+            | Self::EpisodesRefreshed { confirmation, .. } => Some(confirmation),
         }
     }
 }
@@ -361,15 +369,18 @@ async fn movie_readded(
     Ok(None)
 }
 
-/// Tells Kodi that the series folder `kodi_folder` (already mapped to Kodi's view) changed:
-/// a series Kodi knows is refreshed with its episodes (their NFOs and artwork read again);
-/// otherwise the parent is listed and the folder scanned, which also adds new episodes of a
-/// known series when Kodi does not know the folder's series yet. Busy and confirmation as for
+/// Tells Kodi that the series folder `kodi_folder` (already mapped to Kodi's view) changed.
+/// When only some episodes changed (`episode_files`, their videos as Kodi sees them) and Kodi
+/// knows every one of them, each is re-read alone (`VideoLibrary.RefreshEpisode`): a
+/// 500-episode series is not re-read for one new thumb. Otherwise a series Kodi knows is
+/// refreshed with its episodes (their NFOs and artwork read again, new files added), and one it
+/// does not know has its parent listed and its folder scanned. Busy and confirmation as for
 /// movies, counting episodes.
 #[tracing::instrument(skip_all, fields(player = %client.endpoint(), folder = kodi_folder))]
 pub async fn refresh_series_folder(
     client: &KodiClient,
     kodi_folder: &str,
+    episode_files: &[String],
     options: RefreshOptions,
 ) -> Result<RefreshOutcome, PlayerError> {
     if client.is_scanning().await? {
@@ -380,6 +391,23 @@ pub async fn refresh_series_folder(
     }
     let mut watch = Watch::start(client, options).await;
     if let Some(show) = client.get_tvshows_by_path(kodi_folder).await?.into_iter().next() {
+        if !episode_files.is_empty() {
+            let known = client.get_episodes_by_path(kodi_folder).await?;
+            let changed: Vec<&KodiEpisode> =
+                known.iter().filter(|episode| episode_files.contains(&episode.file)).collect();
+            let all_known = episode_files.iter().all(|file| changed.iter().any(|episode| episode.file == *file));
+            if all_known {
+                let requested = Instant::now();
+                for episode in &changed {
+                    client.refresh_episode(episode.episodeid).await?;
+                }
+                let confirmation = watch
+                    .confirm(client, kodi_folder, Awaited::SeriesRefresh, requested, options.confirm_within)
+                    .await?;
+                let episode_ids = changed.iter().map(|episode| episode.episodeid).collect();
+                return Ok(RefreshOutcome::EpisodesRefreshed { episode_ids, confirmation });
+            }
+        }
         let requested = Instant::now();
         client.refresh_tvshow(show.tvshowid).await?;
         let confirmation =

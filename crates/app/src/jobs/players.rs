@@ -45,6 +45,10 @@ pub struct PlayerRefresh {
     /// The folder is a TV series' (Kodi refreshes the series and its episodes, not a movie).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub series: bool,
+    /// For a series: the videos (as Metarr sees them) of the only episodes that changed, which
+    /// Kodi re-reads one by one; empty when the series itself changed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub episodes: Vec<String>,
 }
 
 /// `notify-kodi`.
@@ -121,19 +125,25 @@ fn job_of(kind: GroupKind, refresh: PlayerRefresh) -> NewJob {
 /// folder before this change, so one follow-up is queued after it (itself reused by further
 /// changes while it waits).
 pub async fn enqueue_player_refresh(tx: &mut Tx, folder: &str, changed_artwork: bool) -> crate::db::Result<Vec<JobId>> {
-    enqueue_refresh(tx, folder, changed_artwork, false).await
+    enqueue_refresh(tx, folder, changed_artwork, None).await
 }
 
-/// [`enqueue_player_refresh`] for a TV series' folder.
-pub async fn enqueue_series_refresh(tx: &mut Tx, folder: &str, changed_artwork: bool) -> crate::db::Result<Vec<JobId>> {
-    enqueue_refresh(tx, folder, changed_artwork, true).await
+/// [`enqueue_player_refresh`] for a TV series' folder; `episodes` names the videos of the only
+/// episodes that changed (empty: the series changed).
+pub async fn enqueue_series_refresh(
+    tx: &mut Tx,
+    folder: &str,
+    changed_artwork: bool,
+    episodes: &[String],
+) -> crate::db::Result<Vec<JobId>> {
+    enqueue_refresh(tx, folder, changed_artwork, Some(episodes)).await
 }
 
 async fn enqueue_refresh(
     tx: &mut Tx,
     folder: &str,
     changed_artwork: bool,
-    series: bool,
+    series: Option<&[String]>,
 ) -> crate::db::Result<Vec<JobId>> {
     let groups = players::enabled_groups_in(tx).await?;
     let mut ids = Vec::with_capacity(groups.len());
@@ -142,11 +152,21 @@ async fn enqueue_refresh(
             tracing::warn!(group_id, kind = kind_name, "skipping a player group of unknown kind");
             continue;
         };
-        let refresh = PlayerRefresh { group_id, folder: folder.to_owned(), changed_artwork, series };
+        let refresh = PlayerRefresh {
+            group_id,
+            folder: folder.to_owned(),
+            changed_artwork,
+            series: series.is_some(),
+            episodes: series.map(<[String]>::to_vec).unwrap_or_default(),
+        };
         let enqueued = tx.enqueue(job_for(kind, refresh.clone())).await?;
         let existing = &enqueued.job;
         let misses_artwork = changed_artwork && existing.payload["changed_artwork"] != serde_json::Value::Bool(true);
-        if !enqueued.created && (existing.state == metarr_queue::JobState::Running || misses_artwork) {
+        // A waiting refresh of a few episodes does not cover a change of others or of the series.
+        let misses_episodes = serde_json::from_value::<PlayerRefresh>(existing.payload.clone())
+            .is_ok_and(|waiting| !waiting.episodes.is_empty() && waiting.episodes != refresh.episodes);
+        if !enqueued.created && (existing.state == metarr_queue::JobState::Running || misses_artwork || misses_episodes)
+        {
             let key = format!("{}:after:{}", unique_key(group_id, folder), existing.id);
             ids.push(tx.enqueue(job_of(kind, refresh).unique_key(key)).await?.job.id);
         } else {
@@ -195,6 +215,9 @@ fn kodi_summary(outcome: &RefreshOutcome, folder: &str) -> String {
             format!("movie {old_movie_id} refreshed ({new_id}; {textures_removed} cached textures removed)")
         }
         RefreshOutcome::SeriesRefreshed { tvshow_id, .. } => format!("series {tvshow_id} refreshed with its episodes"),
+        RefreshOutcome::EpisodesRefreshed { episode_ids, .. } => {
+            format!("{} episode(s) refreshed alone ({episode_ids:?})", episode_ids.len())
+        }
     };
     match outcome.confirmation() {
         Some(confirmation) => format!("{asked}; {confirmation}"),
@@ -268,9 +291,17 @@ impl<K: PlayerKind> Handler for PlayerRefreshHandler<K> {
                 };
                 let art = &art;
                 let series = refresh.series;
+                // Each episode's video as Kodi sees it; one without a mapping means the series.
+                let episode_files: Vec<String> = refresh
+                    .episodes
+                    .iter()
+                    .map(|video| map_path(&group.mappings(), video))
+                    .collect::<Option<_>>()
+                    .unwrap_or_default();
+                let episode_files = &episode_files;
                 let refreshed = try_in_order(&clients, move |client| async move {
                     if series {
-                        return metarr_players::refresh_series_folder(client, folder, options).await;
+                        return metarr_players::refresh_series_folder(client, folder, episode_files, options).await;
                     }
                     let outcome = refresh_movie_folder(client, folder, options).await?;
                     if let RefreshOutcome::Refreshed { new_movie_id: Some(movie_id), .. } = &outcome

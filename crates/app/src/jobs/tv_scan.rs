@@ -567,7 +567,7 @@ async fn scan_series(
         } else {
             counts.series_updated = 1;
         }
-        crate::jobs::players::enqueue_series_refresh(&mut tx, &job.folder, counts.assets_queued > 0).await?;
+        crate::jobs::players::enqueue_series_refresh(&mut tx, &job.folder, counts.assets_queued > 0, &[]).await?;
     } else if let Some(stored) = &stored {
         series::touch_many(&mut tx, &[stored.id], job.scan_id).await?;
     }

@@ -155,7 +155,8 @@ impl PublishServices {
         // The catalogue's rows of the written files, so that the next scan sees no change.
         series::sync_files(&mut tx, series_id, &rows, &HashMap::new()).await?;
         let refreshes = if changes {
-            crate::jobs::players::enqueue_series_refresh(&mut tx, &folder, false).await?.len()
+            let (changed_artwork, episodes) = changed_for_players(&inputs, &targets);
+            crate::jobs::players::enqueue_series_refresh(&mut tx, &folder, changed_artwork, &episodes).await?.len()
         } else {
             0
         };
@@ -165,6 +166,43 @@ impl PublishServices {
         }
         Ok(report(plan, bytes_written, refreshes))
     }
+}
+
+/// What the players are told: whether artwork changed, and the videos of the episodes whose
+/// files changed when nothing of the series or its seasons did (empty otherwise, so the series
+/// is refreshed whole).
+fn changed_for_players(inputs: &SeriesInputs, targets: &[(Target, Action, PathBuf)]) -> (bool, Vec<String>) {
+    let changed: Vec<&Target> = targets
+        .iter()
+        .filter(|(_, action, _)| !matches!(action, Action::Keep | Action::Forget))
+        .map(|(target, _, _)| target)
+        .collect();
+    let changed_artwork = changed.iter().any(|target| target.kind == PublishedKind::Artwork);
+    let folder = Path::new(&inputs.detail.summary.folder);
+    // Each episode file Metarr writes is named after its video: `<stem>.nfo`, `<stem>-thumb.jpg`.
+    let videos: Vec<(&str, String)> = inputs
+        .episodes
+        .iter()
+        .filter_map(|episode| {
+            let relative = Path::new(&episode.video).strip_prefix(folder).ok()?.to_str()?;
+            let stem = Path::new(relative).with_extension("");
+            Some((episode.video.as_str(), stem.to_str()?.to_owned()))
+        })
+        .collect();
+    let mut episodes = std::collections::BTreeSet::new();
+    for target in &changed {
+        let of_video = videos.iter().find(|(_, stem)| {
+            target.relative == format!("{stem}.nfo")
+                || target.relative.strip_prefix(stem.as_str()).is_some_and(|rest| rest.starts_with("-thumb."))
+        });
+        match of_video {
+            Some((video, _)) => {
+                episodes.insert((*video).to_owned());
+            }
+            None => return (changed_artwork, Vec::new()),
+        }
+    }
+    (changed_artwork, episodes.into_iter().collect())
 }
 
 fn report(plan: SeriesPlan, bytes_written: u64, player_refreshes: usize) -> SeriesReport {

@@ -449,6 +449,32 @@ async fn real_kodi_shows_the_episode_metarr_published() {
         .await;
     assert!(episodes.iter().any(|e| e["episode"] == 2), "{episodes:?}");
 
+    // Only the second episode's title: Kodi re-reads that episode alone, and shows the title.
+    let second_id = {
+        let (_, seasons) = app.get(&format!("/series/{id}/seasons")).await;
+        seasons[0]["episodes"][1]["id"].as_i64().expect("s01e02")
+    };
+    let (status, _) =
+        app.patch_json(&format!("/episodes/{second_id}"), &json!({ "title": "The Train Job (Part 2)" })).await;
+    assert_eq!(status, 200);
+    let latest = {
+        let filter = ListFilter { kind: Some("notify-kodi".to_owned()), limit: 1, ..ListFilter::default() };
+        app.queue.list(&filter).await.expect("list jobs").items[0].id
+    };
+    let (status, report) = app.post(&format!("/series/{id}/publish")).await;
+    assert_eq!(status, 200, "{report}");
+    let third = wait_for_job_after(&app, "notify-kodi", latest, Duration::from_secs(120)).await;
+    assert_eq!(third.state, JobState::Completed, "{:?}\n{}", third.last_error, kodi.log_tail());
+    let progress = third.progress.and_then(|p| p.message).unwrap_or_default();
+    eprintln!("real_kodi TV (app): third notify-kodi result: {progress}");
+    assert!(progress.starts_with("1 episode(s) refreshed alone"), "{progress}");
+    metarr_testkit::kodi::headless::eventually("Kodi shows the second episode retitled", || async {
+        let answer = kodi.call("VideoLibrary.GetEpisodes", json!({ "properties": ["title"] })).await.ok()?;
+        let list = answer["episodes"].as_array()?.clone();
+        (list.len() == 2 && list.iter().any(|e| e["title"] == "The Train Job (Part 2)")).then_some(list)
+    })
+    .await;
+
     app.stop().await;
     kodi.quit().await;
 }

@@ -250,3 +250,86 @@ async fn a_sonarr_upgrade_gets_the_episode_nfo_back(backend: Backend) {
     app.stop().await;
 }
 app_test!(a_sonarr_upgrade_gets_the_episode_nfo_back);
+
+/// Kodi is told exactly what changed: a series it does not know is scanned; a publish that
+/// changes the series re-reads it with its episodes; one that changes only an episode's NFO
+/// re-reads that episode alone (`VideoLibrary.RefreshEpisode`).
+async fn kodi_refreshes_only_the_episode_a_publish_changed(backend: Backend) {
+    use metarr_testkit::kodi::standin::{KodiStandIn, StoredEpisode};
+    use metarr_testkit::kodi::{KODI_PASSWORD, KODI_USER};
+    let app = TestApp::spawn(backend).await;
+    let dir = tempfile::tempdir().expect("library");
+    let root = std::fs::canonicalize(dir.path()).expect("canonical");
+    let series = library(&root);
+    let show = series.display().to_string();
+    let season = series.join("Season 01");
+    let double = season.join("Firefly - S01E01E02 - Serenity.mp4").display().to_string();
+    let third = season.join("Firefly - S01E03 - Our Mrs Reynolds.mp4").display().to_string();
+    let kodi = KodiStandIn::start_with_notifications().await;
+    {
+        let mut state = kodi.state();
+        state.sources = vec![format!("{}/", root.display())];
+        state.episodes_on_disk.push(StoredEpisode::new(&show, &double, "Serenity", 1, 1));
+        state.episodes_on_disk.push(StoredEpisode::new(&show, &third, "Our Mrs Reynolds", 1, 3));
+    }
+    let (status, group) = app
+        .post_json(
+            "/player-groups",
+            &json!({ "kind": "kodi", "name": "Living room",
+                     "path_mappings": [{ "local_path": root.display().to_string(), "remote_path": root.display().to_string() }] }),
+        )
+        .await;
+    assert_eq!(status, 201, "{group}");
+    let (status, player) = app
+        .post_json(
+            &format!("/player-groups/{}/players", group["id"]),
+            &json!({ "host": "127.0.0.1", "port": kodi.port(), "username": KODI_USER, "password": KODI_PASSWORD,
+                     "tcp_port": kodi.notification_port() }),
+        )
+        .await;
+    assert_eq!(status, 201, "{player}");
+    // The scan tells Kodi, which does not know the series yet: its folder is scanned.
+    let (_, id) = setup(&app, &root).await;
+    crate::enrich::wait_for_kind(&app, "notify-kodi").await;
+    let methods_after = |kodi: &KodiStandIn| kodi.state().methods();
+    assert!(methods_after(&kodi).contains(&"VideoLibrary.Scan".to_owned()), "{:?}", methods_after(&kodi));
+    assert_eq!(kodi.state().episodes.len(), 2, "both videos are in Kodi now");
+
+    // The first publish writes tvshow.nfo: the series is re-read with its episodes.
+    let before = methods_after(&kodi).len();
+    let (status, report) = app.post(&format!("/series/{id}/publish")).await;
+    assert_eq!(status, 200, "{report}");
+    crate::enrich::wait_for_kind(&app, "notify-kodi").await;
+    let calls: Vec<String> = methods_after(&kodi)[before..].to_vec();
+    assert!(calls.contains(&"VideoLibrary.RefreshTVShow".to_owned()), "{calls:?}");
+
+    // One episode's title: its NFO alone changes, and Kodi re-reads that episode alone.
+    let (_, seasons) = app.get(&format!("/series/{id}/seasons")).await;
+    let third_id = seasons[0]["episodes"][2]["id"].as_i64().expect("s01e03");
+    let (status, _) = app.patch_json(&format!("/episodes/{third_id}"), &json!({ "title": "Our Mrs. Reynolds" })).await;
+    assert_eq!(status, 200);
+    let before = methods_after(&kodi).len();
+    let (_, report) = app.post(&format!("/series/{id}/publish")).await;
+    assert_eq!(report["replaced"].as_u64(), Some(1), "{report}");
+    crate::enrich::wait_for_kind(&app, "notify-kodi").await;
+    let (_, jobs) = app.get("/jobs?kind=notify-kodi&state=completed").await;
+    let last = &jobs["items"][0];
+    assert_eq!(last["payload"]["episodes"], json!([third]), "{jobs}");
+    let calls: Vec<String> = methods_after(&kodi)[before..].to_vec();
+    assert!(calls.contains(&"VideoLibrary.RefreshEpisode".to_owned()), "{calls:?}");
+    assert!(!calls.contains(&"VideoLibrary.RefreshTVShow".to_owned()), "the series is not re-read: {calls:?}");
+    assert_eq!(kodi.state().refreshed_episodes, std::slice::from_ref(&third));
+
+    // The series' plot: tvshow.nfo changes, and the series is re-read with its episodes.
+    let (status, _) = app.patch_json(&format!("/series/{id}"), &json!({ "plot": "Firefly, edited." })).await;
+    assert_eq!(status, 200);
+    let before = methods_after(&kodi).len();
+    let (_, report) = app.post(&format!("/series/{id}/publish")).await;
+    assert_eq!(report["replaced"].as_u64(), Some(1), "{report}");
+    crate::enrich::wait_for_kind(&app, "notify-kodi").await;
+    let calls: Vec<String> = methods_after(&kodi)[before..].to_vec();
+    assert!(calls.contains(&"VideoLibrary.RefreshTVShow".to_owned()), "{calls:?}");
+    assert_eq!(kodi.state().refreshed_episodes.len(), 1, "no episode alone this time");
+    app.stop().await;
+}
+app_test!(kodi_refreshes_only_the_episode_a_publish_changed);

@@ -294,7 +294,8 @@ async fn a_series_folder_is_scanned_then_refreshed_and_confirmed_by_its_episodes
     let client = kodi_client(standin.port()).with_notification_port(standin.notification_port());
 
     // Kodi does not know the series: its folder is scanned, and its new episodes confirm it.
-    let outcome = metarr_players::refresh_series_folder(&client, show, options(Duration::from_secs(5))).await.unwrap();
+    let outcome =
+        metarr_players::refresh_series_folder(&client, show, &[], options(Duration::from_secs(5))).await.unwrap();
     let RefreshOutcome::ScanRequested { directory, confirmation } = outcome else {
         panic!("expected a scan, got {outcome:?}");
     };
@@ -311,7 +312,8 @@ async fn a_series_folder_is_scanned_then_refreshed_and_confirmed_by_its_episodes
     // Now Kodi knows it: the series is refreshed with its episodes (a new file joins), not scanned.
     let file = format!("{show}/Season 01/Firefly - S01E03.mkv");
     standin.state().episodes_on_disk.push(StoredEpisode::new(show, &file, "Our Mrs. Reynolds", 1, 3));
-    let outcome = metarr_players::refresh_series_folder(&client, show, options(Duration::from_secs(5))).await.unwrap();
+    let outcome =
+        metarr_players::refresh_series_folder(&client, show, &[], options(Duration::from_secs(5))).await.unwrap();
     let RefreshOutcome::SeriesRefreshed { tvshow_id, confirmation } = outcome else {
         panic!("expected a refresh of the series, got {outcome:?}");
     };
@@ -323,11 +325,50 @@ async fn a_series_folder_is_scanned_then_refreshed_and_confirmed_by_its_episodes
     assert_eq!(episodes.iter().map(|e| e.episode).collect::<Vec<_>>(), [1, 2, 3]);
     assert!(episodes.iter().all(|e| e.tvshowid == 1 && e.season == 1));
 
-    // A folder Kodi holds nothing from: the scan imports nothing, and says so.
+    // Only one episode changed: it alone is re-read, and confirmed by its new row.
+    let refreshes =
+        |standin: &KodiStandIn| standin.state().methods().iter().filter(|m| *m == "VideoLibrary.RefreshTVShow").count();
+    let before = refreshes(&standin);
+    let second = format!("{show}/Season 01/Firefly - S01E02.mkv");
+    let outcome = metarr_players::refresh_series_folder(
+        &client,
+        show,
+        std::slice::from_ref(&second),
+        options(Duration::from_secs(5)),
+    )
+    .await
+    .unwrap();
+    let RefreshOutcome::EpisodesRefreshed { episode_ids, confirmation } = outcome else {
+        panic!("expected the episode alone, got {outcome:?}");
+    };
+    assert_eq!(episode_ids.len(), 1);
+    assert!(matches!(confirmation, Confirmation::EpisodesConfirmed { episodes: 1, .. }), "{confirmation:?}");
+    assert_eq!(standin.state().refreshed_episodes, std::slice::from_ref(&second));
+    assert_eq!(refreshes(&standin), before, "the series is not re-read");
+    let episodes = client.get_episodes_by_path(show).await.unwrap();
+    assert_eq!(episodes.len(), 3, "the episode is back");
+    assert!(!episodes.iter().any(|e| episode_ids.contains(&e.episodeid)), "under a new id");
+
+    // An episode Kodi does not know yet (a new file): the series is refreshed whole.
+    let fourth = format!("{show}/Season 01/Firefly - S01E04.mkv");
+    standin.state().episodes_on_disk.push(StoredEpisode::new(show, &fourth, "Jaynestown", 1, 4));
     let outcome =
-        metarr_players::refresh_series_folder(&client, "/media/movies/Empty Show", options(Duration::from_secs(5)))
+        metarr_players::refresh_series_folder(&client, show, &[second, fourth], options(Duration::from_secs(5)))
             .await
             .unwrap();
+    assert!(matches!(outcome, RefreshOutcome::SeriesRefreshed { .. }), "{outcome:?}");
+    assert_eq!(refreshes(&standin), before + 1);
+    assert_eq!(client.get_episodes_by_path(show).await.unwrap().len(), 4);
+
+    // A folder Kodi holds nothing from: the scan imports nothing, and says so.
+    let outcome = metarr_players::refresh_series_folder(
+        &client,
+        "/media/movies/Empty Show",
+        &[],
+        options(Duration::from_secs(5)),
+    )
+    .await
+    .unwrap();
     let confirmation = outcome.confirmation().unwrap();
     assert!(matches!(confirmation, Confirmation::NothingImported { .. }), "{confirmation:?}");
     assert!(confirmation.to_string().contains("\"TV shows\" for a series"), "{confirmation}");

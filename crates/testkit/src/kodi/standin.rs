@@ -163,6 +163,8 @@ pub struct KodiState {
     pub episodes: Vec<StoredEpisode>,
     /// Episodes on disk, as a scan or a refresh of their series reads them.
     pub episodes_on_disk: Vec<StoredEpisode>,
+    /// The files of the episodes `VideoLibrary.RefreshEpisode` re-read, in order.
+    pub refreshed_episodes: Vec<String>,
 }
 
 impl KodiState {
@@ -704,6 +706,23 @@ fn dispatch(state: &mut KodiState, call: &Value) -> Result<Value, Value> {
             for episode in reread {
                 let episodeid = state.add_episode(episode);
                 batch.push(("VideoLibrary.OnUpdate", json!({ "item": { "id": episodeid, "type": "episode" } })));
+            }
+            state.send_notifications(&batch);
+            Ok(json!("OK"))
+        }
+        "VideoLibrary.RefreshEpisode" => {
+            let params = params(call, &["episodeid", "ignorenfo", "title"], &["episodeid"])?;
+            let episodeid = params["episodeid"].as_i64().ok_or_else(invalid_params)?;
+            let Some(at) = state.episodes.iter().position(|episode| episode.episodeid == episodeid) else {
+                return Err(invalid_params());
+            };
+            // As RefreshMovie: the row is removed and read again from the disk, under a new id.
+            let file = state.episodes.remove(at).file;
+            state.refreshed_episodes.push(file.clone());
+            let mut batch = vec![("VideoLibrary.OnRemove", json!({ "id": episodeid, "type": "episode" }))];
+            if let Some(episode) = state.episodes_on_disk.iter().find(|episode| episode.file == file).cloned() {
+                let new_id = state.add_episode(episode);
+                batch.push(("VideoLibrary.OnUpdate", json!({ "item": { "id": new_id, "type": "episode" } })));
             }
             state.send_notifications(&batch);
             Ok(json!("OK"))
