@@ -50,6 +50,7 @@ pub const KINDS: &[(&str, JobFamily)] = {
         (scan::CacheAsset::KIND, JobFamily::Scan),
         (webhook::ScanMovie::KIND, JobFamily::Scan),
         (tv_scan::SeriesScanJob::KIND, JobFamily::Scan),
+        (tv_scan::SeasonProbeJob::KIND, JobFamily::Scan),
         (tv_scan::ScanSeries::KIND, JobFamily::Scan),
         (file_scan::ScheduledFileScan::KIND, JobFamily::Scan),
         (webhook::WebhookReceived::KIND, JobFamily::Webhook),
@@ -111,6 +112,11 @@ pub fn registry(retention: cleanup::Retention, scan_services: &std::sync::Arc<sc
     );
     registry.register_with(
         tv_scan::SeriesScanHandler(std::sync::Arc::clone(scan_services)),
+        limit(tv_scan::SeriesScanJob::KIND),
+    );
+    // Reading stream details is a scan's folder work: the same limit as `series-scan`.
+    registry.register_with(
+        tv_scan::SeasonProbeHandler(std::sync::Arc::clone(scan_services)),
         limit(tv_scan::SeriesScanJob::KIND),
     );
     registry

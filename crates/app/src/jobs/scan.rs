@@ -840,23 +840,44 @@ pub(crate) fn apply_streams(
     counts: &mut Counts,
     warnings: &mut Vec<String>,
 ) {
+    if let Some((streams, probed)) = stream_outcome(services, &row.path, read, counts, warnings) {
+        row.streams = streams;
+        row.probed = probed;
+    }
+}
+
+/// What a read of a video's stream details leaves in its row (`None`: nothing, read it again
+/// next time): the details, and whether the attempt counts as made. Counts and warns.
+pub(crate) fn stream_outcome(
+    services: &ScanServices,
+    path: &str,
+    read: Option<StreamRead>,
+    counts: &mut Counts,
+    warnings: &mut Vec<String>,
+) -> Option<(Option<String>, bool)> {
     match read {
         Some(StreamRead::Read(details)) => {
-            row.streams = Some(details);
-            row.probed = true;
             counts.videos_probed += 1;
+            Some((Some(details), true))
         }
-        Some(StreamRead::Unavailable) if !services.unavailable_warned.swap(true, Ordering::Relaxed) => {
-            warnings
-                .push("stream details unavailable: the native readers are switched off and ffprobe cannot run".into());
+        Some(StreamRead::Unavailable) => {
+            if !services.unavailable_warned.swap(true, Ordering::Relaxed) {
+                warnings.push(
+                    "stream details unavailable: the native readers are switched off and ffprobe cannot run".into(),
+                );
+            }
+            None
         }
-        Some(StreamRead::NeedsFfprobe(err)) => warnings.push(format!("stream details: {err}")),
+        Some(StreamRead::NeedsFfprobe(err)) => {
+            warnings.push(format!("stream details: {err}"));
+            None
+        }
         Some(StreamRead::Failed(err)) => {
             // Recorded as attempted: a corrupt video is not re-read until it changes.
-            row.probed = true;
-            warnings.push(format!("{}: stream details: {err}", row.path));
+            warnings.push(format!("{path}: stream details: {err}"));
+            Some((None, true))
         }
-        Some(StreamRead::Unavailable) | None => {}
+        None => None,
     }
 }
 

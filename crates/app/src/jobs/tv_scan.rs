@@ -2,7 +2,9 @@
 //! unchanged ones settled without a job, as for movies), then `series-scan` reads one series
 //! folder: its files, `tvshow.nfo`, `season.nfo`s and episode NFOs when they changed, and the
 //! stream details of new or changed episode videos; artwork goes to the `cache-asset` jobs
-//! movies use. Library files are only ever read.
+//! movies use. A long series (more than [`PROBES_INLINE`] videos to read) has its stream
+//! details read by one `season-probe` job per season instead, so that the workers share a
+//! 500-episode import rather than one job reading it alone. Library files are only ever read.
 
 use crate::catalogue::CatalogueError;
 use crate::catalogue::movies::{Actor, FieldSource, FileRow, Rating, StoredFile, TvPlacement, UniqueId};
@@ -13,7 +15,7 @@ use crate::catalogue::series::{
 use crate::ids::{LibraryId, ScanId, SeriesId};
 use crate::jobs::scan::{
     LibraryScan, ScanItem, ScanServices, StreamRead, after_finish, apply_streams, count_failure, file_row, probe_video,
-    stamp_matches, streams_kept,
+    stamp_matches, stream_outcome, streams_kept,
 };
 use async_trait::async_trait;
 use metarr_media::{FileKind, IgnoreRules, MediaFile, SeasonRef, SeriesFile, SeriesScan, TvScope};
@@ -34,6 +36,28 @@ pub struct SeriesScanJob {
 }
 
 job_kind!(SeriesScanJob = "series-scan", attempts: 3, priority: 4);
+
+/// The most videos a `series-scan` reads the stream details of itself; beyond, each season's
+/// are read by a `season-probe` job of their own.
+pub const PROBES_INLINE: usize = 40;
+
+/// Phase 2 of a long series: reads the stream details of one season's new or changed videos.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SeasonProbeJob {
+    pub scan_id: ScanId,
+    pub series_id: SeriesId,
+    pub folder: String,
+    pub season: u32,
+    /// The videos to read, as recorded by the series' scan.
+    pub videos: Vec<String>,
+}
+
+job_kind!(SeasonProbeJob = "season-probe", attempts: 3, priority: 4);
+
+/// The scan ledger's name for a season's stream details (a folder item of the scan).
+fn season_item(folder: &str, season: u32) -> String {
+    format!("{folder} (season {season})")
+}
 
 /// The `series-scan` job of a folder in a scan (keyed by scan, as `directory-scan` is).
 pub(crate) fn series_scan_job(scan_id: ScanId, library_id: LibraryId, folder: &str) -> NewJob {
@@ -144,6 +168,84 @@ impl Handler for SeriesScanHandler {
     }
 }
 
+/// Runs `season-probe`.
+pub struct SeasonProbeHandler(pub Arc<ScanServices>);
+
+#[async_trait]
+impl Handler for SeasonProbeHandler {
+    type Job = SeasonProbeJob;
+
+    async fn run(&self, _ctx: JobContext, job: SeasonProbeJob) -> Result<(), JobError> {
+        match probe_season(&self.0, &job).await {
+            Ok(()) => Ok(()),
+            Err(err) => {
+                let error = format!("reading the stream details of {}: {err}", season_item(&job.folder, job.season));
+                let counts = Counts { directories_failed: 1, ..Counts::default() };
+                let item = season_item(&job.folder, job.season);
+                let item = ScanItem { scan_id: job.scan_id, kind: ItemKind::Folder, path: &item };
+                Err(count_failure(&self.0, &_ctx, Some(item), counts, &error).await)
+            }
+        }
+    }
+}
+
+/// Reads the stream details of a season's videos that the series' scan recorded and that have
+/// not changed since (a video changed again is the next scan's), and settles the season's
+/// ledger item: a second run finds them read and counts nothing.
+async fn probe_season(services: &ScanServices, job: &SeasonProbeJob) -> Result<(), CatalogueError> {
+    let db = &services.db;
+    let context = services.context(job.scan_id).await?;
+    if context.phase.is_final() {
+        return Ok(());
+    }
+    let stored = series::stored_folder(db, &job.folder).await?.map(|s| s.files).unwrap_or_default();
+    let todo: Vec<(String, StoredFile)> = job
+        .videos
+        .iter()
+        .filter_map(|path| stored.get(path).map(|file| (path.clone(), file.clone())))
+        .filter(|(_, file)| file.streams.is_none() && !file.probed)
+        .collect();
+    let prober = services.read_streams.then(|| Arc::clone(&services.prober));
+    let read = crate::jobs::spawn_blocking_in_span(move || {
+        let mut warnings = Vec::new();
+        let mut read = Vec::new();
+        let Some(prober) = prober else { return (read, warnings) };
+        for (path, file) in todo {
+            // Read only what the scan recorded: a file changed since is the next scan's.
+            let same = metarr_media::FileStamp::read(Path::new(&path)).is_ok_and(|stamp| {
+                file.size == stamp.size as i64 && file.mtime == stamp.mtime_ns && file.inode == stamp.inode as i64
+            });
+            if same {
+                let streams = probe_video(&prober, Path::new(&path), &mut warnings);
+                read.push((path, file, streams));
+            }
+        }
+        (read, warnings)
+    })
+    .await
+    .map_err(|e| CatalogueError::Internal(format!("reading stream details stopped: {e}")))?;
+    let (read, mut warnings) = read;
+    let mut counts = Counts { directories_scanned: 1, ..Counts::default() };
+    let mut tx = db.begin().await?;
+    for (path, file, streams) in read {
+        if let Some((streams, _)) = stream_outcome(services, &path, Some(streams), &mut counts, &mut warnings) {
+            series::record_streams(&mut tx, job.series_id, &file, streams.as_deref()).await?;
+        }
+    }
+    let item = [season_item(&job.folder, job.season)];
+    if scans::settle_items(&mut tx, job.scan_id, ItemKind::Folder, &item, ItemState::Done).await? == 0 {
+        // Counted by an earlier run whose acknowledgement was lost.
+        tx.commit().await?;
+        return Ok(());
+    }
+    let scan_warnings: Vec<String> = warnings.iter().map(|w| format!("{}: {w}", job.folder)).collect();
+    let scan = scans::record(&mut tx, job.scan_id, &counts, &scan_warnings).await?;
+    tx.commit().await?;
+    services.publish(&scan);
+    after_finish(db, &scan).await;
+    Ok(())
+}
+
 /// What reading a series folder off the disk gave.
 struct SeriesRead {
     scan: SeriesScan,
@@ -157,6 +259,8 @@ struct SeriesRead {
     episodes: HashMap<String, Vec<metarr_nfo::EpisodeNfo>>,
     /// Stream details read, by video path.
     streams: HashMap<String, StreamRead>,
+    /// The videos whose stream details are left to `season-probe` jobs, by season.
+    deferred: BTreeMap<u32, Vec<String>>,
     warnings: Vec<String>,
     refused: i64,
 }
@@ -193,6 +297,29 @@ fn read_series(
     let mut seasons = BTreeMap::new();
     let mut episodes = HashMap::new();
     let mut streams = HashMap::new();
+    // A long series' videos are read by a job per season (counted first: no video is read twice).
+    let to_probe: Vec<(&SeriesFile, u32)> = scan
+        .files
+        .iter()
+        .filter_map(|file| match (&file.kind, &file.scope) {
+            (FileKind::Video { .. }, TvScope::Episode { season, .. })
+                if !streams_kept(&as_media_file(file), stored.get(path_of(file))) =>
+            {
+                Some((file, *season))
+            }
+            _ => None,
+        })
+        .collect();
+    let mut deferred: BTreeMap<u32, Vec<String>> = BTreeMap::new();
+    let prober = match prober {
+        Some(_) if to_probe.len() > PROBES_INLINE => {
+            for (file, season) in &to_probe {
+                deferred.entry(*season).or_default().push(path_of(file).to_owned());
+            }
+            None
+        }
+        other => other,
+    };
     for file in &scan.files {
         match (&file.kind, &file.scope) {
             (FileKind::Nfo { .. }, TvScope::Series) if changed(file) => {
@@ -231,7 +358,7 @@ fn read_series(
     show_changed |= !is_new
         && stored.keys().any(|path| path.ends_with("/tvshow.nfo"))
         && !scan.files.iter().any(|f| matches!((&f.kind, &f.scope), (FileKind::Nfo { .. }, TvScope::Series)));
-    Ok(SeriesRead { scan, show, show_changed, seasons, episodes, streams, warnings, refused })
+    Ok(SeriesRead { scan, show, show_changed, seasons, episodes, streams, deferred, warnings, refused })
 }
 
 fn path_of(file: &SeriesFile) -> &str {
@@ -555,6 +682,23 @@ async fn scan_series(
         series::sync_files(&mut tx, series_id, &rows, &stored_files).await?;
         series::sync_seasons(&mut tx, series_id, &seasons).await?;
         series::sync_episodes(&mut tx, series_id, &episodes).await?;
+        // A long series: one job per season reads its videos' stream details, each a folder
+        // of the scan's ledger so that the scan ends after them.
+        for (season, videos) in std::mem::take(&mut read.deferred) {
+            let item = season_item(&job.folder, season);
+            if scans::add_items(&mut tx, job.scan_id, ItemKind::Folder, std::slice::from_ref(&item), ItemState::Queued)
+                .await?
+                .is_empty()
+            {
+                continue;
+            }
+            counts.directories_total += 1;
+            let probe = SeasonProbeJob { scan_id: job.scan_id, series_id, folder: job.folder.clone(), season, videos };
+            tx.enqueue(
+                NewJob::of(&probe).unique_key(format!("season-probe:{}:{item}", job.scan_id)).child_of(ctx.job()),
+            )
+            .await?;
+        }
         counts.assets_queued +=
             crate::jobs::scan::queue_caching(&mut tx, ctx, counted.then_some(job.scan_id), to_cache).await?;
         if created {

@@ -486,3 +486,54 @@ async fn sonarr_events_reach_the_series(backend: Backend) {
     app.stop().await;
 }
 app_test!(sonarr_events_reach_the_series);
+
+/// A long series (more videos to read than one job reads itself) has its stream details read by
+/// one `season-probe` job per season, each counted as a folder of the scan, which ends after
+/// them; a season's job run again reads and counts nothing; a rescan reads nothing.
+async fn a_long_series_reads_its_stream_details_one_season_at_a_time(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let dir = tempfile::tempdir().expect("library");
+    let root = std::fs::canonicalize(dir.path()).expect("canonical");
+    let show = root.join("One Long Show (2001)");
+    let per_season = metarr::jobs::tv_scan::PROBES_INLINE / 2 + 1;
+    for season in 1..=2 {
+        for episode in 1..=per_season {
+            video(&show.join(format!("Season {season:02}/One Long Show - S{season:02}E{episode:02}.mp4")));
+        }
+    }
+    // A short series beside it reads its own.
+    video(&root.join("Short (2010)/Season 01/Short - S01E01.mp4"));
+    let library_id = tv_library(&app, &root).await;
+    let scan = scan_library(&app, library_id).await;
+    assert_eq!(scan.phase, ScanPhase::Completed, "{scan:?}");
+    let videos = i64::try_from(2 * per_season + 1).expect("a small number");
+    assert_eq!(scan.videos_probed, videos, "{scan:?}");
+    assert_eq!((scan.directories_total, scan.directories_scanned), (4, 4), "two series and two seasons: {scan:?}");
+    assert_eq!(scan.episodes_found, videos);
+    let (_, probes) = app.get("/jobs?kind=season-probe&state=completed").await;
+    let probes = probes["items"].as_array().expect("jobs").clone();
+    assert_eq!(probes.len(), 2, "one job per season of the long series: {probes:?}");
+    let long = series_by_title(&app, "One Long Show").await;
+    let (_, seasons) = app.get(&format!("/series/{}/seasons", long["id"])).await;
+    for season in seasons.as_array().expect("seasons") {
+        for episode in season["episodes"].as_array().expect("episodes") {
+            let (_, detail) = app.get(&format!("/episodes/{}", episode["id"])).await;
+            assert_eq!(detail["stream_details"]["video"][0]["codec"], "h264", "{detail}");
+        }
+    }
+
+    // A season's job again (its worker died before acknowledging): nothing read, nothing counted.
+    let payload = probes[0]["payload"].clone();
+    let again = app.queue.enqueue(metarr_queue::NewJob::raw("season-probe", payload)).await.expect("enqueue").job;
+    app.wait_for_state(again.id, JobState::Completed).await;
+    let (_, after) = app.get(&format!("/scans/{}", scan.id)).await;
+    assert_eq!((after["videos_probed"].as_i64(), after["directories_scanned"].as_i64()), (Some(videos), Some(4)));
+
+    // An unchanged rescan reads nothing and needs no season's job.
+    let rescan = scan_library(&app, library_id).await;
+    assert_eq!(rescan.videos_probed, 0, "{rescan:?}");
+    let (_, probes) = app.get("/jobs?kind=season-probe").await;
+    assert_eq!(probes["items"].as_array().map(Vec::len), Some(3), "{probes}");
+    app.stop().await;
+}
+app_test!(a_long_series_reads_its_stream_details_one_season_at_a_time);

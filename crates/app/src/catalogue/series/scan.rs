@@ -202,6 +202,27 @@ struct StoredSeriesFileRow {
     probed_at: Option<i64>,
 }
 
+/// Records a video's stream details (`None`: the attempt failed) read after its scan, while
+/// the file is still the one the scan recorded (same stamp).
+pub async fn record_streams(tx: &mut Tx, series_id: SeriesId, file: &StoredFile, streams: Option<&str>) -> Result<()> {
+    let now = now_ms();
+    tx.execute(
+        "UPDATE series_files SET streams = $1, probed_at = $2, updated_at = $2 \
+         WHERE series_id = $3 AND path = $4 AND size = $5 AND mtime = $6 AND inode = $7",
+        &[
+            streams.map(str::to_owned).into(),
+            now.into(),
+            series_id.into(),
+            file.path.clone().into(),
+            file.size.into(),
+            file.mtime.into(),
+            file.inode.into(),
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
 /// A series as a scan of its folder starts from: its id, numbering and recorded files.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StoredSeries {
