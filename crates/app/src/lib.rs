@@ -25,6 +25,7 @@ pub mod routes;
 pub mod scan_cli;
 pub mod secret;
 pub mod startup;
+pub mod status;
 pub mod telemetry;
 pub mod ui;
 pub mod users;

@@ -40,6 +40,7 @@ pub struct Application {
     events: AppEvents,
     api_key: api_key::SharedKey,
     shutdown: CancellationToken,
+    started_at: std::time::Instant,
 }
 
 impl Application {
@@ -122,6 +123,7 @@ impl Application {
             events,
             api_key: api_key::SharedKey::new(api_key),
             shutdown,
+            started_at: std::time::Instant::now(),
         })
     }
 
@@ -205,6 +207,7 @@ impl Application {
         let mut registry = jobs::registry(jobs::cleanup::Retention::of(&self.settings), &scan_services);
         jobs::register_enrichment(&mut registry, &enrich_services, &artwork_services, &publish_services);
         let worker = Worker::new(self.queue.clone(), registry, worker_config);
+        let breakers = worker.breakers();
         tracing::info!(worker_id = worker.id(), concurrency = self.settings.worker.concurrency, "worker started");
         let worker_task = tokio::spawn(worker.run(self.shutdown.clone()));
 
@@ -221,6 +224,8 @@ impl Application {
                     enrich: Arc::clone(&enrich_services),
                     artwork: Arc::clone(&artwork_services),
                     publish: Arc::clone(&publish_services),
+                    started_at: self.started_at,
+                    breakers,
                 };
                 tracing::info!(address = %format!("http://{}", listener.local_addr()?), "HTTP server listening");
                 http::serve(

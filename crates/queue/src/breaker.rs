@@ -91,6 +91,22 @@ impl Breakers {
         false
     }
 
+    /// The services whose circuit is open now, with how long until one call is let through,
+    /// by name.
+    pub fn open_circuits(&self) -> Vec<(String, Duration)> {
+        let circuits = self.circuits.lock().expect("breaker lock is never poisoned: no panics while held");
+        let now = Instant::now();
+        let mut open: Vec<(String, Duration)> = circuits
+            .iter()
+            .filter_map(|(service, circuit)| {
+                let left = circuit.open_until?.checked_duration_since(now).filter(|left| !left.is_zero())?;
+                Some((service.clone(), left))
+            })
+            .collect();
+        open.sort();
+        open
+    }
+
     /// Records a call that says nothing about the service (a permanent error, a cancellation):
     /// the circuit stays as it is, but a trial call no longer blocks the next one.
     pub fn record_neutral(&self, service: &str) {
@@ -115,8 +131,11 @@ mod tests {
         let left = breakers.open_for("tmdb").expect("open after three failures");
         assert!(left > Duration::from_secs(29));
         assert!(breakers.open_for("fanart").is_none(), "circuits are per service");
+        let open = breakers.open_circuits();
+        assert_eq!(open.iter().map(|(service, _)| service.as_str()).collect::<Vec<_>>(), ["tmdb"]);
         breakers.record_success("tmdb");
         assert!(breakers.open_for("tmdb").is_none());
+        assert!(breakers.open_circuits().is_empty());
     }
 
     #[test]

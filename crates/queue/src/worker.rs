@@ -127,7 +127,7 @@ struct Shared {
     registry: Registry,
     config: WorkerConfig,
     worker_id: Arc<str>,
-    breakers: Breakers,
+    breakers: Arc<Breakers>,
     running: Mutex<HashMap<JobId, Running>>,
     slot_freed: Notify,
 }
@@ -142,7 +142,7 @@ impl Worker {
     pub fn new(queue: Queue, registry: Registry, config: WorkerConfig) -> Worker {
         let config = config.sanitized();
         let worker_id: Arc<str> = format!("{}-w{}", queue.node_id(), fastrand::u32(..)).into();
-        let breakers = Breakers::new(config.breaker);
+        let breakers = Arc::new(Breakers::new(config.breaker));
         Worker {
             shared: Arc::new(Shared {
                 queue,
@@ -154,6 +154,12 @@ impl Worker {
                 slot_freed: Notify::new(),
             }),
         }
+    }
+
+    /// This worker's circuit breakers, to show which services are held back (they live as long
+    /// as the handle, after the worker stops too).
+    pub fn breakers(&self) -> Arc<Breakers> {
+        Arc::clone(&self.shared.breakers)
     }
 
     /// The id recorded in the leases this worker holds.

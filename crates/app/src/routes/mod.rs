@@ -19,6 +19,7 @@ pub mod publish;
 pub mod scans;
 pub mod schedules;
 pub mod series;
+pub mod system;
 pub mod webhooks;
 
 use crate::error::AppError;
@@ -58,6 +59,10 @@ pub struct AppState {
     pub artwork: Arc<crate::artwork::ArtworkServices>,
     /// Publishing, the recycle bin and verification.
     pub publish: Arc<crate::publish::PublishServices>,
+    /// When this process started (the status' uptime).
+    pub started_at: std::time::Instant,
+    /// This process' worker's circuit breakers (the status' open circuits).
+    pub breakers: Arc<metarr_queue::Breakers>,
 }
 
 /// The whole HTTP application.
@@ -68,6 +73,7 @@ pub fn app(state: AppState) -> Router {
         .route("/jobs/{id}", get(jobs::get_one))
         .route("/jobs/{id}/retry", post(jobs::retry))
         .route("/jobs/{id}/cancel", post(jobs::cancel))
+        .route("/system/status", get(system::status))
         .route("/schedules", get(schedules::list))
         .route("/schedules/{name}", put(schedules::update))
         .route("/schedules/{name}/run", post(schedules::run_now))

@@ -30,6 +30,84 @@ struct DashboardPage {
     running: String,
     failures: Vec<JobLine>,
     enrichment: crate::catalogue::movies::EnrichmentCounts,
+    system: SystemLines,
+}
+
+/// The System panel: the status as people read it.
+pub struct SystemLines {
+    pub version: &'static str,
+    pub backend: &'static str,
+    pub uptime: String,
+    pub database: String,
+    pub cache: String,
+    pub disk: String,
+    pub lag: String,
+    pub circuits: Vec<String>,
+    pub warnings: Vec<crate::status::Warning>,
+}
+
+/// Bytes as people read them.
+fn size(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 { format!("{bytes} B") } else { format!("{value:.1} {}", UNITS[unit]) }
+}
+
+/// Seconds as people read them: `3 d 4 h`, `5 h 2 min`, `12 min`, `40 s`.
+fn span(seconds: u64) -> String {
+    let (days, hours, minutes) = (seconds / 86_400, seconds / 3_600 % 24, seconds / 60 % 60);
+    match (days, hours, minutes) {
+        (0, 0, 0) => format!("{seconds} s"),
+        (0, 0, m) => format!("{m} min"),
+        (0, h, m) => format!("{h} h {m} min"),
+        (d, h, _) => format!("{d} d {h} h"),
+    }
+}
+
+impl SystemLines {
+    fn of(status: crate::status::SystemStatus) -> SystemLines {
+        SystemLines {
+            version: status.version,
+            backend: status.backend,
+            uptime: span(status.uptime_seconds),
+            database: size(status.database.size_bytes),
+            cache: format!("{} in {} files", size(status.cache.size_bytes), status.cache.files),
+            disk: match (status.data_dir.free_bytes, status.data_dir.total_bytes) {
+                (Some(free), Some(total)) => {
+                    format!("{} free of {} ({})", size(free), size(total), status.data_dir.path)
+                }
+                _ => status.data_dir.path.clone(),
+            },
+            lag: span(status.queue.lag_seconds),
+            circuits: status
+                .circuit_breakers
+                .iter()
+                .map(|open| format!("{} (tried again in {})", open.service, span(open.retry_in_seconds)))
+                .collect(),
+            warnings: status.warnings,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{size, span};
+
+    #[test]
+    fn sizes_and_spans_read_as_people_write_them() {
+        assert_eq!(size(512), "512 B");
+        assert_eq!(size(3 << 30), "3.0 GiB");
+        assert_eq!(size(1536), "1.5 KiB");
+        assert_eq!(span(40), "40 s");
+        assert_eq!(span(12 * 60), "12 min");
+        assert_eq!(span(5 * 3600 + 120), "5 h 2 min");
+        assert_eq!(span(3 * 86_400 + 4 * 3600 + 59), "3 d 4 h");
+    }
 }
 
 /// A job as the dashboard lists it.
@@ -91,6 +169,10 @@ pub async fn page(State(state): State<AppState>, ui: Ui) -> Result<Response, UiE
         running: render_html(&running_jobs(&state).await?)?,
         failures,
         enrichment: crate::catalogue::movies::enrichment_counts(&state.db).await?,
+        system: SystemLines::of(crate::status::collect(&state).await.map_err(|err| match err {
+            crate::status::StatusError::Catalogue(err) => UiError::from(err),
+            crate::status::StatusError::Queue(err) => UiError::from(err),
+        })?),
     }))
 }
 

@@ -38,6 +38,7 @@ mod scan_names;
 mod scan_rerun;
 mod schedules;
 mod secrets_in_logs;
+mod system;
 mod tv;
 mod tv_artwork;
 mod tv_enrich;
