@@ -26,6 +26,7 @@ mod metadata;
 mod movie_rescan;
 mod movies;
 mod notifications;
+mod packaging;
 mod path_mappings;
 mod players;
 mod provider_budget;
