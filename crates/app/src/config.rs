@@ -61,6 +61,28 @@ pub struct Settings {
     pub providers: ProvidersSettings,
     /// Artwork selection: how many images each slot holds, how many downloads run at once.
     pub artwork: ArtworkSettings,
+    /// Who may read `/metrics`.
+    pub metrics: MetricsSettings,
+}
+
+/// The Prometheus page (`metrics.*`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MetricsSettings {
+    /// `api_key` (the default): `/metrics` wants the API key like the API; `loopback`: a
+    /// scraper on this machine (or in this container) needs no key, any other still does.
+    pub access: MetricsAccess,
+}
+
+/// Who may read `/metrics` without the API key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MetricsAccess {
+    /// Nobody: the key is always needed.
+    #[default]
+    ApiKey,
+    /// Requests from a loopback address.
+    Loopback,
 }
 
 /// Artwork selection (`artwork.*`).
@@ -201,6 +223,8 @@ impl fmt::Debug for Settings {
             .field("webhook_password", &self.webhook_password.as_ref().map(|_| "[REDACTED]"))
             .field("http", &self.http)
             .field("providers", &self.providers)
+            .field("artwork", &self.artwork)
+            .field("metrics", &self.metrics)
             .finish()
     }
 }
@@ -239,6 +263,8 @@ struct RawSettings {
     providers: ProvidersSettings,
     #[serde(default)]
     artwork: ArtworkSettings,
+    #[serde(default)]
+    metrics: MetricsSettings,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -524,6 +550,7 @@ impl Settings {
                 },
                 providers: raw.providers,
                 artwork: raw.artwork,
+                metrics: raw.metrics,
             }),
             _ => Err(ConfigError::Invalid(problems)),
         }

@@ -320,12 +320,21 @@ impl Gate for DbGate {
     async fn before_request(&self, provider: Provider) -> std::result::Result<(), Refusal> {
         match self.admit(provider).await {
             Ok(Admission::Slot(slot)) => {
+                let wait = slot.saturating_duration_since(Instant::now());
+                metrics::histogram!("metarr_provider_rate_limit_wait_seconds", "provider" => provider.as_str())
+                    .record(wait.as_secs_f64());
+                metrics::counter!("metarr_provider_requests_total", "provider" => provider.as_str(), "result" => "sent")
+                    .increment(1);
                 // A caller dropped while it sleeps leaves its slot (and its count) unused, which
                 // only makes the limit stricter.
                 tokio::time::sleep_until(slot).await;
                 Ok(())
             }
-            Ok(Admission::Refused(refusal)) => Err(refusal),
+            Ok(Admission::Refused(refusal)) => {
+                metrics::counter!("metarr_provider_requests_total", "provider" => provider.as_str(), "result" => "held_back")
+                    .increment(1);
+                Err(refusal)
+            }
             Err(err) => {
                 // The gate answers only "go" or "not now"; a budget it cannot check is "not now".
                 tracing::warn!(%provider, error = %metarr_errors::Chain(&err), "holding a provider request back");

@@ -52,6 +52,8 @@ impl Application {
     /// Builds a process with the given role.
     pub async fn build_as(settings: Settings, role: Role) -> anyhow::Result<Application> {
         crate::telemetry::register_secrets(settings.secrets());
+        // Before anything records: jobs, requests and webhooks are counted from the start.
+        crate::metrics::handle();
         // `Settings`' Debug redacts the API key and the database password.
         tracing::debug!(?settings, ?role, "configuration loaded");
         std::fs::create_dir_all(&settings.data_dir)

@@ -129,18 +129,7 @@ pub async fn collect(state: &AppState) -> Result<SystemStatus, StatusError> {
     let data_dir = disk_of(&state.settings.data_dir);
     let stats = state.queue.stats().await?;
     let count = |name: &str| stats.states.get(name).copied().unwrap_or(0);
-    // `run_at` is milliseconds on SQLite and a timestamp on PostgreSQL.
-    let lag_sql = match backend {
-        metarr_queue::Backend::Sqlite => {
-            "SELECT ($1 - min(run_at)) / 1000 FROM jobs WHERE state = 'pending' AND run_at <= $1"
-        }
-        metarr_queue::Backend::Postgres => {
-            "SELECT CAST(extract(epoch FROM (to_timestamp($1 / 1000.0) - min(run_at))) AS BIGINT) FROM jobs \
-             WHERE state = 'pending' AND run_at <= to_timestamp($1 / 1000.0)"
-        }
-    };
-    let lag: Option<(Option<i64>,)> = state.db.fetch_optional(lag_sql, &[now.timestamp_millis().into()]).await?;
-    let lag_seconds = lag.and_then(|(lag,)| lag).and_then(|lag| u64::try_from(lag).ok()).unwrap_or(0);
+    let lag_seconds = queue_lag_seconds(state).await?;
     let queue = QueueStatus {
         depth: count("pending") + count("running"),
         pending: count("pending"),
@@ -206,6 +195,23 @@ pub async fn collect(state: &AppState) -> Result<SystemStatus, StatusError> {
         schedules,
         warnings,
     })
+}
+
+/// How long the oldest job due to run has waited past its time (0 when none waits).
+pub async fn queue_lag_seconds(state: &AppState) -> Result<u64, StatusError> {
+    let now = Utc::now();
+    // `run_at` is milliseconds on SQLite and a timestamp on PostgreSQL.
+    let lag_sql = match state.queue.backend() {
+        metarr_queue::Backend::Sqlite => {
+            "SELECT ($1 - min(run_at)) / 1000 FROM jobs WHERE state = 'pending' AND run_at <= $1"
+        }
+        metarr_queue::Backend::Postgres => {
+            "SELECT CAST(extract(epoch FROM (to_timestamp($1 / 1000.0) - min(run_at))) AS BIGINT) FROM jobs \
+             WHERE state = 'pending' AND run_at <= to_timestamp($1 / 1000.0)"
+        }
+    };
+    let lag: Option<(Option<i64>,)> = state.db.fetch_optional(lag_sql, &[now.timestamp_millis().into()]).await?;
+    Ok(lag.and_then(|(lag,)| lag).and_then(|lag| u64::try_from(lag).ok()).unwrap_or(0))
 }
 
 /// The data directory's disk.

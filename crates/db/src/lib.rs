@@ -63,6 +63,17 @@ impl Database {
         }
     }
 
+    /// Each connection pool's use now: (name, connections open, of which idle).
+    pub fn pool_usage(&self) -> Vec<(&'static str, u32, usize)> {
+        match self {
+            Database::Sqlite(sqlite) => vec![
+                ("sqlite_writer", sqlite.writer().size(), sqlite.writer().num_idle()),
+                ("sqlite_readers", sqlite.readers().size(), sqlite.readers().num_idle()),
+            ],
+            Database::Postgres(postgres) => vec![("postgres", postgres.pool().size(), postgres.pool().num_idle())],
+        }
+    }
+
     /// Which backend this is.
     pub fn backend(&self) -> Backend {
         match self {

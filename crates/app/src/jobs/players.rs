@@ -314,10 +314,20 @@ impl<K: PlayerKind> Handler for PlayerRefreshHandler<K> {
                 .await;
                 match refreshed {
                     Ok(RefreshOutcome::Busy(reason)) => {
+                        count_refresh("kodi", "busy");
                         tracing::info!(group = group.name, ?reason, "Kodi is busy; snoozing the refresh");
                         Err(JobError::Snooze(BUSY_SNOOZE))
                     }
                     Ok(outcome) => {
+                        count_refresh("kodi", "refreshed");
+                        if let Some(confirmation) = outcome.confirmation() {
+                            metrics::counter!(
+                                "metarr_player_confirmations_total",
+                                "kind" => "kodi",
+                                "result" => confirmation_label(confirmation)
+                            )
+                            .increment(1);
+                        }
                         let summary = kodi_summary(&outcome, &mapped);
                         tracing::info!(
                             group = group.name,
@@ -330,7 +340,10 @@ impl<K: PlayerKind> Handler for PlayerRefreshHandler<K> {
                         ctx.progress(100.0, summary).await;
                         Ok(())
                     }
-                    Err(err) => Err(job_error(&group, &err)),
+                    Err(err) => {
+                        count_refresh("kodi", "failed");
+                        Err(job_error(&group, &err))
+                    }
                 }
             }
             GroupKind::Jellyfin => {
@@ -342,9 +355,9 @@ impl<K: PlayerKind> Handler for PlayerRefreshHandler<K> {
                     .map_err(|err| build_error(&group, &err))?;
                 let paths = vec![mapped];
                 let paths: &[String] = &paths;
-                try_in_order(&clients, move |client| client.media_updated(paths))
-                    .await
-                    .map_err(|err| job_error(&group, &err))
+                let updated = try_in_order(&clients, move |client| client.media_updated(paths)).await;
+                count_refresh("jellyfin", if updated.is_ok() { "refreshed" } else { "failed" });
+                updated.map_err(|err| job_error(&group, &err))
             }
             GroupKind::Plex => {
                 let clients = group
@@ -354,16 +367,32 @@ impl<K: PlayerKind> Handler for PlayerRefreshHandler<K> {
                     .collect::<Result<Vec<_>, _>>()
                     .map_err(|err| build_error(&group, &err))?;
                 let path: &str = &mapped;
-                try_in_order(&clients, move |client| client.refresh_path(path))
-                    .await
-                    .map(drop)
-                    .map_err(|err| job_error(&group, &err))
+                let refreshed = try_in_order(&clients, move |client| client.refresh_path(path)).await;
+                count_refresh("plex", if refreshed.is_ok() { "refreshed" } else { "failed" });
+                refreshed.map(drop).map_err(|err| job_error(&group, &err))
             }
         }
     }
 
     fn service(&self, job: &K) -> Option<String> {
         Some(format!("player-group:{}", job.refresh().group_id))
+    }
+}
+
+/// Counts a player refresh for `/metrics`.
+fn count_refresh(kind: &'static str, outcome: &'static str) {
+    metrics::counter!("metarr_player_refreshes_total", "kind" => kind, "outcome" => outcome).increment(1);
+}
+
+/// What a Kodi confirmation said, as a label.
+fn confirmation_label(confirmation: &metarr_players::Confirmation) -> &'static str {
+    use metarr_players::Confirmation;
+    match confirmation {
+        Confirmation::Confirmed { .. } | Confirmation::EpisodesConfirmed { .. } => "confirmed",
+        Confirmation::NothingImported { .. } => "nothing_imported",
+        Confirmation::TimedOut { .. } => "timed_out",
+        Confirmation::Unavailable { .. } => "unavailable",
+        Confirmation::NotRequested => "not_requested",
     }
 }
 

@@ -263,6 +263,12 @@ pub(crate) async fn after_finish(db: &Db, scan: &Scan) {
     if !scan.just_finished || !matches!(scan.phase, ScanPhase::Completed | ScanPhase::Failed) {
         return;
     }
+    let result = if scan.phase == ScanPhase::Completed { "completed" } else { "failed" };
+    metrics::counter!("metarr_scans_total", "result" => result).increment(1);
+    if let Some(finished) = scan.finished_at {
+        let seconds = (finished - scan.started_at).num_milliseconds().max(0) as f64 / 1000.0;
+        metrics::histogram!("metarr_scan_duration_seconds", "result" => result).record(seconds);
+    }
     let (library, tv) = libraries::get(db, scan.library_id)
         .await
         .map(|l| (l.name, l.kind == libraries::LibraryKind::Tv))

@@ -18,15 +18,21 @@ pub async fn require_api_key(
     request: Request,
     next: Next,
 ) -> Result<Response, AppError> {
-    let from_header = request.headers().get(API_KEY_HEADER).map(|value| value.as_bytes().to_vec());
+    if has_api_key(&state, request.headers(), request.uri()) {
+        Ok(next.run(request).await)
+    } else {
+        Err(AppError::Unauthorized)
+    }
+}
+
+/// Whether the request carries the right key, in the header or the query.
+pub fn has_api_key(state: &AppState, headers: &axum::http::HeaderMap, uri: &axum::http::Uri) -> bool {
+    let from_header = headers.get(API_KEY_HEADER).map(|value| value.as_bytes().to_vec());
     let presented = match from_header {
         Some(key) => Some(key),
-        None => Query::<HashMap<String, String>>::try_from_uri(request.uri())
+        None => Query::<HashMap<String, String>>::try_from_uri(uri)
             .ok()
             .and_then(|Query(params)| params.get(API_KEY_PARAM).map(|key| key.as_bytes().to_vec())),
     };
-    match presented {
-        Some(key) if state.api_key.matches(&key) => Ok(next.run(request).await),
-        _ => Err(AppError::Unauthorized),
-    }
+    presented.is_some_and(|key| state.api_key.matches(&key))
 }

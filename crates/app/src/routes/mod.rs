@@ -177,12 +177,19 @@ pub fn app(state: AppState) -> Router {
         .route("/webhooks/sonarr", post(webhooks::sonarr))
         .merge(protected)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn(crate::metrics::track_http))
         .layer(request_trace());
 
     Router::new()
         .nest("/api/v1", api)
+        // Prometheus' page, where scrapers expect it; it checks the key itself (loopback may go without).
+        .route("/metrics", get(crate::metrics::page))
         // The web UI's requests get the same span as the API's: a page's log lines carry its request id.
-        .merge(crate::ui::router(state.clone()).layer(request_trace()))
+        .merge(
+            crate::ui::router(state.clone())
+                .layer(axum::middleware::from_fn(crate::metrics::track_http))
+                .layer(request_trace()),
+        )
         // Unknown pages too: the API's unknown paths meet the API router's own fallback.
         .fallback(not_found.layer(request_trace()))
         .with_state(state)

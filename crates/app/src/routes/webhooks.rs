@@ -194,6 +194,7 @@ async fn receive(state: &AppState, source: Source, request: Request) -> Result<R
                 body: &prefix,
             };
             let (id, _) = record(state, entry, None).await?;
+            count(source, None, "rejected");
             return Ok(refused(status, "payload_too_large", &message, id));
         }
         ReadBody::Failed(reason) => {
@@ -217,6 +218,7 @@ async fn receive(state: &AppState, source: Source, request: Request) -> Result<R
             let entry =
                 Entry { received_at_ms: received_at, source, event_type, status, outcome: &outcome, body: &body };
             let (id, _) = record(state, entry, None).await?;
+            count(source, event_type, "rejected");
             return Ok(refused(status, "bad_request", &message, id));
         }
     };
@@ -238,8 +240,29 @@ async fn receive(state: &AppState, source: Source, request: Request) -> Result<R
         body: &body,
     };
     let (id, job_ids) = record(state, entry, job).await?;
+    let counted = match status {
+        StatusCode::OK => "test",
+        _ if outcome == "ignored" => "ignored",
+        _ => "queued",
+    };
+    count(source, Some(event_type), counted);
     let answer = Accepted { id, event_type: Some(event_type.to_owned()), outcome, job_ids };
     Ok((status, Json(answer)).into_response())
+}
+
+/// Counts a webhook for `/metrics` by source, event and outcome. Only event types Metarr knows
+/// become labels: a sender's made-up names would grow the page without bound.
+fn count(source: Source, event_type: Option<&str>, outcome: &'static str) {
+    let event = match event_type {
+        Some(event) if payload::is_known(source, event) => event.to_owned(),
+        Some(_) => "other".to_owned(),
+        None => "unreadable".to_owned(),
+    };
+    let source = match source {
+        Source::Radarr => "radarr",
+        Source::Sonarr => "sonarr",
+    };
+    metrics::counter!("metarr_webhooks_total", "source" => source, "event" => event, "outcome" => outcome).increment(1);
 }
 
 /// `?limit=&offset=` of the log list.

@@ -244,6 +244,11 @@ async fn a_movie_without_an_nfo_is_identified_and_filled(backend: Backend) {
     assert_eq!(movie["field_sources"]["title"], "tmdb", "the folder's guess gives way");
     assert!(movie["enriched_at"].is_string());
     assert_eq!(providers.tmdb_calls("/3/movie/550").await, 1, "one call with every part appended");
+    let page = crate::metrics::scrape(&app).await;
+    let sent =
+        crate::metrics::sample(&page, "metarr_provider_requests_total", &["provider=\"tmdb\"", "result=\"sent\""]);
+    assert!(sent.is_some_and(|count| count >= 1.0), "provider requests are counted: {page}");
+    assert!(page.contains("metarr_provider_rate_limit_wait_seconds_bucket{provider=\"tmdb\""), "{page}");
     assert_eq!(providers.omdb.received_requests().await.unwrap_or_default().len(), 1);
 
     // Within the cache's lifetime, enriching again asks no provider anything, and changes nothing.

@@ -23,6 +23,7 @@ mod hostile_text;
 mod jobs;
 mod libraries;
 mod metadata;
+mod metrics;
 mod movie_rescan;
 mod movies;
 mod notifications;
