@@ -47,6 +47,27 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Back up the database (a consistent copy, while Metarr runs), the API key and the
+    /// configuration file into one tar file.
+    ///
+    /// PATH is a file name ending in .tar, or a folder (the backup gets a dated name in it);
+    /// default: the data directory's backups/ folder. The artwork cache is left out unless --with-cache: it is
+    /// rebuilt from the libraries and the providers. PostgreSQL needs pg_dump installed.
+    Backup {
+        /// Where to write the backup.
+        #[arg(value_name = "PATH")]
+        path: Option<PathBuf>,
+        /// Include the artwork cache (large).
+        #[arg(long)]
+        with_cache: bool,
+    },
+    /// Put a backup back into an empty data directory (and, for PostgreSQL, an empty schema;
+    /// pg_restore must be installed), then start Metarr as usual.
+    Restore {
+        /// The backup file.
+        #[arg(value_name = "PATH")]
+        path: PathBuf,
+    },
     /// Print the API key (generating it if none exists yet).
     ///
     /// Clients send it in the X-Api-Key header or the apikey query parameter.
@@ -66,7 +87,7 @@ mod tests {
     fn cli_is_well_formed_and_documents_every_command() {
         Cli::command().debug_assert();
         let mut command = Cli::command();
-        for name in ["serve", "worker", "migrate", "scan", "api-key"] {
+        for name in ["serve", "worker", "migrate", "scan", "backup", "restore", "api-key"] {
             let sub = command.find_subcommand_mut(name).expect("subcommand exists");
             let help = sub.render_long_help().to_string();
             assert!(help.len() > 40, "{name} has help text: {help}");

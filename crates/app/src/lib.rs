@@ -6,6 +6,7 @@
 pub mod api_key;
 pub mod arr;
 pub mod artwork;
+pub mod backup;
 pub mod cache;
 pub mod catalogue;
 pub mod cli;

@@ -46,6 +46,31 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Migrate => startup::migrate(&settings).await,
         Command::Scan { paths, json } => metarr::scan_cli::run(settings, &paths, json).await,
         Command::ApiKey { regenerate } => print_api_key(&settings, regenerate),
+        Command::Backup { path, with_cache } => {
+            let database = metarr_db::Database::connect(settings.database_url.expose())
+                .await
+                .context("opening the database to back it up")?;
+            let config = cli.config.clone().or_else(|| Some("metarr.toml".into()));
+            let target = path.unwrap_or_else(|| metarr::backup::backup_dir(&settings));
+            let written = metarr::backup::create(&settings, &database, config.as_deref(), &target, with_cache)
+                .await
+                .context("backing up")?;
+            writeln!(std::io::stdout(), "{}", written.display()).context("writing to stdout")?;
+            Ok(())
+        }
+        Command::Restore { path } => {
+            let manifest = metarr::backup::restore(&settings, &path).await.context("restoring")?;
+            writeln!(
+                std::io::stdout(),
+                "restored the {} backup of {} (Metarr {}) into {}",
+                manifest.backend,
+                manifest.created_at.format("%Y-%m-%d %H:%M UTC"),
+                manifest.version,
+                settings.data_dir.display()
+            )
+            .context("writing to stdout")?;
+            Ok(())
+        }
     }
 }
 

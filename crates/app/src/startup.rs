@@ -106,6 +106,15 @@ impl Application {
             )
             .await
             .context("registering the verification schedule")?;
+        queue
+            .ensure_schedule(
+                jobs::backup::BACKUP_SCHEDULE,
+                jobs::backup::ScheduledBackup::KIND,
+                jobs::backup::BACKUP_CRON,
+                true,
+            )
+            .await
+            .context("registering the backup schedule")?;
 
         let db = Db::new(&queue);
         db.migrate().await.context("migrating the catalogue")?;
@@ -208,6 +217,11 @@ impl Application {
         ));
         let mut registry = jobs::registry(jobs::cleanup::Retention::of(&self.settings), &scan_services);
         jobs::register_enrichment(&mut registry, &enrich_services, &artwork_services, &publish_services);
+        registry.register(jobs::backup::BackupHandler {
+            settings: Arc::new(self.settings.clone()),
+            database: self.queue.database().clone(),
+        });
+        jobs::check_kinds(&registry);
         let worker = Worker::new(self.queue.clone(), registry, worker_config);
         let breakers = worker.breakers();
         tracing::info!(worker_id = worker.id(), concurrency = self.settings.worker.concurrency, "worker started");

@@ -63,6 +63,21 @@ impl Database {
         }
     }
 
+    /// Writes a consistent copy of a SQLite database to `path` while it is in use
+    /// (`VACUUM INTO`: one read transaction, so writers go on; the copy is compact). `None` for
+    /// PostgreSQL, which `pg_dump` copies.
+    pub async fn snapshot_sqlite_into(&self, path: &std::path::Path) -> Option<Result<()>> {
+        let Database::Sqlite(sqlite) = self else { return None };
+        let target = path.to_string_lossy().into_owned();
+        let result = sqlx::query("VACUUM INTO ?1")
+            .bind(target)
+            .execute(sqlite.readers())
+            .await
+            .map(drop)
+            .map_err(DbError::sql("copying the database (VACUUM INTO)"));
+        Some(result)
+    }
+
     /// Each connection pool's use now: (name, connections open, of which idle).
     pub fn pool_usage(&self) -> Vec<(&'static str, u32, usize)> {
         match self {

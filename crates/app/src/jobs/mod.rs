@@ -1,6 +1,7 @@
 //! The job kinds this binary runs, and the registry that hands them to the worker.
 
 pub mod artwork;
+pub mod backup;
 pub mod cleanup;
 pub mod debug_sleep;
 pub mod enrich;
@@ -69,6 +70,7 @@ pub const KINDS: &[(&str, JobFamily)] = {
         (artwork::SelectArtwork::KIND, JobFamily::Enrich),
         (artwork::SelectSeriesArtwork::KIND, JobFamily::Enrich),
         (artwork::CacheHeadshots::KIND, JobFamily::Enrich),
+        (backup::ScheduledBackup::KIND, JobFamily::Maintenance),
         (publish::Publish::KIND, JobFamily::Publish),
         (publish::PublishBatch::KIND, JobFamily::Publish),
         (publish::PublishSeries::KIND, JobFamily::Publish),
@@ -155,6 +157,11 @@ pub fn register_enrichment(
         enrich::ProviderUpdateHandler(std::sync::Arc::clone(services)),
         KindOptions { concurrency: Some(1), ..KindOptions::default() },
     );
+}
+
+/// Checks, in debug builds, that [`KINDS`] lists every kind the process registered and only
+/// those (the job list's families and the UI's kind filter read it).
+pub fn check_kinds(registry: &Registry) {
     debug_assert_eq!(
         registry.kinds().collect::<std::collections::BTreeSet<_>>(),
         KINDS.iter().map(|(kind, _)| *kind).collect(),

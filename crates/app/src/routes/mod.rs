@@ -6,6 +6,7 @@
 pub mod artwork;
 pub mod assets;
 pub mod auth;
+pub mod backups;
 pub mod events;
 pub mod health;
 pub mod jobs;
@@ -74,6 +75,8 @@ pub fn app(state: AppState) -> Router {
         .route("/jobs/{id}/retry", post(jobs::retry))
         .route("/jobs/{id}/cancel", post(jobs::cancel))
         .route("/system/status", get(system::status))
+        .route("/backups", get(backups::list).post(backups::create))
+        .route("/backups/{name}", get(backups::download))
         .route("/schedules", get(schedules::list))
         .route("/schedules/{name}", put(schedules::update))
         .route("/schedules/{name}/run", post(schedules::run_now))

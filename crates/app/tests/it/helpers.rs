@@ -129,12 +129,18 @@ impl TestApp {
 
     /// Starts the app with extra `METARR_*` variables.
     pub async fn spawn_with(backend: Backend, extra_env: &[(&str, &str)]) -> TestApp {
-        init_logging();
         let data_dir = tempfile::tempdir().expect("temporary data directory");
         let schema = match &backend {
             Backend::Sqlite => None,
             Backend::Postgres(server_url) => Some(PgSchema::create(server_url).await),
         };
+        TestApp::spawn_in(data_dir, schema, extra_env).await
+    }
+
+    /// Starts the app on a data directory (and a PostgreSQL schema) that may already hold a
+    /// Metarr: a restored backup, a second start.
+    pub async fn spawn_in(data_dir: TempDir, schema: Option<PgSchema>, extra_env: &[(&str, &str)]) -> TestApp {
+        init_logging();
         let mut env = vec![
             ("METARR_BIND".to_owned(), "127.0.0.1:0".to_owned()),
             ("METARR_DATA_DIR".to_owned(), data_dir.path().display().to_string()),

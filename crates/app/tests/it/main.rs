@@ -11,6 +11,7 @@ mod helpers;
 
 mod artwork;
 mod auth;
+mod backups;
 mod cli;
 mod crash;
 mod enrich;
