@@ -6,6 +6,7 @@
 //! the typed secrets), a form that succeeds redirects (303).
 
 mod api_key;
+mod logs;
 mod notifications;
 mod path_mappings;
 mod players;
@@ -35,6 +36,7 @@ pub fn routes() -> Router<AppState> {
         .merge(providers::routes())
         .merge(schedules::routes())
         .merge(api_key::routes())
+        .merge(logs::routes())
 }
 
 #[derive(Template)]
