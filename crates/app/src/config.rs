@@ -15,7 +15,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::telemetry::redact_url;
+use crate::telemetry::{LogFormat, redact_url};
 
 /// Prefix of every environment variable Metarr reads.
 const ENV_PREFIX: &str = "METARR_";
@@ -63,6 +63,8 @@ pub struct Settings {
     pub artwork: ArtworkSettings,
     /// Who may read `/metrics`.
     pub metrics: MetricsSettings,
+    /// How log lines are written: human text (the default) or JSON lines.
+    pub log_format: LogFormat,
 }
 
 /// The Prometheus page (`metrics.*`).
@@ -225,6 +227,7 @@ impl fmt::Debug for Settings {
             .field("providers", &self.providers)
             .field("artwork", &self.artwork)
             .field("metrics", &self.metrics)
+            .field("log_format", &self.log_format)
             .finish()
     }
 }
@@ -265,6 +268,7 @@ struct RawSettings {
     artwork: ArtworkSettings,
     #[serde(default)]
     metrics: MetricsSettings,
+    log_format: String,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -292,6 +296,7 @@ fn defaults() -> Dict {
     dict.insert("webhook_retention_days".into(), Value::from(30u32));
     dict.insert("scan_retention_days".into(), Value::from(30u32));
     dict.insert("recycle_retention_days".into(), Value::from(30u32));
+    dict.insert("log_format".into(), Value::from(LogFormat::default().as_str()));
     let worker = RawWorker { concurrency: 100, shutdown_grace_secs: 30, lease_secs: 30 };
     dict.insert("worker".into(), Value::serialize(worker).expect("the worker defaults serialise"));
     let http = RawHttp { header_timeout_secs: 10, max_connections: 1024 };
@@ -526,6 +531,15 @@ impl Settings {
             ));
         }
 
+        let log_format = LogFormat::parse(&raw.log_format).unwrap_or_else(|| {
+            problems.push(format!(
+                "{}: invalid value {:?} (expected \"text\" or \"json\")",
+                name("log_format"),
+                raw.log_format
+            ));
+            LogFormat::default()
+        });
+
         match (bind, auth_required, database_url) {
             (Ok(bind), Ok(auth_required), Ok(database_url)) if problems.is_empty() => Ok(Settings {
                 bind,
@@ -551,6 +565,7 @@ impl Settings {
                 providers: raw.providers,
                 artwork: raw.artwork,
                 metrics: raw.metrics,
+                log_format,
             }),
             _ => Err(ConfigError::Invalid(problems)),
         }
@@ -584,6 +599,20 @@ mod tests {
         assert!(settings.api_key.is_none());
         assert_eq!(settings.http.header_timeout, Duration::from_secs(10));
         assert_eq!(settings.http.max_connections, 1024);
+        assert_eq!(settings.log_format, LogFormat::Text);
+    }
+
+    #[test]
+    fn the_log_format_is_text_or_json() {
+        let settings = load(&[("METARR_LOG_FORMAT", "json")]).expect("json is a format");
+        assert_eq!(settings.log_format, LogFormat::Json);
+        let err = load(&[("METARR_LOG_FORMAT", "xml")]).expect_err("no such format").to_string();
+        assert_eq!(err, "METARR_LOG_FORMAT: invalid value \"xml\" (expected \"text\" or \"json\")");
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let path = dir.path().join("metarr.toml");
+        std::fs::write(&path, "log_format = \"json\"\n").expect("write config");
+        let settings = Settings::load_from(Some(&path), vec![]).expect("valid configuration");
+        assert_eq!(settings.log_format, LogFormat::Json);
     }
 
     #[test]

@@ -18,6 +18,7 @@ pub mod events;
 pub mod ids;
 pub mod jobs;
 pub mod limits;
+pub mod log_settings;
 pub mod metrics;
 pub mod players;
 pub mod provider_budget;

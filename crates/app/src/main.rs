@@ -13,7 +13,19 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    if let Err(err) = telemetry::init(std::io::stderr, std::io::stderr().is_terminal()) {
+    // The configuration comes first: it says in which format to log. Nothing logs while it loads,
+    // and a refused configuration is printed below like any other error.
+    let settings = match Settings::load(cli.config.as_deref()) {
+        Ok(settings) => settings,
+        Err(err) => {
+            let message = format!("invalid configuration: {err}");
+            let _ = writeln!(std::io::stderr(), "metarr: {}", telemetry::scrub(&message));
+            return ExitCode::FAILURE;
+        }
+    };
+    telemetry::register_secrets(settings.secrets());
+    let ansi = settings.log_format == telemetry::LogFormat::Text && std::io::stderr().is_terminal();
+    if let Err(err) = telemetry::init(std::io::stderr, settings.log_format, ansi) {
         // Without logs the process would run blind; refuse to start instead.
         let _ = writeln!(std::io::stderr(), "metarr: cannot set up logging: {err}");
         return ExitCode::FAILURE;
@@ -25,7 +37,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(cli)) {
+    match runtime.block_on(run(cli, settings)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             // `{:#}` prints the whole context chain on one line: "opening the database …: …".
@@ -37,9 +49,7 @@ fn main() -> ExitCode {
     }
 }
 
-async fn run(cli: Cli) -> anyhow::Result<()> {
-    let settings = Settings::load(cli.config.as_deref()).context("invalid configuration")?;
-    telemetry::register_secrets(settings.secrets());
+async fn run(cli: Cli, settings: Settings) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve => run_application(settings, Role::Serve).await,
         Command::Worker => run_application(settings, Role::Worker).await,

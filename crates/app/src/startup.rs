@@ -41,6 +41,7 @@ pub struct Application {
     api_key: api_key::SharedKey,
     shutdown: CancellationToken,
     started_at: std::time::Instant,
+    logs: crate::telemetry::LogControl,
 }
 
 impl Application {
@@ -118,6 +119,10 @@ impl Application {
 
         let db = Db::new(&queue);
         db.migrate().await.context("migrating the catalogue")?;
+        // The subscriber was installed before the configuration was read (once per process);
+        // the filter stored in Settings joins it now that the database is open.
+        let logs = crate::telemetry::LogControl::installed();
+        crate::log_settings::apply_stored(&db, &logs).await.context("reading the stored log filter")?;
         let events = AppEvents::new();
 
         let shutdown = CancellationToken::new();
@@ -135,6 +140,7 @@ impl Application {
             api_key: api_key::SharedKey::new(api_key),
             shutdown,
             started_at: std::time::Instant::now(),
+            logs,
         })
     }
 
@@ -156,6 +162,11 @@ impl Application {
     /// The application's own events (scans, movies), beside the queue's job events.
     pub fn events(&self) -> &AppEvents {
         &self.events
+    }
+
+    /// This process's logging: its filter and its recent lines.
+    pub fn logs(&self) -> &crate::telemetry::LogControl {
+        &self.logs
     }
 
     /// The API key in force.
@@ -242,6 +253,7 @@ impl Application {
                     publish: Arc::clone(&publish_services),
                     started_at: self.started_at,
                     breakers,
+                    logs: self.logs.clone(),
                 };
                 tracing::info!(address = %format!("http://{}", listener.local_addr()?), "HTTP server listening");
                 http::serve(

@@ -11,6 +11,7 @@ pub mod events;
 pub mod health;
 pub mod jobs;
 pub mod libraries;
+pub mod logs;
 pub mod movies;
 pub mod notifications;
 pub mod path_mappings;
@@ -64,6 +65,8 @@ pub struct AppState {
     pub started_at: std::time::Instant,
     /// This process' worker's circuit breakers (the status' open circuits).
     pub breakers: Arc<metarr_queue::Breakers>,
+    /// This process's log filter and its recent lines.
+    pub logs: crate::telemetry::LogControl,
 }
 
 /// The whole HTTP application.
@@ -169,6 +172,9 @@ pub fn app(state: AppState) -> Router {
         .route("/player-groups/{id}/players", post(players::add_player))
         .route("/players/{id}", put(players::update_player).delete(players::delete_player))
         .route("/players/{id}/test", post(players::test))
+        // Logging (issue 18): the filter in force and the recent lines of this process.
+        .route("/system/logging", get(logs::get_logging).put(logs::put_logging))
+        .route("/system/logs", get(logs::recent))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), auth::require_api_key));

@@ -68,9 +68,9 @@ fn init_logging() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
         if std::env::var("TEST_LOG").is_ok_and(|value| value == "1") {
-            let _ = metarr::telemetry::init(std::io::stdout, false);
+            let _ = metarr::telemetry::init(std::io::stdout, metarr::telemetry::LogFormat::Text, false);
         } else {
-            let _ = metarr::telemetry::init(std::io::sink, false);
+            let _ = metarr::telemetry::init(std::io::sink, metarr::telemetry::LogFormat::Text, false);
         }
     });
 }

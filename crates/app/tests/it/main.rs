@@ -23,6 +23,7 @@ mod hardening_http;
 mod hostile_text;
 mod jobs;
 mod libraries;
+mod logs;
 mod metadata;
 mod metrics;
 mod movie_rescan;

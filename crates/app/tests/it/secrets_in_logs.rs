@@ -49,6 +49,15 @@ pub(crate) fn metarr(dir: &std::path::Path, args: &[&str], env: &[(&str, &str)])
     command
 }
 
+/// The address of the "HTTP server listening" line, in the text format (`address=http://…`) or
+/// as a JSON line (`METARR_LOG_FORMAT=json`: `"fields": {"address": "http://…"}`).
+fn listening_address(line: &str) -> Option<String> {
+    if let Ok(json) = serde_json::from_str::<serde_json::Value>(line) {
+        return json["fields"]["address"].as_str().map(str::to_owned);
+    }
+    line.split("address=").nth(1).map(|address| address.split_whitespace().next().unwrap_or_default().to_owned())
+}
+
 /// A running `metarr serve` whose log is collected line by line.
 pub(crate) struct Serve {
     child: tokio::process::Child,
@@ -72,10 +81,10 @@ impl Serve {
                 let mut lines = tokio::io::BufReader::new(stderr).lines();
                 while let Ok(Some(line)) = lines.next_line().await {
                     if line.contains("HTTP server listening")
-                        && let Some(address) = line.split("address=").nth(1)
+                        && let Some(address) = listening_address(&line)
                         && let Some(tx) = address_tx.take()
                     {
-                        let _ = tx.send(address.split_whitespace().next().unwrap_or_default().to_owned());
+                        let _ = tx.send(address);
                     }
                     let mut log = log.lock().expect("log");
                     log.push_str(&line);

@@ -7,6 +7,7 @@
 
 mod api_key;
 mod backups;
+mod logs;
 mod notifications;
 mod path_mappings;
 mod players;
@@ -37,6 +38,7 @@ pub fn routes() -> Router<AppState> {
         .merge(schedules::routes())
         .merge(api_key::routes())
         .merge(backups::routes())
+        .merge(logs::routes())
 }
 
 #[derive(Template)]
