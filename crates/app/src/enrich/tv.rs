@@ -52,13 +52,27 @@ impl EnrichServices {
         else {
             return Ok(None);
         };
+        let seasons = self.tmdb_seasons(series_id, &tmdb, tmdb_id, &language, &details).await?;
+        Ok(Some(TvImages { series: details, seasons, tmdb }))
+    }
+
+    /// Every season of a series TMDB lists, in season order, through the response cache (a
+    /// season TMDB does not answer is left out).
+    async fn tmdb_seasons(
+        &self,
+        series_id: SeriesId,
+        tmdb: &Arc<TmdbClient>,
+        tmdb_id: TmdbTvId,
+        language: &Language,
+        details: &TvSeries,
+    ) -> Result<Vec<TvSeason>, EnrichError> {
         let mut numbers: Vec<u32> = details.seasons.iter().map(|season| season.season_number).collect();
         numbers.sort_unstable();
         numbers.dedup();
         let mut seasons = Vec::with_capacity(numbers.len());
         for number in numbers {
             let key = format!("tmdb:tv:{}:season:{number}:{}", tmdb_id.0, language.as_str());
-            let (client, lang) = (Arc::clone(&tmdb), language.clone());
+            let (client, lang) = (Arc::clone(tmdb), language.clone());
             if let Some(season) = self
                 .fetch(series_id, &key, |v| async move { client.tv_season(tmdb_id, number, &lang, &v).await })
                 .await?
@@ -66,7 +80,7 @@ impl EnrichServices {
                 seasons.push(season);
             }
         }
-        Ok(Some(TvImages { series: details, seasons, tmdb }))
+        Ok(seasons)
     }
 
     /// Fanart.tv's art for a series, by its TVDB id (through the response cache). `None`
@@ -128,20 +142,7 @@ impl EnrichServices {
             tracing::warn!(%series_id, %warning, "a provider value was fitted to the limits");
         }
         // Every season's episodes: in season order, so that absolute numbers count up across them.
-        let mut numbers: Vec<u32> = details.seasons.iter().map(|season| season.season_number).collect();
-        numbers.sort_unstable();
-        numbers.dedup();
-        let mut seasons = Vec::with_capacity(numbers.len());
-        for number in numbers {
-            let key = format!("tmdb:tv:{}:season:{number}:{}", tmdb_id.0, language.as_str());
-            let (client, lang) = (Arc::clone(&tmdb), language.clone());
-            if let Some(season) = self
-                .fetch(series_id, &key, |v| async move { client.tv_season(tmdb_id, number, &lang, &v).await })
-                .await?
-            {
-                seasons.push(season);
-            }
-        }
+        let seasons = self.tmdb_seasons(series_id, &tmdb, tmdb_id, &language, &details).await?;
         let (mut provider_seasons, episodes) = seasons_and_episodes(&seasons, target.numbering);
         // A season whose own answer failed is still known from the series' summary.
         for summary in &details.seasons {
