@@ -40,7 +40,7 @@ async fn metrics_count_what_happens(backend: Backend) {
     assert_eq!(sample(&before, "metarr_info", &[&version]), Some(1.0), "{before}");
     let pool = if app.queue.backend() == metarr_queue::Backend::Sqlite { "sqlite_writer" } else { "postgres" };
     assert!(sample(&before, "metarr_db_pool_connections", &[pool, "state=\"idle\""]).is_some(), "{before}");
-    assert_eq!(sample(&before, "metarr_queue_lag_seconds", &[]), Some(0.0), "{before}");
+    assert!(sample(&before, "metarr_queue_lag_seconds", &[]).is_some(), "{before}");
 
     // A webhook (Radarr's Test) is counted by source, event and outcome.
     let test = json!({ "eventType": "Test", "instanceName": "Radarr" });
@@ -60,27 +60,24 @@ async fn metrics_count_what_happens(backend: Backend) {
     let (status, _) = app.get("/movies/424242").await;
     assert_eq!(status, 404);
 
+    // The recorder is the process' own, shared by every app a test binary runs at once: what
+    // this test did shows as growth since its first scrape, never less.
     let after = scrape(&app).await;
-    let webhooks =
-        sample(&after, "metarr_webhooks_total", &["source=\"radarr\"", "event=\"Test\"", "outcome=\"test\""]);
-    assert_eq!(webhooks, Some(1.0), "{after}");
+    let grew = |name: &str, labels: &[&str], by: f64| {
+        let was = sample(&before, name, labels).unwrap_or(0.0);
+        let now = sample(&after, name, labels).unwrap_or(0.0);
+        assert!(now >= was + by, "{name}{labels:?} grew from {was} to {now}, not by {by}\n{after}");
+    };
+    grew("metarr_webhooks_total", &["source=\"radarr\"", "event=\"Test\"", "outcome=\"test\""], 1.0);
     assert!(!after.contains("evil"), "a sender's made-up event is no label");
-    assert!(
-        sample(&after, "metarr_webhooks_total", &["event=\"other\""]).is_some()
-            || sample(&after, "metarr_webhooks_total", &["outcome=\"rejected\""]).is_some(),
-        "{after}"
-    );
-    let runs = sample(&after, "metarr_job_duration_seconds_count", &["kind=\"debug-sleep\"", "outcome=\"completed\""]);
-    assert!(runs.is_some_and(|count| count >= 1.0), "{after}");
+    grew("metarr_job_duration_seconds_count", &["kind=\"debug-sleep\"", "outcome=\"completed\""], 1.0);
     assert!(after.contains("metarr_job_duration_seconds_bucket{"), "a histogram, not a summary: {after}");
-    let scans = sample(&after, "metarr_scans_total", &["result=\"completed\""]);
-    assert!(scans.is_some_and(|count| count >= 1.0), "{after}");
-    let route = sample(
-        &after,
+    grew("metarr_scans_total", &["result=\"completed\""], 1.0);
+    grew(
         "metarr_http_request_duration_seconds_count",
         &["route=\"/api/v1/movies/{id}\"", "status=\"404\"", "method=\"GET\""],
+        1.0,
     );
-    assert!(route.is_some_and(|count| count >= 1.0), "by route pattern: {after}");
     assert!(!after.contains("424242"), "never a raw path");
     let completed = sample(&after, "metarr_jobs", &["kind=\"debug-sleep\"", "state=\"completed\""]);
     assert!(completed.is_some_and(|count| count >= 1.0), "{after}");

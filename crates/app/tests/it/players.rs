@@ -378,14 +378,15 @@ async fn notify_kodi_scans_an_unknown_folder(backend: Backend) {
     let listed = calls.iter().position(|(method, ..)| method == "Files.GetDirectory");
     let scanned = calls.iter().position(|(method, ..)| method == "VideoLibrary.Scan");
     assert!(listed < scanned, "{calls:?}");
-    // `/metrics` counts the refresh and what Kodi confirmed.
+    // `/metrics` counts the refresh and what Kodi confirmed (the process' recorder may hold
+    // other tests' refreshes too).
     let page = crate::metrics::scrape(&app).await;
     let refreshed =
         crate::metrics::sample(&page, "metarr_player_refreshes_total", &["kind=\"kodi\"", "outcome=\"refreshed\""]);
-    assert_eq!(refreshed, Some(1.0), "{page}");
+    assert!(refreshed.is_some_and(|count| count >= 1.0), "{page}");
     let confirmed =
         crate::metrics::sample(&page, "metarr_player_confirmations_total", &["kind=\"kodi\"", "result=\"confirmed\""]);
-    assert_eq!(confirmed, Some(1.0), "{page}");
+    assert!(confirmed.is_some_and(|count| count >= 1.0), "{page}");
     app.stop().await;
 }
 app_test!(notify_kodi_scans_an_unknown_folder);
