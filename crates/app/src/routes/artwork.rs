@@ -117,10 +117,6 @@ fn parse_slot_of(owner: ArtOwner, name: &str) -> Result<Slot, AppError> {
     })
 }
 
-fn parse_slot(name: &str) -> Result<Slot, AppError> {
-    parse_slot_of(ArtOwner::Movie(MovieId(0)), name)
-}
-
 /// `GET /api/v1/movies/{id}/artwork`
 pub async fn get_movie_artwork(
     State(state): State<AppState>,
@@ -154,8 +150,8 @@ pub async fn choose(
     ApiPath((id, slot)): ApiPath<(MovieId, String)>,
     ApiJson(choice): ApiJson<Choice>,
 ) -> Result<Json<SlotView>, AppError> {
-    let slot = parse_slot(&slot)?;
     let owner = ArtOwner::Movie(id);
+    let slot = parse_slot_of(owner, &slot)?;
     state.artwork.choose(owner, slot, &choice.candidate_ids).await?;
     slot_view(&state, owner, slot).await
 }
@@ -173,9 +169,9 @@ pub async fn upload(
     ApiPath((id, slot)): ApiPath<(MovieId, String)>,
     mut multipart: Multipart,
 ) -> Result<(StatusCode, Json<SlotView>), AppError> {
-    let slot = parse_slot(&slot)?;
-    let bytes = read_file_part(&mut multipart).await?;
     let owner = ArtOwner::Movie(id);
+    let slot = parse_slot_of(owner, &slot)?;
+    let bytes = read_file_part(&mut multipart).await?;
     state.artwork.upload(owner, slot, bytes).await?;
     Ok((StatusCode::CREATED, slot_view(&state, owner, slot).await?))
 }
