@@ -10,7 +10,7 @@ use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use metarr_queue::QueueError;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
 
 /// An error answered to an HTTP client.
 #[derive(Debug, thiserror::Error)]
@@ -42,18 +42,54 @@ pub enum AppError {
     Internal(String),
 }
 
+/// The stable `code` of an error body: scripts branch on it, so a code is never renamed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// 400: a parameter or the body is malformed or refers to nothing usable.
+    BadRequest,
+    /// 401: no API key, or a wrong one.
+    Unauthorized,
+    /// 404: no such resource, or no such route.
+    NotFound,
+    /// 409: the resource's state forbids the operation.
+    Conflict,
+    /// 405: the route exists, not with this method.
+    MethodNotAllowed,
+    /// 413: the body is larger than the route accepts.
+    PayloadTooLarge,
+    /// 502: a provider Metarr asked on the caller's behalf failed or refused.
+    ProviderError,
+    /// 500: Metarr failed; the server log has the cause.
+    Internal,
+}
+
+/// Every error answer: `{ "error": { "code", "message" } }`.
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+/// What went wrong, for scripts (`code`) and for people (`message`).
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ErrorDetail {
+    pub code: ErrorCode,
+    /// A sentence naming what was wrong (the parameter, the id, the state); never a secret.
+    pub message: String,
+}
+
 impl AppError {
     /// The status and the stable `code` of the error body.
-    pub fn status_and_code(&self) -> (StatusCode, &'static str) {
+    pub fn status_and_code(&self) -> (StatusCode, ErrorCode) {
         match self {
-            AppError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
-            AppError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized"),
-            AppError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
-            AppError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
-            AppError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
-            AppError::PayloadTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large"),
-            AppError::Upstream(_) => (StatusCode::BAD_GATEWAY, "provider_error"),
-            AppError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+            AppError::BadRequest(_) => (StatusCode::BAD_REQUEST, ErrorCode::BadRequest),
+            AppError::Unauthorized => (StatusCode::UNAUTHORIZED, ErrorCode::Unauthorized),
+            AppError::NotFound(_) => (StatusCode::NOT_FOUND, ErrorCode::NotFound),
+            AppError::Conflict(_) => (StatusCode::CONFLICT, ErrorCode::Conflict),
+            AppError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, ErrorCode::MethodNotAllowed),
+            AppError::PayloadTooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::PayloadTooLarge),
+            AppError::Upstream(_) => (StatusCode::BAD_GATEWAY, ErrorCode::ProviderError),
+            AppError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, ErrorCode::Internal),
         }
     }
 
@@ -73,7 +109,7 @@ impl IntoResponse for AppError {
             }
             other => other.to_string(),
         };
-        (status, Json(json!({ "error": { "code": code, "message": message } }))).into_response()
+        (status, Json(ErrorBody { error: ErrorDetail { code, message } })).into_response()
     }
 }
 

@@ -62,7 +62,24 @@ pub async fn track_http(request: Request, next: Next) -> Response {
     response
 }
 
-/// `GET /metrics`: the Prometheus text format.
+/// Prometheus' page, outside `/api/v1` where scrapers look for it.
+pub(crate) fn routes() -> utoipa_axum::router::OpenApiRouter<AppState> {
+    utoipa_axum::router::OpenApiRouter::new().routes(utoipa_axum::routes!(page))
+}
+
+/// Metrics in Prometheus' text format (docs/metrics.md lists the families). Needs the key,
+/// unless `metrics.access` is `loopback` and the scraper is on this machine.
+#[utoipa::path(
+    get,
+    path = "/metrics",
+    tag = "system",
+    security((), ("api_key" = []), ("apikey_query" = [])),
+    responses(
+        (status = 200, description = "The metrics", content_type = "text/plain; version=0.0.4", body = String),
+        (status = 401, description = "No API key, or a wrong one", body = crate::error::ErrorBody),
+        (status = 503, description = "The database could not be read for the metrics", content_type = "text/plain", body = String),
+    )
+)]
 pub async fn page(State(state): State<AppState>, request: Request) -> Response {
     let loopback = request
         .extensions()

@@ -21,6 +21,9 @@ pub use postgres::PgDatabase;
 pub use query::{Param, Record, json_holds_nul};
 pub use sqlite::SqliteDatabase;
 pub use tx::Tx;
+/// For [`id_type!`]'s schema impls, so that crates declaring ids need not name utoipa.
+#[doc(hidden)]
+pub use utoipa as __utoipa;
 
 use serde::Serialize;
 

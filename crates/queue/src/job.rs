@@ -20,7 +20,7 @@ pub const PRIORITY_LOWEST: i16 = 10;
 pub const PRIORITY_DEFAULT: i16 = 5;
 
 /// Where a job is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum JobState {
     /// Waiting for `run_at` and a free worker.
@@ -76,7 +76,7 @@ impl FromStr for JobState {
 }
 
 /// How far a running job has got, as its handler last reported it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Progress {
     /// 0 to 100.
     pub percent: f32,
@@ -85,7 +85,7 @@ pub struct Progress {
 }
 
 /// A job as stored. Serialises to the Job JSON (docs/contracts.md, "Job").
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Job {
     pub id: JobId,
     pub kind: String,

@@ -7,7 +7,7 @@ use metarr_queue::JobId;
 use serde::Serialize;
 
 /// A log entry (docs/contracts.md, "Webhook log entry"), with the HTTP status it was answered with.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct WebhookEvent {
     pub id: i64,
     pub received_at: chrono::DateTime<chrono::Utc>,

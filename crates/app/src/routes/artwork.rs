@@ -8,11 +8,14 @@ use crate::error::{ApiJson, ApiPath, AppError};
 use crate::ids::{EpisodeId, MovieId, SeriesId};
 use crate::routes::AppState;
 use axum::Json;
+use axum::extract::DefaultBodyLimit;
 use axum::extract::{Multipart, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use axum::routing;
 use metarr_artwork::Slot;
 use serde::{Deserialize, Serialize};
+use utoipa_axum::router::OpenApiRouter;
 
 /// The largest upload: 25 MiB, beyond any real poster or fanart.
 pub const MAX_UPLOAD_BYTES: usize = 25 * 1024 * 1024;
@@ -483,4 +486,39 @@ async fn season_lock(
     };
     let locks = set_owner_slot_lock(state, owner, slot, locked).await?;
     Ok(Json(serde_json::json!({ "series_id": id, "season": number, "locks": locks })))
+}
+
+/// This module's routes (`/api/v1`-relative), each registered with its OpenAPI description.
+pub(super) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .route("/series/{id}/artwork", routing::get(get_series_artwork))
+        .route("/series/{id}/artwork/refresh", routing::post(refresh_series))
+        .route("/series/{id}/artwork/{slot}", routing::put(choose_series))
+        .route(
+            "/series/{id}/artwork/{slot}/upload",
+            routing::post(upload_series).layer(DefaultBodyLimit::max(MAX_UPLOAD_BYTES + 64 * 1024)),
+        )
+        .route("/series/{id}/seasons/{number}/artwork/{slot}", routing::put(choose_season))
+        .route(
+            "/series/{id}/seasons/{number}/artwork/{slot}/upload",
+            routing::post(upload_season).layer(DefaultBodyLimit::max(MAX_UPLOAD_BYTES + 64 * 1024)),
+        )
+        .route("/series/{id}/seasons/{number}/locks/{field}", routing::put(lock_season).delete(unlock_season))
+        .route("/episodes/{id}/artwork", routing::get(get_episode_artwork))
+        .route("/episodes/{id}/artwork/{slot}", routing::put(choose_episode))
+        .route(
+            "/episodes/{id}/artwork/{slot}/upload",
+            routing::post(upload_episode).layer(DefaultBodyLimit::max(MAX_UPLOAD_BYTES + 64 * 1024)),
+        )
+        .route("/movies/{id}/artwork", routing::get(get_movie_artwork))
+        .route("/movies/{id}/artwork/refresh", routing::post(refresh))
+        .route("/movies/{id}/artwork/{slot}", routing::put(choose))
+        .route(
+            "/movies/{id}/artwork/{slot}/upload",
+            routing::post(upload).layer(DefaultBodyLimit::max(MAX_UPLOAD_BYTES + 64 * 1024)),
+        )
+        .route("/artwork-candidates/{id}/block", routing::post(block))
+        .route("/artwork-candidates/{id}/unblock", routing::post(unblock))
+        .route("/artwork-candidates/{id}/preview", routing::get(preview))
+        .route("/people/{id}/image", routing::get(headshot))
 }

@@ -13,6 +13,8 @@ use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use axum::routing;
+use utoipa_axum::router::OpenApiRouter;
 
 /// Browsers and proxies may keep an asset for a year: its name is its content.
 pub const CACHE_CONTROL: &str = "public, max-age=31536000, immutable";
@@ -69,6 +71,11 @@ fn matches_etag(value: &HeaderValue, sha256: &str) -> bool {
         let tag = tag.strip_prefix("W/").unwrap_or(tag);
         tag == "*" || tag.trim_matches('"') == sha256
     })
+}
+
+/// This module's routes (`/api/v1`-relative), each registered with its OpenAPI description.
+pub(super) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().route("/assets/{sha256}", routing::get(get_one))
 }
 
 #[cfg(test)]

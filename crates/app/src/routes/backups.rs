@@ -8,7 +8,9 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use axum::routing;
 use serde::Serialize;
+use utoipa_axum::router::OpenApiRouter;
 
 /// `{ "items": [...], "total": N, "folder": "…" }`.
 #[derive(Debug, Serialize)]
@@ -74,4 +76,11 @@ pub async fn open(state: &AppState, name: &str) -> Result<Response, AppError> {
         body,
     )
         .into_response())
+}
+
+/// This module's routes (`/api/v1`-relative), each registered with its OpenAPI description.
+pub(super) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .route("/backups", routing::get(list).post(create))
+        .route("/backups/{name}", routing::get(download))
 }

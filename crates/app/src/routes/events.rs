@@ -8,11 +8,13 @@ use crate::routes::AppState;
 use axum::extract::State;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::response::Response;
+use axum::routing;
 use metarr_queue::JobEvent;
 use std::time::Duration;
 use tokio::sync::broadcast::{Receiver, error::RecvError};
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
+use utoipa_axum::router::OpenApiRouter;
 
 /// How long one message may take to reach a client's socket before the client is dropped.
 pub const SEND_TIMEOUT: Duration = Duration::from_secs(2);
@@ -100,4 +102,9 @@ async fn send(socket: &mut WebSocket, text: String) -> bool {
             false
         }
     }
+}
+
+/// This module's routes (`/api/v1`-relative), each registered with its OpenAPI description.
+pub(super) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().route("/events", routing::get(subscribe))
 }

@@ -1,30 +1,41 @@
 //! The jobs API: list with filters and cursor paging, one job, retry, cancel, clear, statistics.
 
-use crate::error::{ApiPath, ApiQuery, AppError};
+use crate::error::{ApiPath, ApiQuery, AppError, ErrorBody};
 use crate::routes::AppState;
 use axum::Json;
 use axum::extract::State;
 use chrono::{DateTime, NaiveDate, Utc};
 use metarr_queue::{Job, JobId, JobState, ListFilter, Stats};
 use serde::{Deserialize, Serialize};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// Page size when the client does not ask for one.
 pub const DEFAULT_LIMIT: usize = 50;
 /// Largest page a client may ask for.
 pub const MAX_LIMIT: usize = 500;
 
-/// Query parameters of `GET /api/v1/jobs`. Strings, so that bad values get our own messages.
-#[derive(Debug, Default, Deserialize)]
+/// Query parameters of `GET /api/v1/jobs`. Strings, so that bad values get our own messages;
+/// the document gives the types they must parse as.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListParams {
+    /// Only jobs in this state.
+    #[param(value_type = Option<JobState>)]
     state: Option<String>,
+    /// Only jobs of this kind, such as `scan-movie`.
     kind: Option<String>,
+    /// Only jobs of one request, webhook or scan (`webhook-12`, `scan-3`).
     correlation_id: Option<String>,
+    /// Page size, 1 to 500; 50 when absent.
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 500)]
     limit: Option<String>,
+    /// The previous page's `next_cursor`, unchanged.
     cursor: Option<String>,
 }
 
 /// One page of jobs, newest first.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct JobList {
     pub items: Vec<Job>,
     /// Pass as `cursor` to get the next page; `null` on the last page.
@@ -72,7 +83,8 @@ impl ListParams {
     }
 }
 
-/// `GET /api/v1/jobs?state=&kind=&correlation_id=&limit=&cursor=`
+/// Jobs, newest first, a page at a time.
+#[utoipa::path(get, path = "/jobs", tag = "jobs", params(ListParams), responses((status = 200, body = JobList)))]
 pub async fn list(
     State(state): State<AppState>,
     ApiQuery(params): ApiQuery<ListParams>,
@@ -82,40 +94,72 @@ pub async fn list(
     Ok(Json(JobList { items: page.items, next_cursor: page.next_before_id.map(encode_cursor) }))
 }
 
-/// `GET /api/v1/jobs/{id}`
+/// One job.
+#[utoipa::path(get, path = "/jobs/{id}", tag = "jobs", params(JobPath), responses((status = 200, body = Job)))]
 pub async fn get_one(State(state): State<AppState>, ApiPath(id): ApiPath<JobId>) -> Result<Json<Job>, AppError> {
     Ok(Json(state.queue.get(id).await?))
 }
 
-/// `POST /api/v1/jobs/{id}/retry`: failed or cancelled → pending.
+/// Runs a failed or cancelled job again: it becomes pending, with its attempts reset.
+#[utoipa::path(
+    post,
+    path = "/jobs/{id}/retry",
+    tag = "jobs",
+    params(JobPath),
+    responses(
+        (status = 200, description = "The job, pending again", body = Job),
+        (status = 409, description = "The job is neither failed nor cancelled", body = ErrorBody),
+    )
+)]
 pub async fn retry(State(state): State<AppState>, ApiPath(id): ApiPath<JobId>) -> Result<Json<Job>, AppError> {
     Ok(Json(state.queue.retry(id).await?))
 }
 
-/// `POST /api/v1/jobs/{id}/cancel`: pending → cancelled; a running job's handler is told to stop.
+/// Cancels a pending job; a running job's handler is told to stop.
+#[utoipa::path(
+    post,
+    path = "/jobs/{id}/cancel",
+    tag = "jobs",
+    params(JobPath),
+    responses(
+        (status = 200, description = "The job, cancelled or asked to stop", body = Job),
+        (status = 409, description = "The job has already finished", body = ErrorBody),
+    )
+)]
 pub async fn cancel(State(state): State<AppState>, ApiPath(id): ApiPath<JobId>) -> Result<Json<Job>, AppError> {
     Ok(Json(state.queue.cancel(id).await?))
 }
 
-/// `GET /api/v1/jobs/stats`: counts per state and kind, and recent throughput.
+/// Counts per state and per kind, and how many jobs finished lately.
+#[utoipa::path(get, path = "/jobs/stats", tag = "jobs", responses((status = 200, body = Stats)))]
 pub async fn stats(State(state): State<AppState>) -> Result<Json<Stats>, AppError> {
     Ok(Json(state.queue.stats().await?))
 }
 
 /// Query parameters of `DELETE /api/v1/jobs`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct DeleteParams {
+    /// Required: an RFC 3339 instant, or a date meaning its midnight UTC.
+    #[param(required = true, value_type = String, example = "2026-01-31")]
     finished_before: Option<String>,
 }
 
+/// A job's id in the path.
+#[derive(utoipa::IntoParams)]
+#[into_params(names("id"), parameter_in = Path)]
+#[allow(dead_code)] // Read by the OpenAPI description only; the handlers take `ApiPath<JobId>`.
+struct JobPath(JobId);
+
 /// How many jobs a clear removed.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Deleted {
     pub deleted: u64,
 }
 
-/// `DELETE /api/v1/jobs?finished_before=2026-01-31` (or an RFC 3339 instant): deletes finished
-/// jobs. The parameter is required so that a bare DELETE never wipes the history.
+/// Deletes the jobs that finished (completed, failed or cancelled) before an instant. The
+/// parameter is required, so that a bare DELETE never wipes the history.
+#[utoipa::path(delete, path = "/jobs", tag = "jobs", params(DeleteParams), responses((status = 200, body = Deleted)))]
 pub async fn delete_finished(
     State(state): State<AppState>,
     ApiQuery(params): ApiQuery<DeleteParams>,
@@ -139,6 +183,16 @@ fn parse_instant(raw: &str) -> Result<DateTime<Utc>, AppError> {
     Err(AppError::BadRequest(format!(
         "finished_before {raw:?} is neither an RFC 3339 instant (2026-01-31T12:00:00Z) nor a date (2026-01-31)"
     )))
+}
+
+/// This module's routes (`/api/v1`-relative), each registered with its OpenAPI description.
+pub(super) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, delete_finished))
+        .routes(routes!(stats))
+        .routes(routes!(get_one))
+        .routes(routes!(retry))
+        .routes(routes!(cancel))
 }
 
 #[cfg(test)]

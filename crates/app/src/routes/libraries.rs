@@ -12,7 +12,9 @@ use crate::routes::AppState;
 use axum::Json;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
+use axum::routing;
 use serde::Serialize;
+use utoipa_axum::router::OpenApiRouter;
 
 /// `{ "items": [...], "total": N }`.
 #[derive(Debug, Serialize)]
@@ -71,4 +73,12 @@ pub async fn scan(
 ) -> Result<(StatusCode, Json<Scan>), AppError> {
     let scan = crate::jobs::scan::start_scan(&state.db, id).await?;
     Ok((StatusCode::ACCEPTED, Json(scan)))
+}
+
+/// This module's routes (`/api/v1`-relative), each registered with its OpenAPI description.
+pub(super) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .route("/libraries", routing::get(list).post(create))
+        .route("/libraries/{id}", routing::get(get_one).put(update).delete(delete))
+        .route("/libraries/{id}/scan", routing::post(scan))
 }

@@ -8,7 +8,9 @@ use crate::routes::AppState;
 use crate::telemetry::{LEVEL_NAMES, LogLine, RING_CAPACITY, RingQuery, level_named};
 use axum::Json;
 use axum::extract::State;
+use axum::routing;
 use serde::{Deserialize, Deserializer, Serialize};
+use utoipa_axum::router::OpenApiRouter;
 
 /// Lines `GET /system/logs` answers without `limit`.
 pub const DEFAULT_LIMIT: usize = 200;
@@ -106,6 +108,14 @@ pub async fn recent(
     let ring = state.logs.ring();
     let (items, total) = ring.recent(query.ring_query()?);
     Ok(Json(LogsView { items, total, capacity: ring.capacity() }))
+}
+
+/// This module's routes (`/api/v1`-relative), each registered with its OpenAPI description.
+pub(super) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        // Logging (issue 18): the filter in force and the recent lines of this process.
+        .route("/system/logging", routing::get(get_logging).put(put_logging))
+        .route("/system/logs", routing::get(recent))
 }
 
 #[cfg(test)]

@@ -14,6 +14,7 @@ pub mod libraries;
 pub mod logs;
 pub mod movies;
 pub mod notifications;
+pub mod openapi;
 pub mod path_mappings;
 pub mod players;
 pub mod providers;
@@ -28,13 +29,13 @@ use crate::error::AppError;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath, OriginalUri, Request};
 use axum::handler::Handler;
-use axum::routing::{get, post, put};
 use metarr_queue::Queue;
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 use tower_http::classify::{ServerErrorsAsFailures, SharedClassifier};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::{DefaultOnBodyChunk, DefaultOnEos, DefaultOnRequest, DefaultOnResponse, TraceLayer};
+use utoipa_axum::router::OpenApiRouter;
 
 /// Largest request body accepted; larger bodies answer 413.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -69,121 +70,46 @@ pub struct AppState {
     pub logs: crate::telemetry::LogControl,
 }
 
+/// The API's routes behind the key middleware, each registered with its description.
+fn protected_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .merge(jobs::routes())
+        .merge(system::routes())
+        .merge(backups::routes())
+        .merge(schedules::routes())
+        .merge(events::routes())
+        .merge(libraries::routes())
+        .merge(scans::routes())
+        .merge(series::routes())
+        .merge(publish::routes())
+        .merge(artwork::routes())
+        .merge(movies::routes())
+        .merge(providers::routes())
+        .merge(assets::routes())
+        .merge(webhooks::routes())
+        .merge(path_mappings::routes())
+        .merge(notifications::routes())
+        .merge(players::routes())
+        .merge(logs::routes())
+}
+
+/// The API's routes that need no key, or check it themselves: health, this API's OpenAPI
+/// document, and the *arr receivers (which also accept HTTP Basic credentials; see webhooks.rs).
+fn public_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().merge(health::routes()).merge(webhooks::receivers()).merge(openapi::routes())
+}
+
 /// The whole HTTP application.
 pub fn app(state: AppState) -> Router {
-    let protected = Router::new()
-        .route("/jobs", get(jobs::list).delete(jobs::delete_finished))
-        .route("/jobs/stats", get(jobs::stats))
-        .route("/jobs/{id}", get(jobs::get_one))
-        .route("/jobs/{id}/retry", post(jobs::retry))
-        .route("/jobs/{id}/cancel", post(jobs::cancel))
-        .route("/system/status", get(system::status))
-        .route("/backups", get(backups::list).post(backups::create))
-        .route("/backups/{name}", get(backups::download))
-        .route("/schedules", get(schedules::list))
-        .route("/schedules/{name}", put(schedules::update))
-        .route("/schedules/{name}/run", post(schedules::run_now))
-        .route("/events", get(events::subscribe))
-        .route("/libraries", get(libraries::list).post(libraries::create))
-        .route("/libraries/{id}", get(libraries::get_one).put(libraries::update).delete(libraries::delete))
-        .route("/libraries/{id}/scan", post(libraries::scan))
-        .route("/scans", get(scans::list))
-        .route("/scans/{id}", get(scans::get_one))
-        .route("/scans/{id}/cancel", post(scans::cancel))
-        .route("/series", get(series::list))
-        .route("/series/{id}", get(series::get_one).patch(series::edit))
-        .route("/series/{id}/locks/{field}", put(series::lock).delete(series::unlock))
-        .route("/series/{id}/seasons", get(series::seasons))
-        .route("/series/{id}/scan", post(series::rescan))
-        .route("/series/{id}/enrich", post(series::enrich))
-        .route("/series/{id}/matches", get(series::matches))
-        .route("/series/{id}/identify", post(series::identify))
-        .route("/series/{id}/publish/plan", get(publish::plan_series))
-        .route("/series/{id}/publish", post(publish::publish_series))
-        .route("/series/{id}/verify", post(publish::verify_series))
-        .route("/episodes/{id}", get(series::episode).patch(series::edit_episode))
-        .route("/episodes/{id}/locks/{field}", put(series::lock_episode).delete(series::unlock_episode))
-        .route("/series/{id}/artwork", get(artwork::get_series_artwork))
-        .route("/series/{id}/artwork/refresh", post(artwork::refresh_series))
-        .route("/series/{id}/artwork/{slot}", put(artwork::choose_series))
-        .route(
-            "/series/{id}/artwork/{slot}/upload",
-            post(artwork::upload_series).layer(DefaultBodyLimit::max(artwork::MAX_UPLOAD_BYTES + 64 * 1024)),
-        )
-        .route("/series/{id}/seasons/{number}/artwork/{slot}", put(artwork::choose_season))
-        .route(
-            "/series/{id}/seasons/{number}/artwork/{slot}/upload",
-            post(artwork::upload_season).layer(DefaultBodyLimit::max(artwork::MAX_UPLOAD_BYTES + 64 * 1024)),
-        )
-        .route("/series/{id}/seasons/{number}/locks/{field}", put(artwork::lock_season).delete(artwork::unlock_season))
-        .route("/episodes/{id}/artwork", get(artwork::get_episode_artwork))
-        .route("/episodes/{id}/artwork/{slot}", put(artwork::choose_episode))
-        .route(
-            "/episodes/{id}/artwork/{slot}/upload",
-            post(artwork::upload_episode).layer(DefaultBodyLimit::max(artwork::MAX_UPLOAD_BYTES + 64 * 1024)),
-        )
-        .route("/movies", get(movies::list))
-        .route("/movies/{id}", get(movies::get_one).patch(movies::edit))
-        .route("/movies/{id}/locks/{field}", put(movies::lock).delete(movies::unlock))
-        .route("/movies/{id}/scan", post(movies::rescan))
-        .route("/movies/{id}/enrich", post(movies::enrich))
-        .route("/movies/{id}/matches", get(movies::matches))
-        .route("/movies/{id}/identify", post(movies::identify))
-        .route("/enrich", post(movies::enrich_bulk))
-        .route("/movies/{id}/artwork", get(artwork::get_movie_artwork))
-        .route("/movies/{id}/artwork/refresh", post(artwork::refresh))
-        .route("/movies/{id}/artwork/{slot}", put(artwork::choose))
-        .route(
-            "/movies/{id}/artwork/{slot}/upload",
-            post(artwork::upload).layer(DefaultBodyLimit::max(artwork::MAX_UPLOAD_BYTES + 64 * 1024)),
-        )
-        .route("/artwork-candidates/{id}/block", post(artwork::block))
-        .route("/artwork-candidates/{id}/unblock", post(artwork::unblock))
-        .route("/artwork-candidates/{id}/preview", get(artwork::preview))
-        .route("/people/{id}/image", get(artwork::headshot))
-        .route("/movies/{id}/publish/plan", get(publish::plan))
-        .route("/movies/{id}/publish", post(publish::publish))
-        .route("/movies/{id}/published", get(publish::published))
-        .route("/movies/{id}/verify", post(publish::verify_movie))
-        .route("/publish", post(publish::bulk))
-        .route("/recycle-bin", get(publish::recycle_list).delete(publish::purge))
-        .route("/recycle-bin/{id}", get(publish::recycle_one).delete(publish::purge_one))
-        .route("/recycle-bin/{id}/restore", post(publish::restore))
-        .route("/verify", post(publish::verify))
-        .route("/verifications", get(publish::runs))
-        .route("/verifications/{id}", get(publish::run))
-        .route("/providers", get(providers::list).put(providers::update_all))
-        .route("/providers/{name}", get(providers::get_one).put(providers::update))
-        .route("/providers/{name}/test", post(providers::test))
-        .route("/assets/{sha256}", get(assets::get_one))
-        .route("/webhooks/events", get(webhooks::list))
-        .route("/webhooks/events/{id}", get(webhooks::get_one))
-        .route("/path-mappings", get(path_mappings::list).post(path_mappings::create))
-        .route("/path-mappings/test", post(path_mappings::test))
-        .route(
-            "/path-mappings/{id}",
-            get(path_mappings::get_one).put(path_mappings::update).delete(path_mappings::delete),
-        )
-        .route("/notifications", get(notifications::list))
-        .route("/notifications/{service}", get(notifications::get_one).put(notifications::update))
-        .route("/notifications/{service}/test", post(notifications::test))
-        .route("/player-groups", get(players::list).post(players::create))
-        .route("/player-groups/{id}", get(players::get_one).put(players::update).delete(players::delete))
-        .route("/player-groups/{id}/players", post(players::add_player))
-        .route("/players/{id}", put(players::update_player).delete(players::delete_player))
-        .route("/players/{id}/test", post(players::test))
-        // Logging (issue 18): the filter in force and the recent lines of this process.
-        .route("/system/logging", get(logs::get_logging).put(logs::put_logging))
-        .route("/system/logs", get(logs::recent))
+    // The descriptions are dropped here; `openapi::document` builds them from the same routers.
+    let (protected, _) = protected_routes().split_for_parts();
+    let protected = protected
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), auth::require_api_key));
     // The trace layer sits on the API and UI routers, after routing, so that spans carry `matched_path`.
-    let api = Router::new()
-        .route("/health", get(health::health))
-        // The *arr receivers check the API key or Basic credentials themselves (see webhooks.rs).
-        .route("/webhooks/radarr", post(webhooks::radarr))
-        .route("/webhooks/sonarr", post(webhooks::sonarr))
+    let (public, _) = public_routes().split_for_parts();
+    let api = public
         .merge(protected)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn(crate::metrics::track_http))
@@ -192,7 +118,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .nest("/api/v1", api)
         // Prometheus' page, where scrapers expect it; it checks the key itself (loopback may go without).
-        .route("/metrics", get(crate::metrics::page))
+        .merge(crate::metrics::routes().split_for_parts().0)
         // The web UI's requests get the same span as the API's: a page's log lines carry its request id.
         .merge(
             crate::ui::router(state.clone())

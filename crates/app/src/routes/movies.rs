@@ -9,8 +9,10 @@ use crate::ids::MovieId;
 use crate::routes::AppState;
 use axum::Json;
 use axum::extract::State;
+use axum::routing;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+use utoipa_axum::router::OpenApiRouter;
 
 /// Largest page a client may ask for.
 pub const MAX_LIMIT: i64 = 500;
@@ -272,6 +274,19 @@ pub async fn enrich_bulk(
     let (queued, already_queued) =
         crate::jobs::enrich::enqueue_many(&state.db, &ids).await.map_err(crate::catalogue::CatalogueError::from)?;
     Ok((axum::http::StatusCode::ACCEPTED, Json(BulkEnriched { queued, already_queued })))
+}
+
+/// This module's routes (`/api/v1`-relative), each registered with its OpenAPI description.
+pub(super) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .route("/movies", routing::get(list))
+        .route("/movies/{id}", routing::get(get_one).patch(edit))
+        .route("/movies/{id}/locks/{field}", routing::put(lock).delete(unlock))
+        .route("/movies/{id}/scan", routing::post(rescan))
+        .route("/movies/{id}/enrich", routing::post(enrich))
+        .route("/movies/{id}/matches", routing::get(matches))
+        .route("/movies/{id}/identify", routing::post(identify))
+        .route("/enrich", routing::post(enrich_bulk))
 }
 
 #[cfg(test)]

@@ -7,7 +7,9 @@ use crate::jobs::notify;
 use crate::routes::AppState;
 use axum::Json;
 use axum::extract::State;
+use axum::routing;
 use serde::Serialize;
+use utoipa_axum::router::OpenApiRouter;
 
 /// `{ "items": [...], "total": N }`.
 #[derive(Debug, Serialize)]
@@ -66,4 +68,12 @@ pub async fn test(
         Err(err) => TestOutcome { ok: false, message: err.message().to_owned() },
     };
     Ok(Json(outcome))
+}
+
+/// This module's routes (`/api/v1`-relative), each registered with its OpenAPI description.
+pub(super) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .route("/notifications", routing::get(list))
+        .route("/notifications/{service}", routing::get(get_one).put(update))
+        .route("/notifications/{service}/test", routing::post(test))
 }

@@ -7,7 +7,9 @@ use crate::routes::AppState;
 use axum::Json;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
+use axum::routing;
 use serde::{Deserialize, Serialize};
+use utoipa_axum::router::OpenApiRouter;
 
 /// `{ "items": [...], "total": N }`.
 #[derive(Debug, Serialize)]
@@ -73,4 +75,12 @@ pub async fn test(
         return Err(AppError::BadRequest("path must not be empty".into()));
     }
     Ok(Json(arr::resolve(&state.db, &input.path, false).await?))
+}
+
+/// This module's routes (`/api/v1`-relative), each registered with its OpenAPI description.
+pub(super) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .route("/path-mappings", routing::get(list).post(create))
+        .route("/path-mappings/test", routing::post(test))
+        .route("/path-mappings/{id}", routing::get(get_one).put(update).delete(delete))
 }

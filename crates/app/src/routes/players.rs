@@ -7,9 +7,11 @@ use crate::routes::AppState;
 use axum::Json;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
+use axum::routing;
 use metarr_players::PlayerError;
 use serde::Serialize;
 use std::time::Duration;
+use utoipa_axum::router::OpenApiRouter;
 
 /// How long the test waits for each request.
 const TEST_TIMEOUT: Duration = Duration::from_secs(5);
@@ -220,4 +222,14 @@ pub async fn test(State(state): State<AppState>, ApiPath(id): ApiPath<i64>) -> R
         }
     };
     Ok(Json(outcome))
+}
+
+/// This module's routes (`/api/v1`-relative), each registered with its OpenAPI description.
+pub(super) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .route("/player-groups", routing::get(list).post(create))
+        .route("/player-groups/{id}", routing::get(get_one).put(update).delete(delete))
+        .route("/player-groups/{id}/players", routing::post(add_player))
+        .route("/players/{id}", routing::put(update_player).delete(delete_player))
+        .route("/players/{id}/test", routing::post(test))
 }

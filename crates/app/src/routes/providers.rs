@@ -6,8 +6,10 @@ use crate::error::{ApiJson, ApiPath, ApiQuery, AppError, NoQuery};
 use crate::routes::AppState;
 use axum::Json;
 use axum::extract::State;
+use axum::routing;
 use metarr_providers::Provider;
 use serde::Serialize;
+use utoipa_axum::router::OpenApiRouter;
 
 /// `{ "items": [...], "total": N, "language": "en-US" }`.
 #[derive(Debug, Serialize)]
@@ -90,4 +92,12 @@ pub async fn test(State(state): State<AppState>, ApiPath(name): ApiPath<String>)
         Err(err) => TestResult { ok: false, message: metarr_errors::chain(&err) },
     };
     Ok(Json(result))
+}
+
+/// This module's routes (`/api/v1`-relative), each registered with its OpenAPI description.
+pub(super) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .route("/providers", routing::get(list).put(update_all))
+        .route("/providers/{name}", routing::get(get_one).put(update))
+        .route("/providers/{name}/test", routing::post(test))
 }

@@ -12,7 +12,9 @@ use crate::routes::AppState;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::routing;
 use serde::{Deserialize, Serialize};
+use utoipa_axum::router::OpenApiRouter;
 
 /// A list in the API's shape.
 #[derive(Debug, Serialize)]
@@ -271,4 +273,23 @@ pub async fn runs(
 /// `GET /api/v1/verifications/{id}`.
 pub async fn run(State(state): State<AppState>, ApiPath(id): ApiPath<i64>) -> Result<Json<VerificationRun>, AppError> {
     Ok(Json(crate::publish::verify::run(&state.db, id).await?))
+}
+
+/// This module's routes (`/api/v1`-relative), each registered with its OpenAPI description.
+pub(super) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .route("/series/{id}/publish/plan", routing::get(plan_series))
+        .route("/series/{id}/publish", routing::post(publish_series))
+        .route("/series/{id}/verify", routing::post(verify_series))
+        .route("/movies/{id}/publish/plan", routing::get(plan))
+        .route("/movies/{id}/publish", routing::post(publish))
+        .route("/movies/{id}/published", routing::get(published))
+        .route("/movies/{id}/verify", routing::post(verify_movie))
+        .route("/publish", routing::post(bulk))
+        .route("/recycle-bin", routing::get(recycle_list).delete(purge))
+        .route("/recycle-bin/{id}", routing::get(recycle_one).delete(purge_one))
+        .route("/recycle-bin/{id}/restore", routing::post(restore))
+        .route("/verify", routing::post(verify))
+        .route("/verifications", routing::get(runs))
+        .route("/verifications/{id}", routing::get(run))
 }

@@ -9,7 +9,9 @@ use crate::ids::{LibraryId, ScanId};
 use crate::routes::AppState;
 use axum::Json;
 use axum::extract::State;
+use axum::routing;
 use serde::{Deserialize, Serialize};
+use utoipa_axum::router::OpenApiRouter;
 
 /// Page size when the client does not ask for one.
 pub const DEFAULT_LIMIT: i64 = 50;
@@ -54,4 +56,12 @@ pub async fn get_one(State(state): State<AppState>, ApiPath(id): ApiPath<ScanId>
 pub async fn cancel(State(state): State<AppState>, ApiPath(id): ApiPath<ScanId>) -> Result<Json<Scan>, AppError> {
     // `cancel_scan` answers `Conflict` for a finished scan, checked in the same place that cancels.
     Ok(Json(crate::jobs::scan::cancel_scan(&state.db, id).await?))
+}
+
+/// This module's routes (`/api/v1`-relative), each registered with its OpenAPI description.
+pub(super) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .route("/scans", routing::get(list))
+        .route("/scans/{id}", routing::get(get_one))
+        .route("/scans/{id}/cancel", routing::post(cancel))
 }

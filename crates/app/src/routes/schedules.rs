@@ -6,9 +6,11 @@ use crate::routes::AppState;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::routing;
 use chrono::{DateTime, Utc};
 use metarr_queue::{Job, Schedule};
 use serde::{Deserialize, Serialize};
+use utoipa_axum::router::OpenApiRouter;
 
 /// A schedule as the API shows it: the stored schedule's fields, then the two below.
 #[derive(Debug, Serialize)]
@@ -78,4 +80,12 @@ pub async fn run_now(
 ) -> Result<(StatusCode, Json<Job>), AppError> {
     let enqueued = state.queue.run_schedule_now(&name).await?;
     Ok((StatusCode::ACCEPTED, Json(enqueued.job)))
+}
+
+/// This module's routes (`/api/v1`-relative), each registered with its OpenAPI description.
+pub(super) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .route("/schedules", routing::get(list))
+        .route("/schedules/{name}", routing::put(update))
+        .route("/schedules/{name}/run", routing::post(run_now))
 }

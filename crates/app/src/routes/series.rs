@@ -12,8 +12,10 @@ use crate::routes::AppState;
 use crate::routes::movies::MAX_LIMIT;
 use axum::Json;
 use axum::extract::State;
+use axum::routing;
 use serde::Serialize;
 use serde_json::{Map, Value};
+use utoipa_axum::router::OpenApiRouter;
 
 /// `{ "items": [...], "total": N }`: `total` counts every matching series, not only this page.
 #[derive(Debug, Serialize)]
@@ -283,4 +285,19 @@ pub async fn identify(
     }
     let enqueued = state.queue.enqueue(crate::jobs::enrich::enrich_series_job(id)).await?;
     Ok((axum::http::StatusCode::ACCEPTED, Json(enqueued.job)))
+}
+
+/// This module's routes (`/api/v1`-relative), each registered with its OpenAPI description.
+pub(super) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .route("/series", routing::get(list))
+        .route("/series/{id}", routing::get(get_one).patch(edit))
+        .route("/series/{id}/locks/{field}", routing::put(lock).delete(unlock))
+        .route("/series/{id}/seasons", routing::get(seasons))
+        .route("/series/{id}/scan", routing::post(rescan))
+        .route("/series/{id}/enrich", routing::post(enrich))
+        .route("/series/{id}/matches", routing::get(matches))
+        .route("/series/{id}/identify", routing::post(identify))
+        .route("/episodes/{id}", routing::get(episode).patch(edit_episode))
+        .route("/episodes/{id}/locks/{field}", routing::put(lock_episode).delete(unlock_episode))
 }

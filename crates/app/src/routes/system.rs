@@ -6,6 +6,8 @@ use crate::routes::AppState;
 use crate::status::{StatusError, SystemStatus};
 use axum::Json;
 use axum::extract::State;
+use axum::routing;
+use utoipa_axum::router::OpenApiRouter;
 
 /// `GET /api/v1/system/status`
 pub async fn status(
@@ -17,4 +19,9 @@ pub async fn status(
         Err(StatusError::Catalogue(err)) => Err(err.into()),
         Err(StatusError::Queue(err)) => Err(err.into()),
     }
+}
+
+/// This module's routes (`/api/v1`-relative), each registered with its OpenAPI description.
+pub(super) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().route("/system/status", routing::get(status))
 }

@@ -15,6 +15,7 @@
 
 use crate::arr::log::{self, NewEvent, WebhookEvent};
 use crate::arr::payload::{self, PayloadError, Source};
+use crate::error::ErrorCode;
 use crate::error::{ApiPath, ApiQuery, AppError};
 use crate::jobs::webhook::WebhookReceived;
 use crate::limits;
@@ -30,16 +31,46 @@ use futures::StreamExt;
 use metarr_queue::NewJob;
 use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use std::collections::HashMap;
 use subtle::ConstantTimeEq;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-/// `POST /api/v1/webhooks/radarr`
+/// Radarr's webhook (Settings › Connect › Webhook, method POST). Give the key as `?apikey=`,
+/// the `X-Api-Key` header, or as the Basic password. Every request is logged, answered or not.
+#[utoipa::path(
+    post,
+    path = "/webhooks/radarr",
+    tag = "webhooks",
+    security(("api_key" = []), ("apikey_query" = []), ("basic" = [])),
+    request_body(content = Object, description = "Radarr's webhook JSON, as Radarr sends it"),
+    responses(
+        (status = 200, description = "A Test event: logged, nothing queued", body = Accepted),
+        (status = 202, description = "Logged, and queued when the event is one Metarr acts on", body = Accepted),
+        (status = 400, description = "Not a Radarr webhook Metarr can read; logged", body = WebhookRefusal),
+        (status = 401, description = "No API key, or a wrong one", body = crate::error::ErrorBody),
+        (status = 413, description = "Larger than 1 MiB; logged truncated", body = WebhookRefusal),
+    )
+)]
 pub async fn radarr(State(state): State<AppState>, request: Request) -> Response {
     receive(&state, Source::Radarr, request).await.unwrap_or_else(IntoResponse::into_response)
 }
 
-/// `POST /api/v1/webhooks/sonarr`
+/// Sonarr's webhook (Settings › Connect › Webhook, method POST); as Radarr's.
+#[utoipa::path(
+    post,
+    path = "/webhooks/sonarr",
+    tag = "webhooks",
+    security(("api_key" = []), ("apikey_query" = []), ("basic" = [])),
+    request_body(content = Object, description = "Sonarr's webhook JSON, as Sonarr sends it"),
+    responses(
+        (status = 200, description = "A Test event: logged, nothing queued", body = Accepted),
+        (status = 202, description = "Logged, and queued when the event is one Metarr acts on", body = Accepted),
+        (status = 400, description = "Not a Sonarr webhook Metarr can read; logged", body = WebhookRefusal),
+        (status = 401, description = "No API key, or a wrong one", body = crate::error::ErrorBody),
+        (status = 413, description = "Larger than 1 MiB; logged truncated", body = WebhookRefusal),
+    )
+)]
 pub async fn sonarr(State(state): State<AppState>, request: Request) -> Response {
     receive(&state, Source::Sonarr, request).await.unwrap_or_else(IntoResponse::into_response)
 }
@@ -108,12 +139,23 @@ async fn read_body(body: Body, limit: usize) -> ReadBody {
 }
 
 /// What a receiver answers (besides errors): the log entry it made.
-#[derive(Debug, Serialize)]
-struct Accepted {
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Accepted {
+    /// The log entry (`GET /webhooks/events/{id}`).
     id: i64,
+    /// The event's `eventType`, as sent.
     event_type: Option<String>,
+    /// `queued`, `ignored`, or that a test was received.
     outcome: String,
+    /// The jobs it queued.
     job_ids: Vec<metarr_queue::JobId>,
+}
+
+/// A receiver's refusal: the error body, and the log entry that keeps what was sent.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct WebhookRefusal {
+    error: crate::error::ErrorDetail,
+    webhook_event_id: i64,
 }
 
 /// A request to record: when, from whom, what it was, how it was answered, its raw body.
@@ -170,8 +212,9 @@ async fn record(
 
 struct WebhookReceivedDraft(crate::arr::payload::ArrEvent);
 
-fn refused(status: StatusCode, code: &str, message: &str, id: i64) -> Response {
-    (status, Json(json!({ "error": { "code": code, "message": message }, "webhook_event_id": id }))).into_response()
+fn refused(status: StatusCode, code: ErrorCode, message: &str, id: i64) -> Response {
+    let error = crate::error::ErrorDetail { code, message: message.to_owned() };
+    (status, Json(WebhookRefusal { error, webhook_event_id: id })).into_response()
 }
 
 async fn receive(state: &AppState, source: Source, request: Request) -> Result<Response, AppError> {
@@ -195,7 +238,7 @@ async fn receive(state: &AppState, source: Source, request: Request) -> Result<R
             };
             let (id, _) = record(state, entry, None).await?;
             count(source, None, "rejected");
-            return Ok(refused(status, "payload_too_large", &message, id));
+            return Ok(refused(status, ErrorCode::PayloadTooLarge, &message, id));
         }
         ReadBody::Failed(reason) => {
             return Err(AppError::BadRequest(format!("reading the body failed: {reason}")));
@@ -219,7 +262,7 @@ async fn receive(state: &AppState, source: Source, request: Request) -> Result<R
                 Entry { received_at_ms: received_at, source, event_type, status, outcome: &outcome, body: &body };
             let (id, _) = record(state, entry, None).await?;
             count(source, event_type, "rejected");
-            return Ok(refused(status, "bad_request", &message, id));
+            return Ok(refused(status, ErrorCode::BadRequest, &message, id));
         }
     };
     let event_type = parsed.event_type.as_str();
@@ -266,21 +309,27 @@ fn count(source: Source, event_type: Option<&str>, outcome: &'static str) {
 }
 
 /// `?limit=&offset=` of the log list.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct Paging {
+    /// 1 to 500; 50 when absent.
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<i64>,
+    /// Entries to skip, newest first.
+    #[param(minimum = 0)]
     offset: Option<i64>,
 }
 
 /// `{ "items": [...], "total": N }`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct EventList {
     pub items: Vec<WebhookEvent>,
     pub total: i64,
 }
 
-/// `GET /api/v1/webhooks/events`: newest first; `limit` (1–500, default 50) and `offset`.
+/// The webhook log, newest first: every request the receivers got, answered or refused.
+#[utoipa::path(get, path = "/webhooks/events", tag = "webhooks", params(Paging), responses((status = 200, body = EventList)))]
 pub async fn list(
     State(state): State<AppState>,
     ApiQuery(paging): ApiQuery<Paging>,
@@ -297,7 +346,24 @@ pub async fn list(
     Ok(Json(EventList { items, total: log::count(&state.db).await? }))
 }
 
-/// `GET /api/v1/webhooks/events/{id}`
+/// One logged webhook request, with its body as received.
+#[utoipa::path(
+    get,
+    path = "/webhooks/events/{id}",
+    tag = "webhooks",
+    params(("id" = i64, Path, description = "The log entry")),
+    responses((status = 200, body = WebhookEvent))
+)]
 pub async fn get_one(State(state): State<AppState>, ApiPath(id): ApiPath<i64>) -> Result<Json<WebhookEvent>, AppError> {
     Ok(Json(log::get(&state.db, id).await?))
+}
+
+/// This module's routes (`/api/v1`-relative), each registered with its OpenAPI description.
+pub(super) fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(list)).routes(routes!(get_one))
+}
+
+/// The two receivers, which check the key (or Basic credentials) themselves.
+pub(super) fn receivers() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(radarr)).routes(routes!(sonarr))
 }

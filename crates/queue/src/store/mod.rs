@@ -94,7 +94,7 @@ pub struct JobPage {
 }
 
 /// Queue statistics.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Stats {
     /// Jobs per state.
     pub states: BTreeMap<String, i64>,
@@ -109,7 +109,7 @@ pub struct Stats {
 pub const DELETE_BATCH: i64 = 1_000;
 
 /// A named cron schedule.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Schedule {
     pub name: String,
     /// The job kind it enqueues.
