@@ -43,3 +43,19 @@ impl SecretInput {
         }
     }
 }
+
+/// On the wire a secret input is a string or `null`: the schema says what each value does.
+impl utoipa::PartialSchema for SecretInput {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
+        ObjectBuilder::new()
+            .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
+            .description(Some(
+                "A write-only secret: absent or `\"set\"` keeps the stored value, `null` or `\"\"` removes it, \
+                 any other text replaces it.",
+            ))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for SecretInput {}

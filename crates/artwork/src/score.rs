@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::slot::Slot;
 
 /// Where a candidate image comes from.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Source {
     /// Found next to the media file.

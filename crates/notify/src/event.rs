@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 ///
 /// The string forms ([`EventKind::as_str`]) are stored in the database as each service's
 /// event filter and appear in the HTTP API, so they must never be renamed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum EventKind {
     /// A movie was downloaded and imported for the first time.

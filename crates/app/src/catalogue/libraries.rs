@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
 /// A library as the API shows it (docs/contracts.md, "Library").
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Library {
     pub id: LibraryId,
     pub name: String,
@@ -84,7 +84,7 @@ fn default_kind() -> String {
 }
 
 /// What a library's folders hold: a movie each, or a series each (with its seasons and episodes).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum LibraryKind {
     Movies,
