@@ -19,7 +19,7 @@ use serde::Serialize;
 pub const MAX_OFFERS_PER_SLOT: usize = 60;
 
 /// A candidate as the API shows it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Candidate {
     pub id: i64,
     #[serde(skip)]
@@ -35,6 +35,7 @@ pub struct Candidate {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub episode_id: Option<EpisodeId>,
     pub slot: Slot,
+    /// Where the image comes from.
     pub source: Source,
     /// The provider's URL of the full image; `None` for local files and uploads.
     pub url: Option<String>,
@@ -46,19 +47,27 @@ pub struct Candidate {
     pub sha256: Option<String>,
     #[serde(skip)]
     pub ext: Option<String>,
+    /// In pixels, once known (from the provider or the downloaded image).
     pub width: Option<u32>,
+    /// In pixels, once known.
     pub height: Option<u32>,
+    /// In bytes, once downloaded.
     pub file_size: Option<u64>,
     /// ISO 639-1, `xx` for textless, `null` when unknown.
     pub language: Option<String>,
+    /// The provider's rating of the image (TMDB).
     pub vote_average: Option<f64>,
+    /// How many votes the rating has (TMDB).
     pub votes: Option<u64>,
+    /// Fanart.tv's likes.
     pub likes: Option<u64>,
+    /// Metarr's score: higher is better.
     pub score: f64,
     #[serde(skip)]
     pub phash: Option<String>,
     /// Whether the source still offers it (a provider's list, a file still in the folder).
     pub offered: bool,
+    /// Blocked by the user: never selected.
     pub blocked: bool,
     /// Why it can never be used (not an image, gone at the provider).
     pub rejected: Option<String>,

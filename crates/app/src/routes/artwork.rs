@@ -4,18 +4,19 @@
 
 use crate::artwork::repo::{self, Candidate};
 use crate::artwork::{ArtOwner, ArtworkError};
-use crate::error::{ApiJson, ApiPath, AppError};
+use crate::error::{ApiJson, ApiPath, AppError, ErrorBody};
 use crate::ids::{EpisodeId, MovieId, SeriesId};
 use crate::routes::AppState;
+use crate::routes::assets::Binary;
 use axum::Json;
 use axum::extract::DefaultBodyLimit;
 use axum::extract::{Multipart, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing;
 use metarr_artwork::Slot;
 use serde::{Deserialize, Serialize};
 use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// The largest upload: 25 MiB, beyond any real poster or fanart.
 pub const MAX_UPLOAD_BYTES: usize = 25 * 1024 * 1024;
@@ -34,13 +35,13 @@ impl From<ArtworkError> for AppError {
 }
 
 /// A candidate with where to see it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct CandidateView {
     #[serde(flatten)]
     pub candidate: Candidate,
-    /// A small version for thumbnails, served by Metarr.
+    /// A small version for thumbnails, served by Metarr (`/api/v1/artwork-candidates/{id}/preview`).
     pub preview: String,
-    /// The full image in Metarr's cache, once downloaded.
+    /// The full image in Metarr's cache (`/api/v1/assets/{sha256}`), once downloaded; `null` before.
     pub image: Option<String>,
 }
 
@@ -54,11 +55,13 @@ impl CandidateView {
     }
 }
 
-/// One slot of a movie.
-#[derive(Debug, Serialize)]
+/// One artwork slot of a movie, series, season or episode.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct SlotView {
     pub slot: Slot,
+    /// How many images the slot takes; 0 turns it off.
     pub limit: u32,
+    /// Whether the user's choice is kept: selection does not change a locked slot.
     pub locked: bool,
     /// In order.
     pub selected: Vec<CandidateView>,
@@ -67,7 +70,7 @@ pub struct SlotView {
 }
 
 /// `{ "movie_id": 1, "slots": [...] }`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ArtworkView {
     pub movie_id: MovieId,
     pub slots: Vec<SlotView>,
@@ -120,7 +123,14 @@ fn parse_slot_of(owner: ArtOwner, name: &str) -> Result<Slot, AppError> {
     })
 }
 
-/// `GET /api/v1/movies/{id}/artwork`
+/// A movie's artwork slots, each with its selected images and scored candidates.
+#[utoipa::path(
+    get,
+    path = "/movies/{id}/artwork",
+    tag = "artwork",
+    params(("id" = MovieId, Path, description = "The movie")),
+    responses((status = 200, body = ArtworkView))
+)]
 pub async fn get_movie_artwork(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<MovieId>,
@@ -128,8 +138,16 @@ pub async fn get_movie_artwork(
     Ok(Json(view(&state, id).await?))
 }
 
-/// `POST /api/v1/movies/{id}/artwork/refresh`: refreshes the candidates and fills the unlocked
-/// slots (202 with the queued `select-artwork` job, or the one already queued).
+/// Queues a refresh of a movie's candidates that then fills its unlocked slots.
+///
+/// Answers 202 with the queued `select-artwork` job, or the one already queued.
+#[utoipa::path(
+    post,
+    path = "/movies/{id}/artwork/refresh",
+    tag = "artwork",
+    params(("id" = MovieId, Path, description = "The movie")),
+    responses((status = 202, description = "The `select-artwork` job, queued or already queued", body = metarr_queue::Job))
+)]
 pub async fn refresh(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<MovieId>,
@@ -140,14 +158,29 @@ pub async fn refresh(
 }
 
 /// `{ "candidate_ids": [3, 9] }`: the slot's images, in order.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Choice {
+    /// Candidates of this owner and slot, each once, at most the slot's limit; `[]` empties the
+    /// slot.
     pub candidate_ids: Vec<i64>,
 }
 
-/// `PUT /api/v1/movies/{id}/artwork/{slot}`: selects these candidates, in order, and locks the
-/// slot. Candidates not yet downloaded are downloaded and checked first.
+/// Selects these candidates for a movie's slot, in order, and locks the slot.
+///
+/// Candidates not yet downloaded are downloaded and checked first.
+#[utoipa::path(
+    put,
+    path = "/movies/{id}/artwork/{slot}",
+    tag = "artwork",
+    params(("id" = MovieId, Path, description = "The movie"), ("slot" = Slot, Path, description = "One of the movie's slots")),
+    request_body = Choice,
+    responses(
+        (status = 200, description = "The slot, with its new selection, locked", body = SlotView),
+        (status = 400, description = "A candidate is not of this slot, is blocked or unusable, or is chosen twice", body = ErrorBody),
+        (status = 502, description = "A candidate could not be downloaded from its provider", body = ErrorBody),
+    )
+)]
 pub async fn choose(
     State(state): State<AppState>,
     ApiPath((id, slot)): ApiPath<(MovieId, String)>,
@@ -165,8 +198,21 @@ async fn slot_view(state: &AppState, owner: ArtOwner, slot: Slot) -> Result<Json
     found.map(Json).ok_or_else(|| AppError::Internal(format!("slot {slot} missing from the view of {owner}")))
 }
 
-/// `POST /api/v1/movies/{id}/artwork/{slot}/upload`: a multipart form with one `file` part
-/// (at most [`MAX_UPLOAD_BYTES`]); the image becomes the slot's first and the slot is locked.
+/// Uploads an image into a movie's slot: it becomes the slot's first and the slot is locked.
+///
+/// A multipart form with one `file` part of at most 25 MiB.
+#[utoipa::path(
+    post,
+    path = "/movies/{id}/artwork/{slot}/upload",
+    tag = "artwork",
+    params(("id" = MovieId, Path, description = "The movie"), ("slot" = Slot, Path, description = "One of the movie's slots")),
+    request_body(content_type = "multipart/form-data", content = UploadForm),
+    responses(
+        (status = 201, description = "The slot, with the image first, locked", body = SlotView),
+        (status = 400, description = "No `file` part, an unreadable form, or not a usable image", body = ErrorBody),
+        (status = 413, description = "The file is larger than 25 MiB", body = ErrorBody),
+    )
+)]
 pub async fn upload(
     State(state): State<AppState>,
     ApiPath((id, slot)): ApiPath<(MovieId, String)>,
@@ -177,6 +223,15 @@ pub async fn upload(
     let bytes = read_file_part(&mut multipart).await?;
     state.artwork.upload(owner, slot, bytes).await?;
     Ok((StatusCode::CREATED, slot_view(&state, owner, slot).await?))
+}
+
+/// An upload form: the image in a part named `file`; other parts are ignored.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)] // Describes the form in the OpenAPI document only; the handlers read the parts.
+pub struct UploadForm {
+    /// The image (JPEG, PNG, WebP…), at most 25 MiB.
+    #[schema(format = Binary, value_type = String)]
+    file: Vec<u8>,
 }
 
 /// The `file` part of an upload form, within [`MAX_UPLOAD_BYTES`].
@@ -209,13 +264,28 @@ fn multipart_error(err: &axum::extract::multipart::MultipartError, too_large: im
     }
 }
 
-/// `POST /api/v1/artwork-candidates/{id}/block`: never select it again; a selected one leaves
-/// its slot, which is filled again unless locked.
+/// Blocks a candidate: it is never selected again.
+///
+/// A selected candidate leaves its slot, which is filled again unless locked.
+#[utoipa::path(
+    post,
+    path = "/artwork-candidates/{id}/block",
+    tag = "artwork",
+    params(("id" = i64, Path, description = "The candidate")),
+    responses((status = 200, description = "The candidate, blocked", body = CandidateView))
+)]
 pub async fn block(State(state): State<AppState>, ApiPath(id): ApiPath<i64>) -> Result<Json<CandidateView>, AppError> {
     set_blocked(&state, id, true).await
 }
 
-/// `POST /api/v1/artwork-candidates/{id}/unblock`
+/// Unblocks a candidate, so that selection may choose it again.
+#[utoipa::path(
+    post,
+    path = "/artwork-candidates/{id}/unblock",
+    tag = "artwork",
+    params(("id" = i64, Path, description = "The candidate")),
+    responses((status = 200, description = "The candidate, unblocked", body = CandidateView))
+)]
 pub async fn unblock(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<i64>,
@@ -227,7 +297,22 @@ async fn set_blocked(state: &AppState, id: i64, blocked: bool) -> Result<Json<Ca
     Ok(Json(CandidateView::of(state.artwork.set_blocked(id, blocked).await?)))
 }
 
-/// `GET /api/v1/artwork-candidates/{id}/preview`: at most 342 px wide.
+/// A small version of a candidate's image (at most 342 px wide), for the picker.
+///
+/// Always served by Metarr, which fetches provider images itself and keeps the preview.
+#[utoipa::path(
+    get,
+    path = "/artwork-candidates/{id}/preview",
+    tag = "artwork",
+    params(("id" = i64, Path, description = "The candidate")),
+    responses(
+        (status = 200, description = "The preview",
+            content((Binary = "image/jpeg"), (Binary = "image/png")),
+            headers(("Cache-Control" = String, description = "`private, max-age=86400`"))),
+        (status = 404, description = "No such candidate, or it has no image (any more)", body = ErrorBody),
+        (status = 502, description = "The provider failed to send the image", body = ErrorBody),
+    )
+)]
 pub async fn preview(State(state): State<AppState>, ApiPath(id): ApiPath<i64>) -> Result<Response, AppError> {
     let candidate = repo::get(&state.db, id).await?;
     let (bytes, content_type) = state.artwork.preview(&candidate).await?;
@@ -241,7 +326,18 @@ pub async fn preview(State(state): State<AppState>, ApiPath(id): ApiPath<i64>) -
         .into_response())
 }
 
-/// `GET /api/v1/people/{tmdb_id}/image`: an actor's cached headshot.
+/// An actor's cached headshot: a redirect to the asset.
+#[utoipa::path(
+    get,
+    path = "/people/{id}/image",
+    tag = "artwork",
+    params(("id" = i64, Path, description = "The person's TMDB id")),
+    responses(
+        (status = 303, description = "The headshot is cached: see `/api/v1/assets/{sha256}`",
+            headers(("Location" = String, description = "The asset's URL"))),
+        (status = 404, description = "No headshot of this person is cached", body = ErrorBody),
+    )
+)]
 pub async fn headshot(State(state): State<AppState>, ApiPath(person): ApiPath<i64>) -> Result<Response, AppError> {
     let cached = crate::artwork::headshots::cached(&state.db, &[person]).await?;
     let sha256 = cached.get(&person).ok_or_else(|| AppError::NotFound(format!("no headshot of person {person}")))?;
@@ -272,22 +368,25 @@ pub async fn set_owner_slot_lock(
 }
 
 /// One season's slots.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct SeasonArtwork {
+    /// The season's number; 0 for specials.
     pub season: i64,
     pub slots: Vec<SlotView>,
 }
 
 /// `{ "series_id": 1, "slots": [...], "seasons": [{ "season": 1, "slots": [...] }] }`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct SeriesArtworkView {
     pub series_id: SeriesId,
+    /// The series' own slots.
     pub slots: Vec<SlotView>,
+    /// The seasons with an episode on disk, a season file, or any candidate.
     pub seasons: Vec<SeasonArtwork>,
 }
 
 /// `{ "episode_id": 5, "series_id": 1, "slots": [...] }`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct EpisodeArtworkView {
     pub episode_id: EpisodeId,
     pub series_id: SeriesId,
@@ -337,7 +436,14 @@ fn season_owner(series_id: SeriesId, number: i64) -> Result<ArtOwner, AppError> 
     Ok(ArtOwner::Season(series_id, number))
 }
 
-/// `GET /api/v1/series/{id}/artwork`
+/// A series' artwork slots and its seasons', each with selected images and scored candidates.
+#[utoipa::path(
+    get,
+    path = "/series/{id}/artwork",
+    tag = "artwork",
+    params(("id" = SeriesId, Path, description = "The series")),
+    responses((status = 200, body = SeriesArtworkView))
+)]
 pub async fn get_series_artwork(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<SeriesId>,
@@ -346,7 +452,17 @@ pub async fn get_series_artwork(
     Ok(Json(series_view(&state, id).await?))
 }
 
-/// `POST /api/v1/series/{id}/artwork/refresh`: 202 with the queued `select-series-artwork` job.
+/// Queues a refresh of a series' candidates (its seasons' and episodes' too) that then fills
+/// their unlocked slots.
+///
+/// Answers 202 with the queued `select-series-artwork` job, or the one already queued.
+#[utoipa::path(
+    post,
+    path = "/series/{id}/artwork/refresh",
+    tag = "artwork",
+    params(("id" = SeriesId, Path, description = "The series")),
+    responses((status = 202, description = "The `select-series-artwork` job, queued or already queued", body = metarr_queue::Job))
+)]
 pub async fn refresh_series(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<SeriesId>,
@@ -356,7 +472,21 @@ pub async fn refresh_series(
     Ok((StatusCode::ACCEPTED, Json(enqueued.job)))
 }
 
-/// `PUT /api/v1/series/{id}/artwork/{slot}`
+/// Selects these candidates for a series' slot, in order, and locks the slot.
+///
+/// Candidates not yet downloaded are downloaded and checked first.
+#[utoipa::path(
+    put,
+    path = "/series/{id}/artwork/{slot}",
+    tag = "artwork",
+    params(("id" = SeriesId, Path, description = "The series"), ("slot" = Slot, Path, description = "One of a series' slots")),
+    request_body = Choice,
+    responses(
+        (status = 200, description = "The slot, with its new selection, locked", body = SlotView),
+        (status = 400, description = "A candidate is not of this slot, is blocked or unusable, or is chosen twice", body = ErrorBody),
+        (status = 502, description = "A candidate could not be downloaded from its provider", body = ErrorBody),
+    )
+)]
 pub async fn choose_series(
     State(state): State<AppState>,
     ApiPath((id, slot)): ApiPath<(SeriesId, String)>,
@@ -365,7 +495,25 @@ pub async fn choose_series(
     choose_for(&state, ArtOwner::Series(id), &slot, &choice).await
 }
 
-/// `PUT /api/v1/series/{id}/seasons/{number}/artwork/{slot}`
+/// Selects these candidates for a season's slot, in order, and locks the slot.
+///
+/// Candidates not yet downloaded are downloaded and checked first.
+#[utoipa::path(
+    put,
+    path = "/series/{id}/seasons/{number}/artwork/{slot}",
+    tag = "artwork",
+    params(
+        ("id" = SeriesId, Path, description = "The series"),
+        ("number" = i64, Path, description = "The season's number: 0 (specials) to 999", minimum = 0, maximum = 999),
+        ("slot" = Slot, Path, description = "One of a season's slots"),
+    ),
+    request_body = Choice,
+    responses(
+        (status = 200, description = "The slot, with its new selection, locked", body = SlotView),
+        (status = 400, description = "A candidate is not of this slot, is blocked or unusable, or is chosen twice", body = ErrorBody),
+        (status = 502, description = "A candidate could not be downloaded from its provider", body = ErrorBody),
+    )
+)]
 pub async fn choose_season(
     State(state): State<AppState>,
     ApiPath((id, number, slot)): ApiPath<(SeriesId, i64, String)>,
@@ -374,7 +522,21 @@ pub async fn choose_season(
     choose_for(&state, season_owner(id, number)?, &slot, &choice).await
 }
 
-/// `PUT /api/v1/episodes/{id}/artwork/{slot}`
+/// Selects these candidates for an episode's slot, in order, and locks the slot.
+///
+/// Candidates not yet downloaded are downloaded and checked first.
+#[utoipa::path(
+    put,
+    path = "/episodes/{id}/artwork/{slot}",
+    tag = "artwork",
+    params(("id" = EpisodeId, Path, description = "The episode"), ("slot" = Slot, Path, description = "One of an episode's slots")),
+    request_body = Choice,
+    responses(
+        (status = 200, description = "The slot, with its new selection, locked", body = SlotView),
+        (status = 400, description = "A candidate is not of this slot, is blocked or unusable, or is chosen twice", body = ErrorBody),
+        (status = 502, description = "A candidate could not be downloaded from its provider", body = ErrorBody),
+    )
+)]
 pub async fn choose_episode(
     State(state): State<AppState>,
     ApiPath((id, slot)): ApiPath<(EpisodeId, String)>,
@@ -396,7 +558,21 @@ async fn choose_for(
     slot_view(state, owner, slot).await
 }
 
-/// `POST /api/v1/series/{id}/artwork/{slot}/upload`
+/// Uploads an image into a series' slot: it becomes the slot's first and the slot is locked.
+///
+/// A multipart form with one `file` part of at most 25 MiB.
+#[utoipa::path(
+    post,
+    path = "/series/{id}/artwork/{slot}/upload",
+    tag = "artwork",
+    params(("id" = SeriesId, Path, description = "The series"), ("slot" = Slot, Path, description = "One of a series' slots")),
+    request_body(content_type = "multipart/form-data", content = UploadForm),
+    responses(
+        (status = 201, description = "The slot, with the image first, locked", body = SlotView),
+        (status = 400, description = "No `file` part, an unreadable form, or not a usable image", body = ErrorBody),
+        (status = 413, description = "The file is larger than 25 MiB", body = ErrorBody),
+    )
+)]
 pub async fn upload_series(
     State(state): State<AppState>,
     ApiPath((id, slot)): ApiPath<(SeriesId, String)>,
@@ -405,7 +581,25 @@ pub async fn upload_series(
     upload_for(&state, ArtOwner::Series(id), &slot, multipart).await
 }
 
-/// `POST /api/v1/series/{id}/seasons/{number}/artwork/{slot}/upload`
+/// Uploads an image into a season's slot: it becomes the slot's first and the slot is locked.
+///
+/// A multipart form with one `file` part of at most 25 MiB.
+#[utoipa::path(
+    post,
+    path = "/series/{id}/seasons/{number}/artwork/{slot}/upload",
+    tag = "artwork",
+    params(
+        ("id" = SeriesId, Path, description = "The series"),
+        ("number" = i64, Path, description = "The season's number: 0 (specials) to 999", minimum = 0, maximum = 999),
+        ("slot" = Slot, Path, description = "One of a season's slots"),
+    ),
+    request_body(content_type = "multipart/form-data", content = UploadForm),
+    responses(
+        (status = 201, description = "The slot, with the image first, locked", body = SlotView),
+        (status = 400, description = "No `file` part, an unreadable form, or not a usable image", body = ErrorBody),
+        (status = 413, description = "The file is larger than 25 MiB", body = ErrorBody),
+    )
+)]
 pub async fn upload_season(
     State(state): State<AppState>,
     ApiPath((id, number, slot)): ApiPath<(SeriesId, i64, String)>,
@@ -414,7 +608,21 @@ pub async fn upload_season(
     upload_for(&state, season_owner(id, number)?, &slot, multipart).await
 }
 
-/// `POST /api/v1/episodes/{id}/artwork/{slot}/upload`
+/// Uploads an image into an episode's slot: it becomes the slot's first and the slot is locked.
+///
+/// A multipart form with one `file` part of at most 25 MiB.
+#[utoipa::path(
+    post,
+    path = "/episodes/{id}/artwork/{slot}/upload",
+    tag = "artwork",
+    params(("id" = EpisodeId, Path, description = "The episode"), ("slot" = Slot, Path, description = "One of an episode's slots")),
+    request_body(content_type = "multipart/form-data", content = UploadForm),
+    responses(
+        (status = 201, description = "The slot, with the image first, locked", body = SlotView),
+        (status = 400, description = "No `file` part, an unreadable form, or not a usable image", body = ErrorBody),
+        (status = 413, description = "The file is larger than 25 MiB", body = ErrorBody),
+    )
+)]
 pub async fn upload_episode(
     State(state): State<AppState>,
     ApiPath((id, slot)): ApiPath<(EpisodeId, String)>,
@@ -437,7 +645,14 @@ async fn upload_for(
     Ok((StatusCode::CREATED, slot_view(state, owner, slot).await?))
 }
 
-/// `GET /api/v1/episodes/{id}/artwork`
+/// An episode's artwork slots, each with its selected images and scored candidates.
+#[utoipa::path(
+    get,
+    path = "/episodes/{id}/artwork",
+    tag = "artwork",
+    params(("id" = EpisodeId, Path, description = "The episode")),
+    responses((status = 200, body = EpisodeArtworkView))
+)]
 pub async fn get_episode_artwork(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<EpisodeId>,
@@ -447,20 +662,56 @@ pub async fn get_episode_artwork(
     Ok(Json(EpisodeArtworkView { episode_id: id, series_id, slots: slots_view(&state, owner).await? }))
 }
 
-/// `PUT|DELETE /api/v1/series/{id}/seasons/{number}/locks/{field}`: a season's artwork locks
-/// (`artwork.poster`, …).
+/// A season's locks after a change.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct SeasonLocks {
+    pub series_id: SeriesId,
+    pub season: i64,
+    /// The season's locked fields (`artwork.poster`, …).
+    pub locks: Vec<String>,
+}
+
+/// Locks a season's artwork slot: selection no longer changes it.
+#[utoipa::path(
+    put,
+    path = "/series/{id}/seasons/{number}/locks/{field}",
+    tag = "artwork",
+    params(
+        ("id" = SeriesId, Path, description = "The series"),
+        ("number" = i64, Path, description = "The season's number: 0 (specials) to 999", minimum = 0, maximum = 999),
+        ("field" = String, Path, description = "`artwork.<slot>`, one of a season's slots (`artwork.poster`)"),
+    ),
+    responses(
+        (status = 200, description = "The season's locks", body = SeasonLocks),
+        (status = 400, description = "The field is not one of the season's artwork slots", body = ErrorBody),
+    )
+)]
 pub async fn lock_season(
     State(state): State<AppState>,
     ApiPath((id, number, field)): ApiPath<(SeriesId, i64, String)>,
-) -> Result<Json<serde_json::Value>, AppError> {
+) -> Result<Json<SeasonLocks>, AppError> {
     season_lock(&state, id, number, &field, true).await
 }
 
-/// `DELETE /api/v1/series/{id}/seasons/{number}/locks/{field}`
+/// Unlocks a season's artwork slot; a selection is queued that fills it again.
+#[utoipa::path(
+    delete,
+    path = "/series/{id}/seasons/{number}/locks/{field}",
+    tag = "artwork",
+    params(
+        ("id" = SeriesId, Path, description = "The series"),
+        ("number" = i64, Path, description = "The season's number: 0 (specials) to 999", minimum = 0, maximum = 999),
+        ("field" = String, Path, description = "`artwork.<slot>`, one of a season's slots (`artwork.poster`)"),
+    ),
+    responses(
+        (status = 200, description = "The season's locks", body = SeasonLocks),
+        (status = 400, description = "The field is not one of the season's artwork slots", body = ErrorBody),
+    )
+)]
 pub async fn unlock_season(
     State(state): State<AppState>,
     ApiPath((id, number, field)): ApiPath<(SeriesId, i64, String)>,
-) -> Result<Json<serde_json::Value>, AppError> {
+) -> Result<Json<SeasonLocks>, AppError> {
     season_lock(&state, id, number, &field, false).await
 }
 
@@ -470,7 +721,7 @@ async fn season_lock(
     number: i64,
     field: &str,
     locked: bool,
-) -> Result<Json<serde_json::Value>, AppError> {
+) -> Result<Json<SeasonLocks>, AppError> {
     let owner = season_owner(id, number)?;
     state.artwork.slots_of(owner).await?;
     let Some(slot) = field.strip_prefix("artwork.") else {
@@ -485,40 +736,38 @@ async fn season_lock(
         )));
     };
     let locks = set_owner_slot_lock(state, owner, slot, locked).await?;
-    Ok(Json(serde_json::json!({ "series_id": id, "season": number, "locks": locks })))
+    Ok(Json(SeasonLocks { series_id: id, season: number, locks }))
 }
 
 /// This module's routes (`/api/v1`-relative), each registered with its OpenAPI description.
 pub(super) fn routes() -> OpenApiRouter<AppState> {
+    // An upload's body is the file and the form around it.
+    let upload_limit = || DefaultBodyLimit::max(MAX_UPLOAD_BYTES + 64 * 1024);
+    let (schemas, paths, upload_series) = routes!(upload_series);
+    let upload_series = (schemas, paths, upload_series.layer(upload_limit()));
+    let (schemas, paths, upload_season) = routes!(upload_season);
+    let upload_season = (schemas, paths, upload_season.layer(upload_limit()));
+    let (schemas, paths, upload_episode) = routes!(upload_episode);
+    let upload_episode = (schemas, paths, upload_episode.layer(upload_limit()));
+    let (schemas, paths, upload) = routes!(upload);
+    let upload = (schemas, paths, upload.layer(upload_limit()));
     OpenApiRouter::new()
-        .route("/series/{id}/artwork", routing::get(get_series_artwork))
-        .route("/series/{id}/artwork/refresh", routing::post(refresh_series))
-        .route("/series/{id}/artwork/{slot}", routing::put(choose_series))
-        .route(
-            "/series/{id}/artwork/{slot}/upload",
-            routing::post(upload_series).layer(DefaultBodyLimit::max(MAX_UPLOAD_BYTES + 64 * 1024)),
-        )
-        .route("/series/{id}/seasons/{number}/artwork/{slot}", routing::put(choose_season))
-        .route(
-            "/series/{id}/seasons/{number}/artwork/{slot}/upload",
-            routing::post(upload_season).layer(DefaultBodyLimit::max(MAX_UPLOAD_BYTES + 64 * 1024)),
-        )
-        .route("/series/{id}/seasons/{number}/locks/{field}", routing::put(lock_season).delete(unlock_season))
-        .route("/episodes/{id}/artwork", routing::get(get_episode_artwork))
-        .route("/episodes/{id}/artwork/{slot}", routing::put(choose_episode))
-        .route(
-            "/episodes/{id}/artwork/{slot}/upload",
-            routing::post(upload_episode).layer(DefaultBodyLimit::max(MAX_UPLOAD_BYTES + 64 * 1024)),
-        )
-        .route("/movies/{id}/artwork", routing::get(get_movie_artwork))
-        .route("/movies/{id}/artwork/refresh", routing::post(refresh))
-        .route("/movies/{id}/artwork/{slot}", routing::put(choose))
-        .route(
-            "/movies/{id}/artwork/{slot}/upload",
-            routing::post(upload).layer(DefaultBodyLimit::max(MAX_UPLOAD_BYTES + 64 * 1024)),
-        )
-        .route("/artwork-candidates/{id}/block", routing::post(block))
-        .route("/artwork-candidates/{id}/unblock", routing::post(unblock))
-        .route("/artwork-candidates/{id}/preview", routing::get(preview))
-        .route("/people/{id}/image", routing::get(headshot))
+        .routes(routes!(get_series_artwork))
+        .routes(routes!(refresh_series))
+        .routes(routes!(choose_series))
+        .routes(upload_series)
+        .routes(routes!(choose_season))
+        .routes(upload_season)
+        .routes(routes!(lock_season, unlock_season))
+        .routes(routes!(get_episode_artwork))
+        .routes(routes!(choose_episode))
+        .routes(upload_episode)
+        .routes(routes!(get_movie_artwork))
+        .routes(routes!(refresh))
+        .routes(routes!(choose))
+        .routes(upload)
+        .routes(routes!(block))
+        .routes(routes!(unblock))
+        .routes(routes!(preview))
+        .routes(routes!(headshot))
 }

@@ -7,20 +7,68 @@
 
 use crate::cache;
 use crate::catalogue::movies;
-use crate::error::AppError;
+use crate::error::{AppError, ErrorBody};
 use crate::routes::AppState;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing;
 use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+/// A file's bytes in an answer, in the OpenAPI document: a binary string of the answer's
+/// content type (an image, mostly), not JSON.
+pub struct Binary;
+
+impl utoipa::PartialSchema for Binary {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary)))
+            .description(Some("The file's bytes, of the answer's content type"))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for Binary {}
 
 /// Browsers and proxies may keep an asset for a year: its name is its content.
 pub const CACHE_CONTROL: &str = "public, max-age=31536000, immutable";
 
-/// `GET /api/v1/assets/{sha256}`: 200 with the bytes, 304 when `If-None-Match` already has them,
-/// 404 for a malformed or unknown hash or a file gone from the cache.
+/// The bytes of a cached artwork file, named by their SHA-256.
+///
+/// 200 with the bytes, 304 when `If-None-Match` already has them, 404 for a malformed or
+/// unknown hash or a file gone from the cache. The content never changes under a hash: the
+/// answer may be kept for a year.
+#[utoipa::path(
+    get,
+    path = "/assets/{sha256}",
+    tag = "artwork",
+    operation_id = "get_asset",
+    params(
+        ("sha256" = String, Path, description = "The file's SHA-256, 64 lowercase hex digits", pattern = "^[0-9a-f]{64}$"),
+        ("If-None-Match" = Option<String>, Header, description = "ETags the client has; `*` matches any"),
+    ),
+    responses(
+        (status = 200, description = "The file's bytes, typed by its extension",
+            content(
+                (Binary = "image/jpeg"), (Binary = "image/png"), (Binary = "image/webp"), (Binary = "image/gif"),
+                (Binary = "image/bmp"), (Binary = "image/avif"), (Binary = "application/xml"),
+                (Binary = "application/octet-stream"),
+            ),
+            headers(
+                ("ETag" = String, description = "The hash, quoted"),
+                ("Cache-Control" = String, description = "`public, max-age=31536000, immutable`"),
+            )),
+        (status = 304, description = "`If-None-Match` already has this file",
+            headers(
+                ("ETag" = String, description = "The hash, quoted"),
+                ("Cache-Control" = String, description = "`public, max-age=31536000, immutable`"),
+            )),
+        (status = 404, description = "A malformed or unknown hash, or a file gone from the cache", body = ErrorBody),
+    )
+)]
 pub async fn get_one(
     State(state): State<AppState>,
     sha256: Result<Path<String>, PathRejection>,
@@ -75,7 +123,7 @@ fn matches_etag(value: &HeaderValue, sha256: &str) -> bool {
 
 /// This module's routes (`/api/v1`-relative), each registered with its OpenAPI description.
 pub(super) fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().route("/assets/{sha256}", routing::get(get_one))
+    OpenApiRouter::new().routes(routes!(get_one))
 }
 
 #[cfg(test)]
