@@ -11,14 +11,18 @@ use serde::{Deserialize, Serialize};
 use std::num::NonZeroU32;
 
 /// A change to one provider's settings (`PUT /api/v1/providers/{name}`): what is absent stays.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProviderInput {
-    /// `"set"` or absent keeps, `null` or `""` removes (also a configured key), text replaces.
+    /// The provider's API key, write-only: `"set"` or absent keeps it, `null` or `""` removes it
+    /// (also a configured key), any other text replaces it. No spaces.
     #[serde(default)]
     pub api_key: SecretInput,
+    /// Requests per second Metarr allows itself, 1 to 1,000.
+    #[schema(minimum = 1, maximum = 1000)]
     pub requests_per_second: Option<u32>,
-    /// Requests per UTC day; 0 for none.
+    /// Requests per UTC day; 0 for none (at most 10,000,000).
+    #[schema(minimum = 0, maximum = 10_000_000)]
     pub daily_quota: Option<u32>,
 }
 
@@ -153,9 +157,12 @@ pub async fn save(db: &Db, provider: Provider, input: ProviderInput) -> Result<(
 }
 
 /// `PUT /api/v1/providers`: the metadata language (`"fr-CA"`), or `null` for the configured one.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LanguageInput {
+    /// The language providers are asked for, `xx` or `xx-YY` (`fr-CA`); `null` (or `""`)
+    /// returns to the configured `providers.language`.
+    #[schema(example = "fr-CA")]
     pub language: Option<String>,
 }
 
@@ -188,13 +195,22 @@ pub async fn stored_keys(db: &Db) -> Result<Vec<String>> {
 }
 
 /// One provider as the API shows it: the key only as `"set"` or `null`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ProviderView {
     pub name: Provider,
+    /// The name people know the service by (`TMDB`, `Fanart.tv`, `OMDb`).
+    #[schema(value_type = String)]
     pub display_name: &'static str,
+    /// Masked: `"set"` when a key is configured or stored, `null` otherwise; the key itself is
+    /// never shown.
+    #[schema(value_type = Option<String>, required = true)]
     pub api_key: Option<&'static str>,
+    /// The provider's API address.
     pub base_url: String,
+    /// Requests per second Metarr allows itself.
     pub requests_per_second: u32,
+    /// Requests per UTC day; `null` for no quota.
+    #[schema(required = true)]
     pub daily_quota: Option<u32>,
     /// Requests sent today (UTC), by every process.
     pub used_today: i64,

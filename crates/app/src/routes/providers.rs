@@ -2,20 +2,22 @@
 //! and `/{name}/test` to check a key now.
 
 use crate::enrich::stored::{self, ProviderInput, ProviderView};
-use crate::error::{ApiJson, ApiPath, ApiQuery, AppError, NoQuery};
+use crate::error::{ApiJson, ApiPath, ApiQuery, AppError, ErrorBody, NoQuery};
 use crate::routes::AppState;
 use axum::Json;
 use axum::extract::State;
-use axum::routing;
 use metarr_providers::Provider;
 use serde::Serialize;
 use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// `{ "items": [...], "total": N, "language": "en-US" }`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ProviderList {
+    /// TMDB, Fanart.tv and OMDb, in that order.
     pub items: Vec<ProviderView>,
     pub total: usize,
+    /// The metadata language providers are asked for (`en-US`, `fr-CA`).
     pub language: String,
 }
 
@@ -23,7 +25,18 @@ fn provider(name: &str) -> Result<Provider, AppError> {
     name.parse::<Provider>().map_err(|err| AppError::NotFound(err.to_string()))
 }
 
-/// `GET /api/v1/providers`
+/// Every provider with its settings and today's usage, and the metadata language.
+///
+/// Keys are never shown: `api_key` is `"set"` or `null`.
+#[utoipa::path(
+    get,
+    path = "/providers",
+    tag = "providers",
+    responses(
+        (status = 200, body = ProviderList),
+        (status = 400, description = "An unknown query parameter", body = ErrorBody),
+    )
+)]
 pub async fn list(
     State(state): State<AppState>,
     ApiQuery(NoQuery {}): ApiQuery<NoQuery>,
@@ -35,8 +48,20 @@ pub async fn list(
     Ok(Json(ProviderList { total: items.len(), items, language: settings.language.as_str().to_owned() }))
 }
 
-/// `PUT /api/v1/providers`: `{"language": "fr-CA"}` sets the metadata language for every
-/// process (`null` returns to `providers.language`); answers the list.
+/// Sets the metadata language every provider is asked for.
+///
+/// `{"language": "fr-CA"}` applies to every process; `null` returns to the configured
+/// `providers.language`. Answers the whole list, as `GET /providers`.
+#[utoipa::path(
+    put,
+    path = "/providers",
+    tag = "providers",
+    request_body = stored::LanguageInput,
+    responses(
+        (status = 200, description = "Every provider, with the language now in effect", body = ProviderList),
+        (status = 400, description = "The language is not `xx` or `xx-YY`", body = ErrorBody),
+    )
+)]
 pub async fn update_all(
     State(state): State<AppState>,
     ApiJson(input): ApiJson<stored::LanguageInput>,
@@ -49,7 +74,14 @@ pub async fn update_all(
     Ok(Json(ProviderList { total: items.len(), items, language: settings.language.as_str().to_owned() }))
 }
 
-/// `GET /api/v1/providers/{name}`
+/// One provider with its settings and today's usage.
+#[utoipa::path(
+    get,
+    path = "/providers/{name}",
+    tag = "providers",
+    params(("name" = Provider, Path, description = "The provider")),
+    responses((status = 200, body = ProviderView))
+)]
 pub async fn get_one(
     State(state): State<AppState>,
     ApiPath(name): ApiPath<String>,
@@ -62,8 +94,21 @@ pub async fn get_one(
     view.map(Json).ok_or_else(|| AppError::NotFound(format!("no provider {name:?}")))
 }
 
-/// `PUT /api/v1/providers/{name}`: `api_key` (`null` removes it), `requests_per_second`,
-/// `daily_quota` (0 for none); what is absent stays.
+/// Changes a provider's key, rate or daily quota.
+///
+/// `api_key` (`null` removes it), `requests_per_second`, `daily_quota` (0 for none); what is
+/// absent stays. The answer does not include today's usage (`used_today` is 0).
+#[utoipa::path(
+    put,
+    path = "/providers/{name}",
+    tag = "providers",
+    params(("name" = Provider, Path, description = "The provider")),
+    request_body = ProviderInput,
+    responses(
+        (status = 200, description = "The provider with its new settings", body = ProviderView),
+        (status = 400, description = "A value is out of range, or the key holds spaces", body = ErrorBody),
+    )
+)]
 pub async fn update(
     State(state): State<AppState>,
     ApiPath(name): ApiPath<String>,
@@ -77,13 +122,26 @@ pub async fn update(
 }
 
 /// What a test call found.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = ProviderTestResult)]
 pub struct TestResult {
+    /// Whether the provider accepted the saved key.
     pub ok: bool,
+    /// What the provider answered, or why the call failed (never with the key).
     pub message: String,
 }
 
-/// `POST /api/v1/providers/{name}/test`: one cheap call with the saved key.
+/// Checks a provider's saved key now, with one cheap call.
+///
+/// Answers 200 whether or not the provider accepted it: `ok` says which and `message` why
+/// (also when no key is set).
+#[utoipa::path(
+    post,
+    path = "/providers/{name}/test",
+    tag = "providers",
+    params(("name" = Provider, Path, description = "The provider")),
+    responses((status = 200, description = "The outcome, success or not", body = TestResult))
+)]
 pub async fn test(State(state): State<AppState>, ApiPath(name): ApiPath<String>) -> Result<Json<TestResult>, AppError> {
     let provider = provider(&name)?;
     state.enrich.reload_if_stale().await?;
@@ -96,8 +154,5 @@ pub async fn test(State(state): State<AppState>, ApiPath(name): ApiPath<String>)
 
 /// This module's routes (`/api/v1`-relative), each registered with its OpenAPI description.
 pub(super) fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .route("/providers", routing::get(list).put(update_all))
-        .route("/providers/{name}", routing::get(get_one).put(update))
-        .route("/providers/{name}/test", routing::post(test))
+    OpenApiRouter::new().routes(routes!(list, update_all)).routes(routes!(get_one, update)).routes(routes!(test))
 }
