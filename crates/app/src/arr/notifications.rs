@@ -10,7 +10,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 /// A notification service Metarr can send to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, utoipa::ToSchema)]
+#[schema(rename_all = "lowercase")]
 pub enum Service {
     Discord,
     Pushover,
@@ -124,12 +125,90 @@ pub struct ServiceConfig {
 
 /// A service as the API shows it (docs/contracts.md, "Notification service"), secrets as
 /// `"set"` or `null`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct ServiceView {
+    #[schema(value_type = Service)]
     pub service: &'static str,
+    /// Whether Metarr sends to it.
     pub enabled: bool,
+    /// The events it is sent.
+    #[schema(value_type = Vec<EventKind>)]
     pub events: Vec<&'static str>,
+    /// The service's own settings, by service; secrets masked.
+    #[schema(value_type = SettingsView)]
     pub settings: Value,
+}
+
+/// The `settings` of a service as the API shows them: one shape per service.
+#[derive(utoipa::ToSchema)]
+#[serde(untagged)]
+#[allow(dead_code)] // Describes `ServiceView::settings` in the OpenAPI document only.
+pub enum SettingsView {
+    Discord(DiscordView),
+    Pushover(PushoverView),
+    Email(EmailView),
+}
+
+/// Discord's settings as shown.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)] // Describes `ServiceView::settings` in the OpenAPI document only.
+pub struct DiscordView {
+    /// Masked: `"set"` when a webhook URL is stored, `null` otherwise.
+    #[schema(required = true)]
+    webhook_url: Option<String>,
+}
+
+/// Pushover's settings as shown.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)] // Describes `ServiceView::settings` in the OpenAPI document only.
+pub struct PushoverView {
+    /// Masked: `"set"` when an application token is stored, `null` otherwise.
+    #[schema(required = true)]
+    app_token: Option<String>,
+    /// Masked: `"set"` when a user key is stored, `null` otherwise.
+    #[schema(required = true)]
+    user_key: Option<String>,
+    /// The message priority, -2 to 1; 0 when unset.
+    priority: i8,
+    /// Pushover's API address.
+    api_url: String,
+}
+
+/// Email's settings as shown.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)] // Describes `ServiceView::settings` in the OpenAPI document only.
+pub struct EmailView {
+    /// The SMTP server.
+    #[schema(required = true)]
+    host: Option<String>,
+    /// 587 when unset.
+    port: u16,
+    /// `none`, `starttls` (when unset) or `tls`.
+    #[schema(value_type = EmailTlsName)]
+    tls: String,
+    #[schema(required = true)]
+    username: Option<String>,
+    /// Masked: `"set"` when a password is stored, `null` otherwise.
+    #[schema(required = true)]
+    password: Option<String>,
+    /// The sender's address.
+    #[schema(required = true)]
+    from: Option<String>,
+    /// The recipients.
+    to: Vec<String>,
+}
+
+/// How the email connection is secured.
+#[derive(utoipa::ToSchema)]
+#[schema(rename_all = "lowercase")]
+#[allow(dead_code)] // Describes `tls` in the OpenAPI document only.
+pub enum EmailTlsName {
+    /// Plain SMTP.
+    None,
+    /// STARTTLS after connecting (usually port 587).
+    Starttls,
+    /// TLS from the start (usually port 465).
+    Tls,
 }
 
 fn secret(value: &Option<String>) -> Value {
@@ -229,46 +308,97 @@ fn missing(service: &str, field: &str) -> CatalogueError {
 }
 
 /// `PUT /notifications/{service}`. No `Debug`: `settings` may hold secrets.
-#[derive(Clone, Deserialize)]
+#[derive(Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ServiceInput {
+    /// Whether Metarr sends to it; an enabled service must have complete settings.
     pub enabled: bool,
+    /// The events it is sent (repeats are ignored).
     #[serde(default)]
+    #[schema(value_type = Vec<EventKind>)]
     pub events: Vec<String>,
+    /// The service's own settings, the shape of the service in the path; absent or `null` is
+    /// `{}`. Every field replaces the stored one, but secrets absent or `"set"` are kept.
     #[serde(default)]
+    #[schema(value_type = Option<SettingsInput>)]
     pub settings: Value,
 }
 
-#[derive(Debug, Deserialize)]
+/// The `settings` of a service as sent: the shape of the service in the path. Any of the three
+/// (every field of each is optional, so `{}` fits all of them), hence `anyOf`.
+pub struct SettingsInput;
+
+impl utoipa::PartialSchema for SettingsInput {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::ToSchema;
+        use utoipa::openapi::Ref;
+        utoipa::openapi::schema::AnyOfBuilder::new()
+            .item(Ref::from_schema_name(DiscordInput::name()))
+            .item(Ref::from_schema_name(PushoverInput::name()))
+            .item(Ref::from_schema_name(EmailInput::name()))
+            .description(Some("The settings of the service in the path: Discord's, Pushover's or Email's."))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for SettingsInput {
+    fn schemas(schemas: &mut Vec<(String, utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>)>) {
+        use utoipa::PartialSchema;
+        schemas.push((DiscordInput::name().into(), DiscordInput::schema()));
+        DiscordInput::schemas(schemas);
+        schemas.push((PushoverInput::name().into(), PushoverInput::schema()));
+        PushoverInput::schemas(schemas);
+        schemas.push((EmailInput::name().into(), EmailInput::schema()));
+        EmailInput::schemas(schemas);
+    }
+}
+
+/// Discord's settings as sent.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct DiscordInput {
+pub struct DiscordInput {
+    /// The channel's webhook URL (http or https), write-only.
     #[serde(default)]
     webhook_url: SecretInput,
 }
 
-#[derive(Debug, Deserialize)]
+/// Pushover's settings as sent.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct PushoverInput {
+pub struct PushoverInput {
+    /// The application's token, write-only.
     #[serde(default)]
     app_token: SecretInput,
+    /// The user's (or group's) key, write-only.
     #[serde(default)]
     user_key: SecretInput,
+    /// -2 to 1; 0 when absent.
     #[serde(default)]
+    #[schema(minimum = -2, maximum = 1)]
     priority: Option<i8>,
+    /// Pushover's API address (http or https); its public one when absent.
     #[serde(default)]
     api_url: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+/// Email's settings as sent.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct EmailInput {
+pub struct EmailInput {
+    /// The SMTP server.
     host: Option<String>,
+    /// 587 when absent.
     port: Option<u16>,
+    /// `none`, `starttls` (when absent) or `tls`.
+    #[schema(value_type = Option<EmailTlsName>)]
     tls: Option<String>,
     username: Option<String>,
+    /// The SMTP password, write-only.
     #[serde(default)]
     password: SecretInput,
+    /// The sender's address.
     from: Option<String>,
+    /// The recipients.
     #[serde(default)]
     to: Vec<String>,
 }
