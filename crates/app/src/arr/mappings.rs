@@ -6,18 +6,24 @@ use crate::db::Db;
 use serde::{Deserialize, Serialize};
 
 /// A mapping as the API shows it (docs/contracts.md, "Path mapping").
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct PathMapping {
     pub id: i64,
+    /// The path prefix as Radarr or Sonarr sees it.
     pub remote_path: String,
+    /// The same place as Metarr sees it.
     pub local_path: String,
 }
 
 /// What a client sends to create or replace a mapping.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PathMappingInput {
+    /// The path prefix as Radarr or Sonarr sees it (absolute).
+    #[schema(example = "/data/movies")]
     pub remote_path: String,
+    /// The same place as Metarr sees it (absolute).
+    #[schema(example = "/movies")]
     pub local_path: String,
 }
 

@@ -15,7 +15,7 @@ use paths::{Landing, Root};
 use serde::Serialize;
 
 /// Where an *arr path lands in Metarr, or exactly why it does not.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Resolution {
     /// The path after mapping (normalised, `/` separators).
     pub mapped_path: String,

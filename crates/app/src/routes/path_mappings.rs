@@ -2,23 +2,32 @@
 
 use crate::arr::mappings::{self, PathMapping, PathMappingInput};
 use crate::arr::{self, Resolution};
-use crate::error::{ApiJson, ApiPath, ApiQuery, AppError, NoQuery};
+use crate::error::{ApiJson, ApiPath, ApiQuery, AppError, ErrorBody, NoQuery};
 use crate::routes::AppState;
 use axum::Json;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
-use axum::routing;
 use serde::{Deserialize, Serialize};
 use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// `{ "items": [...], "total": N }`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct MappingList {
     pub items: Vec<PathMapping>,
     pub total: usize,
 }
 
-/// `GET /api/v1/path-mappings`
+/// Every path mapping.
+#[utoipa::path(
+    get,
+    path = "/path-mappings",
+    tag = "path-mappings",
+    responses(
+        (status = 200, body = MappingList),
+        (status = 400, description = "An unknown query parameter", body = ErrorBody),
+    )
+)]
 pub async fn list(
     State(state): State<AppState>,
     ApiQuery(NoQuery {}): ApiQuery<NoQuery>,
@@ -27,7 +36,19 @@ pub async fn list(
     Ok(Json(MappingList { total: items.len(), items }))
 }
 
-/// `POST /api/v1/path-mappings`: 201 with the mapping.
+/// Adds a mapping from an *arr path to Metarr's.
+#[utoipa::path(
+    post,
+    path = "/path-mappings",
+    tag = "path-mappings",
+    request_body = PathMappingInput,
+    responses(
+        (status = 201, description = "The mapping, created", body = PathMapping,
+            headers(("Location" = String, description = "The mapping's URL"))),
+        (status = 400, description = "A path is empty, relative or too long", body = ErrorBody),
+        (status = 409, description = "A mapping for this remote_path already exists", body = ErrorBody),
+    )
+)]
 pub async fn create(
     State(state): State<AppState>,
     ApiJson(input): ApiJson<PathMappingInput>,
@@ -37,12 +58,31 @@ pub async fn create(
     Ok((StatusCode::CREATED, [(header::LOCATION, location)], Json(mapping)))
 }
 
-/// `GET /api/v1/path-mappings/{id}`
+/// One path mapping.
+#[utoipa::path(
+    get,
+    path = "/path-mappings/{id}",
+    tag = "path-mappings",
+    params(("id" = i64, Path, description = "The mapping")),
+    responses((status = 200, body = PathMapping))
+)]
 pub async fn get_one(State(state): State<AppState>, ApiPath(id): ApiPath<i64>) -> Result<Json<PathMapping>, AppError> {
     Ok(Json(mappings::get(&state.db, id).await?))
 }
 
-/// `PUT /api/v1/path-mappings/{id}`
+/// Replaces a path mapping.
+#[utoipa::path(
+    put,
+    path = "/path-mappings/{id}",
+    tag = "path-mappings",
+    params(("id" = i64, Path, description = "The mapping")),
+    request_body = PathMappingInput,
+    responses(
+        (status = 200, description = "The mapping, replaced", body = PathMapping),
+        (status = 400, description = "A path is empty, relative or too long", body = ErrorBody),
+        (status = 409, description = "Another mapping has this remote_path", body = ErrorBody),
+    )
+)]
 pub async fn update(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<i64>,
@@ -51,22 +91,44 @@ pub async fn update(
     Ok(Json(mappings::update(&state.db, id, &input).await?))
 }
 
-/// `DELETE /api/v1/path-mappings/{id}`
+/// Deletes a path mapping.
+#[utoipa::path(
+    delete,
+    path = "/path-mappings/{id}",
+    tag = "path-mappings",
+    params(("id" = i64, Path, description = "The mapping")),
+    responses((status = 204, description = "Deleted"))
+)]
 pub async fn delete(State(state): State<AppState>, ApiPath(id): ApiPath<i64>) -> Result<StatusCode, AppError> {
     mappings::delete(&state.db, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// `POST /api/v1/path-mappings/test` body.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(as = PathMappingTestInput)]
 #[serde(deny_unknown_fields)]
 pub struct TestInput {
+    /// A path as Radarr or Sonarr names it: a movie folder (`folderPath`), or a file.
+    #[schema(example = "/movies/Alien (1979)")]
     pub path: String,
 }
 
-/// `POST /api/v1/path-mappings/test`: the mapped path, the mapping, the library and movie
-/// folder it lands in, and the reason in words (also when it lands nowhere). The path is taken
-/// as a movie folder as Radarr names it (`folderPath`), or as a file when it names one on disk.
+/// Shows where an *arr path lands in Metarr, or exactly why it lands nowhere.
+///
+/// Answers the mapped path, the mapping, the library and movie folder it lands in, and the
+/// reason in words (also when it lands nowhere). The path is taken as a movie folder as Radarr
+/// names it (`folderPath`), or as a file when it names one on disk.
+#[utoipa::path(
+    post,
+    path = "/path-mappings/test",
+    tag = "path-mappings",
+    request_body = TestInput,
+    responses(
+        (status = 200, description = "Where the path lands, or why it does not", body = Resolution),
+        (status = 400, description = "The path is empty", body = ErrorBody),
+    )
+)]
 pub async fn test(
     State(state): State<AppState>,
     ApiJson(input): ApiJson<TestInput>,
@@ -79,8 +141,5 @@ pub async fn test(
 
 /// This module's routes (`/api/v1`-relative), each registered with its OpenAPI description.
 pub(super) fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .route("/path-mappings", routing::get(list).post(create))
-        .route("/path-mappings/test", routing::post(test))
-        .route("/path-mappings/{id}", routing::get(get_one).put(update).delete(delete))
+    OpenApiRouter::new().routes(routes!(list, create)).routes(routes!(test)).routes(routes!(get_one, update, delete))
 }
