@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 use std::time::Duration;
 
 /// Which product a group's players are.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum GroupKind {
     Kodi,
@@ -53,10 +53,12 @@ impl GroupKind {
 pub const KODI_DEFAULT_TCP_PORT: u16 = 9090;
 
 /// One group mapping: `remote_path` as the player sees it, `local_path` as Metarr sees it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GroupMapping {
+    /// The path prefix as the player sees it (`/storage/movies`, `D:\\Movies`, `smb://nas/movies`).
     pub remote_path: String,
+    /// The same place as Metarr sees it.
     pub local_path: String,
 }
 
@@ -94,16 +96,24 @@ impl std::fmt::Debug for Player {
 }
 
 /// A player as the API shows it (docs/contracts.md, "Player group"), secrets as `"set"` or `null`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct PlayerView {
     pub id: i64,
+    /// The group it belongs to.
     pub group_id: i64,
     pub host: String,
     pub port: u16,
+    /// Whether Metarr talks to it over HTTPS.
     pub tls: bool,
+    /// Kodi's web server user.
     pub username: Option<String>,
+    /// Masked: `"set"` when a password is stored, `null` otherwise (Kodi).
+    #[schema(value_type = Option<String>, required = true)]
     pub password: Value,
+    /// Masked: `"set"` when a token is stored, `null` otherwise (Jellyfin's API key, Plex's token).
+    #[schema(value_type = Option<String>, required = true)]
     pub token: Value,
+    /// Its place in the group: players are tried in this order.
     pub position: i64,
     /// Kodi's notification socket port (`null` for Jellyfin and Plex); added after the API's
     /// first player shape (docs/contracts.md, "Player group"), so older clients simply do not
@@ -175,14 +185,19 @@ pub struct PlayerGroup {
 }
 
 /// A group as the API shows it (docs/contracts.md, "Player group").
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct GroupView {
     pub id: i64,
+    #[schema(value_type = GroupKind)]
     pub kind: &'static str,
     pub name: String,
+    /// Whether Metarr tells its players what changed.
     pub enabled: bool,
+    /// Whether a refresh waits while something is playing.
     pub skip_while_playing: bool,
+    /// In order.
     pub players: Vec<PlayerView>,
+    /// Metarr's paths as the players see them.
     pub path_mappings: Vec<GroupMapping>,
 }
 
@@ -216,19 +231,25 @@ pub fn mappings_of(mappings: &[GroupMapping]) -> Vec<PathMapping> {
 
 /// `POST /player-groups` and `PUT /player-groups/{id}`. `id` and `players` are accepted (so a
 /// fetched group can be sent back) and ignored: players have their own routes.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GroupInput {
+    #[schema(value_type = GroupKind)]
     pub kind: String,
+    /// Not empty.
     pub name: String,
+    /// `true` when absent.
     #[serde(default = "default_true")]
     pub enabled: bool,
     #[serde(default)]
     pub skip_while_playing: bool,
+    /// Absolute paths on both sides.
     #[serde(default)]
     pub path_mappings: Vec<GroupMapping>,
+    /// Accepted (so that a fetched group can be sent back) and ignored.
     #[serde(default, rename = "id")]
     _id: Option<Value>,
+    /// Accepted and ignored: players have their own routes.
     #[serde(default, rename = "players")]
     _players: Option<Value>,
 }
@@ -239,27 +260,37 @@ fn default_true() -> bool {
 
 /// `POST /player-groups/{id}/players` and `PUT /players/{id}`. No `Debug` of secrets: the
 /// secret fields redact themselves. `id`, `group_id` are accepted and ignored.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PlayerInput {
+    /// The player's host name or address.
     pub host: String,
+    /// The product's default port when absent (Kodi 8080, Jellyfin 8096, Plex 32400).
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 65535)]
     pub port: Option<u16>,
+    /// HTTPS instead of HTTP.
     #[serde(default)]
     pub tls: bool,
+    /// Kodi's web server user.
     #[serde(default)]
     pub username: Option<String>,
+    /// Kodi's web server password (needs a username), write-only.
     #[serde(default)]
     pub password: SecretInput,
+    /// Jellyfin's API key or Plex's token (required for those), write-only.
     #[serde(default)]
     pub token: SecretInput,
+    /// Its place in the group; when absent, last for a new player and unchanged otherwise.
     #[serde(default)]
     pub position: Option<i64>,
     /// Kodi's notification socket port; Kodi's 9090 when omitted.
     #[serde(default)]
     pub tcp_port: Option<u16>,
+    /// Accepted (so that a fetched player can be sent back) and ignored.
     #[serde(default, rename = "id")]
     _id: Option<Value>,
+    /// Accepted and ignored.
     #[serde(default, rename = "group_id")]
     _group_id: Option<Value>,
 }

@@ -1,29 +1,40 @@
 //! `/api/v1/player-groups` and `/api/v1/players`: media player groups, their players (secrets
 //! write-only) and path mappings, and `/players/{id}/test` to check one player now.
 
-use crate::error::{ApiJson, ApiPath, ApiQuery, AppError, NoQuery};
+use crate::error::{ApiJson, ApiPath, ApiQuery, AppError, ErrorBody, NoQuery};
 use crate::players::{self, GroupInput, GroupKind, GroupView, PlayerInput, PlayerView};
 use crate::routes::AppState;
 use axum::Json;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
-use axum::routing;
 use metarr_players::PlayerError;
 use serde::Serialize;
 use std::time::Duration;
 use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// How long the test waits for each request.
 const TEST_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// `{ "items": [...], "total": N }`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct GroupList {
     pub items: Vec<GroupView>,
     pub total: usize,
 }
 
-/// `GET /api/v1/player-groups`
+/// Every player group with its players and path mappings.
+///
+/// Secrets are masked: `"set"` or `null`.
+#[utoipa::path(
+    get,
+    path = "/player-groups",
+    tag = "players",
+    responses(
+        (status = 200, body = GroupList),
+        (status = 400, description = "An unknown query parameter", body = ErrorBody),
+    )
+)]
 pub async fn list(
     State(state): State<AppState>,
     ApiQuery(NoQuery {}): ApiQuery<NoQuery>,
@@ -32,7 +43,18 @@ pub async fn list(
     Ok(Json(GroupList { total: items.len(), items }))
 }
 
-/// `POST /api/v1/player-groups`: 201 with the group.
+/// Creates a player group (without players: add them to it afterwards).
+#[utoipa::path(
+    post,
+    path = "/player-groups",
+    tag = "players",
+    request_body = GroupInput,
+    responses(
+        (status = 201, description = "The group, created", body = GroupView,
+            headers(("Location" = String, description = "The group's URL"))),
+        (status = 400, description = "An unknown kind, an empty name or a relative mapping path", body = ErrorBody),
+    )
+)]
 pub async fn create(
     State(state): State<AppState>,
     ApiJson(input): ApiJson<GroupInput>,
@@ -42,12 +64,30 @@ pub async fn create(
     Ok((StatusCode::CREATED, [(header::LOCATION, location)], Json(group.view())))
 }
 
-/// `GET /api/v1/player-groups/{id}`
+/// One player group with its players and path mappings.
+#[utoipa::path(
+    get,
+    path = "/player-groups/{id}",
+    tag = "players",
+    params(("id" = i64, Path, description = "The group")),
+    responses((status = 200, body = GroupView))
+)]
 pub async fn get_one(State(state): State<AppState>, ApiPath(id): ApiPath<i64>) -> Result<Json<GroupView>, AppError> {
     Ok(Json(players::get(&state.db, id).await?.view()))
 }
 
-/// `PUT /api/v1/player-groups/{id}`
+/// Replaces a player group's settings; its players are left as they are.
+#[utoipa::path(
+    put,
+    path = "/player-groups/{id}",
+    tag = "players",
+    params(("id" = i64, Path, description = "The group")),
+    request_body = GroupInput,
+    responses(
+        (status = 200, description = "The group, replaced", body = GroupView),
+        (status = 400, description = "An unknown kind, an empty name or a relative mapping path", body = ErrorBody),
+    )
+)]
 pub async fn update(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<i64>,
@@ -56,13 +96,31 @@ pub async fn update(
     Ok(Json(players::update(&state.db, id, &input).await?.view()))
 }
 
-/// `DELETE /api/v1/player-groups/{id}`: the group and its players.
+/// Deletes a player group and its players.
+#[utoipa::path(
+    delete,
+    path = "/player-groups/{id}",
+    tag = "players",
+    params(("id" = i64, Path, description = "The group")),
+    responses((status = 204, description = "Deleted, with its players"))
+)]
 pub async fn delete(State(state): State<AppState>, ApiPath(id): ApiPath<i64>) -> Result<StatusCode, AppError> {
     players::delete(&state.db, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// `POST /api/v1/player-groups/{id}/players`: 201 with the player.
+/// Adds a player to a group, last unless the request gives a position.
+#[utoipa::path(
+    post,
+    path = "/player-groups/{id}/players",
+    tag = "players",
+    params(("id" = i64, Path, description = "The group")),
+    request_body = PlayerInput,
+    responses(
+        (status = 201, description = "The player, added", body = PlayerView),
+        (status = 400, description = "A malformed host or port, or a secret the product needs is missing", body = ErrorBody),
+    )
+)]
 pub async fn add_player(
     State(state): State<AppState>,
     ApiPath(group_id): ApiPath<i64>,
@@ -72,7 +130,18 @@ pub async fn add_player(
     Ok((StatusCode::CREATED, Json(player.view())))
 }
 
-/// `PUT /api/v1/players/{id}`
+/// Replaces a player's settings, keeping the secrets the request does not replace.
+#[utoipa::path(
+    put,
+    path = "/players/{id}",
+    tag = "players",
+    params(("id" = i64, Path, description = "The player")),
+    request_body = PlayerInput,
+    responses(
+        (status = 200, description = "The player, replaced", body = PlayerView),
+        (status = 400, description = "A malformed host or port, or a secret the product needs is missing", body = ErrorBody),
+    )
+)]
 pub async fn update_player(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<i64>,
@@ -81,18 +150,30 @@ pub async fn update_player(
     Ok(Json(players::update_player(&state.db, id, input).await?.view()))
 }
 
-/// `DELETE /api/v1/players/{id}`
+/// Removes a player from its group.
+#[utoipa::path(
+    delete,
+    path = "/players/{id}",
+    tag = "players",
+    params(("id" = i64, Path, description = "The player")),
+    responses((status = 204, description = "Deleted"))
+)]
 pub async fn delete_player(State(state): State<AppState>, ApiPath(id): ApiPath<i64>) -> Result<StatusCode, AppError> {
     players::delete_player(&state.db, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 /// The answer of a player test.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = PlayerTestOutcome)]
 pub struct TestOutcome {
+    /// Whether the player answered as the product it should be.
     pub ok: bool,
+    /// What answered, or what to fix.
     pub message: String,
+    /// The product's name as it reports it; `null` when it did not answer.
     pub product: Option<String>,
+    /// The product's version; `null` when it did not answer.
     pub version: Option<String>,
     /// For Kodi: whether its notification socket answered, so refreshes can be confirmed;
     /// `null` for the other products and when the player did not answer.
@@ -137,8 +218,17 @@ fn product_name(kind: GroupKind) -> &'static str {
     }
 }
 
-/// `POST /api/v1/players/{id}/test`: 200 with `{ok, message, product, version}` whether or not
-/// the player answered; the message says what to fix.
+/// Checks one player now: whether it answers, and as what.
+///
+/// Answers 200 with `{ok, message, product, version}` whether or not the player answered; the
+/// message says what to fix.
+#[utoipa::path(
+    post,
+    path = "/players/{id}/test",
+    tag = "players",
+    params(("id" = i64, Path, description = "The player")),
+    responses((status = 200, description = "The outcome, whether or not the player answered", body = TestOutcome))
+)]
 pub async fn test(State(state): State<AppState>, ApiPath(id): ApiPath<i64>) -> Result<Json<TestOutcome>, AppError> {
     let (player, kind) = players::get_player(&state.db, id).await?;
     let outcome = match kind {
@@ -227,9 +317,9 @@ pub async fn test(State(state): State<AppState>, ApiPath(id): ApiPath<i64>) -> R
 /// This module's routes (`/api/v1`-relative), each registered with its OpenAPI description.
 pub(super) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .route("/player-groups", routing::get(list).post(create))
-        .route("/player-groups/{id}", routing::get(get_one).put(update).delete(delete))
-        .route("/player-groups/{id}/players", routing::post(add_player))
-        .route("/players/{id}", routing::put(update_player).delete(delete_player))
-        .route("/players/{id}/test", routing::post(test))
+        .routes(routes!(list, create))
+        .routes(routes!(get_one, update, delete))
+        .routes(routes!(add_player))
+        .routes(routes!(update_player, delete_player))
+        .routes(routes!(test))
 }
