@@ -13,6 +13,7 @@ mod artwork;
 mod auth;
 mod backups;
 mod cli;
+mod conformance;
 mod crash;
 mod enrich;
 mod events;
