@@ -7,7 +7,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 /// A kind of artwork, named as Kodi names its art types.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Slot {
     /// Portrait cover, 2:3.
@@ -179,7 +179,7 @@ pub struct LimitError {
 ///
 /// Serialized as a JSON object of the slots that are set, e.g. `{"poster":1,"fanart":3}`; a slot
 /// that is missing falls back to [`Slot::default_limit`].
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Default, utoipa::ToSchema)]
 #[serde(transparent)]
 pub struct SlotLimits(BTreeMap<Slot, u32>);
 

@@ -134,3 +134,8 @@ fn validator(schema: &Value) -> Arc<jsonschema::Validator> {
     validators.insert(key, validator.clone());
     validator
 }
+
+/// Panics when `schema` (with its references into the document) does not compile.
+pub fn check_schema_compiles(schema: &Value) {
+    validator(schema);
+}

@@ -30,6 +30,7 @@ mod metrics;
 mod movie_rescan;
 mod movies;
 mod notifications;
+mod openapi;
 mod packaging;
 mod path_mappings;
 mod players;
