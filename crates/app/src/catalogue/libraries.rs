@@ -31,13 +31,16 @@ pub struct Library {
 }
 
 /// What a client sends to create or replace a library.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LibraryInput {
     /// Defaults to the folder's name.
     pub name: Option<String>,
+    /// An absolute path to an existing folder, as Metarr sees it (inside its container).
     pub path: String,
+    /// `movies` (the default) or `tv`.
     #[serde(default = "default_kind")]
+    #[schema(value_type = LibraryKind, default = "movies")]
     pub kind: String,
     #[serde(default = "default_enabled")]
     pub enabled: bool,
