@@ -209,7 +209,9 @@ async fn slot_view(state: &AppState, owner: ArtOwner, slot: Slot) -> Result<Json
     request_body(content_type = "multipart/form-data", content = UploadForm),
     responses(
         (status = 201, description = "The slot, with the image first, locked", body = SlotView),
-        (status = 400, description = "No `file` part, an unreadable form, or not a usable image", body = ErrorBody),
+        (status = 400, description = "No `file` part, an unreadable form, or not a usable image (the error body); a \
+            body that is not `multipart/form-data` at all is refused by the form reader in plain text",
+            content((ErrorBody = "application/json"), (String = "text/plain"))),
         (status = 413, description = "The file is larger than 25 MiB", body = ErrorBody),
     )
 )]
@@ -333,8 +335,11 @@ pub async fn preview(State(state): State<AppState>, ApiPath(id): ApiPath<i64>) -
     tag = "artwork",
     params(("id" = i64, Path, description = "The person's TMDB id")),
     responses(
-        (status = 303, description = "The headshot is cached: see `/api/v1/assets/{sha256}`",
+        (status = 303, description = "The headshot is cached: the answer is a redirect to `/api/v1/assets/{sha256}`",
             headers(("Location" = String, description = "The asset's URL"))),
+        (status = 200, description = "Not answered by this route itself: what a client that follows the redirect \
+            receives, the headshot's bytes (as `GET /assets/{sha256}`)",
+            content((Binary = "image/jpeg"), (Binary = "image/png"), (Binary = "image/webp"))),
         (status = 404, description = "No headshot of this person is cached", body = ErrorBody),
     )
 )]
@@ -569,7 +574,9 @@ async fn choose_for(
     request_body(content_type = "multipart/form-data", content = UploadForm),
     responses(
         (status = 201, description = "The slot, with the image first, locked", body = SlotView),
-        (status = 400, description = "No `file` part, an unreadable form, or not a usable image", body = ErrorBody),
+        (status = 400, description = "No `file` part, an unreadable form, or not a usable image (the error body); a \
+            body that is not `multipart/form-data` at all is refused by the form reader in plain text",
+            content((ErrorBody = "application/json"), (String = "text/plain"))),
         (status = 413, description = "The file is larger than 25 MiB", body = ErrorBody),
     )
 )]
@@ -596,7 +603,9 @@ pub async fn upload_series(
     request_body(content_type = "multipart/form-data", content = UploadForm),
     responses(
         (status = 201, description = "The slot, with the image first, locked", body = SlotView),
-        (status = 400, description = "No `file` part, an unreadable form, or not a usable image", body = ErrorBody),
+        (status = 400, description = "No `file` part, an unreadable form, or not a usable image (the error body); a \
+            body that is not `multipart/form-data` at all is refused by the form reader in plain text",
+            content((ErrorBody = "application/json"), (String = "text/plain"))),
         (status = 413, description = "The file is larger than 25 MiB", body = ErrorBody),
     )
 )]
@@ -619,7 +628,9 @@ pub async fn upload_season(
     request_body(content_type = "multipart/form-data", content = UploadForm),
     responses(
         (status = 201, description = "The slot, with the image first, locked", body = SlotView),
-        (status = 400, description = "No `file` part, an unreadable form, or not a usable image", body = ErrorBody),
+        (status = 400, description = "No `file` part, an unreadable form, or not a usable image (the error body); a \
+            body that is not `multipart/form-data` at all is refused by the form reader in plain text",
+            content((ErrorBody = "application/json"), (String = "text/plain"))),
         (status = 413, description = "The file is larger than 25 MiB", body = ErrorBody),
     )
 )]
