@@ -229,8 +229,8 @@ pub fn mappings_of(mappings: &[GroupMapping]) -> Vec<PathMapping> {
         .collect()
 }
 
-/// `POST /player-groups` and `PUT /player-groups/{id}`. `id` and `players` are accepted (so a
-/// fetched group can be sent back) and ignored: players have their own routes.
+/// A player group's settings, as sent to create or replace it. `id` and `players` are accepted
+/// (so that a fetched group can be sent back) and ignored: players have their own routes.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GroupInput {
@@ -258,8 +258,9 @@ fn default_true() -> bool {
     true
 }
 
-/// `POST /player-groups/{id}/players` and `PUT /players/{id}`. No `Debug` of secrets: the
-/// secret fields redact themselves. `id`, `group_id` are accepted and ignored.
+/// A player's settings, as sent to add or replace it. `id` and `group_id` are accepted (so that
+/// a fetched player can be sent back) and ignored.
+// No `Debug` of secrets: the secret fields redact themselves.
 #[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PlayerInput {

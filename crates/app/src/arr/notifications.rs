@@ -307,7 +307,8 @@ fn missing(service: &str, field: &str) -> CatalogueError {
     CatalogueError::Invalid(format!("{service} is not configured: settings.{field} is required"))
 }
 
-/// `PUT /notifications/{service}`. No `Debug`: `settings` may hold secrets.
+/// A service's whole configuration, as sent to replace it.
+// No `Debug`: `settings` may hold secrets.
 #[derive(Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ServiceInput {

@@ -104,7 +104,7 @@ pub async fn delete(State(state): State<AppState>, ApiPath(id): ApiPath<i64>) ->
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// `POST /api/v1/path-mappings/test` body.
+/// A path to resolve through the mappings.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[schema(as = PathMappingTestInput)]
 #[serde(deny_unknown_fields)]
