@@ -68,9 +68,11 @@ pub struct Manifest {
 }
 
 /// A backup as listed.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct BackupFile {
+    /// `metarr-backup-<date>.tar`: what `GET /backups/{name}` takes.
     pub name: String,
+    /// Bytes.
     pub size: u64,
     pub created_at: chrono::DateTime<chrono::Utc>,
 }

@@ -59,7 +59,7 @@ pub async fn apply_stored(db: &Db, logs: &LogControl) -> Result<()> {
 }
 
 /// What `GET /api/v1/system/logging` answers.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct LoggingView {
     /// The filter in force in this process.
     pub level: String,
@@ -70,6 +70,7 @@ pub struct LoggingView {
     /// Whether `RUST_LOG` was set at start-up (it then wins over the stored filter at each start).
     pub from_environment: bool,
     /// How lines are written (`text` or `json`).
+    #[schema(example = "text")]
     pub format: &'static str,
 }
 

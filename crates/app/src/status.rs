@@ -35,10 +35,11 @@ impl From<crate::db::DbError> for StatusError {
     }
 }
 
-/// `GET /api/v1/system/status`.
-#[derive(Debug, Clone, Serialize)]
+/// What Metarr is and how it is doing (`GET /api/v1/system/status`).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SystemStatus {
     pub version: &'static str,
+    /// When this process started.
     pub started_at: DateTime<Utc>,
     pub uptime_seconds: u64,
     /// `sqlite` or `postgres`.
@@ -52,13 +53,14 @@ pub struct SystemStatus {
     pub warnings: Vec<Warning>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// The database.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct DatabaseStatus {
     pub size_bytes: u64,
 }
 
 /// The data directory and the disk it is on.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct DiskStatus {
     pub path: String,
     /// `null` when the platform cannot say.
@@ -68,13 +70,14 @@ pub struct DiskStatus {
 
 /// The content-addressed cache, as recorded (walking a 100,000-file cache on a NAS would take
 /// minutes).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct CacheStatus {
     pub files: u64,
     pub size_bytes: u64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// The job queue.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct QueueStatus {
     /// Jobs waiting or running.
     pub depth: i64,
@@ -86,13 +89,16 @@ pub struct QueueStatus {
 }
 
 /// A service whose calls this process holds back.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct OpenCircuit {
+    /// The service (a provider, a player, a notification service).
     pub service: String,
+    /// When calls are tried again.
     pub retry_in_seconds: u64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// A schedule and its last run.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ScheduleStatus {
     pub name: String,
     pub kind: String,
@@ -103,11 +109,40 @@ pub struct ScheduleStatus {
 }
 
 /// Something that needs the user.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Warning {
-    /// `disk_almost_full`, `schedule_failing`, `player_unreachable`.
-    pub code: &'static str,
+    pub code: WarningCode,
+    /// What is wrong, naming the schedule, player group or free space.
     pub message: String,
+}
+
+/// What a warning is about; scripts and monitors branch on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum WarningCode {
+    /// Under 5 % or 2 GiB free (whichever is less) on the data directory's disk.
+    DiskAlmostFull,
+    /// A schedule's last three runs failed.
+    ScheduleFailing,
+    /// Every refresh of an enabled player group failed for a day.
+    PlayerUnreachable,
+}
+
+impl WarningCode {
+    /// The name on the wire, which the dashboard shows too.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WarningCode::DiskAlmostFull => "disk_almost_full",
+            WarningCode::ScheduleFailing => "schedule_failing",
+            WarningCode::PlayerUnreachable => "player_unreachable",
+        }
+    }
+}
+
+impl std::fmt::Display for WarningCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// Everything the status shows, read now.
@@ -162,7 +197,7 @@ pub async fn collect(state: &AppState) -> Result<SystemStatus, StatusError> {
             if finished.len() == SCHEDULE_FAILURES && finished.iter().all(|job| job.state == JobState::Failed) {
                 let error = finished[0].last_error.clone().unwrap_or_default();
                 warnings.push(Warning {
-                    code: "schedule_failing",
+                    code: WarningCode::ScheduleFailing,
                     message: format!(
                         "the schedule {:?} failed its last {SCHEDULE_FAILURES} runs; the latest: {error}",
                         schedule.name
@@ -229,7 +264,7 @@ pub fn disk_warning(disk: &DiskStatus) -> Option<Warning> {
     let (free, total) = (disk.free_bytes?, disk.total_bytes?);
     let threshold = ((total as f64 * DISK_FREE_FRACTION) as u64).min(DISK_FREE_FLOOR);
     (free < threshold).then(|| Warning {
-        code: "disk_almost_full",
+        code: WarningCode::DiskAlmostFull,
         message: format!(
             "the disk holding {} has {} MiB free of {} MiB: the cache and the database need room to grow",
             disk.path,
@@ -269,7 +304,7 @@ async fn unreachable_players(state: &AppState, now: DateTime<Utc>) -> Result<Vec
             && now - since >= ChronoDuration::hours(UNREACHABLE_AFTER_HOURS)
         {
             warnings.push(Warning {
-                code: "player_unreachable",
+                code: WarningCode::PlayerUnreachable,
                 message: format!(
                     "the player group {:?} has failed every refresh ({failures}) since {}",
                     group.name,
@@ -300,7 +335,7 @@ mod tests {
         let unknown = DiskStatus { path: "/x".to_owned(), free_bytes: None, total_bytes: None };
         assert!(disk_warning(&unknown).is_none());
         let warning = disk_warning(&disk(GIB, 100 * GIB)).expect("a warning");
-        assert_eq!(warning.code, "disk_almost_full");
+        assert_eq!(warning.code, WarningCode::DiskAlmostFull);
         assert!(
             warning.message.contains("/config") && warning.message.contains("1024 MiB free"),
             "{}",

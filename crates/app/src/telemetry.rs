@@ -190,12 +190,14 @@ pub fn level_name(level: Level) -> &'static str {
 }
 
 /// One line kept by the ring.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct LogLine {
     /// Increases by one per line written in this process: a client polls with `after`.
     pub seq: u64,
     pub time: DateTime<Utc>,
+    /// `error`, `warn`, `info`, `debug` or `trace`.
     #[serde(serialize_with = "serialize_level")]
+    #[schema(value_type = String, example = "info")]
     pub level: Level,
     pub target: String,
     /// The human form of the line (spans, target, message, fields), scrubbed, at most

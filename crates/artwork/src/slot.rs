@@ -179,7 +179,7 @@ pub struct LimitError {
 ///
 /// Serialized as a JSON object of the slots that are set, e.g. `{"poster":1,"fanart":3}`; a slot
 /// that is missing falls back to [`Slot::default_limit`].
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, Default, utoipa::ToSchema)]
 #[serde(transparent)]
 pub struct SlotLimits(BTreeMap<Slot, u32>);
 

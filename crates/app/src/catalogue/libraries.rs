@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
 /// A library as the API shows it (docs/contracts.md, "Library").
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Library {
     pub id: LibraryId,
     pub name: String,
@@ -31,13 +31,16 @@ pub struct Library {
 }
 
 /// What a client sends to create or replace a library.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LibraryInput {
     /// Defaults to the folder's name.
     pub name: Option<String>,
+    /// An absolute path to an existing folder, as Metarr sees it (inside its container).
     pub path: String,
+    /// `movies` (the default) or `tv`.
     #[serde(default = "default_kind")]
+    #[schema(value_type = LibraryKind, default = "movies")]
     pub kind: String,
     #[serde(default = "default_enabled")]
     pub enabled: bool,
@@ -84,7 +87,7 @@ fn default_kind() -> String {
 }
 
 /// What a library's folders hold: a movie each, or a series each (with its seasons and episodes).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum LibraryKind {
     Movies,

@@ -11,7 +11,7 @@ use serde::Serialize;
 
 /// The phases of a scan, in order. Stored as their snake_case names, which a CHECK constraint
 /// on `scans.phase` admits and nothing else (migration 20015).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ScanPhase {
     Discovering,
@@ -81,7 +81,7 @@ impl TryFrom<String> for ScanPhase {
 }
 
 /// The scan record of the API (docs/contracts.md, "Scan"), plus its progress counters.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct Scan {
     pub id: ScanId,
     pub library_id: LibraryId,

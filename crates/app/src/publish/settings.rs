@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 /// When a library's movies are published.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum PublishMode {
     /// Never: Metarr does not write into this library.
@@ -41,7 +41,7 @@ impl TryFrom<String> for PublishMode {
 }
 
 /// How artwork files are named.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ArtworkStyle {
     /// `poster.jpg`, `fanart.jpg`, `fanart1.jpg`…: read by Kodi, Jellyfin and Plex.
@@ -61,7 +61,7 @@ impl ArtworkStyle {
 }
 
 /// The naming options of a library (`publish_options` in the API).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct PublishOptions {
     pub artwork_style: ArtworkStyle,

@@ -1,22 +1,24 @@
 //! The backups API: list the backups of the data directory's `backups/` folder, make one now
 //! (the `scheduled-backup` job), and download one.
 
-use crate::error::{ApiPath, ApiQuery, AppError, NoQuery};
+use crate::error::{ApiPath, ApiQuery, AppError, ErrorBody, NoQuery};
 use crate::routes::AppState;
 use axum::Json;
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing;
 use serde::Serialize;
 use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// `{ "items": [...], "total": N, "folder": "…" }`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct BackupList {
+    /// Newest first.
     pub items: Vec<crate::backup::BackupFile>,
     pub total: usize,
+    /// Where they are kept (`<data_dir>/backups`).
     pub folder: String,
 }
 
@@ -27,7 +29,8 @@ pub fn list_of(state: &AppState) -> Result<BackupList, AppError> {
     Ok(BackupList { total: items.len(), items, folder: folder.display().to_string() })
 }
 
-/// `GET /api/v1/backups`
+/// The backups kept in the data directory, newest first.
+#[utoipa::path(get, path = "/backups", tag = "system", responses((status = 200, body = BackupList), (status = 400, description = "An unknown query parameter", body = ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
     ApiQuery(NoQuery {}): ApiQuery<NoQuery>,
@@ -35,14 +38,37 @@ pub async fn list(
     Ok(Json(list_of(&state)?))
 }
 
-/// `POST /api/v1/backups`: 202 with the backup job (the one already queued, if any).
+/// Makes a backup now, as the nightly schedule does.
+///
+/// Answers with the backup job: the one already queued or running, if there is one.
+#[utoipa::path(
+    post,
+    path = "/backups",
+    tag = "system",
+    responses((status = 202, description = "The backup job", body = metarr_queue::Job))
+)]
 pub async fn create(State(state): State<AppState>) -> Result<(StatusCode, Json<metarr_queue::Job>), AppError> {
     let enqueued = state.queue.enqueue(crate::jobs::backup::backup_job()).await?;
     Ok((StatusCode::ACCEPTED, Json(enqueued.job)))
 }
 
-/// `GET /api/v1/backups/{name}`: the file, as a download. Only Metarr's own backup names are
-/// served, so no other file of the data directory can be asked for.
+/// Downloads one backup.
+///
+/// Only Metarr's own backup names are served, so no other file of the data directory can be
+/// asked for.
+#[utoipa::path(
+    get,
+    path = "/backups/{name}",
+    tag = "system",
+    params(("name" = String, Path, description = "A backup's name, as listed", example = "metarr-backup-2026-12-05T023000Z.tar")),
+    responses((
+        status = 200,
+        description = "The backup, as an attachment",
+        content_type = "application/x-tar",
+        body = [u8],
+        headers(("Content-Disposition" = String, description = "attachment; filename=\"<name>\""))
+    ))
+)]
 pub async fn download(State(state): State<AppState>, ApiPath(name): ApiPath<String>) -> Result<Response, AppError> {
     open(&state, &name).await
 }
@@ -80,7 +106,5 @@ pub async fn open(state: &AppState, name: &str) -> Result<Response, AppError> {
 
 /// This module's routes (`/api/v1`-relative), each registered with its OpenAPI description.
 pub(super) fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .route("/backups", routing::get(list).post(create))
-        .route("/backups/{name}", routing::get(download))
+    OpenApiRouter::new().routes(routes!(list, create)).routes(routes!(download))
 }

@@ -8,13 +8,13 @@ use crate::routes::AppState;
 use axum::extract::State;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::response::Response;
-use axum::routing;
 use metarr_queue::JobEvent;
 use std::time::Duration;
 use tokio::sync::broadcast::{Receiver, error::RecvError};
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// How long one message may take to reach a client's socket before the client is dropped.
 pub const SEND_TIMEOUT: Duration = Duration::from_secs(2);
@@ -23,8 +23,23 @@ const CLOSE_GOING_AWAY: u16 = 1001;
 /// Close code for "policy violation": the client fell too far behind.
 const CLOSE_TOO_SLOW: u16 = 1008;
 
-/// Upgrades to a WebSocket. The subscription starts before the upgrade answer is sent, so a
-/// client that sees the connection open sees every event from then on.
+/// Live events over a WebSocket: job changes, scans, and changes to movies and series.
+///
+/// Each message is a JSON text `{ "type": "job.completed", "data": { … } }` (docs/contracts.md
+/// lists the types). Subscribing starts before the upgrade is answered, so a client that sees
+/// the connection open sees every event from then on. A client that falls behind is closed
+/// with code 1008 and may reconnect; the server closes with 1001 when it shuts down. Browsers
+/// cannot set headers on a WebSocket: give the key as `?apikey=`.
+#[utoipa::path(
+    get,
+    path = "/events",
+    tag = "events",
+    responses(
+        (status = 101, description = "Switching to the WebSocket protocol"),
+        (status = 400, description = "Not a WebSocket upgrade request", content_type = "text/plain", body = String),
+        (status = 426, description = "The connection cannot be upgraded", content_type = "text/plain", body = String),
+    )
+)]
 pub async fn subscribe(State(state): State<AppState>, upgrade: WebSocketUpgrade) -> Response {
     let events = state.queue.subscribe();
     let app_events = state.events.subscribe();
@@ -106,5 +121,5 @@ async fn send(socket: &mut WebSocket, text: String) -> bool {
 
 /// This module's routes (`/api/v1`-relative), each registered with its OpenAPI description.
 pub(super) fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().route("/events", routing::get(subscribe))
+    OpenApiRouter::new().routes(routes!(subscribe))
 }

@@ -6,24 +6,25 @@
 
 use crate::catalogue::libraries::{self, Library, LibraryInput};
 use crate::catalogue::scans::Scan;
-use crate::error::{ApiJson, ApiPath, ApiQuery, AppError, NoQuery};
+use crate::error::{ApiJson, ApiPath, ApiQuery, AppError, ErrorBody, NoQuery};
 use crate::ids::LibraryId;
 use crate::routes::AppState;
 use axum::Json;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
-use axum::routing;
 use serde::Serialize;
 use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// `{ "items": [...], "total": N }`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct LibraryList {
     pub items: Vec<Library>,
     pub total: usize,
 }
 
-/// `GET /api/v1/libraries`: every library, by id.
+/// Every library, by id.
+#[utoipa::path(get, path = "/libraries", tag = "libraries", responses((status = 200, body = LibraryList), (status = 400, description = "An unknown query parameter", body = ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
     ApiQuery(NoQuery {}): ApiQuery<NoQuery>,
@@ -32,7 +33,20 @@ pub async fn list(
     Ok(Json(LibraryList { total: items.len(), items }))
 }
 
-/// `POST /api/v1/libraries`: 201 with the library and its `Location`.
+/// Adds a library: a folder of movies or of TV series.
+///
+/// The path must be an absolute, existing folder that neither holds nor lies inside another
+/// library, and is not Metarr's data directory.
+#[utoipa::path(
+    post,
+    path = "/libraries",
+    tag = "libraries",
+    request_body = LibraryInput,
+    responses(
+        (status = 201, description = "The library", body = Library, headers(("Location" = String, description = "The library's URL"))),
+        (status = 409, description = "The folder overlaps another library's", body = ErrorBody),
+    )
+)]
 pub async fn create(
     State(state): State<AppState>,
     ApiJson(input): ApiJson<LibraryInput>,
@@ -42,7 +56,8 @@ pub async fn create(
     Ok((StatusCode::CREATED, [(header::LOCATION, location)], Json(library)))
 }
 
-/// `GET /api/v1/libraries/{id}`
+/// One library.
+#[utoipa::path(get, path = "/libraries/{id}", tag = "libraries", params(("id" = LibraryId, Path, description = "The library")), responses((status = 200, body = Library)))]
 pub async fn get_one(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<LibraryId>,
@@ -50,7 +65,18 @@ pub async fn get_one(
     Ok(Json(libraries::get(&state.db, id).await?))
 }
 
-/// `PUT /api/v1/libraries/{id}`: replaces the settings with the same body as `POST`.
+/// Replaces a library's settings, with the same body as when adding one.
+#[utoipa::path(
+    put,
+    path = "/libraries/{id}",
+    tag = "libraries",
+    params(("id" = LibraryId, Path, description = "The library")),
+    request_body = LibraryInput,
+    responses(
+        (status = 200, body = Library),
+        (status = 409, description = "The folder overlaps another library's", body = ErrorBody),
+    )
+)]
 pub async fn update(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<LibraryId>,
@@ -59,14 +85,27 @@ pub async fn update(
     Ok(Json(libraries::update_apart_from(&state.db, id, &input, &state.settings.data_dir).await?))
 }
 
-/// `DELETE /api/v1/libraries/{id}`: forgets the library and its movies; files on disk stay.
+/// Forgets a library and its movies or series; the files on disk stay.
+#[utoipa::path(delete, path = "/libraries/{id}", tag = "libraries", params(("id" = LibraryId, Path, description = "The library")), responses((status = 204, description = "Forgotten")))]
 pub async fn delete(State(state): State<AppState>, ApiPath(id): ApiPath<LibraryId>) -> Result<StatusCode, AppError> {
     libraries::delete(&state.db, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// `POST /api/v1/libraries/{id}/scan`: 202 with the scan record; a scan already running for the
-/// library is returned rather than started twice.
+/// Scans a library's folders.
+///
+/// Answers with the scan record; a scan already running for the library is returned rather
+/// than started twice. Follow it with `GET /scans/{id}` or the `scan.*` events.
+#[utoipa::path(
+    post,
+    path = "/libraries/{id}/scan",
+    tag = "libraries",
+    params(("id" = LibraryId, Path, description = "The library")),
+    responses(
+        (status = 202, description = "The scan, started or already running", body = Scan),
+        (status = 409, description = "The library is disabled, or its folder cannot be read", body = ErrorBody),
+    )
+)]
 pub async fn scan(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<LibraryId>,
@@ -77,8 +116,5 @@ pub async fn scan(
 
 /// This module's routes (`/api/v1`-relative), each registered with its OpenAPI description.
 pub(super) fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .route("/libraries", routing::get(list).post(create))
-        .route("/libraries/{id}", routing::get(get_one).put(update).delete(delete))
-        .route("/libraries/{id}/scan", routing::post(scan))
+    OpenApiRouter::new().routes(routes!(list, create)).routes(routes!(get_one, update, delete)).routes(routes!(scan))
 }

@@ -2,20 +2,21 @@
 //! once, kept for the next start), and `GET /api/v1/system/logs`, this process's recent lines
 //! from the bounded ring, scrubbed of secrets like every other line.
 
-use crate::error::{ApiJson, ApiQuery, AppError, NoQuery};
+use crate::error::{ApiJson, ApiQuery, AppError, ErrorBody, NoQuery};
 use crate::log_settings::{self, LoggingView};
 use crate::routes::AppState;
 use crate::telemetry::{LEVEL_NAMES, LogLine, RING_CAPACITY, RingQuery, level_named};
 use axum::Json;
 use axum::extract::State;
-use axum::routing;
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// Lines `GET /system/logs` answers without `limit`.
 pub const DEFAULT_LIMIT: usize = 200;
 
-/// `GET /api/v1/system/logging`
+/// The log filter in force, the stored one and the start-up default.
+#[utoipa::path(get, path = "/system/logging", tag = "system", responses((status = 200, body = LoggingView), (status = 400, description = "An unknown query parameter", body = ErrorBody)))]
 pub async fn get_logging(
     State(state): State<AppState>,
     ApiQuery(NoQuery {}): ApiQuery<NoQuery>,
@@ -25,11 +26,13 @@ pub async fn get_logging(
 
 /// Body of `PUT /api/v1/system/logging`: `{"level": "debug"}`, a whole filter
 /// (`{"level": "info,metarr=debug"}`), or `{"level": null}` for the start-up filter.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoggingInput {
-    /// Absent is refused: `{}` is more likely a mistake than a wish to reset.
+    /// Required: a level, a whole filter, or `null` for the start-up filter. Absent is refused:
+    /// `{}` is more likely a mistake than a wish to reset.
     #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>, required = true, example = "info,metarr=debug")]
     pub level: Option<Option<String>>,
 }
 
@@ -38,8 +41,10 @@ fn present<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Option<S
     Option::<String>::deserialize(deserializer).map(Some)
 }
 
-/// `PUT /api/v1/system/logging`: 400 naming `level` when the filter is refused; the answer is
-/// the new state.
+/// Changes the log filter at once, and keeps it for the next start (`RUST_LOG` still wins).
+///
+/// A filter that does not parse is a 400 naming `level`; the answer is the new state.
+#[utoipa::path(put, path = "/system/logging", tag = "system", request_body = LoggingInput, responses((status = 200, body = LoggingView)))]
 pub async fn put_logging(
     State(state): State<AppState>,
     ApiJson(input): ApiJson<LoggingInput>,
@@ -54,13 +59,17 @@ pub async fn put_logging(
 }
 
 /// The query of `GET /api/v1/system/logs`; every value is checked, none is ignored.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct LogsQuery {
     /// At most this many lines, the newest (1 to the ring's capacity; 200 by default).
+    #[param(value_type = Option<u32>, minimum = 1, maximum = 5000)]
     pub limit: Option<String>,
-    /// Only lines at this level or more severe.
+    /// Only lines at this level or more severe: `error`, `warn`, `info`, `debug` or `trace`.
+    #[param(example = "warn")]
     pub level: Option<String>,
     /// Only lines after the one with this `seq`, for polling.
+    #[param(value_type = Option<u64>)]
     pub after: Option<String>,
 }
 
@@ -93,14 +102,15 @@ impl LogsQuery {
 
 /// `{ "items": [...], "total": N, "capacity": 5000 }`: `total` counts the lines in the ring
 /// that match, `items` holds the newest `limit` of them, oldest first.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct LogsView {
     pub items: Vec<LogLine>,
     pub total: usize,
     pub capacity: usize,
 }
 
-/// `GET /api/v1/system/logs?limit=&level=&after=`
+/// This process's recent log lines, scrubbed of secrets, oldest first.
+#[utoipa::path(get, path = "/system/logs", tag = "system", params(LogsQuery), responses((status = 200, body = LogsView)))]
 pub async fn recent(
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<LogsQuery>,
@@ -112,10 +122,7 @@ pub async fn recent(
 
 /// This module's routes (`/api/v1`-relative), each registered with its OpenAPI description.
 pub(super) fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        // Logging (issue 18): the filter in force and the recent lines of this process.
-        .route("/system/logging", routing::get(get_logging).put(put_logging))
-        .route("/system/logs", routing::get(recent))
+    OpenApiRouter::new().routes(routes!(get_logging, put_logging)).routes(routes!(recent))
 }
 
 #[cfg(test)]

@@ -4,14 +4,14 @@
 //! phase and counters move by themselves as the scan's jobs report (`catalogue::scans`).
 
 use crate::catalogue::scans::{self, Scan};
-use crate::error::{ApiPath, ApiQuery, AppError};
+use crate::error::{ApiPath, ApiQuery, AppError, ErrorBody};
 use crate::ids::{LibraryId, ScanId};
 use crate::routes::AppState;
 use axum::Json;
 use axum::extract::State;
-use axum::routing;
 use serde::{Deserialize, Serialize};
 use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// Page size when the client does not ask for one.
 pub const DEFAULT_LIMIT: i64 = 50;
@@ -19,21 +19,26 @@ pub const DEFAULT_LIMIT: i64 = 50;
 pub const MAX_LIMIT: i64 = 500;
 
 /// Query parameters of `GET /api/v1/scans`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct ListParams {
+    /// Only this library's scans.
     library_id: Option<LibraryId>,
+    /// 1 to 500; 50 when absent.
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<i64>,
 }
 
 /// `{ "items": [...], "total": N }`: `total` counts every matching scan, not only this page.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ScanList {
     pub items: Vec<Scan>,
     pub total: i64,
 }
 
-/// `GET /api/v1/scans?library_id=&limit=`: newest first.
+/// Scans, newest first.
+#[utoipa::path(get, path = "/scans", tag = "libraries", params(ListParams), responses((status = 200, body = ScanList)))]
 pub async fn list(
     State(state): State<AppState>,
     ApiQuery(params): ApiQuery<ListParams>,
@@ -47,12 +52,23 @@ pub async fn list(
     Ok(Json(ScanList { items, total }))
 }
 
-/// `GET /api/v1/scans/{id}`: the phase and counters of one scan.
+/// The phase and counters of one scan.
+#[utoipa::path(get, path = "/scans/{id}", tag = "libraries", params(("id" = ScanId, Path, description = "The scan")), responses((status = 200, body = Scan)))]
 pub async fn get_one(State(state): State<AppState>, ApiPath(id): ApiPath<ScanId>) -> Result<Json<Scan>, AppError> {
     Ok(Json(scans::get(&state.db, id).await?))
 }
 
-/// `POST /api/v1/scans/{id}/cancel`: 200 with the cancelled scan; 409 once it has finished.
+/// Cancels a running scan: its jobs not yet started are cancelled.
+#[utoipa::path(
+    post,
+    path = "/scans/{id}/cancel",
+    tag = "libraries",
+    params(("id" = ScanId, Path, description = "The scan")),
+    responses(
+        (status = 200, description = "The scan, cancelled", body = Scan),
+        (status = 409, description = "The scan has already finished", body = ErrorBody),
+    )
+)]
 pub async fn cancel(State(state): State<AppState>, ApiPath(id): ApiPath<ScanId>) -> Result<Json<Scan>, AppError> {
     // `cancel_scan` answers `Conflict` for a finished scan, checked in the same place that cancels.
     Ok(Json(crate::jobs::scan::cancel_scan(&state.db, id).await?))
@@ -60,8 +76,5 @@ pub async fn cancel(State(state): State<AppState>, ApiPath(id): ApiPath<ScanId>)
 
 /// This module's routes (`/api/v1`-relative), each registered with its OpenAPI description.
 pub(super) fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .route("/scans", routing::get(list))
-        .route("/scans/{id}", routing::get(get_one))
-        .route("/scans/{id}/cancel", routing::post(cancel))
+    OpenApiRouter::new().routes(routes!(list)).routes(routes!(get_one)).routes(routes!(cancel))
 }

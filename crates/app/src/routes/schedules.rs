@@ -1,19 +1,19 @@
 //! The schedules API: list with next run times, change cron and switch, run now.
 
-use crate::error::{ApiJson, ApiPath, ApiQuery, AppError, NoQuery};
+use crate::error::{ApiJson, ApiPath, ApiQuery, AppError, ErrorBody, NoQuery};
 use crate::jobs::file_scan::FileScanSchedule;
 use crate::routes::AppState;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing;
 use chrono::{DateTime, Utc};
 use metarr_queue::{Job, Schedule};
 use serde::{Deserialize, Serialize};
 use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// A schedule as the API shows it: the stored schedule's fields, then the two below.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ScheduleView {
     #[serde(flatten)]
     pub schedule: Schedule,
@@ -38,13 +38,14 @@ impl ScheduleView {
 }
 
 /// `{ "items": [...], "total": N }`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ScheduleList {
     pub items: Vec<ScheduleView>,
     pub total: usize,
 }
 
-/// `GET /api/v1/schedules`
+/// Every schedule, with when it runs next.
+#[utoipa::path(get, path = "/schedules", tag = "schedules", responses((status = 200, body = ScheduleList), (status = 400, description = "An unknown query parameter", body = ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
     ApiQuery(NoQuery {}): ApiQuery<NoQuery>,
@@ -56,14 +57,26 @@ pub async fn list(
 }
 
 /// Body of `PUT /api/v1/schedules/{name}`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ScheduleUpdate {
+    /// A 5-field crontab expression, in the server's time zone.
+    #[schema(example = "30 2 * * *")]
     pub cron: String,
     pub enabled: bool,
 }
 
-/// `PUT /api/v1/schedules/{name}`: a cron expression that does not parse is a 400 saying why.
+/// Changes a schedule's cron expression and switches it on or off.
+///
+/// A cron expression that does not parse is a 400 saying why.
+#[utoipa::path(
+    put,
+    path = "/schedules/{name}",
+    tag = "schedules",
+    params(("name" = String, Path, description = "The schedule's name", example = "cleanup")),
+    request_body = ScheduleUpdate,
+    responses((status = 200, body = ScheduleView))
+)]
 pub async fn update(
     State(state): State<AppState>,
     ApiPath(name): ApiPath<String>,
@@ -73,7 +86,17 @@ pub async fn update(
     Ok(Json(ScheduleView::of(schedule, Utc::now())))
 }
 
-/// `POST /api/v1/schedules/{name}/run`: enqueues the schedule's job now; 202 with the job.
+/// Queues the schedule's job now, without waiting for its time.
+#[utoipa::path(
+    post,
+    path = "/schedules/{name}/run",
+    tag = "schedules",
+    params(("name" = String, Path, description = "The schedule's name", example = "cleanup")),
+    responses(
+        (status = 202, description = "The job queued (or the one already waiting)", body = Job),
+        (status = 409, description = "The schedule's job is already queued or running", body = ErrorBody),
+    )
+)]
 pub async fn run_now(
     State(state): State<AppState>,
     ApiPath(name): ApiPath<String>,
@@ -84,8 +107,5 @@ pub async fn run_now(
 
 /// This module's routes (`/api/v1`-relative), each registered with its OpenAPI description.
 pub(super) fn routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .route("/schedules", routing::get(list))
-        .route("/schedules/{name}", routing::put(update))
-        .route("/schedules/{name}/run", routing::post(run_now))
+    OpenApiRouter::new().routes(routes!(list)).routes(routes!(update)).routes(routes!(run_now))
 }

@@ -215,11 +215,22 @@ impl TestApp {
         self.send(self.client.put(self.url(path)).json(body)).await
     }
 
-    /// Sends with the key and decodes the JSON answer.
+    /// Sends with the key and decodes the JSON answer, after checking the answer against the
+    /// OpenAPI document ([`crate::conformance`]).
     pub async fn send(&self, request: reqwest::RequestBuilder) -> (u16, Value) {
-        let response = request.header("X-Api-Key", &self.api_key).send().await.expect("request sent");
+        let (client, request) = request.header("X-Api-Key", &self.api_key).build_split();
+        let request = request.expect("request built");
+        let (method, path) = (request.method().as_str().to_owned(), request.url().path().to_owned());
+        let response = client.execute(request).await.expect("request sent");
         let status = response.status().as_u16();
-        let body = response.json::<Value>().await.unwrap_or(Value::Null);
+        let content_type = response
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_owned);
+        let bytes = response.bytes().await.expect("body read");
+        crate::conformance::check_answer(&method, &path, status, content_type.as_deref(), &bytes);
+        let body = serde_json::from_slice::<Value>(&bytes).unwrap_or(Value::Null);
         (status, body)
     }
 
