@@ -320,6 +320,13 @@ async fn unreachable_players(state: &AppState, now: DateTime<Utc>) -> Result<Vec
 mod tests {
     use super::*;
 
+    #[test]
+    fn warning_codes_show_as_they_are_sent() {
+        for code in [WarningCode::DiskAlmostFull, WarningCode::ScheduleFailing, WarningCode::PlayerUnreachable] {
+            assert_eq!(serde_json::to_value(code).expect("serialises"), code.as_str());
+        }
+    }
+
     fn disk(free: u64, total: u64) -> DiskStatus {
         DiskStatus { path: "/config".to_owned(), free_bytes: Some(free), total_bytes: Some(total) }
     }

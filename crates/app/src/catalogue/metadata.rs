@@ -187,6 +187,19 @@ impl Serialize for MovieField {
     }
 }
 
+/// On the wire a field is its name (`title`, `original_title`, …), as [`MovieField::as_str`] gives it.
+impl utoipa::PartialSchema for MovieField {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::schema::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .enum_values(Some(MovieField::ALL.map(MovieField::as_str)))
+            .description(Some("A movie field that can be edited and locked: its JSON key"))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for MovieField {}
+
 impl<'de> Deserialize<'de> for MovieField {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
         let name = String::deserialize(deserializer)?;
@@ -195,7 +208,7 @@ impl<'de> Deserialize<'de> for MovieField {
 }
 
 /// Where a field's value came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum FieldSource {
     /// Set through the API or the web UI (and locked).
@@ -283,7 +296,7 @@ impl std::fmt::Display for FieldSource {
 pub type FieldSources = BTreeMap<MovieField, FieldSource>;
 
 /// A rating from one source (Kodi's `<ratings><rating name= max= default=>`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Rating {
     /// `imdb`, `themoviedb`, `tomatometerallcritics`, `metacritic`, … (Kodi's names).
     pub source: String,
@@ -296,7 +309,7 @@ pub struct Rating {
 }
 
 /// An id of the movie in another database (Kodi's `<uniqueid type= default=>`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct UniqueId {
     /// `tmdb`, `imdb`, `tvdb`, `wikidata`, …
     #[serde(rename = "type")]
@@ -307,7 +320,7 @@ pub struct UniqueId {
 }
 
 /// The certification of one country's release.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CountryCertification {
     /// ISO 3166-1 (`US`, `DE`).
     pub country: String,
@@ -315,7 +328,7 @@ pub struct CountryCertification {
 }
 
 /// The collection a movie belongs to (Kodi's `<set>`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct MovieSet {
     pub name: String,
     #[serde(default)]
@@ -325,7 +338,7 @@ pub struct MovieSet {
 }
 
 /// One member of the cast.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Actor {
     pub name: String,
     #[serde(default)]
@@ -339,9 +352,9 @@ pub struct Actor {
     pub profile: Option<String>,
 }
 
-/// The metadata fields of a movie, as the scanner, a provider or a user gives them: `None`
-/// means "not given" (nothing is cleared).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+/// The metadata fields of a movie, as the scanner, a provider or a user gives them: an absent
+/// field (`None`) is "not given" (nothing is cleared).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Fields {
     pub title: Option<String>,

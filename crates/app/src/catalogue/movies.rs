@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::{BTreeSet, HashMap};
 
 /// A movie in a list (docs/contracts.md, "Movie"), also a row of [`SUMMARY`].
-#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct MovieSummary {
     pub id: MovieId,
     pub library_id: LibraryId,
@@ -28,7 +28,7 @@ pub struct MovieSummary {
 }
 
 /// An artwork file of a movie, with its cached content.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct AssetRef {
     pub kind: String,
     pub index: Option<i64>,
@@ -39,7 +39,7 @@ pub struct AssetRef {
 }
 
 /// A subtitle file.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct SubtitleRef {
     pub path: String,
     pub language: Option<String>,
@@ -48,7 +48,7 @@ pub struct SubtitleRef {
 }
 
 /// A file Metarr does not use (kept, never touched).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct UnknownFile {
     pub path: String,
     pub size: i64,
@@ -56,7 +56,7 @@ pub struct UnknownFile {
 }
 
 /// A file of any category, for the detail view.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct FileRef {
     pub path: String,
     pub category: String,
@@ -65,7 +65,7 @@ pub struct FileRef {
 }
 
 /// Whether a movie's provider ids are known (`identification` in the detail JSON).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Identification {
     /// Ids known and confirmed by the provider.
@@ -103,7 +103,7 @@ impl TryFrom<String> for Identification {
 }
 
 /// A film the search offered for a movie it could not identify alone.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct MatchCandidate {
     pub tmdb_id: i64,
     pub title: String,
@@ -115,7 +115,7 @@ pub struct MatchCandidate {
 }
 
 /// A movie in detail (docs/contracts.md, "Movie").
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct MovieDetail {
     #[serde(flatten)]
     pub summary: MovieSummary,
@@ -149,10 +149,16 @@ pub struct MovieDetail {
     /// The candidates offered while `identification` is `needs_identification`.
     pub match_candidates: Vec<MatchCandidate>,
     pub enriched_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// Where each field's value came from, by field name.
+    #[schema(value_type = std::collections::BTreeMap<MovieField, FieldSource>)]
     pub field_sources: FieldSources,
+    /// The locked fields (`title`, …, and `artwork.<slot>` for an artwork slot).
     pub locks: Vec<String>,
     pub assets: Vec<AssetRef>,
     pub subtitles: Vec<SubtitleRef>,
+    /// The video's streams as probed: `video`, `audio` and `subtitle`, each a list (empty until
+    /// the video is read).
+    #[schema(value_type = Object)]
     pub streams: serde_json::Value,
     /// The same stream details, typed, for the web UI (the API shows [`MovieDetail::streams`]).
     #[serde(skip)]
@@ -236,17 +242,24 @@ struct DetailFileRow {
 }
 
 /// Filters for the movie list.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct MovieFilter {
+    /// Only movies of this library.
     pub library_id: Option<LibraryId>,
     /// Case-insensitive title search.
     pub q: Option<String>,
+    /// Movies whose files are gone (`true`) or present (`false`).
     pub missing: Option<bool>,
     /// Movies whose last scan left warnings (`true`) or none (`false`).
     pub has_warnings: Option<bool>,
     /// `identified`, `needs_identification` or `not_found`.
     pub identification: Option<Identification>,
+    /// Page size, 1 to 500; 50 when absent.
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
+    /// Movies to skip, 0 or more.
+    #[param(minimum = 0)]
     pub offset: Option<i64>,
 }
 

@@ -118,10 +118,12 @@ pub async fn publish_if_auto(tx: &mut Tx, movie_id: MovieId) -> crate::db::Resul
 }
 
 /// What a bulk publish names (`POST /api/v1/publish`): a library, or movies.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BulkPublish {
+    /// Every present movie of this library.
     pub library_id: Option<LibraryId>,
+    /// These movies, at most 100,000.
     pub movie_ids: Option<Vec<MovieId>>,
 }
 

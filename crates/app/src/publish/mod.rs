@@ -112,7 +112,7 @@ impl From<&PublishedFile> for Recorded {
 }
 
 /// What a publish does with one file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Action {
     /// Nothing is there yet.
@@ -129,7 +129,7 @@ pub enum Action {
 }
 
 /// One file of a plan.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PlannedFile {
     pub path: String,
     pub kind: PublishedKind,
@@ -142,7 +142,7 @@ pub struct PlannedFile {
 }
 
 /// What a publish of a movie would do (`GET /api/v1/movies/{id}/publish/plan`), or did.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Plan {
     pub movie_id: MovieId,
     pub folder: String,
@@ -161,7 +161,7 @@ impl Plan {
 }
 
 /// What a publish did.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Report {
     #[serde(flatten)]
     pub plan: Plan,

@@ -7,7 +7,7 @@ use metarr_artwork::Slot;
 use serde::Serialize;
 
 /// What a published file is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum PublishedKind {
     Nfo,

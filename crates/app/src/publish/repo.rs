@@ -277,7 +277,7 @@ impl RecycleReason {
 }
 
 /// A recycle-bin entry as the API shows it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct RecycleEntry {
     pub id: i64,
     pub library_id: Option<LibraryId>,
@@ -288,6 +288,7 @@ pub struct RecycleEntry {
     pub sha256: String,
     pub ext: String,
     pub size: i64,
+    /// Why it was recycled: `replaced`, `removed` or `restored`.
     pub reason: String,
     pub recycled_at: chrono::DateTime<chrono::Utc>,
     pub restored_at: Option<chrono::DateTime<chrono::Utc>>,
@@ -376,15 +377,22 @@ pub async fn recycle(
 }
 
 /// Filters of the recycle-bin list.
-#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct RecycleFilter {
+    /// Only entries of this movie.
     pub movie_id: Option<MovieId>,
+    /// Only entries of this library.
     pub library_id: Option<LibraryId>,
     /// Include entries already restored.
     #[serde(default)]
     pub include_restored: bool,
+    /// Page size, 1 to 1000; 100 when absent.
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<i64>,
+    /// Entries to skip, 0 or more.
+    #[param(minimum = 0)]
     pub offset: Option<i64>,
 }
 

@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// What a publish of a series would do (`GET /api/v1/series/{id}/publish/plan`), or did.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SeriesPlan {
     pub series_id: SeriesId,
     pub folder: String,
@@ -29,7 +29,7 @@ pub struct SeriesPlan {
 }
 
 /// What a publish of a series did.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SeriesReport {
     #[serde(flatten)]
     pub plan: SeriesPlan,
@@ -526,7 +526,7 @@ fn file_rows(inputs: &SeriesInputs, written: &[Written]) -> Vec<FileRow> {
 }
 
 /// What verifying a series' published files found and did (`POST /api/v1/series/{id}/verify`).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct SeriesVerification {
     pub series_id: SeriesId,
     pub files_checked: usize,

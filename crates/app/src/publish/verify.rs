@@ -19,7 +19,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 /// The state of a published file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum FileState {
     /// As Metarr wrote it.
@@ -31,7 +31,7 @@ pub enum FileState {
 }
 
 /// What verification found about one file and did.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Drift {
     pub movie_id: MovieId,
     pub path: String,
@@ -41,7 +41,7 @@ pub struct Drift {
 }
 
 /// One verification run (`GET /api/v1/verifications`).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct VerificationRun {
     pub id: i64,
     pub library_id: Option<LibraryId>,

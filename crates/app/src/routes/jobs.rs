@@ -94,7 +94,7 @@ pub async fn list(
     Ok(Json(JobList { items: page.items, next_cursor: page.next_before_id.map(encode_cursor) }))
 }
 
-/// One job.
+/// One job, with its state, progress and last error.
 #[utoipa::path(get, path = "/jobs/{id}", tag = "jobs", params(JobPath), responses((status = 200, body = Job)))]
 pub async fn get_one(State(state): State<AppState>, ApiPath(id): ApiPath<JobId>) -> Result<Json<Job>, AppError> {
     Ok(Json(state.queue.get(id).await?))

@@ -4,33 +4,37 @@
 //! repository (`catalogue::movies`) applies it, these handlers only check what the client sent.
 
 use crate::catalogue::movies::{self, Fields, MovieDetail, MovieField, MovieFilter, MovieSummary};
-use crate::error::{ApiJson, ApiPath, ApiQuery, AppError};
+use crate::error::{ApiJson, ApiPath, ApiQuery, AppError, ErrorBody};
 use crate::ids::MovieId;
 use crate::routes::AppState;
 use axum::Json;
 use axum::extract::State;
-use axum::routing;
+use metarr_queue::Job;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// Largest page a client may ask for.
 pub const MAX_LIMIT: i64 = 500;
 
 /// `{ "items": [...], "total": N }`: `total` counts every matching movie, not only this page.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct MovieList {
     pub items: Vec<MovieSummary>,
+    /// Every matching movie, not only this page.
     pub total: i64,
 }
 
-/// `{ "locks": [...] }`: the movie's locked fields after a lock change.
-#[derive(Debug, Serialize)]
+/// `{ "locks": [...] }`: a movie's, a series' or an episode's locked fields after a lock change.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Locks {
+    /// The locked fields (`title`, …, and `artwork.<slot>` for an artwork slot).
     pub locks: Vec<String>,
 }
 
-/// `GET /api/v1/movies?library_id=&q=&missing=&has_warnings=&limit=&offset=`: by title.
+/// Movies by title, a page at a time, optionally filtered.
+#[utoipa::path(get, path = "/movies", tag = "movies", params(MovieFilter), responses((status = 200, body = MovieList)))]
 pub async fn list(
     State(state): State<AppState>,
     ApiQuery(filter): ApiQuery<MovieFilter>,
@@ -45,7 +49,16 @@ pub async fn list(
     Ok(Json(MovieList { items, total }))
 }
 
-/// `GET /api/v1/movies/{id}`: the detail shape (docs/contracts.md, "Movie").
+/// One movie with its metadata, files, streams and artwork.
+///
+/// The detail shape of docs/contracts.md, "Movie".
+#[utoipa::path(
+    get,
+    path = "/movies/{id}",
+    tag = "movies",
+    params(("id" = MovieId, Path, description = "The movie")),
+    responses((status = 200, body = MovieDetail))
+)]
 pub async fn get_one(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<MovieId>,
@@ -53,8 +66,25 @@ pub async fn get_one(
     Ok(Json(movies::detail(&state.db, id).await?))
 }
 
-/// `PATCH /api/v1/movies/{id}`: a JSON object of fields to set; each one is locked. Answers the
-/// detail as it is now.
+/// Sets some of a movie's fields, locking each one.
+///
+/// The body is a JSON object of the fields to set (null is refused: there is no clearing a
+/// field); each one is locked so that scans and enrichment leave it alone. Answers the detail
+/// as it is now.
+#[utoipa::path(
+    patch,
+    path = "/movies/{id}",
+    tag = "movies",
+    params(("id" = MovieId, Path, description = "The movie")),
+    request_body(
+        content = Fields,
+        description = "The fields to change, any of: title, original_title, sort_title, year, tmdb_id, imdb_id, \
+            plot, outline, tagline, runtime, premiered, genres, certification, certifications, ratings, \
+            user_rating, top250, uniqueids, studios, countries, tags, set, directors, writers, actors, trailer, \
+            date_added; null is refused"
+    ),
+    responses((status = 200, description = "The movie as it is now", body = MovieDetail))
+)]
 pub async fn edit(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<MovieId>,
@@ -66,7 +96,17 @@ pub async fn edit(
     Ok(Json(detail))
 }
 
-/// `PUT /api/v1/movies/{id}/locks/{field}`
+/// Locks one field of a movie, so that scans and enrichment leave its value alone.
+#[utoipa::path(
+    put,
+    path = "/movies/{id}/locks/{field}",
+    tag = "movies",
+    params(
+        ("id" = MovieId, Path, description = "The movie"),
+        ("field" = String, Path, description = "A field name (`title`, `plot`, …) or `artwork.<slot>` (`artwork.poster`)"),
+    ),
+    responses((status = 200, description = "The movie's locked fields now", body = Locks))
+)]
 pub async fn lock(
     State(state): State<AppState>,
     ApiPath((id, field)): ApiPath<(MovieId, String)>,
@@ -74,7 +114,17 @@ pub async fn lock(
     set_lock(&state, id, &field, true).await
 }
 
-/// `DELETE /api/v1/movies/{id}/locks/{field}`
+/// Unlocks one field of a movie, so that scans and enrichment may replace its value again.
+#[utoipa::path(
+    delete,
+    path = "/movies/{id}/locks/{field}",
+    tag = "movies",
+    params(
+        ("id" = MovieId, Path, description = "The movie"),
+        ("field" = String, Path, description = "A field name (`title`, `plot`, …) or `artwork.<slot>` (`artwork.poster`)"),
+    ),
+    responses((status = 200, description = "The movie's locked fields now", body = Locks))
+)]
 pub async fn unlock(
     State(state): State<AppState>,
     ApiPath((id, field)): ApiPath<(MovieId, String)>,
@@ -122,23 +172,45 @@ pub fn parse_fields(body: Map<String, Value>) -> Result<Fields, AppError> {
     Ok(fields)
 }
 
-/// `POST /api/v1/movies/{id}/scan`: rescans the movie's folder now (202 with the queued
-/// `scan-movie` job, or the one already queued for the folder); the movie's scan joins the
-/// library's running scan, or makes a scan record of its own.
+/// Rescans the movie's folder now.
+///
+/// Answers the queued `scan-movie` job, or the one already queued for the folder; the movie's
+/// scan joins the library's running scan, or makes a scan record of its own.
+#[utoipa::path(
+    post,
+    path = "/movies/{id}/scan",
+    tag = "movies",
+    params(("id" = MovieId, Path, description = "The movie")),
+    responses(
+        (status = 202, description = "The `scan-movie` job, queued or already queued", body = Job),
+        (status = 409, description = "The movie's library is disabled", body = ErrorBody),
+    )
+)]
 pub async fn rescan(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<MovieId>,
-) -> Result<(axum::http::StatusCode, Json<metarr_queue::Job>), AppError> {
+) -> Result<(axum::http::StatusCode, Json<Job>), AppError> {
     let job = crate::jobs::webhook::rescan_movie(&state.db, id).await?;
     Ok((axum::http::StatusCode::ACCEPTED, Json(job)))
 }
 
-/// `POST /api/v1/movies/{id}/enrich`: identifies the movie and fills it from the providers
-/// (202 with the queued `enrich-metadata` job, or the one already queued for the movie).
+/// Identifies the movie and fills it from the providers, in the background.
+///
+/// Answers the queued `enrich-metadata` job, or the one already queued for the movie.
+#[utoipa::path(
+    post,
+    path = "/movies/{id}/enrich",
+    tag = "movies",
+    params(("id" = MovieId, Path, description = "The movie")),
+    responses(
+        (status = 202, description = "The `enrich-metadata` job, queued or already queued", body = Job),
+        (status = 409, description = "TMDB is not configured", body = ErrorBody),
+    )
+)]
 pub async fn enrich(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<MovieId>,
-) -> Result<(axum::http::StatusCode, Json<metarr_queue::Job>), AppError> {
+) -> Result<(axum::http::StatusCode, Json<Job>), AppError> {
     require_tmdb(&state).await?;
     movies::detail(&state.db, id).await?;
     let enqueued = state.queue.enqueue(crate::jobs::enrich::enrich_job(id)).await?;
@@ -154,21 +226,38 @@ pub(crate) async fn require_tmdb(state: &AppState) -> Result<(), AppError> {
 }
 
 /// `?q=&year=` of the match search.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct MatchQuery {
+    /// The title to search for; the movie's own (and its original title) when absent.
     pub q: Option<String>,
+    /// The release year to search for, 1870 to 2100; the movie's own when absent.
+    #[param(minimum = 1870, maximum = 2100)]
     pub year: Option<i32>,
 }
 
 /// `{ "items": [...], "total": N }`: search candidates, best first.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct MatchList {
     pub items: Vec<movies::MatchCandidate>,
+    /// How many candidates `items` holds.
     pub total: usize,
 }
 
-/// `GET /api/v1/movies/{id}/matches?q=&year=`: TMDB's candidates for the movie (its own title
-/// and year unless `q` and `year` say otherwise), with their confidence.
+/// TMDB's candidates for the movie, best first, with their confidence.
+///
+/// The search uses the movie's own title and year unless `q` and `year` say otherwise.
+#[utoipa::path(
+    get,
+    path = "/movies/{id}/matches",
+    tag = "movies",
+    params(("id" = MovieId, Path, description = "The movie"), MatchQuery),
+    responses(
+        (status = 200, body = MatchList),
+        (status = 409, description = "TMDB is not configured", body = ErrorBody),
+        (status = 502, description = "TMDB failed or refused the search", body = ErrorBody),
+    )
+)]
 pub async fn matches(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<MovieId>,
@@ -194,16 +283,33 @@ pub async fn matches(
     Ok(Json(MatchList { total: items.len(), items }))
 }
 
-/// `{ "tmdb_id": 603 }` or `{ "imdb_id": "tt0133093" }`.
-#[derive(Debug, Deserialize)]
+/// `{ "tmdb_id": 603 }` or `{ "imdb_id": "tt0133093" }`: exactly one of the two.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct IdentifyInput {
+    /// The film's TMDB id, a positive integer.
+    #[schema(minimum = 1)]
     pub tmdb_id: Option<i64>,
+    /// The film's IMDb id (`tt0133093`).
+    #[schema(example = "tt0133093")]
     pub imdb_id: Option<String>,
 }
 
-/// `POST /api/v1/movies/{id}/identify`: the user's pick. The id is locked and the movie is
-/// enriched at once; answers the detail as it is now.
+/// Identifies the movie as the film the user picked, and enriches it from it at once.
+///
+/// The id given is locked. Answers the detail as it is after enrichment.
+#[utoipa::path(
+    post,
+    path = "/movies/{id}/identify",
+    tag = "movies",
+    params(("id" = MovieId, Path, description = "The movie")),
+    request_body = IdentifyInput,
+    responses(
+        (status = 200, description = "The movie, identified and enriched", body = MovieDetail),
+        (status = 409, description = "TMDB is not configured", body = ErrorBody),
+        (status = 502, description = "A provider failed or refused", body = ErrorBody),
+    )
+)]
 pub async fn identify(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<MovieId>,
@@ -226,11 +332,13 @@ pub async fn identify(
     Ok(Json(movies::detail(&state.db, id).await?))
 }
 
-/// `{ "library_id": 1 }` or `{ "movie_ids": [1, 2] }`.
-#[derive(Debug, Deserialize)]
+/// `{ "library_id": 1 }` or `{ "movie_ids": [1, 2] }`: exactly one of the two.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BulkEnrichInput {
+    /// Every present movie of this library.
     pub library_id: Option<crate::ids::LibraryId>,
+    /// These movies, 1 to 10,000 of them.
     pub movie_ids: Option<Vec<MovieId>>,
 }
 
@@ -238,7 +346,7 @@ pub struct BulkEnrichInput {
 pub const MAX_BULK_IDS: usize = 10_000;
 
 /// What a bulk enrichment queued.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct BulkEnriched {
     /// Movies with a new job.
     pub queued: u64,
@@ -246,8 +354,20 @@ pub struct BulkEnriched {
     pub already_queued: u64,
 }
 
-/// `POST /api/v1/enrich`: queues `enrich-metadata` for a library's present movies or for the
-/// given ones (202). Each job announces `movie.updated` when it is done.
+/// Queues enrichment for a library's present movies, or for the movies given.
+///
+/// One `enrich-metadata` job per movie; each announces `movie.updated` when it is done.
+#[utoipa::path(
+    post,
+    path = "/enrich",
+    tag = "movies",
+    request_body = BulkEnrichInput,
+    responses(
+        (status = 202, description = "How many movies were queued", body = BulkEnriched),
+        (status = 404, description = "No such library, or a movie id names no movie", body = ErrorBody),
+        (status = 409, description = "TMDB is not configured", body = ErrorBody),
+    )
+)]
 pub async fn enrich_bulk(
     State(state): State<AppState>,
     ApiJson(input): ApiJson<BulkEnrichInput>,
@@ -279,14 +399,14 @@ pub async fn enrich_bulk(
 /// This module's routes (`/api/v1`-relative), each registered with its OpenAPI description.
 pub(super) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .route("/movies", routing::get(list))
-        .route("/movies/{id}", routing::get(get_one).patch(edit))
-        .route("/movies/{id}/locks/{field}", routing::put(lock).delete(unlock))
-        .route("/movies/{id}/scan", routing::post(rescan))
-        .route("/movies/{id}/enrich", routing::post(enrich))
-        .route("/movies/{id}/matches", routing::get(matches))
-        .route("/movies/{id}/identify", routing::post(identify))
-        .route("/enrich", routing::post(enrich_bulk))
+        .routes(routes!(list))
+        .routes(routes!(get_one, edit))
+        .routes(routes!(lock, unlock))
+        .routes(routes!(rescan))
+        .routes(routes!(enrich))
+        .routes(routes!(matches))
+        .routes(routes!(identify))
+        .routes(routes!(enrich_bulk))
 }
 
 #[cfg(test)]

@@ -1,25 +1,28 @@
 //! The publishing API: a movie's plan, publish and published files, bulk publishing, the
 //! recycle bin, and verification runs.
 
-use crate::error::{ApiJson, ApiPath, ApiQuery, AppError};
-use crate::ids::{LibraryId, MovieId};
+use crate::error::{ApiJson, ApiPath, ApiQuery, AppError, ErrorBody};
+use crate::ids::{LibraryId, MovieId, SeriesId};
 use crate::jobs::publish::BulkPublish;
 use crate::publish::fs::FsError;
 use crate::publish::repo::{RecycleEntry, RecycleFilter};
+use crate::publish::tv::{SeriesPlan, SeriesReport, SeriesVerification};
 use crate::publish::verify::{FileState, Scope, VerificationRun};
 use crate::publish::{Plan, PublishError, Report};
 use crate::routes::AppState;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing;
+use metarr_queue::Job;
 use serde::{Deserialize, Serialize};
 use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// A list in the API's shape.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct List<T> {
     pub items: Vec<T>,
+    /// Every matching item, not only this page.
     pub total: i64,
 }
 
@@ -45,50 +48,99 @@ impl From<PublishError> for AppError {
     }
 }
 
-/// `GET /api/v1/movies/{id}/publish/plan`: what publishing would write, replace, keep and
-/// recycle; nothing is touched.
+/// What publishing the movie would write, replace, keep and recycle; nothing is touched.
+#[utoipa::path(
+    get,
+    path = "/movies/{id}/publish/plan",
+    tag = "publish",
+    params(("id" = MovieId, Path, description = "The movie")),
+    responses(
+        (status = 200, body = Plan),
+        (status = 409, description = "The movie's folder leads out of its library (a link)", body = ErrorBody),
+    )
+)]
 pub async fn plan(State(state): State<AppState>, ApiPath(id): ApiPath<MovieId>) -> Result<Json<Plan>, AppError> {
     Ok(Json(state.publish.plan(id).await?))
 }
 
-/// `POST /api/v1/movies/{id}/publish`: publishes the movie now and answers what was done
-/// (409 when its library's publish mode is `off`).
+/// Publishes the movie now (its NFO and artwork into its folder) and answers what was done.
+#[utoipa::path(
+    post,
+    path = "/movies/{id}/publish",
+    tag = "publish",
+    params(("id" = MovieId, Path, description = "The movie")),
+    responses(
+        (status = 200, description = "What the publish did", body = Report),
+        (status = 409, description = "The library's publish mode is `off`, or the folder leads out of the library", body = ErrorBody),
+    )
+)]
 pub async fn publish(State(state): State<AppState>, ApiPath(id): ApiPath<MovieId>) -> Result<Json<Report>, AppError> {
     Ok(Json(state.publish.publish(id).await?))
 }
 
-/// `GET /api/v1/series/{id}/publish/plan`: what publishing the series would write; nothing is
-/// touched.
+/// What publishing the series would write, replace, keep and recycle; nothing is touched.
+#[utoipa::path(
+    get,
+    path = "/series/{id}/publish/plan",
+    tag = "publish",
+    params(("id" = SeriesId, Path, description = "The series")),
+    responses(
+        (status = 200, body = SeriesPlan),
+        (status = 409, description = "The series' folder leads out of its library (a link)", body = ErrorBody),
+    )
+)]
 pub async fn plan_series(
     State(state): State<AppState>,
-    ApiPath(id): ApiPath<crate::ids::SeriesId>,
-) -> Result<Json<crate::publish::tv::SeriesPlan>, AppError> {
+    ApiPath(id): ApiPath<SeriesId>,
+) -> Result<Json<SeriesPlan>, AppError> {
     Ok(Json(state.publish.plan_series(id).await?))
 }
 
-/// `POST /api/v1/series/{id}/publish`: publishes the series' NFOs now and answers what was done
-/// (409 when its library's publish mode is `off`).
+/// Publishes the series now (its NFOs and artwork into its folder) and answers what was done.
+#[utoipa::path(
+    post,
+    path = "/series/{id}/publish",
+    tag = "publish",
+    params(("id" = SeriesId, Path, description = "The series")),
+    responses(
+        (status = 200, description = "What the publish did", body = SeriesReport),
+        (status = 409, description = "The library's publish mode is `off`, or the folder leads out of the library", body = ErrorBody),
+    )
+)]
 pub async fn publish_series(
     State(state): State<AppState>,
-    ApiPath(id): ApiPath<crate::ids::SeriesId>,
-) -> Result<Json<crate::publish::tv::SeriesReport>, AppError> {
+    ApiPath(id): ApiPath<SeriesId>,
+) -> Result<Json<SeriesReport>, AppError> {
     Ok(Json(state.publish.publish_series(id).await?))
 }
 
-/// `POST /api/v1/series/{id}/verify`: puts back what is missing from what Metarr published in
-/// the series' folder and reports what another program changed (left as it is).
+/// Verifies what Metarr published in the series' folder, now.
+///
+/// Puts back what is missing, and reports what another program changed (an image is left as
+/// it is; a changed NFO's values are imported and the NFO published again).
+#[utoipa::path(
+    post,
+    path = "/series/{id}/verify",
+    tag = "publish",
+    params(("id" = SeriesId, Path, description = "The series")),
+    responses(
+        (status = 200, description = "What verification found and did", body = SeriesVerification),
+        (status = 409, description = "The folder leads out of the library, or publishing an imported NFO was refused", body = ErrorBody),
+    )
+)]
 pub async fn verify_series(
     State(state): State<AppState>,
-    ApiPath(id): ApiPath<crate::ids::SeriesId>,
-) -> Result<Json<crate::publish::tv::SeriesVerification>, AppError> {
+    ApiPath(id): ApiPath<SeriesId>,
+) -> Result<Json<SeriesVerification>, AppError> {
     Ok(Json(state.publish.verify_series(id).await?))
 }
 
 /// A published file and its state now.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct PublishedView {
     pub path: String,
     pub kind: crate::publish::names::PublishedKind,
+    /// The artwork slot (`poster`, `fanart`, …) of an artwork file.
     pub slot: Option<String>,
     pub sha256: String,
     pub size: i64,
@@ -96,8 +148,14 @@ pub struct PublishedView {
     pub state: FileState,
 }
 
-/// `GET /api/v1/movies/{id}/published`: the files Metarr published for the movie, each
-/// `in_sync`, `missing` or `changed_elsewhere`.
+/// The files Metarr published for the movie, each `in_sync`, `missing` or `changed_elsewhere`.
+#[utoipa::path(
+    get,
+    path = "/movies/{id}/published",
+    tag = "publish",
+    params(("id" = MovieId, Path, description = "The movie")),
+    responses((status = 200, body = List<PublishedView>))
+)]
 pub async fn published(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<MovieId>,
@@ -121,7 +179,7 @@ pub async fn published(
 }
 
 /// What a bulk publish queued.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct BulkQueued {
     /// Movies queued for publishing (in `publish-batch` jobs of 100).
     pub queued: usize,
@@ -129,7 +187,20 @@ pub struct BulkQueued {
     pub skipped_off: usize,
 }
 
-/// `POST /api/v1/publish` with `library_id` or `movie_ids`: `publish-batch` jobs of 100 movies (202).
+/// Queues publishing for a library's movies, or for the movies given.
+///
+/// The body names exactly one of `library_id` and `movie_ids`; the movies are published by
+/// `publish-batch` jobs of 100. Movies of libraries whose publish mode is `off` are left out.
+#[utoipa::path(
+    post,
+    path = "/publish",
+    tag = "publish",
+    request_body = BulkPublish,
+    responses(
+        (status = 202, description = "How many movies were queued and left out", body = BulkQueued),
+        (status = 404, description = "No such library, or movie ids that name no movie", body = ErrorBody),
+    )
+)]
 pub async fn bulk(
     State(state): State<AppState>,
     ApiJson(request): ApiJson<BulkPublish>,
@@ -138,8 +209,14 @@ pub async fn bulk(
     Ok((StatusCode::ACCEPTED, Json(BulkQueued { queued, skipped_off })))
 }
 
-/// `GET /api/v1/recycle-bin`: entries, newest first (`movie_id`, `library_id`,
-/// `include_restored`, `limit`, `offset`).
+/// The recycle bin's entries, newest first, a page at a time.
+#[utoipa::path(
+    get,
+    path = "/recycle-bin",
+    tag = "publish",
+    params(RecycleFilter),
+    responses((status = 200, body = List<RecycleEntry>))
+)]
 pub async fn recycle_list(
     State(state): State<AppState>,
     ApiQuery(filter): ApiQuery<RecycleFilter>,
@@ -154,7 +231,14 @@ pub async fn recycle_list(
     Ok(Json(List { items, total }))
 }
 
-/// `GET /api/v1/recycle-bin/{id}`.
+/// One recycle-bin entry.
+#[utoipa::path(
+    get,
+    path = "/recycle-bin/{id}",
+    tag = "publish",
+    params(("id" = i64, Path, description = "The recycle-bin entry")),
+    responses((status = 200, body = RecycleEntry))
+)]
 pub async fn recycle_one(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<i64>,
@@ -166,7 +250,7 @@ pub async fn recycle_one(
 }
 
 /// The body of a restore.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RestoreRequest {
     /// Replace a different file at the entry's path (it goes to the recycle bin first).
@@ -174,8 +258,21 @@ pub struct RestoreRequest {
     pub force: bool,
 }
 
-/// `POST /api/v1/recycle-bin/{id}/restore` (`{"force": true}` to replace a different file):
-/// puts the file back where it was; 409 when another file is there.
+/// Puts a recycled file back where it was.
+///
+/// The body may be left out; `{"force": true}` replaces a different file found at the path
+/// (which goes to the recycle bin first).
+#[utoipa::path(
+    post,
+    path = "/recycle-bin/{id}/restore",
+    tag = "publish",
+    params(("id" = i64, Path, description = "The recycle-bin entry")),
+    request_body(content = Option<RestoreRequest>, description = "Optional; `{\"force\": false}` when left out"),
+    responses(
+        (status = 200, description = "The entry, restored", body = RecycleEntry),
+        (status = 409, description = "Another file is at the path (restore with force), the entry was restored already, or its library is gone", body = ErrorBody),
+    )
+)]
 pub async fn restore(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<i64>,
@@ -185,8 +282,16 @@ pub async fn restore(
     Ok(Json(state.publish.restore(id, force).await?))
 }
 
-/// `DELETE /api/v1/recycle-bin/{id}`: forgets one entry (its bytes leave the cache with the
-/// next garbage collection, unless something else uses them).
+/// Forgets one recycle-bin entry.
+///
+/// Its bytes leave the cache with the next garbage collection, unless something else uses them.
+#[utoipa::path(
+    delete,
+    path = "/recycle-bin/{id}",
+    tag = "publish",
+    params(("id" = i64, Path, description = "The recycle-bin entry")),
+    responses((status = 204, description = "The entry is gone"))
+)]
 pub async fn purge_one(State(state): State<AppState>, ApiPath(id): ApiPath<i64>) -> Result<StatusCode, AppError> {
     match crate::publish::repo::purge(&state.db, Some(id), None).await? {
         0 => Err(AppError::NotFound(format!("recycle-bin entry {id} not found"))),
@@ -195,7 +300,8 @@ pub async fn purge_one(State(state): State<AppState>, ApiPath(id): ApiPath<i64>)
 }
 
 /// The purge's parameters.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct PurgeQuery {
     /// Only entries recycled before this time; all when absent.
@@ -203,12 +309,14 @@ pub struct PurgeQuery {
 }
 
 /// What a purge deleted.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Purged {
+    /// How many entries were forgotten.
     pub deleted: u64,
 }
 
-/// `DELETE /api/v1/recycle-bin` (`?before=2026-01-01T00:00:00Z`): empties the bin.
+/// Empties the recycle bin, or forgets the entries recycled before a time.
+#[utoipa::path(delete, path = "/recycle-bin", tag = "publish", params(PurgeQuery), responses((status = 200, body = Purged)))]
 pub async fn purge(
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<PurgeQuery>,
@@ -220,17 +328,28 @@ pub async fn purge(
 }
 
 /// The body of `POST /api/v1/verify`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VerifyRequest {
+    /// Only this library; every library when absent.
     pub library_id: Option<LibraryId>,
 }
 
-/// `POST /api/v1/verify` (`{"library_id": 1}`, or every library): queues a `verify` job (202).
+/// Queues verification of what Metarr published, in one library or in every one.
+#[utoipa::path(
+    post,
+    path = "/verify",
+    tag = "publish",
+    request_body(content = Option<VerifyRequest>, description = "Optional; every library when left out"),
+    responses(
+        (status = 202, description = "The `verify` job, queued or already queued", body = Job),
+        (status = 404, description = "No such library", body = ErrorBody),
+    )
+)]
 pub async fn verify(
     State(state): State<AppState>,
     body: axum::body::Bytes,
-) -> Result<(StatusCode, Json<metarr_queue::Job>), AppError> {
+) -> Result<(StatusCode, Json<Job>), AppError> {
     let library_id = optional_body::<VerifyRequest>(&body)?.library_id;
     if let Some(library_id) = library_id {
         crate::catalogue::libraries::get(&state.db, library_id).await?;
@@ -239,7 +358,17 @@ pub async fn verify(
     Ok((StatusCode::ACCEPTED, Json(enqueued.job)))
 }
 
-/// `POST /api/v1/movies/{id}/verify`: verifies the movie now and answers the run.
+/// Verifies what Metarr published for the movie, now, and answers the run.
+#[utoipa::path(
+    post,
+    path = "/movies/{id}/verify",
+    tag = "publish",
+    params(("id" = MovieId, Path, description = "The movie")),
+    responses(
+        (status = 200, description = "The verification run", body = VerificationRun),
+        (status = 409, description = "The movie's folder leads out of its library (a link)", body = ErrorBody),
+    )
+)]
 pub async fn verify_movie(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<MovieId>,
@@ -250,14 +379,25 @@ pub async fn verify_movie(
 }
 
 /// The verification list's paging.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct RunsQuery {
+    /// Page size, 1 to 500; 50 when absent.
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
+    /// Runs to skip.
     pub offset: Option<i64>,
 }
 
-/// `GET /api/v1/verifications`: runs, newest first.
+/// Verification runs, newest first, a page at a time.
+#[utoipa::path(
+    get,
+    path = "/verifications",
+    tag = "publish",
+    params(RunsQuery),
+    responses((status = 200, body = List<VerificationRun>))
+)]
 pub async fn runs(
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<RunsQuery>,
@@ -270,7 +410,14 @@ pub async fn runs(
     Ok(Json(List { items, total }))
 }
 
-/// `GET /api/v1/verifications/{id}`.
+/// One verification run.
+#[utoipa::path(
+    get,
+    path = "/verifications/{id}",
+    tag = "publish",
+    params(("id" = i64, Path, description = "The verification run")),
+    responses((status = 200, body = VerificationRun))
+)]
 pub async fn run(State(state): State<AppState>, ApiPath(id): ApiPath<i64>) -> Result<Json<VerificationRun>, AppError> {
     Ok(Json(crate::publish::verify::run(&state.db, id).await?))
 }
@@ -278,18 +425,18 @@ pub async fn run(State(state): State<AppState>, ApiPath(id): ApiPath<i64>) -> Re
 /// This module's routes (`/api/v1`-relative), each registered with its OpenAPI description.
 pub(super) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .route("/series/{id}/publish/plan", routing::get(plan_series))
-        .route("/series/{id}/publish", routing::post(publish_series))
-        .route("/series/{id}/verify", routing::post(verify_series))
-        .route("/movies/{id}/publish/plan", routing::get(plan))
-        .route("/movies/{id}/publish", routing::post(publish))
-        .route("/movies/{id}/published", routing::get(published))
-        .route("/movies/{id}/verify", routing::post(verify_movie))
-        .route("/publish", routing::post(bulk))
-        .route("/recycle-bin", routing::get(recycle_list).delete(purge))
-        .route("/recycle-bin/{id}", routing::get(recycle_one).delete(purge_one))
-        .route("/recycle-bin/{id}/restore", routing::post(restore))
-        .route("/verify", routing::post(verify))
-        .route("/verifications", routing::get(runs))
-        .route("/verifications/{id}", routing::get(run))
+        .routes(routes!(plan_series))
+        .routes(routes!(publish_series))
+        .routes(routes!(verify_series))
+        .routes(routes!(plan))
+        .routes(routes!(publish))
+        .routes(routes!(published))
+        .routes(routes!(verify_movie))
+        .routes(routes!(bulk))
+        .routes(routes!(recycle_list, purge))
+        .routes(routes!(recycle_one, purge_one))
+        .routes(routes!(restore))
+        .routes(routes!(verify))
+        .routes(routes!(runs))
+        .routes(routes!(run))
 }

@@ -38,7 +38,7 @@ pub struct ScanList {
 }
 
 /// Scans, newest first.
-#[utoipa::path(get, path = "/scans", tag = "libraries", params(ListParams), responses((status = 200, body = ScanList)))]
+#[utoipa::path(get, path = "/scans", tag = "scans", params(ListParams), responses((status = 200, body = ScanList)))]
 pub async fn list(
     State(state): State<AppState>,
     ApiQuery(params): ApiQuery<ListParams>,
@@ -53,7 +53,7 @@ pub async fn list(
 }
 
 /// The phase and counters of one scan.
-#[utoipa::path(get, path = "/scans/{id}", tag = "libraries", params(("id" = ScanId, Path, description = "The scan")), responses((status = 200, body = Scan)))]
+#[utoipa::path(get, path = "/scans/{id}", tag = "scans", params(("id" = ScanId, Path, description = "The scan")), responses((status = 200, body = Scan)))]
 pub async fn get_one(State(state): State<AppState>, ApiPath(id): ApiPath<ScanId>) -> Result<Json<Scan>, AppError> {
     Ok(Json(scans::get(&state.db, id).await?))
 }
@@ -62,7 +62,7 @@ pub async fn get_one(State(state): State<AppState>, ApiPath(id): ApiPath<ScanId>
 #[utoipa::path(
     post,
     path = "/scans/{id}/cancel",
-    tag = "libraries",
+    tag = "scans",
     params(("id" = ScanId, Path, description = "The scan")),
     responses(
         (status = 200, description = "The scan, cancelled", body = Scan),

@@ -5,26 +5,29 @@ use crate::catalogue::series::{
     SeriesFilter, SeriesSummary,
 };
 use crate::catalogue::{CatalogueError, libraries};
-use crate::error::{ApiJson, ApiPath, ApiQuery, AppError};
+use crate::error::{ApiJson, ApiPath, ApiQuery, AppError, ErrorBody};
 use crate::ids::{EpisodeId, SeriesId};
 use crate::jobs::tv_scan::ScanSeries;
 use crate::routes::AppState;
-use crate::routes::movies::MAX_LIMIT;
+use crate::routes::movies::{Locks, MAX_LIMIT};
 use axum::Json;
 use axum::extract::State;
-use axum::routing;
+use metarr_queue::Job;
 use serde::Serialize;
 use serde_json::{Map, Value};
 use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// `{ "items": [...], "total": N }`: `total` counts every matching series, not only this page.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct SeriesList {
     pub items: Vec<SeriesSummary>,
+    /// Every matching series, not only this page.
     pub total: i64,
 }
 
-/// `GET /api/v1/series?library_id=&q=&missing=&has_warnings=&limit=&offset=`: by title.
+/// Series by title, a page at a time, optionally filtered.
+#[utoipa::path(get, path = "/series", tag = "series", params(SeriesFilter), responses((status = 200, body = SeriesList)))]
 pub async fn list(
     State(state): State<AppState>,
     ApiQuery(filter): ApiQuery<SeriesFilter>,
@@ -39,7 +42,14 @@ pub async fn list(
     Ok(Json(SeriesList { items, total }))
 }
 
-/// `GET /api/v1/series/{id}`
+/// One series with its metadata, artwork and files Metarr does not use.
+#[utoipa::path(
+    get,
+    path = "/series/{id}",
+    tag = "series",
+    params(("id" = SeriesId, Path, description = "The series")),
+    responses((status = 200, body = SeriesDetail))
+)]
 pub async fn get_one(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<SeriesId>,
@@ -47,8 +57,14 @@ pub async fn get_one(
     Ok(Json(series::detail(&state.db, id).await?))
 }
 
-/// `GET /api/v1/series/{id}/seasons`: every season in order, each with its episodes (on disk
-/// or not) and its artwork.
+/// Every season of a series in order, each with its episodes (on disk or not) and its artwork.
+#[utoipa::path(
+    get,
+    path = "/series/{id}/seasons",
+    tag = "series",
+    params(("id" = SeriesId, Path, description = "The series")),
+    responses((status = 200, body = Vec<SeasonView>))
+)]
 pub async fn seasons(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<SeriesId>,
@@ -56,7 +72,14 @@ pub async fn seasons(
     Ok(Json(series::seasons(&state.db, id).await?))
 }
 
-/// `GET /api/v1/episodes/{id}`
+/// One episode with its metadata, files and stream details.
+#[utoipa::path(
+    get,
+    path = "/episodes/{id}",
+    tag = "series",
+    params(("id" = EpisodeId, Path, description = "The episode")),
+    responses((status = 200, body = EpisodeDetail))
+)]
 pub async fn episode(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<EpisodeId>,
@@ -64,12 +87,23 @@ pub async fn episode(
     Ok(Json(series::episode(&state.db, id).await?))
 }
 
-/// `POST /api/v1/series/{id}/scan`: rescans the series folder now (202 with the queued
-/// `scan-series` job, or the one already queued for the folder).
+/// Rescans the series' folder now.
+///
+/// Answers the queued `scan-series` job, or the one already queued for the folder.
+#[utoipa::path(
+    post,
+    path = "/series/{id}/scan",
+    tag = "series",
+    params(("id" = SeriesId, Path, description = "The series")),
+    responses(
+        (status = 202, description = "The `scan-series` job, queued or already queued", body = Job),
+        (status = 409, description = "The series' library is disabled", body = ErrorBody),
+    )
+)]
 pub async fn rescan(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<SeriesId>,
-) -> Result<(axum::http::StatusCode, Json<metarr_queue::Job>), AppError> {
+) -> Result<(axum::http::StatusCode, Json<Job>), AppError> {
     let job = queue_rescan(&state, id).await?;
     Ok((axum::http::StatusCode::ACCEPTED, Json(job)))
 }
@@ -91,10 +125,26 @@ pub async fn queue_rescan(state: &AppState, id: SeriesId) -> Result<metarr_queue
     Ok(enqueued.job)
 }
 
-/// `{ "locks": [...] }` after a lock change.
-#[derive(Debug, Serialize)]
-pub struct Locks {
-    pub locks: Vec<String>,
+/// A series PATCH body, as the document describes it: the fields, and `numbering`.
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+#[allow(dead_code)] // Read by the OpenAPI description only; the handler reads a JSON object.
+struct SeriesEdit {
+    #[serde(flatten)]
+    fields: SeriesFields,
+    /// How the series' files number their episodes, from its next scan on.
+    numbering: Option<Numbering>,
+}
+
+/// A series identify body: exactly one of the two ids.
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+#[allow(dead_code)] // Read by the OpenAPI description only; the handler reads a JSON object.
+struct SeriesIdentify {
+    /// The series' TMDB id, a positive integer.
+    #[schema(minimum = 1)]
+    tmdb_id: Option<i64>,
+    /// The series' TVDB id, a positive integer.
+    #[schema(minimum = 1)]
+    tvdb_id: Option<i64>,
 }
 
 /// Reads a PATCH body one field at a time, so that every error names the field at fault.
@@ -138,8 +188,25 @@ pub fn parse_series_edit(mut body: Map<String, Value>) -> Result<(SeriesFields, 
     Ok((fields, numbering))
 }
 
-/// `PATCH /api/v1/series/{id}`: fields to set, each one locked; `numbering` (`standard`,
-/// `daily`, `absolute`) changes how the series' files are read, from its next scan on.
+/// Sets some of a series' fields, locking each one.
+///
+/// The body is a JSON object of the fields to set (null is refused); each one is locked so
+/// that scans and enrichment leave it alone. `numbering` (`standard`, `daily`, `absolute`)
+/// changes how the series' files are read, from its next scan on. Answers the detail as it is
+/// now.
+#[utoipa::path(
+    patch,
+    path = "/series/{id}",
+    tag = "series",
+    params(("id" = SeriesId, Path, description = "The series")),
+    request_body(
+        content = SeriesEdit,
+        description = "The fields to change, any of: title, original_title, sort_title, year, tmdb_id, tvdb_id, \
+            imdb_id, plot, outline, premiered, status, certification, genres, studios, tags, ratings, uniqueids, \
+            actors, numbering; null is refused"
+    ),
+    responses((status = 200, description = "The series as it is now", body = SeriesDetail))
+)]
 pub async fn edit(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<SeriesId>,
@@ -151,7 +218,22 @@ pub async fn edit(
     Ok(Json(detail))
 }
 
-/// `PATCH /api/v1/episodes/{id}`: fields to set, each one locked.
+/// Sets some of an episode's fields, locking each one.
+///
+/// The body is a JSON object of the fields to set (null is refused). Answers the detail as it
+/// is now.
+#[utoipa::path(
+    patch,
+    path = "/episodes/{id}",
+    tag = "series",
+    params(("id" = EpisodeId, Path, description = "The episode")),
+    request_body(
+        content = EpisodeFields,
+        description = "The fields to change, any of: title, plot, runtime, aired, ratings, uniqueids, directors, \
+            writers, actors; null is refused"
+    ),
+    responses((status = 200, description = "The episode as it is now", body = EpisodeDetail))
+)]
 pub async fn edit_episode(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<EpisodeId>,
@@ -167,7 +249,17 @@ pub fn parse_episode_edit(body: Map<String, Value>) -> Result<EpisodeFields, App
     parse_edit(&body, |name| series::EPISODE_FIELDS.contains(&name), &names)
 }
 
-/// `PUT /api/v1/series/{id}/locks/{field}`
+/// Locks one field of a series, so that scans and enrichment leave its value alone.
+#[utoipa::path(
+    put,
+    path = "/series/{id}/locks/{field}",
+    tag = "series",
+    params(
+        ("id" = SeriesId, Path, description = "The series"),
+        ("field" = String, Path, description = "A field name (`title`, `plot`, …) or `artwork.<slot>` (`artwork.poster`)"),
+    ),
+    responses((status = 200, description = "The series's locked fields now", body = Locks))
+)]
 pub async fn lock(
     State(state): State<AppState>,
     ApiPath((id, field)): ApiPath<(SeriesId, String)>,
@@ -181,7 +273,17 @@ pub async fn lock(
     Ok(Json(Locks { locks: series::set_lock(&state.db, LockTable::Series, id.get(), &field, true).await? }))
 }
 
-/// `DELETE /api/v1/series/{id}/locks/{field}`
+/// Unlocks one field of a series, so that scans and enrichment may replace its value again.
+#[utoipa::path(
+    delete,
+    path = "/series/{id}/locks/{field}",
+    tag = "series",
+    params(
+        ("id" = SeriesId, Path, description = "The series"),
+        ("field" = String, Path, description = "A field name (`title`, `plot`, …) or `artwork.<slot>` (`artwork.poster`)"),
+    ),
+    responses((status = 200, description = "The series's locked fields now", body = Locks))
+)]
 pub async fn unlock(
     State(state): State<AppState>,
     ApiPath((id, field)): ApiPath<(SeriesId, String)>,
@@ -195,7 +297,17 @@ pub async fn unlock(
     Ok(Json(Locks { locks: series::set_lock(&state.db, LockTable::Series, id.get(), &field, false).await? }))
 }
 
-/// `PUT /api/v1/episodes/{id}/locks/{field}`
+/// Locks one field of an episode, so that scans and enrichment leave its value alone.
+#[utoipa::path(
+    put,
+    path = "/episodes/{id}/locks/{field}",
+    tag = "series",
+    params(
+        ("id" = EpisodeId, Path, description = "The episode"),
+        ("field" = String, Path, description = "A field name (`title`, `plot`, …) or `artwork.<slot>` (`artwork.poster`)"),
+    ),
+    responses((status = 200, description = "The episode's locked fields now", body = Locks))
+)]
 pub async fn lock_episode(
     State(state): State<AppState>,
     ApiPath((id, field)): ApiPath<(EpisodeId, String)>,
@@ -208,7 +320,17 @@ pub async fn lock_episode(
     Ok(Json(Locks { locks: series::set_lock(&state.db, LockTable::Episodes, id.get(), &field, true).await? }))
 }
 
-/// `DELETE /api/v1/episodes/{id}/locks/{field}`
+/// Unlocks one field of an episode, so that scans and enrichment may replace its value again.
+#[utoipa::path(
+    delete,
+    path = "/episodes/{id}/locks/{field}",
+    tag = "series",
+    params(
+        ("id" = EpisodeId, Path, description = "The episode"),
+        ("field" = String, Path, description = "A field name (`title`, `plot`, …) or `artwork.<slot>` (`artwork.poster`)"),
+    ),
+    responses((status = 200, description = "The episode's locked fields now", body = Locks))
+)]
 pub async fn unlock_episode(
     State(state): State<AppState>,
     ApiPath((id, field)): ApiPath<(EpisodeId, String)>,
@@ -221,12 +343,23 @@ pub async fn unlock_episode(
     Ok(Json(Locks { locks: series::set_lock(&state.db, LockTable::Episodes, id.get(), &field, false).await? }))
 }
 
-/// `POST /api/v1/series/{id}/enrich`: identifies the series and fills it, its seasons and its
-/// episodes from TMDB (202 with the queued `enrich-series` job, or the one already queued).
+/// Identifies the series and fills it, its seasons and its episodes from TMDB, in the background.
+///
+/// Answers the queued `enrich-series` job, or the one already queued.
+#[utoipa::path(
+    post,
+    path = "/series/{id}/enrich",
+    tag = "series",
+    params(("id" = SeriesId, Path, description = "The series")),
+    responses(
+        (status = 202, description = "The `enrich-series` job, queued or already queued", body = Job),
+        (status = 409, description = "TMDB is not configured", body = ErrorBody),
+    )
+)]
 pub async fn enrich(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<SeriesId>,
-) -> Result<(axum::http::StatusCode, Json<metarr_queue::Job>), AppError> {
+) -> Result<(axum::http::StatusCode, Json<Job>), AppError> {
     crate::routes::movies::require_tmdb(&state).await?;
     series::detail(&state.db, id).await?;
     let enqueued = state.queue.enqueue(crate::jobs::enrich::enrich_series_job(id)).await?;
@@ -234,15 +367,30 @@ pub async fn enrich(
 }
 
 /// `?q=&year=` of the match search.
-#[derive(Debug, serde::Deserialize)]
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct MatchQuery {
+    /// The name to search for; the series' own when absent.
     pub q: Option<String>,
+    /// The first-aired year to search for; the series' own when absent.
     pub year: Option<i32>,
 }
 
-/// `GET /api/v1/series/{id}/matches?q=&year=`: TMDB's candidates, best first (the series'
-/// name and year unless given).
+/// TMDB's candidates for the series, best first, with their confidence.
+///
+/// The search uses the series' name and year unless `q` and `year` say otherwise.
+#[utoipa::path(
+    get,
+    path = "/series/{id}/matches",
+    tag = "series",
+    params(("id" = SeriesId, Path, description = "The series"), MatchQuery),
+    responses(
+        (status = 200, body = Vec<crate::catalogue::movies::MatchCandidate>),
+        (status = 409, description = "TMDB is not configured", body = ErrorBody),
+        (status = 502, description = "TMDB failed or refused the search", body = ErrorBody),
+    )
+)]
 pub async fn matches(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<SeriesId>,
@@ -261,13 +409,26 @@ pub async fn matches(
     Ok(Json(crate::enrich::candidates_of(&candidates)))
 }
 
-/// `POST /api/v1/series/{id}/identify` with `{"tmdb_id": N}` or `{"tvdb_id": N}`: the user's
-/// choice, locked, then enrichment from it (202 with the `enrich-series` job).
+/// Identifies the series as the one the user picked, and queues its enrichment from it.
+///
+/// The body is `{"tmdb_id": N}` or `{"tvdb_id": N}`; the id is locked. Answers the queued
+/// `enrich-series` job (or the one already queued).
+#[utoipa::path(
+    post,
+    path = "/series/{id}/identify",
+    tag = "series",
+    params(("id" = SeriesId, Path, description = "The series")),
+    request_body = SeriesIdentify,
+    responses(
+        (status = 202, description = "The `enrich-series` job, queued or already queued", body = Job),
+        (status = 409, description = "TMDB is not configured", body = ErrorBody),
+    )
+)]
 pub async fn identify(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<SeriesId>,
     ApiJson(body): ApiJson<Map<String, Value>>,
-) -> Result<(axum::http::StatusCode, Json<metarr_queue::Job>), AppError> {
+) -> Result<(axum::http::StatusCode, Json<Job>), AppError> {
     crate::routes::movies::require_tmdb(&state).await?;
     let (fields, numbering) = parse_series_edit(body)?;
     let ids_only =
@@ -290,14 +451,14 @@ pub async fn identify(
 /// This module's routes (`/api/v1`-relative), each registered with its OpenAPI description.
 pub(super) fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .route("/series", routing::get(list))
-        .route("/series/{id}", routing::get(get_one).patch(edit))
-        .route("/series/{id}/locks/{field}", routing::put(lock).delete(unlock))
-        .route("/series/{id}/seasons", routing::get(seasons))
-        .route("/series/{id}/scan", routing::post(rescan))
-        .route("/series/{id}/enrich", routing::post(enrich))
-        .route("/series/{id}/matches", routing::get(matches))
-        .route("/series/{id}/identify", routing::post(identify))
-        .route("/episodes/{id}", routing::get(episode).patch(edit_episode))
-        .route("/episodes/{id}/locks/{field}", routing::put(lock_episode).delete(unlock_episode))
+        .routes(routes!(list))
+        .routes(routes!(get_one, edit))
+        .routes(routes!(lock, unlock))
+        .routes(routes!(seasons))
+        .routes(routes!(rescan))
+        .routes(routes!(enrich))
+        .routes(routes!(matches))
+        .routes(routes!(identify))
+        .routes(routes!(episode, edit_episode))
+        .routes(routes!(lock_episode, unlock_episode))
 }

@@ -258,3 +258,48 @@ async fn every_described_operation_is_served(backend: Backend) {
     app.stop().await;
 }
 app_test!(every_described_operation_is_served);
+
+/// Settings › API reference shows every operation and schema of the document, from the
+/// server alone: nothing on the page is loaded from elsewhere.
+async fn the_api_reference_page_shows_the_whole_document(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let ui = crate::ui::UiClient::new(&app);
+    let page = ui.get("/settings/api").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(page.body.contains("href=\"/settings/api\" aria-current=\"page\""), "the settings entry is current");
+    assert!(page.body.contains("href=\"/api/v1/openapi.json\""), "it links the document");
+    let document = document();
+    let operations = operations(&document);
+    let tags = document["tags"].as_array().expect("tags").len();
+    let schemas = document["components"]["schemas"].as_object().expect("schemas");
+    let count = format!("{} operations in", operations.len());
+    assert!(page.body.contains(&count), "{count:?} is on the page");
+    for (method, path, operation) in &operations {
+        let id = operation["operationId"].as_str().expect("id");
+        let at = page.body.find(&format!("id=\"op-{id}\"")).unwrap_or_else(|| panic!("{method} {path} is on the page"));
+        let entry = &page.body[at..at + page.body[at..].find("</details>").expect("the entry ends")];
+        assert!(entry.contains(&format!("<code>{path}</code>")), "{id} shows its path: {entry}");
+        assert!(entry.contains(&method.to_ascii_uppercase()), "{id} shows its method");
+        for status in operation["responses"].as_object().expect("responses").keys() {
+            assert!(entry.contains(&format!("<td class=\"mono\">{status}</td>")), "{id} shows its {status}");
+        }
+        for parameter in operation["parameters"].as_array().into_iter().flatten() {
+            let name = parameter["name"].as_str().expect("name");
+            assert!(entry.contains(&format!("<code>{name}</code>")), "{id} shows its parameter {name}");
+        }
+    }
+    for name in schemas.keys() {
+        assert!(page.body.contains(&format!("id=\"schema-{name}\"")), "the schema {name} is on the page");
+    }
+    // Every schema a link points to is on the page.
+    for link in page.body.split("href=\"#schema-").skip(1) {
+        let name = link.split('"').next().expect("a name");
+        assert!(schemas.contains_key(name), "a link to the unknown schema {name}");
+    }
+    assert!(tags > 10, "{tags} groups");
+    for remote in ["src=\"http", "href=\"http", "src=\"//", "href=\"//", "@import"] {
+        assert!(!page.body.contains(remote), "the page loads something from elsewhere: {remote}");
+    }
+    app.stop().await;
+}
+app_test!(the_api_reference_page_shows_the_whole_document);

@@ -40,6 +40,7 @@ async fn settings_pages_are_linked_from_the_index(backend: Backend) {
         "/settings/notifications",
         "/settings/schedules",
         "/settings/api-key",
+        "/settings/api",
     ] {
         assert!(index.body.contains(&format!("href=\"{path}\"")), "the index links {path}");
         let page = ui.get(path).await;

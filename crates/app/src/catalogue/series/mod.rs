@@ -21,7 +21,7 @@ pub use read::*;
 pub use scan::*;
 
 /// How a series' files number their episodes (`series.numbering`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Numbering {
     /// `S01E02`, `1x02`.
@@ -204,7 +204,7 @@ impl SeriesField {
 
 /// Values for a series' fields; `None` leaves a field alone. A PATCH body is one (see
 /// `routes::series::parse_series_edit`).
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SeriesFields {
     pub title: Option<String>,
@@ -352,7 +352,7 @@ impl SeriesFields {
 }
 
 /// An episode's fields from its NFO, or a user's edit.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EpisodeFields {
     pub title: Option<String>,

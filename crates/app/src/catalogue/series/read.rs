@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 
 /// A series in a list (docs/contracts.md, "Series").
-#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct SeriesSummary {
     pub id: SeriesId,
     pub library_id: LibraryId,
@@ -37,16 +37,23 @@ const SUMMARY: &str = "s.id, s.library_id, s.title, s.year, s.tmdb_id, s.tvdb_id
      (SELECT count(*) FROM episodes e WHERE e.series_id = s.id) AS episodes_total";
 
 /// Filters for the series list.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct SeriesFilter {
+    /// Only series of this library.
     pub library_id: Option<LibraryId>,
     /// Case-insensitive title search.
     pub q: Option<String>,
+    /// Series whose folder is gone (`true`) or present (`false`).
     pub missing: Option<bool>,
     /// Series whose last scan left warnings (`true`) or none (`false`).
     pub has_warnings: Option<bool>,
+    /// Page size, 1 to 500; 50 when absent.
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<i64>,
+    /// Series to skip, 0 or more.
+    #[param(minimum = 0)]
     pub offset: Option<i64>,
 }
 
@@ -97,7 +104,7 @@ pub async fn list(db: &Db, filter: &SeriesFilter) -> Result<(Vec<SeriesSummary>,
 }
 
 /// An artwork file of a series, a season or an episode, with its cached content.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct TvAsset {
     pub kind: String,
     pub index: Option<i64>,
@@ -110,7 +117,7 @@ pub struct TvAsset {
 }
 
 /// One series with its fields, artwork and files Metarr does not use.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct SeriesDetail {
     #[serde(flatten)]
     pub summary: SeriesSummary,
@@ -133,7 +140,10 @@ pub struct SeriesDetail {
     /// The candidates offered while `identification` is `needs_identification`.
     pub match_candidates: Vec<movies::MatchCandidate>,
     pub enriched_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// Where each field's value came from, by field name.
+    #[schema(value_type = std::collections::BTreeMap<String, movies::FieldSource>)]
     pub field_sources: Sources,
+    /// The locked fields (and `artwork.<slot>` for an artwork slot).
     pub locks: Vec<String>,
     /// Series-level artwork (poster, fanart, banner…).
     pub assets: Vec<TvAsset>,
@@ -264,7 +274,7 @@ pub async fn detail(db: &Db, id: SeriesId) -> Result<SeriesDetail> {
 }
 
 /// An episode in a season's list.
-#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct EpisodeSummary {
     pub id: EpisodeId,
     pub series_id: SeriesId,
@@ -284,7 +294,7 @@ const EPISODE_SUMMARY: &str = "e.id, e.series_id, e.key, e.season, e.episode, e.
      e.video, (e.video IS NOT NULL) AS on_disk";
 
 /// A season with its episodes and artwork.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct SeasonView {
     pub id: SeasonId,
     pub number: i64,
@@ -338,7 +348,7 @@ pub async fn seasons(db: &Db, id: SeriesId) -> Result<Vec<SeasonView>> {
 }
 
 /// One episode with its fields, files and stream details.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct EpisodeDetail {
     #[serde(flatten)]
     pub summary: EpisodeSummary,
@@ -355,8 +365,12 @@ pub struct EpisodeDetail {
     pub assets: Vec<TvAsset>,
     pub subtitles: Vec<movies::SubtitleRef>,
     /// The video's stream details (`video`, `audio`, `subtitle`), once read.
+    #[schema(value_type = Option<Object>)]
     pub stream_details: Option<serde_json::Value>,
+    /// Where each field's value came from, by field name.
+    #[schema(value_type = std::collections::BTreeMap<String, movies::FieldSource>)]
     pub field_sources: Sources,
+    /// The locked fields (and `artwork.<slot>` for an artwork slot).
     pub locks: Vec<String>,
 }
 

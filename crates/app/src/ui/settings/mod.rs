@@ -6,6 +6,7 @@
 //! the typed secrets), a form that succeeds redirects (303).
 
 mod api_key;
+mod api_reference;
 mod backups;
 mod logs;
 mod notifications;
@@ -37,6 +38,7 @@ pub fn routes() -> Router<AppState> {
         .merge(providers::routes())
         .merge(schedules::routes())
         .merge(api_key::routes())
+        .merge(api_reference::routes())
         .merge(backups::routes())
         .merge(logs::routes())
 }
