@@ -179,6 +179,24 @@ impl From<PathRejection> for AppError {
 #[from_request(via(axum::Json), rejection(AppError))]
 pub struct ApiJson<T>(pub T);
 
+/// `axum::extract::Multipart` whose rejection (a body that is not `multipart/form-data`) answers
+/// in the error JSON shape, as every other refusal does.
+pub struct ApiMultipart(pub axum::extract::Multipart);
+
+impl<S: Send + Sync> axum::extract::FromRequest<S> for ApiMultipart {
+    type Rejection = AppError;
+
+    async fn from_request(request: axum::extract::Request, state: &S) -> Result<Self, AppError> {
+        Ok(ApiMultipart(axum::extract::Multipart::from_request(request, state).await?))
+    }
+}
+
+impl From<axum::extract::multipart::MultipartRejection> for AppError {
+    fn from(rejection: axum::extract::multipart::MultipartRejection) -> AppError {
+        AppError::BadRequest(format!("expected a multipart/form-data upload: {}", rejection.body_text()))
+    }
+}
+
 /// `axum::extract::Query` whose rejections answer in the error JSON shape, and which refuses a
 /// parameter its struct does not declare (400 naming it): a typo such as `libary_id` must not
 /// silently answer an unfiltered list (issue 11). `apikey`, read by the API key middleware, is

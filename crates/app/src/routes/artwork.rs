@@ -4,7 +4,7 @@
 
 use crate::artwork::repo::{self, Candidate};
 use crate::artwork::{ArtOwner, ArtworkError};
-use crate::error::{ApiJson, ApiPath, AppError, ErrorBody};
+use crate::error::{ApiJson, ApiMultipart, ApiPath, AppError, ErrorBody};
 use crate::ids::{EpisodeId, MovieId, SeriesId};
 use crate::routes::AppState;
 use crate::routes::assets::Binary;
@@ -209,16 +209,15 @@ async fn slot_view(state: &AppState, owner: ArtOwner, slot: Slot) -> Result<Json
     request_body(content_type = "multipart/form-data", content = UploadForm),
     responses(
         (status = 201, description = "The slot, with the image first, locked", body = SlotView),
-        (status = 400, description = "No `file` part, an unreadable form, or not a usable image (the error body); a \
-            body that is not `multipart/form-data` at all is refused by the form reader in plain text",
-            content((ErrorBody = "application/json"), (String = "text/plain"))),
+        (status = 400, description = "No `file` part, an unreadable form, or not a usable image, or a body that is not `multipart/form-data`",
+            body = ErrorBody),
         (status = 413, description = "The file is larger than 25 MiB", body = ErrorBody),
     )
 )]
 pub async fn upload(
     State(state): State<AppState>,
     ApiPath((id, slot)): ApiPath<(MovieId, String)>,
-    mut multipart: Multipart,
+    ApiMultipart(mut multipart): ApiMultipart,
 ) -> Result<(StatusCode, Json<SlotView>), AppError> {
     let owner = ArtOwner::Movie(id);
     let slot = parse_slot_of(owner, &slot)?;
@@ -574,16 +573,15 @@ async fn choose_for(
     request_body(content_type = "multipart/form-data", content = UploadForm),
     responses(
         (status = 201, description = "The slot, with the image first, locked", body = SlotView),
-        (status = 400, description = "No `file` part, an unreadable form, or not a usable image (the error body); a \
-            body that is not `multipart/form-data` at all is refused by the form reader in plain text",
-            content((ErrorBody = "application/json"), (String = "text/plain"))),
+        (status = 400, description = "No `file` part, an unreadable form, or not a usable image, or a body that is not `multipart/form-data`",
+            body = ErrorBody),
         (status = 413, description = "The file is larger than 25 MiB", body = ErrorBody),
     )
 )]
 pub async fn upload_series(
     State(state): State<AppState>,
     ApiPath((id, slot)): ApiPath<(SeriesId, String)>,
-    multipart: Multipart,
+    ApiMultipart(multipart): ApiMultipart,
 ) -> Result<(StatusCode, Json<SlotView>), AppError> {
     upload_for(&state, ArtOwner::Series(id), &slot, multipart).await
 }
@@ -603,16 +601,15 @@ pub async fn upload_series(
     request_body(content_type = "multipart/form-data", content = UploadForm),
     responses(
         (status = 201, description = "The slot, with the image first, locked", body = SlotView),
-        (status = 400, description = "No `file` part, an unreadable form, or not a usable image (the error body); a \
-            body that is not `multipart/form-data` at all is refused by the form reader in plain text",
-            content((ErrorBody = "application/json"), (String = "text/plain"))),
+        (status = 400, description = "No `file` part, an unreadable form, or not a usable image, or a body that is not `multipart/form-data`",
+            body = ErrorBody),
         (status = 413, description = "The file is larger than 25 MiB", body = ErrorBody),
     )
 )]
 pub async fn upload_season(
     State(state): State<AppState>,
     ApiPath((id, number, slot)): ApiPath<(SeriesId, i64, String)>,
-    multipart: Multipart,
+    ApiMultipart(multipart): ApiMultipart,
 ) -> Result<(StatusCode, Json<SlotView>), AppError> {
     upload_for(&state, season_owner(id, number)?, &slot, multipart).await
 }
@@ -628,16 +625,15 @@ pub async fn upload_season(
     request_body(content_type = "multipart/form-data", content = UploadForm),
     responses(
         (status = 201, description = "The slot, with the image first, locked", body = SlotView),
-        (status = 400, description = "No `file` part, an unreadable form, or not a usable image (the error body); a \
-            body that is not `multipart/form-data` at all is refused by the form reader in plain text",
-            content((ErrorBody = "application/json"), (String = "text/plain"))),
+        (status = 400, description = "No `file` part, an unreadable form, or not a usable image, or a body that is not `multipart/form-data`",
+            body = ErrorBody),
         (status = 413, description = "The file is larger than 25 MiB", body = ErrorBody),
     )
 )]
 pub async fn upload_episode(
     State(state): State<AppState>,
     ApiPath((id, slot)): ApiPath<(EpisodeId, String)>,
-    multipart: Multipart,
+    ApiMultipart(multipart): ApiMultipart,
 ) -> Result<(StatusCode, Json<SlotView>), AppError> {
     let owner = episode_owner(&state, id).await?;
     upload_for(&state, owner, &slot, multipart).await

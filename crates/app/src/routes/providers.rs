@@ -97,7 +97,7 @@ pub async fn get_one(
 /// Changes a provider's key, rate or daily quota.
 ///
 /// `api_key` (`null` removes it), `requests_per_second`, `daily_quota` (0 for none); what is
-/// absent stays. The answer does not include today's usage (`used_today` is 0).
+/// absent stays. The answer is the provider as `GET` shows it, today's usage included.
 #[utoipa::path(
     put,
     path = "/providers/{name}",
@@ -117,7 +117,10 @@ pub async fn update(
     let provider = provider(&name)?;
     stored::save(&state.db, provider, input).await?;
     state.enrich.reload().await?;
-    let view = stored::views(&state.enrich.settings()).into_iter().find(|view| view.name == provider);
+    // The answer is what `GET` shows, today's calls included, not a view without usage.
+    let usage = state.enrich.usage().await?;
+    let view =
+        stored::views_with_usage(&state.enrich.settings(), &usage).into_iter().find(|view| view.name == provider);
     view.map(Json).ok_or_else(|| AppError::NotFound(format!("no provider {name:?}")))
 }
 

@@ -294,6 +294,9 @@ async fn a_spent_omdb_quota_waits_for_the_reset_and_tmdb_goes_on(backend: Backen
     assert_eq!(providers.omdb.received_requests().await.unwrap_or_default().len(), 1, "no call beyond the quota");
     let (_, list) = app.get("/providers").await;
     assert_eq!(list["items"][2]["used_today"], 1);
+    // Changing the provider answers it as GET shows it, today's call included.
+    let (status, changed) = app.put_json("/providers/omdb", &json!({ "daily_quota": 1 })).await;
+    assert_eq!((status, &changed["used_today"], &changed["daily_quota"]), (200, &json!(1), &json!(1)), "{changed}");
 
     // The day turns (as far as the database and the queue can tell): the ratings fill in by themselves.
     app.db
