@@ -299,3 +299,30 @@ async fn the_api_reference_page_shows_the_whole_document(backend: Backend) {
     app.stop().await;
 }
 app_test!(the_api_reference_page_shows_the_whole_document);
+
+/// An independent reader agrees it is a valid OpenAPI 3.1 document (`openapi-spec-validator`,
+/// from PyPI), after refusing a broken copy of it.
+#[test]
+fn an_openapi_validator_accepts_the_document() {
+    let validator = "openapi-spec-validator";
+    let install = "python3 -m pip install openapi-spec-validator==0.9.0";
+    if !metarr_testkit::require(metarr_testkit::runs(validator, "--help"), validator, install) {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let validate = |document: &Value| {
+        let path = dir.path().join("openapi.json");
+        std::fs::write(&path, document.to_string()).expect("written");
+        let output = std::process::Command::new(validator).arg(&path).output().expect("the validator runs");
+        (
+            output.status.success(),
+            format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr)),
+        )
+    };
+    let mut broken = document();
+    broken["paths"]["/api/v1/health"]["get"]["responses"] = json!({ "200": { "content": 7 } });
+    let (accepted, report) = validate(&broken);
+    assert!(!accepted, "the validator accepted a broken document: {report}");
+    let (accepted, report) = validate(&document());
+    assert!(accepted, "{report}");
+}
