@@ -175,11 +175,7 @@ pub struct Choice {
     tag = "artwork",
     params(("id" = MovieId, Path, description = "The movie"), ("slot" = Slot, Path, description = "One of the movie's slots")),
     request_body = Choice,
-    responses(
-        (status = 200, description = "The slot, with its new selection, locked", body = SlotView),
-        (status = 400, description = "A candidate is not of this slot, is blocked or unusable, or is chosen twice", body = ErrorBody),
-        (status = 502, description = "A candidate could not be downloaded from its provider", body = ErrorBody),
-    )
+    responses(ChoiceAnswers)
 )]
 pub async fn choose(
     State(state): State<AppState>,
@@ -207,12 +203,7 @@ async fn slot_view(state: &AppState, owner: ArtOwner, slot: Slot) -> Result<Json
     tag = "artwork",
     params(("id" = MovieId, Path, description = "The movie"), ("slot" = Slot, Path, description = "One of the movie's slots")),
     request_body(content_type = "multipart/form-data", content = UploadForm),
-    responses(
-        (status = 201, description = "The slot, with the image first, locked", body = SlotView),
-        (status = 400, description = "No `file` part, an unreadable form, or not a usable image, or a body that is not `multipart/form-data`",
-            body = ErrorBody),
-        (status = 413, description = "The file is larger than 25 MiB", body = ErrorBody),
-    )
+    responses(UploadAnswers)
 )]
 pub async fn upload(
     State(state): State<AppState>,
@@ -224,6 +215,36 @@ pub async fn upload(
     let bytes = read_file_part(&mut multipart).await?;
     state.artwork.upload(owner, slot, bytes).await?;
     Ok((StatusCode::CREATED, slot_view(&state, owner, slot).await?))
+}
+
+/// The answers of every owner's upload route, described once.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)] // Describes the answers in the OpenAPI document only.
+enum UploadAnswers {
+    /// The slot, with the image first, locked
+    #[response(status = 201)]
+    Uploaded(SlotView),
+    /// No `file` part, an unreadable form, not a usable image, or a body that is not `multipart/form-data`
+    #[response(status = 400)]
+    Refused(ErrorBody),
+    /// The file is larger than 25 MiB
+    #[response(status = 413)]
+    TooLarge(ErrorBody),
+}
+
+/// The answers of every owner's choice route, described once.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)] // Describes the answers in the OpenAPI document only.
+enum ChoiceAnswers {
+    /// The slot, with its new selection, locked
+    #[response(status = 200)]
+    Chosen(SlotView),
+    /// A candidate is not of this slot, is blocked or unusable, or is chosen twice
+    #[response(status = 400)]
+    Refused(ErrorBody),
+    /// A candidate could not be downloaded from its provider
+    #[response(status = 502)]
+    ProviderFailed(ErrorBody),
 }
 
 /// An upload form: the image in a part named `file`; other parts are ignored.
@@ -485,11 +506,7 @@ pub async fn refresh_series(
     tag = "artwork",
     params(("id" = SeriesId, Path, description = "The series"), ("slot" = Slot, Path, description = "One of a series' slots")),
     request_body = Choice,
-    responses(
-        (status = 200, description = "The slot, with its new selection, locked", body = SlotView),
-        (status = 400, description = "A candidate is not of this slot, is blocked or unusable, or is chosen twice", body = ErrorBody),
-        (status = 502, description = "A candidate could not be downloaded from its provider", body = ErrorBody),
-    )
+    responses(ChoiceAnswers)
 )]
 pub async fn choose_series(
     State(state): State<AppState>,
@@ -512,11 +529,7 @@ pub async fn choose_series(
         ("slot" = Slot, Path, description = "One of a season's slots"),
     ),
     request_body = Choice,
-    responses(
-        (status = 200, description = "The slot, with its new selection, locked", body = SlotView),
-        (status = 400, description = "A candidate is not of this slot, is blocked or unusable, or is chosen twice", body = ErrorBody),
-        (status = 502, description = "A candidate could not be downloaded from its provider", body = ErrorBody),
-    )
+    responses(ChoiceAnswers)
 )]
 pub async fn choose_season(
     State(state): State<AppState>,
@@ -535,11 +548,7 @@ pub async fn choose_season(
     tag = "artwork",
     params(("id" = EpisodeId, Path, description = "The episode"), ("slot" = Slot, Path, description = "One of an episode's slots")),
     request_body = Choice,
-    responses(
-        (status = 200, description = "The slot, with its new selection, locked", body = SlotView),
-        (status = 400, description = "A candidate is not of this slot, is blocked or unusable, or is chosen twice", body = ErrorBody),
-        (status = 502, description = "A candidate could not be downloaded from its provider", body = ErrorBody),
-    )
+    responses(ChoiceAnswers)
 )]
 pub async fn choose_episode(
     State(state): State<AppState>,
@@ -571,12 +580,7 @@ async fn choose_for(
     tag = "artwork",
     params(("id" = SeriesId, Path, description = "The series"), ("slot" = Slot, Path, description = "One of a series' slots")),
     request_body(content_type = "multipart/form-data", content = UploadForm),
-    responses(
-        (status = 201, description = "The slot, with the image first, locked", body = SlotView),
-        (status = 400, description = "No `file` part, an unreadable form, or not a usable image, or a body that is not `multipart/form-data`",
-            body = ErrorBody),
-        (status = 413, description = "The file is larger than 25 MiB", body = ErrorBody),
-    )
+    responses(UploadAnswers)
 )]
 pub async fn upload_series(
     State(state): State<AppState>,
@@ -599,12 +603,7 @@ pub async fn upload_series(
         ("slot" = Slot, Path, description = "One of a season's slots"),
     ),
     request_body(content_type = "multipart/form-data", content = UploadForm),
-    responses(
-        (status = 201, description = "The slot, with the image first, locked", body = SlotView),
-        (status = 400, description = "No `file` part, an unreadable form, or not a usable image, or a body that is not `multipart/form-data`",
-            body = ErrorBody),
-        (status = 413, description = "The file is larger than 25 MiB", body = ErrorBody),
-    )
+    responses(UploadAnswers)
 )]
 pub async fn upload_season(
     State(state): State<AppState>,
@@ -623,12 +622,7 @@ pub async fn upload_season(
     tag = "artwork",
     params(("id" = EpisodeId, Path, description = "The episode"), ("slot" = Slot, Path, description = "One of an episode's slots")),
     request_body(content_type = "multipart/form-data", content = UploadForm),
-    responses(
-        (status = 201, description = "The slot, with the image first, locked", body = SlotView),
-        (status = 400, description = "No `file` part, an unreadable form, or not a usable image, or a body that is not `multipart/form-data`",
-            body = ErrorBody),
-        (status = 413, description = "The file is larger than 25 MiB", body = ErrorBody),
-    )
+    responses(UploadAnswers)
 )]
 pub async fn upload_episode(
     State(state): State<AppState>,
