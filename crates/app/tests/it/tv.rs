@@ -510,9 +510,21 @@ async fn a_long_series_reads_its_stream_details_one_season_at_a_time(backend: Ba
     assert_eq!(scan.videos_probed, videos, "{scan:?}");
     assert_eq!((scan.directories_total, scan.directories_scanned), (4, 4), "two series and two seasons: {scan:?}");
     assert_eq!(scan.episodes_found, videos);
-    let (_, probes) = app.get("/jobs?kind=season-probe&state=completed").await;
-    let probes = probes["items"].as_array().expect("jobs").clone();
+    // A season job's work (and the scan's count of it) commits before its worker marks the job
+    // completed: wait for the queue to say so.
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
+    let probes = loop {
+        let (_, probes) = app.get("/jobs?kind=season-probe").await;
+        let probes = probes["items"].as_array().expect("jobs").clone();
+        if probes.iter().all(|job| job["state"] == "completed") && !probes.is_empty()
+            || tokio::time::Instant::now() > deadline
+        {
+            break probes;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    };
     assert_eq!(probes.len(), 2, "one job per season of the long series: {probes:?}");
+    assert!(probes.iter().all(|job| job["state"] == "completed"), "{probes:?}");
     let long = series_by_title(&app, "One Long Show").await;
     let (_, seasons) = app.get(&format!("/series/{}/seasons", long["id"])).await;
     for season in seasons.as_array().expect("seasons") {
