@@ -135,14 +135,12 @@ pub struct ServiceView {
     #[schema(value_type = Vec<EventKind>)]
     pub events: Vec<&'static str>,
     /// The service's own settings, by service; secrets masked.
-    #[schema(value_type = SettingsView)]
-    pub settings: Value,
+    pub settings: SettingsView,
 }
 
 /// The `settings` of a service as the API shows them: one shape per service.
-#[derive(utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 #[serde(untagged)]
-#[allow(dead_code)] // Describes `ServiceView::settings` in the OpenAPI document only.
 pub enum SettingsView {
     Discord(DiscordView),
     Pushover(PushoverView),
@@ -150,69 +148,54 @@ pub enum SettingsView {
 }
 
 /// Discord's settings as shown.
-#[derive(utoipa::ToSchema)]
-#[allow(dead_code)] // Describes `ServiceView::settings` in the OpenAPI document only.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct DiscordView {
     /// Masked: `"set"` when a webhook URL is stored, `null` otherwise.
     #[schema(required = true)]
-    webhook_url: Option<String>,
+    pub webhook_url: Option<String>,
 }
 
 /// Pushover's settings as shown.
-#[derive(utoipa::ToSchema)]
-#[allow(dead_code)] // Describes `ServiceView::settings` in the OpenAPI document only.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct PushoverView {
     /// Masked: `"set"` when an application token is stored, `null` otherwise.
     #[schema(required = true)]
-    app_token: Option<String>,
+    pub app_token: Option<String>,
     /// Masked: `"set"` when a user key is stored, `null` otherwise.
     #[schema(required = true)]
-    user_key: Option<String>,
+    pub user_key: Option<String>,
     /// The message priority, -2 to 1; 0 when unset.
-    priority: i8,
+    pub priority: i8,
     /// Pushover's API address.
-    api_url: String,
+    pub api_url: String,
 }
 
 /// Email's settings as shown.
-#[derive(utoipa::ToSchema)]
-#[allow(dead_code)] // Describes `ServiceView::settings` in the OpenAPI document only.
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 pub struct EmailView {
     /// The SMTP server.
     #[schema(required = true)]
-    host: Option<String>,
+    pub host: Option<String>,
     /// 587 when unset.
-    port: u16,
+    pub port: u16,
     /// `none`, `starttls` (when unset) or `tls`.
-    #[schema(value_type = EmailTlsName)]
-    tls: String,
+    #[schema(value_type = metarr_notify::EmailTls)]
+    pub tls: String,
     #[schema(required = true)]
-    username: Option<String>,
+    pub username: Option<String>,
     /// Masked: `"set"` when a password is stored, `null` otherwise.
     #[schema(required = true)]
-    password: Option<String>,
+    pub password: Option<String>,
     /// The sender's address.
     #[schema(required = true)]
-    from: Option<String>,
+    pub from: Option<String>,
     /// The recipients.
-    to: Vec<String>,
+    pub to: Vec<String>,
 }
 
-/// How the email connection is secured.
-#[derive(utoipa::ToSchema)]
-#[schema(rename_all = "lowercase")]
-#[allow(dead_code)] // Describes `tls` in the OpenAPI document only.
-pub enum EmailTlsName {
-    /// Plain SMTP.
-    None,
-    /// STARTTLS after connecting (usually port 587).
-    Starttls,
-    /// TLS from the start (usually port 465).
-    Tls,
-}
-
-fn secret(value: &Option<String>) -> Value {
-    if value.as_deref().is_some_and(|v| !v.is_empty()) { json!("set") } else { Value::Null }
+/// A secret as shown: `"set"` when one is stored, never its value.
+fn secret(value: &Option<String>) -> Option<String> {
+    value.as_deref().is_some_and(|v| !v.is_empty()).then(|| "set".to_owned())
 }
 
 impl ServiceConfig {
@@ -224,21 +207,21 @@ impl ServiceConfig {
     pub fn view(&self) -> ServiceView {
         let s = &self.stored;
         let settings = match self.service {
-            Service::Discord => json!({ "webhook_url": secret(&s.webhook_url) }),
-            Service::Pushover => json!({
-                "app_token": secret(&s.app_token),
-                "user_key": secret(&s.user_key),
-                "priority": s.priority.unwrap_or(0),
-                "api_url": s.api_url.clone().unwrap_or_else(|| metarr_notify::PUSHOVER_API_URL.to_owned()),
+            Service::Discord => SettingsView::Discord(DiscordView { webhook_url: secret(&s.webhook_url) }),
+            Service::Pushover => SettingsView::Pushover(PushoverView {
+                app_token: secret(&s.app_token),
+                user_key: secret(&s.user_key),
+                priority: s.priority.unwrap_or(0),
+                api_url: s.api_url.clone().unwrap_or_else(|| metarr_notify::PUSHOVER_API_URL.to_owned()),
             }),
-            Service::Email => json!({
-                "host": s.host,
-                "port": s.port.unwrap_or(587),
-                "tls": s.tls.clone().unwrap_or_else(|| "starttls".to_owned()),
-                "username": s.username,
-                "password": secret(&s.password),
-                "from": s.from,
-                "to": s.to,
+            Service::Email => SettingsView::Email(EmailView {
+                host: s.host.clone(),
+                port: s.port.unwrap_or(587),
+                tls: s.tls.clone().unwrap_or_else(|| "starttls".to_owned()),
+                username: s.username.clone(),
+                password: secret(&s.password),
+                from: s.from.clone(),
+                to: s.to.clone(),
             }),
         };
         ServiceView {
@@ -391,7 +374,7 @@ pub struct EmailInput {
     /// 587 when absent.
     port: Option<u16>,
     /// `none`, `starttls` (when absent) or `tls`.
-    #[schema(value_type = Option<EmailTlsName>)]
+    #[schema(value_type = Option<metarr_notify::EmailTls>)]
     tls: Option<String>,
     username: Option<String>,
     /// The SMTP password, write-only.

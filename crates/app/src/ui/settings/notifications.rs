@@ -5,7 +5,7 @@
 //! so the page accepts, refuses and sends exactly what the API does.
 
 use super::{Fields, MAX_NAME, MAX_SECRET, TestResult, port_field, secret_json, too_long};
-use crate::arr::notifications::{self, Service, ServiceInput, ServiceView};
+use crate::arr::notifications::{self, Service, ServiceInput, ServiceView, SettingsView};
 use crate::catalogue::CatalogueError;
 use crate::error::{ApiPath, AppError};
 use crate::routes::AppState;
@@ -85,18 +85,6 @@ fn choices(options: &[(&'static str, &'static str)], selected: &str) -> Vec<Choi
     options.iter().map(|(value, label)| (*value, *label, *value == selected)).collect()
 }
 
-fn text(settings: &Value, name: &str) -> String {
-    match &settings[name] {
-        Value::String(value) => value.clone(),
-        Value::Number(value) => value.to_string(),
-        _ => String::new(),
-    }
-}
-
-fn is_set(settings: &Value, name: &str) -> bool {
-    settings[name].as_str() == Some("set")
-}
-
 fn test_slot(service: Service) -> String {
     format!("notification-{}-test", service.as_str())
 }
@@ -104,40 +92,46 @@ fn test_slot(service: Service) -> String {
 impl ServiceCard {
     /// The card of the stored configuration.
     fn of(service: Service, view: &ServiceView) -> Result<ServiceCard, UiError> {
-        let settings = &view.settings;
         let events: Vec<&str> = view.events.to_vec();
-        let to = settings["to"]
-            .as_array()
-            .map(|to| to.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(", "))
-            .unwrap_or_default();
-        let tls = match text(settings, "tls") {
-            tls if tls.is_empty() => "starttls".to_owned(),
-            tls => tls,
-        };
-        let priority = match text(settings, "priority") {
-            priority if priority.is_empty() => "0".to_owned(),
-            priority => priority,
-        };
-        Ok(ServiceCard {
+        let mut card = ServiceCard {
             service: service.as_str(),
             title: title(service),
             enabled: view.enabled,
             events: event_boxes(&events),
-            webhook_url_set: is_set(settings, "webhook_url"),
-            app_token_set: is_set(settings, "app_token"),
-            user_key_set: is_set(settings, "user_key"),
-            priorities: choices(&PRIORITIES, &priority),
-            api_url: text(settings, "api_url"),
-            host: text(settings, "host"),
-            port: text(settings, "port"),
-            tls: choices(&TLS_MODES, &tls),
-            username: text(settings, "username"),
-            password_set: is_set(settings, "password"),
-            from: text(settings, "from"),
-            to,
+            webhook_url_set: false,
+            app_token_set: false,
+            user_key_set: false,
+            priorities: choices(&PRIORITIES, "0"),
+            api_url: String::new(),
+            host: String::new(),
+            port: String::new(),
+            tls: choices(&TLS_MODES, "starttls"),
+            username: String::new(),
+            password_set: false,
+            from: String::new(),
+            to: String::new(),
             error: None,
             test: render_html(&TestResult::empty(test_slot(service)))?,
-        })
+        };
+        match &view.settings {
+            SettingsView::Discord(discord) => card.webhook_url_set = discord.webhook_url.is_some(),
+            SettingsView::Pushover(pushover) => {
+                card.app_token_set = pushover.app_token.is_some();
+                card.user_key_set = pushover.user_key.is_some();
+                card.priorities = choices(&PRIORITIES, &pushover.priority.to_string());
+                card.api_url = pushover.api_url.clone();
+            }
+            SettingsView::Email(email) => {
+                card.host = email.host.clone().unwrap_or_default();
+                card.port = email.port.to_string();
+                card.tls = choices(&TLS_MODES, &email.tls);
+                card.username = email.username.clone().unwrap_or_default();
+                card.password_set = email.password.is_some();
+                card.from = email.from.clone().unwrap_or_default();
+                card.to = email.to.join(", ");
+            }
+        }
+        Ok(card)
     }
 
     /// The card showing a refused form: the typed values (secrets only as set or not, from the
