@@ -95,7 +95,7 @@ pub async fn list(
 }
 
 /// One job, with its state, progress and last error.
-#[utoipa::path(get, path = "/jobs/{id}", tag = "jobs", params(JobPath), responses((status = 200, body = Job)))]
+#[utoipa::path(get, path = "/jobs/{id}", tag = "jobs", params(("id" = JobId, Path, description = "The job")), responses((status = 200, body = Job)))]
 pub async fn get_one(State(state): State<AppState>, ApiPath(id): ApiPath<JobId>) -> Result<Json<Job>, AppError> {
     Ok(Json(state.queue.get(id).await?))
 }
@@ -105,7 +105,7 @@ pub async fn get_one(State(state): State<AppState>, ApiPath(id): ApiPath<JobId>)
     post,
     path = "/jobs/{id}/retry",
     tag = "jobs",
-    params(JobPath),
+    params(("id" = JobId, Path, description = "The job")),
     responses(
         (status = 200, description = "The job, pending again", body = Job),
         (status = 409, description = "The job is neither failed nor cancelled", body = ErrorBody),
@@ -120,7 +120,7 @@ pub async fn retry(State(state): State<AppState>, ApiPath(id): ApiPath<JobId>) -
     post,
     path = "/jobs/{id}/cancel",
     tag = "jobs",
-    params(JobPath),
+    params(("id" = JobId, Path, description = "The job")),
     responses(
         (status = 200, description = "The job, cancelled or asked to stop", body = Job),
         (status = 409, description = "The job has already finished", body = ErrorBody),
@@ -144,12 +144,6 @@ pub struct DeleteParams {
     #[param(required = true, value_type = String, example = "2026-01-31")]
     finished_before: Option<String>,
 }
-
-/// A job's id in the path.
-#[derive(utoipa::IntoParams)]
-#[into_params(names("id"), parameter_in = Path)]
-#[allow(dead_code)] // Read by the OpenAPI description only; the handlers take `ApiPath<JobId>`.
-struct JobPath(JobId);
 
 /// How many jobs a clear removed.
 #[derive(Debug, Serialize, utoipa::ToSchema)]

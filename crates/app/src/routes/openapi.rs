@@ -12,7 +12,7 @@ use axum::http::header;
 use axum::response::IntoResponse;
 use std::sync::LazyLock;
 use utoipa::OpenApi;
-use utoipa::openapi::path::{HttpMethod, Operation, PathItem};
+use utoipa::openapi::path::{Operation, PathItem};
 use utoipa::openapi::response::{Response, ResponseBuilder};
 use utoipa::openapi::security::{
     ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme,
@@ -22,11 +22,11 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 /// The security scheme of the `X-Api-Key` header.
-pub const KEY_HEADER: &str = "api_key";
+const KEY_HEADER: &str = "api_key";
 /// The security scheme of the `apikey` query parameter (as Radarr and Sonarr take it).
-pub const KEY_QUERY: &str = "apikey_query";
+const KEY_QUERY: &str = "apikey_query";
 /// HTTP Basic credentials, which only the *arr webhook receivers accept.
-pub const BASIC: &str = "basic";
+const BASIC: &str = "basic";
 
 #[derive(OpenApi)]
 #[openapi(
@@ -100,7 +100,7 @@ pub fn document_json() -> &'static str {
 }
 
 /// Either way of giving the key.
-pub fn key_requirements() -> Vec<SecurityRequirement> {
+fn key_requirements() -> Vec<SecurityRequirement> {
     vec![
         SecurityRequirement::new(KEY_HEADER, Vec::<String>::new()),
         SecurityRequirement::new(KEY_QUERY, Vec::<String>::new()),
@@ -115,20 +115,6 @@ fn item_operations_mut(item: &mut PathItem) -> impl Iterator<Item = &mut Operati
     [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch]
         .into_iter()
         .filter_map(Option::as_mut)
-}
-
-/// The method of each operation a path item holds, for those who walk the document.
-pub fn item_methods(item: &PathItem) -> Vec<(HttpMethod, &Operation)> {
-    [
-        (HttpMethod::Get, &item.get),
-        (HttpMethod::Put, &item.put),
-        (HttpMethod::Post, &item.post),
-        (HttpMethod::Delete, &item.delete),
-        (HttpMethod::Patch, &item.patch),
-    ]
-    .into_iter()
-    .filter_map(|(method, operation)| operation.as_ref().map(|operation| (method, operation)))
-    .collect()
 }
 
 /// Answers any operation of its kind can give, whatever its handler says: a path parameter
@@ -175,7 +161,7 @@ fn add_answer(operation: &mut Operation, status: &str, description: &str) {
 }
 
 /// An answer whose body is the error body.
-pub fn error_answer(description: &str) -> Response {
+fn error_answer(description: &str) -> Response {
     ResponseBuilder::new()
         .description(description)
         .content("application/json", ContentBuilder::new().schema(Some(Ref::from_schema_name("ErrorBody"))).build())
